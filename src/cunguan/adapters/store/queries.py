@@ -1,0 +1,106 @@
+"""Read-side queries over the ledger tables: accounts, fund log, holds, requests."""
+
+from datetime import date
+
+from sqlalchemy import Connection, func, select
+
+from cunguan.adapters.store.db import as_utc
+from cunguan.adapters.store.tables import accounts, fund_log, holds, transactions
+from cunguan.ledger.model import (
+    Account,
+    AccountFlag,
+    AccountStatus,
+    FundLogLine,
+    Hold,
+    HoldStatus,
+    LineKind,
+    Side,
+)
+
+
+def get_account(conn: Connection, tenant_id: str, account_no: str) -> Account | None:
+    c = accounts.c
+    row = conn.execute(select(
+        c.tenant_id, c.account_no, c.owner, c.role, c.subject_code, c.normal_side, c.status,
+        c.flags, c.overdraft_limit_fen, c.balance_fen, c.frozen_fen, c.entry_seq,
+    ).where(c.tenant_id == tenant_id, c.account_no == account_no)).first()
+    if row is None:
+        return None
+    return Account(row[0], row[1], row[2], row[3], row[4], Side(row[5]), AccountStatus(row[6]),
+                   AccountFlag(row[7]), row[8], row[9], row[10], row[11])
+
+
+def list_accounts(conn: Connection, tenant_id: str) -> list[Account]:
+    c = accounts.c
+    nos = conn.execute(select(c.account_no).where(c.tenant_id == tenant_id)
+                       .order_by(c.account_no)).scalars().all()
+    found = [get_account(conn, tenant_id, no) for no in nos]
+    return [a for a in found if a is not None]
+
+
+def fund_log_page(conn: Connection, tenant_id: str, account_no: str, *, date_from: date | None,
+                  date_to: date | None, after_seq: int, rows_max: int) -> list[FundLogLine]:
+    """One page of an account's fund log in posting order; page on with the last entry_seq."""
+    f = fund_log.c
+    query = select(
+        f.account_no, f.entry_seq, f.tx_id, f.line_kind, f.side, f.amount_fen,
+        f.balance_after_fen, f.frozen_after_fen, f.available_after_fen,
+        f.counterparty_account_no, f.request_no, f.business_type, f.accounting_date,
+        f.posted_at,
+    ).where(f.tenant_id == tenant_id, f.account_no == account_no, f.entry_seq > after_seq)
+    if date_from is not None:
+        query = query.where(f.accounting_date >= date_from)
+    if date_to is not None:
+        query = query.where(f.accounting_date <= date_to)
+    rows = conn.execute(query.order_by(f.entry_seq).limit(rows_max))
+    return [FundLogLine(r[0], r[1], r[2], LineKind(r[3]), Side(r[4]) if r[4] else None, r[5],
+                        r[6], r[7], r[8], r[9], r[10], r[11], r[12], as_utc(r[13]))
+            for r in rows]
+
+
+def balance_at(conn: Connection, tenant_id: str, account_no: str, day: date) -> int:
+    """The balance at the end of accounting date ``day``: the last fund-log line on or before."""
+    f = fund_log.c
+    value = conn.execute(
+        select(f.balance_after_fen)
+        .where(f.tenant_id == tenant_id, f.account_no == account_no, f.accounting_date <= day)
+        .order_by(f.entry_seq.desc()).limit(1)).scalar_one_or_none()
+    return int(value or 0)
+
+
+def get_hold(conn: Connection, tenant_id: str, hold_id: int) -> Hold | None:
+    h = holds.c
+    row = conn.execute(select(
+        h.tenant_id, h.hold_id, h.account_no, h.amount_fen, h.status, h.reason, h.expires_at,
+        h.created_at, h.closed_tx_id,
+    ).where(h.tenant_id == tenant_id, h.hold_id == hold_id)).first()
+    if row is None:
+        return None
+    return Hold(row[0], row[1], row[2], row[3], HoldStatus(row[4]), row[5],
+                as_utc(row[6]) if row[6] else None, as_utc(row[7]), row[8])
+
+
+def open_holds_total(conn: Connection, tenant_id: str, account_no: str) -> int:
+    h = holds.c
+    value = conn.execute(select(func.coalesce(func.sum(h.amount_fen), 0)).where(
+        h.tenant_id == tenant_id, h.account_no == account_no,
+        h.status == HoldStatus.OPEN.value)).scalar_one()
+    return int(value)
+
+
+def expired_hold_ids(conn: Connection, tenant_id: str, now_utc: object, rows_max: int
+                     ) -> list[int]:
+    h = holds.c
+    return list(conn.execute(
+        select(h.hold_id).where(h.tenant_id == tenant_id, h.status == HoldStatus.OPEN.value,
+                                h.expires_at.is_not(None), h.expires_at <= now_utc)
+        .order_by(h.hold_id).limit(rows_max)).scalars())
+
+
+def request_status(conn: Connection, tenant_id: str, request_no: str
+                   ) -> tuple[int, str, str, date] | None:
+    """(tx_id, kind, business_type, accounting_date) of an applied request, or None."""
+    t = transactions.c
+    row = conn.execute(select(t.tx_id, t.kind, t.business_type, t.accounting_date).where(
+        t.tenant_id == tenant_id, t.request_no == request_no)).first()
+    return None if row is None else (row[0], row[1], row[2], row[3])

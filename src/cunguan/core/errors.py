@@ -1,0 +1,20 @@
+"""Errors: operating errors are named results, bugs are invariant violations."""
+
+
+class InvariantViolation(Exception):
+    """An impossible state was reached: a bug, never bad input. Not stripped by ``python -O``."""
+
+
+def invariant(condition: bool, message: str) -> None:
+    if not condition:
+        raise InvariantViolation(message)
+
+
+class CunguanError(Exception):
+    """Bad input or an operating condition, with a stable machine-readable code."""
+
+    def __init__(self, code: str, message: str, **details: object) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+        self.details = details

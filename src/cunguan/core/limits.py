@@ -1,0 +1,37 @@
+"""Every limit in one place (DESIGN: put a limit on everything).
+
+Relations between limits are asserted at import, so a bad edit fails at start-up, not in production.
+"""
+
+from typing import Final
+
+#: Largest amount one posting may carry: 100 billion yuan, far above any single instruction and
+#: far below 2**63 so that sums of a full batch can never overflow a BIGINT column.
+amount_fen_max: Final = 10_000_000_000_000
+#: Commands one ledger batch may carry (one DB transaction).
+commands_per_batch_max: Final = 10_000
+#: Postings one transaction may carry (a lending batch settles many bids into one borrower).
+postings_per_transaction_max: Final = 2_000
+#: Payees one hold settlement may pay.
+payees_per_settle_max: Final = postings_per_transaction_max - 1
+#: Length of a request serial no. (请求流水号), account no., business type, reason, memo.
+request_no_length_max: Final = 64
+account_no_length_max: Final = 32
+tenant_id_length_max: Final = 32
+business_type_length_max: Final = 32
+reason_length_max: Final = 128
+memo_length_max: Final = 256
+#: Rows one page of a fund-log query may return.
+page_rows_max: Final = 1_000
+#: Retries of a DB transaction that lost a serialization or deadlock race.
+db_retries_max: Final = 8
+db_retry_backoff_ms_max: Final = 200
+#: Transaction ids reserved per trip to the id sequence.
+ids_per_block: Final = 1_000
+#: Findings one day-end check may report before it summarises the rest.
+findings_per_check_max: Final = 200
+
+assert payees_per_settle_max + 1 <= postings_per_transaction_max
+assert amount_fen_max * commands_per_batch_max * postings_per_transaction_max < 2**63 * 1_000
+assert amount_fen_max * commands_per_batch_max < 2**63
+assert page_rows_max >= 1 and db_retries_max >= 1

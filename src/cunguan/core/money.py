@@ -1,0 +1,116 @@
+"""Money is an integer number of fen (分). Floats are refused wherever money flows.
+
+Rounding is half-up (四舍五入: halves away from zero) unless a rule says otherwise, and every split of
+an amount adds up exactly to the amount (largest-remainder method).
+"""
+
+import re
+from collections.abc import Sequence
+from decimal import Decimal
+from fractions import Fraction
+
+from cunguan.core.limits import amount_fen_max
+
+Rate = Fraction | Decimal | int | str
+"""An exact rate: a Fraction, a Decimal, an int, or a decimal string such as ``"0.0015"``."""
+
+_YUAN_PATTERN = re.compile(r"^(-)?(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d{1,2}))?$")
+
+
+class MoneyError(ValueError):
+    """A money value was malformed, out of range, or a float."""
+
+
+def _refuse_float(value: object) -> None:
+    if isinstance(value, float):
+        raise MoneyError("floats are refused for money and rates; use int fen, Decimal or str")
+
+
+def fen(value: int) -> int:
+    """Check that ``value`` is an int number of fen within the global limit and return it."""
+    _refuse_float(value)
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise MoneyError(f"amount must be an int number of fen, got {type(value).__name__}")
+    if abs(value) > amount_fen_max:
+        raise MoneyError(f"amount {value} fen exceeds the limit of {amount_fen_max} fen")
+    return value
+
+
+def parse_yuan(text: str) -> int:
+    """Parse a yuan string ("1,234.56", "-0.5", "100") into fen; at most two decimals."""
+    _refuse_float(text)
+    if not isinstance(text, str):
+        raise MoneyError(f"yuan amount must be a string, got {type(text).__name__}")
+    match = _YUAN_PATTERN.match(text.strip())
+    if match is None:
+        raise MoneyError(f"not a yuan amount: {text!r} (use e.g. '1,234.56')")
+    sign, whole, decimals = match.groups()
+    amount = int(whole.replace(",", "")) * 100 + int((decimals or "0").ljust(2, "0"))
+    return fen(-amount if sign else amount)
+
+
+def format_yuan(amount_fen: int, *, grouping: bool = True) -> str:
+    """Format fen as a yuan string: 123456 → "1,234.56"."""
+    fen(amount_fen)
+    sign = "-" if amount_fen < 0 else ""
+    whole, cents = divmod(abs(amount_fen), 100)
+    whole_text = f"{whole:,}" if grouping else str(whole)
+    return f"{sign}{whole_text}.{cents:02d}"
+
+
+def to_fraction(rate: Rate) -> Fraction:
+    """Turn an exact rate into a Fraction; floats are refused."""
+    _refuse_float(rate)
+    if isinstance(rate, bool):
+        raise MoneyError("a rate cannot be a bool")
+    if isinstance(rate, (Fraction, int)):
+        return Fraction(rate)
+    if isinstance(rate, Decimal):
+        if not rate.is_finite():
+            raise MoneyError(f"rate must be finite, got {rate}")
+        return Fraction(rate)
+    if isinstance(rate, str):
+        try:
+            return to_fraction(Decimal(rate.strip()))
+        except ArithmeticError as exc:
+            raise MoneyError(f"not a decimal rate: {rate!r}") from exc
+    raise MoneyError(f"unsupported rate type {type(rate).__name__}")
+
+
+def round_half_up(value: Fraction) -> int:
+    """Round an exact value to the nearest integer, halves away from zero."""
+    magnitude = abs(value)
+    rounded = int(magnitude + Fraction(1, 2))
+    return -rounded if value < 0 else rounded
+
+
+def apply_rate(amount_fen: int, rate: Rate) -> int:
+    """``amount_fen × rate`` rounded half-up to the fen (e.g. a 0.15% fee on 1,000.01 yuan)."""
+    return round_half_up(fen(amount_fen) * to_fraction(rate))
+
+
+def split_pro_rata(total_fen: int, weights: Sequence[int]) -> list[int]:
+    """Split ``total_fen`` in proportion to integer ``weights``; the parts add up exactly.
+
+    Largest-remainder method: every part gets the floor of its exact share, then the fen left over
+    go one each to the largest remainders (ties to the earlier party, so the result is stable).
+    """
+    fen(total_fen)
+    if not weights:
+        raise MoneyError("cannot split among no parties")
+    for weight in weights:
+        _refuse_float(weight)
+        if not isinstance(weight, int) or weight < 0:
+            raise MoneyError("split weights must be non-negative ints")
+    weight_sum = sum(weights)
+    if weight_sum == 0:
+        raise MoneyError("split weights must not all be zero")
+    sign = -1 if total_fen < 0 else 1
+    magnitude = abs(total_fen)
+    quotients = [divmod(magnitude * w, weight_sum) for w in weights]
+    parts = [q for q, _ in quotients]
+    left_over = magnitude - sum(parts)
+    by_remainder = sorted(range(len(weights)), key=lambda i: (-quotients[i][1], i))
+    for index in by_remainder[:left_over]:
+        parts[index] += 1
+    return [sign * part for part in parts]

@@ -1,0 +1,401 @@
+"""The ledger engine: plans a batch of commands over in-memory account state (pure, no I/O).
+
+The store loads the accounts, holds and earlier requests a batch touches (locked, in a fixed order),
+``plan_batch`` applies the rules command by command and returns every row to write; the store writes
+them set-based in the same DB transaction. Only this module decides how balances change.
+"""
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from cunguan.core import limits
+from cunguan.ledger import rules
+from cunguan.ledger.model import (
+    MONEY_KINDS,
+    Command,
+    CompoundTransfer,
+    Freeze,
+    HoldStatus,
+    LineKind,
+    Posting,
+    Reject,
+    Release,
+    Result,
+    Reverse,
+    Settle,
+    Side,
+    Transfer,
+    TxKind,
+    content_hash,
+)
+from cunguan.ledger.rules import AccountState, HoldState
+
+#: Column order of a fund-log row, shared with the store.
+LOG_COLUMNS = (
+    "tenant_id", "account_no", "entry_seq", "tx_id", "line_kind", "side", "amount_fen",
+    "balance_after_fen", "frozen_after_fen", "available_after_fen", "counterparty_account_no",
+    "request_no", "business_type", "accounting_date", "posted_at",
+)
+#: Column order of a transaction row, shared with the store.
+TX_COLUMNS = (
+    "tenant_id", "tx_id", "request_no", "kind", "business_type", "content_hash",
+    "accounting_date", "created_at", "hold_id", "reverses_tx_id", "memo",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class PriorRequest:
+    """A request no. already applied: what a replay returns."""
+
+    tx_id: int
+    content_hash: int
+
+
+@dataclass(slots=True)
+class OriginalTx:
+    """A posted transaction that a Reverse command names."""
+
+    kind: TxKind
+    postings: list[Posting]
+    reversed: bool
+
+
+@dataclass(slots=True)
+class BatchState:
+    """Everything a batch reads, loaded and locked by the store before planning."""
+
+    accounts: dict[str, AccountState]
+    holds: dict[int, HoldState] = field(default_factory=dict)
+    prior: dict[str, PriorRequest] = field(default_factory=dict)
+    originals: dict[int, OriginalTx] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class BatchPlan:
+    """The outcome of planning: results in command order and the rows to write."""
+
+    results: list[Result]
+    tx_rows: list[tuple[object, ...]] = field(default_factory=list)
+    log_rows: list[tuple[object, ...]] = field(default_factory=list)
+    new_holds: list[tuple[int, str, int, str, datetime | None]] = field(default_factory=list)
+    touched_accounts: list[AccountState] = field(default_factory=list)
+    closed_holds: list[HoldState] = field(default_factory=list)
+
+    @property
+    def writes_anything(self) -> bool:
+        return bool(self.tx_rows)
+
+
+class _Planner:
+    """Applies commands one at a time; a rejected command leaves the working state untouched."""
+
+    def __init__(self, tenant_id: str, state: BatchState, accounting_date: date,
+                 now: datetime, next_tx_id: Callable[[], int]) -> None:
+        self.tenant_id = tenant_id
+        self.state = state
+        self.accounting_date = accounting_date
+        self.now = now
+        self.next_tx_id = next_tx_id
+        self.tx_rows: list[tuple[object, ...]] = []
+        self.log_rows: list[tuple[object, ...]] = []
+        self.new_holds: list[tuple[int, str, int, str, datetime | None]] = []
+
+    # -- lines ---------------------------------------------------------------------------------
+    def _line(self, account: AccountState, tx_id: int, kind: LineKind, side: Side | None,
+              amount_fen: int, counterparty: str | None, request_no: str,
+              business_type: str) -> None:
+        account.entry_seq += 1
+        account.touched = True
+        self.log_rows.append((
+            self.tenant_id, account.account_no, account.entry_seq, tx_id, kind.value,
+            side.value if side else None, amount_fen, account.balance_fen, account.frozen_fen,
+            account.balance_fen - account.frozen_fen, counterparty, request_no, business_type,
+            self.accounting_date, self.now,
+        ))
+
+    def _tx_row(self, tx_id: int, request_no: str, kind: TxKind, business_type: str,
+                digest: int, hold_id: int | None = None, reverses: int | None = None,
+                memo: str = "") -> None:
+        self.tx_rows.append((
+            self.tenant_id, tx_id, request_no, kind.value, business_type, digest,
+            self.accounting_date, self.now, hold_id, reverses, memo,
+        ))
+
+    def _account(self, account_no: str) -> AccountState | None:
+        return self.state.accounts.get(account_no)
+
+    # -- money ---------------------------------------------------------------------------------
+    def _check_postings(self, postings: Sequence[Posting], *,
+                        correction: bool) -> tuple[Reject | None, str]:
+        net_fen: dict[str, int] = {}
+        for posting in postings:
+            account = self._account(posting.account_no)
+            if account is None:
+                return Reject.ACCOUNT_NOT_FOUND, posting.account_no
+            rises = posting.side is account.normal_side
+            reject = (rules.check_can_receive(account, correction=correction) if rises
+                      else rules.check_can_pay(account, correction=correction))
+            if reject:
+                return reject, posting.account_no
+            delta = posting.amount_fen if rises else -posting.amount_fen
+            net_fen[posting.account_no] = net_fen.get(posting.account_no, 0) + delta
+        for account_no, delta in net_fen.items():
+            account = self.state.accounts[account_no]
+            if delta < 0 and rules.check_available(account, -delta):
+                return Reject.EXCEEDS_AVAILABLE, (
+                    f"{account_no} available_fen={account.available_fen}")
+        return None, ""
+
+    def _apply_postings(self, tx_id: int, postings: Sequence[Posting], request_no: str,
+                        business_type: str) -> None:
+        pair = len(postings) == 2
+        for index, posting in enumerate(postings):
+            account = self.state.accounts[posting.account_no]
+            if posting.side is account.normal_side:
+                account.balance_fen += posting.amount_fen
+            else:
+                account.balance_fen -= posting.amount_fen
+            counterparty = postings[1 - index].account_no if pair else None
+            self._line(account, tx_id, LineKind.POSTING, posting.side, posting.amount_fen,
+                       counterparty, request_no, business_type)
+
+    def transfer(self, cmd: Transfer, digest: int) -> Result:
+        reject = rules.check_amount(cmd.amount_fen)
+        if reject:
+            return Result(cmd.request_no, reject)
+        if cmd.debit_account_no == cmd.credit_account_no:
+            return Result(cmd.request_no, Reject.ACCOUNTS_MUST_BE_DIFFERENT)
+        postings = (Posting(cmd.debit_account_no, Side.DEBIT, cmd.amount_fen),
+                    Posting(cmd.credit_account_no, Side.CREDIT, cmd.amount_fen))
+        return self._money(cmd.request_no, TxKind.TRANSFER, postings, cmd.business_type,
+                           digest, memo=cmd.memo)
+
+    def compound(self, cmd: CompoundTransfer, digest: int) -> Result:
+        if len(cmd.postings) < 2:
+            return Result(cmd.request_no, Reject.TOO_FEW_POSTINGS)
+        if len(cmd.postings) > limits.postings_per_transaction_max:
+            return Result(cmd.request_no, Reject.TOO_MANY_POSTINGS)
+        signed_sum_fen = 0
+        for posting in cmd.postings:
+            reject = rules.check_amount(posting.amount_fen)
+            if reject:
+                return Result(cmd.request_no, reject)
+            signed_sum_fen += (posting.amount_fen if posting.side is Side.DEBIT
+                               else -posting.amount_fen)
+        if signed_sum_fen != 0:
+            return Result(cmd.request_no, Reject.UNBALANCED_TRANSACTION,
+                          detail=f"debits_minus_credits_fen={signed_sum_fen}")
+        if len({p.account_no for p in cmd.postings}) < 2:
+            return Result(cmd.request_no, Reject.ACCOUNTS_MUST_BE_DIFFERENT)
+        return self._money(cmd.request_no, TxKind.TRANSFER, cmd.postings, cmd.business_type,
+                           digest, memo=cmd.memo)
+
+    def _money(self, request_no: str, kind: TxKind, postings: Sequence[Posting],
+               business_type: str, digest: int, *, memo: str = "",
+               reverses: int | None = None) -> Result:
+        reject, detail = self._check_postings(postings, correction=reverses is not None)
+        if reject:
+            return Result(request_no, reject, detail=detail)
+        tx_id = self.next_tx_id()
+        self._apply_postings(tx_id, postings, request_no, business_type)
+        self._tx_row(tx_id, request_no, kind, business_type, digest, reverses=reverses,
+                     memo=memo)
+        return Result(request_no, None, tx_id)
+
+    # -- holds ---------------------------------------------------------------------------------
+    def freeze(self, cmd: Freeze, digest: int) -> Result:
+        reject = rules.check_amount(cmd.amount_fen)
+        account = self._account(cmd.account_no)
+        if reject is None and account is None:
+            reject = Reject.ACCOUNT_NOT_FOUND
+        if reject is None and account is not None:
+            reject = rules.check_can_pay(account) or rules.check_available(
+                account, cmd.amount_fen)
+        if reject or account is None:
+            detail = f"available_fen={account.available_fen}" if account else ""
+            return Result(cmd.request_no, reject, detail=detail)
+        tx_id = self.next_tx_id()
+        account.frozen_fen += cmd.amount_fen
+        self._line(account, tx_id, LineKind.HOLD, None, cmd.amount_fen, None, cmd.request_no,
+                   cmd.business_type)
+        self._tx_row(tx_id, cmd.request_no, TxKind.FREEZE, cmd.business_type, digest,
+                     hold_id=tx_id, memo=cmd.reason)
+        self.state.holds[tx_id] = HoldState(tx_id, cmd.account_no, cmd.amount_fen,
+                                            HoldStatus.OPEN, cmd.expires_at)
+        self.new_holds.append((tx_id, cmd.account_no, cmd.amount_fen, cmd.reason,
+                               cmd.expires_at))
+        return Result(cmd.request_no, None, tx_id)
+
+    def _open_hold(self, hold_id: int, *, for_expiry: bool = False
+                   ) -> tuple[HoldState | None, Reject | None]:
+        hold = self.state.holds.get(hold_id)
+        if hold is None:
+            return None, Reject.HOLD_NOT_FOUND
+        if for_expiry:
+            return hold, (None if hold.status is HoldStatus.OPEN else Reject.HOLD_NOT_OPEN)
+        return hold, rules.check_hold_usable(hold, self.now)
+
+    def _unhold(self, hold: HoldState, tx_id: int, status: HoldStatus, request_no: str,
+                business_type: str) -> AccountState:
+        account = self.state.accounts[hold.account_no]
+        account.frozen_fen -= hold.amount_fen
+        self._line(account, tx_id, LineKind.UNHOLD, None, hold.amount_fen, None, request_no,
+                   business_type)
+        hold.status = status
+        hold.closed_tx_id = tx_id
+        hold.touched = True
+        return account
+
+    def settle(self, cmd: Settle, digest: int) -> Result:
+        hold, reject = self._open_hold(cmd.hold_id)
+        if hold is None or reject:
+            return Result(cmd.request_no, reject)
+        payer = self.state.accounts[hold.account_no]
+        reject = self._check_settle(cmd, hold, payer)
+        if reject:
+            return Result(cmd.request_no, reject)
+        tx_id = self.next_tx_id()
+        self._unhold(hold, tx_id, HoldStatus.SETTLED, cmd.request_no, cmd.business_type)
+        total_fen = sum(p.amount_fen for p in cmd.payees)
+        single = cmd.payees[0].account_no if len(cmd.payees) == 1 else None
+        payer.balance_fen -= total_fen
+        self._line(payer, tx_id, LineKind.POSTING, payer.normal_side.opposite, total_fen, single,
+                   cmd.request_no, cmd.business_type)
+        for payee in cmd.payees:
+            account = self.state.accounts[payee.account_no]
+            rises = account.normal_side is payer.normal_side
+            account.balance_fen += payee.amount_fen if rises else -payee.amount_fen
+            side = payer.normal_side if rises else payer.normal_side.opposite
+            self._line(account, tx_id, LineKind.POSTING, side, payee.amount_fen,
+                       payer.account_no, cmd.request_no, cmd.business_type)
+        self._tx_row(tx_id, cmd.request_no, TxKind.SETTLE, cmd.business_type, digest,
+                     hold_id=hold.hold_id)
+        return Result(cmd.request_no, None, tx_id)
+
+    def _check_settle(self, cmd: Settle, hold: HoldState, payer: AccountState) -> Reject | None:
+        if not cmd.payees:
+            return Reject.TOO_FEW_POSTINGS
+        if len(cmd.payees) > limits.payees_per_settle_max:
+            return Reject.TOO_MANY_POSTINGS
+        reject = rules.check_can_pay(payer)
+        if reject:
+            return reject
+        for payee in cmd.payees:
+            reject = rules.check_amount(payee.amount_fen)
+            if reject:
+                return reject
+            if payee.account_no == payer.account_no:
+                return Reject.ACCOUNTS_MUST_BE_DIFFERENT
+            account = self._account(payee.account_no)
+            if account is None:
+                return Reject.ACCOUNT_NOT_FOUND
+            # A payee on the payer's side gains; on the other side (e.g. a debit-normal account
+            # paid from a credit-normal one) the payment lowers it, so it must be able to pay.
+            if account.normal_side is payer.normal_side:
+                reject = rules.check_can_receive(account)
+            else:
+                reject = rules.check_can_pay(account) or rules.check_available(
+                    account, payee.amount_fen)
+            if reject:
+                return reject
+        if sum(p.amount_fen for p in cmd.payees) > hold.amount_fen:
+            return Reject.SETTLE_EXCEEDS_HOLD
+        return None
+
+    def release(self, cmd: Release, digest: int) -> Result:
+        hold, reject = self._open_hold(cmd.hold_id, for_expiry=cmd.expired)
+        if hold is None or reject:
+            return Result(cmd.request_no, reject)
+        tx_id = self.next_tx_id()
+        status = HoldStatus.EXPIRED if cmd.expired else HoldStatus.RELEASED
+        self._unhold(hold, tx_id, status, cmd.request_no, cmd.business_type)
+        self._tx_row(tx_id, cmd.request_no, TxKind.RELEASE, cmd.business_type, digest,
+                     hold_id=hold.hold_id, memo=cmd.reason)
+        return Result(cmd.request_no, None, tx_id)
+
+    def reverse(self, cmd: Reverse, digest: int) -> Result:
+        original = self.state.originals.get(cmd.original_tx_id)
+        if original is None:
+            return Result(cmd.request_no, Reject.TRANSACTION_NOT_FOUND)
+        if original.kind not in MONEY_KINDS or original.kind is TxKind.REVERSAL:
+            return Result(cmd.request_no, Reject.TRANSACTION_NOT_REVERSIBLE)
+        if original.reversed:
+            return Result(cmd.request_no, Reject.ALREADY_REVERSED)
+        postings = [Posting(p.account_no, p.side.opposite, p.amount_fen)
+                    for p in original.postings]
+        result = self._money(cmd.request_no, TxKind.REVERSAL, postings, cmd.business_type,
+                             digest, memo=cmd.reason, reverses=cmd.original_tx_id)
+        if result.ok:
+            original.reversed = True
+        return result
+
+
+def _valid_fields(cmd: Command) -> bool:
+    if rules.check_text(cmd.request_no, limits.request_no_length_max, required=True):
+        return False
+    return rules.check_text(cmd.business_type, limits.business_type_length_max,
+                            required=True) is None
+
+
+def plan_batch(tenant_id: str, commands: Sequence[Command], state: BatchState, *,
+               linked: bool, accounting_date: date, now: datetime,
+               next_tx_id: Callable[[], int]) -> BatchPlan:
+    """Apply ``commands`` in order. Linked: all or nothing. Independent: each on its own."""
+    planner = _Planner(tenant_id, state, accounting_date, now, next_tx_id)
+    prior = state.prior
+    results: list[Result] = []
+    for cmd in commands:
+        if not _valid_fields(cmd):
+            results.append(Result(cmd.request_no, Reject.FIELD_INVALID))
+            continue
+        digest = content_hash(cmd)
+        earlier = prior.get(cmd.request_no)
+        if earlier is not None:
+            results.append(_replay(cmd.request_no, earlier, digest))
+            continue
+        result = _dispatch(planner, cmd, digest)
+        if result.ok and result.tx_id is not None:
+            prior[cmd.request_no] = PriorRequest(result.tx_id, digest)
+        results.append(result)
+        if linked and not result.ok:
+            break
+    if linked and any(not r.ok for r in results):
+        return BatchPlan(_fail_linked(commands, results))
+    return BatchPlan(
+        results, planner.tx_rows, planner.log_rows, planner.new_holds,
+        [a for a in state.accounts.values() if a.touched],
+        [h for h in state.holds.values() if h.touched and h.closed_tx_id is not None],
+    )
+
+
+def _replay(request_no: str, earlier: PriorRequest, digest: int) -> Result:
+    if earlier.content_hash != digest:
+        return Result(request_no, Reject.DUPLICATE_WITH_DIFFERENT_CONTENT,
+                      detail=f"first applied as tx {earlier.tx_id}")
+    return Result(request_no, None, earlier.tx_id, replayed=True)
+
+
+def _dispatch(planner: _Planner, cmd: Command, digest: int) -> Result:
+    if isinstance(cmd, Transfer):
+        return planner.transfer(cmd, digest)
+    if isinstance(cmd, CompoundTransfer):
+        return planner.compound(cmd, digest)
+    if isinstance(cmd, Freeze):
+        return planner.freeze(cmd, digest)
+    if isinstance(cmd, Settle):
+        return planner.settle(cmd, digest)
+    if isinstance(cmd, Release):
+        return planner.release(cmd, digest)
+    return planner.reverse(cmd, digest)
+
+
+def _fail_linked(commands: Sequence[Command], results: list[Result]) -> list[Result]:
+    """In a linked batch one failure fails all: the culprit keeps its code, the rest say why."""
+    failed: list[Result] = []
+    for index, cmd in enumerate(commands):
+        if index < len(results) and not results[index].ok:
+            failed.append(results[index])
+        else:
+            failed.append(Result(cmd.request_no, Reject.LINKED_COMMAND_FAILED))
+    return failed

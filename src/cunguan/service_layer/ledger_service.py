@@ -1,0 +1,203 @@
+"""The ledger service: one DB transaction per batch, retried when it loses a lock race."""
+
+import random
+import time
+from collections.abc import Sequence
+from datetime import date
+
+from sqlalchemy import Engine, insert, update
+from sqlalchemy.exc import DBAPIError
+
+from cunguan.adapters.store import queries
+from cunguan.adapters.store.ids import IdBlocks
+from cunguan.adapters.store.ledger_store import load_state, lock_tenant_date, write_plan
+from cunguan.adapters.store.tables import accounts, ledger_days, tenants
+from cunguan.core import limits
+from cunguan.core.calendar import WorkingCalendar
+from cunguan.core.clock import Clock, system_clock
+from cunguan.core.errors import CunguanError
+from cunguan.ledger.engine import plan_batch
+from cunguan.ledger.model import (
+    Account,
+    AccountSpec,
+    AccountStatus,
+    Command,
+    FundLogLine,
+    Hold,
+    Release,
+    Reject,
+    Result,
+    Transfer,
+)
+
+#: PostgreSQL states worth a retry: serialization failure, deadlock, unique violation (a
+#: concurrent duplicate request no. committed first; the retry replays it).
+_RETRYABLE_SQLSTATES = frozenset({"40001", "40P01", "23505"})
+
+
+def _retryable(exc: DBAPIError) -> bool:
+    sqlstate = getattr(exc.orig, "sqlstate", None)
+    if sqlstate in _RETRYABLE_SQLSTATES:
+        return True
+    return "database is locked" in str(exc.orig)
+
+
+class LedgerService:
+    """Opens tenants and accounts, executes command batches, answers queries."""
+
+    def __init__(self, engine: Engine, *, clock: Clock = system_clock,
+                 calendar: WorkingCalendar | None = None) -> None:
+        self.engine = engine
+        self.clock = clock
+        self.calendar = calendar or WorkingCalendar()
+        self._ids = IdBlocks(engine)
+
+    # -- set-up --------------------------------------------------------------------------------
+    def create_tenant(self, tenant_id: str, name: str, accounting_date: date) -> None:
+        if not tenant_id or len(tenant_id) > limits.tenant_id_length_max:
+            raise CunguanError("field_invalid", "tenant id must be 1 to "
+                               f"{limits.tenant_id_length_max} characters")
+        with self.engine.begin() as conn:
+            if conn.execute(tenants.select().where(tenants.c.tenant_id == tenant_id)).first():
+                raise CunguanError("tenant_exists", f"tenant {tenant_id} exists already")
+            conn.execute(insert(tenants).values(tenant_id=tenant_id, name=name,
+                                                accounting_date=accounting_date,
+                                                created_at=self.clock()))
+            conn.execute(insert(ledger_days).values(
+                tenant_id=tenant_id, accounting_date=accounting_date, status="open",
+                is_working_day=int(self.calendar.is_working_day(accounting_date)), report=""))
+
+    def open_accounts(self, tenant_id: str, specs: Sequence[AccountSpec]) -> None:
+        """Open accounts, all or none; an existing account no. refuses the whole call."""
+        now = self.clock()
+        with self.engine.begin() as conn:
+            if lock_tenant_date(conn, tenant_id) is None:
+                raise CunguanError(Reject.TENANT_NOT_FOUND, f"no tenant {tenant_id}")
+            for spec in specs:
+                _check_spec(spec)
+                if queries.get_account(conn, tenant_id, spec.account_no) is not None:
+                    raise CunguanError("account_exists",
+                                       f"account {spec.account_no} exists already")
+            conn.execute(insert(accounts), [{
+                "tenant_id": tenant_id, "account_no": s.account_no, "owner": s.owner,
+                "role": s.role, "subject_code": s.subject_code,
+                "normal_side": s.normal_side.value, "status": AccountStatus.NORMAL.value,
+                "flags": int(s.flags), "overdraft_limit_fen": s.overdraft_limit_fen,
+                "balance_fen": 0, "frozen_fen": 0, "entry_seq": 0, "opened_at": now,
+            } for s in specs])
+
+    def set_account_status(self, tenant_id: str, account_no: str,
+                           status: AccountStatus) -> Account:
+        """Freeze for debit (止付), freeze, unfreeze or close an account. Closing needs it empty."""
+        with self.engine.begin() as conn:
+            account = queries.get_account(conn, tenant_id, account_no)
+            if account is None:
+                raise CunguanError(Reject.ACCOUNT_NOT_FOUND, f"no account {account_no}")
+            if account.status is AccountStatus.CLOSED:
+                raise CunguanError(Reject.ACCOUNT_CLOSED, f"account {account_no} is closed")
+            if status is AccountStatus.CLOSED and (account.balance_fen or account.frozen_fen):
+                raise CunguanError("account_not_empty",
+                                   f"account {account_no} still holds money or holds")
+            conn.execute(update(accounts).where(
+                accounts.c.tenant_id == tenant_id, accounts.c.account_no == account_no,
+            ).values(status=status.value))
+            updated = queries.get_account(conn, tenant_id, account_no)
+        assert updated is not None
+        return updated
+
+    # -- commands ------------------------------------------------------------------------------
+    def execute(self, tenant_id: str, commands: Sequence[Command], *,
+                linked: bool = False) -> list[Result]:
+        """Apply a batch in one DB transaction: each command on its own, or all-or-nothing."""
+        if not commands:
+            return []
+        if len(commands) > limits.commands_per_batch_max:
+            raise CunguanError("batch_too_large", f"at most {limits.commands_per_batch_max} "
+                               "commands per batch")
+        for attempt in range(limits.db_retries_max):
+            try:
+                return self._execute_once(tenant_id, commands, linked)
+            except DBAPIError as exc:
+                if not _retryable(exc) or attempt == limits.db_retries_max - 1:
+                    raise
+                backoff_ms = random.uniform(0, min(limits.db_retry_backoff_ms_max,
+                                                   2 ** attempt * 5))
+                time.sleep(backoff_ms / 1000)
+        raise AssertionError("unreachable: the last attempt re-raises")
+
+    def _execute_once(self, tenant_id: str, commands: Sequence[Command],
+                      linked: bool) -> list[Result]:
+        tx_ids = self._ids.reserve(len(commands))
+        with self.engine.begin() as conn:
+            accounting_date = lock_tenant_date(conn, tenant_id)
+            if accounting_date is None:
+                raise CunguanError(Reject.TENANT_NOT_FOUND, f"no tenant {tenant_id}")
+            state = load_state(conn, tenant_id, commands)
+            plan = plan_batch(tenant_id, commands, state, linked=linked,
+                              accounting_date=accounting_date, now=self.clock(),
+                              next_tx_id=tx_ids.__next__)
+            write_plan(conn, tenant_id, plan)
+        return plan.results
+
+    def transfer(self, tenant_id: str, command: Transfer) -> Result:
+        return self.execute(tenant_id, [command])[0]
+
+    def expire_holds(self, tenant_id: str) -> list[Result]:
+        """Release every open hold whose expiry has passed; safe to run again (R-L4)."""
+        with self.engine.connect() as conn:
+            hold_ids = queries.expired_hold_ids(conn, tenant_id, self.clock(),
+                                                limits.commands_per_batch_max)
+        commands = [Release(f"expire:{hold_id}", hold_id, "expired", expired=True)
+                    for hold_id in hold_ids]
+        return self.execute(tenant_id, commands)
+
+    # -- queries -------------------------------------------------------------------------------
+    def account(self, tenant_id: str, account_no: str) -> Account:
+        with self.engine.connect() as conn:
+            account = queries.get_account(conn, tenant_id, account_no)
+        if account is None:
+            raise CunguanError(Reject.ACCOUNT_NOT_FOUND, f"no account {account_no}")
+        return account
+
+    def accounts(self, tenant_id: str) -> list[Account]:
+        with self.engine.connect() as conn:
+            return queries.list_accounts(conn, tenant_id)
+
+    def fund_log(self, tenant_id: str, account_no: str, *, date_from: date | None = None,
+                 date_to: date | None = None, after_seq: int = 0,
+                 rows_max: int = limits.page_rows_max) -> list[FundLogLine]:
+        rows_max = max(1, min(rows_max, limits.page_rows_max))
+        with self.engine.connect() as conn:
+            return queries.fund_log_page(conn, tenant_id, account_no, date_from=date_from,
+                                         date_to=date_to, after_seq=after_seq,
+                                         rows_max=rows_max)
+
+    def balance_at(self, tenant_id: str, account_no: str, day: date) -> int:
+        with self.engine.connect() as conn:
+            return queries.balance_at(conn, tenant_id, account_no, day)
+
+    def hold(self, tenant_id: str, hold_id: int) -> Hold:
+        with self.engine.connect() as conn:
+            hold = queries.get_hold(conn, tenant_id, hold_id)
+        if hold is None:
+            raise CunguanError(Reject.HOLD_NOT_FOUND, f"no hold {hold_id}")
+        return hold
+
+    def open_holds_total(self, tenant_id: str, account_no: str) -> int:
+        with self.engine.connect() as conn:
+            return queries.open_holds_total(conn, tenant_id, account_no)
+
+    def accounting_date(self, tenant_id: str) -> date:
+        with self.engine.connect() as conn:
+            value = lock_tenant_date(conn, tenant_id)
+        if value is None:
+            raise CunguanError(Reject.TENANT_NOT_FOUND, f"no tenant {tenant_id}")
+        return value
+
+
+def _check_spec(spec: AccountSpec) -> None:
+    if not spec.account_no or len(spec.account_no) > limits.account_no_length_max:
+        raise CunguanError(Reject.FIELD_INVALID, "account no. must be 1 to "
+                           f"{limits.account_no_length_max} characters")
+    if spec.overdraft_limit_fen < 0 or spec.overdraft_limit_fen > limits.amount_fen_max:
+        raise CunguanError(Reject.FIELD_INVALID, "overdraft limit out of range")
