@@ -9,6 +9,7 @@ from sqlalchemy import Engine, insert, update
 from sqlalchemy.exc import DBAPIError
 
 from cunguan.adapters.store import queries
+from cunguan.adapters.store.db import read_connection
 from cunguan.adapters.store.ids import IdBlocks
 from cunguan.adapters.store.ledger_store import load_state, lock_tenant_date, write_plan
 from cunguan.adapters.store.tables import accounts, ledger_days, tenants
@@ -144,7 +145,7 @@ class LedgerService:
 
     def expire_holds(self, tenant_id: str) -> list[Result]:
         """Release every open hold whose expiry has passed; safe to run again (R-L4)."""
-        with self.engine.connect() as conn:
+        with read_connection(self.engine) as conn:
             hold_ids = queries.expired_hold_ids(conn, tenant_id, self.clock(),
                                                 limits.commands_per_batch_max)
         commands = [Release(f"expire:{hold_id}", hold_id, "expired", expired=True)
@@ -153,42 +154,42 @@ class LedgerService:
 
     # -- queries -------------------------------------------------------------------------------
     def account(self, tenant_id: str, account_no: str) -> Account:
-        with self.engine.connect() as conn:
+        with read_connection(self.engine) as conn:
             account = queries.get_account(conn, tenant_id, account_no)
         if account is None:
             raise CunguanError(Reject.ACCOUNT_NOT_FOUND, f"no account {account_no}")
         return account
 
     def accounts(self, tenant_id: str) -> list[Account]:
-        with self.engine.connect() as conn:
+        with read_connection(self.engine) as conn:
             return queries.list_accounts(conn, tenant_id)
 
     def fund_log(self, tenant_id: str, account_no: str, *, date_from: date | None = None,
                  date_to: date | None = None, after_seq: int = 0,
                  rows_max: int = limits.page_rows_max) -> list[FundLogLine]:
         rows_max = max(1, min(rows_max, limits.page_rows_max))
-        with self.engine.connect() as conn:
+        with read_connection(self.engine) as conn:
             return queries.fund_log_page(conn, tenant_id, account_no, date_from=date_from,
                                          date_to=date_to, after_seq=after_seq,
                                          rows_max=rows_max)
 
     def balance_at(self, tenant_id: str, account_no: str, day: date) -> int:
-        with self.engine.connect() as conn:
+        with read_connection(self.engine) as conn:
             return queries.balance_at(conn, tenant_id, account_no, day)
 
     def hold(self, tenant_id: str, hold_id: int) -> Hold:
-        with self.engine.connect() as conn:
+        with read_connection(self.engine) as conn:
             hold = queries.get_hold(conn, tenant_id, hold_id)
         if hold is None:
             raise CunguanError(Reject.HOLD_NOT_FOUND, f"no hold {hold_id}")
         return hold
 
     def open_holds_total(self, tenant_id: str, account_no: str) -> int:
-        with self.engine.connect() as conn:
+        with read_connection(self.engine) as conn:
             return queries.open_holds_total(conn, tenant_id, account_no)
 
     def accounting_date(self, tenant_id: str) -> date:
-        with self.engine.connect() as conn:
+        with read_connection(self.engine) as conn:
             value = lock_tenant_date(conn, tenant_id)
         if value is None:
             raise CunguanError(Reject.TENANT_NOT_FOUND, f"no tenant {tenant_id}")

@@ -3,12 +3,14 @@
 import os
 import sqlite3
 from datetime import UTC, date, datetime
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 
 #: The demo and a user's first run use this file in the working directory.
 DEFAULT_DATABASE_URL = "sqlite:///cunguan.db"
@@ -56,8 +58,24 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+#: Execution option that marks a connection as read-only: SQLite then begins a deferred
+#: (snapshot) transaction instead of taking the write lock.
+READ_ONLY_OPTION = "cunguan_read_only"
+
+
 def _sqlite_begin(conn: Any) -> None:
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+    read_only = conn.get_execution_options().get(READ_ONLY_OPTION, False)
+    conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+
+
+@contextmanager
+def read_connection(engine: Engine, *, snapshot: bool = False) -> Iterator[Connection]:
+    """A connection for reads. ``snapshot``: every read sees one consistent state."""
+    with engine.connect() as conn:
+        conn.execution_options(**{READ_ONLY_OPTION: True})
+        if snapshot and conn.dialect.name == "postgresql":
+            conn.execution_options(isolation_level="REPEATABLE READ")
+        yield conn
 
 
 def make_engine(url: str | None = None, *, pool_size: int = 8) -> Engine:

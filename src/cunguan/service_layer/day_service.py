@@ -1,0 +1,67 @@
+"""Day cutover and close (日切, R-L7/R-L8): switch the date, check, snapshot — or stop and report."""
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Engine
+
+from cunguan.adapters.store import daybook_store
+from cunguan.adapters.store.db import read_connection
+from cunguan.core.calendar import WorkingCalendar
+from cunguan.core.clock import Clock, system_clock
+from cunguan.core.errors import CunguanError
+from cunguan.ledger.daybook import Finding, format_report, run_checks
+from cunguan.ledger.model import Reject
+
+DAYS_LISTED_MAX = 31
+
+
+@dataclass(frozen=True, slots=True)
+class DayClose:
+    """The outcome of one close attempt."""
+
+    accounting_date: date
+    closed: bool
+    findings: list[Finding]
+    report: str
+
+
+class DayService:
+    def __init__(self, engine: Engine, *, clock: Clock = system_clock,
+                 calendar: WorkingCalendar | None = None) -> None:
+        self.engine = engine
+        self.clock = clock
+        self.calendar = calendar or WorkingCalendar()
+
+    def close(self, tenant_id: str) -> DayClose:
+        """Cut over the open day (unless a cut-over day still waits to close), then close it.
+
+        Business goes on, dated the next day, while the checks run. A finding leaves the day
+        ``cut_over`` with its report; fix the cause and run close again.
+        """
+        with self.engine.begin() as conn:
+            day = daybook_store.pending_close(conn, tenant_id)
+            if day is None:
+                day = daybook_store.cut_over(conn, tenant_id, self.calendar.is_working_day)
+        if day is None:
+            raise CunguanError(Reject.TENANT_NOT_FOUND, f"no tenant {tenant_id}")
+        with read_connection(self.engine, snapshot=True) as conn:
+            facts = daybook_store.gather_facts(conn, tenant_id, day)
+        findings = run_checks(facts)
+        report = format_report(facts, findings)
+        with self.engine.begin() as conn:
+            if findings:
+                daybook_store.mark_day(conn, tenant_id, day, daybook_store.CUT_OVER, report,
+                                       None)
+            else:
+                daybook_store.record_close(conn, facts, report, self.clock())
+        return DayClose(day, not findings, findings, report)
+
+    def days(self, tenant_id: str) -> list[tuple[Any, ...]]:
+        with read_connection(self.engine) as conn:
+            return daybook_store.list_days(conn, tenant_id, DAYS_LISTED_MAX)
+
+    def subject_balances(self, tenant_id: str, day: date) -> list[tuple[Any, ...]]:
+        with read_connection(self.engine) as conn:
+            return daybook_store.subject_balances(conn, tenant_id, day)
