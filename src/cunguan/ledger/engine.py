@@ -262,11 +262,11 @@ class _Planner:
         payer.balance_fen -= total_fen
         self._line(payer, tx_id, LineKind.POSTING, payer.normal_side.opposite, total_fen, single,
                    cmd.request_no, cmd.business_type)
+        side = payer.normal_side  # the payer is posted on its opposite side, payees on this
         for payee in cmd.payees:
             account = self.state.accounts[payee.account_no]
-            rises = account.normal_side is payer.normal_side
+            rises = account.normal_side is side
             account.balance_fen += payee.amount_fen if rises else -payee.amount_fen
-            side = payer.normal_side if rises else payer.normal_side.opposite
             self._line(account, tx_id, LineKind.POSTING, side, payee.amount_fen,
                        payer.account_no, cmd.request_no, cmd.business_type)
         self._tx_row(tx_id, cmd.request_no, TxKind.SETTLE, cmd.business_type, digest,
