@@ -124,7 +124,8 @@ def _money_in(sim: _Day, lenders: list[str], clock: FixedClock) -> None:
     recharges: list[Command] = [
         Transfer(sim.request_no("RC"), SUMMARY, no, sim.rng.randint(1_000, 200_000) * 100,
                  "recharge") for no in lenders]
-    recharges.append(Transfer(sim.request_no("RC"), SUMMARY, MARKETING, 5_000_000, "recharge"))
+    recharges.append(Transfer(sim.request_no("RC"), SUMMARY, MARKETING, 5_000_000,
+                              "marketing_topup", funding=True))
     recharges.append(Transfer(sim.request_no("RC"), SUMMARY, RISK, 50_000_000, "recharge"))
     sim.run("recharges", recharges)
     clock.advance(timedelta(hours=1))

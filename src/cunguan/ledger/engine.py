@@ -127,15 +127,16 @@ class _Planner:
 
     # -- money ---------------------------------------------------------------------------------
     def _check_postings(self, postings: Sequence[Posting], *,
-                        correction: bool) -> tuple[Reject | None, str]:
+                        direction_exempt: bool) -> tuple[Reject | None, str]:
         net_fen: dict[str, int] = {}
         for posting in postings:
             account = self._account(posting.account_no)
             if account is None:
                 return Reject.ACCOUNT_NOT_FOUND, posting.account_no
             rises = posting.side is account.normal_side
-            reject = (rules.check_can_receive(account, correction=correction) if rises
-                      else rules.check_can_pay(account, correction=correction))
+            reject = (rules.check_can_receive(account, direction_exempt=direction_exempt)
+                      if rises else rules.check_can_pay(account,
+                                                        direction_exempt=direction_exempt))
             if reject:
                 return reject, posting.account_no
             delta = posting.amount_fen if rises else -posting.amount_fen
@@ -169,7 +170,7 @@ class _Planner:
         postings = (Posting(cmd.debit_account_no, Side.DEBIT, cmd.amount_fen),
                     Posting(cmd.credit_account_no, Side.CREDIT, cmd.amount_fen))
         return self._money(cmd.request_no, TxKind.TRANSFER, postings, cmd.business_type,
-                           digest, memo=cmd.memo)
+                           digest, memo=cmd.memo, funding=cmd.funding)
 
     def compound(self, cmd: CompoundTransfer, digest: int) -> Result:
         if len(cmd.postings) < 2:
@@ -189,12 +190,14 @@ class _Planner:
         if len({p.account_no for p in cmd.postings}) < 2:
             return Result(cmd.request_no, Reject.ACCOUNTS_MUST_BE_DIFFERENT)
         return self._money(cmd.request_no, TxKind.TRANSFER, cmd.postings, cmd.business_type,
-                           digest, memo=cmd.memo)
+                           digest, memo=cmd.memo, funding=cmd.funding)
 
     def _money(self, request_no: str, kind: TxKind, postings: Sequence[Posting],
                business_type: str, digest: int, *, memo: str = "",
-               reverses: int | None = None) -> Result:
-        reject, detail = self._check_postings(postings, correction=reverses is not None)
+               reverses: int | None = None, funding: bool = False) -> Result:
+        # A reversal restores the state before the original, so direction flags do not apply.
+        exempt = funding or reverses is not None
+        reject, detail = self._check_postings(postings, direction_exempt=exempt)
         if reject:
             return Result(request_no, reject, detail=detail)
         tx_id = self.next_tx_id()

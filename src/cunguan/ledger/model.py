@@ -122,6 +122,9 @@ class Transfer:
       amount_fen: positive fen.
       business_type: what the business calls this movement (recharge, bid_lend, fee …).
       memo: free text for the fund log.
+      funding: moves money against an account's direction flag: tops up an out-only account
+        (the platform funding its red-packet account) or sweeps an in-only one (the platform
+        taking its fee income out). Set only by the bank's own handlers, never by a platform.
     """
 
     request_no: str
@@ -130,10 +133,11 @@ class Transfer:
     amount_fen: int
     business_type: str = "transfer"
     memo: str = ""
+    funding: bool = False
 
     def content_key(self) -> str:
         return (f"T|{self.debit_account_no}|{self.credit_account_no}|{self.amount_fen}|"
-                f"{self.business_type}|{self.memo}")
+                f"{self.business_type}|{self.memo}|{self.funding}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,16 +149,18 @@ class CompoundTransfer:
       postings: the legs; debits must equal credits.
       business_type: as for Transfer.
       memo: as for Transfer.
+      funding: as for Transfer.
     """
 
     request_no: str
     postings: tuple[Posting, ...]
     business_type: str = "transfer"
     memo: str = ""
+    funding: bool = False
 
     def content_key(self) -> str:
         legs = ";".join(f"{p.account_no},{p.side},{p.amount_fen}" for p in self.postings)
-        return f"M|{legs}|{self.business_type}|{self.memo}"
+        return f"M|{legs}|{self.business_type}|{self.memo}|{self.funding}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -52,24 +52,24 @@ def check_amount(amount_fen: int) -> Reject | None:
     return None
 
 
-def check_can_receive(account: AccountState, *, correction: bool = False) -> Reject | None:
-    """May ``account``'s balance go up? A correction (reversal) ignores the direction flags."""
+def check_can_receive(account: AccountState, *, direction_exempt: bool = False) -> Reject | None:
+    """May ``account``'s balance go up? A reversal or a funding move ignores the direction flags."""
     if account.status is AccountStatus.CLOSED:
         return Reject.ACCOUNT_CLOSED
     if account.status is AccountStatus.FROZEN:
         return Reject.ACCOUNT_FROZEN
-    if not correction and account.flags & AccountFlag.OUT_ONLY:
+    if not direction_exempt and account.flags & AccountFlag.OUT_ONLY:
         return Reject.ACCOUNT_OUT_ONLY
     return None
 
 
-def check_can_pay(account: AccountState, *, correction: bool = False) -> Reject | None:
+def check_can_pay(account: AccountState, *, direction_exempt: bool = False) -> Reject | None:
     """May ``account``'s balance go down (or be held)? Available is checked separately."""
     if account.status is AccountStatus.CLOSED:
         return Reject.ACCOUNT_CLOSED
     if account.status in (AccountStatus.FROZEN, AccountStatus.FROZEN_FOR_DEBIT):
         return Reject.ACCOUNT_FROZEN
-    if not correction and account.flags & AccountFlag.IN_ONLY:
+    if not direction_exempt and account.flags & AccountFlag.IN_ONLY:
         return Reject.ACCOUNT_IN_ONLY
     return None
 

@@ -10,7 +10,6 @@ from typing import Any
 
 from sqlalchemy import Connection, select, text
 
-from cunguan.adapters.store.db import as_utc
 from cunguan.adapters.store.tables import accounts, fund_log, holds, tenants, transactions
 from cunguan.ledger.engine import (
     LOG_COLUMNS,
@@ -113,8 +112,8 @@ def _load_holds(conn: Connection, tenant_id: str, hold_ids: list[int]) -> dict[i
              .where(c.tenant_id == tenant_id, c.hold_id.in_(hold_ids)).order_by(c.hold_id))
     if _is_pg(conn):
         query = query.with_for_update()
-    return {row[0]: HoldState(row[0], row[1], row[2], HoldStatus(row[3]),
-                             as_utc(row[4]) if row[4] else None, row[5])
+    return {row[0]: HoldState(row[0], row[1], row[2], HoldStatus(row[3]), row[4],
+                             row[5])
             for row in conn.execute(query)}
 
 

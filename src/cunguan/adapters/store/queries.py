@@ -4,7 +4,6 @@ from datetime import date
 
 from sqlalchemy import Connection, func, select
 
-from cunguan.adapters.store.db import as_utc
 from cunguan.adapters.store.tables import accounts, fund_log, holds, transactions
 from cunguan.ledger.model import (
     Account,
@@ -54,7 +53,7 @@ def fund_log_page(conn: Connection, tenant_id: str, account_no: str, *, date_fro
         query = query.where(f.accounting_date <= date_to)
     rows = conn.execute(query.order_by(f.entry_seq).limit(rows_max))
     return [FundLogLine(r[0], r[1], r[2], LineKind(r[3]), Side(r[4]) if r[4] else None, r[5],
-                        r[6], r[7], r[8], r[9], r[10], r[11], r[12], as_utc(r[13]))
+                        r[6], r[7], r[8], r[9], r[10], r[11], r[12], r[13])
             for r in rows]
 
 
@@ -77,7 +76,7 @@ def get_hold(conn: Connection, tenant_id: str, hold_id: int) -> Hold | None:
     if row is None:
         return None
     return Hold(row[0], row[1], row[2], row[3], HoldStatus(row[4]), row[5],
-                as_utc(row[6]) if row[6] else None, as_utc(row[7]), row[8])
+                row[6], row[7], row[8])
 
 
 def open_holds_total(conn: Connection, tenant_id: str, account_no: str) -> int:

@@ -5,6 +5,9 @@ Balances live in ``accounts``; their history is the append-only ``fund_log`` (on
 or hold movement, with the balances after it) and ``transactions`` (one row per applied request).
 """
 
+from datetime import UTC, datetime
+from typing import Any
+
 from sqlalchemy import (
     BigInteger,
     CheckConstraint,
@@ -18,11 +21,32 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    TypeDecorator,
 )
 
 from cunguan.core import limits
 
 metadata = MetaData()
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Aware datetimes in, aware UTC datetimes out, on both backends (SQLite keeps no zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are refused: times are stored in UTC")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
 
 _tenant = limits.tenant_id_length_max
 _account = limits.account_no_length_max
@@ -32,7 +56,7 @@ tenants = Table(
     Column("tenant_id", String(_tenant), primary_key=True),
     Column("name", String(128), nullable=False),
     Column("accounting_date", Date, nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
 )
 
 accounts = Table(
@@ -49,7 +73,7 @@ accounts = Table(
     Column("balance_fen", BigInteger, nullable=False),
     Column("frozen_fen", BigInteger, nullable=False),
     Column("entry_seq", BigInteger, nullable=False),
-    Column("opened_at", DateTime(timezone=True), nullable=False),
+    Column("opened_at", UtcDateTime(), nullable=False),
     CheckConstraint("normal_side IN ('D', 'C')", name="ck_accounts_normal_side"),
     CheckConstraint("status IN ('normal', 'frozen_for_debit', 'frozen', 'closed')",
                     name="ck_accounts_status"),
@@ -71,7 +95,7 @@ transactions = Table(
     Column("business_type", String(limits.business_type_length_max), nullable=False),
     Column("content_hash", BigInteger, nullable=False),
     Column("accounting_date", Date, nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
     Column("hold_id", BigInteger),
     Column("reverses_tx_id", BigInteger),
     Column("memo", String(limits.memo_length_max), nullable=False),
@@ -96,7 +120,7 @@ fund_log = Table(
     Column("request_no", String(limits.request_no_length_max), nullable=False),
     Column("business_type", String(limits.business_type_length_max), nullable=False),
     Column("accounting_date", Date, nullable=False),
-    Column("posted_at", DateTime(timezone=True), nullable=False),
+    Column("posted_at", UtcDateTime(), nullable=False),
     CheckConstraint("amount_fen > 0", name="ck_fund_log_amount_positive"),
     CheckConstraint("(line_kind = 'posting') = (side IS NOT NULL)", name="ck_fund_log_side"),
     Index("ix_fund_log_tx", "tenant_id", "tx_id"),
@@ -111,8 +135,8 @@ holds = Table(
     Column("amount_fen", BigInteger, nullable=False),
     Column("status", String(16), nullable=False),
     Column("reason", String(limits.reason_length_max), nullable=False),
-    Column("expires_at", DateTime(timezone=True)),
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", UtcDateTime()),
+    Column("created_at", UtcDateTime(), nullable=False),
     Column("closed_tx_id", BigInteger),
     CheckConstraint("amount_fen > 0", name="ck_holds_amount_positive"),
     Index("ix_holds_open_expiry", "tenant_id", "status", "expires_at"),
@@ -125,7 +149,7 @@ ledger_days = Table(
     Column("accounting_date", Date, primary_key=True),
     Column("status", String(8), nullable=False),
     Column("is_working_day", Integer, nullable=False),
-    Column("closed_at", DateTime(timezone=True)),
+    Column("closed_at", UtcDateTime()),
     Column("report", Text, nullable=False),
 )
 

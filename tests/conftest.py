@@ -1,0 +1,93 @@
+"""Real databases for the tests: a fresh SQLite file and a fresh PostgreSQL schema per test.
+
+PostgreSQL comes from CUNGUAN_TEST_DATABASE_URL (default: 127.0.0.1:5432, database ``test``).
+With CI=true an unreachable server fails the run; otherwise its tests skip with the reason.
+"""
+
+import os
+import uuid
+from collections.abc import Iterator
+import pytest
+from sqlalchemy import Engine, create_engine, text
+
+from cunguan.adapters.store.db import make_engine, normalise_url, upgrade
+
+PG_URL = os.environ.get("CUNGUAN_TEST_DATABASE_URL",
+                        "postgresql://postgres@127.0.0.1:5432/test")
+IN_CI = os.environ.get("CI", "").lower() == "true"
+BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+_pg_ran: list[str] = []
+_pg_problem: list[str] = []
+
+
+def _pg_reachable() -> str | None:
+    if _pg_problem:
+        return _pg_problem[0]
+    try:
+        probe = create_engine(normalise_url(PG_URL))
+        with probe.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        probe.dispose()
+    except Exception as exc:
+        _pg_problem.append(f"PostgreSQL at {PG_URL} unreachable: {exc.__class__.__name__}")
+        return _pg_problem[0]
+    return None
+
+
+def pg_schema_engine(pool_size: int = 8) -> tuple[Engine, str]:
+    problem = _pg_reachable()
+    if problem:
+        if IN_CI:
+            pytest.fail(f"{problem} (CI=true: the PostgreSQL suite must run)")
+        pytest.skip(problem)
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(normalise_url(PG_URL))
+    with admin.begin() as conn:
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
+    admin.dispose()
+    sep = "&" if "?" in PG_URL else "?"
+    engine = make_engine(f"{PG_URL}{sep}options=-csearch_path%3D{schema}", pool_size=pool_size)
+    return engine, schema
+
+
+def drop_pg_schema(engine: Engine, schema: str) -> None:
+    engine.dispose()
+    admin = create_engine(normalise_url(PG_URL))
+    with admin.begin() as conn:
+        conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+    admin.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def engine(request: pytest.FixtureRequest, tmp_path: object) -> Iterator[Engine]:
+    """A migrated, empty database on each backend."""
+    if request.param == "sqlite":
+        eng = make_engine(f"sqlite:///{tmp_path}/ledger.db")
+        upgrade(eng)
+        yield eng
+        eng.dispose()
+        return
+    eng, schema = pg_schema_engine()
+    upgrade(eng)
+    _pg_ran.append(request.node.nodeid)
+    yield eng
+    drop_pg_schema(eng, schema)
+
+
+@pytest.fixture
+def pg_engine(request: pytest.FixtureRequest) -> Iterator[Engine]:
+    eng, schema = pg_schema_engine(pool_size=16)
+    upgrade(eng)
+    _pg_ran.append(request.node.nodeid)
+    yield eng
+    drop_pg_schema(eng, schema)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if _pg_ran:
+        terminalreporter.write_line(
+            f"PostgreSQL suite: {len(_pg_ran)} tests ran against {PG_URL}", green=True)
+    else:
+        reason = _pg_problem[0] if _pg_problem else "no PostgreSQL test selected"
+        terminalreporter.write_line(f"PostgreSQL suite: did not run ({reason})", yellow=True)
