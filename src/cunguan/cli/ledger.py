@@ -1,5 +1,7 @@
 """``cunguan ledger …``: accounts, transfers, holds, balances and the fund log."""
 
+import csv
+import sys
 from datetime import date, datetime
 
 import typer
@@ -147,21 +149,29 @@ def log(ctx: typer.Context, tenant: str = TENANT,
         account_no: str = typer.Option(..., "--account", "-a"),
         date_from: str = typer.Option("", "--from"), date_to: str = typer.Option("", "--to"),
         after: int = typer.Option(0, help="Page on from this entry no."),
-        rows: int = typer.Option(50, help="Rows per page.")) -> None:
+        rows: int = typer.Option(50, help="Rows per page."),
+        csv_out: bool = typer.Option(False, "--csv", help="CSV on stdout, for scripts.")
+        ) -> None:
     """Show an account's fund log (资金日志), paged."""
     with edge():
         lines = services(ctx).ledger.fund_log(
             tenant, account_no, after_seq=after, rows_max=rows,
             date_from=date.fromisoformat(date_from) if date_from else None,
             date_to=date.fromisoformat(date_to) if date_to else None)
-    table = Table("no.", "date", "type", "kind", "side", "amount", "balance", "frozen",
-                  "available", "counterparty", "request no.")
-    for line in lines:
-        table.add_row(str(line.entry_seq), str(line.accounting_date), line.business_type,
-                      line.line_kind, line.side or "", money(line.amount_fen),
-                      money(line.balance_after_fen), money(line.frozen_after_fen),
-                      money(line.available_after_fen), line.counterparty_account_no or "",
-                      line.request_no)
+    header = ("no.", "date", "type", "kind", "side", "amount", "balance", "frozen", "available",
+              "counterparty", "request no.")
+    rows_out = [(str(line.entry_seq), str(line.accounting_date), line.business_type,
+                 line.line_kind.value, line.side.value if line.side else "",
+                 money(line.amount_fen), money(line.balance_after_fen),
+                 money(line.frozen_after_fen), money(line.available_after_fen),
+                 line.counterparty_account_no or "", line.request_no) for line in lines]
+    if csv_out:
+        writer = csv.writer(sys.stdout)
+        writer.writerows([header, *rows_out])
+        return
+    table = Table(*header)
+    for row in rows_out:
+        table.add_row(*row)
     console.print(table)
     if len(lines) == rows:
         console.print(f"more: --after {lines[-1].entry_seq}")

@@ -1,0 +1,72 @@
+"""The command line, end to end on a real SQLite file: exit codes and messages at the edge."""
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from cunguan.cli.main import app
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> list[str]:
+    url = f"sqlite:///{tmp_path}/cli.db"
+    assert runner.invoke(app, ["--database-url", url, "db", "init"]).exit_code == 0
+    return ["--database-url", url]
+
+
+def _ok(args: list[str]) -> str:
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_ledger_commands_end_to_end(db: list[str]) -> None:
+    t = ["-t", "P1"]
+    _ok([*db, "ledger", "create-tenant", *t, "--name", "One", "--accounting-date",
+         "2026-11-23"])
+    _ok([*db, "ledger", "open-account", *t, "-a", "SUM", "--owner", "bank", "--role",
+         "summary", "--subject", "1002", "--side", "D"])
+    for user in ("U1", "U2"):
+        _ok([*db, "ledger", "open-account", *t, "-a", user, "--owner", user, "--role",
+             "lender", "--subject", "2011"])
+    _ok([*db, "ledger", "transfer", *t, "-r", "r1", "--debit", "SUM", "--credit", "U1",
+         "--amount", "1,000.00", "--business-type", "recharge"])
+    replay = _ok([*db, "ledger", "transfer", *t, "-r", "r1", "--debit", "SUM", "--credit",
+                  "U1", "--amount", "1,000.00", "--business-type", "recharge"])
+    assert "replayed" in replay
+    hold = _ok([*db, "ledger", "freeze", *t, "-r", "f1", "-a", "U1", "--amount", "300",
+                "--reason", "bid"])
+    hold_id = hold.split("hold ")[1].split()[0]
+    _ok([*db, "ledger", "settle", *t, "-r", "s1", "--hold", hold_id, "--payee", "U2=250.50"])
+    balance = _ok([*db, "ledger", "balance", *t, "-a", "U1"])
+    assert "749.50" in balance
+    log = _ok([*db, "ledger", "log", *t, "-a", "U1", "--csv"]).splitlines()
+    assert log[1].split(",")[2:4] == ["recharge", "posting"]
+    assert [row.split(",")[3] for row in log[1:]] == ["posting", "hold", "unhold", "posting"]
+    assert "no." in _ok([*db, "ledger", "log", *t, "-a", "U1"])
+    assert "749.50" in _ok([*db, "ledger", "balance", *t, "-a", "U1", "--on", "2026-11-23"])
+    assert ": 0.00" in _ok([*db, "ledger", "balance", *t, "-a", "U1", "--on", "2026-11-22"])
+    close = _ok([*db, "day", "close", *t])
+    assert "PASSED" in close
+    assert "closed" in _ok([*db, "day", "status", *t])
+
+
+def test_refusals_exit_non_zero_with_the_code(db: list[str]) -> None:
+    t = ["-t", "P1"]
+    _ok([*db, "ledger", "create-tenant", *t, "--name", "One"])
+    for user in ("U1", "U2"):
+        _ok([*db, "ledger", "open-account", *t, "-a", user, "--owner", user, "--role",
+             "lender", "--subject", "2011"])
+    short = runner.invoke(app, [*db, "ledger", "transfer", *t, "-r", "x", "--debit", "U1",
+                                "--credit", "U2", "--amount", "1"])
+    assert short.exit_code == 1
+    assert "exceeds_available" in short.output
+    bad_amount = runner.invoke(app, [*db, "ledger", "transfer", *t, "-r", "x", "--debit", "U1",
+                                     "--credit", "U2", "--amount", "1.234"])
+    assert bad_amount.exit_code == 2
+    no_tenant = runner.invoke(app, [*db, "ledger", "balance", "-t", "NOPE", "-a", "U1"])
+    assert no_tenant.exit_code == 2
+    assert "account_not_found" in no_tenant.output
