@@ -7,6 +7,7 @@ With CI=true an unreachable server fails the run; otherwise its tests skip with 
 import os
 import uuid
 from collections.abc import Iterator
+
 import pytest
 from sqlalchemy import Engine, create_engine, text
 

@@ -150,8 +150,9 @@ def _lending(sim: _Day, lenders: list[str], borrowers: list[str], clock: FixedCl
         holds = _bids(sim, lenders, 500_000_00, project)
         clock.advance(timedelta(minutes=30))
         held = {h.hold_id: h for h in (sim.ledger.hold(TENANT, r.tx_id or 0) for r in holds)}
-        lend: list[Command] = [Settle(sim.request_no("LD"), hold_id, (Payee(borrower, h.amount_fen),),
-                                      "lend") for hold_id, h in held.items()]
+        lend: list[Command] = [
+            Settle(sim.request_no("LD"), hold_id, (Payee(borrower, h.amount_fen),), "lend")
+            for hold_id, h in held.items()]
         total_fen = sum(h.amount_fen for h in held.values())
         lend.append(Transfer(sim.request_no("SF"), borrower, FEE,
                              apply_rate(total_fen, SERVICE_FEE_RATE), "service_fee"))

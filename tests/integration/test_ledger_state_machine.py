@@ -7,9 +7,9 @@ every balance byte-identical; the model and the ledger agree on every outcome an
 """
 
 import itertools
-from datetime import datetime
 import tempfile
 from dataclasses import dataclass
+from datetime import datetime
 
 import pytest
 from hypothesis import HealthCheck, settings

@@ -3,7 +3,7 @@
 from pathlib import Path
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 from rich.table import Table
 
 from cunguan.adapters.store.db import database_url, make_engine, upgrade
@@ -26,7 +26,7 @@ def run_demo(ctx: typer.Context, *, users: int, fresh: bool) -> None:
     console.rule(f"Cunguan demo: one business day of {TENANT} on {url}")
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                   console=console, transient=True) as bar:
-        tasks: dict[str, int] = {}
+        tasks: dict[str, TaskID] = {}
 
         def advance(label: str, done: int) -> None:
             if label not in tasks:
@@ -46,9 +46,10 @@ def run_demo(ctx: typer.Context, *, users: int, fresh: bool) -> None:
     console.print(outcome, moved)
     for note in day.notes:
         console.print(f"• {note}")
+    identity = ("[green]holds[/green]" if day.summary_fen == day.sub_accounts_fen
+                else "[red]BROKEN[/red]")
     console.print(f"Custody summary account {money(day.summary_fen)} = Σ sub-accounts "
-                  f"{money(day.sub_accounts_fen)}: "
-                  f"{'[green]holds[/green]' if day.summary_fen == day.sub_accounts_fen else '[red]BROKEN[/red]'}")
+                  f"{money(day.sub_accounts_fen)}: {identity}")
     assert day.close is not None
     colour = "green" if day.close.closed else "red"
     console.print(f"[{colour}]{day.close.report}[/{colour}]")

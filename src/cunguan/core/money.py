@@ -1,7 +1,7 @@
 """Money is an integer number of fen (分). Floats are refused wherever money flows.
 
-Rounding is half-up (四舍五入: halves away from zero) unless a rule says otherwise, and every split of
-an amount adds up exactly to the amount (largest-remainder method).
+Rounding is half-up (四舍五入: halves away from zero) unless a rule says otherwise, and every
+split of an amount adds up exactly to the amount (largest-remainder method).
 """
 
 import re

@@ -1,9 +1,10 @@
 """Ledger records and commands: frozen, typed, and never updated in place.
 
-Sides: every account has a normal side (``D`` debit or ``C`` credit). A posting on the normal side
-raises the balance, a posting on the other side lowers it. A custody bank's customer sub-accounts are
-credit-normal (money the bank owes), the custody summary account is debit-normal (money the bank
-holds), so "summary = Σ sub-accounts" is the double-entry identity itself.
+Sides: every account has a normal side (``D`` debit or ``C`` credit). A posting on the normal
+side raises the balance, a posting on the other side lowers it. A custody bank's customer
+sub-accounts are credit-normal (money the bank owes), the custody summary account is
+debit-normal (money the bank holds), so "summary = Σ sub-accounts" is the double-entry
+identity itself.
 """
 
 import hashlib

@@ -1,4 +1,4 @@
-"""Day cutover and close (日切, R-L7/R-L8): switch the date, check, snapshot — or stop and report."""
+"""Day cutover and close (日切, R-L7/R-L8): switch the date, check, snapshot — or stop, report."""
 
 from dataclasses import dataclass
 from datetime import date

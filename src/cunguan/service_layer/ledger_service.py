@@ -25,8 +25,8 @@ from cunguan.ledger.model import (
     Command,
     FundLogLine,
     Hold,
-    Release,
     Reject,
+    Release,
     Result,
     Transfer,
 )

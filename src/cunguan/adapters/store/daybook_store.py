@@ -31,7 +31,7 @@ def cut_over(conn: Connection, tenant_id: str,
     query = select(tenants.c.accounting_date).where(tenants.c.tenant_id == tenant_id)
     if conn.dialect.name == "postgresql":
         query = query.with_for_update()
-    day = conn.execute(query).scalar_one_or_none()
+    day: date | None = conn.execute(query).scalar_one_or_none()
     if day is None:
         return None
     next_day = day + timedelta(days=1)
@@ -105,12 +105,12 @@ def gather_facts(conn: Connection, tenant_id: str, day: date) -> DayFacts:
 
 def record_close(conn: Connection, facts: DayFacts, report: str, closed_at: datetime) -> None:
     """Snapshot the day's balances and mark the day closed."""
-    frozen = dict(conn.execute(text(
+    frozen: dict[str, int] = dict(conn.execute(text(
         "SELECT f.account_no, f.frozen_after_fen FROM fund_log f JOIN ("
         "SELECT account_no, MAX(entry_seq) AS seq FROM fund_log "
         "WHERE tenant_id = :t AND accounting_date <= :d GROUP BY account_no) x "
         "ON f.account_no = x.account_no AND f.entry_seq = x.seq WHERE f.tenant_id = :t"),
-        {"t": facts.tenant_id, "d": facts.accounting_date}).all())
+        {"t": facts.tenant_id, "d": facts.accounting_date}).tuples().all())
     rows = [{
         "tenant_id": facts.tenant_id, "accounting_date": facts.accounting_date,
         "account_no": a.account_no, "subject_code": a.subject_code,

@@ -2,9 +2,9 @@
 
 import os
 import sqlite3
-from datetime import UTC, date, datetime
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 

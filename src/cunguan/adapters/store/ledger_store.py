@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection, select, text
+from sqlalchemy import Connection, select
 
 from cunguan.adapters.store.tables import accounts, fund_log, holds, tenants, transactions
 from cunguan.ledger.engine import (
@@ -122,8 +122,8 @@ def _load_originals(conn: Connection, tenant_id: str, tx_ids: list[int]
     if not tx_ids:
         return {}
     t = transactions.c
-    kinds = dict(conn.execute(select(t.tx_id, t.kind).where(
-        t.tenant_id == tenant_id, t.tx_id.in_(tx_ids))).all())
+    kinds: dict[int, str] = {row[0]: row[1] for row in conn.execute(select(t.tx_id, t.kind).where(
+        t.tenant_id == tenant_id, t.tx_id.in_(tx_ids)))}
     reversed_ids = set(conn.execute(select(t.reverses_tx_id).where(
         t.tenant_id == tenant_id, t.reverses_tx_id.in_(tx_ids))).scalars())
     originals = {tx_id: OriginalTx(TxKind(kind), [], tx_id in reversed_ids)
