@@ -42,6 +42,8 @@ TX_COLUMNS = (
     "tenant_id", "tx_id", "request_no", "kind", "business_type", "content_hash",
     "accounting_date", "created_at", "hold_id", "reverses_tx_id", "memo",
 )
+_POSTING, _HOLD, _UNHOLD = LineKind.POSTING.value, LineKind.HOLD.value, LineKind.UNHOLD.value
+_DEBIT, _CREDIT, _TRANSFER = Side.DEBIT.value, Side.CREDIT.value, TxKind.TRANSFER.value
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,75 +104,89 @@ class _Planner:
         self.new_holds: list[tuple[int, str, int, str, datetime | None]] = []
 
     # -- lines ---------------------------------------------------------------------------------
-    def _line(self, account: AccountState, tx_id: int, kind: LineKind, side: Side | None,
+    def _line(self, account: AccountState, tx_id: int, kind: str, side: str | None,
               amount_fen: int, counterparty: str | None, request_no: str,
               business_type: str) -> None:
+        # Plain strings, not enums, on this path: it runs twice per transfer.
         account.entry_seq += 1
         account.touched = True
         self.log_rows.append((
-            self.tenant_id, account.account_no, account.entry_seq, tx_id, kind.value,
-            side.value if side else None, amount_fen, account.balance_fen, account.frozen_fen,
+            self.tenant_id, account.account_no, account.entry_seq, tx_id, kind, side,
+            amount_fen, account.balance_fen, account.frozen_fen,
             account.balance_fen - account.frozen_fen, counterparty, request_no, business_type,
             self.accounting_date, self.now,
         ))
 
-    def _tx_row(self, tx_id: int, request_no: str, kind: TxKind, business_type: str,
+    def _tx_row(self, tx_id: int, request_no: str, kind: str, business_type: str,
                 digest: int, hold_id: int | None = None, reverses: int | None = None,
                 memo: str = "") -> None:
         self.tx_rows.append((
-            self.tenant_id, tx_id, request_no, kind.value, business_type, digest,
+            self.tenant_id, tx_id, request_no, kind, business_type, digest,
             self.accounting_date, self.now, hold_id, reverses, memo,
         ))
 
-    def _account(self, account_no: str) -> AccountState | None:
-        return self.state.accounts.get(account_no)
-
     # -- money ---------------------------------------------------------------------------------
-    def _check_postings(self, postings: Sequence[Posting], *,
-                        direction_exempt: bool) -> tuple[Reject | None, str]:
-        net_fen: dict[str, int] = {}
-        for posting in postings:
-            account = self._account(posting.account_no)
-            if account is None:
-                return Reject.ACCOUNT_NOT_FOUND, posting.account_no
-            rises = posting.side is account.normal_side
+    @staticmethod
+    def _check_moves(moves: Sequence[tuple[AccountState, int]], *,
+                     direction_exempt: bool) -> tuple[Reject | None, str]:
+        """Status and direction per move; available on each account's net move."""
+        for account, delta in moves:
             reject = (rules.check_can_receive(account, direction_exempt=direction_exempt)
-                      if rises else rules.check_can_pay(account,
-                                                        direction_exempt=direction_exempt))
+                      if delta > 0 else rules.check_can_pay(account,
+                                                            direction_exempt=direction_exempt))
             if reject:
-                return reject, posting.account_no
-            delta = posting.amount_fen if rises else -posting.amount_fen
-            net_fen[posting.account_no] = net_fen.get(posting.account_no, 0) + delta
-        for account_no, delta in net_fen.items():
-            account = self.state.accounts[account_no]
-            if delta < 0 and rules.check_available(account, -delta):
+                return reject, account.account_no
+        net_fen: dict[str, int] = {}
+        for account, delta in moves:
+            net_fen[account.account_no] = net_fen.get(account.account_no, 0) + delta
+        for account, _ in moves:
+            decrease_fen = -net_fen[account.account_no]
+            if decrease_fen > 0 and rules.check_available(account, decrease_fen):
                 return Reject.EXCEEDS_AVAILABLE, (
-                    f"{account_no} available_fen={account.available_fen}")
+                    f"{account.account_no} available_fen={account.available_fen}")
         return None, ""
 
-    def _apply_postings(self, tx_id: int, postings: Sequence[Posting], request_no: str,
-                        business_type: str) -> None:
-        pair = len(postings) == 2
-        for index, posting in enumerate(postings):
-            account = self.state.accounts[posting.account_no]
-            if posting.side is account.normal_side:
-                account.balance_fen += posting.amount_fen
-            else:
-                account.balance_fen -= posting.amount_fen
-            counterparty = postings[1 - index].account_no if pair else None
-            self._line(account, tx_id, LineKind.POSTING, posting.side, posting.amount_fen,
-                       counterparty, request_no, business_type)
+    def _moves(self, postings: Sequence[Posting]) -> list[tuple[AccountState, int]] | str:
+        """Each posting as (account, signed change of its balance); a missing account's no."""
+        moves = []
+        for posting in postings:
+            account = self.state.accounts.get(posting.account_no)
+            if account is None:
+                return posting.account_no
+            rises = posting.side is account.normal_side
+            moves.append((account, posting.amount_fen if rises else -posting.amount_fen))
+        return moves
 
     def transfer(self, cmd: Transfer, digest: int) -> Result:
-        reject = rules.check_amount(cmd.amount_fen)
+        """The hot path: two legs, no Posting objects."""
+        amount_fen = cmd.amount_fen
+        reject = rules.check_amount(amount_fen)
         if reject:
             return Result(cmd.request_no, reject)
-        if cmd.debit_account_no == cmd.credit_account_no:
+        debit_no, credit_no = cmd.debit_account_no, cmd.credit_account_no
+        if debit_no == credit_no:
             return Result(cmd.request_no, Reject.ACCOUNTS_MUST_BE_DIFFERENT)
-        postings = (Posting(cmd.debit_account_no, Side.DEBIT, cmd.amount_fen),
-                    Posting(cmd.credit_account_no, Side.CREDIT, cmd.amount_fen))
-        return self._money(cmd.request_no, TxKind.TRANSFER, postings, cmd.business_type,
-                           digest, memo=cmd.memo, funding=cmd.funding)
+        debit = self.state.accounts.get(debit_no)
+        credit = self.state.accounts.get(credit_no)
+        if debit is None or credit is None:
+            return Result(cmd.request_no, Reject.ACCOUNT_NOT_FOUND,
+                          detail=debit_no if debit is None else credit_no)
+        debit_delta = amount_fen if debit.normal_side is Side.DEBIT else -amount_fen
+        credit_delta = amount_fen if credit.normal_side is Side.CREDIT else -amount_fen
+        reject, detail = self._check_moves(((debit, debit_delta), (credit, credit_delta)),
+                                           direction_exempt=cmd.funding)
+        if reject:
+            return Result(cmd.request_no, reject, detail=detail)
+        tx_id = self.next_tx_id()
+        debit.balance_fen += debit_delta
+        credit.balance_fen += credit_delta
+        request_no, business_type = cmd.request_no, cmd.business_type
+        self._line(debit, tx_id, _POSTING, _DEBIT, amount_fen, credit_no, request_no,
+                   business_type)
+        self._line(credit, tx_id, _POSTING, _CREDIT, amount_fen, debit_no, request_no,
+                   business_type)
+        self._tx_row(tx_id, request_no, _TRANSFER, business_type, digest, memo=cmd.memo)
+        return Result(request_no, None, tx_id)
 
     def compound(self, cmd: CompoundTransfer, digest: int) -> Result:
         if len(cmd.postings) < 2:
@@ -197,19 +213,27 @@ class _Planner:
                reverses: int | None = None, funding: bool = False) -> Result:
         # A reversal restores the state before the original, so direction flags do not apply.
         exempt = funding or reverses is not None
-        reject, detail = self._check_postings(postings, direction_exempt=exempt)
+        moves = self._moves(postings)
+        if isinstance(moves, str):
+            return Result(request_no, Reject.ACCOUNT_NOT_FOUND, detail=moves)
+        reject, detail = self._check_moves(moves, direction_exempt=exempt)
         if reject:
             return Result(request_no, reject, detail=detail)
         tx_id = self.next_tx_id()
-        self._apply_postings(tx_id, postings, request_no, business_type)
-        self._tx_row(tx_id, request_no, kind, business_type, digest, reverses=reverses,
+        pair = len(postings) == 2
+        for index, (posting, (account, delta)) in enumerate(zip(postings, moves, strict=True)):
+            account.balance_fen += delta
+            counterparty = postings[1 - index].account_no if pair else None
+            self._line(account, tx_id, _POSTING, posting.side.value, posting.amount_fen,
+                       counterparty, request_no, business_type)
+        self._tx_row(tx_id, request_no, kind.value, business_type, digest, reverses=reverses,
                      memo=memo)
         return Result(request_no, None, tx_id)
 
     # -- holds ---------------------------------------------------------------------------------
     def freeze(self, cmd: Freeze, digest: int) -> Result:
         reject = rules.check_amount(cmd.amount_fen)
-        account = self._account(cmd.account_no)
+        account = self.state.accounts.get(cmd.account_no)
         if reject is None and account is None:
             reject = Reject.ACCOUNT_NOT_FOUND
         if reject is None and account is not None:
@@ -220,9 +244,9 @@ class _Planner:
             return Result(cmd.request_no, reject, detail=detail)
         tx_id = self.next_tx_id()
         account.frozen_fen += cmd.amount_fen
-        self._line(account, tx_id, LineKind.HOLD, None, cmd.amount_fen, None, cmd.request_no,
+        self._line(account, tx_id, _HOLD, None, cmd.amount_fen, None, cmd.request_no,
                    cmd.business_type)
-        self._tx_row(tx_id, cmd.request_no, TxKind.FREEZE, cmd.business_type, digest,
+        self._tx_row(tx_id, cmd.request_no, TxKind.FREEZE.value, cmd.business_type, digest,
                      hold_id=tx_id, memo=cmd.reason)
         self.state.holds[tx_id] = HoldState(tx_id, cmd.account_no, cmd.amount_fen,
                                             HoldStatus.OPEN, cmd.expires_at)
@@ -243,7 +267,7 @@ class _Planner:
                 business_type: str) -> AccountState:
         account = self.state.accounts[hold.account_no]
         account.frozen_fen -= hold.amount_fen
-        self._line(account, tx_id, LineKind.UNHOLD, None, hold.amount_fen, None, request_no,
+        self._line(account, tx_id, _UNHOLD, None, hold.amount_fen, None, request_no,
                    business_type)
         hold.status = status
         hold.closed_tx_id = tx_id
@@ -263,16 +287,16 @@ class _Planner:
         total_fen = sum(p.amount_fen for p in cmd.payees)
         single = cmd.payees[0].account_no if len(cmd.payees) == 1 else None
         payer.balance_fen -= total_fen
-        self._line(payer, tx_id, LineKind.POSTING, payer.normal_side.opposite, total_fen, single,
+        self._line(payer, tx_id, _POSTING, payer.normal_side.opposite.value, total_fen, single,
                    cmd.request_no, cmd.business_type)
         side = payer.normal_side  # the payer is posted on its opposite side, payees on this
         for payee in cmd.payees:
             account = self.state.accounts[payee.account_no]
             rises = account.normal_side is side
             account.balance_fen += payee.amount_fen if rises else -payee.amount_fen
-            self._line(account, tx_id, LineKind.POSTING, side, payee.amount_fen,
+            self._line(account, tx_id, _POSTING, side.value, payee.amount_fen,
                        payer.account_no, cmd.request_no, cmd.business_type)
-        self._tx_row(tx_id, cmd.request_no, TxKind.SETTLE, cmd.business_type, digest,
+        self._tx_row(tx_id, cmd.request_no, TxKind.SETTLE.value, cmd.business_type, digest,
                      hold_id=hold.hold_id)
         return Result(cmd.request_no, None, tx_id)
 
@@ -290,7 +314,7 @@ class _Planner:
                 return reject
             if payee.account_no == payer.account_no:
                 return Reject.ACCOUNTS_MUST_BE_DIFFERENT
-            account = self._account(payee.account_no)
+            account = self.state.accounts.get(payee.account_no)
             if account is None:
                 return Reject.ACCOUNT_NOT_FOUND
             # A payee on the payer's side gains; on the other side (e.g. a debit-normal account
@@ -313,7 +337,7 @@ class _Planner:
         tx_id = self.next_tx_id()
         status = HoldStatus.EXPIRED if cmd.expired else HoldStatus.RELEASED
         self._unhold(hold, tx_id, status, cmd.request_no, cmd.business_type)
-        self._tx_row(tx_id, cmd.request_no, TxKind.RELEASE, cmd.business_type, digest,
+        self._tx_row(tx_id, cmd.request_no, TxKind.RELEASE.value, cmd.business_type, digest,
                      hold_id=hold.hold_id, memo=cmd.reason)
         return Result(cmd.request_no, None, tx_id)
 

@@ -76,9 +76,10 @@ class LedgerService:
                 raise CunguanError(Reject.TENANT_NOT_FOUND, f"no tenant {tenant_id}")
             for spec in specs:
                 _check_spec(spec)
-                if queries.get_account(conn, tenant_id, spec.account_no) is not None:
-                    raise CunguanError("account_exists",
-                                       f"account {spec.account_no} exists already")
+            taken = queries.existing_account_nos(conn, tenant_id, [s.account_no for s in specs])
+            if taken or len({s.account_no for s in specs}) < len(specs):
+                raise CunguanError("account_exists", "account nos. exist already or repeat: "
+                                   f"{', '.join(sorted(taken)[:10])}")
             conn.execute(insert(accounts), [{
                 "tenant_id": tenant_id, "account_no": s.account_no, "owner": s.owner,
                 "role": s.role, "subject_code": s.subject_code,

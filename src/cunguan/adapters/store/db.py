@@ -5,6 +5,7 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -24,8 +25,10 @@ def as_utc(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+@lru_cache(maxsize=64)
 def _sqlite_datetime(value: datetime) -> str:
     # The same text SQLAlchemy writes, so rows written raw and through Core compare and sort alike.
+    # Cached: a batch stamps every row with the same time.
     return as_utc(value).strftime("%Y-%m-%d %H:%M:%S.%f")
 
 

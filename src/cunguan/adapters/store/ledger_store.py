@@ -4,13 +4,14 @@ PostgreSQL writes with COPY and ``unnest`` updates; SQLite with ``executemany`` 
 the per-row cost is a C call, not a round trip).
 """
 
+import json
 from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Any
 
 from sqlalchemy import Connection, select
 
-from cunguan.adapters.store.tables import accounts, fund_log, holds, tenants, transactions
+from cunguan.adapters.store.tables import fund_log, holds, tenants, transactions
 from cunguan.ledger.engine import (
     LOG_COLUMNS,
     TX_COLUMNS,
@@ -20,7 +21,6 @@ from cunguan.ledger.engine import (
     PriorRequest,
 )
 from cunguan.ledger.model import (
-    AccountFlag,
     AccountStatus,
     Command,
     CompoundTransfer,
@@ -36,6 +36,9 @@ from cunguan.ledger.model import (
 )
 from cunguan.ledger.rules import AccountState, HoldState
 
+# Dict look-ups: building enums by value costs more than the rest of a row.
+_SIDES = {side.value: side for side in Side}
+_STATUSES = {status.value: status for status in AccountStatus}
 _HOLD_COLUMNS = ("tenant_id", "hold_id", "account_no", "amount_fen", "status", "reason",
                  "expires_at", "created_at", "closed_tx_id")
 
@@ -85,21 +88,34 @@ def load_state(conn: Connection, tenant_id: str, commands: Sequence[Command]) ->
     return state
 
 
+def _select_in(conn: Connection, sql: str, tenant_id: str, values: list[Any]) -> Any:
+    """Run ``sql`` whose ``{in_values}`` tests membership in a list bound as ONE parameter.
+
+    A batch names thousands of accounts and request nos.; one array (PostgreSQL) or one JSON
+    text (SQLite) keeps the statement the same whatever the batch size, so it is parsed and
+    planned once instead of compiled with thousands of placeholders.
+    """
+    raw = conn.connection.driver_connection
+    assert raw is not None
+    if _is_pg(conn):
+        return raw.execute(sql.format(tenant="%s", in_values="= ANY(%s)"), (tenant_id, values))
+    return raw.execute(sql.format(tenant="?", in_values="IN (SELECT value FROM json_each(?))"),
+                       (tenant_id, json.dumps(values)))
+
+
 def _load_accounts(conn: Connection, tenant_id: str, account_nos: list[str]
                    ) -> dict[str, AccountState]:
     if not account_nos:
         return {}
-    c = accounts.c
-    query = (select(c.account_no, c.normal_side, c.status, c.flags, c.overdraft_limit_fen,
-                    c.balance_fen, c.frozen_fen, c.entry_seq)
-             .where(c.tenant_id == tenant_id, c.account_no.in_(account_nos))
-             .order_by(c.account_no))
-    if _is_pg(conn):
-        query = query.with_for_update()
+    lock = " FOR UPDATE" if _is_pg(conn) else ""
+    rows = _select_in(conn, (
+        "SELECT account_no, normal_side, status, flags, overdraft_limit_fen, balance_fen, "
+        "frozen_fen, entry_seq FROM accounts WHERE tenant_id = {tenant} "
+        "AND account_no {in_values} ORDER BY account_no" + lock), tenant_id, account_nos)
     return {
-        row[0]: AccountState(row[0], Side(row[1]), AccountStatus(row[2]), AccountFlag(row[3]),
-                             row[4], row[5], row[6], row[7])
-        for row in conn.execute(query)
+        row[0]: AccountState(row[0], _SIDES[row[1]], _STATUSES[row[2]], row[3], row[4], row[5],
+                             row[6], row[7])
+        for row in rows
     }
 
 
@@ -139,9 +155,9 @@ def _load_originals(conn: Connection, tenant_id: str, tx_ids: list[int]
 
 def _load_prior(conn: Connection, tenant_id: str, request_nos: list[str]
                 ) -> dict[str, PriorRequest]:
-    t = transactions.c
-    rows = conn.execute(select(t.request_no, t.tx_id, t.content_hash).where(
-        t.tenant_id == tenant_id, t.request_no.in_(set(request_nos))))
+    rows = _select_in(conn, "SELECT request_no, tx_id, content_hash FROM transactions "
+                      "WHERE tenant_id = {tenant} AND request_no {in_values}", tenant_id,
+                      list(set(request_nos)))
     return {row[0]: PriorRequest(row[1], row[2]) for row in rows}
 
 

@@ -16,6 +16,9 @@ from cunguan.ledger.model import (
     Side,
 )
 
+#: Values per IN list, below SQLite's bound-parameter limit.
+_IN_CHUNK = 5_000
+
 
 def get_account(conn: Connection, tenant_id: str, account_no: str) -> Account | None:
     c = accounts.c
@@ -27,6 +30,16 @@ def get_account(conn: Connection, tenant_id: str, account_no: str) -> Account | 
         return None
     return Account(row[0], row[1], row[2], row[3], row[4], Side(row[5]), AccountStatus(row[6]),
                    AccountFlag(row[7]), row[8], row[9], row[10], row[11])
+
+
+def existing_account_nos(conn: Connection, tenant_id: str, account_nos: list[str]) -> set[str]:
+    c = accounts.c
+    found: set[str] = set()
+    for start in range(0, len(account_nos), _IN_CHUNK):
+        chunk = account_nos[start:start + _IN_CHUNK]
+        found.update(conn.execute(select(c.account_no).where(
+            c.tenant_id == tenant_id, c.account_no.in_(chunk))).scalars())
+    return found
 
 
 def list_accounts(conn: Connection, tenant_id: str) -> list[Account]:

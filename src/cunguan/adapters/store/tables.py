@@ -22,6 +22,7 @@ from sqlalchemy import (
     Table,
     Text,
     TypeDecorator,
+    text,
 )
 
 from cunguan.core import limits
@@ -101,7 +102,9 @@ transactions = Table(
     Column("memo", String(limits.memo_length_max), nullable=False),
     Index("ux_transactions_request", "tenant_id", "request_no", unique=True),
     # R-L9: a transaction is reversed at most once.
-    Index("ux_transactions_reverses", "tenant_id", "reverses_tx_id", unique=True),
+    Index("ux_transactions_reverses", "tenant_id", "reverses_tx_id", unique=True,
+          sqlite_where=text("reverses_tx_id IS NOT NULL"),
+          postgresql_where=text("reverses_tx_id IS NOT NULL")),
 )
 
 fund_log = Table(

@@ -116,7 +116,11 @@ def upgrade() -> None:
     with op.batch_alter_table("transactions", schema=None) as batch_op:
         batch_op.create_index("ux_transactions_request", ["tenant_id", "request_no"], unique=True)
         batch_op.create_index(
-            "ux_transactions_reverses", ["tenant_id", "reverses_tx_id"], unique=True
+            "ux_transactions_reverses",
+            ["tenant_id", "reverses_tx_id"],
+            unique=True,
+            sqlite_where=sa.text("reverses_tx_id IS NOT NULL"),
+            postgresql_where=sa.text("reverses_tx_id IS NOT NULL"),
         )
 
     op.create_table(
