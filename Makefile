@@ -27,7 +27,7 @@ test: lint
 	$(BIN)/pytest
 
 bench: $(STAMP)
-	$(BIN)/python bench/run.py
+	$(BIN)/python -m bench.run
 
 clean:
 	rm -rf $(VENV) cunguan-demo.db* .pytest_cache .mypy_cache .ruff_cache .hypothesis

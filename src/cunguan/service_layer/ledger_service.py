@@ -1,17 +1,19 @@
 """The ledger service: one DB transaction per batch, retried when it loses a lock race."""
 
 import random
+import sqlite3
 import time
 from collections.abc import Sequence
 from datetime import date
 
+import psycopg
 from sqlalchemy import Engine, insert, update
 from sqlalchemy.exc import DBAPIError
 
 from cunguan.adapters.store import queries
 from cunguan.adapters.store.db import read_connection
 from cunguan.adapters.store.ids import IdBlocks
-from cunguan.adapters.store.ledger_store import load_state, lock_tenant_date, write_plan
+from cunguan.adapters.store.ledger_store import BatchStore
 from cunguan.adapters.store.tables import accounts, ledger_days, tenants
 from cunguan.core import limits
 from cunguan.core.calendar import WorkingCalendar
@@ -36,11 +38,12 @@ from cunguan.ledger.model import (
 _RETRYABLE_SQLSTATES = frozenset({"40001", "40P01", "23505"})
 
 
-def _retryable(exc: DBAPIError) -> bool:
-    sqlstate = getattr(exc.orig, "sqlstate", None)
-    if sqlstate in _RETRYABLE_SQLSTATES:
+def _retryable(exc: Exception) -> bool:
+    """Driver errors arrive raw from the hot path and wrapped from SQLAlchemy elsewhere."""
+    cause = exc.orig if isinstance(exc, DBAPIError) else exc
+    if getattr(cause, "sqlstate", None) in _RETRYABLE_SQLSTATES:
         return True
-    return "database is locked" in str(exc.orig)
+    return isinstance(cause, sqlite3.OperationalError) and "locked" in str(cause)
 
 
 class LedgerService:
@@ -52,6 +55,7 @@ class LedgerService:
         self.clock = clock
         self.calendar = calendar or WorkingCalendar()
         self._ids = IdBlocks(engine)
+        self._postgres = engine.dialect.name == "postgresql"
 
     # -- set-up --------------------------------------------------------------------------------
     def create_tenant(self, tenant_id: str, name: str, accounting_date: date) -> None:
@@ -72,7 +76,7 @@ class LedgerService:
         """Open accounts, all or none; an existing account no. refuses the whole call."""
         now = self.clock()
         with self.engine.begin() as conn:
-            if lock_tenant_date(conn, tenant_id) is None:
+            if queries.tenant_date(conn, tenant_id) is None:
                 raise CunguanError(Reject.TENANT_NOT_FOUND, f"no tenant {tenant_id}")
             for spec in specs:
                 _check_spec(spec)
@@ -119,7 +123,7 @@ class LedgerService:
         for attempt in range(limits.db_retries_max):
             try:
                 return self._execute_once(tenant_id, commands, linked)
-            except DBAPIError as exc:
+            except (DBAPIError, psycopg.Error, sqlite3.Error) as exc:
                 if not _retryable(exc) or attempt == limits.db_retries_max - 1:
                     raise
                 backoff_ms = random.uniform(0, min(limits.db_retry_backoff_ms_max,
@@ -130,15 +134,22 @@ class LedgerService:
     def _execute_once(self, tenant_id: str, commands: Sequence[Command],
                       linked: bool) -> list[Result]:
         tx_ids = self._ids.reserve(len(commands))
-        with self.engine.begin() as conn:
-            accounting_date = lock_tenant_date(conn, tenant_id)
+        pooled = self.engine.raw_connection()
+        store = BatchStore(pooled.driver_connection, postgres=self._postgres)
+        try:
+            store.begin()
+            accounting_date, state = store.load(tenant_id, commands)
             if accounting_date is None:
                 raise CunguanError(Reject.TENANT_NOT_FOUND, f"no tenant {tenant_id}")
-            state = load_state(conn, tenant_id, commands)
             plan = plan_batch(tenant_id, commands, state, linked=linked,
                               accounting_date=accounting_date, now=self.clock(),
                               next_tx_id=tx_ids.__next__)
-            write_plan(conn, tenant_id, plan)
+            store.write_and_commit(tenant_id, plan)
+        except BaseException:
+            store.rollback()
+            raise
+        finally:
+            pooled.close()  # back to the pool
         return plan.results
 
     def transfer(self, tenant_id: str, command: Transfer) -> Result:
@@ -191,7 +202,7 @@ class LedgerService:
 
     def accounting_date(self, tenant_id: str) -> date:
         with read_connection(self.engine) as conn:
-            value = lock_tenant_date(conn, tenant_id)
+            value = queries.tenant_date(conn, tenant_id)
         if value is None:
             raise CunguanError(Reject.TENANT_NOT_FOUND, f"no tenant {tenant_id}")
         return value

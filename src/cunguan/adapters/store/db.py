@@ -18,6 +18,8 @@ DEFAULT_DATABASE_URL = "sqlite:///cunguan.db"
 DATABASE_URL_ENV = "CUNGUAN_DATABASE_URL"
 #: How long a SQLite writer waits for the lock before giving up.
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+#: Pooled PostgreSQL connections are replaced after this long.
+POOL_RECYCLE_S = 1_800
 
 
 def as_utc(value: datetime) -> datetime:
@@ -88,8 +90,10 @@ def make_engine(url: str | None = None, *, pool_size: int = 8) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
+    # No pre-ping: it costs a round trip per transaction; stale connections are recycled instead
+    # and a failed statement is retried by the service.
     return create_engine(resolved, pool_size=pool_size, max_overflow=pool_size,
-                         pool_pre_ping=True)
+                         pool_recycle=POOL_RECYCLE_S)
 
 
 def alembic_config(engine: Engine) -> Config:

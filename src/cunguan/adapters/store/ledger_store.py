@@ -1,17 +1,17 @@
-"""Loads and writes a ledger batch: accounts locked in a fixed order, rows written set-based.
+"""Loads and writes a ledger batch on the raw driver connection (the hot path).
 
-PostgreSQL writes with COPY and ``unnest`` updates; SQLite with ``executemany`` (in-process, so
-the per-row cost is a C call, not a round trip).
+Accounts are locked in a fixed order (sorted account nos.); rows are written set-based: COPY and
+an ``unnest`` update on PostgreSQL (pipelined inserts for small batches), ``executemany`` on
+SQLite (in-process: a C call per row, not a round trip). SQLAlchemy Core serves everything else;
+here its per-statement cost would be most of a single transfer's client time.
 """
 
 import json
 from collections.abc import Iterable, Sequence
-from datetime import date
+from datetime import UTC, date, datetime
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Connection, select
-
-from cunguan.adapters.store.tables import fund_log, holds, tenants, transactions
 from cunguan.ledger.engine import (
     LOG_COLUMNS,
     TX_COLUMNS,
@@ -41,19 +41,8 @@ _SIDES = {side.value: side for side in Side}
 _STATUSES = {status.value: status for status in AccountStatus}
 _HOLD_COLUMNS = ("tenant_id", "hold_id", "account_no", "amount_fen", "status", "reason",
                  "expires_at", "created_at", "closed_tx_id")
-
-
-def _is_pg(conn: Connection) -> bool:
-    return conn.dialect.name == "postgresql"
-
-
-def lock_tenant_date(conn: Connection, tenant_id: str) -> date | None:
-    """The tenant's open accounting date; on PostgreSQL a share lock holds cutover off (R-L7)."""
-    query = select(tenants.c.accounting_date).where(tenants.c.tenant_id == tenant_id)
-    if _is_pg(conn):
-        query = query.with_for_update(read=True)
-    value = conn.execute(query).scalar_one_or_none()
-    return value
+#: Up to this many rows a PostgreSQL batch inserts in one pipeline; above, COPY is cheaper.
+_PIPELINE_ROWS_MAX = 64
 
 
 def _account_nos(cmd: Command) -> Iterable[str]:
@@ -68,125 +57,209 @@ def _account_nos(cmd: Command) -> Iterable[str]:
     return ()
 
 
-def load_state(conn: Connection, tenant_id: str, commands: Sequence[Command]) -> BatchState:
-    """Lock and read everything ``commands`` touch. Locks go holds → accounts, sorted."""
-    account_nos: set[str] = set()
-    for cmd in commands:
-        account_nos.update(_account_nos(cmd))
-    hold_ids = sorted({c.hold_id for c in commands if isinstance(c, (Settle, Release))})
-    held = _load_holds(conn, tenant_id, hold_ids)
-    account_nos.update(h.account_no for h in held.values())
-    original_ids = sorted({c.original_tx_id for c in commands if isinstance(c, Reverse)})
-    originals = _load_originals(conn, tenant_id, original_ids)
-    for original in originals.values():
-        account_nos.update(p.account_no for p in original.postings)
-    state = BatchState(_load_accounts(conn, tenant_id, sorted(account_nos)), held,
-                       originals=originals)
-    # Looked up after the account locks: a concurrent duplicate that touches the same accounts
-    # has committed by now, so it is seen here and replayed instead of posted twice (R-L5).
-    state.prior = _load_prior(conn, tenant_id, [c.request_no for c in commands])
-    return state
+def _utc(value: datetime | str | None) -> datetime | None:
+    """SQLite hands back the stored UTC text; PostgreSQL an aware datetime."""
+    if value is None or isinstance(value, datetime):
+        return value
+    return datetime.fromisoformat(value).replace(tzinfo=UTC)
 
 
-def _select_in(conn: Connection, sql: str, tenant_id: str, values: list[Any]) -> Any:
-    """Run ``sql`` whose ``{in_values}`` tests membership in a list bound as ONE parameter.
+class BatchStore:
+    """One DB transaction of the ledger on a raw DBAPI connection (psycopg 3 or sqlite3)."""
 
-    A batch names thousands of accounts and request nos.; one array (PostgreSQL) or one JSON
-    text (SQLite) keeps the statement the same whatever the batch size, so it is parsed and
-    planned once instead of compiled with thousands of placeholders.
-    """
-    raw = conn.connection.driver_connection
-    assert raw is not None
-    if _is_pg(conn):
-        return raw.execute(sql.format(tenant="%s", in_values="= ANY(%s)"), (tenant_id, values))
-    return raw.execute(sql.format(tenant="?", in_values="IN (SELECT value FROM json_each(?))"),
-                       (tenant_id, json.dumps(values)))
+    def __init__(self, raw: Any, *, postgres: bool) -> None:
+        self.raw = raw
+        self.postgres = postgres
 
+    @staticmethod
+    @lru_cache(maxsize=64)
+    def _pg_sql(sql: str) -> str:
+        return sql.replace("?", "%s")
 
-def _load_accounts(conn: Connection, tenant_id: str, account_nos: list[str]
-                   ) -> dict[str, AccountState]:
-    if not account_nos:
-        return {}
-    lock = " FOR UPDATE" if _is_pg(conn) else ""
-    rows = _select_in(conn, (
-        "SELECT account_no, normal_side, status, flags, overdraft_limit_fen, balance_fen, "
-        "frozen_fen, entry_seq FROM accounts WHERE tenant_id = {tenant} "
-        "AND account_no {in_values} ORDER BY account_no" + lock), tenant_id, account_nos)
-    return {
-        row[0]: AccountState(row[0], _SIDES[row[1]], _STATUSES[row[2]], row[3], row[4], row[5],
-                             row[6], row[7])
-        for row in rows
-    }
+    def _run(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        return self.raw.execute(self._pg_sql(sql) if self.postgres else sql, params)
 
+    def _select_in(self, sql: str, tenant_id: str, values: list[Any]) -> Any:
+        """Run ``sql`` whose ``{in_values}`` tests membership in a list bound as ONE parameter.
 
-def _load_holds(conn: Connection, tenant_id: str, hold_ids: list[int]) -> dict[int, HoldState]:
-    if not hold_ids:
-        return {}
-    c = holds.c
-    query = (select(c.hold_id, c.account_no, c.amount_fen, c.status, c.expires_at,
-                    c.closed_tx_id)
-             .where(c.tenant_id == tenant_id, c.hold_id.in_(hold_ids)).order_by(c.hold_id))
-    if _is_pg(conn):
-        query = query.with_for_update()
-    return {row[0]: HoldState(row[0], row[1], row[2], HoldStatus(row[3]), row[4],
-                             row[5])
-            for row in conn.execute(query)}
+        A batch names thousands of accounts and request nos.; one array (PostgreSQL) or one
+        JSON text (SQLite) keeps the statement the same whatever the batch size, so it is
+        parsed and planned once instead of compiled with thousands of placeholders.
+        """
+        if self.postgres:
+            return self._run(sql.format(in_values="= ANY(?)"), (tenant_id, values))
+        return self._run(sql.format(in_values="IN (SELECT value FROM json_each(?))"),
+                         (tenant_id, json.dumps(values)))
 
+    # -- transaction -----------------------------------------------------------------------
+    def begin(self) -> None:
+        # psycopg opens the transaction by itself; SQLite takes the write lock up front so
+        # that writers queue here instead of failing at commit.
+        if not self.postgres:
+            self.raw.execute("BEGIN IMMEDIATE")
 
-def _load_originals(conn: Connection, tenant_id: str, tx_ids: list[int]
-                    ) -> dict[int, OriginalTx]:
-    if not tx_ids:
-        return {}
-    t = transactions.c
-    kinds: dict[int, str] = {row[0]: row[1] for row in conn.execute(select(t.tx_id, t.kind).where(
-        t.tenant_id == tenant_id, t.tx_id.in_(tx_ids)))}
-    reversed_ids = set(conn.execute(select(t.reverses_tx_id).where(
-        t.tenant_id == tenant_id, t.reverses_tx_id.in_(tx_ids))).scalars())
-    originals = {tx_id: OriginalTx(TxKind(kind), [], tx_id in reversed_ids)
-                 for tx_id, kind in kinds.items()}
-    f = fund_log.c
-    lines = conn.execute(select(f.tx_id, f.account_no, f.side, f.amount_fen).where(
-        f.tenant_id == tenant_id, f.tx_id.in_(tx_ids), f.line_kind == "posting"
-    ).order_by(f.tx_id, f.account_no, f.entry_seq))
-    for tx_id, account_no, side, amount_fen in lines:
-        originals[tx_id].postings.append(Posting(account_no, Side(side), amount_fen))
-    return originals
+    def commit(self) -> None:
+        self.raw.commit() if self.postgres else self.raw.execute("COMMIT")
 
+    def rollback(self) -> None:
+        if self.postgres:
+            self.raw.rollback()
+        elif self.raw.in_transaction:
+            self.raw.execute("ROLLBACK")
 
-def _load_prior(conn: Connection, tenant_id: str, request_nos: list[str]
-                ) -> dict[str, PriorRequest]:
-    rows = _select_in(conn, "SELECT request_no, tx_id, content_hash FROM transactions "
-                      "WHERE tenant_id = {tenant} AND request_no {in_values}", tenant_id,
-                      list(set(request_nos)))
-    return {row[0]: PriorRequest(row[1], row[2]) for row in rows}
+    # -- reads -----------------------------------------------------------------------------
+    def lock_tenant_date(self, tenant_id: str) -> date | None:
+        """The open accounting date; on PostgreSQL a share lock holds cutover off (R-L7)."""
+        lock = " FOR SHARE" if self.postgres else ""
+        row = self._run("SELECT accounting_date FROM tenants WHERE tenant_id = ?" + lock,
+                        (tenant_id,)).fetchone()
+        if row is None:
+            return None
+        value = row[0]
+        return value if isinstance(value, date) else date.fromisoformat(value)
 
+    def load(self, tenant_id: str, commands: Sequence[Command]
+             ) -> tuple[date | None, BatchState]:
+        """The tenant's accounting date and everything ``commands`` touch, locked.
 
-def write_plan(conn: Connection, tenant_id: str, plan: BatchPlan) -> None:
-    """Write every row of a plan in the caller's DB transaction."""
-    if not plan.writes_anything:
-        return
-    hold_rows = [(tenant_id, hold_id, account_no, amount_fen, HoldStatus.OPEN.value, reason,
-                  expires_at, plan.tx_rows[0][7], None)
-                 for hold_id, account_no, amount_fen, reason, expires_at in plan.new_holds]
-    account_rows = [(a.balance_fen, a.frozen_fen, a.entry_seq, tenant_id, a.account_no)
-                    for a in plan.touched_accounts]
-    closed_rows = [(h.status.value, h.closed_tx_id, tenant_id, h.hold_id)
-                   for h in plan.closed_holds]
-    if _is_pg(conn):
-        _write_pg(conn, plan, hold_rows, account_rows, closed_rows)
-    else:
-        _write_sqlite(conn, plan, hold_rows, account_rows, closed_rows)
+        Transfers name all their accounts up front, so on PostgreSQL the three reads go in one
+        pipeline: one round trip instead of three. The server still runs them in order, so the
+        request-no. look-up happens after the account locks are held.
+        """
+        if not self.postgres or not all(isinstance(c, (Transfer, CompoundTransfer, Freeze))
+                                        for c in commands):
+            return self.lock_tenant_date(tenant_id), self.load_state(tenant_id, commands)
+        account_nos: set[str] = set()
+        for cmd in commands:
+            account_nos.update(_account_nos(cmd))
+        with self.raw.pipeline():
+            tenant = self._run("SELECT accounting_date FROM tenants WHERE tenant_id = ? "
+                               "FOR SHARE", (tenant_id,))
+            accounts = self._account_rows(tenant_id, sorted(account_nos))
+            prior = self._prior_rows(tenant_id, commands)
+        row = tenant.fetchone()
+        state = BatchState(self._accounts(accounts), prior=self._prior(prior))
+        return (row[0] if row else None), state
 
+    def load_state(self, tenant_id: str, commands: Sequence[Command]) -> BatchState:
+        """Lock and read everything ``commands`` touch. Locks go holds → accounts, sorted."""
+        account_nos: set[str] = set()
+        for cmd in commands:
+            account_nos.update(_account_nos(cmd))
+        hold_ids = sorted({c.hold_id for c in commands if isinstance(c, (Settle, Release))})
+        held = self._load_holds(tenant_id, hold_ids)
+        account_nos.update(h.account_no for h in held.values())
+        original_ids = sorted({c.original_tx_id for c in commands if isinstance(c, Reverse)})
+        originals = self._load_originals(tenant_id, original_ids)
+        for original in originals.values():
+            account_nos.update(p.account_no for p in original.postings)
+        accounts = self._accounts(self._account_rows(tenant_id, sorted(account_nos)))
+        # Looked up after the account locks: a concurrent duplicate that touches the same
+        # accounts has committed by now, so it is replayed here instead of posted twice (R-L5).
+        prior = self._prior(self._prior_rows(tenant_id, commands))
+        return BatchState(accounts, held, prior, originals)
 
-def _write_pg(conn: Connection, plan: BatchPlan, hold_rows: list[tuple[Any, ...]],
-              account_rows: list[tuple[Any, ...]], closed_rows: list[tuple[Any, ...]]) -> None:
-    raw = conn.connection.driver_connection
-    assert raw is not None
-    with raw.cursor() as cur:
-        _copy(cur, "transactions", TX_COLUMNS, plan.tx_rows)
-        _copy(cur, "fund_log", LOG_COLUMNS, plan.log_rows)
-        if hold_rows:
-            _copy(cur, "holds", _HOLD_COLUMNS, hold_rows)
+    def _account_rows(self, tenant_id: str, account_nos: list[str]) -> Any:
+        lock = " FOR UPDATE" if self.postgres else ""
+        return self._select_in(
+            "SELECT account_no, normal_side, status, flags, overdraft_limit_fen, balance_fen, "
+            "frozen_fen, entry_seq FROM accounts WHERE tenant_id = ? "
+            "AND account_no {in_values} ORDER BY account_no" + lock, tenant_id, account_nos)
+
+    @staticmethod
+    def _accounts(rows: Any) -> dict[str, AccountState]:
+        return {
+            row[0]: AccountState(row[0], _SIDES[row[1]], _STATUSES[row[2]], row[3], row[4],
+                                 row[5], row[6], row[7])
+            for row in rows
+        }
+
+    def _load_holds(self, tenant_id: str, hold_ids: list[int]) -> dict[int, HoldState]:
+        if not hold_ids:
+            return {}
+        lock = " FOR UPDATE" if self.postgres else ""
+        rows = self._select_in(
+            "SELECT hold_id, account_no, amount_fen, status, expires_at, closed_tx_id "
+            "FROM holds WHERE tenant_id = ? AND hold_id {in_values} ORDER BY hold_id" + lock,
+            tenant_id, hold_ids)
+        return {row[0]: HoldState(row[0], row[1], row[2], HoldStatus(row[3]), _utc(row[4]),
+                                  row[5]) for row in rows}
+
+    def _load_originals(self, tenant_id: str, tx_ids: list[int]) -> dict[int, OriginalTx]:
+        if not tx_ids:
+            return {}
+        kinds = self._select_in("SELECT tx_id, kind FROM transactions WHERE tenant_id = ? "
+                                "AND tx_id {in_values}", tenant_id, tx_ids).fetchall()
+        reversed_ids = {row[0] for row in self._select_in(
+            "SELECT reverses_tx_id FROM transactions WHERE tenant_id = ? "
+            "AND reverses_tx_id {in_values}", tenant_id, tx_ids)}
+        originals = {tx_id: OriginalTx(TxKind(kind), [], tx_id in reversed_ids)
+                     for tx_id, kind in kinds}
+        lines = self._select_in(
+            "SELECT tx_id, account_no, side, amount_fen FROM fund_log WHERE tenant_id = ? "
+            "AND line_kind = 'posting' AND tx_id {in_values} "
+            "ORDER BY tx_id, account_no, entry_seq", tenant_id, tx_ids)
+        for tx_id, account_no, side, amount_fen in lines:
+            originals[tx_id].postings.append(Posting(account_no, _SIDES[side], amount_fen))
+        return originals
+
+    def _prior_rows(self, tenant_id: str, commands: Sequence[Command]) -> Any:
+        return self._select_in("SELECT request_no, tx_id, content_hash FROM transactions "
+                               "WHERE tenant_id = ? AND request_no {in_values}", tenant_id,
+                               list({c.request_no for c in commands}))
+
+    @staticmethod
+    def _prior(rows: Any) -> dict[str, PriorRequest]:
+        return {row[0]: PriorRequest(row[1], row[2]) for row in rows}
+
+    # -- writes ----------------------------------------------------------------------------
+    def write_and_commit(self, tenant_id: str, plan: BatchPlan) -> None:
+        """Write every row of a plan and commit the DB transaction."""
+        if not plan.writes_anything:
+            self.commit()
+            return
+        created_at = plan.tx_rows[0][7]
+        hold_rows = [(tenant_id, hold_id, account_no, amount_fen, HoldStatus.OPEN.value,
+                      reason, expires_at, created_at, None)
+                     for hold_id, account_no, amount_fen, reason, expires_at in plan.new_holds]
+        account_rows = [(a.balance_fen, a.frozen_fen, a.entry_seq, tenant_id, a.account_no)
+                        for a in plan.touched_accounts]
+        closed_rows = [(h.status.value, h.closed_tx_id, tenant_id, h.hold_id)
+                       for h in plan.closed_holds]
+        if self.postgres:
+            self._write_pg(plan, hold_rows, account_rows, closed_rows)
+        else:
+            self._write_sqlite(plan, hold_rows, account_rows, closed_rows)
+            self.commit()
+
+    def _write_pg(self, plan: BatchPlan, hold_rows: list[tuple[Any, ...]],
+                  account_rows: list[tuple[Any, ...]],
+                  closed_rows: list[tuple[Any, ...]]) -> None:
+        tables = [("transactions", TX_COLUMNS, plan.tx_rows),
+                  ("fund_log", LOG_COLUMNS, plan.log_rows),
+                  ("holds", _HOLD_COLUMNS, hold_rows)]
+        small = len(plan.log_rows) + len(plan.tx_rows) <= _PIPELINE_ROWS_MAX
+        with self.raw.cursor() as cur:
+            if small:
+                # One round trip for all the writes of a single transfer and its commit.
+                with self.raw.pipeline():
+                    for table, columns, rows in tables:
+                        if rows:
+                            cur.executemany(_insert_sql(table, columns, "%s"), rows)
+                    self._update_pg(cur, account_rows, closed_rows)
+                    self.raw.commit()
+                return
+            for table, columns, rows in tables:
+                if rows:
+                    with cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+                        for row in rows:
+                            copy.write_row(row)
+            self._update_pg(cur, account_rows, closed_rows)
+        self.raw.commit()
+
+    @staticmethod
+    def _update_pg(cur: Any, account_rows: list[tuple[Any, ...]],
+                   closed_rows: list[tuple[Any, ...]]) -> None:
         if closed_rows:
             cur.execute(
                 "UPDATE holds h SET status = v.status, closed_tx_id = v.closed "
@@ -202,29 +275,22 @@ def _write_pg(conn: Connection, plan: BatchPlan, hold_rows: list[tuple[Any, ...]
             "WHERE a.tenant_id = v.tenant AND a.account_no = v.account",
             [list(col) for col in zip(*account_rows, strict=True)])
 
-
-def _copy(cur: Any, table: str, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
-    with cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-        for row in rows:
-            copy.write_row(row)
-
-
-def _write_sqlite(conn: Connection, plan: BatchPlan, hold_rows: list[tuple[Any, ...]],
-                  account_rows: list[tuple[Any, ...]],
-                  closed_rows: list[tuple[Any, ...]]) -> None:
-    raw = conn.connection.driver_connection
-    assert raw is not None
-    raw.executemany(_insert_sql("transactions", TX_COLUMNS), plan.tx_rows)
-    raw.executemany(_insert_sql("fund_log", LOG_COLUMNS), plan.log_rows)
-    if hold_rows:
-        raw.executemany(_insert_sql("holds", _HOLD_COLUMNS), hold_rows)
-    if closed_rows:
-        raw.executemany("UPDATE holds SET status = ?, closed_tx_id = ? "
-                        "WHERE tenant_id = ? AND hold_id = ?", closed_rows)
-    raw.executemany("UPDATE accounts SET balance_fen = ?, frozen_fen = ?, entry_seq = ? "
-                    "WHERE tenant_id = ? AND account_no = ?", account_rows)
+    def _write_sqlite(self, plan: BatchPlan, hold_rows: list[tuple[Any, ...]],
+                      account_rows: list[tuple[Any, ...]],
+                      closed_rows: list[tuple[Any, ...]]) -> None:
+        raw = self.raw
+        raw.executemany(_insert_sql("transactions", TX_COLUMNS, "?"), plan.tx_rows)
+        raw.executemany(_insert_sql("fund_log", LOG_COLUMNS, "?"), plan.log_rows)
+        if hold_rows:
+            raw.executemany(_insert_sql("holds", _HOLD_COLUMNS, "?"), hold_rows)
+        if closed_rows:
+            raw.executemany("UPDATE holds SET status = ?, closed_tx_id = ? "
+                            "WHERE tenant_id = ? AND hold_id = ?", closed_rows)
+        raw.executemany("UPDATE accounts SET balance_fen = ?, frozen_fen = ?, entry_seq = ? "
+                        "WHERE tenant_id = ? AND account_no = ?", account_rows)
 
 
-def _insert_sql(table: str, columns: Sequence[str]) -> str:
+@lru_cache(maxsize=16)
+def _insert_sql(table: str, columns: Sequence[str], mark: str) -> str:
     return (f"INSERT INTO {table} ({', '.join(columns)}) "
-            f"VALUES ({', '.join('?' for _ in columns)})")
+            f"VALUES ({', '.join(mark for _ in columns)})")

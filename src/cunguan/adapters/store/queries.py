@@ -4,7 +4,7 @@ from datetime import date
 
 from sqlalchemy import Connection, func, select
 
-from cunguan.adapters.store.tables import accounts, fund_log, holds, transactions
+from cunguan.adapters.store.tables import accounts, fund_log, holds, tenants, transactions
 from cunguan.ledger.model import (
     Account,
     AccountFlag,
@@ -18,6 +18,13 @@ from cunguan.ledger.model import (
 
 #: Values per IN list, below SQLite's bound-parameter limit.
 _IN_CHUNK = 5_000
+
+
+def tenant_date(conn: Connection, tenant_id: str) -> date | None:
+    """The tenant's open accounting date (no lock: for reads and set-up)."""
+    value: date | None = conn.execute(select(tenants.c.accounting_date).where(
+        tenants.c.tenant_id == tenant_id)).scalar_one_or_none()
+    return value
 
 
 def get_account(conn: Connection, tenant_id: str, account_no: str) -> Account | None:

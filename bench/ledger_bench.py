@@ -1,0 +1,193 @@
+"""Ledger benchmark: transfers/s on PostgreSQL and SQLite against pgbench TPC-B on the same server.
+
+Run with ``make bench``. Medians of several rounds; the machine is shared and noisy.
+"""
+
+import multiprocessing
+import os
+import random
+import re
+import shutil
+import statistics
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import create_engine, text
+
+from cunguan.adapters.store.db import make_engine, normalise_url, upgrade
+from cunguan.ledger.model import AccountSpec, Side, Transfer
+from cunguan.service_layer.ledger_service import LedgerService
+
+ADMIN_URL = os.environ.get("CUNGUAN_BENCH_DATABASE_URL",
+                           "postgresql://postgres@127.0.0.1:5432/test")
+BENCH_DB = "cunguan_bench"
+TENANT = "BENCH"
+ACCOUNTS = 10_000
+CLIENTS = 4
+ROUNDS = 3
+ROUND_SECONDS = 12
+BATCH_SIZE = 1_000
+BATCHES_PER_ROUND = 12
+PGBENCH_SCALE = 4
+
+
+def _bench_url() -> str:
+    base = ADMIN_URL.rsplit("/", 1)[0]
+    return f"{base}/{BENCH_DB}"
+
+
+def _account_no(index: int) -> str:
+    return f"A{index:07d}"
+
+
+def recreate_pg_database() -> None:
+    admin = create_engine(normalise_url(ADMIN_URL), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)"))
+        conn.execute(text(f"CREATE DATABASE {BENCH_DB}"))
+    admin.dispose()
+
+
+def seed(url: str) -> None:
+    """A tenant with a summary account and ACCOUNTS funded user accounts."""
+    engine = make_engine(url)
+    upgrade(engine)
+    ledger = LedgerService(engine)
+    ledger.create_tenant(TENANT, "benchmark", date(2026, 11, 23))
+    ledger.open_accounts(TENANT, [AccountSpec("SUMMARY", "bank", "summary", "1002", Side.DEBIT)]
+                         + [AccountSpec(_account_no(i), "u", "lender", "2011", Side.CREDIT)
+                            for i in range(ACCOUNTS)])
+    for start in range(0, ACCOUNTS, BATCH_SIZE):
+        ledger.execute(TENANT, [Transfer(f"seed-{i}", "SUMMARY", _account_no(i), 10**12,
+                                         "recharge") for i in range(start, start + BATCH_SIZE)])
+    if engine.dialect.name == "postgresql":
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("VACUUM ANALYZE"))
+    engine.dispose()
+
+
+def _random_transfer(rng: random.Random, request_no: str) -> Transfer:
+    debit, credit = rng.sample(range(ACCOUNTS), 2)
+    return Transfer(request_no, _account_no(debit), _account_no(credit),
+                    rng.randint(1, 100_000))
+
+
+def _single_worker(url: str, client: int, round_no: int, seconds: float,
+                   counts: Any) -> None:
+    engine = make_engine(url, pool_size=1)
+    ledger = LedgerService(engine)
+    rng = random.Random(client * 1000 + round_no)
+    done = 0
+    deadline = time.perf_counter() + seconds
+    while time.perf_counter() < deadline:
+        result = ledger.transfer(TENANT, _random_transfer(rng, f"s{round_no}-{client}-{done}"))
+        assert result.ok, result
+        done += 1
+    counts[client] = done
+    engine.dispose()
+
+
+def single_transfer_tps(url: str, clients: int, round_no: int) -> float:
+    """One transfer per commit from ``clients`` processes (the GIL would cap threads)."""
+    counts = multiprocessing.Manager().dict()
+    workers = [multiprocessing.Process(target=_single_worker,
+                                       args=(url, c, round_no, ROUND_SECONDS, counts))
+               for c in range(clients)]
+    started = time.perf_counter()
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    elapsed = time.perf_counter() - started
+    if any(w.exitcode != 0 for w in workers):
+        raise RuntimeError("a benchmark client failed")
+    return sum(counts.values()) / elapsed
+
+
+def batched_transfers_per_s(url: str, round_no: int) -> float:
+    """Batches of BATCH_SIZE transfers, one commit each, from one client."""
+    engine = make_engine(url)
+    ledger = LedgerService(engine)
+    rng = random.Random(round_no)
+    batches = [[_random_transfer(rng, f"b{round_no}-{b}-{i}") for i in range(BATCH_SIZE)]
+               for b in range(BATCHES_PER_ROUND)]
+    started = time.perf_counter()
+    for batch in batches:
+        results = ledger.execute(TENANT, batch)
+        assert all(r.ok for r in results)
+    elapsed = time.perf_counter() - started
+    engine.dispose()
+    return BATCH_SIZE * BATCHES_PER_ROUND / elapsed
+
+
+def pgbench_tps(clients: int) -> list[float]:
+    if shutil.which("pgbench") is None:
+        raise RuntimeError("pgbench not found: install PostgreSQL's client tools")
+    host_args = _pgbench_args()
+    subprocess.run(["pgbench", *host_args, "-i", "-q", "-s", str(PGBENCH_SCALE), BENCH_DB],
+                   check=True, capture_output=True)
+    results = []
+    for _ in range(ROUNDS):
+        out = subprocess.run(["pgbench", *host_args, "-n", "-c", str(clients), "-j", "2",
+                              "-T", str(ROUND_SECONDS), BENCH_DB],
+                             check=True, capture_output=True, text=True).stdout
+        match = re.search(r"tps = ([\d.]+) \(without initial connection time\)", out)
+        if match is None:
+            raise RuntimeError(f"cannot read pgbench output:\n{out}")
+        results.append(float(match.group(1)))
+    return results
+
+
+def _pgbench_args() -> list[str]:
+    match = re.match(r"postgres(?:ql)?://(?:(\w+)@)?([\w.\-]+)(?::(\d+))?/", ADMIN_URL)
+    if match is None:
+        raise RuntimeError(f"cannot read host from {ADMIN_URL}")
+    user, host, port = match.groups()
+    return ["-h", host, "-p", port or "5432", "-U", user or "postgres"]
+
+
+def rounds(measure: Callable[[int], float]) -> list[float]:
+    return [measure(r) for r in range(ROUNDS)]
+
+
+def run(log: Callable[[str], None]) -> dict[str, Any]:
+    recreate_pg_database()
+    log(f"pgbench TPC-B, scale {PGBENCH_SCALE}, {CLIENTS} clients, {ROUNDS}×{ROUND_SECONDS}s")
+    pgbench = pgbench_tps(CLIENTS)
+    pg_url = _bench_url()
+    log("seeding the ledger on PostgreSQL")
+    seed(pg_url)
+    log(f"single transfers on PostgreSQL, {CLIENTS} client processes")
+    single_pg = rounds(lambda r: single_transfer_tps(pg_url, CLIENTS, r))
+    log("batched transfers on PostgreSQL")
+    batched_pg = rounds(lambda r: batched_transfers_per_s(pg_url, r))
+    with tempfile.TemporaryDirectory() as folder:
+        sqlite_url = f"sqlite:///{Path(folder) / 'bench.db'}"
+        log("seeding the ledger on SQLite")
+        seed(sqlite_url)
+        log("batched transfers on SQLite (synchronous=FULL)")
+        batched_sqlite = rounds(lambda r: batched_transfers_per_s(sqlite_url, r))
+        log("single transfers on SQLite, 1 client")
+        single_sqlite = rounds(lambda r: single_transfer_tps(sqlite_url, 1, r))
+    median = statistics.median
+    return {
+        "pgbench_tpcb_tps": round(median(pgbench), 1),
+        "single_transfer_tps_pg": round(median(single_pg), 1),
+        "single_vs_pgbench_ratio": round(median(single_pg) / median(pgbench), 3),
+        "batched_transfers_per_s_pg": round(median(batched_pg), 1),
+        "batched_transfers_per_s_sqlite": round(median(batched_sqlite), 1),
+        "single_transfer_tps_sqlite": round(median(single_sqlite), 1),
+        "clients": CLIENTS,
+        "batch_size": BATCH_SIZE,
+        "rounds": {"pgbench_tpcb_tps": pgbench, "single_transfer_tps_pg": single_pg,
+                   "batched_transfers_per_s_pg": batched_pg,
+                   "batched_transfers_per_s_sqlite": batched_sqlite,
+                   "single_transfer_tps_sqlite": single_sqlite},
+        "targets": {"single_vs_pgbench_ratio": 0.8, "batched_transfers_per_s_pg": 30_000,
+                    "batched_transfers_per_s_sqlite": 50_000},
+    }

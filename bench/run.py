@@ -1,0 +1,66 @@
+"""``make bench``: runs every benchmark, writes bench/results/*.json and the table in README."""
+
+import json
+import os
+import platform
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bench import ledger_bench
+
+RESULTS = Path(__file__).parent / "results"
+README = Path(__file__).parent / "README.md"
+TABLE_START, TABLE_END = "<!-- results:start -->", "<!-- results:end -->"
+
+
+def machine() -> dict[str, object]:
+    cpu = "unknown"
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        for line in cpuinfo.read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    memory_gib = round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1)
+    server = subprocess.run(["psql", "--version"], capture_output=True, text=True).stdout.strip()
+    return {"cpu": cpu, "cores": os.cpu_count(), "memory_gib": memory_gib,
+            "os": platform.platform(), "python": sys.version.split()[0], "postgresql": server}
+
+
+def table(results: dict[str, object]) -> str:
+    rows = [
+        ("pgbench TPC-B (reference)", "pgbench_tpcb_tps", "tps", None),
+        ("single transfer per commit, PostgreSQL", "single_transfer_tps_pg", "tps",
+         "≥ 0.8 × pgbench"),
+        ("batches of 1,000 per commit, PostgreSQL", "batched_transfers_per_s_pg",
+         "transfers/s", "≥ 30,000"),
+        ("batches of 1,000 per commit, SQLite", "batched_transfers_per_s_sqlite",
+         "transfers/s", "≥ 50,000"),
+        ("single transfer per commit, SQLite", "single_transfer_tps_sqlite", "tps", None),
+    ]
+    lines = ["| measure | median | unit | target |", "|---|---:|---|---|"]
+    for label, key, unit, target in rows:
+        lines.append(f"| {label} | {results[key]:,.0f} | {unit} | {target or ''} |")
+    lines.append(f"| single ÷ pgbench | {results['single_vs_pgbench_ratio']} | ratio | ≥ 0.8 |")
+    lines.append("")
+    lines.append(f"Measured {results['date']} on {results['machine']}.")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    RESULTS.mkdir(exist_ok=True)
+    results = ledger_bench.run(lambda message: print(f"[bench] {message}", flush=True))
+    results["date"] = datetime.now(UTC).isoformat(timespec="seconds")
+    results["machine"] = machine()
+    (RESULTS / "ledger.json").write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
+    readme = README.read_text()
+    head, _, rest = readme.partition(TABLE_START)
+    _, _, tail = rest.partition(TABLE_END)
+    README.write_text(f"{head}{TABLE_START}\n{table(results)}\n{TABLE_END}{tail}")
+    print(table(results))
+
+
+if __name__ == "__main__":
+    main()
