@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import Engine, text
 
 from cunguan.ledger.model import (
+    AccountFlag,
     CompoundTransfer,
     Freeze,
     HoldStatus,
@@ -156,3 +157,14 @@ def test_funding_tops_up_out_only_and_sweeps_in_only(ledger: LedgerService) -> N
         Reject.ACCOUNT_IN_ONLY)
     assert ledger.execute(TENANT, [Transfer("s2", FEE, SUMMARY, 50, "fee_sweep",
                                             funding=True)])[0].ok
+
+
+def test_r_l2_accounts_carry_their_attributes(ledger: LedgerService) -> None:
+    summary = ledger.account(TENANT, SUMMARY)
+    fee = ledger.account(TENANT, FEE)
+    assert (summary.role, summary.subject_code, summary.normal_side) == (
+        "custody_summary", "1002", Side.DEBIT)
+    assert (fee.owner, fee.normal_side, fee.status.value) == ("P1", Side.CREDIT, "normal")
+    assert fee.flags & AccountFlag.IN_ONLY
+    user = ledger.account(TENANT, "U1")
+    assert (user.balance_fen, user.frozen_fen, user.available_fen) == (10_000, 0, 10_000)
