@@ -19,7 +19,7 @@ demo: $(STAMP)
 	$(BIN)/cunguan demo
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff check src tests bench scripts
 	$(BIN)/mypy src
 	$(BIN)/lint-imports
 

@@ -45,6 +45,14 @@ def _account_no(index: int) -> str:
     return f"A{index:07d}"
 
 
+def server_version() -> str:
+    engine = create_engine(normalise_url(ADMIN_URL))
+    with engine.connect() as conn:
+        version = str(conn.execute(text("SHOW server_version")).scalar_one())
+    engine.dispose()
+    return f"PostgreSQL {version}"
+
+
 def recreate_pg_database() -> None:
     admin = create_engine(normalise_url(ADMIN_URL), isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:

@@ -3,7 +3,6 @@
 import json
 import os
 import platform
-import subprocess
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,7 +23,7 @@ def machine() -> dict[str, object]:
                 cpu = line.split(":", 1)[1].strip()
                 break
     memory_gib = round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1)
-    server = subprocess.run(["psql", "--version"], capture_output=True, text=True).stdout.strip()
+    server = ledger_bench.server_version()
     return {"cpu": cpu, "cores": os.cpu_count(), "memory_gib": memory_gib,
             "os": platform.platform(), "python": sys.version.split()[0], "postgresql": server}
 
