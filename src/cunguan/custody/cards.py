@@ -1,0 +1,89 @@
+"""Bank cards: Luhn check and card BIN look-up (R-C4, R-C6).
+
+The BIN table ships as ``cunguan/data/card_bin.csv`` (from hexindai/bcbc v0.0.16, MIT; see
+``data/LICENSE.card-bin``). A BIN can appear more than once with different card lengths, so the
+key is (prefix, length): the longest prefix whose length matches the card wins. Operators can load
+a newer table with ``BinTable.from_csv``.
+"""
+
+import csv
+from dataclasses import dataclass
+from enum import StrEnum
+from importlib import resources
+from pathlib import Path
+
+from stdnum import luhn
+from stdnum.exceptions import ValidationError
+
+CARD_LENGTH_MIN, CARD_LENGTH_MAX = 15, 19
+
+
+class CardType(StrEnum):
+    DEBIT = "DC"
+    CREDIT = "CC"
+    SEMI_CREDIT = "SCC"
+    PREPAID = "PC"
+
+
+@dataclass(frozen=True, slots=True)
+class CardBin:
+    """What a card's BIN says: issuing bank code and name, card type."""
+
+    prefix: str
+    bank_code: str
+    bank_name: str
+    card_type: CardType
+    length: int
+
+
+class CardError(ValueError):
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class BinTable:
+    def __init__(self, bins: list[CardBin]) -> None:
+        self._by_key = {(b.prefix, b.length): b for b in reversed(bins)}  # first entry wins
+        self._prefix_lengths = sorted({len(b.prefix) for b in bins}, reverse=True)
+
+    @classmethod
+    def from_csv(cls, bins_csv: Path | str, names_csv: Path | str) -> "BinTable":
+        with open(names_csv, encoding="utf-8") as handle:
+            names = {row["bank"]: row["name"] for row in csv.DictReader(handle)}
+        with open(bins_csv, encoding="utf-8") as handle:
+            bins = [CardBin(row["bin"], row["bank"], names.get(row["bank"], row["bank"]),
+                            CardType(row["type"]), int(row["length"]))
+                    for row in csv.DictReader(handle)]
+        return cls(bins)
+
+    @classmethod
+    def shipped(cls) -> "BinTable":
+        data = resources.files("cunguan") / "data"
+        with resources.as_file(data / "card_bin.csv") as bins, \
+                resources.as_file(data / "bank_names.csv") as names:
+            return cls.from_csv(bins, names)
+
+    def lookup(self, card_no: str) -> CardBin | None:
+        for size in self._prefix_lengths:
+            found = self._by_key.get((card_no[:size], len(card_no)))
+            if found is not None:
+                return found
+        return None
+
+
+def validate_card_no(card_no: str, table: BinTable) -> CardBin:
+    """A debit card number that passes Luhn and whose BIN is known (R-C4)."""
+    digits = card_no.replace(" ", "")
+    if not digits.isdigit() or not CARD_LENGTH_MIN <= len(digits) <= CARD_LENGTH_MAX:
+        raise CardError("card_no_invalid", "a card no. is 15 to 19 digits")
+    try:
+        luhn.validate(digits)
+    except ValidationError as exc:
+        raise CardError("card_no_invalid", "the card no. fails its check digit") from exc
+    found = table.lookup(digits)
+    if found is None:
+        raise CardError("card_bin_unknown", "the card's bank cannot be identified")
+    if found.card_type is not CardType.DEBIT:
+        raise CardError("card_not_debit", f"only debit cards; this is {found.card_type.name}")
+    return found

@@ -1,0 +1,104 @@
+"""Repayment schedules (R-C12) and each investor's share of every installment.
+
+Installments are rounded half-up to the fen and the last one absorbs the rounding, so the
+principal repaid is exactly the principal lent. Shares are split by largest remainder, so every
+investor's parts add up exactly to the installment.
+"""
+
+import calendar
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+from fractions import Fraction
+
+from cunguan.core.money import Rate, round_half_up, split_pro_rata, to_fraction
+
+TERM_MONTHS_MAX = 600
+
+
+class Method(StrEnum):
+    EQUAL_INSTALLMENT = "equal_installment"   # 等额本息
+    EQUAL_PRINCIPAL = "equal_principal"       # 等额本金
+    INTEREST_FIRST = "interest_first"         # 先息后本 / 每月还息到期还本
+    BULLET = "bullet"                         # 一次性还本付息
+
+
+class DayCount(StrEnum):
+    MONTHLY = "monthly"   # annual rate / 12 per month
+    ACT_360 = "act_360"   # annual rate × days / 360
+    ACT_365 = "act_365"   # annual rate × days / 365
+
+
+@dataclass(frozen=True, slots=True)
+class Installment:
+    period: int
+    due_date: date
+    principal_fen: int
+    interest_fen: int
+
+    @property
+    def total_fen(self) -> int:
+        return self.principal_fen + self.interest_fen
+
+
+def add_months(day: date, months: int) -> date:
+    """Same day ``months`` later, clamped to the month's end (31 Jan + 1 month = 28/29 Feb)."""
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def _period_rate(annual: Fraction, day_count: DayCount, start: date, end: date) -> Fraction:
+    if day_count is DayCount.MONTHLY:
+        return annual / 12
+    days = (end - start).days
+    return annual * days / (360 if day_count is DayCount.ACT_360 else 365)
+
+
+def schedule(principal_fen: int, annual_rate: Rate, months: int, method: Method, *,
+             start: date, day_count: DayCount = DayCount.MONTHLY) -> list[Installment]:
+    """The installments of a loan of ``principal_fen`` lent on ``start`` for ``months``."""
+    if principal_fen <= 0 or not 1 <= months <= TERM_MONTHS_MAX:
+        raise ValueError("principal must be positive and the term 1 to 600 months")
+    annual = to_fraction(annual_rate)
+    if annual < 0:
+        raise ValueError("a rate cannot be negative")
+    dues = [add_months(start, k) for k in range(months + 1)]
+    rates = [_period_rate(annual, day_count, dues[k], dues[k + 1]) for k in range(months)]
+    if method is Method.BULLET:
+        interest = round_half_up(principal_fen * sum(rates, Fraction(0)))
+        return [Installment(1, dues[-1], principal_fen, interest)]
+    if method is Method.EQUAL_INSTALLMENT and day_count is not DayCount.MONTHLY:
+        raise ValueError("equal installments use the monthly rate (annual / 12)")
+    level_fen = _level_fen(principal_fen, annual / 12, months, method)
+    result, balance = [], principal_fen
+    for k in range(months):
+        interest = round_half_up(balance * rates[k])
+        if k == months - 1:
+            part = balance  # the last installment absorbs every rounding
+        elif method is Method.INTEREST_FIRST:
+            part = 0
+        elif method is Method.EQUAL_INSTALLMENT and annual:
+            part = min(level_fen - interest, balance)
+        else:
+            part = min(level_fen, balance)
+        result.append(Installment(k + 1, dues[k + 1], part, interest))
+        balance -= part
+    return result
+
+
+def _level_fen(principal_fen: int, monthly: Fraction, months: int, method: Method) -> int:
+    """The level amount: the whole payment (等额本息) or the principal part (等额本金)."""
+    if method is Method.EQUAL_INSTALLMENT and monthly:
+        growth = (1 + monthly) ** months
+        return round_half_up(principal_fen * monthly * growth / (growth - 1))
+    return round_half_up(Fraction(principal_fen, months))
+
+
+def split_installment(installment: Installment, shares_fen: Sequence[int]
+                      ) -> list[tuple[int, int]]:
+    """Each investor's (principal, interest) of an installment, pro rata to their shares."""
+    principals = split_pro_rata(installment.principal_fen, shares_fen)
+    interests = split_pro_rata(installment.interest_fen, shares_fen)
+    return list(zip(principals, interests, strict=True))

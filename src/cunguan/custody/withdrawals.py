@@ -1,0 +1,102 @@
+"""Withdrawal routing (R-C16) and fees (R-C17): pure rules."""
+
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from enum import StrEnum
+
+from cunguan.core.calendar import WorkingCalendar
+from cunguan.core.clock import CST
+from cunguan.core.money import Rate, apply_rate, format_yuan, to_fraction
+
+
+class Rail(StrEnum):
+    SUPER_ONLINE = "super_online"   # 超级网银 (网上支付跨行清算系统)
+    HVPS = "hvps"                   # 大额支付系统
+
+
+@dataclass(frozen=True, slots=True)
+class RoutingPolicy:
+    """When each rail takes a payout. Defaults follow R-C16; all are configurable."""
+
+    super_online_max_fen: int = 5_000_000          # 50,000 yuan, any time
+    hvps_daily_max_fen: int = 2_000_000_000        # 20,000,000 yuan per payer per day
+    hvps_opens: time = time(23, 30)                # on the day before a working day
+    hvps_closes: time = time(17, 15)               # on the working day
+
+
+class RouteRefused(ValueError):
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def hvps_business_day(now: datetime, calendar: WorkingCalendar,
+                      policy: RoutingPolicy) -> datetime | None:
+    """The working day whose HVPS window is open at ``now`` (CST), or None when closed."""
+    local = now.astimezone(CST)
+    today = local.date()
+    if calendar.is_working_day(today) and local.time() <= policy.hvps_closes:
+        return datetime.combine(today, time(0), CST)
+    tomorrow = today + timedelta(days=1)
+    if local.time() >= policy.hvps_opens and calendar.is_working_day(tomorrow):
+        return datetime.combine(tomorrow, time(0), CST)
+    return None
+
+
+def route(amount_fen: int, now: datetime, *, hvps_used_today_fen: int,
+          calendar: WorkingCalendar, policy: RoutingPolicy = RoutingPolicy()) -> Rail:
+    """Pick the payout rail, or refuse before the request reaches the bank, with the reason."""
+    if amount_fen <= policy.super_online_max_fen:
+        return Rail.SUPER_ONLINE
+    if hvps_business_day(now, calendar, policy) is None:
+        limit = format_yuan(policy.super_online_max_fen)
+        raise RouteRefused(
+            "hvps_closed",
+            f"{format_yuan(amount_fen)} yuan is above the {limit} yuan limit of super online "
+            f"banking and HVPS is closed: it takes large payouts from "
+            f"{policy.hvps_opens:%H:%M} on the day before a working day to "
+            f"{policy.hvps_closes:%H:%M} on the working day")
+    if hvps_used_today_fen + amount_fen > policy.hvps_daily_max_fen:
+        left = max(0, policy.hvps_daily_max_fen - hvps_used_today_fen)
+        raise RouteRefused("hvps_daily_limit",
+                           f"HVPS takes at most {format_yuan(policy.hvps_daily_max_fen)} yuan a "
+                           f"day per payer; {format_yuan(left)} yuan is left today")
+    return Rail.HVPS
+
+
+@dataclass(frozen=True, slots=True)
+class FeePolicy:
+    """R-C17 defaults: one free withdrawal a calendar month, then 3.00 yuan up to 1,000 yuan
+    and 0.3% above; ``fee_from_amount`` takes the fee out of the amount instead."""
+
+    free_per_month: int = 1
+    flat_fee_fen: int = 300
+    flat_up_to_fen: int = 100_000
+    rate_above: Rate = "0.003"
+    fee_from_amount: bool = False
+
+
+def withdrawal_fee(amount_fen: int, withdrawals_this_month: int,
+                   policy: FeePolicy = FeePolicy()) -> int:
+    if withdrawals_this_month < policy.free_per_month:
+        return 0
+    if amount_fen <= policy.flat_up_to_fen:
+        return policy.flat_fee_fen
+    return apply_rate(amount_fen, policy.rate_above)
+
+
+def max_withdrawable(available_fen: int, withdrawals_this_month: int,
+                     policy: FeePolicy = FeePolicy()) -> int:
+    """The largest amount whose amount + fee fits in ``available_fen`` (0 if none)."""
+    if available_fen <= 0:
+        return 0
+    if policy.fee_from_amount or withdrawals_this_month < policy.free_per_month:
+        return available_fen
+    candidates = [min(available_fen - policy.flat_fee_fen, policy.flat_up_to_fen)]
+    estimate = int(available_fen / (1 + to_fraction(policy.rate_above)))
+    for amount in range(estimate + 2, estimate - 3, -1):
+        if amount > policy.flat_up_to_fen and amount + withdrawal_fee(
+                amount, withdrawals_this_month, policy) <= available_fen:
+            candidates.append(amount)
+            break
+    return max(0, *candidates)
