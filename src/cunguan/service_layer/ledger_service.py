@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import date
 
 import psycopg
-from sqlalchemy import Engine, insert, update
+from sqlalchemy import Connection, Engine, insert, update
 from sqlalchemy.exc import DBAPIError
 
 from cunguan.adapters.store import queries
@@ -133,23 +133,40 @@ class LedgerService:
 
     def _execute_once(self, tenant_id: str, commands: Sequence[Command],
                       linked: bool) -> list[Result]:
-        tx_ids = self._ids.reserve(len(commands))
         pooled = self.engine.raw_connection()
         store = BatchStore(pooled.driver_connection, postgres=self._postgres)
         try:
             store.begin()
-            accounting_date, state = store.load(tenant_id, commands)
-            if accounting_date is None:
-                raise CunguanError(Reject.TENANT_NOT_FOUND, f"no tenant {tenant_id}")
-            plan = plan_batch(tenant_id, commands, state, linked=linked,
-                              accounting_date=accounting_date, now=self.clock(),
-                              next_tx_id=tx_ids.__next__)
-            store.write_and_commit(tenant_id, plan)
+            results = self._post(store, tenant_id, commands, linked, commit=True)
         except BaseException:
             store.rollback()
             raise
         finally:
             pooled.close()  # back to the pool
+        return results
+
+    def post_in(self, conn: Connection, tenant_id: str, commands: Sequence[Command], *,
+                linked: bool = False) -> list[Result]:
+        """Apply a batch inside the caller's DB transaction (a custody unit of work).
+
+        The caller commits or rolls back; it must have begun the transaction (``engine.begin``).
+        """
+        store = BatchStore(conn.connection.driver_connection, postgres=self._postgres)
+        return self._post(store, tenant_id, commands, linked, commit=False)
+
+    def _post(self, store: BatchStore, tenant_id: str, commands: Sequence[Command],
+              linked: bool, *, commit: bool) -> list[Result]:
+        if not commands:
+            return []
+        accounting_date, state = store.load(tenant_id, commands)
+        if accounting_date is None:
+            raise CunguanError(Reject.TENANT_NOT_FOUND, f"no tenant {tenant_id}")
+        tx_ids = (self._ids.reserve(len(commands)) if self._postgres
+                  else store.allocate_ids(len(commands)))
+        plan = plan_batch(tenant_id, commands, state, linked=linked,
+                          accounting_date=accounting_date, now=self.clock(),
+                          next_tx_id=tx_ids.__next__)
+        store.write(tenant_id, plan, commit=commit)
         return plan.results
 
     def transfer(self, tenant_id: str, command: Transfer) -> Result:

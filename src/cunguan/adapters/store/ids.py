@@ -1,4 +1,5 @@
-"""Transaction ids: unique, handed out in blocks so that a batch needs no extra round trip.
+"""Transaction ids on PostgreSQL: unique, handed out in blocks so a batch needs no extra round
+trip. (SQLite takes its ids inside the writing transaction: ``BatchStore.allocate_ids``.)
 
 Ids increase within a process but not across processes, and have gaps; order of an account's
 history comes from its own ``entry_seq``, never from ids.
@@ -35,17 +36,7 @@ class IdBlocks:
         return (tx_id for block in ranges for tx_id in block)
 
     def _fetch_block(self, wanted: int) -> tuple[int, int]:
-        size = max(limits.ids_per_block, wanted) if self._is_sqlite else limits.ids_per_block
+        # The sequence steps by ids_per_block: nextval is the start of a block of our own.
         with self._engine.begin() as conn:
-            if self._is_sqlite:
-                end = conn.execute(text(
-                    "UPDATE id_blocks SET next_id = next_id + :size WHERE name = 'tx_id' "
-                    "RETURNING next_id"), {"size": size}).scalar_one()
-                return end - size, end
-            # The PostgreSQL sequence steps by ids_per_block: nextval is the start of a block.
             start = conn.execute(text("SELECT nextval('tx_id_seq')")).scalar_one()
-            return start, start + limits.ids_per_block
-
-    @property
-    def _is_sqlite(self) -> bool:
-        return self._engine.dialect.name == "sqlite"
+        return start, start + limits.ids_per_block

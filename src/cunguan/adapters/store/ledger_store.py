@@ -7,7 +7,7 @@ here its per-statement cost would be most of a single transfer's client time.
 """
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, date, datetime
 from functools import lru_cache
 from typing import Any
@@ -213,10 +213,18 @@ class BatchStore:
         return {row[0]: PriorRequest(row[1], row[2]) for row in rows}
 
     # -- writes ----------------------------------------------------------------------------
-    def write_and_commit(self, tenant_id: str, plan: BatchPlan) -> None:
-        """Write every row of a plan and commit the DB transaction."""
+    def allocate_ids(self, count: int) -> Iterator[int]:
+        """SQLite: ``count`` transaction ids from ``id_blocks`` inside this transaction (it holds
+        the only write lock, so no one else can take them; a rollback returns them)."""
+        end = self.raw.execute("UPDATE id_blocks SET next_id = next_id + ? WHERE name = 'tx_id' "
+                               "RETURNING next_id", (count,)).fetchone()[0]
+        return iter(range(end - count, end))
+
+    def write(self, tenant_id: str, plan: BatchPlan, *, commit: bool) -> None:
+        """Write every row of a plan; ``commit`` ends the DB transaction too."""
         if not plan.writes_anything:
-            self.commit()
+            if commit:
+                self.commit()
             return
         created_at = plan.tx_rows[0][7]
         hold_rows = [(tenant_id, hold_id, account_no, amount_fen, HoldStatus.OPEN.value,
@@ -227,14 +235,15 @@ class BatchStore:
         closed_rows = [(h.status.value, h.closed_tx_id, tenant_id, h.hold_id)
                        for h in plan.closed_holds]
         if self.postgres:
-            self._write_pg(plan, hold_rows, account_rows, closed_rows)
+            self._write_pg(plan, hold_rows, account_rows, closed_rows, commit)
         else:
             self._write_sqlite(plan, hold_rows, account_rows, closed_rows)
-            self.commit()
+            if commit:
+                self.commit()
 
     def _write_pg(self, plan: BatchPlan, hold_rows: list[tuple[Any, ...]],
                   account_rows: list[tuple[Any, ...]],
-                  closed_rows: list[tuple[Any, ...]]) -> None:
+                  closed_rows: list[tuple[Any, ...]], commit: bool) -> None:
         tables = [("transactions", TX_COLUMNS, plan.tx_rows),
                   ("fund_log", LOG_COLUMNS, plan.log_rows),
                   ("holds", _HOLD_COLUMNS, hold_rows)]
@@ -247,7 +256,8 @@ class BatchStore:
                         if rows:
                             cur.executemany(_insert_sql(table, columns, "%s"), rows)
                     self._update_pg(cur, account_rows, closed_rows)
-                    self.raw.commit()
+                    if commit:
+                        self.raw.commit()
                 return
             for table, columns, rows in tables:
                 if rows:
@@ -255,7 +265,8 @@ class BatchStore:
                         for row in rows:
                             copy.write_row(row)
             self._update_pg(cur, account_rows, closed_rows)
-        self.raw.commit()
+        if commit:
+            self.raw.commit()
 
     @staticmethod
     def _update_pg(cur: Any, account_rows: list[tuple[Any, ...]],

@@ -1,0 +1,171 @@
+"""Custody tables (资金存管). Money lives in the ledger; these rows say who, which card, which
+project, which claim and which request. Keys lead with ``tenant_id`` like the ledger's."""
+
+from sqlalchemy import BigInteger, Column, Date, Index, Integer, String, Table, Text
+
+from cunguan.adapters.store.tables import UtcDateTime, metadata
+from cunguan.core import limits
+
+_t = limits.tenant_id_length_max
+_a = limits.account_no_length_max
+_r = limits.request_no_length_max
+
+custody_platforms = Table(
+    "custody_platforms", metadata,
+    Column("tenant_id", String(_t), primary_key=True),
+    Column("name", String(128), nullable=False),
+    Column("quick_pay_fee_rate", String(16), nullable=False),
+    Column("quick_pay_fee_payer", String(16), nullable=False),
+    Column("withdrawal_review", Integer, nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+)
+
+custody_users = Table(
+    "custody_users", metadata,
+    Column("tenant_id", String(_t), primary_key=True),
+    Column("user_id", String(64), primary_key=True),
+    Column("kind", String(16), nullable=False),          # person / company
+    Column("role", String(16), nullable=False),          # lender / borrower / guarantor
+    Column("status", String(24), nullable=False),        # active / pending_review / …
+    Column("name", String(64), nullable=False),
+    Column("id_kind", String(16), nullable=False),
+    Column("id_no", String(32), nullable=False),
+    Column("mobile", String(16), nullable=False),
+    Column("account_no", String(_a), nullable=False),
+    Column("password_hash", String(128)),
+    Column("failed_attempts", Integer, nullable=False),
+    Column("locked_until", UtcDateTime()),
+    Column("risk_tolerance", Integer, nullable=False),
+    Column("has_bid", Integer, nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Index("ux_custody_users_person", "tenant_id", "id_kind", "id_no", unique=True),
+)
+
+custody_cards = Table(
+    "custody_cards", metadata,
+    Column("tenant_id", String(_t), primary_key=True),
+    Column("card_no", String(19), primary_key=True),
+    Column("user_id", String(64), nullable=False),
+    Column("bank_code", String(16), nullable=False),
+    Column("bank_name", String(64), nullable=False),
+    Column("quick_pay", Integer, nullable=False),
+    Column("status", String(16), nullable=False),        # bound / unbound
+    Column("bound_at", UtcDateTime(), nullable=False),
+    Column("unbound_at", UtcDateTime()),
+    Index("ix_custody_cards_user", "tenant_id", "user_id"),
+)
+
+custody_authorizations = Table(
+    "custody_authorizations", metadata,
+    Column("tenant_id", String(_t), primary_key=True),
+    Column("user_id", String(64), primary_key=True),
+    Column("kind", String(16), primary_key=True),        # bid / repay / withdraw
+    Column("max_amount_fen", BigInteger, nullable=False),
+    Column("expires_at", UtcDateTime(), nullable=False),
+    Column("status", String(16), nullable=False),        # active / revoked
+)
+
+custody_projects = Table(
+    "custody_projects", metadata,
+    Column("tenant_id", String(_t), primary_key=True),
+    Column("project_id", String(64), primary_key=True),
+    Column("borrower_user_id", String(64), nullable=False),
+    Column("guarantor_user_id", String(64)),
+    Column("amount_fen", BigInteger, nullable=False),
+    Column("annual_rate", String(16), nullable=False),
+    Column("months", Integer, nullable=False),
+    Column("method", String(24), nullable=False),
+    Column("bid_min_fen", BigInteger, nullable=False),
+    Column("bid_max_fen", BigInteger, nullable=False),
+    Column("bid_step_fen", BigInteger, nullable=False),
+    Column("newbie_only", Integer, nullable=False),
+    Column("risk_level", Integer, nullable=False),
+    Column("service_fee_rate", String(16), nullable=False),
+    Column("raise_until", UtcDateTime(), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("raised_fen", BigInteger, nullable=False),
+    Column("lent_on", Date),
+    Column("created_at", UtcDateTime(), nullable=False),
+)
+
+custody_bids = Table(
+    "custody_bids", metadata,
+    Column("tenant_id", String(_t), primary_key=True),
+    Column("bid_id", String(_r), primary_key=True),      # the bid's request no.
+    Column("project_id", String(64), nullable=False),
+    Column("user_id", String(64), nullable=False),
+    Column("amount_fen", BigInteger, nullable=False),
+    Column("red_packet_fen", BigInteger, nullable=False),
+    Column("hold_id", BigInteger, nullable=False),
+    Column("status", String(16), nullable=False),        # frozen / lent / released
+    Index("ix_custody_bids_project", "tenant_id", "project_id"),
+)
+
+custody_claims = Table(
+    "custody_claims", metadata,
+    Column("tenant_id", String(_t), primary_key=True),
+    Column("claim_id", String(_r), primary_key=True),
+    Column("project_id", String(64), nullable=False),
+    Column("holder_user_id", String(64), nullable=False),
+    Column("principal_fen", BigInteger, nullable=False),
+    Column("outstanding_fen", BigInteger, nullable=False),
+    Column("status", String(16), nullable=False),        # holding / closed
+    Index("ix_custody_claims_project", "tenant_id", "project_id"),
+    Index("ix_custody_claims_holder", "tenant_id", "holder_user_id"),
+)
+
+custody_installments = Table(
+    "custody_installments", metadata,
+    Column("tenant_id", String(_t), primary_key=True),
+    Column("project_id", String(64), primary_key=True),
+    Column("period", Integer, primary_key=True),
+    Column("due_date", Date, nullable=False),
+    Column("principal_fen", BigInteger, nullable=False),
+    Column("interest_fen", BigInteger, nullable=False),
+    Column("penalty_fen", BigInteger, nullable=False),
+    Column("status", String(16), nullable=False),        # due / frozen / paid
+    Column("hold_id", BigInteger),
+)
+
+custody_withdrawals = Table(
+    "custody_withdrawals", metadata,
+    Column("tenant_id", String(_t), primary_key=True),
+    Column("request_no", String(_r), primary_key=True),
+    Column("user_id", String(64), nullable=False),
+    Column("card_no", String(19), nullable=False),
+    Column("amount_fen", BigInteger, nullable=False),
+    Column("fee_fen", BigInteger, nullable=False),
+    Column("rail", String(16), nullable=False),
+    Column("hold_id", BigInteger, nullable=False),
+    Column("settle_tx_id", BigInteger),
+    Column("status", String(16), nullable=False),
+    Column("month", String(7), nullable=False),          # YYYY-MM, for the free withdrawal
+    Column("business_date", Date, nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Index("ix_custody_withdrawals_user", "tenant_id", "user_id", "month"),
+)
+
+custody_recharges = Table(
+    "custody_recharges", metadata,
+    Column("tenant_id", String(_t), primary_key=True),
+    Column("request_no", String(_r), primary_key=True),
+    Column("user_id", String(64), nullable=False),
+    Column("channel", String(16), nullable=False),       # quick_pay / offline
+    Column("amount_fen", BigInteger, nullable=False),
+    Column("fee_fen", BigInteger, nullable=False),
+    Column("settle_on", Date, nullable=False),           # the channel's T+1
+    Column("settled", Integer, nullable=False),
+    Index("ix_custody_recharges_unsettled", "tenant_id", "settled", "settle_on"),
+)
+
+#: Every custody request, for replays and "query by serial no." (R-L5, R-C21).
+custody_requests = Table(
+    "custody_requests", metadata,
+    Column("tenant_id", String(_t), primary_key=True),
+    Column("request_no", String(_r), primary_key=True),
+    Column("operation", String(32), nullable=False),
+    Column("content_hash", BigInteger, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("result", Text, nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+)
