@@ -1,14 +1,9 @@
 """The ledger service: one DB transaction per batch, retried when it loses a lock race."""
 
-import random
-import sqlite3
-import time
 from collections.abc import Sequence
 from datetime import date
 
-import psycopg
 from sqlalchemy import Connection, Engine, insert, update
-from sqlalchemy.exc import DBAPIError
 
 from cunguan.adapters.store import queries
 from cunguan.adapters.store.db import read_connection
@@ -32,18 +27,7 @@ from cunguan.ledger.model import (
     Result,
     Transfer,
 )
-
-#: PostgreSQL states worth a retry: serialization failure, deadlock, unique violation (a
-#: concurrent duplicate request no. committed first; the retry replays it).
-_RETRYABLE_SQLSTATES = frozenset({"40001", "40P01", "23505"})
-
-
-def _retryable(exc: Exception) -> bool:
-    """Driver errors arrive raw from the hot path and wrapped from SQLAlchemy elsewhere."""
-    cause = exc.orig if isinstance(exc, DBAPIError) else exc
-    if getattr(cause, "sqlstate", None) in _RETRYABLE_SQLSTATES:
-        return True
-    return isinstance(cause, sqlite3.OperationalError) and "locked" in str(cause)
+from cunguan.service_layer.unit_of_work import with_retries
 
 
 class LedgerService:
@@ -74,23 +58,28 @@ class LedgerService:
 
     def open_accounts(self, tenant_id: str, specs: Sequence[AccountSpec]) -> None:
         """Open accounts, all or none; an existing account no. refuses the whole call."""
-        now = self.clock()
         with self.engine.begin() as conn:
-            if queries.tenant_date(conn, tenant_id) is None:
-                raise CunguanError(Reject.TENANT_NOT_FOUND, f"no tenant {tenant_id}")
-            for spec in specs:
-                _check_spec(spec)
-            taken = queries.existing_account_nos(conn, tenant_id, [s.account_no for s in specs])
-            if taken or len({s.account_no for s in specs}) < len(specs):
-                raise CunguanError("account_exists", "account nos. exist already or repeat: "
-                                   f"{', '.join(sorted(taken)[:10])}")
-            conn.execute(insert(accounts), [{
-                "tenant_id": tenant_id, "account_no": s.account_no, "owner": s.owner,
-                "role": s.role, "subject_code": s.subject_code,
-                "normal_side": s.normal_side.value, "status": AccountStatus.NORMAL.value,
-                "flags": int(s.flags), "overdraft_limit_fen": s.overdraft_limit_fen,
-                "balance_fen": 0, "frozen_fen": 0, "entry_seq": 0, "opened_at": now,
-            } for s in specs])
+            self.open_accounts_in(conn, tenant_id, specs)
+
+    def open_accounts_in(self, conn: Connection, tenant_id: str,
+                         specs: Sequence[AccountSpec]) -> None:
+        """Open accounts inside the caller's DB transaction."""
+        now = self.clock()
+        if queries.tenant_date(conn, tenant_id) is None:
+            raise CunguanError(Reject.TENANT_NOT_FOUND, f"no tenant {tenant_id}")
+        for spec in specs:
+            _check_spec(spec)
+        taken = queries.existing_account_nos(conn, tenant_id, [s.account_no for s in specs])
+        if taken or len({s.account_no for s in specs}) < len(specs):
+            raise CunguanError("account_exists", "account nos. exist already or repeat: "
+                               f"{', '.join(sorted(taken)[:10])}")
+        conn.execute(insert(accounts), [{
+            "tenant_id": tenant_id, "account_no": s.account_no, "owner": s.owner,
+            "role": s.role, "subject_code": s.subject_code,
+            "normal_side": s.normal_side.value, "status": AccountStatus.NORMAL.value,
+            "flags": int(s.flags), "overdraft_limit_fen": s.overdraft_limit_fen,
+            "balance_fen": 0, "frozen_fen": 0, "entry_seq": 0, "opened_at": now,
+        } for s in specs])
 
     def set_account_status(self, tenant_id: str, account_no: str,
                            status: AccountStatus) -> Account:
@@ -120,16 +109,7 @@ class LedgerService:
         if len(commands) > limits.commands_per_batch_max:
             raise CunguanError("batch_too_large", f"at most {limits.commands_per_batch_max} "
                                "commands per batch")
-        for attempt in range(limits.db_retries_max):
-            try:
-                return self._execute_once(tenant_id, commands, linked)
-            except (DBAPIError, psycopg.Error, sqlite3.Error) as exc:
-                if not _retryable(exc) or attempt == limits.db_retries_max - 1:
-                    raise
-                backoff_ms = random.uniform(0, min(limits.db_retry_backoff_ms_max,
-                                                   2 ** attempt * 5))
-                time.sleep(backoff_ms / 1000)
-        raise AssertionError("unreachable: the last attempt re-raises")
+        return with_retries(lambda: self._execute_once(tenant_id, commands, linked))
 
     def _execute_once(self, tenant_id: str, commands: Sequence[Command],
                       linked: bool) -> list[Result]:

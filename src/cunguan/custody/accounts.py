@@ -1,0 +1,44 @@
+"""A platform's chart of accounts in the ledger (R-C1, R-C2, R-C3).
+
+The custody summary account is debit-normal (the bank holds the money); every sub-account is
+credit-normal (the bank owes it), so Σ sub-accounts = summary + channel money in transit is the
+ledger's own double-entry identity, checked at every day close.
+"""
+
+from cunguan.ledger.model import AccountFlag, AccountSpec, Side
+
+SUMMARY = "SUMMARY"              # 资金存管汇总账户
+CHANNEL_TRANSIT = "CHANNEL"      # 渠道在途: quick-pay money the channel settles T+1
+FEE = "FEE"                      # 手续费账户: in-only
+MARKETING = "MARKETING"          # 红包/营销款账户: out-only
+OWN = "OWN"                      # 平台自有账户
+RISK_RESERVE = "RISK"            # 风险保证金账户: the platform cannot debit it directly
+INTEREST = "INTEREST"            # 派息账户 (finance plans)
+UNALLOCATED = "UNALLOCATED"      # offline transfers whose payer card is not bound (挂账)
+
+BANK_HELD = (SUMMARY, CHANNEL_TRANSIT)
+PLATFORM_ACCOUNTS = (FEE, MARKETING, OWN, RISK_RESERVE, INTEREST, UNALLOCATED)
+#: Accounts a platform may never name as the payer of an instruction.
+PLATFORM_CANNOT_DEBIT = (SUMMARY, CHANNEL_TRANSIT, RISK_RESERVE, UNALLOCATED, FEE)
+
+
+def platform_chart(tenant_id: str) -> list[AccountSpec]:
+    return [
+        AccountSpec(SUMMARY, "bank", "custody_summary", "1002", Side.DEBIT),
+        AccountSpec(CHANNEL_TRANSIT, "bank", "channel_in_transit", "1221", Side.DEBIT),
+        AccountSpec(FEE, tenant_id, "platform_fee", "2241", Side.CREDIT, AccountFlag.IN_ONLY),
+        AccountSpec(MARKETING, tenant_id, "platform_marketing", "2242", Side.CREDIT,
+                    AccountFlag.OUT_ONLY),
+        AccountSpec(OWN, tenant_id, "platform_own", "2243", Side.CREDIT),
+        AccountSpec(RISK_RESERVE, tenant_id, "risk_reserve", "2244", Side.CREDIT),
+        AccountSpec(INTEREST, tenant_id, "interest_distribution", "2245", Side.CREDIT),
+        AccountSpec(UNALLOCATED, "bank", "unallocated_receipts", "2249", Side.CREDIT),
+    ]
+
+
+def user_account_no(user_id: str) -> str:
+    return f"U-{user_id}"
+
+
+def user_account(user_id: str, role: str) -> AccountSpec:
+    return AccountSpec(user_account_no(user_id), user_id, role, "2011", Side.CREDIT)

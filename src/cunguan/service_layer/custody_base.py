@@ -1,0 +1,212 @@
+"""What every custody handler shares: the request log, users, password and authorization checks.
+
+A custody command is one DB transaction: its ledger postings, its custody rows and its request
+record commit together or not at all. A request no. is single-use per platform: a replay with the
+same content returns the recorded result (success or rejection); other content is refused.
+"""
+
+import hashlib
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, insert, select, update
+
+from cunguan.adapters.store.custody_tables import (
+    custody_authorizations,
+    custody_requests,
+    custody_users,
+)
+from cunguan.adapters.store.queries import tenant_date
+from cunguan.core import limits
+from cunguan.core.calendar import WorkingCalendar
+from cunguan.core.clock import Clock
+from cunguan.core.errors import CunguanError
+from cunguan.custody import passwords
+from cunguan.ledger.model import Command, Result
+from cunguan.service_layer.ledger_service import LedgerService
+from cunguan.service_layer.unit_of_work import in_transaction
+
+Data = dict[str, Any]
+
+
+class CustodyError(CunguanError):
+    """A custody command refused with a named code (listed in docs/ERRORS.md)."""
+
+
+@dataclass(frozen=True, slots=True)
+class CustodyResult:
+    """What became of one custody request.
+
+    Attributes:
+      request_no: the platform's serial no.
+      ok: True when applied.
+      code: "ok" or the reject code.
+      message: for people.
+      data: what the operation returns (ids, amounts, statuses).
+      replayed: True when this answer was recorded earlier and nothing was done now.
+    """
+
+    request_no: str
+    ok: bool
+    code: str
+    message: str = ""
+    data: Data = field(default_factory=dict)
+    replayed: bool = False
+
+
+def _digest(operation: str, content: Data) -> int:
+    text = json.dumps([operation, content], sort_keys=True, default=str, ensure_ascii=False)
+    return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "big",
+                          signed=True)
+
+
+class CustodyBase:
+    def __init__(self, engine: Engine, ledger: LedgerService, *, clock: Clock,
+                 calendar: WorkingCalendar) -> None:
+        self.engine = engine
+        self.ledger = ledger
+        self.clock = clock
+        self.calendar = calendar
+
+    # -- the request log -------------------------------------------------------------------
+    def command(self, tenant_id: str, request_no: str, operation: str, content: Data,
+                work: Callable[[Connection], Data]) -> CustodyResult:
+        """Run ``work`` once per request no.: atomically, recorded, replayable."""
+        if not request_no or len(request_no) > limits.request_no_length_max:
+            return CustodyResult(request_no, False, "field_invalid", "bad request no.")
+        digest = _digest(operation, content)
+
+        def unit(conn: Connection) -> CustodyResult:
+            prior = self._prior(conn, tenant_id, request_no, digest)
+            if prior is not None:
+                return prior
+            data = work(conn)
+            self._record(conn, tenant_id, request_no, operation, digest, "ok", data)
+            return CustodyResult(request_no, True, "ok", data=data)
+
+        try:
+            return in_transaction(self.engine, unit)
+        except CustodyError as exc:
+            rejected = {"code": exc.code, "message": exc.message, **exc.details}
+            in_transaction(self.engine, lambda conn: self._record_rejection(
+                conn, tenant_id, request_no, operation, digest, rejected))
+            return CustodyResult(request_no, False, exc.code, exc.message,
+                                 {k: v for k, v in exc.details.items()})
+
+    def _prior(self, conn: Connection, tenant_id: str, request_no: str,
+               digest: int) -> CustodyResult | None:
+        r = custody_requests.c
+        row = conn.execute(select(r.content_hash, r.status, r.result).where(
+            r.tenant_id == tenant_id, r.request_no == request_no)).first()
+        if row is None:
+            return None
+        if row[0] != digest:
+            return CustodyResult(request_no, False, "duplicate_with_different_content",
+                                 "this request no. was used for another request")
+        data = json.loads(row[2])
+        if row[1] == "ok":
+            return CustodyResult(request_no, True, "ok", data=data, replayed=True)
+        return CustodyResult(request_no, False, data.pop("code"), data.pop("message"), data,
+                             replayed=True)
+
+    def _record(self, conn: Connection, tenant_id: str, request_no: str, operation: str,
+                digest: int, status: str, data: Data) -> None:
+        conn.execute(insert(custody_requests).values(
+            tenant_id=tenant_id, request_no=request_no, operation=operation,
+            content_hash=digest, status=status,
+            result=json.dumps(data, default=str, ensure_ascii=False), created_at=self.clock()))
+
+    def _record_rejection(self, conn: Connection, tenant_id: str, request_no: str,
+                          operation: str, digest: int, data: Data) -> None:
+        if self._prior(conn, tenant_id, request_no, digest) is None:
+            self._record(conn, tenant_id, request_no, operation, digest, "rejected", data)
+
+    def request_status(self, tenant_id: str, request_no: str) -> Data | None:
+        """R-C21: what became of a request, by its serial no."""
+        r = custody_requests.c
+        with self.engine.connect() as conn:
+            row = conn.execute(select(r.operation, r.status, r.result, r.created_at).where(
+                r.tenant_id == tenant_id, r.request_no == request_no)).first()
+        if row is None:
+            return None
+        return {"operation": row[0], "status": row[1], "result": json.loads(row[2]),
+                "created_at": row[3].isoformat()}
+
+    # -- shared steps ----------------------------------------------------------------------
+    def post(self, conn: Connection, tenant_id: str,
+             commands: Sequence[Command]) -> list[Result]:
+        """Post linked: any rejection refuses the whole custody command with its code."""
+        results = self.ledger.post_in(conn, tenant_id, commands, linked=True)
+        failed = next((r for r in results if not r.ok and r.reject != "linked_command_failed"),
+                      None)
+        if failed is not None:
+            raise CustodyError(str(failed.reject), failed.detail or str(failed.reject),
+                               ledger_request_no=failed.request_no)
+        return results
+
+    def user(self, conn: Connection, tenant_id: str, user_id: str, *,
+             lock: bool = False) -> Any:
+        u = custody_users.c
+        query = select(custody_users).where(u.tenant_id == tenant_id, u.user_id == user_id)
+        if lock and conn.dialect.name == "postgresql":
+            query = query.with_for_update()
+        row = conn.execute(query).first()
+        if row is None:
+            raise CustodyError("user_not_found", f"no user {user_id}")
+        return row
+
+    def active_user(self, conn: Connection, tenant_id: str, user_id: str) -> Any:
+        row = self.user(conn, tenant_id, user_id)
+        if row.status != "active":
+            raise CustodyError("user_not_active", f"user {user_id} is {row.status}")
+        return row
+
+    def verify_password(self, tenant_id: str, user_id: str, password: str) -> None:
+        """Check a transaction password in its own transaction, so a failure is counted even
+        though the command it guards is refused; the user row is locked, so concurrent wrong
+        attempts are counted exactly."""
+        def check(conn: Connection) -> bool:
+            row = self.user(conn, tenant_id, user_id, lock=True)
+            if row.password_hash is None:
+                raise CustodyError("password_not_set", "the user has no transaction password")
+            try:
+                attempt = passwords.check_attempt(
+                    row.password_hash, password, failed_attempts=row.failed_attempts,
+                    locked_until=row.locked_until, now=self.clock())
+            except passwords.PasswordError as exc:
+                raise CustodyError(exc.code, str(exc)) from exc
+            conn.execute(update(custody_users).where(
+                custody_users.c.tenant_id == tenant_id, custody_users.c.user_id == user_id,
+            ).values(failed_attempts=attempt.failed_attempts, locked_until=attempt.locked_until))
+            return attempt.ok
+
+        if not in_transaction(self.engine, check):
+            raise CustodyError("password_wrong", "the transaction password is wrong")
+
+    def authorized(self, conn: Connection, tenant_id: str, user_id: str, kind: str,
+                   amount_fen: int) -> bool:
+        """A standing authorization (免密授权) of ``kind`` that covers ``amount_fen`` now."""
+        a = custody_authorizations.c
+        row = conn.execute(select(a.max_amount_fen, a.expires_at).where(
+            a.tenant_id == tenant_id, a.user_id == user_id, a.kind == kind,
+            a.status == "active")).first()
+        return row is not None and amount_fen <= row[0] and self.clock() < row[1]
+
+    def require_consent(self, conn: Connection, tenant_id: str, user_id: str, kind: str,
+                        amount_fen: int, password_checked: bool) -> None:
+        if not password_checked and not self.authorized(conn, tenant_id, user_id, kind,
+                                                        amount_fen):
+            raise CustodyError("authorization_required",
+                               f"{kind} needs the transaction password or an authorization")
+
+    def accounting_date(self, conn: Connection, tenant_id: str) -> date:
+        day = tenant_date(conn, tenant_id)
+        if day is None:
+            raise CustodyError("tenant_not_found", f"no platform {tenant_id}")
+        return day
+
+    def now(self) -> datetime:
+        return self.clock()

@@ -1,0 +1,520 @@
+"""Custody handlers (资金存管): platforms, users, cards, authorizations, money in and out.
+
+Each handler is a short script: check with the pure rules of ``cunguan.custody``, post through
+the ledger, write the custody rows — all in the one transaction ``command`` opens.
+"""
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, Engine, func, insert, select, update
+
+from cunguan.adapters.store.custody_tables import (
+    custody_authorizations,
+    custody_cards,
+    custody_claims,
+    custody_platforms,
+    custody_recharges,
+    custody_users,
+    custody_withdrawals,
+)
+from cunguan.adapters.store.queries import get_account
+from cunguan.core.calendar import WorkingCalendar
+from cunguan.core.clock import CST, Clock, system_clock
+from cunguan.core.money import apply_rate, format_yuan
+from cunguan.custody import accounts as chart
+from cunguan.custody import kyc, passwords, withdrawals
+from cunguan.custody.cards import BinTable, CardError, validate_card_no
+from cunguan.ledger.model import Account, Freeze, Payee, Release, Reverse, Settle, Transfer
+from cunguan.service_layer.custody_base import CustodyBase, CustodyError, CustodyResult, Data
+from cunguan.service_layer.ledger_service import LedgerService
+
+#: Banks whose cards may recharge by quick pay (R-C6); others open but recharge offline.
+QUICK_PAY_BANKS = frozenset({"ICBC", "ABC", "BOC", "CCB", "COMM", "CMB", "CIB", "SPDB",
+                             "CMBC", "CEB", "CITIC", "HXBANK", "PSBC", "GDB", "SPABANK"})
+AUTHORIZATION_KINDS = frozenset({"bid", "repay", "withdraw"})
+
+
+@dataclass(frozen=True, slots=True)
+class CustodyPolicy:
+    quick_pay_fee_rate: str = "0.0015"
+    quick_pay_fee_payer: str = "platform"       # or "user"
+    withdrawal_review: bool = False
+    fees: withdrawals.FeePolicy = field(default_factory=withdrawals.FeePolicy)
+    routing: withdrawals.RoutingPolicy = field(default_factory=withdrawals.RoutingPolicy)
+    password_lock: timedelta = passwords.LOCK_DEFAULT
+
+
+class CustodyService(CustodyBase):
+    def __init__(self, engine: Engine, ledger: LedgerService, *, clock: Clock = system_clock,
+                 calendar: WorkingCalendar | None = None, bins: BinTable | None = None,
+                 policy: CustodyPolicy | None = None) -> None:
+        super().__init__(engine, ledger, clock=clock, calendar=calendar or WorkingCalendar())
+        self.bins = bins or BinTable.shipped()
+        self.policy = policy or CustodyPolicy()
+
+    # -- platforms (R-C1, R-C2) ------------------------------------------------------------
+    def onboard_platform(self, tenant_id: str, name: str, accounting_date: date) -> None:
+        """Open a platform: its tenant, summary account and platform accounts (operator)."""
+        self.ledger.create_tenant(tenant_id, name, accounting_date)
+        self.ledger.open_accounts(tenant_id, chart.platform_chart(tenant_id))
+        with self.engine.begin() as conn:
+            conn.execute(insert(custody_platforms).values(
+                tenant_id=tenant_id, name=name,
+                quick_pay_fee_rate=self.policy.quick_pay_fee_rate,
+                quick_pay_fee_payer=self.policy.quick_pay_fee_payer,
+                withdrawal_review=int(self.policy.withdrawal_review), created_at=self.clock()))
+
+    def fund_platform(self, tenant_id: str, request_no: str, account_no: str,
+                      amount_fen: int) -> CustodyResult:
+        """The platform pays its own money into the summary account for one of its accounts
+        (own, marketing, risk reserve, interest distribution)."""
+        if account_no not in (chart.OWN, chart.MARKETING, chart.RISK_RESERVE, chart.INTEREST):
+            return CustodyResult(request_no, False, "account_not_fundable", account_no)
+
+        def work(conn: Connection) -> Data:
+            result = self.post(conn, tenant_id, [Transfer(
+                request_no, chart.SUMMARY, account_no, amount_fen, "platform_funding",
+                funding=True)])[0]
+            return {"tx_id": result.tx_id}
+        return self.command(tenant_id, request_no, "fund_platform",
+                            {"account": account_no, "amount": amount_fen}, work)
+
+    # -- users (R-C3, R-C4, R-A1) ----------------------------------------------------------
+    def open_user(self, tenant_id: str, request_no: str, *, user_id: str, role: str,
+                  name: str, id_kind: kyc.IdKind, id_no: str, mobile: str, card_no: str,
+                  password: str, kind: str = "person", risk_tolerance: int = 3,
+                  reserved_mobile: str | None = None,
+                  strict_mobile_match: bool = False) -> CustodyResult:
+        """Open a user's custody account on the bank's page (four elements and password)."""
+        content = {"user": user_id, "role": role, "name": name, "id_kind": id_kind,
+                   "id_no": id_no, "mobile": mobile, "card": card_no, "kind": kind}
+        if role not in ("lender", "borrower", "guarantor") or kind not in ("person", "company"):
+            return CustodyResult(request_no, False, "field_invalid", "unknown role or kind")
+        try:
+            password_hash = passwords.hash_password(password)
+        except passwords.PasswordError as exc:
+            return CustodyResult(request_no, False, exc.code, str(exc))
+
+        def work(conn: Connection) -> Data:
+            day = self.accounting_date(conn, tenant_id)
+            identity = self._identity(name, id_kind, id_no, mobile, day, kind,
+                                      reserved_mobile, strict_mobile_match)
+            card = self._card(card_no)
+            if kind == "company":
+                status = "pending_approval"
+            else:
+                status = "pending_review" if identity.needs_review else "active"
+            self._insert_user(conn, tenant_id, user_id, role, kind, status, identity,
+                              password_hash, risk_tolerance)
+            self._insert_card(conn, tenant_id, user_id, card_no, card)
+            self.ledger.open_accounts_in(conn, tenant_id, [chart.user_account(user_id, role)])
+            return {"user_id": user_id, "status": status,
+                    "account_no": chart.user_account_no(user_id), "bank": card.bank_name,
+                    "quick_pay": card.bank_code in QUICK_PAY_BANKS}
+        return self.command(tenant_id, request_no, "open_user", content, work)
+
+    @staticmethod
+    def _identity(name: str, id_kind: kyc.IdKind, id_no: str, mobile: str, day: date,
+                  kind: str, reserved_mobile: str | None, strict: bool) -> kyc.Identity:
+        if kind == "company":
+            return kyc.Identity(name.strip(), kyc.IdKind.BUSINESS_LICENCE, id_no.strip(), mobile,
+                                None, needs_review=True)
+        try:
+            return kyc.check_identity(name, id_kind, id_no, mobile, on=day,
+                                      reserved_mobile=reserved_mobile,
+                                      strict_mobile_match=strict)
+        except kyc.KycError as exc:
+            raise CustodyError(exc.code, str(exc)) from exc
+
+    def _card(self, card_no: str) -> Any:
+        try:
+            return validate_card_no(card_no, self.bins)
+        except CardError as exc:
+            raise CustodyError(exc.code, str(exc)) from exc
+
+    def _insert_user(self, conn: Connection, tenant_id: str, user_id: str, role: str,
+                     kind: str, status: str, identity: kyc.Identity, password_hash: str,
+                     risk_tolerance: int) -> None:
+        u = custody_users.c
+        taken = conn.execute(select(u.user_id).where(
+            u.tenant_id == tenant_id, u.id_kind == identity.id_kind.value,
+            u.id_no == identity.id_no)).first()
+        if taken is not None:
+            raise CustodyError("person_has_account", "one person, one account per platform",
+                               user_id=taken[0])
+        if conn.execute(select(u.user_id).where(u.tenant_id == tenant_id,
+                                                u.user_id == user_id)).first():
+            raise CustodyError("user_exists", f"user {user_id} exists already")
+        conn.execute(insert(custody_users).values(
+            tenant_id=tenant_id, user_id=user_id, kind=kind, role=role, status=status,
+            name=identity.name, id_kind=identity.id_kind.value, id_no=identity.id_no,
+            mobile=identity.mobile, account_no=chart.user_account_no(user_id),
+            password_hash=password_hash, failed_attempts=0, locked_until=None,
+            risk_tolerance=risk_tolerance, has_bid=0, created_at=self.clock()))
+
+    def _insert_card(self, conn: Connection, tenant_id: str, user_id: str, card_no: str,
+                     card: Any) -> None:
+        c = custody_cards.c
+        row = conn.execute(select(c.user_id, c.status).where(
+            c.tenant_id == tenant_id, c.card_no == card_no)).first()
+        if row is not None and row[1] == "bound":
+            raise CustodyError("card_bound_elsewhere", "this card is bound to another account")
+        values = {"user_id": user_id, "bank_code": card.bank_code, "bank_name": card.bank_name,
+                  "quick_pay": int(card.bank_code in QUICK_PAY_BANKS), "status": "bound",
+                  "bound_at": self.clock(), "unbound_at": None}
+        if row is None:
+            conn.execute(insert(custody_cards).values(tenant_id=tenant_id, card_no=card_no,
+                                                      **values))
+        else:
+            conn.execute(update(custody_cards).where(
+                c.tenant_id == tenant_id, c.card_no == card_no).values(**values))
+
+    def approve_user(self, tenant_id: str, request_no: str, user_id: str) -> CustodyResult:
+        """An operator approves a company after document review, or a passport/permit holder
+        after manual review (R-C3, R-C4)."""
+        def work(conn: Connection) -> Data:
+            row = self.user(conn, tenant_id, user_id)
+            if row.status not in ("pending_approval", "pending_review"):
+                raise CustodyError("user_not_pending", f"user {user_id} is {row.status}")
+            conn.execute(update(custody_users).where(
+                custody_users.c.tenant_id == tenant_id, custody_users.c.user_id == user_id,
+            ).values(status="active"))
+            return {"user_id": user_id, "status": "active"}
+        return self.command(tenant_id, request_no, "approve_user", {"user": user_id}, work)
+
+    # -- cards (R-C5, R-C6) ----------------------------------------------------------------
+    def bind_card(self, tenant_id: str, request_no: str, user_id: str,
+                  card_no: str) -> CustodyResult:
+        def work(conn: Connection) -> Data:
+            self.active_user(conn, tenant_id, user_id)
+            card = self._card(card_no)
+            self._insert_card(conn, tenant_id, user_id, card_no, card)
+            return {"card_no": card_no, "bank": card.bank_name,
+                    "quick_pay": card.bank_code in QUICK_PAY_BANKS}
+        return self.command(tenant_id, request_no, "bind_card",
+                            {"user": user_id, "card": card_no}, work)
+
+    def unbind_card(self, tenant_id: str, request_no: str, user_id: str,
+                    card_no: str) -> CustodyResult:
+        """Unbinding needs a zero balance and no open claims (R-C5)."""
+        def work(conn: Connection) -> Data:
+            self._check_may_unbind(conn, tenant_id, user_id)
+            self._unbind(conn, tenant_id, user_id, card_no)
+            return {"card_no": card_no, "status": "unbound"}
+        return self.command(tenant_id, request_no, "unbind_card",
+                            {"user": user_id, "card": card_no}, work)
+
+    def replace_card(self, tenant_id: str, request_no: str, user_id: str, old_card_no: str,
+                     new_card_no: str) -> CustodyResult:
+        """Unbind + bind as one operation: allowed with money on the account (R-C5)."""
+        def work(conn: Connection) -> Data:
+            self.active_user(conn, tenant_id, user_id)
+            card = self._card(new_card_no)
+            self._unbind(conn, tenant_id, user_id, old_card_no)
+            self._insert_card(conn, tenant_id, user_id, new_card_no, card)
+            return {"card_no": new_card_no, "replaced": old_card_no}
+        return self.command(tenant_id, request_no, "replace_card",
+                            {"user": user_id, "old": old_card_no, "new": new_card_no}, work)
+
+    def _check_may_unbind(self, conn: Connection, tenant_id: str, user_id: str) -> None:
+        account = self.ledger_account(conn, tenant_id, user_id)
+        if account.balance_fen or account.frozen_fen:
+            raise CustodyError("balance_not_zero", "a card is unbound only at zero balance")
+        k = custody_claims.c
+        open_claims = conn.execute(select(func.count()).where(
+            k.tenant_id == tenant_id, k.holder_user_id == user_id,
+            k.status == "holding")).scalar_one()
+        if open_claims:
+            raise CustodyError("claims_open", "a card is unbound only without open claims")
+
+    def _unbind(self, conn: Connection, tenant_id: str, user_id: str, card_no: str) -> None:
+        c = custody_cards.c
+        done = conn.execute(update(custody_cards).where(
+            c.tenant_id == tenant_id, c.card_no == card_no, c.user_id == user_id,
+            c.status == "bound").values(status="unbound", unbound_at=self.clock()))
+        if done.rowcount != 1:
+            raise CustodyError("card_not_bound", "the user has no such bound card")
+
+    def bound_card(self, conn: Connection, tenant_id: str, user_id: str,
+                   card_no: str) -> Any:
+        c = custody_cards.c
+        row = conn.execute(select(custody_cards).where(
+            c.tenant_id == tenant_id, c.card_no == card_no, c.user_id == user_id,
+            c.status == "bound")).first()
+        if row is None:
+            raise CustodyError("card_not_bound", "same card in, same card out: use a bound card")
+        return row
+
+    def ledger_account(self, conn: Connection, tenant_id: str, user_id: str) -> Account:
+        account = get_account(conn, tenant_id, chart.user_account_no(user_id))
+        if account is None:
+            raise CustodyError("user_not_found", f"no account for user {user_id}")
+        return account
+
+    # -- standing authorizations (免密授权) -------------------------------------------------
+    def authorize(self, tenant_id: str, request_no: str, user_id: str, kind: str,
+                  max_amount_fen: int, expires_at: datetime, password: str) -> CustodyResult:
+        if kind not in AUTHORIZATION_KINDS or max_amount_fen <= 0:
+            return CustodyResult(request_no, False, "field_invalid", "bad kind or amount")
+        try:
+            self.verify_password(tenant_id, user_id, password)
+        except CustodyError as exc:
+            return CustodyResult(request_no, False, exc.code, exc.message)
+
+        def work(conn: Connection) -> Data:
+            self.active_user(conn, tenant_id, user_id)
+            a = custody_authorizations.c
+            conn.execute(custody_authorizations.delete().where(
+                a.tenant_id == tenant_id, a.user_id == user_id, a.kind == kind))
+            conn.execute(insert(custody_authorizations).values(
+                tenant_id=tenant_id, user_id=user_id, kind=kind, max_amount_fen=max_amount_fen,
+                expires_at=expires_at, status="active"))
+            return {"kind": kind, "max_amount_fen": max_amount_fen,
+                    "expires_at": expires_at.isoformat()}
+        return self.command(tenant_id, request_no, "authorize",
+                            {"user": user_id, "kind": kind, "max": max_amount_fen,
+                             "expires_at": expires_at.isoformat()}, work)
+
+    def revoke_authorization(self, tenant_id: str, request_no: str, user_id: str,
+                             kind: str) -> CustodyResult:
+        def work(conn: Connection) -> Data:
+            a = custody_authorizations.c
+            done = conn.execute(update(custody_authorizations).where(
+                a.tenant_id == tenant_id, a.user_id == user_id, a.kind == kind,
+                a.status == "active").values(status="revoked"))
+            if done.rowcount != 1:
+                raise CustodyError("authorization_not_found", f"no active {kind} authorization")
+            return {"kind": kind, "status": "revoked"}
+        return self.command(tenant_id, request_no, "revoke_authorization",
+                            {"user": user_id, "kind": kind}, work)
+
+    # -- money in (R-C7) -------------------------------------------------------------------
+    def recharge(self, tenant_id: str, request_no: str, user_id: str, card_no: str,
+                 amount_fen: int, password: str | None = None) -> CustodyResult:
+        """Quick-pay recharge: available at once; the channel settles T+1 less its fee."""
+        checked = self._password_step(tenant_id, user_id, password)
+        if isinstance(checked, CustodyResult):
+            return CustodyResult(request_no, False, checked.code, checked.message)
+
+        def work(conn: Connection) -> Data:
+            self.active_user(conn, tenant_id, user_id)
+            card = self.bound_card(conn, tenant_id, user_id, card_no)
+            if not card.quick_pay:
+                raise CustodyError("bank_not_supported",
+                                   f"{card.bank_name} cards cannot recharge by quick pay")
+            if not checked:
+                raise CustodyError("authorization_required", "recharge needs the password")
+            day = self.accounting_date(conn, tenant_id)
+            fee_fen = apply_rate(amount_fen, self.policy.quick_pay_fee_rate)
+            payer = (chart.user_account_no(user_id) if self.policy.quick_pay_fee_payer == "user"
+                     else chart.OWN)
+            account_no = chart.user_account_no(user_id)
+            commands = [Transfer(request_no, chart.CHANNEL_TRANSIT, account_no, amount_fen,
+                                 "recharge")]
+            if fee_fen:
+                commands.append(Transfer(f"{request_no}#fee", payer, chart.CHANNEL_TRANSIT,
+                                         fee_fen, "channel_fee"))
+            results = self.post(conn, tenant_id, commands)
+            settle_on = self.calendar.next_working_day(day)
+            conn.execute(insert(custody_recharges).values(
+                tenant_id=tenant_id, request_no=request_no, user_id=user_id,
+                channel="quick_pay", amount_fen=amount_fen, fee_fen=fee_fen,
+                settle_on=settle_on, settled=0))
+            return {"tx_id": results[0].tx_id, "amount_fen": amount_fen,
+                    "channel_fee_fen": fee_fen, "settle_on": settle_on.isoformat()}
+        return self.command(tenant_id, request_no, "recharge",
+                            {"user": user_id, "card": card_no, "amount": amount_fen}, work)
+
+    def _password_step(self, tenant_id: str, user_id: str,
+                       password: str | None) -> bool | CustodyResult:
+        """True when a password was given and is right; a result when it is wrong or locked."""
+        if password is None:
+            return False
+        try:
+            self.verify_password(tenant_id, user_id, password)
+        except CustodyError as exc:
+            return CustodyResult("", False, exc.code, exc.message)
+        return True
+
+    def settle_channel(self, tenant_id: str, request_no: str, settle_on: date) -> CustodyResult:
+        """The channel paid the day's quick-pay recharges into the summary account (T+1)."""
+        def work(conn: Connection) -> Data:
+            r = custody_recharges.c
+            due = conn.execute(select(func.coalesce(func.sum(r.amount_fen - r.fee_fen), 0),
+                                      func.count()).where(
+                r.tenant_id == tenant_id, r.settled == 0, r.settle_on <= settle_on)).one()
+            net_fen, count = int(due[0]), int(due[1])
+            if net_fen:
+                self.post(conn, tenant_id, [Transfer(request_no, chart.SUMMARY,
+                                                     chart.CHANNEL_TRANSIT, net_fen,
+                                                     "channel_settlement")])
+            conn.execute(update(custody_recharges).where(
+                r.tenant_id == tenant_id, r.settled == 0, r.settle_on <= settle_on,
+            ).values(settled=1))
+            return {"recharges": count, "net_fen": net_fen}
+        return self.command(tenant_id, request_no, "settle_channel",
+                            {"settle_on": settle_on.isoformat()}, work)
+
+    def offline_transfer(self, tenant_id: str, request_no: str, payer_card_no: str,
+                         amount_fen: int) -> CustodyResult:
+        """A transfer into the summary account, allocated by the payer's bound card; an
+        unknown card parks the money as unallocated for an operator (R-C7)."""
+        def work(conn: Connection) -> Data:
+            c = custody_cards.c
+            owner = conn.execute(select(c.user_id).where(
+                c.tenant_id == tenant_id, c.card_no == payer_card_no,
+                c.status == "bound")).scalar_one_or_none()
+            account_no = chart.user_account_no(owner) if owner else chart.UNALLOCATED
+            result = self.post(conn, tenant_id, [Transfer(
+                request_no, chart.SUMMARY, account_no, amount_fen, "offline_recharge")])[0]
+            return {"tx_id": result.tx_id, "allocated_to": owner or "unallocated"}
+        return self.command(tenant_id, request_no, "offline_transfer",
+                            {"card": payer_card_no, "amount": amount_fen}, work)
+
+    # -- marketing (R-C18) -----------------------------------------------------------------
+    def red_packet(self, tenant_id: str, request_no: str, user_id: str,
+                   amount_fen: int) -> CustodyResult:
+        """A cash red packet: from the marketing account to the user, irreversible."""
+        def work(conn: Connection) -> Data:
+            self.active_user(conn, tenant_id, user_id)
+            result = self.post(conn, tenant_id, [Transfer(
+                request_no, chart.MARKETING, chart.user_account_no(user_id), amount_fen,
+                "red_packet")])[0]
+            return {"tx_id": result.tx_id}
+        return self.command(tenant_id, request_no, "red_packet",
+                            {"user": user_id, "amount": amount_fen}, work)
+
+    # -- money out (R-C15, R-C16, R-C17) ---------------------------------------------------
+    def withdraw(self, tenant_id: str, request_no: str, user_id: str, card_no: str,
+                 amount_fen: int, password: str | None = None) -> CustodyResult:
+        """Hold amount + fee, pick the rail, and wait for review or the channel's answer."""
+        checked = self._password_step(tenant_id, user_id, password)
+        if isinstance(checked, CustodyResult):
+            return CustodyResult(request_no, False, checked.code, checked.message)
+
+        def work(conn: Connection) -> Data:
+            user = self.active_user(conn, tenant_id, user_id)
+            self.require_consent(conn, tenant_id, user_id, "withdraw", amount_fen, checked)
+            self.bound_card(conn, tenant_id, user_id, card_no)
+            now = self.clock()
+            month = now.astimezone(CST).strftime("%Y-%m")
+            taken = self._withdrawals_this_month(conn, tenant_id, user_id, month)
+            fee_fen, paid_fen = self._fee(amount_fen, taken)
+            available_fen = self.ledger_account(conn, tenant_id, user_id).available_fen
+            if amount_fen + (0 if self.policy.fees.fee_from_amount else fee_fen) > available_fen:
+                best = withdrawals.max_withdrawable(available_fen, taken, self.policy.fees)
+                raise CustodyError("exceeds_available",
+                                   f"at most {format_yuan(best)} yuan can be withdrawn now "
+                                   "(amount plus fee)", max_withdrawable_fen=best)
+            rail = self._route(conn, tenant_id, user_id, paid_fen, now)
+            held_fen = paid_fen + fee_fen
+            hold = self.post(conn, tenant_id, [Freeze(request_no, user.account_no, held_fen,
+                                                      "withdrawal in flight", None,
+                                                      "withdrawal")])[0]
+            status = "pending_review" if self.policy.withdrawal_review else "processing"
+            conn.execute(insert(custody_withdrawals).values(
+                tenant_id=tenant_id, request_no=request_no, user_id=user_id, card_no=card_no,
+                amount_fen=paid_fen, fee_fen=fee_fen, rail=rail.value, hold_id=hold.tx_id,
+                settle_tx_id=None, status=status, month=month,
+                business_date=now.astimezone(CST).date(), created_at=now))
+            return {"status": status, "rail": rail.value, "amount_fen": paid_fen,
+                    "fee_fen": fee_fen, "hold_id": hold.tx_id}
+        return self.command(tenant_id, request_no, "withdraw",
+                            {"user": user_id, "card": card_no, "amount": amount_fen}, work)
+
+    def _fee(self, amount_fen: int, taken: int) -> tuple[int, int]:
+        """(fee, amount paid out): the fee is on top, or taken from the amount if so set."""
+        fee_fen = withdrawals.withdrawal_fee(amount_fen, taken, self.policy.fees)
+        if self.policy.fees.fee_from_amount:
+            if fee_fen >= amount_fen:
+                raise CustodyError("amount_below_fee", "the amount does not cover the fee")
+            return fee_fen, amount_fen - fee_fen
+        return fee_fen, amount_fen
+
+    def _withdrawals_this_month(self, conn: Connection, tenant_id: str, user_id: str,
+                                month: str) -> int:
+        w = custody_withdrawals.c
+        return int(conn.execute(select(func.count()).where(
+            w.tenant_id == tenant_id, w.user_id == user_id, w.month == month,
+            w.status.in_(("pending_review", "processing", "succeeded")))).scalar_one())
+
+    def _route(self, conn: Connection, tenant_id: str, user_id: str, amount_fen: int,
+               now: datetime) -> withdrawals.Rail:
+        w = custody_withdrawals.c
+        used = int(conn.execute(select(func.coalesce(func.sum(w.amount_fen), 0)).where(
+            w.tenant_id == tenant_id, w.user_id == user_id, w.rail == "hvps",
+            w.business_date == now.astimezone(CST).date(),
+            w.status.in_(("pending_review", "processing", "succeeded")))).scalar_one())
+        try:
+            return withdrawals.route(amount_fen, now, hvps_used_today_fen=used,
+                                     calendar=self.calendar, policy=self.policy.routing)
+        except withdrawals.RouteRefused as exc:
+            raise CustodyError(exc.code, str(exc)) from exc
+
+    def review_withdrawal(self, tenant_id: str, request_no: str, withdrawal_no: str,
+                          approved: bool) -> CustodyResult:
+        """The platform's review step: approved goes on to the bank, refused releases."""
+        def work(conn: Connection) -> Data:
+            row = self._withdrawal(conn, tenant_id, withdrawal_no, "pending_review")
+            if approved:
+                status = "processing"
+            else:
+                self.post(conn, tenant_id, [Release(request_no, row.hold_id, "review refused")])
+                status = "refused"
+            self._set_withdrawal(conn, tenant_id, withdrawal_no, status=status)
+            return {"withdrawal": withdrawal_no, "status": status}
+        return self.command(tenant_id, request_no, "review_withdrawal",
+                            {"withdrawal": withdrawal_no, "approved": approved}, work)
+
+    def channel_result(self, tenant_id: str, request_no: str, withdrawal_no: str,
+                       succeeded: bool) -> CustodyResult:
+        """The channel's answer: paid (money leaves the summary account, fee to the fee
+        account) or failed (the hold is released)."""
+        def work(conn: Connection) -> Data:
+            row = self._withdrawal(conn, tenant_id, withdrawal_no, "processing")
+            if succeeded:
+                payees = [Payee(chart.SUMMARY, row.amount_fen)]
+                if row.fee_fen:
+                    payees.append(Payee(chart.FEE, row.fee_fen))
+                settled = self.post(conn, tenant_id, [Settle(
+                    request_no, row.hold_id, tuple(payees), "withdrawal")])[0]
+                self._set_withdrawal(conn, tenant_id, withdrawal_no, status="succeeded",
+                                     settle_tx_id=settled.tx_id)
+                return {"withdrawal": withdrawal_no, "status": "succeeded"}
+            self.post(conn, tenant_id, [Release(request_no, row.hold_id, "channel failed")])
+            self._set_withdrawal(conn, tenant_id, withdrawal_no, status="failed")
+            return {"withdrawal": withdrawal_no, "status": "failed"}
+        return self.command(tenant_id, request_no, "channel_result",
+                            {"withdrawal": withdrawal_no, "succeeded": succeeded}, work)
+
+    def statement_reversal(self, tenant_id: str, request_no: str,
+                           withdrawal_no: str) -> CustodyResult:
+        """The bank statement shows the payout came back (冲正): the withdrawal fails and the
+        money, fee included, returns to the user by a linked reversal."""
+        def work(conn: Connection) -> Data:
+            row = self._withdrawal(conn, tenant_id, withdrawal_no, "succeeded")
+            self.post(conn, tenant_id, [Reverse(request_no, row.settle_tx_id,
+                                                "payout returned", "withdrawal_reversal")])
+            self._set_withdrawal(conn, tenant_id, withdrawal_no, status="reversed")
+            return {"withdrawal": withdrawal_no, "status": "reversed"}
+        return self.command(tenant_id, request_no, "statement_reversal",
+                            {"withdrawal": withdrawal_no}, work)
+
+    def _withdrawal(self, conn: Connection, tenant_id: str, withdrawal_no: str,
+                    status: str) -> Any:
+        w = custody_withdrawals.c
+        row = conn.execute(select(custody_withdrawals).where(
+            w.tenant_id == tenant_id, w.request_no == withdrawal_no)).first()
+        if row is None:
+            raise CustodyError("withdrawal_not_found", f"no withdrawal {withdrawal_no}")
+        if row.status != status:
+            raise CustodyError("withdrawal_wrong_state", f"withdrawal is {row.status}")
+        return row
+
+    def _set_withdrawal(self, conn: Connection, tenant_id: str, withdrawal_no: str,
+                        **values: Any) -> None:
+        w = custody_withdrawals.c
+        conn.execute(update(custody_withdrawals).where(
+            w.tenant_id == tenant_id, w.request_no == withdrawal_no).values(**values))
