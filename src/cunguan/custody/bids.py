@@ -44,7 +44,7 @@ def check_bid(terms: BidTerms, bidder: Bidder, amount_fen: int) -> str | None:
         (bidder.account_open, "investor_account_not_open"),
         (bidder.authorized, "authorization_required"),
         (bidder.user_id != terms.borrower_user_id, "borrower_cannot_bid"),
-        (terms.status is ProjectStatus.RAISING, "project_not_raising"),
+        (terms.status in (ProjectStatus.RAISING, ProjectStatus.FULL), "project_not_raising"),
         (terms.raised_fen < terms.amount_fen, "project_full"),
         (amount_fen >= terms.bid_min_fen, "bid_below_minimum"),
         (amount_fen <= terms.bid_max_fen, "bid_above_maximum"),

@@ -1,0 +1,334 @@
+"""The lending cycle (R-C8..R-C13): projects, bids, lending, failed raises, repayments.
+
+Every money step goes through the ledger: a bid freezes, lending settles the bid holds into the
+borrower account in one linked batch, a repayment freezes the installment and then settles it to
+the investors pro rata to their claims.
+"""
+
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, insert, select, update
+
+from cunguan.adapters.store.custody_tables import (
+    custody_bids,
+    custody_claims,
+    custody_installments,
+    custody_projects,
+    custody_users,
+)
+from cunguan.core.money import apply_rate, round_half_up, split_pro_rata, to_fraction
+from cunguan.custody import accounts as chart
+from cunguan.custody.bids import Bidder, BidTerms, ProjectStatus, check_bid
+from cunguan.custody.schedules import Method, schedule
+from cunguan.ledger.model import Command, Freeze, Payee, Release, Settle, Transfer
+from cunguan.service_layer.custody_base import CustodyError, CustodyResult, Data
+from cunguan.service_layer.custody_service import CustodyService
+
+#: Overdue penalty interest per day on the unpaid installment (configurable per service).
+PENALTY_DAILY_RATE_DEFAULT = "0.0005"
+
+
+class LendingService(CustodyService):
+    penalty_daily_rate = PENALTY_DAILY_RATE_DEFAULT
+
+    # -- projects (R-C8) -------------------------------------------------------------------
+    def register_project(self, tenant_id: str, request_no: str, *, project_id: str,
+                         borrower_user_id: str, amount_fen: int, annual_rate: str,
+                         months: int, method: Method, bid_min_fen: int, bid_max_fen: int,
+                         bid_step_fen: int, service_fee_rate: str = "0",
+                         newbie_only: bool = False, risk_level: int = 1, raise_days: int = 7,
+                         guarantor_user_id: str | None = None) -> CustodyResult:
+        content = {"project": project_id, "borrower": borrower_user_id, "amount": amount_fen,
+                   "rate": annual_rate, "months": months, "method": method,
+                   "min": bid_min_fen, "max": bid_max_fen, "step": bid_step_fen,
+                   "fee": service_fee_rate, "newbie": newbie_only, "risk": risk_level,
+                   "guarantor": guarantor_user_id}
+        if amount_fen <= 0 or not 0 < bid_min_fen <= bid_max_fen or bid_step_fen <= 0:
+            return CustodyResult(request_no, False, "field_invalid", "bad amounts")
+
+        def work(conn: Connection) -> Data:
+            borrower = self.active_user(conn, tenant_id, borrower_user_id)
+            if borrower.role != "borrower":
+                raise CustodyError("not_a_borrower", f"{borrower_user_id} is a {borrower.role}")
+            if guarantor_user_id is not None:
+                self.active_user(conn, tenant_id, guarantor_user_id)
+            try:  # refuse terms no schedule can be made for, before anyone bids
+                schedule(amount_fen, annual_rate, months, method, start=date(2000, 1, 1))
+            except ValueError as exc:
+                raise CustodyError("schedule_invalid", str(exc)) from exc
+            conn.execute(insert(custody_projects).values(
+                tenant_id=tenant_id, project_id=project_id, borrower_user_id=borrower_user_id,
+                guarantor_user_id=guarantor_user_id, amount_fen=amount_fen,
+                annual_rate=annual_rate, months=months, method=method.value,
+                bid_min_fen=bid_min_fen, bid_max_fen=bid_max_fen, bid_step_fen=bid_step_fen,
+                newbie_only=int(newbie_only), risk_level=risk_level,
+                service_fee_rate=service_fee_rate,
+                raise_until=self.clock() + timedelta(days=raise_days),
+                status=ProjectStatus.RAISING.value, raised_fen=0, lent_on=None,
+                created_at=self.clock()))
+            return {"project_id": project_id, "status": ProjectStatus.RAISING.value}
+        return self.command(tenant_id, request_no, "register_project", content, work)
+
+    def _project(self, conn: Connection, tenant_id: str, project_id: str, *,
+                 lock: bool = True) -> Any:
+        p = custody_projects.c
+        query = select(custody_projects).where(p.tenant_id == tenant_id,
+                                               p.project_id == project_id)
+        if lock and conn.dialect.name == "postgresql":
+            query = query.with_for_update()
+        row = conn.execute(query).first()
+        if row is None:
+            raise CustodyError("project_not_found", f"no project {project_id}")
+        return row
+
+    def _set_project(self, conn: Connection, tenant_id: str, project_id: str,
+                     **values: Any) -> None:
+        p = custody_projects.c
+        conn.execute(update(custody_projects).where(
+            p.tenant_id == tenant_id, p.project_id == project_id).values(**values))
+
+    # -- bids (R-C9) -----------------------------------------------------------------------
+    def bid(self, tenant_id: str, request_no: str, user_id: str, project_id: str,
+            amount_fen: int, *, password: str | None = None,
+            red_packet_fen: int = 0) -> CustodyResult:
+        """Check the bid (R-C9) and freeze it; an investment red packet pays part at lending."""
+        checked = self._password_step(tenant_id, user_id, password)
+        if isinstance(checked, CustodyResult):
+            return CustodyResult(request_no, False, checked.code, checked.message)
+        if not 0 <= red_packet_fen < amount_fen:
+            return CustodyResult(request_no, False, "red_packet_invalid",
+                                 "a red packet is less than the bid")
+
+        def work(conn: Connection) -> Data:
+            project = self._project(conn, tenant_id, project_id)
+            user = self.user(conn, tenant_id, user_id)
+            consent = checked or self.authorized(conn, tenant_id, user_id, "bid", amount_fen)
+            own_fen = amount_fen - red_packet_fen
+            bidder = Bidder(user_id, user.status == "active", consent,
+                            self.ledger_account(conn, tenant_id, user_id).available_fen
+                            + red_packet_fen, bool(user.has_bid), user.risk_tolerance)
+            terms = BidTerms(project.borrower_user_id, ProjectStatus(project.status),
+                             project.amount_fen, project.raised_fen, project.bid_min_fen,
+                             project.bid_max_fen, project.bid_step_fen,
+                             bool(project.newbie_only), project.risk_level)
+            if self.clock() > project.raise_until:
+                raise CustodyError("project_raise_ended", "the raise period is over")
+            code = check_bid(terms, bidder, amount_fen)
+            if code is not None:
+                raise CustodyError(code, f"bid refused: {code}")
+            hold = self.post(conn, tenant_id, [Freeze(
+                request_no, user.account_no, own_fen, f"bid {project_id}", None, "bid")])[0]
+            conn.execute(insert(custody_bids).values(
+                tenant_id=tenant_id, bid_id=request_no, project_id=project_id,
+                user_id=user_id, amount_fen=amount_fen, red_packet_fen=red_packet_fen,
+                hold_id=hold.tx_id, status="frozen"))
+            raised = project.raised_fen + amount_fen
+            status = ProjectStatus.FULL if raised == project.amount_fen else ProjectStatus.RAISING
+            self._set_project(conn, tenant_id, project_id, raised_fen=raised,
+                              status=status.value)
+            conn.execute(update(custody_users).where(
+                custody_users.c.tenant_id == tenant_id, custody_users.c.user_id == user_id,
+            ).values(has_bid=1))
+            return {"bid_id": request_no, "hold_id": hold.tx_id, "project_status": status.value}
+        return self.command(tenant_id, request_no, "bid",
+                            {"user": user_id, "project": project_id, "amount": amount_fen,
+                             "red_packet": red_packet_fen}, work)
+
+    def _bids(self, conn: Connection, tenant_id: str, project_id: str) -> list[Any]:
+        b = custody_bids.c
+        return list(conn.execute(select(custody_bids).where(
+            b.tenant_id == tenant_id, b.project_id == project_id, b.status == "frozen",
+        ).order_by(b.bid_id)))
+
+    # -- lending and failed raises (R-C10) -------------------------------------------------
+    def lend(self, tenant_id: str, request_no: str, project_id: str) -> CustodyResult:
+        """One linked batch: every bid hold to the borrower, red packets from the marketing
+        account, the service fee to the fee account; then claims and the schedule."""
+        def work(conn: Connection) -> Data:
+            project = self._project(conn, tenant_id, project_id)
+            if project.status != ProjectStatus.FULL.value:
+                raise CustodyError("project_not_full", f"project is {project.status}")
+            borrower = chart.user_account_no(project.borrower_user_id)
+            bids = self._bids(conn, tenant_id, project_id)
+            commands: list[Command] = [
+                Settle(f"{request_no}#{i}", bid.hold_id,
+                       (Payee(borrower, bid.amount_fen - bid.red_packet_fen),), "lend")
+                for i, bid in enumerate(bids)]
+            packets_fen = sum(bid.red_packet_fen for bid in bids)
+            if packets_fen:
+                commands.append(Transfer(f"{request_no}#rp", chart.MARKETING, borrower,
+                                         packets_fen, "investment_red_packet"))
+            fee_fen = apply_rate(project.amount_fen, project.service_fee_rate)
+            if fee_fen:
+                commands.append(Transfer(f"{request_no}#fee", borrower, chart.FEE, fee_fen,
+                                         "service_fee"))
+            self.post(conn, tenant_id, commands)
+            self._after_lending(conn, tenant_id, project, bids)
+            return {"project_id": project_id, "lent_fen": project.amount_fen,
+                    "service_fee_fen": fee_fen, "claims": len(bids)}
+        return self.command(tenant_id, request_no, "lend", {"project": project_id}, work)
+
+    def _after_lending(self, conn: Connection, tenant_id: str, project: Any,
+                       bids: list[Any]) -> None:
+        day = self.accounting_date(conn, tenant_id)
+        conn.execute(insert(custody_claims), [{
+            "tenant_id": tenant_id, "claim_id": bid.bid_id, "project_id": project.project_id,
+            "holder_user_id": bid.user_id, "principal_fen": bid.amount_fen,
+            "outstanding_fen": bid.amount_fen, "status": "holding"} for bid in bids])
+        plan = schedule(project.amount_fen, project.annual_rate, project.months,
+                        Method(project.method), start=day)
+        conn.execute(insert(custody_installments), [{
+            "tenant_id": tenant_id, "project_id": project.project_id, "period": i.period,
+            "due_date": i.due_date, "principal_fen": i.principal_fen,
+            "interest_fen": i.interest_fen, "penalty_fen": 0, "status": "due",
+            "hold_id": None} for i in plan])
+        b = custody_bids.c
+        conn.execute(update(custody_bids).where(
+            b.tenant_id == tenant_id, b.project_id == project.project_id,
+            b.status == "frozen").values(status="lent"))
+        self._set_project(conn, tenant_id, project.project_id,
+                          status=ProjectStatus.REPAYING.value, lent_on=day)
+
+    def fail_raise(self, tenant_id: str, request_no: str, project_id: str) -> CustodyResult:
+        """流标: release every bid hold; investment red packets were never paid, so they go
+        back to the marketing budget untouched."""
+        def work(conn: Connection) -> Data:
+            project = self._project(conn, tenant_id, project_id)
+            if project.status not in (ProjectStatus.RAISING.value, ProjectStatus.FULL.value):
+                raise CustodyError("project_not_raising", f"project is {project.status}")
+            bids = self._bids(conn, tenant_id, project_id)
+            self.post(conn, tenant_id, [Release(f"{request_no}#{i}", bid.hold_id,
+                                                "raise failed") for i, bid in enumerate(bids)])
+            b = custody_bids.c
+            conn.execute(update(custody_bids).where(
+                b.tenant_id == tenant_id, b.project_id == project_id,
+                b.status == "frozen").values(status="released"))
+            self._set_project(conn, tenant_id, project_id, status=ProjectStatus.FAILED.value)
+            return {"project_id": project_id, "released_bids": len(bids),
+                    "red_packets_returned_fen": sum(b.red_packet_fen for b in bids)}
+        return self.command(tenant_id, request_no, "fail_raise", {"project": project_id}, work)
+
+    # -- repayments (R-C12, R-C13) ---------------------------------------------------------
+    def repay(self, tenant_id: str, request_no: str, project_id: str, *,
+              password: str | None = None) -> CustodyResult:
+        """Freeze the earliest unpaid installment with its overdue penalty (pre-processing)."""
+        project_row = self._read_project(tenant_id, project_id)
+        checked = (self._password_step(tenant_id, project_row.borrower_user_id, password)
+                   if project_row is not None else False)
+        if isinstance(checked, CustodyResult):
+            return CustodyResult(request_no, False, checked.code, checked.message)
+
+        def work(conn: Connection) -> Data:
+            project = self._project(conn, tenant_id, project_id)
+            if project.status != ProjectStatus.REPAYING.value:
+                raise CustodyError("project_not_repaying", f"project is {project.status}")
+            due = self._next_installment(conn, tenant_id, project_id)
+            day = self.accounting_date(conn, tenant_id)
+            penalty_fen = self._penalty(due, day)
+            total_fen = due.principal_fen + due.interest_fen + penalty_fen
+            self.require_consent(conn, tenant_id, project.borrower_user_id, "repay",
+                                 total_fen, bool(checked))
+            hold = self.post(conn, tenant_id, [Freeze(
+                request_no, chart.user_account_no(project.borrower_user_id), total_fen,
+                f"repayment {project_id}/{due.period}", None, "repayment")])[0]
+            self._set_installment(conn, tenant_id, project_id, due.period, status="frozen",
+                                  hold_id=hold.tx_id, penalty_fen=penalty_fen)
+            return {"period": due.period, "principal_fen": due.principal_fen,
+                    "interest_fen": due.interest_fen, "penalty_fen": penalty_fen,
+                    "hold_id": hold.tx_id}
+        return self.command(tenant_id, request_no, "repay", {"project": project_id}, work)
+
+    def _read_project(self, tenant_id: str, project_id: str) -> Any:
+        with self.engine.connect() as conn:
+            return conn.execute(select(custody_projects).where(
+                custody_projects.c.tenant_id == tenant_id,
+                custody_projects.c.project_id == project_id)).first()
+
+    def _next_installment(self, conn: Connection, tenant_id: str, project_id: str) -> Any:
+        """Earlier installments are paid first (R-C13)."""
+        i = custody_installments.c
+        row = conn.execute(select(custody_installments).where(
+            i.tenant_id == tenant_id, i.project_id == project_id, i.status != "paid",
+        ).order_by(i.period).limit(1)).first()
+        if row is None:
+            raise CustodyError("nothing_due", "every installment is paid")
+        if row.status != "due":
+            raise CustodyError("repayment_in_progress", f"installment {row.period} is frozen")
+        return row
+
+    def _penalty(self, due: Any, day: date) -> int:
+        overdue_days = max(0, (day - due.due_date).days)
+        rate = to_fraction(self.penalty_daily_rate) * overdue_days
+        return round_half_up((due.principal_fen + due.interest_fen) * rate)
+
+    def _set_installment(self, conn: Connection, tenant_id: str, project_id: str,
+                         period: int, **values: Any) -> None:
+        i = custody_installments.c
+        conn.execute(update(custody_installments).where(
+            i.tenant_id == tenant_id, i.project_id == project_id, i.period == period,
+        ).values(**values))
+
+    def settle_repayment(self, tenant_id: str, request_no: str,
+                         project_id: str) -> CustodyResult:
+        """The batch step: the frozen installment goes to the investors, each by their share;
+        the last installment closes every claim exactly (R-C12, R-C13)."""
+        def work(conn: Connection) -> Data:
+            project = self._project(conn, tenant_id, project_id)
+            i = custody_installments.c
+            due = conn.execute(select(custody_installments).where(
+                i.tenant_id == tenant_id, i.project_id == project_id, i.status == "frozen",
+            ).order_by(i.period).limit(1)).first()
+            if due is None:
+                raise CustodyError("nothing_frozen", "no installment waits for settlement")
+            claims = self._claims(conn, tenant_id, project_id)
+            parts = self._shares(due, claims, last=due.period == project.months)
+            payees = tuple(Payee(chart.user_account_no(c.holder_user_id), sum(p))
+                           for c, p in zip(claims, parts, strict=True) if sum(p))
+            self.post(conn, tenant_id, [Settle(request_no, due.hold_id, payees, "repayment")])
+            self._update_claims(conn, tenant_id, claims, [p[0] for p in parts])
+            self._set_installment(conn, tenant_id, project_id, due.period, status="paid")
+            if due.period == project.months:
+                self._set_project(conn, tenant_id, project_id,
+                                  status=ProjectStatus.SETTLED.value)
+            return {"period": due.period, "investors": len(payees),
+                    "paid_fen": sum(p.amount_fen for p in payees)}
+        return self.command(tenant_id, request_no, "settle_repayment",
+                            {"project": project_id}, work)
+
+    def _claims(self, conn: Connection, tenant_id: str, project_id: str) -> list[Any]:
+        k = custody_claims.c
+        return list(conn.execute(select(custody_claims).where(
+            k.tenant_id == tenant_id, k.project_id == project_id, k.status == "holding",
+        ).order_by(k.claim_id)))
+
+    @staticmethod
+    def _shares(due: Any, claims: list[Any], *, last: bool) -> list[tuple[int, int]]:
+        """(principal, interest + penalty) per claim, pro rata to the principal lent."""
+        weights = [c.principal_fen for c in claims]
+        if last:
+            principals = [c.outstanding_fen for c in claims]  # closes every claim exactly
+        else:
+            principals = split_pro_rata(due.principal_fen, weights)
+        income = split_pro_rata(due.interest_fen + due.penalty_fen, weights)
+        return list(zip(principals, income, strict=True))
+
+    def _update_claims(self, conn: Connection, tenant_id: str, claims: list[Any],
+                       principals: list[int]) -> None:
+        k = custody_claims.c
+        for claim, principal_fen in zip(claims, principals, strict=True):
+            left = claim.outstanding_fen - principal_fen
+            conn.execute(update(custody_claims).where(
+                k.tenant_id == tenant_id, k.claim_id == claim.claim_id,
+            ).values(outstanding_fen=left, status="holding" if left else "closed"))
+
+    def outstanding(self, tenant_id: str, project_id: str) -> tuple[int, int]:
+        """(Σ claims outstanding, principal still due on the schedule): equal at all times."""
+        with self.engine.connect() as conn:
+            k, i = custody_claims.c, custody_installments.c
+            claims = sum(conn.execute(select(k.outstanding_fen).where(
+                k.tenant_id == tenant_id, k.project_id == project_id)).scalars())
+            loan = sum(conn.execute(select(i.principal_fen).where(
+                i.tenant_id == tenant_id, i.project_id == project_id,
+                i.status != "paid")).scalars())
+        return int(claims), int(loan)
