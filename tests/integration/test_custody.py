@@ -2,10 +2,9 @@
 
 from datetime import datetime, timedelta
 
-import pytest
 from sqlalchemy import Engine
+from stdnum import luhn
 
-from cunguan.core.clock import CST
 from cunguan.custody import accounts as chart
 from cunguan.custody.kyc import IdKind
 from cunguan.custody.schedules import Method
@@ -181,7 +180,7 @@ def test_r_c10_failed_raise_releases_every_bid(engine: Engine) -> None:
 
 
 def test_r_c12_r_c13_repayments_pay_investors_and_close_claims(engine: Engine) -> None:
-    custody, _, _, clock = services(engine)
+    custody, _, _, _ = services(engine)
     borrower = open_user(custody, 10, role="borrower", recharge_fen=200_000)
     lenders = [open_user(custody, i, recharge_fen=700_000) for i in range(1, 4)]
     project = _project(custody, borrower)
@@ -328,15 +327,12 @@ def test_r_c21_request_status_and_replays(engine: Engine) -> None:
     assert custody.request_status(PLATFORM, "nope") is None
 
 
-@pytest.mark.parametrize("seq", [1])
-def test_r_c6_unsupported_bank_opens_but_cannot_quick_pay(engine: Engine, seq: int) -> None:
-    from stdnum import luhn
-
+def test_r_c6_unsupported_bank_opens_but_cannot_quick_pay(engine: Engine) -> None:
     custody, _, _, _ = services(engine)
     body = "621260" + "0" * 12  # CSRCB debit card, 19 digits: not in the quick-pay list
     card = body + luhn.calc_check_digit(body)
     opened = custody.open_user(PLATFORM, "open-x", user_id="x", role="lender", name="李四",
-                               id_kind=IdKind.RESIDENT_ID, id_no=resident_id(seq),
+                               id_kind=IdKind.RESIDENT_ID, id_no=resident_id(1),
                                mobile="13700000000", card_no=card, password=PASSWORD)
     assert opened.ok and opened.data["quick_pay"] is False
     refused = custody.recharge(PLATFORM, "rc-x", "x", card, 100, password=PASSWORD)
