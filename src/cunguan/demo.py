@@ -1,40 +1,38 @@
-"""A simulated business day of one lending platform, posted through the ledger.
+"""A simulated business day of one lending platform under custody, end to end.
 
-Used by ``make demo`` (on embedded SQLite) and by the tests: openings, recharges, bids (holds),
-a full project lent in one linked batch, a failed raise, red packets, withdrawals (one reversed
-by the bank statement), an expired hold, refused and replayed requests — then the day close.
+Used by ``make demo`` (on embedded SQLite) and by the tests: openings (one refused, one sent to
+manual review), standing authorizations, quick-pay and offline recharges, projects raised by
+bids (one with investment red packets), full projects lent, a failed raise, a repayment settled
+to the investors, cash red packets, withdrawals on both rails (one refused outside the HVPS
+window, one failed by the channel, one returned by the bank statement), replayed and conflicting
+serial nos. — then the day close with every check, the summary-account identity included.
 """
 
 import random
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from typing import TypeVar
 
+from cunguan.core.calendar import WorkingCalendar
 from cunguan.core.clock import CST, FixedClock
-from cunguan.core.money import apply_rate
-from cunguan.ledger.model import (
-    AccountFlag,
-    AccountSpec,
-    Command,
-    Freeze,
-    Payee,
-    Release,
-    Result,
-    Reverse,
-    Settle,
-    Side,
-    Transfer,
-)
+from cunguan.custody import accounts as chart
+from cunguan.custody.kyc import IdKind
+from cunguan.custody.schedules import Method
+from cunguan.service_layer.custody_base import CustodyResult
 from cunguan.service_layer.day_service import DayClose, DayService
 from cunguan.service_layer.ledger_service import LedgerService
+from cunguan.service_layer.lending_service import LendingService
 
 TENANT = "DEMO-P2P"
-SUMMARY, FEE, MARKETING, OWN, RISK = "SUMMARY", "FEE", "MARKETING", "OWN", "RISK"
-SERVICE_FEE_RATE = "0.01"
-BATCH_SIZE = 500
+PASSWORD = "246810"
+#: argon2id is deliberately slow; two threads use both cores for openings and authorizations.
+HASHING_THREADS = 2
 
 Progress = Callable[[str, int], None]
+T = TypeVar("T")
 
 
 @dataclass
@@ -42,158 +40,218 @@ class DemoDay:
     """What the simulated day did, for printing and for tests."""
 
     accounting_date: date
-    results: Counter[str] = field(default_factory=Counter)
-    by_business_fen: Counter[str] = field(default_factory=Counter)
-    close: DayClose | None = None
-    summary_fen: int = 0
-    sub_accounts_fen: int = 0
+    outcomes: Counter[str] = field(default_factory=Counter)
+    operations: Counter[str] = field(default_factory=Counter)
     notes: list[str] = field(default_factory=list)
+    balances: dict[str, int] = field(default_factory=dict)
+    close: DayClose | None = None
+
+    @property
+    def summary_fen(self) -> int:
+        return sum(v for k, v in self.balances.items() if k in chart.BANK_HELD)
+
+    @property
+    def sub_accounts_fen(self) -> int:
+        return sum(v for k, v in self.balances.items() if k not in chart.BANK_HELD)
 
 
-class _Day:
-    def __init__(self, ledger: LedgerService, day: DemoDay, rng: random.Random,
+def _id_no(seq: int, birth: str) -> str:
+    from stdnum.cn import ric
+
+    body = f"110105{birth}{seq % 1000:03d}"
+    return next(body + d for d in "0123456789X" if ric.is_valid(body + d))
+
+
+def _card(seq: int) -> str:
+    from stdnum import luhn
+
+    body = f"622202{seq:012d}"
+    return body + luhn.calc_check_digit(body)
+
+
+class _Sim:
+    def __init__(self, custody: LendingService, day: DemoDay, rng: random.Random,
                  progress: Progress) -> None:
-        self.ledger, self.day, self.rng, self.progress = ledger, day, rng, progress
+        self.custody, self.day, self.rng, self.progress = custody, day, rng, progress
         self.serial = 0
 
-    def request_no(self, prefix: str) -> str:
+    def no(self, prefix: str) -> str:
         self.serial += 1
-        return f"{prefix}{self.serial:08d}"
+        return f"{prefix}{self.serial:07d}"
 
-    def run(self, label: str, commands: list[Command], *, linked: bool = False) -> list[Result]:
-        results: list[Result] = []
-        for start in range(0, len(commands), BATCH_SIZE):
-            chunk = commands[start:start + BATCH_SIZE]
-            results.extend(self.ledger.execute(TENANT, chunk, linked=linked))
-            self.progress(label, len(chunk))
-        for cmd, result in zip(commands, results, strict=True):
-            self.day.results[result.reject or ("replayed" if result.replayed else "ok")] += 1
-            if result.ok and not result.replayed:
-                self.day.by_business_fen[cmd.business_type] += _amount(cmd)
-        return results
+    def tally(self, operation: str, result: CustodyResult) -> CustodyResult:
+        self.day.operations[operation] += 1
+        self.day.outcomes["replayed" if result.replayed else result.code] += 1
+        self.progress(operation, 1)
+        return result
 
-
-def _amount(cmd: Command) -> int:
-    if isinstance(cmd, (Transfer, Freeze)):
-        return cmd.amount_fen
-    if isinstance(cmd, Settle):
-        return sum(p.amount_fen for p in cmd.payees)
-    return 0
+    def each(self, operation: str, items: Iterable[T],
+             act: Callable[[T], CustodyResult], *, threads: int = 1) -> list[CustodyResult]:
+        if threads == 1:
+            return [self.tally(operation, act(item)) for item in items]
+        with ThreadPoolExecutor(threads) as pool:
+            return [self.tally(operation, r) for r in pool.map(act, list(items))]
 
 
-def platform_accounts() -> list[AccountSpec]:
-    return [
-        AccountSpec(SUMMARY, "bank", "custody_summary", "1002", Side.DEBIT),
-        AccountSpec(FEE, TENANT, "platform_fee", "2241", Side.CREDIT, AccountFlag.IN_ONLY),
-        AccountSpec(MARKETING, TENANT, "platform_marketing", "2242", Side.CREDIT,
-                    AccountFlag.OUT_ONLY),
-        AccountSpec(OWN, TENANT, "platform_own", "2243", Side.CREDIT),
-        AccountSpec(RISK, TENANT, "risk_reserve", "2244", Side.CREDIT),
-    ]
+def business_day(today: date, calendar: WorkingCalendar) -> date:
+    """The demo runs on a working day so that both payout rails can be shown."""
+    return today if calendar.is_working_day(today) else calendar.next_working_day(today)
 
 
 def run_business_day(ledger: LedgerService, days: DayService, *, users: int, seed: int = 7,
                      progress: Progress = lambda _label, _n: None) -> DemoDay:
-    rng = random.Random(seed)
-    today = datetime.now(CST).date()
+    calendar = WorkingCalendar()
+    today = business_day(datetime.now(CST).date(), calendar)
     clock = FixedClock(datetime.combine(today, time(9, 0), CST))
-    ledger.clock = clock
-    days.clock = clock
-    ledger.create_tenant(TENANT, "Demo lending platform", today)
-    lenders = [f"L{i:06d}" for i in range(users - users // 10)]
-    borrowers = [f"B{i:06d}" for i in range(users // 10)]
-    ledger.open_accounts(TENANT, platform_accounts() + [
-        AccountSpec(no, f"user-{no}", "lender" if no[0] == "L" else "borrower", "2011",
-                    Side.CREDIT) for no in lenders + borrowers])
+    ledger.clock = days.clock = clock
+    custody = LendingService(ledger.engine, ledger, clock=clock, calendar=calendar)
+    custody.onboard_platform(TENANT, "Demo lending platform", today)
     day = DemoDay(today)
-    sim = _Day(ledger, day, rng, progress)
-    _money_in(sim, lenders, clock)
-    _lending(sim, lenders, borrowers, clock)
+    sim = _Sim(custody, day, random.Random(seed), progress)
+    for account_no, amount_fen in ((chart.OWN, 100_000_000), (chart.MARKETING, 5_000_000),
+                                   (chart.RISK_RESERVE, 50_000_000)):
+        sim.tally("platform funding", custody.fund_platform(TENANT, sim.no("PF"), account_no,
+                                                            amount_fen))
+    lenders, borrowers = _open_users(sim, users)
+    _money_in(sim, lenders)
+    clock.advance(timedelta(hours=1))
+    _lending(sim, lenders, borrowers)
+    clock.advance(timedelta(hours=2))
     _money_out(sim, lenders, clock)
     _mistakes(sim, lenders)
-    clock.advance(timedelta(hours=14))  # 23:00: holds due today lapse, then the day closes
-    day.results["expired"] += sum(r.ok for r in ledger.expire_holds(TENANT))
+    clock.advance(timedelta(hours=9))
     day.close = days.close(TENANT)
-    accounts = ledger.accounts(TENANT)
-    day.summary_fen = sum(a.balance_fen for a in accounts if a.account_no == SUMMARY)
-    day.sub_accounts_fen = sum(a.balance_fen for a in accounts if a.normal_side is Side.CREDIT)
+    day.balances = {a.account_no: a.balance_fen for a in ledger.accounts(TENANT)}
     return day
 
 
-def _money_in(sim: _Day, lenders: list[str], clock: FixedClock) -> None:
-    recharges: list[Command] = [
-        Transfer(sim.request_no("RC"), SUMMARY, no, sim.rng.randint(1_000, 200_000) * 100,
-                 "recharge") for no in lenders]
-    recharges.append(Transfer(sim.request_no("RC"), SUMMARY, MARKETING, 5_000_000,
-                              "marketing_topup", funding=True))
-    recharges.append(Transfer(sim.request_no("RC"), SUMMARY, RISK, 50_000_000, "recharge"))
-    sim.run("recharges", recharges)
-    clock.advance(timedelta(hours=1))
+def _open_users(sim: _Sim, users: int) -> tuple[list[str], list[str]]:
+    borrowers_count = max(3, users // 10)
+    specs = [(i, "borrower" if i < borrowers_count else "lender") for i in range(users)]
+
+    def open_one(spec: tuple[int, str]) -> CustodyResult:
+        seq, role = spec
+        user_id = f"{role[0].upper()}{seq:05d}"
+        birth = f"19{70 + seq % 30:02d}0{1 + seq % 9}1{seq % 9}"
+        return sim.custody.open_user(
+            TENANT, f"OPEN{seq:06d}", user_id=user_id, role=role, name=f"用户{seq}",
+            id_kind=IdKind.RESIDENT_ID, id_no=_id_no(seq, birth), mobile=f"139{seq:08d}",
+            card_no=_card(seq), password=PASSWORD, risk_tolerance=1 + seq % 5)
+
+    opened = sim.each("account opening", specs, open_one, threads=HASHING_THREADS)
+    ids = [str(r.data["user_id"]) for r in opened if r.ok]
+    minor = sim.custody.open_user(TENANT, sim.no("OP"), user_id="MINOR", role="lender",
+                                  name="小明", id_kind=IdKind.RESIDENT_ID,
+                                  id_no=_id_no(999, "20120101"), mobile="13700000000",
+                                  card_no=_card(999), password=PASSWORD)
+    sim.tally("account opening", minor)
+    foreign = sim.custody.open_user(TENANT, sim.no("OP"), user_id="FOREIGN", role="lender",
+                                    name="John Smith", id_kind=IdKind.PASSPORT,
+                                    id_no="E12345678", mobile="13700000001",
+                                    card_no=_card(998), password=PASSWORD)
+    sim.tally("account opening", foreign)
+    sim.tally("manual review", sim.custody.approve_user(TENANT, sim.no("AP"), "FOREIGN"))
+    sim.day.notes.append(f"{len(ids)} accounts opened; a minor refused ({minor.code}); a "
+                         f"passport holder opened {foreign.data.get('status')} and approved")
+    lenders = [u for u in ids if u.startswith("L")]
+    until = sim.custody.clock() + timedelta(days=365)
+    sim.each("standing authorization", lenders, lambda u: sim.custody.authorize(
+        TENANT, f"AUTH{u}", u, ("recharge", "bid", "withdraw"), 100_000_000, until, PASSWORD),
+        threads=HASHING_THREADS)
+    return lenders, [u for u in ids if u.startswith("B")]
 
 
-def _bids(sim: _Day, lenders: list[str], amount_fen: int, project: str,
-          expires_at: datetime | None = None) -> list[Result]:
-    bids: list[Command] = []
-    raised = 0
-    for no in sim.rng.sample(lenders, k=min(len(lenders), 200)):
-        share = min(sim.rng.randint(1, 50) * 100_00, amount_fen - raised)
-        if share <= 0:
+def _seq(user_id: str) -> int:
+    return int(user_id[1:])
+
+
+def _money_in(sim: _Sim, lenders: list[str]) -> None:
+    sim.each("quick-pay recharge", lenders, lambda u: sim.custody.recharge(
+        TENANT, sim.no("RC"), u, _card(_seq(u)), sim.rng.randint(1_000, 200_000) * 100))
+    sim.each("offline transfer", lenders[:5], lambda u: sim.custody.offline_transfer(
+        TENANT, sim.no("OT"), _card(_seq(u)), 1_000_000))
+    sim.tally("offline transfer", sim.custody.offline_transfer(TENANT, sim.no("OT"),
+                                                               _card(4242), 50_000))
+
+
+def _raise(sim: _Sim, lenders: list[str], project_id: str, *, packets: bool) -> int:
+    bids = 0
+    for user in sim.rng.sample(lenders, k=len(lenders)):
+        project = sim.custody._read_project(TENANT, project_id)
+        left = project.amount_fen - project.raised_fen
+        if left == 0:
             break
-        bids.append(Freeze(sim.request_no("BD"), no, share, f"bid {project}", expires_at, "bid"))
-        raised += share
-    return [r for r in sim.run(f"bids on {project}", bids) if r.ok]
+        amount = min(left, sim.rng.randint(1, 20) * 500_000)
+        packet = 10_000 if packets and bids % 3 == 0 and amount > 10_000 else 0
+        result = sim.tally("bid", sim.custody.bid(TENANT, sim.no("BD"), user, project_id,
+                                                  amount, red_packet_fen=packet))
+        bids += result.ok
+    return bids
 
 
-def _lending(sim: _Day, lenders: list[str], borrowers: list[str], clock: FixedClock) -> None:
-    for index, borrower in enumerate(borrowers[:3]):
-        project = f"P{index + 1:03d}"
-        holds = _bids(sim, lenders, 500_000_00, project)
-        clock.advance(timedelta(minutes=30))
-        held = {h.hold_id: h for h in (sim.ledger.hold(TENANT, r.tx_id or 0) for r in holds)}
-        lend: list[Command] = [
-            Settle(sim.request_no("LD"), hold_id, (Payee(borrower, h.amount_fen),), "lend")
-            for hold_id, h in held.items()]
-        total_fen = sum(h.amount_fen for h in held.values())
-        lend.append(Transfer(sim.request_no("SF"), borrower, FEE,
-                             apply_rate(total_fen, SERVICE_FEE_RATE), "service_fee"))
-        sim.run(f"lending {project} (linked batch)", lend, linked=True)
-        sim.day.notes.append(f"project {project} lent {total_fen / 100:,.2f} yuan to {borrower}"
-                             f" from {len(held)} bids")
-    failed = _bids(sim, lenders, 80_000_00, "P999")
-    sim.run("failed raise P999", [Release(sim.request_no("FR"), r.tx_id or 0, "raise failed")
-                                  for r in failed])
-    sim.day.notes.append(f"project P999 failed its raise: {len(failed)} bid holds released")
-    lapsing = clock() + timedelta(hours=6)
-    sim.day.notes.append(f"{len(_bids(sim, lenders, 30_000_00, 'P100', lapsing))} bids on P100 "
-                         "hold until 17:30 and lapse unlent")
+def _lending(sim: _Sim, lenders: list[str], borrowers: list[str]) -> None:
+    methods = [Method.EQUAL_INSTALLMENT, Method.EQUAL_PRINCIPAL, Method.INTEREST_FIRST,
+               Method.BULLET]
+    for index, method in enumerate(methods):
+        project_id = f"P{index + 1:03d}"
+        sim.tally("project registration", sim.custody.register_project(
+            TENANT, sim.no("PR"), project_id=project_id, borrower_user_id=borrowers[index],
+            amount_fen=(index + 2) * 10_000_000, annual_rate="0.10", months=6 + 6 * index,
+            method=method, bid_min_fen=500_000, bid_max_fen=10_000_000, bid_step_fen=500_000,
+            service_fee_rate="0.01", risk_level=1))
+        bids = _raise(sim, lenders, project_id, packets=index == 0)
+        lent = sim.tally("lending (batch)", sim.custody.lend(TENANT, sim.no("LD"), project_id))
+        sim.day.notes.append(f"{project_id} ({method.value}) raised by {bids} bids and lent: "
+                             f"{lent.code}")
+    sim.tally("project registration", sim.custody.register_project(
+        TENANT, sim.no("PR"), project_id="P999", borrower_user_id=borrowers[-1],
+        amount_fen=900_000_000, annual_rate="0.09", months=12, method=Method.BULLET,
+        bid_min_fen=500_000, bid_max_fen=10_000_000, bid_step_fen=500_000))
+    bids = _raise(sim, lenders[:10], "P999", packets=False)
+    failed = sim.tally("failed raise", sim.custody.fail_raise(TENANT, sim.no("FR"), "P999"))
+    sim.day.notes.append(f"P999 failed its raise: {failed.data.get('released_bids')} of {bids} "
+                         "bid holds released")
+    borrower = borrowers[0]
+    sim.tally("recharge", sim.custody.offline_transfer(TENANT, sim.no("OT"),
+                                                       _card(_seq(borrower)), 5_000_000))
+    sim.tally("repayment (freeze)", sim.custody.repay(TENANT, sim.no("RP"), "P001",
+                                                      password=PASSWORD))
+    settled = sim.tally("repayment (batch settle)",
+                        sim.custody.settle_repayment(TENANT, sim.no("RS"), "P001"))
+    sim.day.notes.append(f"P001 installment 1 repaid early to {settled.data.get('investors')} "
+                         "investors")
 
 
-def _money_out(sim: _Day, lenders: list[str], clock: FixedClock) -> None:
-    packets: list[Command] = [Transfer(sim.request_no("RP"), MARKETING, no, 888, "red_packet")
-                              for no in sim.rng.sample(lenders, k=min(50, len(lenders)))]
-    sim.run("cash red packets", packets)
-    clock.advance(timedelta(hours=2))
-    takers = sim.rng.sample(lenders, k=min(40, len(lenders)))
-    holds = sim.run("withdrawals requested", [Freeze(sim.request_no("WD"), no, 500_00,
-                                                     "withdrawal in flight", None, "withdrawal")
-                                              for no in takers])
-    paid = sim.run("withdrawals paid out", [
-        Settle(sim.request_no("WP"), r.tx_id or 0, (Payee(SUMMARY, 500_00),), "withdrawal")
-        for r in holds if r.ok])
-    first = next(r for r in paid if r.ok)
-    sim.run("withdrawal returned by the bank statement",
-            [Reverse(sim.request_no("RV"), first.tx_id or 0, "payout returned by payee bank")])
+def _money_out(sim: _Sim, lenders: list[str], clock: FixedClock) -> None:
+    sim.each("cash red packet", lenders[:30], lambda u: sim.custody.red_packet(
+        TENANT, sim.no("RED"), u, 888))
+    takers = lenders[:25]
+    requests = sim.each("withdrawal", takers, lambda u: sim.custody.withdraw(
+        TENANT, f"WD{u}", u, _card(_seq(u)), 50_000))
+    big_user = max(lenders, key=lambda u: sim.custody.ledger.account(
+        TENANT, chart.user_account_no(u)).available_fen)
+    big = sim.tally("withdrawal", sim.custody.withdraw(TENANT, "WD-BIG", big_user,
+                                                       _card(_seq(big_user)), 6_000_000))
+    ok = [r.request_no for r in [*requests, big] if r.ok]
+    sim.each("channel result", ok[1:], lambda no: sim.custody.channel_result(
+        TENANT, sim.no("CH"), no, succeeded=True))
+    sim.tally("channel result", sim.custody.channel_result(TENANT, sim.no("CH"), ok[0],
+                                                           succeeded=False))
+    sim.tally("statement reversal", sim.custody.statement_reversal(TENANT, sim.no("RV"),
+                                                                   ok[1]))
+    sim.day.notes.append(f"{len(ok)} withdrawals: large one by {big.data.get('rail')}, "
+                         f"{ok[0]} failed at the channel, {ok[1]} returned by the statement")
+    clock.advance(timedelta(hours=6))  # 18:00: HVPS has closed for the day
+    late = sim.tally("withdrawal", sim.custody.withdraw(TENANT, "WD-LATE", big_user,
+                                                        _card(_seq(big_user)), 5_000_100))
+    sim.day.notes.append(f"a 50,001-yuan withdrawal at 18:00 was refused: {late.code}")
 
 
-def _mistakes(sim: _Day, lenders: list[str]) -> None:
-    """Requests a real platform sends by mistake; each is refused or replayed by name."""
-    replay = Transfer(sim.request_no("DX"), lenders[0], lenders[1], 100, "transfer")
-    sim.run("a transfer", [replay])
-    sim.run("refused and replayed requests", [
-        replay,
-        Transfer(replay.request_no, lenders[0], lenders[1], 999, "transfer"),
-        Transfer(sim.request_no("DX"), lenders[0], lenders[1], 10**12, "transfer"),
-        Transfer(sim.request_no("DX"), FEE, lenders[1], 100, "transfer"),
-        Transfer(sim.request_no("DX"), lenders[2], MARKETING, 100, "transfer"),
-        Transfer(sim.request_no("DX"), lenders[2], lenders[2], 100, "transfer"),
-    ])
+def _mistakes(sim: _Sim, lenders: list[str]) -> None:
+    """Requests a real platform sends by mistake; each is answered by name."""
+    first = sim.custody.red_packet(TENANT, "RED-DUP", lenders[0], 100)
+    sim.tally("cash red packet", first)
+    sim.tally("cash red packet", sim.custody.red_packet(TENANT, "RED-DUP", lenders[0], 100))
+    sim.tally("cash red packet", sim.custody.red_packet(TENANT, "RED-DUP", lenders[1], 100))
+    sim.tally("withdrawal", sim.custody.withdraw(TENANT, sim.no("WD"), lenders[2],
+                                                 _card(_seq(lenders[3])), 100))

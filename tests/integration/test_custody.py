@@ -302,7 +302,7 @@ def test_r_c4_password_lock_and_standing_authorization(engine: Engine) -> None:
                               password=PASSWORD)
     assert locked.code == "password_locked"
     clock.advance(timedelta(hours=3, seconds=1))
-    auth = custody.authorize(PLATFORM, "auth-1", user, "withdraw", 50_000,
+    auth = custody.authorize(PLATFORM, "auth-1", user, ("withdraw",), 50_000,
                              clock() + timedelta(days=30), PASSWORD)
     assert auth.ok, auth
     assert custody.withdraw(PLATFORM, "wd-auth", user, icbc_card(1), 50_000).ok
@@ -337,3 +337,18 @@ def test_r_c6_unsupported_bank_opens_but_cannot_quick_pay(engine: Engine) -> Non
     assert opened.ok and opened.data["quick_pay"] is False
     refused = custody.recharge(PLATFORM, "rc-x", "x", card, 100, password=PASSWORD)
     assert refused.code == "bank_not_supported"
+
+
+def test_r_c1_r_l8_a_sub_account_changed_behind_the_ledger_stops_the_close(
+        engine: Engine) -> None:
+    from sqlalchemy import text
+
+    custody, _, days, _ = services(engine)
+    user = open_user(custody, 1, recharge_fen=100_000)
+    assert days.close(PLATFORM).closed
+    with engine.begin() as conn:  # a credit to a sub-account that bypassed the ledger
+        conn.execute(text("UPDATE accounts SET balance_fen = balance_fen + 100 "
+                          "WHERE account_no = :a"), {"a": _user(user)})
+    outcome = days.close(PLATFORM)
+    assert not outcome.closed
+    assert "continuity" in {f.check for f in outcome.findings}

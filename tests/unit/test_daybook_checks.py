@@ -54,3 +54,16 @@ def test_r_l1_unbalanced_transactions_are_reported_and_capped() -> None:
 def test_r_l4_frozen_must_match_open_holds() -> None:
     facts = _day(_account("U1", Side.CREDIT, 100, 0, 0, frozen=30, holds=20))
     assert [f.rule for f in check_frozen_matches_holds(facts)] == ["R-L4"]
+
+
+def test_r_c1_summary_identity_check() -> None:
+    from cunguan.custody.checks import check_summary_matches_sub_accounts
+
+    balanced = _day(_account("SUMMARY", Side.DEBIT, 0, 500, 0),
+                    _account("CHANNEL", Side.DEBIT, 0, 100, 0),
+                    _account("U-1", Side.CREDIT, 0, 0, 600))
+    assert check_summary_matches_sub_accounts(balanced) == []
+    short = _day(_account("SUMMARY", Side.DEBIT, 0, 500, 0),
+                 _account("U-1", Side.CREDIT, 0, 0, 600))
+    assert [f.rule for f in check_summary_matches_sub_accounts(short)] == ["R-C1"]
+    assert check_summary_matches_sub_accounts(_day(_account("X", Side.CREDIT, 0, 0, 1))) == []

@@ -21,3 +21,21 @@ def test_every_reject_code_is_in_errors_md() -> None:
     errors = (ROOT / "docs/ERRORS.md").read_text()
     missing = [code.value for code in Reject if f"`{code.value}`" not in errors]
     assert missing == []
+
+
+def test_every_custody_code_is_in_errors_md() -> None:
+    import re
+
+    raised = re.compile(
+        r'(?:CustodyError|KycError|CardError|PasswordError|RouteRefused)\(\s*"([a-z_]+)"'
+        r'|CustodyResult\(request_no, False, "([a-z_]+)"')
+    codes: set[str] = set()
+    for path in (ROOT / "src/cunguan").rglob("*.py"):
+        for groups in raised.findall(path.read_text()):
+            codes.update(g for g in groups if g)
+    bids = (ROOT / "src/cunguan/custody/bids.py").read_text()
+    codes.update(re.findall(r'"([a-z_]+)"\),\n', bids))
+    codes -= {"ok"}
+    errors = (ROOT / "docs/ERRORS.md").read_text()
+    assert len(codes) > 40
+    assert [c for c in sorted(codes) if f"`{c}`" not in errors] == []

@@ -8,6 +8,7 @@ from rich.table import Table
 
 from cunguan.adapters.store.db import database_url, make_engine, upgrade
 from cunguan.cli.common import console, money
+from cunguan.custody import accounts as chart
 from cunguan.demo import TENANT, run_business_day
 from cunguan.service_layer.day_service import DayService
 from cunguan.service_layer.ledger_service import LedgerService
@@ -36,19 +37,22 @@ def run_demo(ctx: typer.Context, *, users: int, fresh: bool) -> None:
         day = run_business_day(LedgerService(engine), DayService(engine), users=users,
                                progress=advance)
     outcome = Table("outcome", "requests", title="Requests by outcome")
-    for code, count in sorted(day.results.items()):
+    for code, count in sorted(day.outcomes.items()):
         outcome.add_row(code, str(count))
-    moved = Table("business type", "amount (yuan)", title="Money moved by business type")
-    for business, amount_fen in sorted(day.by_business_fen.items()):
-        if not amount_fen:
-            continue
-        moved.add_row(business, money(amount_fen))
-    console.print(outcome, moved)
+    operations = Table("operation", "requests", title=f"Operations on {day.accounting_date}")
+    for name, count in day.operations.items():
+        operations.add_row(name, str(count))
+    balances = Table("account", "balance (yuan)", title="Platform accounts at close")
+    for account_no in (*chart.BANK_HELD, *chart.PLATFORM_ACCOUNTS):
+        balances.add_row(account_no, money(day.balances.get(account_no, 0)))
+    users_fen = sum(v for k, v in day.balances.items() if k.startswith("U-"))
+    balances.add_row("Σ user sub-accounts", money(users_fen))
+    console.print(operations, outcome, balances)
     for note in day.notes:
         console.print(f"• {note}")
     identity = ("[green]holds[/green]" if day.summary_fen == day.sub_accounts_fen
                 else "[red]BROKEN[/red]")
-    console.print(f"Custody summary account {money(day.summary_fen)} = Σ sub-accounts "
+    console.print(f"Summary + channel in transit {money(day.summary_fen)} = Σ sub-accounts "
                   f"{money(day.sub_accounts_fen)}: {identity}")
     assert day.close is not None
     colour = "green" if day.close.closed else "red"

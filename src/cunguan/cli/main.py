@@ -21,7 +21,7 @@ def main(ctx: typer.Context, database_url: str = typer.Option(
 
 @app.command()
 def demo(ctx: typer.Context,
-         users: int = typer.Option(300, help="Simulated users."),
+         users: int = typer.Option(200, help="Simulated users."),
          fresh: bool = typer.Option(True, help="Start from an empty database file.")) -> None:
     """Run a simulated business day end to end on embedded SQLite and print what happened."""
     from cunguan.cli.demo_view import run_demo

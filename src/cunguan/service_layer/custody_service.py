@@ -33,7 +33,7 @@ from cunguan.service_layer.ledger_service import LedgerService
 #: Banks whose cards may recharge by quick pay (R-C6); others open but recharge offline.
 QUICK_PAY_BANKS = frozenset({"ICBC", "ABC", "BOC", "CCB", "COMM", "CMB", "CIB", "SPDB",
                              "CMBC", "CEB", "CITIC", "HXBANK", "PSBC", "GDB", "SPABANK"})
-AUTHORIZATION_KINDS = frozenset({"bid", "repay", "withdraw"})
+AUTHORIZATION_KINDS = frozenset({"recharge", "bid", "repay", "withdraw"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -254,9 +254,10 @@ class CustodyService(CustodyBase):
         return account
 
     # -- standing authorizations (免密授权) -------------------------------------------------
-    def authorize(self, tenant_id: str, request_no: str, user_id: str, kind: str,
+    def authorize(self, tenant_id: str, request_no: str, user_id: str, kinds: tuple[str, ...],
                   max_amount_fen: int, expires_at: datetime, password: str) -> CustodyResult:
-        if kind not in AUTHORIZATION_KINDS or max_amount_fen <= 0:
+        """Standing authorizations (免密授权) of one or more kinds, under one password entry."""
+        if not kinds or not set(kinds) <= AUTHORIZATION_KINDS or max_amount_fen <= 0:
             return CustodyResult(request_no, False, "field_invalid", "bad kind or amount")
         try:
             self.verify_password(tenant_id, user_id, password)
@@ -267,15 +268,16 @@ class CustodyService(CustodyBase):
             self.active_user(conn, tenant_id, user_id)
             a = custody_authorizations.c
             conn.execute(custody_authorizations.delete().where(
-                a.tenant_id == tenant_id, a.user_id == user_id, a.kind == kind))
-            conn.execute(insert(custody_authorizations).values(
-                tenant_id=tenant_id, user_id=user_id, kind=kind, max_amount_fen=max_amount_fen,
-                expires_at=expires_at, status="active"))
-            return {"kind": kind, "max_amount_fen": max_amount_fen,
+                a.tenant_id == tenant_id, a.user_id == user_id, a.kind.in_(kinds)))
+            conn.execute(insert(custody_authorizations), [{
+                "tenant_id": tenant_id, "user_id": user_id, "kind": kind,
+                "max_amount_fen": max_amount_fen, "expires_at": expires_at,
+                "status": "active"} for kind in sorted(set(kinds))])
+            return {"kinds": sorted(set(kinds)), "max_amount_fen": max_amount_fen,
                     "expires_at": expires_at.isoformat()}
         return self.command(tenant_id, request_no, "authorize",
-                            {"user": user_id, "kind": kind, "max": max_amount_fen,
-                             "expires_at": expires_at.isoformat()}, work)
+                            {"user": user_id, "kinds": sorted(set(kinds)),
+                             "max": max_amount_fen, "expires_at": expires_at.isoformat()}, work)
 
     def revoke_authorization(self, tenant_id: str, request_no: str, user_id: str,
                              kind: str) -> CustodyResult:
@@ -304,8 +306,7 @@ class CustodyService(CustodyBase):
             if not card.quick_pay:
                 raise CustodyError("bank_not_supported",
                                    f"{card.bank_name} cards cannot recharge by quick pay")
-            if not checked:
-                raise CustodyError("authorization_required", "recharge needs the password")
+            self.require_consent(conn, tenant_id, user_id, "recharge", amount_fen, checked)
             day = self.accounting_date(conn, tenant_id)
             fee_fen = apply_rate(amount_fen, self.policy.quick_pay_fee_rate)
             payer = (chart.user_account_no(user_id) if self.policy.quick_pay_fee_payer == "user"

@@ -11,10 +11,13 @@ from cunguan.adapters.store.db import read_connection
 from cunguan.core.calendar import WorkingCalendar
 from cunguan.core.clock import Clock, system_clock
 from cunguan.core.errors import CunguanError
+from cunguan.custody import checks as custody_checks
 from cunguan.ledger.daybook import Finding, format_report, run_checks
 from cunguan.ledger.model import Reject
 
 DAYS_LISTED_MAX = 31
+#: Contexts whose day-end checks register themselves on import.
+CHECK_MODULES = (custody_checks,)
 
 
 @dataclass(frozen=True, slots=True)
