@@ -70,3 +70,26 @@ def test_refusals_exit_non_zero_with_the_code(db: list[str]) -> None:
     no_tenant = runner.invoke(app, [*db, "ledger", "balance", "-t", "NOPE", "-a", "U1"])
     assert no_tenant.exit_code == 2
     assert "account_not_found" in no_tenant.output
+
+
+def test_custody_commands_end_to_end(db: list[str]) -> None:
+    from tests.custody_helpers import icbc_card, resident_id
+
+    p = ["-p", "P9"]
+    _ok([*db, "custody", "onboard", *p, "--name", "Nine", "--accounting-date", "2026-11-23"])
+    _ok([*db, "custody", "open-user", *p, "-r", "o1", "--user", "u1", "--name", "王五",
+         "--id-no", resident_id(5), "--mobile", "13800000005", "--card", icbc_card(5),
+         "--password", "246810"])
+    unfunded = runner.invoke(app, [*db, "custody", "recharge", *p, "-r", "r0", "--user", "u1",
+                                   "--card", icbc_card(5), "--amount", "1000", "--password",
+                                   "246810"])
+    assert unfunded.exit_code == 1 and "platform_own_insufficient" in unfunded.output
+    _ok([*db, "custody", "fund-platform", *p, "-r", "f1", "--account", "OWN", "--amount",
+         "100"])
+    out = _ok([*db, "custody", "recharge", *p, "-r", "r1", "--user", "u1", "--card",
+               icbc_card(5), "--amount", "1,000.00", "--password", "246810"])
+    assert '"channel_fee_fen": 150' in out
+    refused = runner.invoke(app, [*db, "custody", "withdraw", *p, "-r", "w1", "--user", "u1",
+                                  "--card", icbc_card(5), "--amount", "5000"])
+    assert refused.exit_code == 1 and "authorization_required" in refused.output
+    assert '"operation": "recharge"' in _ok([*db, "custody", "status", *p, "-r", "r1"])

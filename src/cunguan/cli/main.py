@@ -3,13 +3,14 @@
 import typer
 
 from cunguan.adapters.store.db import DATABASE_URL_ENV
-from cunguan.cli import day, db, ledger
+from cunguan.cli import custody, day, db, ledger
 
 app = typer.Typer(help="Cunguan (存管): fund custody and clearing-settlement core.",
                   no_args_is_help=True, pretty_exceptions_enable=False)
 app.add_typer(db.app, name="db")
 app.add_typer(ledger.app, name="ledger")
 app.add_typer(day.app, name="day")
+app.add_typer(custody.app, name="custody")
 
 
 @app.callback()

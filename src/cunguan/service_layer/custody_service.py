@@ -311,6 +311,10 @@ class CustodyService(CustodyBase):
             fee_fen = apply_rate(amount_fen, self.policy.quick_pay_fee_rate)
             payer = (chart.user_account_no(user_id) if self.policy.quick_pay_fee_payer == "user"
                      else chart.OWN)
+            own = get_account(conn, tenant_id, chart.OWN) if payer == chart.OWN else None
+            if own is not None and own.available_fen < fee_fen:
+                raise CustodyError("platform_own_insufficient",
+                                   "the platform's own account cannot pay the channel fee")
             account_no = chart.user_account_no(user_id)
             commands = [Transfer(request_no, chart.CHANNEL_TRANSIT, account_no, amount_fen,
                                  "recharge")]
