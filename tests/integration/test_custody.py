@@ -352,3 +352,70 @@ def test_r_c1_r_l8_a_sub_account_changed_behind_the_ledger_stops_the_close(
     outcome = days.close(PLATFORM)
     assert not outcome.closed
     assert "continuity" in {f.check for f in outcome.findings}
+
+
+def _lent_project(custody: LendingService, *, guarantor: str | None = None,
+                  months: int = 3) -> tuple[str, str, list[str]]:
+    borrower = open_user(custody, 10, role="borrower", recharge_fen=200_000)
+    lenders = [open_user(custody, i, recharge_fen=700_000) for i in range(1, 3)]
+    result = custody.register_project(
+        PLATFORM, "prj", project_id="P1", borrower_user_id=borrower, amount_fen=1_000_000,
+        annual_rate="0.12", months=months, method=Method.EQUAL_INSTALLMENT,
+        bid_min_fen=10_000, bid_max_fen=1_000_000, bid_step_fen=10_000,
+        guarantor_user_id=guarantor)
+    assert result.ok, result
+    for i, lender in enumerate(lenders):
+        assert custody.bid(PLATFORM, f"b-{i}", lender, "P1", 500_000, password=PASSWORD).ok
+    assert custody.lend(PLATFORM, "lend", "P1").ok
+    return "P1", borrower, lenders
+
+
+def test_r_c14_debt_transfer_moves_the_claim_and_the_price_atomically(engine: Engine) -> None:
+    custody, _, _, _ = services(engine)
+    project, _, (seller, other) = _lent_project(custody)
+    buyer = open_user(custody, 7, recharge_fen=600_000)
+    listed = custody.list_claim(PLATFORM, "ls-1", "b-0", seller, 510_000)  # above principal
+    assert listed.ok and listed.data["fee_fen"] == 2_550
+    assert custody.list_claim(PLATFORM, "ls-2", "b-0", seller, 500_000).code == (
+        "claim_not_transferable")
+    assert custody.list_claim(PLATFORM, "ls-3", "b-1", seller, 1).code == "claim_not_held"
+    seller_before = _balance(custody, _user(seller))[0]
+    bought = custody.buy_claim(PLATFORM, "buy-1", "ls-1", buyer, password=PASSWORD)
+    assert bought.ok, bought
+    assert _balance(custody, _user(buyer))[0] == 600_000 - 510_000
+    assert _balance(custody, _user(seller))[0] == seller_before + 510_000 - 2_550
+    assert custody.buy_claim(PLATFORM, "buy-2", "ls-1", other, password=PASSWORD).code == (
+        "listing_not_open")
+    # Repayments now go to the buyer.
+    assert custody.repay(PLATFORM, "rp-1", project, password=PASSWORD).ok
+    buyer_before = _balance(custody, _user(buyer))[0]
+    assert custody.settle_repayment(PLATFORM, "st-1", project).ok
+    assert _balance(custody, _user(buyer))[0] > buyer_before
+    assert custody.outstanding(PLATFORM, project)[0] == custody.outstanding(PLATFORM,
+                                                                            project)[1]
+
+
+def test_r_c14_cancelled_listing_unlocks_the_claim(engine: Engine) -> None:
+    custody, _, _, _ = services(engine)
+    _, _, (seller, _other) = _lent_project(custody)
+    assert custody.list_claim(PLATFORM, "ls-1", "b-0", seller, 480_000).ok  # below principal
+    assert custody.cancel_listing(PLATFORM, "cx-1", "ls-1").ok
+    assert custody.list_claim(PLATFORM, "ls-2", "b-0", seller, 480_000).ok
+
+
+def test_r_c13_guarantor_compensation_creates_a_recourse_claim(engine: Engine) -> None:
+    custody, _, _, _ = services(engine)
+    guarantor = open_user(custody, 20, role="guarantor", recharge_fen=2_000_000)
+    project, _, lenders = _lent_project(custody, guarantor=guarantor)
+    before = [_balance(custody, _user(u))[0] for u in lenders]
+    paid = custody.compensate(PLATFORM, "comp-1", project, "guarantor")
+    assert paid.ok, paid
+    gains = [_balance(custody, _user(u))[0] - b for u, b in zip(lenders, before, strict=True)]
+    assert sum(gains) == paid.data["paid_fen"] and gains[0] == gains[1]
+    assert _balance(custody, _user(guarantor))[0] == 2_000_000 - paid.data["paid_fen"]
+    assert custody.outstanding(PLATFORM, project)[0] == custody.outstanding(PLATFORM,
+                                                                            project)[1]
+    risk = custody.compensate(PLATFORM, "comp-2", project, "risk_reserve")
+    assert risk.code == "exceeds_available"  # the reserve was never funded
+    assert custody.fund_platform(PLATFORM, "fund-risk", chart.RISK_RESERVE, 1_000_000).ok
+    assert custody.compensate(PLATFORM, "comp-3", project, "risk_reserve").ok

@@ -225,7 +225,7 @@ class CustodyService(CustodyBase):
         k = custody_claims.c
         open_claims = conn.execute(select(func.count()).where(
             k.tenant_id == tenant_id, k.holder_user_id == user_id,
-            k.status == "holding")).scalar_one()
+            k.status.in_(("holding", "listed")))).scalar_one()
         if open_claims:
             raise CustodyError("claims_open", "a card is unbound only without open claims")
 

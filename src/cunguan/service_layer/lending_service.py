@@ -6,7 +6,7 @@ the investors pro rata to their claims.
 """
 
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, insert, select, update
 
@@ -14,6 +14,7 @@ from cunguan.adapters.store.custody_tables import (
     custody_bids,
     custody_claims,
     custody_installments,
+    custody_listings,
     custody_projects,
     custody_users,
 )
@@ -21,12 +22,28 @@ from cunguan.core.money import apply_rate, round_half_up, split_pro_rata, to_fra
 from cunguan.custody import accounts as chart
 from cunguan.custody.bids import Bidder, BidTerms, ProjectStatus, check_bid
 from cunguan.custody.schedules import Method, schedule
-from cunguan.ledger.model import Command, Freeze, Payee, Release, Settle, Transfer
+from cunguan.ledger.model import (
+    Command,
+    CompoundTransfer,
+    Freeze,
+    Payee,
+    Posting,
+    Release,
+    Settle,
+    Side,
+    Transfer,
+)
 from cunguan.service_layer.custody_base import CustodyError, CustodyResult, Data
 from cunguan.service_layer.custody_service import CustodyService
 
 #: Overdue penalty interest per day on the unpaid installment (configurable per service).
 PENALTY_DAILY_RATE_DEFAULT = "0.0005"
+
+
+class _Due(NamedTuple):
+    principal_fen: int
+    interest_fen: int
+    penalty_fen: int
 
 
 class LendingService(CustodyService):
@@ -297,9 +314,11 @@ class LendingService(CustodyService):
                             {"project": project_id}, work)
 
     def _claims(self, conn: Connection, tenant_id: str, project_id: str) -> list[Any]:
+        """The investors' open claims (a listed claim is paid to its holder until sold)."""
         k = custody_claims.c
         return list(conn.execute(select(custody_claims).where(
-            k.tenant_id == tenant_id, k.project_id == project_id, k.status == "holding",
+            k.tenant_id == tenant_id, k.project_id == project_id, k.kind == "investment",
+            k.status.in_(("holding", "listed")),
         ).order_by(k.claim_id)))
 
     @staticmethod
@@ -320,15 +339,166 @@ class LendingService(CustodyService):
             left = claim.outstanding_fen - principal_fen
             conn.execute(update(custody_claims).where(
                 k.tenant_id == tenant_id, k.claim_id == claim.claim_id,
-            ).values(outstanding_fen=left, status="holding" if left else "closed"))
+            ).values(outstanding_fen=left, status=claim.status if left else "closed"))
 
     def outstanding(self, tenant_id: str, project_id: str) -> tuple[int, int]:
         """(Σ claims outstanding, principal still due on the schedule): equal at all times."""
         with self.engine.connect() as conn:
             k, i = custody_claims.c, custody_installments.c
             claims = sum(conn.execute(select(k.outstanding_fen).where(
-                k.tenant_id == tenant_id, k.project_id == project_id)).scalars())
+                k.tenant_id == tenant_id, k.project_id == project_id,
+                k.kind == "investment")).scalars())
             loan = sum(conn.execute(select(i.principal_fen).where(
                 i.tenant_id == tenant_id, i.project_id == project_id,
                 i.status != "paid")).scalars())
         return int(claims), int(loan)
+
+    # -- compensation (代偿, R-C13) ---------------------------------------------------------
+    def compensate(self, tenant_id: str, request_no: str, project_id: str,
+                   payer: str) -> CustodyResult:
+        """The guarantor or the risk reserve pays the earliest unpaid installment to the
+        investors; the payer gets a recourse claim on the borrower for what it paid."""
+        if payer not in ("guarantor", "risk_reserve"):
+            return CustodyResult(request_no, False, "field_invalid", "guarantor or risk_reserve")
+
+        def work(conn: Connection) -> Data:
+            project = self._project(conn, tenant_id, project_id)
+            if project.status != ProjectStatus.REPAYING.value:
+                raise CustodyError("project_not_repaying", f"project is {project.status}")
+            if payer == "guarantor" and project.guarantor_user_id is None:
+                raise CustodyError("no_guarantor", "the project has no guarantor")
+            due = self._next_installment(conn, tenant_id, project_id)
+            day = self.accounting_date(conn, tenant_id)
+            due_with_penalty = _Due(due.principal_fen, due.interest_fen,
+                                    self._penalty(due, day))
+            holder, account_no = ((project.guarantor_user_id,
+                                   chart.user_account_no(project.guarantor_user_id))
+                                  if payer == "guarantor" else ("RISK", chart.RISK_RESERVE))
+            claims = self._claims(conn, tenant_id, project_id)
+            parts = self._shares(due_with_penalty, claims, last=due.period == project.months)
+            legs = [Posting(chart.user_account_no(c.holder_user_id), Side.CREDIT, sum(p))
+                    for c, p in zip(claims, parts, strict=True) if sum(p)]
+            total_fen = sum(leg.amount_fen for leg in legs)
+            self.post(conn, tenant_id, [CompoundTransfer(
+                request_no, (Posting(account_no, Side.DEBIT, total_fen), *legs),
+                "compensation")])
+            self._update_claims(conn, tenant_id, claims, [p[0] for p in parts])
+            self._set_installment(conn, tenant_id, project_id, due.period, status="paid",
+                                  penalty_fen=due_with_penalty.penalty_fen)
+            conn.execute(insert(custody_claims).values(
+                tenant_id=tenant_id, claim_id=request_no, project_id=project_id,
+                holder_user_id=holder, principal_fen=total_fen, outstanding_fen=total_fen,
+                status="holding", kind="recourse"))
+            if due.period == project.months:
+                self._set_project(conn, tenant_id, project_id,
+                                  status=ProjectStatus.SETTLED.value)
+            return {"period": due.period, "paid_fen": total_fen, "recourse_claim": request_no}
+        return self.command(tenant_id, request_no, "compensate",
+                            {"project": project_id, "payer": payer}, work)
+
+    # -- debt transfer (债权转让, R-C14) ------------------------------------------------------
+    def list_claim(self, tenant_id: str, request_no: str, claim_id: str, seller_user_id: str,
+                   price_fen: int, fee_rate: str = "0.005") -> CustodyResult:
+        """Lock a claim for sale at a price above or below its outstanding principal."""
+        if price_fen <= 0:
+            return CustodyResult(request_no, False, "field_invalid", "the price is positive")
+
+        def work(conn: Connection) -> Data:
+            claim = self._claim(conn, tenant_id, claim_id)
+            if claim.holder_user_id != seller_user_id or claim.kind != "investment":
+                raise CustodyError("claim_not_held", "the seller does not hold this claim")
+            if claim.status != "holding":
+                raise CustodyError("claim_not_transferable", f"the claim is {claim.status}")
+            fee_fen = apply_rate(price_fen, fee_rate)
+            if fee_fen >= price_fen:
+                raise CustodyError("field_invalid", "the fee would take the whole price")
+            conn.execute(insert(custody_listings).values(
+                tenant_id=tenant_id, listing_id=request_no, claim_id=claim_id,
+                seller_user_id=seller_user_id, price_fen=price_fen, fee_fen=fee_fen,
+                status="listed", buyer_user_id=None))
+            self._set_claim(conn, tenant_id, claim_id, status="listed")
+            return {"listing_id": request_no, "outstanding_fen": claim.outstanding_fen,
+                    "price_fen": price_fen, "fee_fen": fee_fen}
+        return self.command(tenant_id, request_no, "list_claim",
+                            {"claim": claim_id, "seller": seller_user_id, "price": price_fen,
+                             "fee_rate": fee_rate}, work)
+
+    def buy_claim(self, tenant_id: str, request_no: str, listing_id: str, buyer_user_id: str,
+                  *, password: str | None = None) -> CustodyResult:
+        """Atomic completion: the price from the buyer, less the fee to the seller, the fee to
+        the fee account, the claim to the buyer."""
+        checked = self._password_step(tenant_id, buyer_user_id, password)
+        if isinstance(checked, CustodyResult):
+            return CustodyResult(request_no, False, checked.code, checked.message)
+
+        def work(conn: Connection) -> Data:
+            listing = self._listing(conn, tenant_id, listing_id)
+            self.active_user(conn, tenant_id, buyer_user_id)
+            if buyer_user_id == listing.seller_user_id:
+                raise CustodyError("buyer_is_seller", "a seller cannot buy their own claim")
+            self.require_consent(conn, tenant_id, buyer_user_id, "bid", listing.price_fen,
+                                 bool(checked))
+            buyer = chart.user_account_no(buyer_user_id)
+            seller = chart.user_account_no(listing.seller_user_id)
+            legs = [Posting(buyer, Side.DEBIT, listing.price_fen),
+                    Posting(seller, Side.CREDIT, listing.price_fen - listing.fee_fen)]
+            if listing.fee_fen:
+                legs.append(Posting(chart.FEE, Side.CREDIT, listing.fee_fen))
+            self.post(conn, tenant_id, [CompoundTransfer(request_no, tuple(legs),
+                                                         "debt_transfer")])
+            self._set_claim(conn, tenant_id, listing.claim_id, status="holding",
+                            holder_user_id=buyer_user_id)
+            self._set_listing(conn, tenant_id, listing_id, status="sold",
+                              buyer_user_id=buyer_user_id)
+            return {"claim_id": listing.claim_id, "buyer": buyer_user_id,
+                    "price_fen": listing.price_fen, "fee_fen": listing.fee_fen}
+        return self.command(tenant_id, request_no, "buy_claim",
+                            {"listing": listing_id, "buyer": buyer_user_id}, work)
+
+    def cancel_listing(self, tenant_id: str, request_no: str,
+                       listing_id: str) -> CustodyResult:
+        def work(conn: Connection) -> Data:
+            listing = self._listing(conn, tenant_id, listing_id)
+            self._set_listing(conn, tenant_id, listing_id, status="cancelled")
+            self._set_claim(conn, tenant_id, listing.claim_id, status="holding")
+            return {"listing_id": listing_id, "status": "cancelled"}
+        return self.command(tenant_id, request_no, "cancel_listing", {"listing": listing_id},
+                            work)
+
+    def _claim(self, conn: Connection, tenant_id: str, claim_id: str) -> Any:
+        k = custody_claims.c
+        query = select(custody_claims).where(k.tenant_id == tenant_id, k.claim_id == claim_id)
+        if conn.dialect.name == "postgresql":
+            query = query.with_for_update()
+        row = conn.execute(query).first()
+        if row is None:
+            raise CustodyError("claim_not_found", f"no claim {claim_id}")
+        return row
+
+    def _set_claim(self, conn: Connection, tenant_id: str, claim_id: str,
+                   **values: Any) -> None:
+        k = custody_claims.c
+        conn.execute(update(custody_claims).where(
+            k.tenant_id == tenant_id, k.claim_id == claim_id).values(**values))
+
+    def _listing(self, conn: Connection, tenant_id: str, listing_id: str) -> Any:
+        s = custody_listings.c
+        query = select(custody_listings).where(s.tenant_id == tenant_id,
+                                               s.listing_id == listing_id)
+        if conn.dialect.name == "postgresql":
+            query = query.with_for_update()
+        row = conn.execute(query).first()
+        if row is None:
+            raise CustodyError("listing_not_found", f"no listing {listing_id}")
+        if row.status != "listed":
+            raise CustodyError("listing_not_open", f"the listing is {row.status}")
+        claim = self._claim(conn, tenant_id, row.claim_id)
+        if claim.status != "listed":
+            raise CustodyError("listing_not_open", f"the claim is {claim.status}")
+        return row
+
+    def _set_listing(self, conn: Connection, tenant_id: str, listing_id: str,
+                     **values: Any) -> None:
+        s = custody_listings.c
+        conn.execute(update(custody_listings).where(
+            s.tenant_id == tenant_id, s.listing_id == listing_id).values(**values))

@@ -109,9 +109,25 @@ custody_claims = Table(
     Column("holder_user_id", String(64), nullable=False),
     Column("principal_fen", BigInteger, nullable=False),
     Column("outstanding_fen", BigInteger, nullable=False),
-    Column("status", String(16), nullable=False),        # holding / closed
+    Column("status", String(16), nullable=False),        # holding / listed / closed
+    # investment: an investor's share; recourse: a payer's claim on the borrower after 代偿.
+    Column("kind", String(16), nullable=False, server_default="investment"),
     Index("ix_custody_claims_project", "tenant_id", "project_id"),
     Index("ix_custody_claims_holder", "tenant_id", "holder_user_id"),
+)
+
+#: Claims listed for debt transfer (债权转让, R-C14).
+custody_listings = Table(
+    "custody_listings", metadata,
+    Column("tenant_id", String(_t), primary_key=True),
+    Column("listing_id", String(_r), primary_key=True),  # the listing's request no.
+    Column("claim_id", String(_r), nullable=False),
+    Column("seller_user_id", String(64), nullable=False),
+    Column("price_fen", BigInteger, nullable=False),
+    Column("fee_fen", BigInteger, nullable=False),
+    Column("status", String(16), nullable=False),        # listed / sold / cancelled
+    Column("buyer_user_id", String(64)),
+    Index("ix_custody_listings_claim", "tenant_id", "claim_id"),
 )
 
 custody_installments = Table(
