@@ -4,6 +4,7 @@ import typer
 
 from cunguan.adapters.store.db import DATABASE_URL_ENV
 from cunguan.cli import custody, day, db, ledger
+from cunguan.cli.worker import worker
 
 app = typer.Typer(help="Cunguan (存管): fund custody and clearing-settlement core.",
                   no_args_is_help=True, pretty_exceptions_enable=False)
@@ -11,6 +12,7 @@ app.add_typer(db.app, name="db")
 app.add_typer(ledger.app, name="ledger")
 app.add_typer(day.app, name="day")
 app.add_typer(custody.app, name="custody")
+app.command()(worker)
 
 
 @app.callback()

@@ -197,6 +197,10 @@ class LedgerService:
         with read_connection(self.engine) as conn:
             return queries.open_holds_total(conn, tenant_id, account_no)
 
+    def tenants(self) -> list[str]:
+        with read_connection(self.engine) as conn:
+            return queries.tenant_ids(conn)
+
     def accounting_date(self, tenant_id: str) -> date:
         with read_connection(self.engine) as conn:
             value = queries.tenant_date(conn, tenant_id)

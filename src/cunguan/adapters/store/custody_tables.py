@@ -185,3 +185,27 @@ custody_requests = Table(
     Column("result", Text, nullable=False),
     Column("created_at", UtcDateTime(), nullable=False),
 )
+
+#: Batch instructions processed in windows (R-C11), and their items, each with its own result.
+custody_batches = Table(
+    "custody_batches", metadata,
+    Column("tenant_id", String(_t), primary_key=True),
+    Column("batch_no", String(_r), primary_key=True),
+    Column("kind", String(16), nullable=False),          # lend / repay
+    Column("window_at", UtcDateTime(), nullable=False),
+    Column("status", String(16), nullable=False),        # queued / done / failed
+    Column("created_at", UtcDateTime(), nullable=False),
+    Index("ix_custody_batches_due", "status", "window_at"),
+)
+
+custody_batch_items = Table(
+    "custody_batch_items", metadata,
+    Column("tenant_id", String(_t), primary_key=True),
+    Column("batch_no", String(_r), primary_key=True),
+    Column("item_no", Integer, primary_key=True),
+    Column("project_id", String(64), nullable=False),
+    Column("attempt", Integer, nullable=False),
+    Column("status", String(16), nullable=False),        # queued / done / failed
+    Column("code", String(48), nullable=False),
+    Column("message", String(256), nullable=False),
+)

@@ -27,6 +27,11 @@ def tenant_date(conn: Connection, tenant_id: str) -> date | None:
     return value
 
 
+def tenant_ids(conn: Connection) -> list[str]:
+    return list(conn.execute(select(tenants.c.tenant_id).order_by(tenants.c.tenant_id))
+                .scalars())
+
+
 def get_account(conn: Connection, tenant_id: str, account_no: str) -> Account | None:
     c = accounts.c
     row = conn.execute(select(
