@@ -178,11 +178,40 @@ class CustodyService(CustodyBase):
             row = self.user(conn, tenant_id, user_id)
             if row.status not in ("pending_approval", "pending_review"):
                 raise CustodyError("user_not_pending", f"user {user_id} is {row.status}")
+            # A migrated user still sets a password (and maybe a card) at activation.
+            status = "active" if row.password_hash else "pending_activation"
             conn.execute(update(custody_users).where(
                 custody_users.c.tenant_id == tenant_id, custody_users.c.user_id == user_id,
-            ).values(status="active"))
-            return {"user_id": user_id, "status": "active"}
+            ).values(status=status))
+            return {"user_id": user_id, "status": status}
         return self.command(tenant_id, request_no, "approve_user", {"user": user_id}, work)
+
+    def activate_user(self, tenant_id: str, request_no: str, user_id: str, password: str,
+                      card_no: str | None = None) -> CustodyResult:
+        """A migrated user sets the transaction password on the bank page and, when the old
+        card could not be used, binds a new one (R-C20)."""
+        try:
+            password_hash = passwords.hash_password(password)
+        except passwords.PasswordError as exc:
+            return CustodyResult(request_no, False, exc.code, str(exc))
+
+        def work(conn: Connection) -> Data:
+            row = self.user(conn, tenant_id, user_id)
+            if row.status != "pending_activation":
+                raise CustodyError("user_not_pending", f"user {user_id} is {row.status}")
+            if card_no is not None:
+                self._insert_card(conn, tenant_id, user_id, card_no, self._card(card_no))
+            c = custody_cards.c
+            if conn.execute(select(c.card_no).where(
+                    c.tenant_id == tenant_id, c.user_id == user_id,
+                    c.status == "bound")).first() is None:
+                raise CustodyError("card_required", "bind a usable debit card to activate")
+            conn.execute(update(custody_users).where(
+                custody_users.c.tenant_id == tenant_id, custody_users.c.user_id == user_id,
+            ).values(status="active", password_hash=password_hash))
+            return {"user_id": user_id, "status": "active"}
+        return self.command(tenant_id, request_no, "activate_user",
+                            {"user": user_id, "card": card_no}, work)
 
     # -- cards (R-C5, R-C6) ----------------------------------------------------------------
     def bind_card(self, tenant_id: str, request_no: str, user_id: str,
