@@ -220,6 +220,23 @@ def _lending(sim: _Sim, lenders: list[str], borrowers: list[str]) -> None:
                         sim.custody.settle_repayment(TENANT, sim.no("RS"), "P001"))
     sim.day.notes.append(f"P001 installment 1 repaid early to {settled.data.get('investors')} "
                          "investors")
+    _debt_transfer(sim, lenders)
+
+
+def _debt_transfer(sim: _Sim, lenders: list[str]) -> None:
+    """An investor sells a claim on P002 slightly below its outstanding principal."""
+    claims = sim.custody.claims(TENANT, "P002")
+    if not claims:
+        return
+    claim = claims[0]
+    listing = sim.tally("debt transfer", sim.custody.list_claim(
+        TENANT, sim.no("LS"), claim.claim_id, claim.holder_user_id,
+        claim.outstanding_fen * 98 // 100))
+    buyer = next(u for u in reversed(lenders) if u != claim.holder_user_id)
+    bought = sim.tally("debt transfer", sim.custody.buy_claim(
+        TENANT, sim.no("BY"), listing.request_no, buyer))
+    sim.day.notes.append(f"claim {claim.claim_id} sold by {claim.holder_user_id} to {buyer} "
+                         f"at 98% of its principal: {bought.code}")
 
 
 def _money_out(sim: _Sim, lenders: list[str], clock: FixedClock) -> None:

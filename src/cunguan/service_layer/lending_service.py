@@ -341,6 +341,11 @@ class LendingService(CustodyService):
                 k.tenant_id == tenant_id, k.claim_id == claim.claim_id,
             ).values(outstanding_fen=left, status=claim.status if left else "closed"))
 
+    def claims(self, tenant_id: str, project_id: str) -> list[Any]:
+        """A project's open investment claims (R-C21 query)."""
+        with self.engine.connect() as conn:
+            return self._claims(conn, tenant_id, project_id)
+
     def outstanding(self, tenant_id: str, project_id: str) -> tuple[int, int]:
         """(Σ claims outstanding, principal still due on the schedule): equal at all times."""
         with self.engine.connect() as conn:
