@@ -7,11 +7,12 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import ledger_bench
+from bench import custody_bench, ledger_bench
 
 RESULTS = Path(__file__).parent / "results"
 README = Path(__file__).parent / "README.md"
 TABLE_START, TABLE_END = "<!-- results:start -->", "<!-- results:end -->"
+CUSTODY_START, CUSTODY_END = "<!-- custody:start -->", "<!-- custody:end -->"
 
 
 def machine() -> dict[str, object]:
@@ -48,17 +49,45 @@ def table(results: dict[str, object]) -> str:
     return "\n".join(lines)
 
 
-def main() -> None:
-    RESULTS.mkdir(exist_ok=True)
-    results = ledger_bench.run(lambda message: print(f"[bench] {message}", flush=True))
+def custody_table(results: dict[str, object]) -> str:
+    lines = ["| backend | operations | wall time (s) | operations/s | 3 M-operation day (s) |",
+             "|---|---:|---:|---:|---:|"]
+    for backend in ("sqlite", "postgresql"):
+        row = results[backend]
+        assert isinstance(row, dict)
+        lines.append(f"| {backend} | {row['operations']:,} | {row['wall_time_s']} | "
+                     f"{row['operations_per_s']:,.0f} | "
+                     f"{row['day_of_3m_operations_estimated_s']:,.0f} |")
+    lines.append("")
+    lines.append(f"Target: 3,000,000 operations in ≤ 300 s on PostgreSQL. Peak memory "
+                 f"{results['peak_memory_mib']} MiB. Measured {results['date']}.")
+    return "\n".join(lines)
+
+
+def _replace(text: str, start: str, end: str, body: str) -> str:
+    head, _, rest = text.partition(start)
+    _, _, tail = rest.partition(end)
+    return f"{head}{start}\n{body}\n{end}{tail}"
+
+
+def _write(name: str, results: dict[str, object]) -> None:
     results["date"] = datetime.now(UTC).isoformat(timespec="seconds")
     results["machine"] = machine()
-    (RESULTS / "ledger.json").write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
-    readme = README.read_text()
-    head, _, rest = readme.partition(TABLE_START)
-    _, _, tail = rest.partition(TABLE_END)
-    README.write_text(f"{head}{TABLE_START}\n{table(results)}\n{TABLE_END}{tail}")
-    print(table(results))
+    (RESULTS / name).write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
+
+
+def main() -> None:
+    RESULTS.mkdir(exist_ok=True)
+    log = lambda message: print(f"[bench] {message}", flush=True)  # noqa: E731
+    ledger = ledger_bench.run(log)
+    _write("ledger.json", ledger)
+    custody = custody_bench.run(log)
+    _write("custody.json", custody)
+    readme = _replace(README.read_text(), TABLE_START, TABLE_END, table(ledger))
+    readme = _replace(readme, CUSTODY_START, CUSTODY_END, custody_table(custody))
+    README.write_text(readme)
+    print(table(ledger))
+    print(custody_table(custody))
 
 
 if __name__ == "__main__":

@@ -108,7 +108,7 @@ def test_r_c7_quick_pay_recharge_fee_and_t_plus_1_settlement(engine: Engine) -> 
     status = custody.request_status(PLATFORM, "rc-u0001")
     assert status is not None and status["result"]["settle_on"] == "2026-11-24"
     settled = custody.settle_channel(PLATFORM, "chs-1", datetime(2026, 11, 24).date())
-    assert settled.data == {"recharges": 1, "net_fen": 998_500}
+    assert settled.data == {"recharges": 1, "net_fen": 998_500, "advance_repaid_fen": 0}
     assert _balance(custody, chart.CHANNEL_TRANSIT)[0] == 0
     held, owed = _summary_identity(custody)
     assert held == owed
@@ -419,3 +419,30 @@ def test_r_c13_guarantor_compensation_creates_a_recourse_claim(engine: Engine) -
     assert risk.code == "exceeds_available"  # the reserve was never funded
     assert custody.fund_platform(PLATFORM, "fund-risk", chart.RISK_RESERVE, 1_000_000).ok
     assert custody.compensate(PLATFORM, "comp-3", project, "risk_reserve").ok
+
+
+def test_r_c15_t0_payout_of_unsettled_money_is_advanced_and_repaid(engine: Engine) -> None:
+    custody, _, _, _ = services(engine)  # the summary account holds the platform's 200,000
+    user = open_user(custody, 1, recharge_fen=30_000_000)  # quick pay: settles T+1
+    assert custody.withdraw(PLATFORM, "wd-1", user, icbc_card(1), 25_000_000,
+                            password=PASSWORD).ok
+    paid = custody.channel_result(PLATFORM, "ch-1", "wd-1", succeeded=True)
+    assert paid.ok, paid
+    assert _balance(custody, chart.ADVANCE)[0] == 5_000_000
+    assert _balance(custody, chart.SUMMARY)[0] == 0
+    held, owed = _summary_identity(custody)
+    assert held == owed
+    settled = custody.settle_channel(PLATFORM, "chs-1", datetime(2026, 11, 24).date())
+    assert settled.data["advance_repaid_fen"] == 5_000_000
+    assert _balance(custody, chart.ADVANCE)[0] == 0
+
+
+def test_r_c15_without_an_advancer_the_payout_waits_for_settlement(engine: Engine) -> None:
+    custody, _, _, _ = services(engine, policy=CustodyPolicy(advance_funder=None))
+    user = open_user(custody, 1, recharge_fen=30_000_000)
+    assert custody.withdraw(PLATFORM, "wd-1", user, icbc_card(1), 25_000_000,
+                            password=PASSWORD).ok
+    waiting = custody.channel_result(PLATFORM, "ch-1", "wd-1", succeeded=True)
+    assert waiting.code == "awaiting_channel_settlement"
+    assert custody.settle_channel(PLATFORM, "chs-1", datetime(2026, 11, 24).date()).ok
+    assert custody.channel_result(PLATFORM, "ch-2", "wd-1", succeeded=True).ok

@@ -15,11 +15,12 @@ OWN = "OWN"                      # 平台自有账户
 RISK_RESERVE = "RISK"            # 风险保证金账户: the platform cannot debit it directly
 INTEREST = "INTEREST"            # 派息账户 (finance plans)
 UNALLOCATED = "UNALLOCATED"      # offline transfers whose payer card is not bound (挂账)
+ADVANCE = "ADVANCE"              # 垫资: owed to whoever advanced T+0 payouts of unsettled money
 
 BANK_HELD = (SUMMARY, CHANNEL_TRANSIT)
-PLATFORM_ACCOUNTS = (FEE, MARKETING, OWN, RISK_RESERVE, INTEREST, UNALLOCATED)
+PLATFORM_ACCOUNTS = (FEE, MARKETING, OWN, RISK_RESERVE, INTEREST, UNALLOCATED, ADVANCE)
 #: Accounts a platform may never name as the payer of an instruction.
-PLATFORM_CANNOT_DEBIT = (SUMMARY, CHANNEL_TRANSIT, RISK_RESERVE, UNALLOCATED, FEE)
+PLATFORM_CANNOT_DEBIT = (SUMMARY, CHANNEL_TRANSIT, RISK_RESERVE, UNALLOCATED, FEE, ADVANCE)
 
 
 def platform_chart(tenant_id: str) -> list[AccountSpec]:
@@ -33,6 +34,7 @@ def platform_chart(tenant_id: str) -> list[AccountSpec]:
         AccountSpec(RISK_RESERVE, tenant_id, "risk_reserve", "2244", Side.CREDIT),
         AccountSpec(INTEREST, tenant_id, "interest_distribution", "2245", Side.CREDIT),
         AccountSpec(UNALLOCATED, "bank", "unallocated_receipts", "2249", Side.CREDIT),
+        AccountSpec(ADVANCE, "bank", "advance_funding", "2250", Side.CREDIT),
     ]
 
 

@@ -44,6 +44,9 @@ class CustodyPolicy:
     fees: withdrawals.FeePolicy = field(default_factory=withdrawals.FeePolicy)
     routing: withdrawals.RoutingPolicy = field(default_factory=withdrawals.RoutingPolicy)
     password_lock: timedelta = passwords.LOCK_DEFAULT
+    #: Who advances a T+0 payout of money the channel has not settled yet (垫资): "bank",
+    #: "platform", or None (such a payout waits for the channel's settlement).
+    advance_funder: str | None = "bank"
 
 
 class CustodyService(CustodyBase):
@@ -384,12 +387,25 @@ class CustodyService(CustodyBase):
                 self.post(conn, tenant_id, [Transfer(request_no, chart.SUMMARY,
                                                      chart.CHANNEL_TRANSIT, net_fen,
                                                      "channel_settlement")])
+            repaid_fen = self._repay_advance(conn, tenant_id, request_no)
             conn.execute(update(custody_recharges).where(
                 r.tenant_id == tenant_id, r.settled == 0, r.settle_on <= settle_on,
             ).values(settled=1))
-            return {"recharges": count, "net_fen": net_fen}
+            return {"recharges": count, "net_fen": net_fen, "advance_repaid_fen": repaid_fen}
         return self.command(tenant_id, request_no, "settle_channel",
                             {"settle_on": settle_on.isoformat()}, work)
+
+    def _repay_advance(self, conn: Connection, tenant_id: str, request_no: str) -> int:
+        advance = get_account(conn, tenant_id, chart.ADVANCE)
+        summary = get_account(conn, tenant_id, chart.SUMMARY)
+        if advance is None or summary is None:
+            return 0
+        repay_fen = min(advance.balance_fen, summary.available_fen)
+        if repay_fen > 0:
+            self.post(conn, tenant_id, [Transfer(f"{request_no}#advance", chart.ADVANCE,
+                                                 chart.SUMMARY, repay_fen,
+                                                 "advance_repayment")])
+        return max(repay_fen, 0)
 
     def offline_transfer(self, tenant_id: str, request_no: str, payer_card_no: str,
                          amount_fen: int) -> CustodyResult:
@@ -512,8 +528,9 @@ class CustodyService(CustodyBase):
                 payees = [Payee(chart.SUMMARY, row.amount_fen)]
                 if row.fee_fen:
                     payees.append(Payee(chart.FEE, row.fee_fen))
-                settled = self.post(conn, tenant_id, [Settle(
-                    request_no, row.hold_id, tuple(payees), "withdrawal")])[0]
+                advance = self._advance(conn, tenant_id, request_no, row.amount_fen)
+                settled = self.post(conn, tenant_id, [*advance, Settle(
+                    request_no, row.hold_id, tuple(payees), "withdrawal")])[-1]
                 self._set_withdrawal(conn, tenant_id, withdrawal_no, status="succeeded",
                                      settle_tx_id=settled.tx_id)
                 return {"withdrawal": withdrawal_no, "status": "succeeded"}
@@ -522,6 +539,21 @@ class CustodyService(CustodyBase):
             return {"withdrawal": withdrawal_no, "status": "failed"}
         return self.command(tenant_id, request_no, "channel_result",
                             {"withdrawal": withdrawal_no, "succeeded": succeeded}, work)
+
+    def _advance(self, conn: Connection, tenant_id: str, request_no: str,
+                 payout_fen: int) -> list[Transfer]:
+        """T+0 (R-C15): when the summary account holds less than the payout because the
+        channel has not settled yet, the advancer pays the difference in (Dr SUMMARY /
+        Cr ADVANCE); the channel's settlement pays it back."""
+        summary = get_account(conn, tenant_id, chart.SUMMARY)
+        shortfall = payout_fen - (summary.available_fen if summary else 0)
+        if shortfall <= 0:
+            return []
+        if self.policy.advance_funder is None:
+            raise CustodyError("awaiting_channel_settlement",
+                               "the money is not settled by the channel yet (T+1)")
+        return [Transfer(f"{request_no}#advance", chart.SUMMARY, chart.ADVANCE, shortfall,
+                         "advance_funding", memo=self.policy.advance_funder)]
 
     def statement_reversal(self, tenant_id: str, request_no: str,
                            withdrawal_no: str) -> CustodyResult:

@@ -1,0 +1,165 @@
+"""Custody day benchmark: a realistic mix of custody operations on SQLite and PostgreSQL.
+
+The target (issue 3) is a 3,000,000-operation day in ≤ 5 minutes on PostgreSQL. This runs a
+sample of the same mix (``OPERATIONS`` per backend, one client) and reports operations/s, the
+wall time, peak memory, and the time the full day would take at that rate.
+"""
+
+import random
+import resource
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date, datetime, timedelta
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import text
+from stdnum import luhn
+from stdnum.cn import ric
+
+from bench.ledger_bench import _bench_url, recreate_pg_database
+from cunguan.adapters.store.db import make_engine, upgrade
+from cunguan.core.clock import CST, FixedClock
+from cunguan.custody import accounts as chart
+from cunguan.custody.kyc import IdKind
+from cunguan.custody.schedules import Method
+from cunguan.service_layer.custody_base import CustodyResult
+from cunguan.service_layer.ledger_service import LedgerService
+from cunguan.service_layer.lending_service import LendingService
+
+TENANT = "BENCH-P2P"
+USERS = 200
+OPERATIONS = 6_000
+DAY_OPERATIONS = 3_000_000
+TARGET_SECONDS_PG = 300
+PASSWORD = "246810"
+
+
+def _id_no(seq: int) -> str:
+    body = f"11010519{80 + seq % 20:02d}0101{seq % 1000:03d}"
+    return next(body + d for d in "0123456789X" if ric.is_valid(body + d))
+
+
+def _card(seq: int) -> str:
+    body = f"622202{seq:012d}"
+    return body + luhn.calc_check_digit(body)
+
+
+def _setup(url: str) -> tuple[LendingService, list[str]]:
+    engine = make_engine(url)
+    upgrade(engine)
+    clock = FixedClock(datetime(2026, 11, 23, 9, 0, tzinfo=CST))
+    custody = LendingService(engine, LedgerService(engine, clock=clock), clock=clock)
+    custody.onboard_platform(TENANT, "bench", date(2026, 11, 23))
+    for account_no in (chart.OWN, chart.MARKETING):
+        custody.fund_platform(TENANT, f"fund-{account_no}", account_no, 10**12)
+    users = [f"U{i:05d}" for i in range(USERS)]
+
+    def prepare(index: int) -> None:
+        user = users[index]
+        role = "borrower" if index < USERS // 10 else "lender"
+        assert custody.open_user(TENANT, f"open-{user}", user_id=user, role=role, name=user,
+                                 id_kind=IdKind.RESIDENT_ID, id_no=_id_no(index),
+                                 mobile=f"139{index:08d}", card_no=_card(index),
+                                 password=PASSWORD).ok
+        assert custody.authorize(TENANT, f"auth-{user}", user,
+                                 ("recharge", "bid", "repay", "withdraw"), 10**12,
+                                 clock() + timedelta(days=30), PASSWORD).ok
+
+    with ThreadPoolExecutor(2) as pool:
+        list(pool.map(prepare, range(USERS)))
+    for index, user in enumerate(users):  # opening balances, outside the timed part
+        assert custody.offline_transfer(TENANT, f"seed-{user}", _card(index), 10**10).ok
+    if engine.dialect.name == "postgresql":  # as autovacuum would have by then
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("ANALYZE"))
+    return custody, users
+
+
+def _mix(custody: LendingService, users: list[str], rng: random.Random
+         ) -> list[tuple[str, Callable[[], CustodyResult]]]:
+    """The day's operations in the proportions of a lending platform's day."""
+    lenders = users[USERS // 10:]
+    borrowers = users[:USERS // 10]
+    serial = iter(range(10**9))
+    ops: list[tuple[str, Callable[[], CustodyResult]]] = []
+    project_no = 0
+
+    def no(prefix: str) -> str:
+        return f"{prefix}{next(serial)}"
+
+    while len(ops) < OPERATIONS:
+        user = rng.choice(lenders)
+        seq = users.index(user)
+        roll = rng.random()
+        if roll < 0.40:
+            ops.append(("recharge", partial(custody.recharge, TENANT, no("RC"), user,
+                                            _card(seq), rng.randint(100, 100_000) * 100)))
+        elif roll < 0.55:
+            ops.append(("red_packet", partial(custody.red_packet, TENANT, no("RP"), user, 88)))
+        elif roll < 0.95:
+            request_no = no("WD")
+            ops.append(("withdraw", partial(custody.withdraw, TENANT, request_no, user,
+                                            _card(seq), rng.randint(1, 500) * 100)))
+            ops.append(("channel_result", partial(custody.channel_result, TENANT, no("CH"),
+                                                  request_no, True)))
+        else:
+            project_no += 1
+            ops.extend(_project_ops(custody, rng, lenders, rng.choice(borrowers),
+                                    f"P{project_no}", no))
+    return ops[:OPERATIONS]
+
+
+def _project_ops(custody: LendingService, rng: random.Random, lenders: list[str],
+                 borrower: str, project: str, no: Callable[[str], str]
+                 ) -> list[tuple[str, Callable[[], CustodyResult]]]:
+    bids = 10
+    ops: list[tuple[str, Callable[[], CustodyResult]]] = [
+        ("register_project", partial(
+            custody.register_project, TENANT, no("PR"), project_id=project,
+            borrower_user_id=borrower, amount_fen=bids * 100_000, annual_rate="0.1",
+            months=3, method=Method.EQUAL_INSTALLMENT, bid_min_fen=100_000,
+            bid_max_fen=100_000, bid_step_fen=100_000, service_fee_rate="0.01"))]
+    ops += [("bid", partial(custody.bid, TENANT, no("BD"), lender, project, 100_000))
+            for lender in rng.sample(lenders, bids)]
+    ops.append(("lend", partial(custody.lend, TENANT, no("LD"), project)))
+    ops.append(("repay", partial(custody.repay, TENANT, no("RY"), project)))
+    ops.append(("settle_repayment", partial(custody.settle_repayment, TENANT, no("SR"),
+                                            project)))
+    return ops
+
+
+def _run_backend(url: str) -> dict[str, Any]:
+    custody, users = _setup(url)
+    rng = random.Random(11)
+    ops = _mix(custody, users, rng)
+    outcomes: Counter[str] = Counter()
+    kinds: Counter[str] = Counter(kind for kind, _ in ops)
+    started = time.perf_counter()
+    for _, op in ops:
+        outcomes[op().code] += 1
+    elapsed = time.perf_counter() - started
+    rate = len(ops) / elapsed
+    custody.engine.dispose()
+    return {"operations": len(ops), "wall_time_s": round(elapsed, 2),
+            "operations_per_s": round(rate, 1),
+            "day_of_3m_operations_estimated_s": round(DAY_OPERATIONS / rate, 0),
+            "mix": dict(kinds), "outcomes": dict(outcomes)}
+
+
+def run(log: Callable[[str], None]) -> dict[str, Any]:
+    results: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory() as folder:
+        log(f"custody mix on SQLite: {USERS} users, {OPERATIONS} operations")
+        results["sqlite"] = _run_backend(f"sqlite:///{Path(folder) / 'custody.db'}")
+    recreate_pg_database()
+    log(f"custody mix on PostgreSQL: {USERS} users, {OPERATIONS} operations")
+    results["postgresql"] = _run_backend(_bench_url())
+    results["peak_memory_mib"] = round(
+        resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    results["target"] = {"day_operations": DAY_OPERATIONS, "seconds_pg": TARGET_SECONDS_PG}
+    return results
