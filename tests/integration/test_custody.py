@@ -446,3 +446,19 @@ def test_r_c15_without_an_advancer_the_payout_waits_for_settlement(engine: Engin
     assert waiting.code == "awaiting_channel_settlement"
     assert custody.settle_channel(PLATFORM, "chs-1", datetime(2026, 11, 24).date()).ok
     assert custody.channel_result(PLATFORM, "ch-2", "wd-1", succeeded=True).ok
+
+
+def test_r_c13_early_repayment_closes_every_claim(engine: Engine) -> None:
+    custody, _, _, _ = services(engine)
+    project, _, _ = _lent_project(custody, months=6)
+    assert custody.repay(PLATFORM, "rp-1", project, password=PASSWORD).ok
+    assert custody.settle_repayment(PLATFORM, "st-1", project).ok
+    early = custody.repay_early(PLATFORM, "early", project, password=PASSWORD)
+    assert early.ok, early
+    assert early.data["rule"] == "current"
+    claims, loan = custody.outstanding(PLATFORM, project)
+    assert claims == loan == early.data["principal_fen"]
+    assert custody.settle_repayment(PLATFORM, "st-early", project).ok
+    assert custody.outstanding(PLATFORM, project) == (0, 0)
+    assert custody.repay(PLATFORM, "rp-x", project, password=PASSWORD).code == (
+        "project_not_repaying")

@@ -46,8 +46,14 @@ class _Due(NamedTuple):
     penalty_fen: int
 
 
+#: Interest owed on early repayment: "current" (this period's), "full" (all scheduled) or
+#: "none"; the platform's loan contract decides.
+EARLY_INTEREST_RULES = ("current", "full", "none")
+
+
 class LendingService(CustodyService):
     penalty_daily_rate = PENALTY_DAILY_RATE_DEFAULT
+    early_interest_rule = "current"
 
     # -- projects (R-C8) -------------------------------------------------------------------
     def register_project(self, tenant_id: str, request_no: str, *, project_id: str,
@@ -256,6 +262,51 @@ class LendingService(CustodyService):
                     "hold_id": hold.tx_id}
         return self.command(tenant_id, request_no, "repay", {"project": project_id}, work)
 
+    def repay_early(self, tenant_id: str, request_no: str, project_id: str, *,
+                    password: str | None = None) -> CustodyResult:
+        """Freeze everything still owed: remaining principal, interest by the configured rule,
+        any penalty. The later installments are marked prepaid; settling pays the investors
+        and closes every claim."""
+        project_row = self._read_project(tenant_id, project_id)
+        checked = (self._password_step(tenant_id, project_row.borrower_user_id, password)
+                   if project_row is not None else False)
+        if isinstance(checked, CustodyResult):
+            return CustodyResult(request_no, False, checked.code, checked.message)
+
+        def work(conn: Connection) -> Data:
+            project = self._project(conn, tenant_id, project_id)
+            if project.status != ProjectStatus.REPAYING.value:
+                raise CustodyError("project_not_repaying", f"project is {project.status}")
+            due = self._next_installment(conn, tenant_id, project_id)
+            rest = self._unpaid(conn, tenant_id, project_id)
+            interest_fen = {"current": due.interest_fen, "none": 0,
+                            "full": sum(r.interest_fen for r in rest)}[self.early_interest_rule]
+            principal_fen = sum(r.principal_fen for r in rest)
+            penalty_fen = self._penalty(due, self.accounting_date(conn, tenant_id))
+            total_fen = principal_fen + interest_fen + penalty_fen
+            self.require_consent(conn, tenant_id, project.borrower_user_id, "repay",
+                                 total_fen, bool(checked))
+            hold = self.post(conn, tenant_id, [Freeze(
+                request_no, chart.user_account_no(project.borrower_user_id), total_fen,
+                f"early repayment {project_id}", None, "early_repayment")])[0]
+            for later in rest[1:]:
+                self._set_installment(conn, tenant_id, project_id, later.period,
+                                      status="prepaid")
+            self._set_installment(conn, tenant_id, project_id, due.period, status="frozen",
+                                  hold_id=hold.tx_id, principal_fen=principal_fen,
+                                  interest_fen=interest_fen, penalty_fen=penalty_fen)
+            return {"period": due.period, "principal_fen": principal_fen,
+                    "interest_fen": interest_fen, "penalty_fen": penalty_fen,
+                    "rule": self.early_interest_rule}
+        return self.command(tenant_id, request_no, "repay_early", {"project": project_id},
+                            work)
+
+    def _unpaid(self, conn: Connection, tenant_id: str, project_id: str) -> list[Any]:
+        i = custody_installments.c
+        return list(conn.execute(select(custody_installments).where(
+            i.tenant_id == tenant_id, i.project_id == project_id,
+            i.status.in_(("due", "frozen"))).order_by(i.period)))
+
     def _read_project(self, tenant_id: str, project_id: str) -> Any:
         with self.engine.connect() as conn:
             return conn.execute(select(custody_projects).where(
@@ -266,7 +317,8 @@ class LendingService(CustodyService):
         """Earlier installments are paid first (R-C13)."""
         i = custody_installments.c
         row = conn.execute(select(custody_installments).where(
-            i.tenant_id == tenant_id, i.project_id == project_id, i.status != "paid",
+            i.tenant_id == tenant_id, i.project_id == project_id,
+            i.status.in_(("due", "frozen")),
         ).order_by(i.period).limit(1)).first()
         if row is None:
             raise CustodyError("nothing_due", "every installment is paid")
@@ -291,7 +343,7 @@ class LendingService(CustodyService):
         """The batch step: the frozen installment goes to the investors, each by their share;
         the last installment closes every claim exactly (R-C12, R-C13)."""
         def work(conn: Connection) -> Data:
-            project = self._project(conn, tenant_id, project_id)
+            self._project(conn, tenant_id, project_id)  # locks the project on PostgreSQL
             i = custody_installments.c
             due = conn.execute(select(custody_installments).where(
                 i.tenant_id == tenant_id, i.project_id == project_id, i.status == "frozen",
@@ -299,13 +351,14 @@ class LendingService(CustodyService):
             if due is None:
                 raise CustodyError("nothing_frozen", "no installment waits for settlement")
             claims = self._claims(conn, tenant_id, project_id)
-            parts = self._shares(due, claims, last=due.period == project.months)
+            last = len(self._unpaid(conn, tenant_id, project_id)) == 1
+            parts = self._shares(due, claims, last=last)
             payees = tuple(Payee(chart.user_account_no(c.holder_user_id), sum(p))
                            for c, p in zip(claims, parts, strict=True) if sum(p))
             self.post(conn, tenant_id, [Settle(request_no, due.hold_id, payees, "repayment")])
             self._update_claims(conn, tenant_id, claims, [p[0] for p in parts])
             self._set_installment(conn, tenant_id, project_id, due.period, status="paid")
-            if due.period == project.months:
+            if last:
                 self._set_project(conn, tenant_id, project_id,
                                   status=ProjectStatus.SETTLED.value)
             return {"period": due.period, "investors": len(payees),
@@ -355,7 +408,7 @@ class LendingService(CustodyService):
                 k.kind == "investment")).scalars())
             loan = sum(conn.execute(select(i.principal_fen).where(
                 i.tenant_id == tenant_id, i.project_id == project_id,
-                i.status != "paid")).scalars())
+                i.status.in_(("due", "frozen")))).scalars())
         return int(claims), int(loan)
 
     # -- compensation (代偿, R-C13) ---------------------------------------------------------
@@ -380,7 +433,8 @@ class LendingService(CustodyService):
                                    chart.user_account_no(project.guarantor_user_id))
                                   if payer == "guarantor" else ("RISK", chart.RISK_RESERVE))
             claims = self._claims(conn, tenant_id, project_id)
-            parts = self._shares(due_with_penalty, claims, last=due.period == project.months)
+            last = len(self._unpaid(conn, tenant_id, project_id)) == 1
+            parts = self._shares(due_with_penalty, claims, last=last)
             legs = [Posting(chart.user_account_no(c.holder_user_id), Side.CREDIT, sum(p))
                     for c, p in zip(claims, parts, strict=True) if sum(p)]
             total_fen = sum(leg.amount_fen for leg in legs)
@@ -394,7 +448,7 @@ class LendingService(CustodyService):
                 tenant_id=tenant_id, claim_id=request_no, project_id=project_id,
                 holder_user_id=holder, principal_fen=total_fen, outstanding_fen=total_fen,
                 status="holding", kind="recourse"))
-            if due.period == project.months:
+            if last:
                 self._set_project(conn, tenant_id, project_id,
                                   status=ProjectStatus.SETTLED.value)
             return {"period": due.period, "paid_fen": total_fen, "recourse_claim": request_no}
