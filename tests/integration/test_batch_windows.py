@@ -11,7 +11,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine, text
 
-from cunguan.adapters.store.db import make_engine, upgrade
+from cunguan.adapters.store.db import make_engine, read_connection, upgrade
 from cunguan.core.clock import CST
 from cunguan.custody.schedules import Method
 from cunguan.custody.windows import WindowPolicy, next_window
@@ -106,7 +106,8 @@ def test_r_c11_worker_killed_mid_batch_applies_every_item_exactly_once(tmp_path:
 
 
 def _items_done(engine: Engine) -> int:
-    with engine.connect() as conn:
+    # A read-only connection: on SQLite it must not queue for the worker's write lock.
+    with read_connection(engine) as conn:
         return int(conn.execute(text(
             "SELECT count(*) FROM custody_requests WHERE operation = 'lend' "
             "AND request_no LIKE 'LB-K#%'")).scalar_one())

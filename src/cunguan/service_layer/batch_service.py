@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import Connection, insert, select, update
 
 from cunguan.adapters.store.custody_tables import custody_batch_items, custody_batches
+from cunguan.adapters.store.db import read_connection
 from cunguan.core.clock import CST
 from cunguan.custody.windows import WindowPolicy, next_window
 from cunguan.service_layer.custody_base import CustodyError, CustodyResult, Data
@@ -51,7 +52,7 @@ class BatchService:
 
     def run_due(self, now: datetime) -> int:
         """Process every item of every batch whose window has come; returns items processed."""
-        with self.engine.connect() as conn:
+        with read_connection(self.engine) as conn:
             b = custody_batches.c
             due = conn.execute(select(b.tenant_id, b.batch_no, b.kind).where(
                 b.status == "queued", b.window_at <= now).order_by(b.window_at)).all()
@@ -62,7 +63,7 @@ class BatchService:
 
     def _run_batch(self, tenant_id: str, batch_no: str, kind: str) -> int:
         i = custody_batch_items.c
-        with self.engine.connect() as conn:
+        with read_connection(self.engine) as conn:
             items = conn.execute(select(i.item_no, i.project_id, i.attempt).where(
                 i.tenant_id == tenant_id, i.batch_no == batch_no, i.status == "queued",
             ).order_by(i.item_no)).all()
@@ -106,7 +107,7 @@ class BatchService:
 
     def batch(self, tenant_id: str, batch_no: str) -> dict[str, Any]:
         b, i = custody_batches.c, custody_batch_items.c
-        with self.engine.connect() as conn:
+        with read_connection(self.engine) as conn:
             head = conn.execute(select(b.kind, b.status, b.window_at).where(
                 b.tenant_id == tenant_id, b.batch_no == batch_no)).first()
             if head is None:

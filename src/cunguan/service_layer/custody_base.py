@@ -12,13 +12,14 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy import Connection, Engine, Table, insert, select, update
 
 from cunguan.adapters.store.custody_tables import (
     custody_authorizations,
     custody_requests,
     custody_users,
 )
+from cunguan.adapters.store.db import read_connection
 from cunguan.adapters.store.queries import tenant_date
 from cunguan.core import limits
 from cunguan.core.calendar import WorkingCalendar
@@ -127,7 +128,7 @@ class CustodyBase:
     def request_status(self, tenant_id: str, request_no: str) -> Data | None:
         """R-C21: what became of a request, by its serial no."""
         r = custody_requests.c
-        with self.engine.connect() as conn:
+        with read_connection(self.engine) as conn:
             row = conn.execute(select(r.operation, r.status, r.result, r.created_at).where(
                 r.tenant_id == tenant_id, r.request_no == request_no)).first()
         if row is None:
@@ -136,6 +137,25 @@ class CustodyBase:
                 "created_at": row[3].isoformat()}
 
     # -- shared steps ----------------------------------------------------------------------
+    @staticmethod
+    def row(conn: Connection, table: Table, tenant_id: str, key: str, value: str, *,
+            missing: str, lock: bool = True) -> Any:
+        """The tenant's row of ``table`` whose ``key`` column is ``value`` (locked on
+        PostgreSQL), or the named error ``missing``."""
+        query = select(table).where(table.c.tenant_id == tenant_id, table.c[key] == value)
+        if lock and conn.dialect.name == "postgresql":
+            query = query.with_for_update()
+        found = conn.execute(query).first()
+        if found is None:
+            raise CustodyError(missing, f"no {key} {value}")
+        return found
+
+    @staticmethod
+    def set_row(conn: Connection, table: Table, tenant_id: str, key: str, value: str,
+                **values: Any) -> None:
+        conn.execute(update(table).where(table.c.tenant_id == tenant_id,
+                                         table.c[key] == value).values(**values))
+
     def post(self, conn: Connection, tenant_id: str,
              commands: Sequence[Command]) -> list[Result]:
         """Post linked: any rejection refuses the whole custody command with its code."""
@@ -149,14 +169,8 @@ class CustodyBase:
 
     def user(self, conn: Connection, tenant_id: str, user_id: str, *,
              lock: bool = False) -> Any:
-        u = custody_users.c
-        query = select(custody_users).where(u.tenant_id == tenant_id, u.user_id == user_id)
-        if lock and conn.dialect.name == "postgresql":
-            query = query.with_for_update()
-        row = conn.execute(query).first()
-        if row is None:
-            raise CustodyError("user_not_found", f"no user {user_id}")
-        return row
+        return self.row(conn, custody_users, tenant_id, "user_id", user_id,
+                        missing="user_not_found", lock=lock)
 
     def active_user(self, conn: Connection, tenant_id: str, user_id: str) -> Any:
         row = self.user(conn, tenant_id, user_id)

@@ -570,17 +570,13 @@ class CustodyService(CustodyBase):
 
     def _withdrawal(self, conn: Connection, tenant_id: str, withdrawal_no: str,
                     status: str) -> Any:
-        w = custody_withdrawals.c
-        row = conn.execute(select(custody_withdrawals).where(
-            w.tenant_id == tenant_id, w.request_no == withdrawal_no)).first()
-        if row is None:
-            raise CustodyError("withdrawal_not_found", f"no withdrawal {withdrawal_no}")
+        row = self.row(conn, custody_withdrawals, tenant_id, "request_no", withdrawal_no,
+                       missing="withdrawal_not_found")
         if row.status != status:
             raise CustodyError("withdrawal_wrong_state", f"withdrawal is {row.status}")
         return row
 
     def _set_withdrawal(self, conn: Connection, tenant_id: str, withdrawal_no: str,
                         **values: Any) -> None:
-        w = custody_withdrawals.c
-        conn.execute(update(custody_withdrawals).where(
-            w.tenant_id == tenant_id, w.request_no == withdrawal_no).values(**values))
+        self.set_row(conn, custody_withdrawals, tenant_id, "request_no", withdrawal_no,
+                     **values)

@@ -18,6 +18,7 @@ from cunguan.adapters.store.custody_tables import (
     custody_projects,
     custody_users,
 )
+from cunguan.adapters.store.db import read_connection
 from cunguan.core.money import apply_rate, round_half_up, split_pro_rata, to_fraction
 from cunguan.custody import accounts as chart
 from cunguan.custody.bids import Bidder, BidTerms, ProjectStatus, check_bid
@@ -95,21 +96,12 @@ class LendingService(CustodyService):
 
     def _project(self, conn: Connection, tenant_id: str, project_id: str, *,
                  lock: bool = True) -> Any:
-        p = custody_projects.c
-        query = select(custody_projects).where(p.tenant_id == tenant_id,
-                                               p.project_id == project_id)
-        if lock and conn.dialect.name == "postgresql":
-            query = query.with_for_update()
-        row = conn.execute(query).first()
-        if row is None:
-            raise CustodyError("project_not_found", f"no project {project_id}")
-        return row
+        return self.row(conn, custody_projects, tenant_id, "project_id", project_id,
+                        missing="project_not_found", lock=lock)
 
     def _set_project(self, conn: Connection, tenant_id: str, project_id: str,
                      **values: Any) -> None:
-        p = custody_projects.c
-        conn.execute(update(custody_projects).where(
-            p.tenant_id == tenant_id, p.project_id == project_id).values(**values))
+        self.set_row(conn, custody_projects, tenant_id, "project_id", project_id, **values)
 
     # -- bids (R-C9) -----------------------------------------------------------------------
     def bid(self, tenant_id: str, request_no: str, user_id: str, project_id: str,
@@ -308,7 +300,7 @@ class LendingService(CustodyService):
             i.status.in_(("due", "frozen"))).order_by(i.period)))
 
     def _read_project(self, tenant_id: str, project_id: str) -> Any:
-        with self.engine.connect() as conn:
+        with read_connection(self.engine) as conn:
             return conn.execute(select(custody_projects).where(
                 custody_projects.c.tenant_id == tenant_id,
                 custody_projects.c.project_id == project_id)).first()
@@ -396,12 +388,12 @@ class LendingService(CustodyService):
 
     def claims(self, tenant_id: str, project_id: str) -> list[Any]:
         """A project's open investment claims (R-C21 query)."""
-        with self.engine.connect() as conn:
+        with read_connection(self.engine) as conn:
             return self._claims(conn, tenant_id, project_id)
 
     def outstanding(self, tenant_id: str, project_id: str) -> tuple[int, int]:
         """(Σ claims outstanding, principal still due on the schedule): equal at all times."""
-        with self.engine.connect() as conn:
+        with read_connection(self.engine) as conn:
             k, i = custody_claims.c, custody_installments.c
             claims = sum(conn.execute(select(k.outstanding_fen).where(
                 k.tenant_id == tenant_id, k.project_id == project_id,
@@ -525,30 +517,16 @@ class LendingService(CustodyService):
                             work)
 
     def _claim(self, conn: Connection, tenant_id: str, claim_id: str) -> Any:
-        k = custody_claims.c
-        query = select(custody_claims).where(k.tenant_id == tenant_id, k.claim_id == claim_id)
-        if conn.dialect.name == "postgresql":
-            query = query.with_for_update()
-        row = conn.execute(query).first()
-        if row is None:
-            raise CustodyError("claim_not_found", f"no claim {claim_id}")
-        return row
+        return self.row(conn, custody_claims, tenant_id, "claim_id", claim_id,
+                        missing="claim_not_found")
 
     def _set_claim(self, conn: Connection, tenant_id: str, claim_id: str,
                    **values: Any) -> None:
-        k = custody_claims.c
-        conn.execute(update(custody_claims).where(
-            k.tenant_id == tenant_id, k.claim_id == claim_id).values(**values))
+        self.set_row(conn, custody_claims, tenant_id, "claim_id", claim_id, **values)
 
     def _listing(self, conn: Connection, tenant_id: str, listing_id: str) -> Any:
-        s = custody_listings.c
-        query = select(custody_listings).where(s.tenant_id == tenant_id,
-                                               s.listing_id == listing_id)
-        if conn.dialect.name == "postgresql":
-            query = query.with_for_update()
-        row = conn.execute(query).first()
-        if row is None:
-            raise CustodyError("listing_not_found", f"no listing {listing_id}")
+        row = self.row(conn, custody_listings, tenant_id, "listing_id", listing_id,
+                       missing="listing_not_found")
         if row.status != "listed":
             raise CustodyError("listing_not_open", f"the listing is {row.status}")
         claim = self._claim(conn, tenant_id, row.claim_id)
@@ -558,6 +536,4 @@ class LendingService(CustodyService):
 
     def _set_listing(self, conn: Connection, tenant_id: str, listing_id: str,
                      **values: Any) -> None:
-        s = custody_listings.c
-        conn.execute(update(custody_listings).where(
-            s.tenant_id == tenant_id, s.listing_id == listing_id).values(**values))
+        self.set_row(conn, custody_listings, tenant_id, "listing_id", listing_id, **values)

@@ -20,6 +20,7 @@ from cunguan.adapters.store.custody_tables import (
     custody_projects,
     custody_users,
 )
+from cunguan.adapters.store.db import read_connection
 from cunguan.core.money import MoneyError, parse_yuan
 from cunguan.custody import accounts as chart
 from cunguan.custody.migration import Outcome, UserDecision, decide_user
@@ -57,7 +58,7 @@ class MigrationService:
 
     # -- users and balances ----------------------------------------------------------------
     def _users(self, tenant_id: str, migration_id: str, path: Path) -> list[RowReport]:
-        with self.custody.engine.connect() as conn:
+        with read_connection(self.custody.engine) as conn:
             day = self.custody.accounting_date(conn, tenant_id)
         report, accepted = [], []
         for row_no, row in _rows(path):
