@@ -462,3 +462,26 @@ def test_r_c13_early_repayment_closes_every_claim(engine: Engine) -> None:
     assert custody.outstanding(PLATFORM, project) == (0, 0)
     assert custody.repay(PLATFORM, "rp-x", project, password=PASSWORD).code == (
         "project_not_repaying")
+
+
+def test_r_c18_interest_coupon_is_recorded_at_lending_and_paid_with_repayments(
+        engine: Engine) -> None:
+    custody, _, _, _ = services(engine)
+    borrower = open_user(custody, 10, role="borrower", recharge_fen=200_000)
+    lenders = [open_user(custody, i, recharge_fen=700_000) for i in range(1, 3)]
+    project = _project(custody, borrower)
+    assert custody.bid(PLATFORM, "b-0", lenders[0], project, 500_000, password=PASSWORD,
+                       coupon_rate="0.02").ok
+    assert custody.bid(PLATFORM, "b-x", lenders[1], project, 500_000, password=PASSWORD,
+                       coupon_rate="0.5").code == "coupon_invalid"
+    assert custody.bid(PLATFORM, "b-1", lenders[1], project, 500_000, password=PASSWORD).ok
+    assert custody.lend(PLATFORM, "lend", project).ok
+    due = {c.claim_id: c.coupon_due_fen for c in custody.claims(PLATFORM, project)}
+    assert due["b-1"] == 0 and due["b-0"] > 0
+    marketing_before = _balance(custody, chart.MARKETING)[0]
+    for period in range(1, 4):
+        assert custody.repay(PLATFORM, f"rp-{period}", project, password=PASSWORD).ok
+        assert custody.settle_repayment(PLATFORM, f"st-{period}", project).ok
+    assert marketing_before - _balance(custody, chart.MARKETING)[0] == due["b-0"]
+    held, owed = _summary_identity(custody)
+    assert held == owed

@@ -47,6 +47,17 @@ class _Due(NamedTuple):
     penalty_fen: int
 
 
+#: The largest interest coupon: 24 % a year, the ceiling Chinese courts protect for loans.
+COUPON_RATE_MAX = "0.24"
+
+
+def _coupon_ok(rate: str) -> bool:
+    try:
+        return 0 <= to_fraction(rate) <= to_fraction(COUPON_RATE_MAX)
+    except ValueError:
+        return False
+
+
 #: Interest owed on early repayment: "current" (this period's), "full" (all scheduled) or
 #: "none"; the platform's loan contract decides.
 EARLY_INTEREST_RULES = ("current", "full", "none")
@@ -106,14 +117,18 @@ class LendingService(CustodyService):
     # -- bids (R-C9) -----------------------------------------------------------------------
     def bid(self, tenant_id: str, request_no: str, user_id: str, project_id: str,
             amount_fen: int, *, password: str | None = None,
-            red_packet_fen: int = 0) -> CustodyResult:
-        """Check the bid (R-C9) and freeze it; an investment red packet pays part at lending."""
+            red_packet_fen: int = 0, coupon_rate: str = "0") -> CustodyResult:
+        """Check the bid (R-C9) and freeze it; an investment red packet pays part at lending,
+        an interest coupon (加息券) adds ``coupon_rate`` a year paid by the marketing account."""
         checked = self._password_step(tenant_id, user_id, password)
         if isinstance(checked, CustodyResult):
             return CustodyResult(request_no, False, checked.code, checked.message)
         if not 0 <= red_packet_fen < amount_fen:
             return CustodyResult(request_no, False, "red_packet_invalid",
                                  "a red packet is less than the bid")
+        if not _coupon_ok(coupon_rate):
+            return CustodyResult(request_no, False, "coupon_invalid",
+                                 f"a coupon adds 0 to {COUPON_RATE_MAX} a year")
 
         def work(conn: Connection) -> Data:
             project = self._project(conn, tenant_id, project_id)
@@ -137,7 +152,7 @@ class LendingService(CustodyService):
             conn.execute(insert(custody_bids).values(
                 tenant_id=tenant_id, bid_id=request_no, project_id=project_id,
                 user_id=user_id, amount_fen=amount_fen, red_packet_fen=red_packet_fen,
-                hold_id=hold.tx_id, status="frozen"))
+                coupon_rate=coupon_rate, hold_id=hold.tx_id, status="frozen"))
             raised = project.raised_fen + amount_fen
             status = ProjectStatus.FULL if raised == project.amount_fen else ProjectStatus.RAISING
             self._set_project(conn, tenant_id, project_id, raised_fen=raised,
@@ -148,7 +163,7 @@ class LendingService(CustodyService):
             return {"bid_id": request_no, "hold_id": hold.tx_id, "project_status": status.value}
         return self.command(tenant_id, request_no, "bid",
                             {"user": user_id, "project": project_id, "amount": amount_fen,
-                             "red_packet": red_packet_fen}, work)
+                             "red_packet": red_packet_fen, "coupon": coupon_rate}, work)
 
     def _bids(self, conn: Connection, tenant_id: str, project_id: str) -> list[Any]:
         b = custody_bids.c
@@ -187,10 +202,16 @@ class LendingService(CustodyService):
     def _after_lending(self, conn: Connection, tenant_id: str, project: Any,
                        bids: list[Any]) -> None:
         day = self.accounting_date(conn, tenant_id)
+        method = Method(project.method)
         conn.execute(insert(custody_claims), [{
             "tenant_id": tenant_id, "claim_id": bid.bid_id, "project_id": project.project_id,
             "holder_user_id": bid.user_id, "principal_fen": bid.amount_fen,
-            "outstanding_fen": bid.amount_fen, "status": "holding"} for bid in bids])
+            "outstanding_fen": bid.amount_fen, "status": "holding",
+            "coupon_rate": bid.coupon_rate,
+            # R-C18: the coupon's interest is recorded at lending, paid with each repayment.
+            "coupon_due_fen": sum(i.interest_fen for i in schedule(
+                bid.amount_fen, bid.coupon_rate, project.months, method, start=day))
+            if to_fraction(bid.coupon_rate) else 0} for bid in bids])
         plan = schedule(project.amount_fen, project.annual_rate, project.months,
                         Method(project.method), start=day)
         conn.execute(insert(custody_installments), [{
@@ -348,6 +369,7 @@ class LendingService(CustodyService):
             payees = tuple(Payee(chart.user_account_no(c.holder_user_id), sum(p))
                            for c, p in zip(claims, parts, strict=True) if sum(p))
             self.post(conn, tenant_id, [Settle(request_no, due.hold_id, payees, "repayment")])
+            self._pay_coupons(conn, tenant_id, request_no, claims, last=last)
             self._update_claims(conn, tenant_id, claims, [p[0] for p in parts])
             self._set_installment(conn, tenant_id, project_id, due.period, status="paid")
             if last:
@@ -357,6 +379,25 @@ class LendingService(CustodyService):
                     "paid_fen": sum(p.amount_fen for p in payees)}
         return self.command(tenant_id, request_no, "settle_repayment",
                             {"project": project_id}, work)
+
+    def _pay_coupons(self, conn: Connection, tenant_id: str, request_no: str,
+                     claims: list[Any], *, last: bool) -> None:
+        """Coupon interest on each claim's outstanding principal for the month, from the
+        marketing account; the last installment pays what is left of the recorded amount."""
+        moves, paid = [], {}
+        for claim in claims:
+            if not claim.coupon_due_fen:
+                continue
+            monthly = round_half_up(claim.outstanding_fen * to_fraction(claim.coupon_rate) / 12)
+            amount_fen = claim.coupon_due_fen if last else min(monthly, claim.coupon_due_fen)
+            if amount_fen:
+                moves.append(Transfer(f"{request_no}#coupon#{claim.claim_id}", chart.MARKETING,
+                                      chart.user_account_no(claim.holder_user_id), amount_fen,
+                                      "interest_coupon"))
+                paid[claim.claim_id] = claim.coupon_due_fen - amount_fen
+        self.post(conn, tenant_id, moves)
+        for claim_id, left in paid.items():
+            self._set_claim(conn, tenant_id, claim_id, coupon_due_fen=left)
 
     def _claims(self, conn: Connection, tenant_id: str, project_id: str) -> list[Any]:
         """The investors' open claims (a listed claim is paid to its holder until sold)."""

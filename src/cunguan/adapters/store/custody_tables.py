@@ -96,6 +96,8 @@ custody_bids = Table(
     Column("user_id", String(64), nullable=False),
     Column("amount_fen", BigInteger, nullable=False),
     Column("red_packet_fen", BigInteger, nullable=False),
+    #: 加息券: extra annual interest paid from the marketing account (R-C18).
+    Column("coupon_rate", String(16), nullable=False, server_default="0"),
     Column("hold_id", BigInteger, nullable=False),
     Column("status", String(16), nullable=False),        # frozen / lent / released
     Index("ix_custody_bids_project", "tenant_id", "project_id"),
@@ -112,6 +114,9 @@ custody_claims = Table(
     Column("status", String(16), nullable=False),        # holding / listed / closed
     # investment: an investor's share; recourse: a payer's claim on the borrower after 代偿.
     Column("kind", String(16), nullable=False, server_default="investment"),
+    Column("coupon_rate", String(16), nullable=False, server_default="0"),
+    #: Coupon interest still to pay (recorded at lending as the marketing account's promise).
+    Column("coupon_due_fen", BigInteger, nullable=False, server_default="0"),
     Index("ix_custody_claims_project", "tenant_id", "project_id"),
     Index("ix_custody_claims_holder", "tenant_id", "holder_user_id"),
 )
