@@ -485,3 +485,35 @@ def test_r_c18_interest_coupon_is_recorded_at_lending_and_paid_with_repayments(
     assert marketing_before - _balance(custody, chart.MARKETING)[0] == due["b-0"]
     held, owed = _summary_identity(custody)
     assert held == owed
+
+
+def test_r_c19_finance_plan_freezes_matches_reinvests_and_pays_interest(engine: Engine
+                                                                        ) -> None:
+    custody, _, days, _ = services(engine)
+    assert custody.fund_platform(PLATFORM, "fund-int", chart.INTEREST, 1_000_000).ok
+    borrower = open_user(custody, 10, role="borrower", recharge_fen=300_000)
+    saver = open_user(custody, 1, recharge_fen=2_000_000)
+    other = open_user(custody, 2, recharge_fen=1_000_000)
+    assert custody.create_plan(PLATFORM, "plan-1", "M3", "三月盈", "0.06", 3).ok
+    bought = custody.purchase_plan(PLATFORM, "buy-1", saver, "M3", 1_500_000,
+                                   password=PASSWORD)
+    assert bought.ok and _balance(custody, _user(saver)) == (2_000_000, 1_500_000)
+    project = _project(custody, borrower)
+    assert custody.match_plan(PLATFORM, "match-1", "buy-1", project, 600_000).ok
+    assert custody.match_plan(PLATFORM, "match-2", "buy-1", project, 2_000_000).code == (
+        "plan_idle_short")
+    assert custody.bid(PLATFORM, "b-o", other, project, 400_000, password=PASSWORD).ok
+    assert _balance(custody, _user(saver))[1] == 1_500_000  # 900,000 idle + 600,000 bid
+    assert custody.lend(PLATFORM, "lend", project).ok
+    assert _balance(custody, _user(saver)) == (1_400_000, 900_000)
+    assert custody.repay(PLATFORM, "rp-1", project, password=PASSWORD).ok
+    settled = custody.settle_repayment(PLATFORM, "st-1", project)
+    assert settled.ok
+    balance, frozen = _balance(custody, _user(saver))
+    assert frozen == balance - 500_000  # what the plan received stays frozen, re-invested
+    assert custody.redeem_plan(PLATFORM, "red-0", "buy-1").code == "plan_not_mature"
+    for _ in range(3):
+        assert days.close(PLATFORM).closed
+    redeemed = custody.redeem_plan(PLATFORM, "red-1", "buy-1")
+    assert redeemed.ok and redeemed.data["interest_fen"] == 740  # 1.5 M × 6% × 3/365
+    assert _balance(custody, _user(saver))[1] == 0

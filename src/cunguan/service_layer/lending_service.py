@@ -15,6 +15,8 @@ from cunguan.adapters.store.custody_tables import (
     custody_claims,
     custody_installments,
     custody_listings,
+    custody_plan_holdings,
+    custody_plans,
     custody_projects,
     custody_users,
 )
@@ -131,39 +133,48 @@ class LendingService(CustodyService):
                                  f"a coupon adds 0 to {COUPON_RATE_MAX} a year")
 
         def work(conn: Connection) -> Data:
-            project = self._project(conn, tenant_id, project_id)
-            user = self.user(conn, tenant_id, user_id)
             consent = checked or self.authorized(conn, tenant_id, user_id, "bid", amount_fen)
-            own_fen = amount_fen - red_packet_fen
-            bidder = Bidder(user_id, user.status == "active", consent,
-                            self.ledger_account(conn, tenant_id, user_id).available_fen
-                            + red_packet_fen, bool(user.has_bid), user.risk_tolerance)
-            terms = BidTerms(project.borrower_user_id, ProjectStatus(project.status),
-                             project.amount_fen, project.raised_fen, project.bid_min_fen,
-                             project.bid_max_fen, project.bid_step_fen,
-                             bool(project.newbie_only), project.risk_level)
-            if self.clock() > project.raise_until:
-                raise CustodyError("project_raise_ended", "the raise period is over")
-            code = check_bid(terms, bidder, amount_fen)
-            if code is not None:
-                raise CustodyError(code, f"bid refused: {code}")
-            hold = self.post(conn, tenant_id, [Freeze(
-                request_no, user.account_no, own_fen, f"bid {project_id}", None, "bid")])[0]
-            conn.execute(insert(custody_bids).values(
-                tenant_id=tenant_id, bid_id=request_no, project_id=project_id,
-                user_id=user_id, amount_fen=amount_fen, red_packet_fen=red_packet_fen,
-                coupon_rate=coupon_rate, hold_id=hold.tx_id, status="frozen"))
-            raised = project.raised_fen + amount_fen
-            status = ProjectStatus.FULL if raised == project.amount_fen else ProjectStatus.RAISING
-            self._set_project(conn, tenant_id, project_id, raised_fen=raised,
-                              status=status.value)
-            conn.execute(update(custody_users).where(
-                custody_users.c.tenant_id == tenant_id, custody_users.c.user_id == user_id,
-            ).values(has_bid=1))
-            return {"bid_id": request_no, "hold_id": hold.tx_id, "project_status": status.value}
+            return self._place_bid(conn, tenant_id, request_no, user_id, project_id,
+                                   amount_fen, consent=consent, red_packet_fen=red_packet_fen,
+                                   coupon_rate=coupon_rate)
         return self.command(tenant_id, request_no, "bid",
                             {"user": user_id, "project": project_id, "amount": amount_fen,
                              "red_packet": red_packet_fen, "coupon": coupon_rate}, work)
+
+    def _place_bid(self, conn: Connection, tenant_id: str, request_no: str, user_id: str,
+                   project_id: str, amount_fen: int, *, consent: bool, red_packet_fen: int = 0,
+                   coupon_rate: str = "0", holding_id: str | None = None) -> Data:
+        """The checks of R-C9 and the freeze, shared by bids and finance-plan matching."""
+        project = self._project(conn, tenant_id, project_id)
+        user = self.user(conn, tenant_id, user_id)
+        own_fen = amount_fen - red_packet_fen
+        bidder = Bidder(user_id, user.status == "active", consent,
+                        self.ledger_account(conn, tenant_id, user_id).available_fen
+                        + red_packet_fen, bool(user.has_bid), user.risk_tolerance)
+        terms = BidTerms(project.borrower_user_id, ProjectStatus(project.status),
+                         project.amount_fen, project.raised_fen, project.bid_min_fen,
+                         project.bid_max_fen, project.bid_step_fen,
+                         bool(project.newbie_only), project.risk_level)
+        if self.clock() > project.raise_until:
+            raise CustodyError("project_raise_ended", "the raise period is over")
+        code = check_bid(terms, bidder, amount_fen)
+        if code is not None:
+            raise CustodyError(code, f"bid refused: {code}")
+        hold = self.post(conn, tenant_id, [Freeze(
+            request_no, user.account_no, own_fen, f"bid {project_id}", None, "bid")])[0]
+        conn.execute(insert(custody_bids).values(
+            tenant_id=tenant_id, bid_id=request_no, project_id=project_id,
+            user_id=user_id, amount_fen=amount_fen, red_packet_fen=red_packet_fen,
+            coupon_rate=coupon_rate, holding_id=holding_id, hold_id=hold.tx_id,
+            status="frozen"))
+        raised = project.raised_fen + amount_fen
+        status = ProjectStatus.FULL if raised == project.amount_fen else ProjectStatus.RAISING
+        self._set_project(conn, tenant_id, project_id, raised_fen=raised,
+                          status=status.value)
+        conn.execute(update(custody_users).where(
+            custody_users.c.tenant_id == tenant_id, custody_users.c.user_id == user_id,
+        ).values(has_bid=1))
+        return {"bid_id": request_no, "hold_id": hold.tx_id, "project_status": status.value}
 
     def _bids(self, conn: Connection, tenant_id: str, project_id: str) -> list[Any]:
         b = custody_bids.c
@@ -207,7 +218,7 @@ class LendingService(CustodyService):
             "tenant_id": tenant_id, "claim_id": bid.bid_id, "project_id": project.project_id,
             "holder_user_id": bid.user_id, "principal_fen": bid.amount_fen,
             "outstanding_fen": bid.amount_fen, "status": "holding",
-            "coupon_rate": bid.coupon_rate,
+            "coupon_rate": bid.coupon_rate, "holding_id": bid.holding_id,
             # R-C18: the coupon's interest is recorded at lending, paid with each repayment.
             "coupon_due_fen": sum(i.interest_fen for i in schedule(
                 bid.amount_fen, bid.coupon_rate, project.months, method, start=day))
@@ -370,6 +381,7 @@ class LendingService(CustodyService):
                            for c, p in zip(claims, parts, strict=True) if sum(p))
             self.post(conn, tenant_id, [Settle(request_no, due.hold_id, payees, "repayment")])
             self._pay_coupons(conn, tenant_id, request_no, claims, last=last)
+            self._reinvest(conn, tenant_id, request_no, claims, parts)
             self._update_claims(conn, tenant_id, claims, [p[0] for p in parts])
             self._set_installment(conn, tenant_id, project_id, due.period, status="paid")
             if last:
@@ -578,3 +590,115 @@ class LendingService(CustodyService):
     def _set_listing(self, conn: Connection, tenant_id: str, listing_id: str,
                      **values: Any) -> None:
         self.set_row(conn, custody_listings, tenant_id, "listing_id", listing_id, **values)
+
+    # -- finance plans (理财计划, R-C19) -----------------------------------------------------
+    def create_plan(self, tenant_id: str, request_no: str, plan_id: str, name: str,
+                    annual_rate: str, term_days: int) -> CustodyResult:
+        if term_days <= 0 or not _coupon_ok(annual_rate):
+            return CustodyResult(request_no, False, "field_invalid", "bad rate or term")
+
+        def work(conn: Connection) -> Data:
+            conn.execute(insert(custody_plans).values(
+                tenant_id=tenant_id, plan_id=plan_id, name=name, annual_rate=annual_rate,
+                term_days=term_days, status="open"))
+            return {"plan_id": plan_id}
+        return self.command(tenant_id, request_no, "create_plan",
+                            {"plan": plan_id, "rate": annual_rate, "days": term_days}, work)
+
+    def purchase_plan(self, tenant_id: str, request_no: str, user_id: str, plan_id: str,
+                      amount_fen: int, *, password: str | None = None) -> CustodyResult:
+        """A purchase freezes the amount; the platform matches it to projects later."""
+        checked = self._password_step(tenant_id, user_id, password)
+        if isinstance(checked, CustodyResult):
+            return CustodyResult(request_no, False, checked.code, checked.message)
+
+        def work(conn: Connection) -> Data:
+            plan = self.row(conn, custody_plans, tenant_id, "plan_id", plan_id,
+                            missing="plan_not_found")
+            user = self.active_user(conn, tenant_id, user_id)
+            self.require_consent(conn, tenant_id, user_id, "bid", amount_fen, bool(checked))
+            hold = self.post(conn, tenant_id, [Freeze(request_no, user.account_no, amount_fen,
+                                                      f"plan {plan_id}", None, "plan")])[0]
+            matures_on = self.accounting_date(conn, tenant_id) + timedelta(days=plan.term_days)
+            conn.execute(insert(custody_plan_holdings).values(
+                tenant_id=tenant_id, holding_id=request_no, plan_id=plan_id, user_id=user_id,
+                amount_fen=amount_fen, idle_fen=amount_fen, idle_hold_id=hold.tx_id,
+                matures_on=matures_on, status="active"))
+            return {"holding_id": request_no, "matures_on": matures_on.isoformat()}
+        return self.command(tenant_id, request_no, "purchase_plan",
+                            {"user": user_id, "plan": plan_id, "amount": amount_fen}, work)
+
+    def match_plan(self, tenant_id: str, request_no: str, holding_id: str, project_id: str,
+                   amount_fen: int) -> CustodyResult:
+        """The platform's matching batch step: part of a holding's idle money becomes a bid."""
+        def work(conn: Connection) -> Data:
+            holding = self._holding(conn, tenant_id, holding_id)
+            if amount_fen > holding.idle_fen:
+                raise CustodyError("plan_idle_short", "the holding has less idle money")
+            self._refreeze_idle(conn, tenant_id, request_no, holding,
+                                holding.idle_fen - amount_fen)
+            return self._place_bid(conn, tenant_id, request_no, holding.user_id, project_id,
+                                   amount_fen, consent=True, holding_id=holding_id)
+        return self.command(tenant_id, request_no, "match_plan",
+                            {"holding": holding_id, "project": project_id,
+                             "amount": amount_fen}, work)
+
+    def redeem_plan(self, tenant_id: str, request_no: str, holding_id: str) -> CustodyResult:
+        """At maturity: the plan's interest from the interest-distribution account, the idle
+        money released. Matched claims stay the user's (they may be sold by debt transfer)."""
+        def work(conn: Connection) -> Data:
+            holding = self._holding(conn, tenant_id, holding_id)
+            if self.accounting_date(conn, tenant_id) < holding.matures_on:
+                raise CustodyError("plan_not_mature", f"matures on {holding.matures_on}")
+            plan = self.row(conn, custody_plans, tenant_id, "plan_id", holding.plan_id,
+                            missing="plan_not_found")
+            interest_fen = round_half_up(holding.amount_fen * to_fraction(plan.annual_rate)
+                                         * plan.term_days / 365)
+            commands: list[Command] = []
+            if holding.idle_hold_id is not None:
+                commands.append(Release(f"{request_no}#idle", holding.idle_hold_id, "redeemed"))
+            if interest_fen:
+                commands.append(Transfer(request_no, chart.INTEREST,
+                                         chart.user_account_no(holding.user_id), interest_fen,
+                                         "plan_interest"))
+            self.post(conn, tenant_id, commands)
+            self.set_row(conn, custody_plan_holdings, tenant_id, "holding_id", holding_id,
+                         status="redeemed", idle_fen=0, idle_hold_id=None)
+            return {"holding_id": holding_id, "interest_fen": interest_fen,
+                    "released_fen": holding.idle_fen}
+        return self.command(tenant_id, request_no, "redeem_plan", {"holding": holding_id},
+                            work)
+
+    def _holding(self, conn: Connection, tenant_id: str, holding_id: str) -> Any:
+        holding = self.row(conn, custody_plan_holdings, tenant_id, "holding_id", holding_id,
+                           missing="holding_not_found")
+        if holding.status != "active":
+            raise CustodyError("holding_not_active", f"the holding is {holding.status}")
+        return holding
+
+    def _refreeze_idle(self, conn: Connection, tenant_id: str, request_no: str,
+                       holding: Any, idle_fen: int) -> None:
+        """Holds are settled or released whole, so a changed idle amount is a new hold."""
+        commands: list[Command] = []
+        if holding.idle_hold_id is not None:
+            commands.append(Release(f"{request_no}#idle-", holding.idle_hold_id, "plan"))
+        if idle_fen:
+            commands.append(Freeze(f"{request_no}#idle+", chart.user_account_no(holding.user_id),
+                                   idle_fen, f"plan {holding.plan_id}", None, "plan"))
+        results = self.post(conn, tenant_id, commands)
+        self.set_row(conn, custody_plan_holdings, tenant_id, "holding_id", holding.holding_id,
+                     idle_fen=idle_fen, idle_hold_id=results[-1].tx_id if idle_fen else None)
+
+    def _reinvest(self, conn: Connection, tenant_id: str, request_no: str,
+                  claims: list[Any], parts: list[tuple[int, int]]) -> None:
+        """Repayments on a plan's claims stay frozen in the holding, ready to re-invest."""
+        for claim, (principal_fen, income_fen) in zip(claims, parts, strict=True):
+            if claim.holding_id is None or not principal_fen + income_fen:
+                continue
+            holding = conn.execute(select(custody_plan_holdings).where(
+                custody_plan_holdings.c.tenant_id == tenant_id,
+                custody_plan_holdings.c.holding_id == claim.holding_id)).first()
+            if holding is None or holding.status != "active":
+                continue
+            self._refreeze_idle(conn, tenant_id, f"{request_no}#{claim.claim_id}", holding,
+                                holding.idle_fen + principal_fen + income_fen)

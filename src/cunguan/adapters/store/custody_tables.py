@@ -98,6 +98,7 @@ custody_bids = Table(
     Column("red_packet_fen", BigInteger, nullable=False),
     #: 加息券: extra annual interest paid from the marketing account (R-C18).
     Column("coupon_rate", String(16), nullable=False, server_default="0"),
+    Column("holding_id", String(_r)),                    # a finance-plan holding's bid
     Column("hold_id", BigInteger, nullable=False),
     Column("status", String(16), nullable=False),        # frozen / lent / released
     Index("ix_custody_bids_project", "tenant_id", "project_id"),
@@ -117,6 +118,8 @@ custody_claims = Table(
     Column("coupon_rate", String(16), nullable=False, server_default="0"),
     #: Coupon interest still to pay (recorded at lending as the marketing account's promise).
     Column("coupon_due_fen", BigInteger, nullable=False, server_default="0"),
+    #: A finance-plan holding's claim: its repayments are re-invested (stay frozen).
+    Column("holding_id", String(_r)),
     Index("ix_custody_claims_project", "tenant_id", "project_id"),
     Index("ix_custody_claims_holder", "tenant_id", "holder_user_id"),
 )
@@ -213,4 +216,29 @@ custody_batch_items = Table(
     Column("status", String(16), nullable=False),        # queued / done / failed
     Column("code", String(48), nullable=False),
     Column("message", String(256), nullable=False),
+)
+
+
+#: Finance plans (理财计划, R-C19) and users' holdings of them.
+custody_plans = Table(
+    "custody_plans", metadata,
+    Column("tenant_id", String(_t), primary_key=True),
+    Column("plan_id", String(64), primary_key=True),
+    Column("name", String(128), nullable=False),
+    Column("annual_rate", String(16), nullable=False),
+    Column("term_days", Integer, nullable=False),
+    Column("status", String(16), nullable=False),        # open / closed
+)
+
+custody_plan_holdings = Table(
+    "custody_plan_holdings", metadata,
+    Column("tenant_id", String(_t), primary_key=True),
+    Column("holding_id", String(_r), primary_key=True),  # the purchase's request no.
+    Column("plan_id", String(64), nullable=False),
+    Column("user_id", String(64), nullable=False),
+    Column("amount_fen", BigInteger, nullable=False),
+    Column("idle_fen", BigInteger, nullable=False),      # frozen, not yet matched to projects
+    Column("idle_hold_id", BigInteger),
+    Column("matures_on", Date, nullable=False),
+    Column("status", String(16), nullable=False),        # active / redeemed
 )
