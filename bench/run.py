@@ -29,6 +29,12 @@ def machine() -> dict[str, object]:
             "os": platform.platform(), "python": sys.version.split()[0], "postgresql": server}
 
 
+def describe(machine_facts: object) -> str:
+    facts = machine_facts if isinstance(machine_facts, dict) else {}
+    return (f"{facts.get('cpu')}, {facts.get('cores')} cores, {facts.get('memory_gib')} GiB, "
+            f"Python {facts.get('python')}, {facts.get('postgresql')}")
+
+
 def table(results: dict[str, object]) -> str:
     rows = [
         ("pgbench TPC-B (reference)", "pgbench_tpcb_tps", "tps", None),
@@ -45,7 +51,7 @@ def table(results: dict[str, object]) -> str:
         lines.append(f"| {label} | {results[key]:,.0f} | {unit} | {target or ''} |")
     lines.append(f"| single ÷ pgbench | {results['single_vs_pgbench_ratio']} | ratio | ≥ 0.8 |")
     lines.append("")
-    lines.append(f"Measured {results['date']} on {results['machine']}.")
+    lines.append(f"Measured {results['date']} on {describe(results['machine'])}.")
     return "\n".join(lines)
 
 
@@ -76,16 +82,24 @@ def _write(name: str, results: dict[str, object]) -> None:
     (RESULTS / name).write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
 
 
+def render(ledger: dict[str, object], custody: dict[str, object]) -> None:
+    readme = _replace(README.read_text(), TABLE_START, TABLE_END, table(ledger))
+    readme = _replace(readme, CUSTODY_START, CUSTODY_END, custody_table(custody))
+    README.write_text(readme)
+
+
 def main() -> None:
+    if sys.argv[1:] == ["--render-only"]:  # rewrite the tables from the recorded results
+        render(json.loads((RESULTS / "ledger.json").read_text()),
+               json.loads((RESULTS / "custody.json").read_text()))
+        return
     RESULTS.mkdir(exist_ok=True)
     log = lambda message: print(f"[bench] {message}", flush=True)  # noqa: E731
     ledger = ledger_bench.run(log)
     _write("ledger.json", ledger)
     custody = custody_bench.run(log)
     _write("custody.json", custody)
-    readme = _replace(README.read_text(), TABLE_START, TABLE_END, table(ledger))
-    readme = _replace(readme, CUSTODY_START, CUSTODY_END, custody_table(custody))
-    README.write_text(readme)
+    render(ledger, custody)
     print(table(ledger))
     print(custody_table(custody))
 

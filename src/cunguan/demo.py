@@ -183,8 +183,10 @@ def _raise(sim: _Sim, lenders: list[str], project_id: str, *, packets: bool) -> 
             break
         amount = min(left, sim.rng.randint(1, 20) * 500_000)
         packet = 10_000 if packets and bids % 3 == 0 and amount > 10_000 else 0
+        coupon = "0.01" if packets and bids % 3 == 1 else "0"
         result = sim.tally("bid", sim.custody.bid(TENANT, sim.no("BD"), user, project_id,
-                                                  amount, red_packet_fen=packet))
+                                                  amount, red_packet_fen=packet,
+                                                  coupon_rate=coupon))
         bids += result.ok
     return bids
 
@@ -221,6 +223,27 @@ def _lending(sim: _Sim, lenders: list[str], borrowers: list[str]) -> None:
     sim.day.notes.append(f"P001 installment 1 repaid early to {settled.data.get('investors')} "
                          "investors")
     _debt_transfer(sim, lenders)
+    _finance_plan(sim, lenders, borrowers)
+
+
+def _finance_plan(sim: _Sim, lenders: list[str], borrowers: list[str]) -> None:
+    """A saver buys a 90-day plan; the platform matches part of it into a new project."""
+    sim.tally("finance plan", sim.custody.create_plan(TENANT, sim.no("PL"), "M90",
+                                                      "季季盈 90 days", "0.05", 90))
+    saver = max(lenders, key=lambda u: sim.custody.ledger.account(
+        TENANT, chart.user_account_no(u)).available_fen)
+    holding = sim.tally("finance plan", sim.custody.purchase_plan(
+        TENANT, sim.no("PP"), saver, "M90", 5_000_000))
+    sim.tally("project registration", sim.custody.register_project(
+        TENANT, sim.no("PR"), project_id="P005",
+        borrower_user_id=borrowers[min(4, len(borrowers) - 1)],
+        amount_fen=3_000_000, annual_rate="0.08", months=3, method=Method.EQUAL_INSTALLMENT,
+        bid_min_fen=500_000, bid_max_fen=3_000_000, bid_step_fen=500_000))
+    matched = sim.tally("finance plan", sim.custody.match_plan(
+        TENANT, sim.no("MT"), holding.request_no, "P005", 3_000_000))
+    lent = sim.tally("lending (batch)", sim.custody.lend(TENANT, sim.no("LD"), "P005"))
+    sim.day.notes.append(f"{saver} bought plan M90 for 50,000 yuan; 30,000 matched into P005 "
+                         f"({matched.code}) and lent ({lent.code})")
 
 
 def _debt_transfer(sim: _Sim, lenders: list[str]) -> None:
