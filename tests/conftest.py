@@ -5,10 +5,14 @@ With CI=true an unreachable server fails the run; otherwise its tests skip with 
 """
 
 import os
+import tempfile
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
+from hypothesis import HealthCheck, settings
+from hypothesis.stateful import RuleBasedStateMachine
 from sqlalchemy import Engine, create_engine, text
 
 from cunguan.adapters.store.db import make_engine, normalise_url, upgrade
@@ -83,6 +87,33 @@ def pg_engine(request: pytest.FixtureRequest) -> Iterator[Engine]:
     _pg_ran.append(request.node.nodeid)
     yield eng
     drop_pg_schema(eng, schema)
+
+
+@contextmanager
+def fresh_engine(backend: str) -> Iterator[Engine]:
+    """A migrated database outside the per-test fixtures (for long property runs)."""
+    if backend == "sqlite":
+        with tempfile.TemporaryDirectory() as folder:
+            eng = make_engine(f"sqlite:///{folder}/machine.db")
+            upgrade(eng)
+            yield eng
+            eng.dispose()
+        return
+    eng, schema = pg_schema_engine()
+    try:
+        upgrade(eng)
+        _pg_ran.append(f"state machine in {schema}")
+        yield eng
+    finally:
+        drop_pg_schema(eng, schema)
+
+
+def run_state_machine(machine: type[RuleBasedStateMachine], *, examples: int,
+                      steps: int) -> None:
+    test = machine.TestCase
+    test.settings = settings(max_examples=examples, stateful_step_count=steps, deadline=None,
+                             suppress_health_check=[HealthCheck.too_slow])
+    test("runTest").runTest()
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

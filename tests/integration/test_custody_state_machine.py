@@ -6,11 +6,9 @@ frozen repayments + withdrawals in flight.
 """
 
 import itertools
-import tempfile
 from datetime import datetime, timedelta
 
 import pytest
-from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 from sqlalchemy import Engine, select
@@ -21,14 +19,13 @@ from cunguan.adapters.store.custody_tables import (
     custody_projects,
     custody_withdrawals,
 )
-from cunguan.adapters.store.db import make_engine, upgrade
 from cunguan.core.clock import CST, FixedClock
 from cunguan.custody import accounts as chart
 from cunguan.custody.kyc import IdKind
 from cunguan.custody.schedules import Method
 from cunguan.service_layer.ledger_service import LedgerService
 from cunguan.service_layer.lending_service import LendingService
-from tests.conftest import drop_pg_schema, pg_schema_engine
+from tests.conftest import BACKENDS, fresh_engine, run_state_machine
 from tests.custody_helpers import MONDAY, PASSWORD, icbc_card, resident_id
 
 LENDERS = ["L1", "L2", "L3"]
@@ -205,32 +202,10 @@ class CustodyMachine(RuleBasedStateMachine):
         return expected
 
 
-def _run(engine: Engine, examples: int) -> None:
-    CustodyMachine.engine = engine
-    test = CustodyMachine.TestCase
-    test.settings = settings(max_examples=examples, stateful_step_count=40, deadline=None,
-                             suppress_health_check=[HealthCheck.too_slow])
-    test("runTest").runTest()
-
-
+@pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.slow
-def test_r_c1_r_c13_custody_state_machine_sqlite() -> None:
-    with tempfile.TemporaryDirectory() as folder:
-        engine = make_engine(f"sqlite:///{folder}/custody.db")
-        upgrade(engine)
-        _run(engine, examples=25)
-        engine.dispose()
-
-
-@pytest.mark.postgres
-@pytest.mark.slow
-def test_r_c1_r_c13_custody_state_machine_postgres() -> None:
-    engine, schema = pg_schema_engine()
-    try:
-        upgrade(engine)
-        from tests.conftest import _pg_ran
-
-        _pg_ran.append("custody state machine")
-        _run(engine, examples=10)
-    finally:
-        drop_pg_schema(engine, schema)
+def test_r_c1_r_c13_custody_state_machine(backend: str) -> None:
+    with fresh_engine(backend) as engine:
+        CustodyMachine.engine = engine
+        run_state_machine(CustodyMachine, examples=25 if backend == "sqlite" else 10,
+                          steps=40)

@@ -7,12 +7,10 @@ every balance byte-identical; the model and the ledger agree on every outcome an
 """
 
 import itertools
-import tempfile
 from dataclasses import dataclass
 from datetime import datetime
 
 import pytest
-from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     Bundle,
@@ -25,7 +23,6 @@ from hypothesis.stateful import (
 )
 from sqlalchemy import Engine, text
 
-from cunguan.adapters.store.db import make_engine, upgrade
 from cunguan.core.clock import CST, FixedClock
 from cunguan.ledger.model import (
     AccountFlag,
@@ -40,7 +37,7 @@ from cunguan.ledger.model import (
     Transfer,
 )
 from cunguan.service_layer.ledger_service import LedgerService
-from tests.conftest import drop_pg_schema, pg_schema_engine
+from tests.conftest import BACKENDS, fresh_engine, run_state_machine
 from tests.helpers import DAY, FEE, MARKETING, OD, SUMMARY, chart
 
 USER_ACCOUNTS = ["U1", "U2", "U3", "U4"]
@@ -289,31 +286,9 @@ class LedgerMachine(RuleBasedStateMachine):
                 assert lines[-1].frozen_after_fen == account.frozen_fen
 
 
-def _run(engine: Engine, examples: int) -> None:
-    LedgerMachine.engine = engine
-    machine_test = LedgerMachine.TestCase
-    machine_test.settings = settings(max_examples=examples, stateful_step_count=25,
-                                     deadline=None,
-                                     suppress_health_check=[HealthCheck.too_slow])
-    machine_test("runTest").runTest()
-
-
-def test_r_l1_r_l5_state_machine_sqlite() -> None:
-    with tempfile.TemporaryDirectory() as folder:
-        engine = make_engine(f"sqlite:///{folder}/sm.db")
-        upgrade(engine)
-        _run(engine, examples=40)
-        engine.dispose()
-
-
-@pytest.mark.postgres
-def test_r_l1_r_l5_state_machine_postgres() -> None:
-    engine, schema = pg_schema_engine()
-    try:
-        upgrade(engine)
-        from tests.conftest import _pg_ran
-
-        _pg_ran.append("state machine")
-        _run(engine, examples=20)
-    finally:
-        drop_pg_schema(engine, schema)
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_r_l1_r_l5_state_machine(backend: str) -> None:
+    with fresh_engine(backend) as engine:
+        LedgerMachine.engine = engine
+        run_state_machine(LedgerMachine, examples=40 if backend == "sqlite" else 20,
+                          steps=25)

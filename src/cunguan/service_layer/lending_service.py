@@ -260,9 +260,7 @@ class LendingService(CustodyService):
     def repay(self, tenant_id: str, request_no: str, project_id: str, *,
               password: str | None = None) -> CustodyResult:
         """Freeze the earliest unpaid installment with its overdue penalty (pre-processing)."""
-        project_row = self._read_project(tenant_id, project_id)
-        checked = (self._password_step(tenant_id, project_row.borrower_user_id, password)
-                   if project_row is not None else False)
+        checked = self._borrower_password(tenant_id, project_id, password)
         if isinstance(checked, CustodyResult):
             return CustodyResult(request_no, False, checked.code, checked.message)
 
@@ -291,9 +289,7 @@ class LendingService(CustodyService):
         """Freeze everything still owed: remaining principal, interest by the configured rule,
         any penalty. The later installments are marked prepaid; settling pays the investors
         and closes every claim."""
-        project_row = self._read_project(tenant_id, project_id)
-        checked = (self._password_step(tenant_id, project_row.borrower_user_id, password)
-                   if project_row is not None else False)
+        checked = self._borrower_password(tenant_id, project_id, password)
         if isinstance(checked, CustodyResult):
             return CustodyResult(request_no, False, checked.code, checked.message)
 
@@ -330,6 +326,14 @@ class LendingService(CustodyService):
         return list(conn.execute(select(custody_installments).where(
             i.tenant_id == tenant_id, i.project_id == project_id,
             i.status.in_(("due", "frozen"))).order_by(i.period)))
+
+    def _borrower_password(self, tenant_id: str, project_id: str,
+                           password: str | None) -> bool | CustodyResult:
+        """The borrower's password step for a repayment (see ``_password_step``)."""
+        project = self._read_project(tenant_id, project_id)
+        if project is None:
+            return False  # the command itself answers project_not_found
+        return self._password_step(tenant_id, project.borrower_user_id, password)
 
     def _read_project(self, tenant_id: str, project_id: str) -> Any:
         with read_connection(self.engine) as conn:
