@@ -1,11 +1,14 @@
 """The command line, end to end on a real SQLite file: exit codes and messages at the edge."""
 
+from datetime import date
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
+from cunguan.adapters.store.db import make_engine
 from cunguan.cli.main import app
+from cunguan.service_layer.calendar_service import load_calendar
 
 runner = CliRunner()
 
@@ -93,3 +96,19 @@ def test_custody_commands_end_to_end(db: list[str]) -> None:
                                   "--card", icbc_card(5), "--amount", "5000"])
     assert refused.exit_code == 1 and "authorization_required" in refused.output
     assert '"operation": "recharge"' in _ok([*db, "custody", "status", *p, "-r", "r1"])
+
+
+def test_r_l7_operators_load_next_years_holiday_notice(db: list[str], tmp_path: Path) -> None:
+    notice = tmp_path / "2027.csv"
+    notice.write_text("date,working,name\n2027-01-01,0,元旦\n2027-02-20,1,春节调休\n")
+    assert "2 days loaded" in _ok([*db, "calendar", "load", "--file", str(notice)])
+    shown = _ok([*db, "calendar", "show", "--year", "2027"])
+    assert "2027-01-01" in shown and "2027-02-20" in shown
+    bad = tmp_path / "bad.csv"
+    bad.write_text("date,working\n2027-13-01,0\n")
+    refused = runner.invoke(app, [*db, "calendar", "load", "--file", str(bad)])
+    assert refused.exit_code == 2 and "calendar_row_invalid" in refused.output
+    calendar = load_calendar(make_engine(db[1]))
+    assert calendar.is_official(date(2027, 1, 1)) and not calendar.is_working_day(
+        date(2027, 1, 1))
+    assert calendar.is_working_day(date(2027, 2, 20))  # a Saturday worked in lieu

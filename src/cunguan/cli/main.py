@@ -3,7 +3,7 @@
 import typer
 
 from cunguan.adapters.store.db import DATABASE_URL_ENV
-from cunguan.cli import custody, day, db, ledger
+from cunguan.cli import calendar, custody, day, db, ledger
 from cunguan.cli.worker import worker
 
 app = typer.Typer(help="Cunguan (存管): fund custody and clearing-settlement core.",
@@ -12,6 +12,7 @@ app.add_typer(db.app, name="db")
 app.add_typer(ledger.app, name="ledger")
 app.add_typer(day.app, name="day")
 app.add_typer(custody.app, name="custody")
+app.add_typer(calendar.app, name="calendar")
 app.command()(worker)
 
 

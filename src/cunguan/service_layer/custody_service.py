@@ -53,7 +53,7 @@ class CustodyService(CustodyBase):
     def __init__(self, engine: Engine, ledger: LedgerService, *, clock: Clock = system_clock,
                  calendar: WorkingCalendar | None = None, bins: BinTable | None = None,
                  policy: CustodyPolicy | None = None) -> None:
-        super().__init__(engine, ledger, clock=clock, calendar=calendar or WorkingCalendar())
+        super().__init__(engine, ledger, clock=clock, calendar=calendar or ledger.calendar)
         self.bins = bins or BinTable.shipped()
         self.policy = policy or CustodyPolicy()
 

@@ -14,6 +14,7 @@ from cunguan.core.errors import CunguanError
 from cunguan.custody import checks as custody_checks
 from cunguan.ledger.daybook import Finding, format_report, run_checks
 from cunguan.ledger.model import Reject
+from cunguan.service_layer.calendar_service import load_calendar
 
 DAYS_LISTED_MAX = 31
 #: Contexts whose day-end checks register themselves on import.
@@ -35,7 +36,7 @@ class DayService:
                  calendar: WorkingCalendar | None = None) -> None:
         self.engine = engine
         self.clock = clock
-        self.calendar = calendar or WorkingCalendar()
+        self.calendar = calendar or load_calendar(engine)
 
     def close(self, tenant_id: str) -> DayClose:
         """Cut over the open day (unless a cut-over day still waits to close), then close it.

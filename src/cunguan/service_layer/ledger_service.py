@@ -27,6 +27,7 @@ from cunguan.ledger.model import (
     Result,
     Transfer,
 )
+from cunguan.service_layer.calendar_service import load_calendar
 from cunguan.service_layer.unit_of_work import with_retries
 
 
@@ -37,7 +38,7 @@ class LedgerService:
                  calendar: WorkingCalendar | None = None) -> None:
         self.engine = engine
         self.clock = clock
-        self.calendar = calendar or WorkingCalendar()
+        self.calendar = calendar or load_calendar(engine)
         self._ids = IdBlocks(engine)
         self._postgres = engine.dialect.name == "postgresql"
 

@@ -175,3 +175,12 @@ id_blocks = Table(
     Column("name", String(32), primary_key=True),
     Column("next_id", BigInteger, nullable=False),
 )
+
+#: The State Council's holiday notice as loaded by an operator (R-L7). National, not per
+#: tenant: under Citus it is a reference table replicated to every node.
+calendar_days = Table(
+    "calendar_days", metadata,
+    Column("day", Date, primary_key=True),
+    Column("is_working_day", Integer, nullable=False),
+    Column("name", String(64), nullable=False),
+)
