@@ -9,7 +9,7 @@ import hashlib
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Table, insert, select, update
@@ -65,6 +65,9 @@ def _digest(operation: str, content: Data) -> int:
 
 
 class CustodyBase:
+    #: How long five wrong passwords in a row lock the password (configurable per service).
+    password_lock: timedelta = passwords.LOCK_DEFAULT
+
     def __init__(self, engine: Engine, ledger: LedgerService, *, clock: Clock,
                  calendar: WorkingCalendar) -> None:
         self.engine = engine
@@ -189,7 +192,8 @@ class CustodyBase:
             try:
                 attempt = passwords.check_attempt(
                     row.password_hash, password, failed_attempts=row.failed_attempts,
-                    locked_until=row.locked_until, now=self.clock())
+                    locked_until=row.locked_until, now=self.clock(),
+                    lock_for=self.password_lock)
             except passwords.PasswordError as exc:
                 raise CustodyError(exc.code, str(exc)) from exc
             conn.execute(update(custody_users).where(

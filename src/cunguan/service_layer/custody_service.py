@@ -56,6 +56,7 @@ class CustodyService(CustodyBase):
         super().__init__(engine, ledger, clock=clock, calendar=calendar or ledger.calendar)
         self.bins = bins or BinTable.shipped()
         self.policy = policy or CustodyPolicy()
+        self.password_lock = self.policy.password_lock
 
     # -- platforms (R-C1, R-C2) ------------------------------------------------------------
     def onboard_platform(self, tenant_id: str, name: str, accounting_date: date) -> None:
@@ -188,6 +189,30 @@ class CustodyService(CustodyBase):
             ).values(status=status))
             return {"user_id": user_id, "status": status}
         return self.command(tenant_id, request_no, "approve_user", {"user": user_id}, work)
+
+    def reset_password(self, tenant_id: str, request_no: str, user_id: str, *, id_no: str,
+                       mobile: str, card_no: str, new_password: str) -> CustodyResult:
+        """Forgotten password, on the bank's page: the ID no., mobile and a bound card must
+        match what the bank holds; the new password also lifts any lock."""
+        try:
+            password_hash = passwords.hash_password(new_password)
+        except passwords.PasswordError as exc:
+            return CustodyResult(request_no, False, exc.code, str(exc))
+
+        def work(conn: Connection) -> Data:
+            row = self.user(conn, tenant_id, user_id, lock=True)
+            card = conn.execute(select(custody_cards.c.card_no).where(
+                custody_cards.c.tenant_id == tenant_id, custody_cards.c.card_no == card_no,
+                custody_cards.c.user_id == user_id, custody_cards.c.status == "bound")).first()
+            if row.id_no != id_no.strip().upper() or row.mobile != mobile or card is None:
+                raise CustodyError("identity_mismatch",
+                                   "the ID no., mobile or card does not match the account")
+            conn.execute(update(custody_users).where(
+                custody_users.c.tenant_id == tenant_id, custody_users.c.user_id == user_id,
+            ).values(password_hash=password_hash, failed_attempts=0, locked_until=None))
+            return {"user_id": user_id, "password": "reset"}
+        return self.command(tenant_id, request_no, "reset_password",
+                            {"user": user_id, "card": card_no}, work)
 
     def activate_user(self, tenant_id: str, request_no: str, user_id: str, password: str,
                       card_no: str | None = None) -> CustodyResult:
