@@ -517,3 +517,11 @@ def test_r_c19_finance_plan_freezes_matches_reinvests_and_pays_interest(engine: 
     redeemed = custody.redeem_plan(PLATFORM, "red-1", "buy-1")
     assert redeemed.ok and redeemed.data["interest_fen"] == 740  # 1.5 M × 6% × 3/365
     assert _balance(custody, _user(saver))[1] == 0
+
+
+def test_r_c21_unknown_platform_is_an_answer_not_an_exception(engine: Engine) -> None:
+    custody, _, _, _ = services(engine)
+    result = custody.red_packet("NO-SUCH-PLATFORM", "rp-1", "u1", 100)
+    assert (result.ok, result.code) == (False, "user_not_found")
+    funded = custody.fund_platform("NO-SUCH-PLATFORM", "f-1", chart.OWN, 100)
+    assert (funded.ok, funded.code) == (False, "tenant_not_found")

@@ -93,7 +93,7 @@ class CustodyBase:
 
         try:
             return in_transaction(self.engine, unit)
-        except CustodyError as exc:
+        except CunguanError as exc:  # custody and ledger refusals alike become the answer
             rejected = {"code": exc.code, "message": exc.message, **exc.details}
             in_transaction(self.engine, lambda conn: self._record_rejection(
                 conn, tenant_id, request_no, operation, digest, rejected))
