@@ -265,10 +265,7 @@ class LendingService(CustodyService):
             return CustodyResult(request_no, False, checked.code, checked.message)
 
         def work(conn: Connection) -> Data:
-            project = self._project(conn, tenant_id, project_id)
-            if project.status != ProjectStatus.REPAYING.value:
-                raise CustodyError("project_not_repaying", f"project is {project.status}")
-            due = self._next_installment(conn, tenant_id, project_id)
+            project, due = self._repaying(conn, tenant_id, project_id)
             day = self.accounting_date(conn, tenant_id)
             penalty_fen = self._penalty(due, day)
             total_fen = due.principal_fen + due.interest_fen + penalty_fen
@@ -294,10 +291,7 @@ class LendingService(CustodyService):
             return CustodyResult(request_no, False, checked.code, checked.message)
 
         def work(conn: Connection) -> Data:
-            project = self._project(conn, tenant_id, project_id)
-            if project.status != ProjectStatus.REPAYING.value:
-                raise CustodyError("project_not_repaying", f"project is {project.status}")
-            due = self._next_installment(conn, tenant_id, project_id)
+            project, due = self._repaying(conn, tenant_id, project_id)
             rest = self._unpaid(conn, tenant_id, project_id)
             interest_fen = {"current": due.interest_fen, "none": 0,
                             "full": sum(r.interest_fen for r in rest)}[self.early_interest_rule]
@@ -326,6 +320,14 @@ class LendingService(CustodyService):
         return list(conn.execute(select(custody_installments).where(
             i.tenant_id == tenant_id, i.project_id == project_id,
             i.status.in_(("due", "frozen"))).order_by(i.period)))
+
+    def _repaying(self, conn: Connection, tenant_id: str, project_id: str
+                  ) -> tuple[Any, Any]:
+        """The project (locked) and its earliest unpaid installment, if it is being repaid."""
+        project = self._project(conn, tenant_id, project_id)
+        if project.status != ProjectStatus.REPAYING.value:
+            raise CustodyError("project_not_repaying", f"project is {project.status}")
+        return project, self._next_installment(conn, tenant_id, project_id)
 
     def _borrower_password(self, tenant_id: str, project_id: str,
                            password: str | None) -> bool | CustodyResult:
@@ -469,12 +471,9 @@ class LendingService(CustodyService):
             return CustodyResult(request_no, False, "field_invalid", "guarantor or risk_reserve")
 
         def work(conn: Connection) -> Data:
-            project = self._project(conn, tenant_id, project_id)
-            if project.status != ProjectStatus.REPAYING.value:
-                raise CustodyError("project_not_repaying", f"project is {project.status}")
+            project, due = self._repaying(conn, tenant_id, project_id)
             if payer == "guarantor" and project.guarantor_user_id is None:
                 raise CustodyError("no_guarantor", "the project has no guarantor")
-            due = self._next_installment(conn, tenant_id, project_id)
             day = self.accounting_date(conn, tenant_id)
             due_with_penalty = _Due(due.principal_fen, due.interest_fen,
                                     self._penalty(due, day))
