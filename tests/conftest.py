@@ -65,19 +65,10 @@ def drop_pg_schema(engine: Engine, schema: str) -> None:
 
 
 @pytest.fixture(params=BACKENDS)
-def engine(request: pytest.FixtureRequest, tmp_path: object) -> Iterator[Engine]:
+def engine(request: pytest.FixtureRequest) -> Iterator[Engine]:
     """A migrated, empty database on each backend."""
-    if request.param == "sqlite":
-        eng = make_engine(f"sqlite:///{tmp_path}/ledger.db")
-        upgrade(eng)
+    with fresh_engine(request.param, label=request.node.nodeid) as eng:
         yield eng
-        eng.dispose()
-        return
-    eng, schema = pg_schema_engine()
-    upgrade(eng)
-    _pg_ran.append(request.node.nodeid)
-    yield eng
-    drop_pg_schema(eng, schema)
 
 
 @pytest.fixture
@@ -90,8 +81,8 @@ def pg_engine(request: pytest.FixtureRequest) -> Iterator[Engine]:
 
 
 @contextmanager
-def fresh_engine(backend: str) -> Iterator[Engine]:
-    """A migrated database outside the per-test fixtures (for long property runs)."""
+def fresh_engine(backend: str, *, label: str = "state machine") -> Iterator[Engine]:
+    """A migrated, empty database: a temporary SQLite file or a PostgreSQL schema."""
     if backend == "sqlite":
         with tempfile.TemporaryDirectory() as folder:
             eng = make_engine(f"sqlite:///{folder}/machine.db")
@@ -102,7 +93,7 @@ def fresh_engine(backend: str) -> Iterator[Engine]:
     eng, schema = pg_schema_engine()
     try:
         upgrade(eng)
-        _pg_ran.append(f"state machine in {schema}")
+        _pg_ran.append(label)
         yield eng
     finally:
         drop_pg_schema(eng, schema)

@@ -10,6 +10,14 @@ def invariant(condition: bool, message: str) -> None:
         raise InvariantViolation(message)
 
 
+class RuleError(ValueError):
+    """A pure rule refused its input; ``code`` names why (listed in docs/ERRORS.md)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
 class CunguanError(Exception):
     """Bad input or an operating condition, with a stable machine-readable code."""
 

@@ -15,6 +15,8 @@ from pathlib import Path
 from stdnum import luhn
 from stdnum.exceptions import ValidationError
 
+from cunguan.core.errors import RuleError
+
 CARD_LENGTH_MIN, CARD_LENGTH_MAX = 15, 19
 
 
@@ -36,10 +38,8 @@ class CardBin:
     length: int
 
 
-class CardError(ValueError):
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
+class CardError(RuleError):
+    """A card that cannot be used."""
 
 
 class BinTable:

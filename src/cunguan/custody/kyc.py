@@ -8,6 +8,8 @@ from enum import StrEnum
 from stdnum.cn import ric
 from stdnum.exceptions import ValidationError
 
+from cunguan.core.errors import RuleError
+
 ADULT_AGE_YEARS = 18
 NAME_LENGTH_MAX = 64
 _MOBILE = re.compile(r"^1[3-9]\d{9}$")
@@ -21,10 +23,8 @@ class IdKind(StrEnum):
     BUSINESS_LICENCE = "business"    # 统一社会信用代码 (company)
 
 
-class KycError(ValueError):
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
+class KycError(RuleError):
+    """An identity that fails the opening checks."""
 
 
 @dataclass(frozen=True, slots=True)

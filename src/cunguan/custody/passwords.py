@@ -6,6 +6,8 @@ from datetime import datetime, timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
+from cunguan.core.errors import RuleError
+
 #: OWASP's argon2id minimum: 19 MiB of memory, 2 passes.
 ARGON2_MEMORY_KIB = 19 * 1024
 ARGON2_TIME_COST = 2
@@ -18,10 +20,8 @@ _hasher = PasswordHasher(time_cost=ARGON2_TIME_COST, memory_cost=ARGON2_MEMORY_K
                          parallelism=ARGON2_PARALLELISM)
 
 
-class PasswordError(ValueError):
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
+class PasswordError(RuleError):
+    """A password refused or locked."""
 
 
 def hash_password(password: str) -> str:

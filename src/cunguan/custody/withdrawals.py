@@ -6,6 +6,7 @@ from enum import StrEnum
 
 from cunguan.core.calendar import WorkingCalendar
 from cunguan.core.clock import CST
+from cunguan.core.errors import RuleError
 from cunguan.core.money import Rate, apply_rate, format_yuan, to_fraction
 
 
@@ -24,10 +25,8 @@ class RoutingPolicy:
     hvps_closes: time = time(17, 15)               # on the working day
 
 
-class RouteRefused(ValueError):
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
+class RouteRefused(RuleError):
+    """A payout no rail may take now."""
 
 
 def hvps_business_day(now: datetime, calendar: WorkingCalendar,
