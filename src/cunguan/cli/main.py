@@ -4,6 +4,7 @@ import typer
 
 from cunguan.adapters.store.db import DATABASE_URL_ENV
 from cunguan.cli import calendar, custody, day, db, ledger
+from cunguan.cli.serve import keys, serve
 from cunguan.cli.worker import worker
 
 app = typer.Typer(help="Cunguan (存管): fund custody and clearing-settlement core.",
@@ -14,6 +15,8 @@ app.add_typer(day.app, name="day")
 app.add_typer(custody.app, name="custody")
 app.add_typer(calendar.app, name="calendar")
 app.command()(worker)
+app.command()(serve)
+app.add_typer(keys, name="keys")
 
 
 @app.callback()

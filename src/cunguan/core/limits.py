@@ -30,7 +30,25 @@ db_retry_backoff_ms_max: Final = 200
 ids_per_block: Final = 1_000
 #: Findings one day-end check may report before it summarises the rest.
 findings_per_check_max: Final = 200
+#: Callbacks (回调): first retry after this long, doubling up to the cap, with jitter; after
+#: the give-up period an event is dead-lettered for operators.
+callback_retry_base_s: Final = 5
+callback_retry_cap_s: Final = 3_600
+callback_give_up_after_s: Final = 72 * 3_600
+callback_timeout_ms: Final = 5_000
+#: While a worker delivers an event, others leave it alone this long (a dead worker's lease
+#: lapses and another delivers it).
+callback_lease_s: Final = 60
+#: Events one pull or one delivery round may return.
+events_per_page_max: Final = 500
+#: A bank-hosted page session lives this long.
+page_session_ttl_s: Final = 900
+#: Form posts one client address may make to the hosted pages per minute.
+page_posts_per_minute_max: Final = 30
+#: Body size of one API request.
+api_body_bytes_max: Final = 1_048_576
 
+assert callback_retry_base_s <= callback_retry_cap_s < callback_give_up_after_s
 assert payees_per_settle_max + 1 <= postings_per_transaction_max
 assert amount_fen_max * commands_per_batch_max * postings_per_transaction_max < 2**63 * 1_000
 assert amount_fen_max * commands_per_batch_max < 2**63

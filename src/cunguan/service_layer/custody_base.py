@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, Table, insert, select, update
 
+from cunguan.adapters.store.api_tables import outbox_events
 from cunguan.adapters.store.custody_tables import (
     custody_authorizations,
     custody_requests,
@@ -58,10 +59,20 @@ class CustodyResult:
     replayed: bool = False
 
 
+def _canonical(content: Data) -> str:
+    return json.dumps(content, sort_keys=True, default=str, ensure_ascii=False)
+
+
 def _digest(operation: str, content: Data) -> int:
     text = json.dumps([operation, content], sort_keys=True, default=str, ensure_ascii=False)
     return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "big",
                           signed=True)
+
+
+def differing_fields(recorded: Data, sent: Data) -> list[str]:
+    """The fields whose values differ between a recorded request and a new one."""
+    sent = json.loads(_canonical(sent))
+    return sorted(k for k in recorded.keys() | sent.keys() if recorded.get(k) != sent.get(k))
 
 
 class CustodyBase:
@@ -84,32 +95,34 @@ class CustodyBase:
         digest = _digest(operation, content)
 
         def unit(conn: Connection) -> CustodyResult:
-            prior = self._prior(conn, tenant_id, request_no, digest)
+            prior = self._prior(conn, tenant_id, request_no, digest, operation, content)
             if prior is not None:
                 return prior
             data = work(conn)
-            self._record(conn, tenant_id, request_no, operation, digest, "ok", data)
+            self._record(conn, tenant_id, request_no, operation, digest, content, "ok", data)
             return CustodyResult(request_no, True, "ok", data=data)
 
         try:
             return in_transaction(self.engine, unit)
         except CunguanError as exc:  # custody and ledger refusals alike become the answer
             rejected = {"code": exc.code, "message": exc.message, **exc.details}
-            in_transaction(self.engine, lambda conn: self._record_rejection(
-                conn, tenant_id, request_no, operation, digest, rejected))
-            return CustodyResult(request_no, False, exc.code, exc.message,
-                                 {k: v for k, v in exc.details.items()})
+            return in_transaction(self.engine, lambda conn: self._record_rejection(
+                conn, tenant_id, request_no, operation, digest, content, rejected))
 
-    def _prior(self, conn: Connection, tenant_id: str, request_no: str,
-               digest: int) -> CustodyResult | None:
+    def _prior(self, conn: Connection, tenant_id: str, request_no: str, digest: int,
+               operation: str, content: Data) -> CustodyResult | None:
         r = custody_requests.c
-        row = conn.execute(select(r.content_hash, r.status, r.result).where(
+        row = conn.execute(select(r.content_hash, r.status, r.result, r.operation,
+                                  r.content).where(
             r.tenant_id == tenant_id, r.request_no == request_no)).first()
         if row is None:
             return None
         if row[0] != digest:
+            fields = (["operation"] if row[3] != operation else
+                      differing_fields(json.loads(row[4] or "{}"), content))
             return CustodyResult(request_no, False, "duplicate_with_different_content",
-                                 "this request no. was used for another request")
+                                 "this request no. was used for another request: "
+                                 + ", ".join(fields), {"fields": fields})
         data = json.loads(row[2])
         if row[1] == "ok":
             return CustodyResult(request_no, True, "ok", data=data, replayed=True)
@@ -117,16 +130,29 @@ class CustodyBase:
                              replayed=True)
 
     def _record(self, conn: Connection, tenant_id: str, request_no: str, operation: str,
-                digest: int, status: str, data: Data) -> None:
+                digest: int, content: Data, status: str, data: Data) -> None:
+        """The request's record and its event in the callback outbox, in the caller's
+        transaction: a result is never committed without its callback, nor the reverse."""
+        now = self.clock()
+        result = json.dumps(data, default=str, ensure_ascii=False)
         conn.execute(insert(custody_requests).values(
             tenant_id=tenant_id, request_no=request_no, operation=operation,
-            content_hash=digest, status=status,
-            result=json.dumps(data, default=str, ensure_ascii=False), created_at=self.clock()))
+            content_hash=digest, status=status, result=result, created_at=now,
+            content=_canonical(content)))
+        conn.execute(insert(outbox_events).values(
+            tenant_id=tenant_id, operation=operation, request_no=request_no, status=status,
+            payload=result, created_at=now, delivery="pending", attempts=0,
+            next_attempt_at=now, last_error=""))
 
     def _record_rejection(self, conn: Connection, tenant_id: str, request_no: str,
-                          operation: str, digest: int, data: Data) -> None:
-        if self._prior(conn, tenant_id, request_no, digest) is None:
-            self._record(conn, tenant_id, request_no, operation, digest, "rejected", data)
+                          operation: str, digest: int, content: Data,
+                          data: Data) -> CustodyResult:
+        prior = self._prior(conn, tenant_id, request_no, digest, operation, content)
+        if prior is not None:   # a concurrent twin got there first: its answer stands
+            return prior
+        self._record(conn, tenant_id, request_no, operation, digest, content, "rejected", data)
+        details = {k: v for k, v in data.items() if k not in ("code", "message")}
+        return CustodyResult(request_no, False, str(data["code"]), str(data["message"]), details)
 
     def request_status(self, tenant_id: str, request_no: str) -> Data | None:
         """R-C21: what became of a request, by its serial no."""

@@ -18,6 +18,8 @@ custody_platforms = Table(
     Column("quick_pay_fee_payer", String(16), nullable=False),
     Column("withdrawal_review", Integer, nullable=False),
     Column("created_at", UtcDateTime(), nullable=False),
+    Column("callback_url", String(512)),        # where signed callbacks are delivered
+    Column("return_url_prefix", String(512)),   # hosted pages return only under this prefix
 )
 
 custody_users = Table(
@@ -192,6 +194,7 @@ custody_requests = Table(
     Column("status", String(16), nullable=False),
     Column("result", Text, nullable=False),
     Column("created_at", UtcDateTime(), nullable=False),
+    Column("content", Text),        # the canonical request, to name a differing field
 )
 
 #: Batch instructions processed in windows (R-C11), and their items, each with its own result.

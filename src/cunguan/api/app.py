@@ -1,0 +1,104 @@
+"""The FastAPI application: platform and operator endpoints, hosted pages, OpenAPI at
+``/openapi.json`` (interactive docs at ``/docs``), and optionally the background worker."""
+
+import asyncio
+import contextlib
+import html
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, Response
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from cunguan.adapters.callback_sender import HttpSender
+from cunguan.api import operator_routes, pages, platform_routes
+from cunguan.api.edge import refusal
+from cunguan.core.errors import CunguanError
+from cunguan.service_layer.bank import Bank
+
+log = logging.getLogger("cunguan.api")
+WORKER_INTERVAL_S_DEFAULT = 2.0
+
+
+def create_app(bank: Bank, *, run_worker: bool = False,
+               worker_interval_s: float = WORKER_INTERVAL_S_DEFAULT) -> FastAPI:
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        task = asyncio.create_task(_worker(bank, worker_interval_s)) if run_worker else None
+        yield
+        if task is not None:
+            task.cancel()
+
+    app = FastAPI(title="Cunguan platform API", version="1", lifespan=lifespan,
+                  description="Signed requests from platforms to the custody bank. "
+                              "See docs/API.md for the signature scheme.")
+    app.state.bank = bank
+    app.state.page_rate_limit = pages.rate_limit()
+    app.include_router(platform_routes.router)
+    app.include_router(operator_routes.router)
+    app.include_router(pages.router)
+    _handlers(app)
+
+    @app.get("/health", include_in_schema=False)
+    def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app
+
+
+def _handlers(app: FastAPI) -> None:
+    @app.exception_handler(CunguanError)
+    async def refused(request: Request, exc: CunguanError) -> Response:
+        if request.url.path.startswith("/pages/"):
+            return _page_error(exc.code, exc.message)
+        return refusal(request, exc.code, exc.message, dict(exc.details))
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> Response:
+        errors = [{"field": ".".join(str(p) for p in e.get("loc", ())), "problem": e.get("msg")}
+                  for e in exc.errors()]
+        fields = ", ".join(e["field"] for e in errors)
+        return refusal(request, "field_invalid", f"invalid or unknown fields: {fields}",
+                       {"errors": errors})
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        code = {404: "route_not_found", 405: "method_not_allowed"}.get(exc.status_code,
+                                                                        "http_error")
+        response = refusal(request, code, str(exc.detail))
+        response.status_code = exc.status_code
+        return response
+
+    @app.exception_handler(Exception)
+    async def crashed(request: Request, exc: Exception) -> Response:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        response = refusal(request, "internal_error", "the bank could not answer; retry with "
+                                                      "the same request no.")
+        response.status_code = 500
+        return response
+
+
+def _page_error(code: str, message: str) -> HTMLResponse:
+    status = {"rate_limited": 429, "csrf_invalid": 403}.get(code, 404)
+    return HTMLResponse(f"<!doctype html><meta charset=utf-8><title>{code}</title>"
+                        f"<h1>{code}</h1><p>{html.escape(message)}</p>", status_code=status)
+
+
+async def _worker(bank: Bank, interval_s: float) -> None:
+    """Batch windows, hold expiry, callbacks, nonce pruning, in this process."""
+    sender = HttpSender()
+    try:
+        while True:
+            try:
+                done: Any = await run_in_threadpool(bank.worker_pass, sender)
+                if done.callbacks or done.batch_items:
+                    log.info("worker pass: %s", done)
+            except Exception:  # keep serving; the next pass retries
+                log.exception("worker pass failed")
+            await asyncio.sleep(interval_s)
+    finally:
+        sender.close()

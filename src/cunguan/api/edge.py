@@ -1,0 +1,144 @@
+"""What every endpoint shares: who is calling, the error envelope, signed responses.
+
+Every answer is JSON; a refusal is ``{code, message, details, request_id}``. Responses to a
+signed request are signed back (HMAC with the caller's secret, or the bank's SM2 key when the
+caller signed with SM2) over the status, the request's nonce, a timestamp and the body.
+"""
+
+import json
+import os
+import signal
+import uuid
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
+
+from cunguan.core import limits, signing
+from cunguan.core.errors import CunguanError
+from cunguan.service_layer.access_service import AccessError, Principal, SignedRequest
+from cunguan.service_layer.bank import Bank
+from cunguan.service_layer.custody_base import CustodyResult
+
+REPLAY_HEADER = "Idempotent-Replayed"
+#: Fault injection for the crash test (docs/OPERATIONS.md): the server process kills itself
+#: after a command on this path commits and before it answers. Never set in production.
+FAULT_KILL_PATH = os.environ.get("CUNGUAN_FAULT_KILL_AFTER_COMMIT_PATH", "")
+_STATUS_BY_CODE = {
+    "duplicate_with_different_content": 409, "field_invalid": 422, "forbidden": 403,
+    "rate_limited": 429, "body_too_large": 413, "csrf_invalid": 403,
+    "signature_missing": 401, "signature_invalid": 401, "signature_expired": 401,
+    "signature_replayed": 401, "signature_algorithm_unknown": 401,
+}
+
+
+class ApiError(CunguanError):
+    """Refused at the edge (listed in docs/ERRORS.md)."""
+
+
+def status_for(code: str) -> int:
+    """HTTP status of a refusal: unknown ids 404, reused serial nos. 409, signatures 401,
+    everything a business rule refuses 422."""
+    if code in _STATUS_BY_CODE:
+        return _STATUS_BY_CODE[code]
+    return 404 if code.endswith("_not_found") else 422
+
+
+def bank(request: Request) -> Bank:
+    found: Bank = request.app.state.bank
+    return found
+
+
+def envelope(code: str, message: str, details: dict[str, Any] | None,
+             request_id: str) -> dict[str, Any]:
+    return {"code": code, "message": message, "details": details or {},
+            "request_id": request_id}
+
+
+def respond(request: Request, status: int, payload: Any, *, replayed: bool = False) -> Response:
+    body = json.dumps(payload, ensure_ascii=False, separators=(",", ":"), default=str).encode()
+    headers = {"X-Request-Id": request_id(request)}
+    if replayed:
+        headers[REPLAY_HEADER] = "true"
+    headers.update(_response_signature(request, status, body))
+    return Response(body, status_code=status, media_type="application/json", headers=headers)
+
+
+def refusal(request: Request, code: str, message: str, details: dict[str, Any] | None = None,
+            *, request_no: str | None = None, replayed: bool = False) -> Response:
+    return respond(request, status_for(code),
+                   envelope(code, message, details, request_no or request_id(request)),
+                   replayed=replayed)
+
+
+def answer(request: Request, result: CustodyResult) -> Response:
+    """A custody command's result as HTTP: the same status and body for every replay."""
+    if FAULT_KILL_PATH and request.url.path == FAULT_KILL_PATH and not result.replayed:
+        os.kill(os.getpid(), signal.SIGKILL)   # fault injection: committed, never answered
+    if result.ok:
+        return respond(request, 200, {"request_no": result.request_no, "status": "ok",
+                                      "data": result.data}, replayed=result.replayed)
+    return refusal(request, result.code, result.message, result.data,
+                   request_no=result.request_no, replayed=result.replayed)
+
+
+def request_id(request: Request) -> str:
+    if not hasattr(request.state, "request_id"):
+        request.state.request_id = uuid.uuid4().hex
+    found: str = request.state.request_id
+    return found
+
+
+def _response_signature(request: Request, status: int, body: bytes) -> dict[str, str]:
+    principal: Principal | None = getattr(request.state, "principal", None)
+    algorithm = getattr(request.state, "algorithm", signing.HMAC_SHA256)
+    nonce = request.headers.get(signing.HEADER_NONCE, "")
+    if principal is None:
+        return {}
+    stamp = int(bank(request).clock().timestamp())
+    text = signing.response_text(algorithm, status, nonce, stamp, body)
+    if algorithm == signing.SM2_SM3:
+        key_id, key = "bank-sm2", bank(request).access.bank_sm2_key()[0]
+    else:
+        key_id, key = principal.key_id, principal.secret
+    return {signing.HEADER_KEY: key_id, signing.HEADER_ALGORITHM: algorithm,
+            signing.HEADER_TIMESTAMP: str(stamp),
+            signing.HEADER_SIGNATURE: signing.sign(text, algorithm, key)}
+
+
+async def _authenticate(request: Request) -> Principal:
+    body = await request.body()
+    if len(body) > limits.api_body_bytes_max:
+        raise ApiError("body_too_large", f"a request body is at most "
+                                         f"{limits.api_body_bytes_max} bytes")
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    h = request.headers
+    signed = SignedRequest(h.get(signing.HEADER_KEY), h.get(signing.HEADER_ALGORITHM),
+                           h.get(signing.HEADER_TIMESTAMP), h.get(signing.HEADER_NONCE),
+                           h.get(signing.HEADER_SIGNATURE), request.method, target, body)
+    principal = await run_in_threadpool(bank(request).access.authenticate, signed)
+    request.state.principal = principal
+    request.state.algorithm = signed.algorithm
+    return principal
+
+
+async def platform(request: Request) -> Principal:
+    """A signed request from a platform: it acts inside its own tenant only."""
+    principal = await _authenticate(request)
+    if principal.role != "platform" or principal.tenant_id is None:
+        raise AccessError("forbidden", "this endpoint is for platforms")
+    return principal
+
+
+async def operator(request: Request) -> Principal:
+    """A signed request from a bank operator."""
+    principal = await _authenticate(request)
+    if principal.role != "operator":
+        raise AccessError("forbidden", "this endpoint needs an operator credential")
+    return principal
+
+
+def tenant(principal: Principal) -> str:
+    assert principal.tenant_id is not None  # platform() let only tenant keys through
+    return principal.tenant_id

@@ -1,0 +1,125 @@
+"""Endpoints for the bank's operators: onboarding platforms, keys, money the bank itself sees
+arrive or leave (funding, offline transfers, channel results), reviews and dead letters."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Request
+from fastapi.responses import Response
+from sqlalchemy.exc import IntegrityError
+
+from cunguan.api import schemas as s
+from cunguan.api.edge import answer, bank, operator, respond
+from cunguan.api.platform_routes import ERRORS, PathId
+from cunguan.custody import accounts as chart
+from cunguan.service_layer.access_service import Principal
+from cunguan.service_layer.custody_base import CustodyError
+
+Operator = Annotated[Principal, Depends(operator)]
+Tenant = Annotated[str, Path(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_-]+$")]
+router = APIRouter(prefix="/v1/operator", tags=["operator"],
+                   responses=ERRORS)  # type: ignore[arg-type]
+COMMAND = {"response_model": s.CommandOk}
+_FUNDABLE = {"own": chart.OWN, "marketing": chart.MARKETING, "risk_reserve": chart.RISK_RESERVE,
+             "interest": chart.INTEREST}
+
+
+@router.post("/platforms", response_model=s.IssuedKey)
+def onboard(request: Request, body: s.Onboarding, caller: Operator) -> Response:
+    """Open a platform (its tenant and chart of accounts) and issue its first key."""
+    b = bank(request)
+    try:
+        b.custody.onboard_platform(body.tenant_id, body.name, body.accounting_date)
+    except IntegrityError as exc:
+        raise CustodyError("tenant_exists", f"platform {body.tenant_id} exists") from exc
+    b.queries.set_settings(body.tenant_id, callback_url=body.callback_url,
+                           return_url_prefix=body.return_url_prefix)
+    issued = b.access.issue("platform", body.tenant_id)
+    return respond(request, 200, {"key_id": issued.key_id, "secret": issued.secret,
+                                  "tenant_id": body.tenant_id})
+
+
+@router.post("/platforms/{tenant_id}/keys", response_model=s.IssuedKey)
+def issue_key(request: Request, tenant_id: Tenant, body: s.KeyRequest,
+              caller: Operator) -> Response:
+    issued = bank(request).access.issue("platform", tenant_id,
+                                        sm2_public_key=body.sm2_public_key)
+    return respond(request, 200, {"key_id": issued.key_id, "secret": issued.secret,
+                                  "tenant_id": tenant_id})
+
+
+@router.post("/platforms/{tenant_id}/fundings", **COMMAND)
+def fund(request: Request, tenant_id: Tenant, body: s.Funding, caller: Operator) -> Response:
+    """The bank saw the platform's own money arrive for one of its accounts."""
+    return answer(request, bank(request).custody.fund_platform(
+        tenant_id, body.request_no, _FUNDABLE[body.account], body.amount_fen))
+
+
+@router.post("/platforms/{tenant_id}/users/{user_id}/approve", **COMMAND)
+def approve_user(request: Request, tenant_id: Tenant, user_id: PathId, body: s.Approval,
+                 caller: Operator) -> Response:
+    return answer(request, bank(request).custody.approve_user(tenant_id, body.request_no,
+                                                              user_id))
+
+
+@router.post("/platforms/{tenant_id}/withdrawals/{withdrawal_no}/review", **COMMAND)
+def review_withdrawal(request: Request, tenant_id: Tenant, withdrawal_no: PathId,
+                      body: s.Review, caller: Operator) -> Response:
+    return answer(request, bank(request).custody.review_withdrawal(
+        tenant_id, body.request_no, withdrawal_no, body.approved))
+
+
+@router.post("/platforms/{tenant_id}/withdrawals/{withdrawal_no}/channel-result", **COMMAND)
+def channel_result(request: Request, tenant_id: Tenant, withdrawal_no: PathId,
+                   body: s.ChannelResult, caller: Operator) -> Response:
+    return answer(request, bank(request).custody.channel_result(
+        tenant_id, body.request_no, withdrawal_no, body.succeeded))
+
+
+@router.post("/platforms/{tenant_id}/withdrawals/{withdrawal_no}/statement-reversal",
+             **COMMAND)
+def statement_reversal(request: Request, tenant_id: Tenant, withdrawal_no: PathId,
+                       body: s.Approval, caller: Operator) -> Response:
+    return answer(request, bank(request).custody.statement_reversal(
+        tenant_id, body.request_no, withdrawal_no))
+
+
+@router.post("/platforms/{tenant_id}/channel-settlements", **COMMAND)
+def settle_channel(request: Request, tenant_id: Tenant, body: s.ChannelSettlement,
+                   caller: Operator) -> Response:
+    return answer(request, bank(request).custody.settle_channel(
+        tenant_id, body.request_no, body.settle_on))
+
+
+@router.post("/platforms/{tenant_id}/offline-transfers", **COMMAND)
+def offline_transfer(request: Request, tenant_id: Tenant, body: s.OfflineTransfer,
+                     caller: Operator) -> Response:
+    return answer(request, bank(request).custody.offline_transfer(
+        tenant_id, body.request_no, body.payer_card_no, body.amount_fen))
+
+
+@router.post("/platforms/{tenant_id}/projects/{project_id}/compensate", **COMMAND)
+def compensate(request: Request, tenant_id: Tenant, project_id: PathId,
+               body: s.OperatorCompensation, caller: Operator) -> Response:
+    """Compensation, including from the risk reserve, which platforms cannot debit."""
+    return answer(request, bank(request).custody.compensate(
+        tenant_id, body.request_no, project_id, body.payer))
+
+
+@router.post("/platforms/{tenant_id}/batches/{batch_no}/retrigger", **COMMAND)
+def retrigger(request: Request, tenant_id: Tenant, batch_no: PathId, body: s.Approval,
+              caller: Operator) -> Response:
+    return answer(request, bank(request).batches.retrigger(tenant_id, body.request_no,
+                                                           batch_no))
+
+
+@router.get("/dead-letters", response_model=s.Listing)
+def dead_letters(request: Request, caller: Operator, tenant_id: str | None = None) -> Response:
+    return respond(request, 200, {"items": bank(request).outbox.dead_letters(tenant_id)})
+
+
+@router.post("/dead-letters/{event_id}/redeliver", response_model=s.View)
+def redeliver(request: Request, event_id: Annotated[int, Path(ge=1)],
+              caller: Operator) -> Response:
+    if not bank(request).outbox.redeliver(event_id):
+        raise CustodyError("event_not_found", f"no dead-lettered event {event_id}")
+    return respond(request, 200, {"event_id": event_id, "delivery": "pending"})

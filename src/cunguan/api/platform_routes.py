@@ -1,0 +1,277 @@
+"""Endpoints for platforms: each one verifies the caller, calls one custody command or query
+inside the caller's tenant, and answers. Nothing here decides a business rule."""
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi.responses import Response
+
+from cunguan.api import schemas as s
+from cunguan.api.edge import answer, bank, platform, respond, tenant
+from cunguan.core import limits
+from cunguan.service_layer.access_service import Principal
+from cunguan.service_layer.custody_base import CustodyError
+
+ERRORS = {code: {"model": s.Error} for code in (401, 403, 404, 409, 413, 422, 429)}
+Caller = Annotated[Principal, Depends(platform)]
+PathId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:@#-]+$")]
+router = APIRouter(prefix="/v1", tags=["platform"], responses=ERRORS)  # type: ignore[arg-type]
+COMMAND = {"response_model": s.CommandOk}
+
+
+# -- the platform itself -------------------------------------------------------------------
+@router.get("/platform/settings", response_model=s.View)
+def get_settings(request: Request, caller: Caller) -> Response:
+    return respond(request, 200, bank(request).queries.settings(tenant(caller)))
+
+
+@router.put("/platform/settings", response_model=s.View)
+def put_settings(request: Request, body: s.Settings, caller: Caller) -> Response:
+    view = bank(request).queries.set_settings(
+        tenant(caller), callback_url=body.callback_url, return_url_prefix=body.return_url_prefix)
+    return respond(request, 200, view)
+
+
+# -- hosted pages (account opening and everything that needs the password) ------------------
+@router.post("/pages", response_model=s.PageCreated, tags=["pages"])
+def create_page(request: Request, body: s.PageRequest, caller: Caller) -> Response:
+    params = body.model_dump(mode="json", exclude={"action", "request_no", "return_url"})
+    session = bank(request).pages.create(tenant(caller), body.action, body.request_no, params,
+                                         body.return_url)
+    url = str(request.url_for("page_form", token=session.token))
+    return respond(request, 200, {"page_url": url, "expires_at": session.expires_at.isoformat()})
+
+
+# -- users and cards -----------------------------------------------------------------------
+@router.get("/users/{user_id}", response_model=s.View)
+def get_user(request: Request, user_id: PathId, caller: Caller) -> Response:
+    return respond(request, 200, bank(request).queries.user(tenant(caller), user_id))
+
+
+@router.post("/users/{user_id}/cards", **COMMAND)
+def bind_card(request: Request, user_id: PathId, body: s.CardBind, caller: Caller) -> Response:
+    return answer(request, bank(request).custody.bind_card(
+        tenant(caller), body.request_no, user_id, body.card_no))
+
+
+@router.post("/users/{user_id}/cards/unbind", **COMMAND)
+def unbind_card(request: Request, user_id: PathId, body: s.CardBind,
+                caller: Caller) -> Response:
+    return answer(request, bank(request).custody.unbind_card(
+        tenant(caller), body.request_no, user_id, body.card_no))
+
+
+@router.post("/users/{user_id}/cards/replace", **COMMAND)
+def replace_card(request: Request, user_id: PathId, body: s.CardReplace,
+                 caller: Caller) -> Response:
+    return answer(request, bank(request).custody.replace_card(
+        tenant(caller), body.request_no, user_id, body.old_card_no, body.new_card_no))
+
+
+@router.post("/users/{user_id}/authorizations/{kind}/revoke", **COMMAND)
+def revoke_authorization(request: Request, user_id: PathId,
+                         kind: Annotated[str, Path(pattern="^(recharge|bid|repay|withdraw)$")],
+                         body: s.Approval, caller: Caller) -> Response:
+    return answer(request, bank(request).custody.revoke_authorization(
+        tenant(caller), body.request_no, user_id, kind))
+
+
+@router.get("/users/{user_id}/claims", response_model=s.Listing)
+def user_claims(request: Request, user_id: PathId, caller: Caller) -> Response:
+    items = bank(request).queries.claims(tenant(caller), holder_user_id=user_id)
+    return respond(request, 200, {"items": items})
+
+
+# -- money in and out ----------------------------------------------------------------------
+@router.post("/recharges", **COMMAND)
+def recharge(request: Request, body: s.Recharge, caller: Caller) -> Response:
+    """Quick-pay recharge under a standing authorization (otherwise use a page)."""
+    return answer(request, bank(request).custody.recharge(
+        tenant(caller), body.request_no, body.user_id, body.card_no, body.amount_fen))
+
+
+@router.post("/red-packets", **COMMAND)
+def red_packet(request: Request, body: s.RedPacket, caller: Caller) -> Response:
+    """A cash red packet from the platform's marketing account to a user."""
+    return answer(request, bank(request).custody.red_packet(
+        tenant(caller), body.request_no, body.user_id, body.amount_fen))
+
+
+@router.post("/withdrawals", **COMMAND)
+def withdraw(request: Request, body: s.Withdrawal, caller: Caller) -> Response:
+    """Withdrawal under a standing authorization (otherwise use a page)."""
+    return answer(request, bank(request).custody.withdraw(
+        tenant(caller), body.request_no, body.user_id, body.card_no, body.amount_fen))
+
+
+@router.get("/withdrawals/{withdrawal_no}", response_model=s.View)
+def get_withdrawal(request: Request, withdrawal_no: PathId, caller: Caller) -> Response:
+    return respond(request, 200, bank(request).queries.withdrawal(tenant(caller),
+                                                                  withdrawal_no))
+
+
+# -- projects, bids, lending, repayment -----------------------------------------------------
+@router.post("/projects", **COMMAND)
+def register_project(request: Request, body: s.Project, caller: Caller) -> Response:
+    fields = body.model_dump(exclude={"request_no"})
+    return answer(request, bank(request).custody.register_project(
+        tenant(caller), body.request_no, **fields))
+
+
+@router.get("/projects/{project_id}", response_model=s.View)
+def get_project(request: Request, project_id: PathId, caller: Caller) -> Response:
+    return respond(request, 200, bank(request).queries.project(tenant(caller), project_id))
+
+
+@router.get("/projects/{project_id}/schedule", response_model=s.Listing)
+def project_schedule(request: Request, project_id: PathId, caller: Caller) -> Response:
+    items = bank(request).queries.schedule(tenant(caller), project_id)
+    return respond(request, 200, {"items": items})
+
+
+@router.get("/projects/{project_id}/claims", response_model=s.Listing)
+def project_claims(request: Request, project_id: PathId, caller: Caller) -> Response:
+    items = bank(request).queries.claims(tenant(caller), project_id=project_id)
+    return respond(request, 200, {"items": items})
+
+
+@router.post("/bids", **COMMAND)
+def bid(request: Request, body: s.Bid, caller: Caller) -> Response:
+    """A bid under a standing authorization (otherwise use a page)."""
+    return answer(request, bank(request).custody.bid(
+        tenant(caller), body.request_no, body.user_id, body.project_id, body.amount_fen,
+        red_packet_fen=body.red_packet_fen, coupon_rate=body.coupon_rate))
+
+
+def _project_command(operation: str, summary: str) -> None:
+    def endpoint(request: Request, project_id: PathId, body: s.Approval,
+                 caller: Caller) -> Response:
+        run = getattr(bank(request).custody, operation)
+        return answer(request, run(tenant(caller), body.request_no, project_id))
+    endpoint.__name__ = operation
+    router.add_api_route(f"/projects/{{project_id}}/{operation.replace('_', '-')}", endpoint,
+                         methods=["POST"], summary=summary, **COMMAND)  # type: ignore[arg-type]
+
+
+for _operation, _summary in (("lend", "Lend a full project (one linked batch)"),
+                             ("fail_raise", "Release every bid of a project that failed"),
+                             ("repay", "Freeze the due installment (standing authorization)"),
+                             ("repay_early", "Repay early (standing authorization)"),
+                             ("settle_repayment", "Pay a frozen installment to the investors")):
+    _project_command(_operation, _summary)
+
+
+@router.post("/projects/{project_id}/compensate", **COMMAND)
+def compensate(request: Request, project_id: PathId, body: s.Compensation,
+               caller: Caller) -> Response:
+    """The guarantor pays the due installment (risk-reserve payouts are the bank's call)."""
+    return answer(request, bank(request).custody.compensate(
+        tenant(caller), body.request_no, project_id, body.payer))
+
+
+@router.post("/batches", **COMMAND)
+def submit_batch(request: Request, body: s.Batch, caller: Caller) -> Response:
+    return answer(request, bank(request).batches.submit(
+        tenant(caller), body.batch_no, body.kind, list(body.project_ids)))
+
+
+@router.get("/batches/{batch_no}", response_model=s.View)
+def get_batch(request: Request, batch_no: PathId, caller: Caller) -> Response:
+    return respond(request, 200, bank(request).batches.batch(tenant(caller), batch_no))
+
+
+# -- debt transfer and finance plans --------------------------------------------------------
+@router.post("/claims/{claim_id}/listings", **COMMAND)
+def list_claim(request: Request, claim_id: PathId, body: s.ClaimListing,
+               caller: Caller) -> Response:
+    return answer(request, bank(request).custody.list_claim(
+        tenant(caller), body.request_no, claim_id, body.seller_user_id, body.price_fen,
+        body.fee_rate))
+
+
+@router.post("/listings/{listing_id}/purchase", **COMMAND)
+def buy_claim(request: Request, listing_id: PathId, body: s.ClaimPurchase,
+              caller: Caller) -> Response:
+    return answer(request, bank(request).custody.buy_claim(
+        tenant(caller), body.request_no, listing_id, body.buyer_user_id))
+
+
+@router.post("/listings/{listing_id}/cancel", **COMMAND)
+def cancel_listing(request: Request, listing_id: PathId, body: s.Approval,
+                   caller: Caller) -> Response:
+    return answer(request, bank(request).custody.cancel_listing(
+        tenant(caller), body.request_no, listing_id))
+
+
+@router.post("/plans", **COMMAND)
+def create_plan(request: Request, body: s.Plan, caller: Caller) -> Response:
+    return answer(request, bank(request).custody.create_plan(
+        tenant(caller), body.request_no, body.plan_id, body.name, body.annual_rate,
+        body.term_days))
+
+
+@router.post("/plans/{plan_id}/purchases", **COMMAND)
+def purchase_plan(request: Request, plan_id: PathId, body: s.PlanPurchase,
+                  caller: Caller) -> Response:
+    return answer(request, bank(request).custody.purchase_plan(
+        tenant(caller), body.request_no, body.user_id, plan_id, body.amount_fen))
+
+
+@router.post("/plan-holdings/{holding_id}/match", **COMMAND)
+def match_plan(request: Request, holding_id: PathId, body: s.PlanMatch,
+               caller: Caller) -> Response:
+    return answer(request, bank(request).custody.match_plan(
+        tenant(caller), body.request_no, holding_id, body.project_id, body.amount_fen))
+
+
+@router.post("/plan-holdings/{holding_id}/redeem", **COMMAND)
+def redeem_plan(request: Request, holding_id: PathId, body: s.Approval,
+                caller: Caller) -> Response:
+    return answer(request, bank(request).custody.redeem_plan(
+        tenant(caller), body.request_no, holding_id))
+
+
+# -- balances, fund log, requests, events ---------------------------------------------------
+@router.get("/accounts/{account_no}", response_model=s.View)
+def get_account(request: Request, account_no: PathId, caller: Caller) -> Response:
+    account = bank(request).ledger.account(tenant(caller), account_no)
+    return respond(request, 200, {
+        "account_no": account.account_no, "status": account.status.value,
+        "balance_fen": account.balance_fen, "frozen_fen": account.frozen_fen,
+        "available_fen": account.available_fen})
+
+
+@router.get("/accounts/{account_no}/log", response_model=s.Listing)
+def fund_log(request: Request, account_no: PathId, caller: Caller,
+             date_from: date | None = None, date_to: date | None = None,
+             after_seq: Annotated[int, Query(ge=0)] = 0,
+             limit: Annotated[int, Query(ge=1, le=limits.page_rows_max)] = 100) -> Response:
+    lines = bank(request).ledger.fund_log(tenant(caller), account_no, date_from=date_from,
+                                          date_to=date_to, after_seq=after_seq, rows_max=limit)
+    return respond(request, 200, {"items": [_line(line) for line in lines]})
+
+
+def _line(line: object) -> dict[str, object]:
+    fields = getattr(line, "__dataclass_fields__", {})
+    values = {name: getattr(line, name) for name in fields}
+    return {k: v.value if hasattr(v, "value") else v for k, v in values.items()}
+
+
+@router.get("/requests/{request_no}", response_model=s.View)
+def request_status(request: Request, request_no: PathId, caller: Caller) -> Response:
+    """What became of a request, by its serial no. (R-C21)."""
+    found = bank(request).custody.request_status(tenant(caller), request_no)
+    if found is None:
+        raise CustodyError("request_not_found", f"no request {request_no}")
+    return respond(request, 200, found)
+
+
+@router.get("/events", response_model=s.Listing)
+def events(request: Request, caller: Caller,
+           after: Annotated[int, Query(ge=0, description="The last seq you have")] = 0,
+           limit: Annotated[int, Query(ge=1, le=limits.events_per_page_max)] = 100
+           ) -> Response:
+    """Every result since the cursor, oldest first; the same events the callbacks carry."""
+    found = bank(request).outbox.events_since(tenant(caller), after, limit)
+    return respond(request, 200, {"items": [event.body() for event in found]})

@@ -1,0 +1,258 @@
+"""Request and response bodies. Unknown fields are refused (no mass assignment), amounts are
+whole fen as JSON integers (a float or a string is refused), ids have bounded lengths."""
+
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from cunguan.core import limits
+from cunguan.custody.schedules import Method
+
+_ID = r"^[A-Za-z0-9_.:@#-]+$"
+RequestNo = Annotated[str, Field(min_length=1, max_length=limits.request_no_length_max,
+                                 pattern=_ID, description="The platform's serial no.; the "
+                                 "idempotency key")]
+Id = Annotated[str, Field(min_length=1, max_length=64, pattern=_ID)]
+TenantId = Annotated[str, Field(min_length=1, max_length=limits.tenant_id_length_max,
+                                pattern=r"^[A-Za-z0-9_-]+$")]
+Fen = Annotated[int, Field(strict=True, gt=0, le=limits.amount_fen_max,
+                           description="Amount in fen (分), a JSON integer")]
+FenOrZero = Annotated[int, Field(strict=True, ge=0, le=limits.amount_fen_max)]
+Rate = Annotated[str, Field(pattern=r"^0(\.\d{1,6})?$", description="A decimal rate, e.g. "
+                            "\"0.08\" for 8 % a year")]
+CardNo = Annotated[str, Field(pattern=r"^\d{15,19}$")]
+Url = Annotated[str, Field(max_length=512, pattern=r"^https?://[^\s]+$")]
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Command(Body):
+    request_no: RequestNo
+
+
+# -- answers -------------------------------------------------------------------------------
+class Error(BaseModel):
+    code: str
+    message: str
+    details: dict[str, Any]
+    request_id: str
+
+
+class CommandOk(BaseModel):
+    request_no: str
+    status: Literal["ok"]
+    data: dict[str, Any]
+
+
+class View(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+class Listing(BaseModel):
+    items: list[dict[str, Any]]
+
+
+# -- platform commands ---------------------------------------------------------------------
+class Settings(Body):
+    callback_url: Url | None = None
+    return_url_prefix: Url | None = None
+
+
+class CardBind(Command):
+    card_no: CardNo
+
+
+class CardReplace(Command):
+    old_card_no: CardNo
+    new_card_no: CardNo
+
+
+class Recharge(Command):
+    user_id: Id
+    card_no: CardNo
+    amount_fen: Fen
+
+
+class RedPacket(Command):
+    user_id: Id
+    amount_fen: Fen
+
+
+class Withdrawal(Command):
+    user_id: Id
+    card_no: CardNo
+    amount_fen: Fen
+
+
+class Project(Command):
+    project_id: Id
+    borrower_user_id: Id
+    guarantor_user_id: Id | None = None
+    amount_fen: Fen
+    annual_rate: Rate
+    months: Annotated[int, Field(strict=True, ge=1, le=120)]
+    method: Method
+    bid_min_fen: Fen
+    bid_max_fen: Fen
+    bid_step_fen: Fen
+    service_fee_rate: Rate = "0"
+    newbie_only: bool = False
+    risk_level: Annotated[int, Field(strict=True, ge=1, le=5)] = 1
+    raise_days: Annotated[int, Field(strict=True, ge=1, le=90)] = 7
+
+
+class Bid(Command):
+    user_id: Id
+    project_id: Id
+    amount_fen: Fen
+    red_packet_fen: FenOrZero = 0
+    coupon_rate: Rate = "0"
+
+
+class Compensation(Command):
+    payer: Literal["guarantor"] = "guarantor"
+
+
+class OperatorCompensation(Command):
+    payer: Literal["guarantor", "risk_reserve"]
+
+
+class ClaimListing(Command):
+    seller_user_id: Id
+    price_fen: Fen
+    fee_rate: Rate = "0.005"
+
+
+class ClaimPurchase(Command):
+    buyer_user_id: Id
+
+
+class Plan(Command):
+    plan_id: Id
+    name: Annotated[str, Field(min_length=1, max_length=128)]
+    annual_rate: Rate
+    term_days: Annotated[int, Field(strict=True, ge=1, le=3650)]
+
+
+class PlanPurchase(Command):
+    user_id: Id
+    amount_fen: Fen
+
+
+class PlanMatch(Command):
+    project_id: Id
+    amount_fen: Fen
+
+
+class Batch(Body):
+    batch_no: RequestNo
+    kind: Literal["lend", "repay"]
+    project_ids: Annotated[list[Id], Field(min_length=1, max_length=5_000)]
+
+
+# -- hosted pages --------------------------------------------------------------------------
+class OpenAccountPage(Command):
+    action: Literal["open_account"]
+    return_url: Url
+    user_id: Id
+    role: Literal["lender", "borrower", "guarantor"]
+    kind: Literal["person", "company"] = "person"
+
+
+class RechargePage(Command):
+    action: Literal["recharge"]
+    return_url: Url
+    user_id: Id
+    card_no: CardNo
+    amount_fen: Fen
+
+
+class WithdrawPage(Command):
+    action: Literal["withdraw"]
+    return_url: Url
+    user_id: Id
+    card_no: CardNo
+    amount_fen: Fen
+
+
+class BidPage(Command):
+    action: Literal["bid"]
+    return_url: Url
+    user_id: Id
+    project_id: Id
+    amount_fen: Fen
+    red_packet_fen: FenOrZero = 0
+    coupon_rate: Rate = "0"
+
+
+class RepayPage(Command):
+    action: Literal["repay"]
+    return_url: Url
+    project_id: Id
+
+
+class AuthorizePage(Command):
+    action: Literal["authorize"]
+    return_url: Url
+    user_id: Id
+    kinds: Annotated[list[Literal["recharge", "bid", "repay", "withdraw"]],
+                     Field(min_length=1, max_length=4)]
+    max_amount_fen: Fen
+    expires_at: datetime
+
+
+PageRequest = Annotated[OpenAccountPage | RechargePage | WithdrawPage | BidPage | RepayPage
+                        | AuthorizePage, Field(discriminator="action")]
+
+
+class PageCreated(BaseModel):
+    page_url: str
+    expires_at: str
+
+
+# -- operator commands ---------------------------------------------------------------------
+class Onboarding(Body):
+    tenant_id: TenantId
+    name: Annotated[str, Field(min_length=1, max_length=128)]
+    accounting_date: date
+    callback_url: Url | None = None
+    return_url_prefix: Url | None = None
+
+
+class KeyRequest(Body):
+    sm2_public_key: Annotated[str, Field(pattern=r"^[0-9a-fA-F]{128}$")] | None = None
+
+
+class IssuedKey(BaseModel):
+    key_id: str
+    secret: str
+    tenant_id: str | None
+
+
+class Funding(Command):
+    account: Literal["own", "marketing", "risk_reserve", "interest"]
+    amount_fen: Fen
+
+
+class Approval(Command):
+    pass
+
+
+class Review(Command):
+    approved: bool
+
+
+class ChannelResult(Command):
+    succeeded: bool
+
+
+class ChannelSettlement(Command):
+    settle_on: date
+
+
+class OfflineTransfer(Command):
+    payer_card_no: CardNo
+    amount_fen: Fen

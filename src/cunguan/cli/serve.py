@@ -1,0 +1,54 @@
+"""``cunguan serve`` (the platform API, hosted pages and worker) and ``cunguan keys``."""
+
+import typer
+
+from cunguan.adapters.store.db import make_engine
+from cunguan.cli.common import console, edge
+from cunguan.service_layer.bank import Bank
+
+keys = typer.Typer(help="API credentials of platforms and operators.", no_args_is_help=True)
+
+
+def _bank(ctx: typer.Context) -> Bank:
+    return Bank(make_engine((ctx.find_root().obj or {}).get("database_url")))
+
+
+def serve(ctx: typer.Context,
+          host: str = typer.Option("127.0.0.1", help="Address to listen on."),
+          port: int = typer.Option(8000, help="Port to listen on."),
+          workers: int = typer.Option(1, help="Server processes (PostgreSQL for more than 1)."),
+          worker: bool = typer.Option(True, help="Run batch windows and callbacks in-process "
+                                                 "(or run `cunguan worker` separately)."),
+          ) -> None:
+    """Serve the platform API, the bank-hosted pages and (by default) the worker."""
+    import os
+
+    import uvicorn
+
+    database_url = (ctx.find_root().obj or {}).get("database_url")
+    if database_url:
+        os.environ["CUNGUAN_DATABASE_URL"] = database_url
+    os.environ["CUNGUAN_RUN_WORKER"] = "1" if worker else "0"
+    uvicorn.run("cunguan.api.server:app", host=host, port=port, workers=workers,
+                factory=True, log_level="warning", access_log=False)
+
+
+@keys.command("issue")
+def issue(ctx: typer.Context,
+          platform: str = typer.Option("", help="The platform's tenant id; empty for an "
+                                                "operator key."),
+          sm2_public_key: str = typer.Option("", help="Hex SM2 public key, to sign with SM2."),
+          ) -> None:
+    """Issue a key; the secret is printed once."""
+    with edge():
+        issued = _bank(ctx).access.issue("platform" if platform else "operator",
+                                         platform or None,
+                                         sm2_public_key=sm2_public_key or None)
+    console.print(f"key_id {issued.key_id}\nsecret {issued.secret}")
+
+
+@keys.command("revoke")
+def revoke(ctx: typer.Context, key_id: str = typer.Argument(...)) -> None:
+    """Revoke a key at once."""
+    _bank(ctx).access.revoke(key_id)
+    console.print(f"revoked {key_id}")

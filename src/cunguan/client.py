@@ -1,0 +1,124 @@
+"""A small Python client for the platform API: signs every request, checks every response's
+signature, and keeps the request no. the same across retries.
+
+    client = CunguanClient("https://custody.bank.example", key_id, secret)
+    answer = client.post("/v1/red-packets", {"request_no": "rp-1", "user_id": "u1",
+                                             "amount_fen": 500})
+    answer.status, answer.body, answer.replayed
+"""
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
+import httpx
+
+from cunguan.core import signing
+
+REPLAY_HEADER = "Idempotent-Replayed"
+
+
+class ResponseSignatureError(Exception):
+    """The answer's signature is missing or wrong: do not trust it."""
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    body: Any
+    replayed: bool
+    headers: dict[str, str]
+
+
+class CunguanClient:
+    def __init__(self, base_url: str, key_id: str, secret: str, *,
+                 algorithm: str = signing.HMAC_SHA256, sm2_private_key: str | None = None,
+                 bank_sm2_public_key: str | None = None, timeout_s: float = 10.0,
+                 verify_responses: bool = True, http: httpx.Client | None = None,
+                 clock: Callable[[], float] = time.time) -> None:
+        self.key_id = key_id
+        self.secret = secret
+        self.algorithm = algorithm
+        self.sm2_private_key = sm2_private_key
+        self.bank_sm2_public_key = bank_sm2_public_key
+        self.verify_responses = verify_responses
+        self.clock = clock
+        self.http = http or httpx.Client(base_url=base_url, timeout=timeout_s)
+
+    def post(self, path: str, payload: dict[str, Any]) -> Answer:
+        return self.request("POST", path, payload)
+
+    def put(self, path: str, payload: dict[str, Any]) -> Answer:
+        return self.request("PUT", path, payload)
+
+    def get(self, path: str, params: dict[str, Any] | None = None) -> Answer:
+        return self.request("GET", path + (f"?{urlencode(params)}" if params else ""))
+
+    def request(self, method: str, target: str, payload: Any = None) -> Answer:
+        body = b"" if payload is None else json.dumps(payload, ensure_ascii=False).encode()
+        key = self.secret if self.algorithm == signing.HMAC_SHA256 else self.sm2_private_key
+        assert key is not None, "SM2 signing needs sm2_private_key"
+        signed = signing.sign_request(self.key_id, self.algorithm, key, method, target, body,
+                                      int(self.clock()))
+        headers = {**signed.headers(), "Content-Type": "application/json"}
+        reply = self.http.request(method, target, content=body, headers=headers)
+        if self.verify_responses:
+            self._check(reply, signed.nonce)
+        data = reply.json() if reply.content else None
+        return Answer(reply.status_code, data, reply.headers.get(REPLAY_HEADER) == "true",
+                      dict(reply.headers))
+
+    def _check(self, reply: httpx.Response, nonce: str) -> None:
+        h = reply.headers
+        algorithm = h.get(signing.HEADER_ALGORITHM, "")
+        stamp, signature = h.get(signing.HEADER_TIMESTAMP, ""), h.get(signing.HEADER_SIGNATURE)
+        if not stamp.isdigit() or not signature or algorithm != self.algorithm:
+            raise ResponseSignatureError(f"unsigned answer (HTTP {reply.status_code})")
+        text = signing.response_text(algorithm, reply.status_code, nonce, int(stamp),
+                                     reply.content)
+        key = self.secret if algorithm == signing.HMAC_SHA256 else self.bank_sm2_public_key
+        if key is None or not signing.verify(text, algorithm, key, signature):
+            raise ResponseSignatureError("the answer's signature does not match")
+
+    def close(self) -> None:
+        self.http.close()
+
+
+def verify_callback(secret: str, path: str, headers: dict[str, str], body: bytes,
+                    now_s: int | None = None) -> bool:
+    """For the platform's callback receiver: is this callback the bank's, and fresh?"""
+    lower = {k.lower(): v for k, v in headers.items()}
+    try:
+        stamp = signing.check_fresh(lower.get(signing.HEADER_TIMESTAMP.lower(), ""),
+                                    lower.get(signing.HEADER_NONCE.lower(), ""),
+                                    int(time.time()) if now_s is None else now_s)
+    except signing.SignatureError:
+        return False
+    text = signing.canonical_text(signing.HMAC_SHA256, "POST", path, stamp,
+                                  lower[signing.HEADER_NONCE.lower()], body)
+    return signing.verify(text, signing.HMAC_SHA256, secret,
+                          lower.get(signing.HEADER_SIGNATURE.lower(), ""))
+
+
+def verify_return(secret: str, url: str, now_s: int | None = None) -> dict[str, str] | None:
+    """For the platform's return page: the result the bank signed onto the return URL, or
+    None when the signature is wrong or stale."""
+    parts = urlsplit(url)
+    query = dict(parse_qsl(parts.query))
+    extra = {k: query.pop(k, "") for k in ("key", "timestamp", "nonce", "signature")}
+    base = f"{parts.scheme}://{parts.netloc}{parts.path}"
+    result = {k: query[k] for k in ("code", "request_no", "status") if k in query}
+    try:
+        stamp = signing.check_fresh(extra["timestamp"], extra["nonce"],
+                                    int(time.time()) if now_s is None else now_s)
+    except signing.SignatureError:
+        return None
+    own = {k: v for k, v in query.items() if k not in result}
+    return_url = base + (f"?{urlencode(own)}" if own else "")
+    text = signing.canonical_text(signing.HMAC_SHA256, "RETURN", return_url, stamp,
+                                  extra["nonce"], urlencode(sorted(result.items())).encode())
+    ok = signing.verify(text, signing.HMAC_SHA256, secret, extra["signature"])
+    return result if ok else None
