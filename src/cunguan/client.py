@@ -19,6 +19,8 @@ import httpx
 from cunguan.core import signing
 
 REPLAY_HEADER = "Idempotent-Replayed"
+#: Statuses the bank may send unsigned: it could not tell who asked.
+UNSIGNED_REFUSALS = (401, 404, 405, 413)
 
 
 class ResponseSignatureError(Exception):
@@ -31,6 +33,9 @@ class Answer:
     body: Any
     replayed: bool
     headers: dict[str, str]
+    #: False only for refusals the bank cannot sign because it does not know the caller
+    #: (bad signature, no such route): never for a result.
+    signed: bool = True
 
 
 class CunguanClient:
@@ -65,11 +70,14 @@ class CunguanClient:
                                       int(self.clock()))
         headers = {**signed.headers(), "Content-Type": "application/json"}
         reply = self.http.request(method, target, content=body, headers=headers)
-        if self.verify_responses:
+        unsigned = signing.HEADER_SIGNATURE not in reply.headers
+        if unsigned and reply.status_code in UNSIGNED_REFUSALS:
+            pass
+        elif self.verify_responses:
             self._check(reply, signed.nonce)
         data = reply.json() if reply.content else None
         return Answer(reply.status_code, data, reply.headers.get(REPLAY_HEADER) == "true",
-                      dict(reply.headers))
+                      dict(reply.headers), not unsigned)
 
     def _check(self, reply: httpx.Response, nonce: str) -> None:
         h = reply.headers
@@ -110,7 +118,8 @@ def verify_return(secret: str, url: str, now_s: int | None = None) -> dict[str, 
     query = dict(parse_qsl(parts.query))
     extra = {k: query.pop(k, "") for k in ("key", "timestamp", "nonce", "signature")}
     base = f"{parts.scheme}://{parts.netloc}{parts.path}"
-    result = {k: query[k] for k in ("code", "request_no", "status") if k in query}
+    result: dict[str, str] = {k: query[k] for k in ("code", "request_no", "status")
+                              if k in query}
     try:
         stamp = signing.check_fresh(extra["timestamp"], extra["nonce"],
                                     int(time.time()) if now_s is None else now_s)

@@ -1,12 +1,15 @@
 """The platform API in-process on both backends: signatures, tenancy, idempotency, errors."""
 
+import json
 from collections.abc import Iterator
 
+import httpx
 import pytest
 from sqlalchemy import Engine
 
+from cunguan.client import CunguanClient, ResponseSignatureError
+from cunguan.core import signing
 from tests.api_helpers import Api, api_for
-from tests.custody_helpers import icbc_card
 
 
 @pytest.fixture
@@ -31,3 +34,162 @@ def test_r_c21_red_packet_replay_returns_the_same_answer(api: Api) -> None:
     assert other.body["code"] == "duplicate_with_different_content"
     assert other.body["details"]["fields"] == ["amount"]
     assert other.body["request_id"] == "rp-1"
+
+
+# -- signatures ----------------------------------------------------------------------------
+def _send(api: Api, key_id: str, secret: str, *, body: bytes, path: str = "/v1/red-packets",
+          sent_body: bytes | None = None, sent_path: str | None = None, skew_s: int = 0,
+          nonce: str | None = None, algorithm: str = signing.HMAC_SHA256) -> tuple[int, dict]:
+    now = int(api.clock().timestamp())
+    signed = signing.sign_request(key_id, algorithm, secret, "POST", path, body, now + skew_s,
+                                  nonce)
+    reply = api.http.post(sent_path or path, content=sent_body if sent_body is not None
+                          else body, headers={**signed.headers(),
+                                              "Content-Type": "application/json"})
+    return reply.status_code, reply.json()
+
+
+@pytest.fixture
+def signed_setup(api: Api) -> tuple[Api, str, str, bytes]:
+    answer = api.operator.post("/v1/operator/platforms", {
+        "tenant_id": "P2P", "name": "p", "accounting_date": "2026-11-23",
+        "return_url_prefix": "https://platform.example/"})
+    api.operator.post("/v1/operator/platforms/P2P/fundings", {
+        "request_no": "f", "account": "marketing", "amount_fen": 1_000_000})
+    user = api.open_user("P2P", 1)
+    body = json.dumps({"request_no": "rp-1", "user_id": user, "amount_fen": 100}).encode()
+    return api, answer.body["key_id"], answer.body["secret"], body
+
+
+def test_r_c21_a_correctly_signed_request_passes(signed_setup) -> None:
+    api, key_id, secret, body = signed_setup
+    assert _send(api, key_id, secret, body=body)[0] == 200
+
+
+@pytest.mark.parametrize("attack, code", [
+    ("replayed", "signature_replayed"),
+    ("tampered_body", "signature_invalid"),
+    ("tampered_path", "signature_invalid"),
+    ("skewed_ahead", "signature_expired"),
+    ("skewed_behind", "signature_expired"),
+    ("wrong_key", "signature_invalid"),
+    ("unknown_key", "signature_invalid"),
+    ("revoked_key", "signature_invalid"),
+])
+def test_r_c21_bad_signatures_are_refused_and_change_nothing(signed_setup, attack: str,
+                                                            code: str) -> None:
+    api, key_id, secret, body = signed_setup
+    kwargs: dict = {}
+    if attack == "replayed":
+        assert _send(api, key_id, secret, body=body, nonce="n0nce0001")[0] == 200
+        body = body.replace(b"rp-1", b"rp-2")     # even for a new request the nonce is spent
+        kwargs = {"nonce": "n0nce0001"}
+    elif attack == "tampered_body":
+        kwargs = {"sent_body": body.replace(b"100", b"900")}   # one byte differs
+    elif attack == "tampered_path":
+        kwargs = {"sent_path": "/v1/recharges"}
+    elif attack == "skewed_ahead":
+        kwargs = {"skew_s": signing.CLOCK_SKEW_MAX_S + 1}
+    elif attack == "skewed_behind":
+        kwargs = {"skew_s": -signing.CLOCK_SKEW_MAX_S - 1}
+    elif attack == "wrong_key":
+        secret = secret[:-1] + ("A" if secret[-1] != "A" else "B")
+    elif attack == "unknown_key":
+        key_id = "pk_0000000000000000"
+    elif attack == "revoked_key":
+        api.bank.access.revoke(key_id)
+    before = api.bank.ledger.account("P2P", "U-u0001").balance_fen
+    status, reply = _send(api, key_id, secret, body=body, **kwargs)
+    assert (status, reply["code"]) == (401, code)
+    assert set(reply) == {"code", "message", "details", "request_id"}
+    assert api.bank.ledger.account("P2P", "U-u0001").balance_fen == before
+
+
+def test_r_c21_a_skew_inside_the_window_passes(signed_setup) -> None:
+    api, key_id, secret, body = signed_setup
+    assert _send(api, key_id, secret, body=body, skew_s=signing.CLOCK_SKEW_MAX_S - 5)[0] == 200
+
+
+def test_r_c21_unsigned_requests_are_refused(api: Api) -> None:
+    reply = api.http.get("/v1/events")
+    assert reply.status_code == 401 and reply.json()["code"] == "signature_missing"
+
+
+def test_r_c21_sm2_signed_requests_and_sm2_signed_answers(signed_setup) -> None:
+    api, _, _, body = signed_setup
+    private, public = signing.sm2_keypair()
+    issued = api.operator.post("/v1/operator/platforms/P2P/keys", {"sm2_public_key": public})
+    bank_public = api.bank.access.bank_sm2_key()[1]
+    client = CunguanClient("http://testserver", issued.body["key_id"], issued.body["secret"],
+                           algorithm=signing.SM2_SM3, sm2_private_key=private,
+                           bank_sm2_public_key=bank_public, http=api.http,
+                           clock=lambda: api.clock().timestamp())
+    answer = client.post("/v1/red-packets", json.loads(body))   # the answer's SM2 is checked
+    assert answer.status == 200, answer.body
+    other_private, _ = signing.sm2_keypair()
+    status, reply = _send(api, issued.body["key_id"], other_private, body=body,
+                          algorithm=signing.SM2_SM3)
+    assert (status, reply["code"]) == (401, "signature_invalid")
+
+
+def test_r_c21_answers_are_signed_and_a_forged_answer_is_caught(signed_setup) -> None:
+    api, key_id, secret, body = signed_setup
+    now = int(api.clock().timestamp())
+    signed = signing.sign_request(key_id, signing.HMAC_SHA256, secret, "POST",
+                                  "/v1/red-packets", body, now)
+    reply = api.http.post("/v1/red-packets", content=body,
+                          headers={**signed.headers(), "Content-Type": "application/json"})
+    client = api.client(key_id, secret)
+    assert reply.status_code == 200, reply.text
+    client._check(reply, signed.nonce)                       # genuine: passes
+    with pytest.raises(ResponseSignatureError):              # another request's nonce
+        client._check(reply, "someothernonce")
+    with pytest.raises(ResponseSignatureError):              # a different secret
+        api.client(key_id, "not-the-secret")._check(reply, signed.nonce)
+    forged = httpx.Response(reply.status_code, headers=reply.headers,
+                            content=reply.content.replace(b'"ok"', b'"OK"'))
+    with pytest.raises(ResponseSignatureError):              # a body changed in transit
+        client._check(forged, signed.nonce)
+
+
+# -- what a platform may send --------------------------------------------------------------
+def test_r_c21_unknown_fields_floats_and_strings_are_refused(api: Api) -> None:
+    p2p = api.onboard("P2P")
+    user = api.open_user("P2P", 1)
+    base = {"request_no": "rp-1", "user_id": user, "amount_fen": 100}
+    for bad, field in (({**base, "account_no": "SUMMARY"}, "account_no"),
+                       ({**base, "amount_fen": 100.0}, "amount_fen"),
+                       ({**base, "amount_fen": "100"}, "amount_fen"),
+                       ({**base, "amount_fen": 0}, "amount_fen")):
+        answer = p2p.post("/v1/red-packets", bad)
+        assert answer.status == 422 and answer.body["code"] == "field_invalid", answer.body
+        assert field in answer.body["message"]
+    assert api.bank.ledger.account("P2P", f"U-{user}").balance_fen == 0
+
+
+def test_r_c2_platforms_cannot_debit_the_summary_or_risk_reserve(api: Api) -> None:
+    p2p = api.onboard("P2P")
+    refused = p2p.post("/v1/operator/platforms/P2P/fundings", {
+        "request_no": "self-fund", "account": "own", "amount_fen": 100})
+    assert (refused.status, refused.body["code"]) == (403, "forbidden")
+    risk = p2p.post("/v1/projects/any/compensate", {"request_no": "c1",
+                                                   "payer": "risk_reserve"})
+    assert (risk.status, risk.body["code"]) == (422, "field_invalid")
+    assert api.bank.ledger.account("P2P", "SUMMARY").balance_fen == 20_000_000
+
+
+def test_r_c21_operator_endpoints_need_an_operator_key(api: Api) -> None:
+    p2p = api.onboard("P2P")
+    answer = p2p.post("/v1/operator/platforms", {"tenant_id": "X", "name": "x",
+                                                 "accounting_date": "2026-11-23"})
+    assert (answer.status, answer.body["code"]) == (403, "forbidden")
+    assert api.operator.get("/v1/events").status == 403
+
+
+def test_r_c21_errors_share_one_envelope(api: Api) -> None:
+    p2p = api.onboard("P2P")
+    for answer in (p2p.get("/v1/users/nobody"), p2p.get("/v1/nowhere"),
+                   p2p.post("/v1/red-packets", {"request_no": "x", "user_id": "nobody",
+                                                "amount_fen": 1})):
+        assert answer.status == 404, answer.body
+        assert set(answer.body) == {"code", "message", "details", "request_id"}

@@ -6,7 +6,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, inspect
 
-import cunguan.adapters.store.api_tables  # noqa: F401  (registers the API tables)
+import cunguan.adapters.store.api_tables
 import cunguan.adapters.store.custody_tables  # noqa: F401  (registers the custody tables)
 from cunguan.adapters.store.db import alembic_config, upgrade
 from cunguan.adapters.store.tables import metadata

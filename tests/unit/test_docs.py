@@ -27,7 +27,8 @@ def test_every_custody_code_is_in_errors_md() -> None:
     import re
 
     raised = re.compile(
-        r'(?:CustodyError|KycError|CardError|PasswordError|RouteRefused)\(\s*"([a-z_]+)"'
+        r'(?:CustodyError|KycError|CardError|PasswordError|RouteRefused|AccessError|ApiError'
+        r'|SignatureError)\(\s*"([a-z_]+)"'
         r'|CustodyResult\(request_no, False, "([a-z_]+)"')
     codes: set[str] = set()
     for path in (ROOT / "src/cunguan").rglob("*.py"):

@@ -18,7 +18,6 @@ Operator = Annotated[Principal, Depends(operator)]
 Tenant = Annotated[str, Path(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_-]+$")]
 router = APIRouter(prefix="/v1/operator", tags=["operator"],
                    responses=ERRORS)  # type: ignore[arg-type]
-COMMAND = {"response_model": s.CommandOk}
 _FUNDABLE = {"own": chart.OWN, "marketing": chart.MARKETING, "risk_reserve": chart.RISK_RESERVE,
              "interest": chart.INTEREST}
 
@@ -47,28 +46,30 @@ def issue_key(request: Request, tenant_id: Tenant, body: s.KeyRequest,
                                   "tenant_id": tenant_id})
 
 
-@router.post("/platforms/{tenant_id}/fundings", **COMMAND)
+@router.post("/platforms/{tenant_id}/fundings", response_model=s.CommandOk)
 def fund(request: Request, tenant_id: Tenant, body: s.Funding, caller: Operator) -> Response:
     """The bank saw the platform's own money arrive for one of its accounts."""
     return answer(request, bank(request).custody.fund_platform(
         tenant_id, body.request_no, _FUNDABLE[body.account], body.amount_fen))
 
 
-@router.post("/platforms/{tenant_id}/users/{user_id}/approve", **COMMAND)
+@router.post("/platforms/{tenant_id}/users/{user_id}/approve", response_model=s.CommandOk)
 def approve_user(request: Request, tenant_id: Tenant, user_id: PathId, body: s.Approval,
                  caller: Operator) -> Response:
     return answer(request, bank(request).custody.approve_user(tenant_id, body.request_no,
                                                               user_id))
 
 
-@router.post("/platforms/{tenant_id}/withdrawals/{withdrawal_no}/review", **COMMAND)
+@router.post("/platforms/{tenant_id}/withdrawals/{withdrawal_no}/review",
+             response_model=s.CommandOk)
 def review_withdrawal(request: Request, tenant_id: Tenant, withdrawal_no: PathId,
                       body: s.Review, caller: Operator) -> Response:
     return answer(request, bank(request).custody.review_withdrawal(
         tenant_id, body.request_no, withdrawal_no, body.approved))
 
 
-@router.post("/platforms/{tenant_id}/withdrawals/{withdrawal_no}/channel-result", **COMMAND)
+@router.post("/platforms/{tenant_id}/withdrawals/{withdrawal_no}/channel-result",
+             response_model=s.CommandOk)
 def channel_result(request: Request, tenant_id: Tenant, withdrawal_no: PathId,
                    body: s.ChannelResult, caller: Operator) -> Response:
     return answer(request, bank(request).custody.channel_result(
@@ -76,28 +77,28 @@ def channel_result(request: Request, tenant_id: Tenant, withdrawal_no: PathId,
 
 
 @router.post("/platforms/{tenant_id}/withdrawals/{withdrawal_no}/statement-reversal",
-             **COMMAND)
+             response_model=s.CommandOk)
 def statement_reversal(request: Request, tenant_id: Tenant, withdrawal_no: PathId,
                        body: s.Approval, caller: Operator) -> Response:
     return answer(request, bank(request).custody.statement_reversal(
         tenant_id, body.request_no, withdrawal_no))
 
 
-@router.post("/platforms/{tenant_id}/channel-settlements", **COMMAND)
+@router.post("/platforms/{tenant_id}/channel-settlements", response_model=s.CommandOk)
 def settle_channel(request: Request, tenant_id: Tenant, body: s.ChannelSettlement,
                    caller: Operator) -> Response:
     return answer(request, bank(request).custody.settle_channel(
         tenant_id, body.request_no, body.settle_on))
 
 
-@router.post("/platforms/{tenant_id}/offline-transfers", **COMMAND)
+@router.post("/platforms/{tenant_id}/offline-transfers", response_model=s.CommandOk)
 def offline_transfer(request: Request, tenant_id: Tenant, body: s.OfflineTransfer,
                      caller: Operator) -> Response:
     return answer(request, bank(request).custody.offline_transfer(
         tenant_id, body.request_no, body.payer_card_no, body.amount_fen))
 
 
-@router.post("/platforms/{tenant_id}/projects/{project_id}/compensate", **COMMAND)
+@router.post("/platforms/{tenant_id}/projects/{project_id}/compensate", response_model=s.CommandOk)
 def compensate(request: Request, tenant_id: Tenant, project_id: PathId,
                body: s.OperatorCompensation, caller: Operator) -> Response:
     """Compensation, including from the risk reserve, which platforms cannot debit."""
@@ -105,7 +106,7 @@ def compensate(request: Request, tenant_id: Tenant, project_id: PathId,
         tenant_id, body.request_no, project_id, body.payer))
 
 
-@router.post("/platforms/{tenant_id}/batches/{batch_no}/retrigger", **COMMAND)
+@router.post("/platforms/{tenant_id}/batches/{batch_no}/retrigger", response_model=s.CommandOk)
 def retrigger(request: Request, tenant_id: Tenant, batch_no: PathId, body: s.Approval,
               caller: Operator) -> Response:
     return answer(request, bank(request).batches.retrigger(tenant_id, body.request_no,

@@ -8,6 +8,7 @@ Form posts are rate limited per client address. The password is posted to the ba
 
 import time
 from collections import defaultdict, deque
+from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated
@@ -78,7 +79,7 @@ def _lang(value: str | None) -> str:
     return "en" if value == "en" else "zh"
 
 
-def _summary(session: PageSession, t: dict[str, object]) -> list[tuple[str, str]]:
+def _summary(session: PageSession, t: Mapping[str, object]) -> list[tuple[str, str]]:
     p = session.params
     rows: list[tuple[object, str]] = []
     if "amount_fen" in p:

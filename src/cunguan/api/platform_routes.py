@@ -17,7 +17,6 @@ ERRORS = {code: {"model": s.Error} for code in (401, 403, 404, 409, 413, 422, 42
 Caller = Annotated[Principal, Depends(platform)]
 PathId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:@#-]+$")]
 router = APIRouter(prefix="/v1", tags=["platform"], responses=ERRORS)  # type: ignore[arg-type]
-COMMAND = {"response_model": s.CommandOk}
 
 
 # -- the platform itself -------------------------------------------------------------------
@@ -49,27 +48,27 @@ def get_user(request: Request, user_id: PathId, caller: Caller) -> Response:
     return respond(request, 200, bank(request).queries.user(tenant(caller), user_id))
 
 
-@router.post("/users/{user_id}/cards", **COMMAND)
+@router.post("/users/{user_id}/cards", response_model=s.CommandOk)
 def bind_card(request: Request, user_id: PathId, body: s.CardBind, caller: Caller) -> Response:
     return answer(request, bank(request).custody.bind_card(
         tenant(caller), body.request_no, user_id, body.card_no))
 
 
-@router.post("/users/{user_id}/cards/unbind", **COMMAND)
+@router.post("/users/{user_id}/cards/unbind", response_model=s.CommandOk)
 def unbind_card(request: Request, user_id: PathId, body: s.CardBind,
                 caller: Caller) -> Response:
     return answer(request, bank(request).custody.unbind_card(
         tenant(caller), body.request_no, user_id, body.card_no))
 
 
-@router.post("/users/{user_id}/cards/replace", **COMMAND)
+@router.post("/users/{user_id}/cards/replace", response_model=s.CommandOk)
 def replace_card(request: Request, user_id: PathId, body: s.CardReplace,
                  caller: Caller) -> Response:
     return answer(request, bank(request).custody.replace_card(
         tenant(caller), body.request_no, user_id, body.old_card_no, body.new_card_no))
 
 
-@router.post("/users/{user_id}/authorizations/{kind}/revoke", **COMMAND)
+@router.post("/users/{user_id}/authorizations/{kind}/revoke", response_model=s.CommandOk)
 def revoke_authorization(request: Request, user_id: PathId,
                          kind: Annotated[str, Path(pattern="^(recharge|bid|repay|withdraw)$")],
                          body: s.Approval, caller: Caller) -> Response:
@@ -84,21 +83,21 @@ def user_claims(request: Request, user_id: PathId, caller: Caller) -> Response:
 
 
 # -- money in and out ----------------------------------------------------------------------
-@router.post("/recharges", **COMMAND)
+@router.post("/recharges", response_model=s.CommandOk)
 def recharge(request: Request, body: s.Recharge, caller: Caller) -> Response:
     """Quick-pay recharge under a standing authorization (otherwise use a page)."""
     return answer(request, bank(request).custody.recharge(
         tenant(caller), body.request_no, body.user_id, body.card_no, body.amount_fen))
 
 
-@router.post("/red-packets", **COMMAND)
+@router.post("/red-packets", response_model=s.CommandOk)
 def red_packet(request: Request, body: s.RedPacket, caller: Caller) -> Response:
     """A cash red packet from the platform's marketing account to a user."""
     return answer(request, bank(request).custody.red_packet(
         tenant(caller), body.request_no, body.user_id, body.amount_fen))
 
 
-@router.post("/withdrawals", **COMMAND)
+@router.post("/withdrawals", response_model=s.CommandOk)
 def withdraw(request: Request, body: s.Withdrawal, caller: Caller) -> Response:
     """Withdrawal under a standing authorization (otherwise use a page)."""
     return answer(request, bank(request).custody.withdraw(
@@ -112,7 +111,7 @@ def get_withdrawal(request: Request, withdrawal_no: PathId, caller: Caller) -> R
 
 
 # -- projects, bids, lending, repayment -----------------------------------------------------
-@router.post("/projects", **COMMAND)
+@router.post("/projects", response_model=s.CommandOk)
 def register_project(request: Request, body: s.Project, caller: Caller) -> Response:
     fields = body.model_dump(exclude={"request_no"})
     return answer(request, bank(request).custody.register_project(
@@ -136,7 +135,7 @@ def project_claims(request: Request, project_id: PathId, caller: Caller) -> Resp
     return respond(request, 200, {"items": items})
 
 
-@router.post("/bids", **COMMAND)
+@router.post("/bids", response_model=s.CommandOk)
 def bid(request: Request, body: s.Bid, caller: Caller) -> Response:
     """A bid under a standing authorization (otherwise use a page)."""
     return answer(request, bank(request).custody.bid(
@@ -151,7 +150,7 @@ def _project_command(operation: str, summary: str) -> None:
         return answer(request, run(tenant(caller), body.request_no, project_id))
     endpoint.__name__ = operation
     router.add_api_route(f"/projects/{{project_id}}/{operation.replace('_', '-')}", endpoint,
-                         methods=["POST"], summary=summary, **COMMAND)  # type: ignore[arg-type]
+                         methods=["POST"], summary=summary, response_model=s.CommandOk)
 
 
 for _operation, _summary in (("lend", "Lend a full project (one linked batch)"),
@@ -162,7 +161,7 @@ for _operation, _summary in (("lend", "Lend a full project (one linked batch)"),
     _project_command(_operation, _summary)
 
 
-@router.post("/projects/{project_id}/compensate", **COMMAND)
+@router.post("/projects/{project_id}/compensate", response_model=s.CommandOk)
 def compensate(request: Request, project_id: PathId, body: s.Compensation,
                caller: Caller) -> Response:
     """The guarantor pays the due installment (risk-reserve payouts are the bank's call)."""
@@ -170,7 +169,7 @@ def compensate(request: Request, project_id: PathId, body: s.Compensation,
         tenant(caller), body.request_no, project_id, body.payer))
 
 
-@router.post("/batches", **COMMAND)
+@router.post("/batches", response_model=s.CommandOk)
 def submit_batch(request: Request, body: s.Batch, caller: Caller) -> Response:
     return answer(request, bank(request).batches.submit(
         tenant(caller), body.batch_no, body.kind, list(body.project_ids)))
@@ -182,7 +181,7 @@ def get_batch(request: Request, batch_no: PathId, caller: Caller) -> Response:
 
 
 # -- debt transfer and finance plans --------------------------------------------------------
-@router.post("/claims/{claim_id}/listings", **COMMAND)
+@router.post("/claims/{claim_id}/listings", response_model=s.CommandOk)
 def list_claim(request: Request, claim_id: PathId, body: s.ClaimListing,
                caller: Caller) -> Response:
     return answer(request, bank(request).custody.list_claim(
@@ -190,42 +189,42 @@ def list_claim(request: Request, claim_id: PathId, body: s.ClaimListing,
         body.fee_rate))
 
 
-@router.post("/listings/{listing_id}/purchase", **COMMAND)
+@router.post("/listings/{listing_id}/purchase", response_model=s.CommandOk)
 def buy_claim(request: Request, listing_id: PathId, body: s.ClaimPurchase,
               caller: Caller) -> Response:
     return answer(request, bank(request).custody.buy_claim(
         tenant(caller), body.request_no, listing_id, body.buyer_user_id))
 
 
-@router.post("/listings/{listing_id}/cancel", **COMMAND)
+@router.post("/listings/{listing_id}/cancel", response_model=s.CommandOk)
 def cancel_listing(request: Request, listing_id: PathId, body: s.Approval,
                    caller: Caller) -> Response:
     return answer(request, bank(request).custody.cancel_listing(
         tenant(caller), body.request_no, listing_id))
 
 
-@router.post("/plans", **COMMAND)
+@router.post("/plans", response_model=s.CommandOk)
 def create_plan(request: Request, body: s.Plan, caller: Caller) -> Response:
     return answer(request, bank(request).custody.create_plan(
         tenant(caller), body.request_no, body.plan_id, body.name, body.annual_rate,
         body.term_days))
 
 
-@router.post("/plans/{plan_id}/purchases", **COMMAND)
+@router.post("/plans/{plan_id}/purchases", response_model=s.CommandOk)
 def purchase_plan(request: Request, plan_id: PathId, body: s.PlanPurchase,
                   caller: Caller) -> Response:
     return answer(request, bank(request).custody.purchase_plan(
         tenant(caller), body.request_no, body.user_id, plan_id, body.amount_fen))
 
 
-@router.post("/plan-holdings/{holding_id}/match", **COMMAND)
+@router.post("/plan-holdings/{holding_id}/match", response_model=s.CommandOk)
 def match_plan(request: Request, holding_id: PathId, body: s.PlanMatch,
                caller: Caller) -> Response:
     return answer(request, bank(request).custody.match_plan(
         tenant(caller), body.request_no, holding_id, body.project_id, body.amount_fen))
 
 
-@router.post("/plan-holdings/{holding_id}/redeem", **COMMAND)
+@router.post("/plan-holdings/{holding_id}/redeem", response_model=s.CommandOk)
 def redeem_plan(request: Request, holding_id: PathId, body: s.Approval,
                 caller: Caller) -> Response:
     return answer(request, bank(request).custody.redeem_plan(
@@ -247,6 +246,7 @@ def fund_log(request: Request, account_no: PathId, caller: Caller,
              date_from: date | None = None, date_to: date | None = None,
              after_seq: Annotated[int, Query(ge=0)] = 0,
              limit: Annotated[int, Query(ge=1, le=limits.page_rows_max)] = 100) -> Response:
+    bank(request).ledger.account(tenant(caller), account_no)   # unknown → account_not_found
     lines = bank(request).ledger.fund_log(tenant(caller), account_no, date_from=date_from,
                                           date_to=date_to, after_seq=after_seq, rows_max=limit)
     return respond(request, 200, {"items": [_line(line) for line in lines]})

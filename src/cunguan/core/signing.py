@@ -105,8 +105,8 @@ def check_fresh(timestamp: str, nonce: str, now_s: int) -> int:
         raise SignatureError("signature_missing", "the timestamp header is not a number")
     stamp = int(timestamp)
     if abs(now_s - stamp) > CLOCK_SKEW_MAX_S:
-        raise SignatureError("signature_expired",
-                             f"the timestamp is more than {CLOCK_SKEW_MAX_S} s from the bank's clock")
+        raise SignatureError("signature_expired", f"the timestamp is more than "
+                             f"{CLOCK_SKEW_MAX_S} s from the bank's clock")
     if not 8 <= len(nonce) <= NONCE_LENGTH_MAX or not nonce.isascii() or not nonce.isalnum():
         raise SignatureError("signature_missing", "the nonce is 8 to 64 letters and digits")
     return stamp

@@ -138,8 +138,10 @@ class OutboxService:
             lease = now + timedelta(seconds=limits.callback_lease_s)
             conn.execute(update(outbox_events).where(
                 e.event_id.in_([row.event_id for row in rows])).values(next_attempt_at=lease))
-            urls = dict(conn.execute(select(p.tenant_id, p.callback_url).where(
-                p.tenant_id.in_({row.tenant_id for row in rows}))).all())
+            urls: dict[str, str | None] = {
+                tenant: url for tenant, url in conn.execute(
+                    select(p.tenant_id, p.callback_url).where(
+                        p.tenant_id.in_({row.tenant_id for row in rows})))}
             return [(_event(row), urls.get(row.tenant_id)) for row in rows]
         return in_transaction(self.engine, unit)
 

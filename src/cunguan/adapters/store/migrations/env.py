@@ -2,7 +2,7 @@
 
 from alembic import context
 
-import cunguan.adapters.store.api_tables  # noqa: F401  (registers the API tables)
+import cunguan.adapters.store.api_tables
 import cunguan.adapters.store.custody_tables  # noqa: F401  (registers the custody tables)
 from cunguan.adapters.store.tables import metadata
 
