@@ -5,10 +5,12 @@ import os
 from fastapi import FastAPI
 
 from cunguan.adapters.store.db import make_engine
-from cunguan.api.app import create_app
+from cunguan.api.app import WORKER_INTERVAL_S_DEFAULT, create_app
 from cunguan.service_layer.bank import Bank
 
 
 def app() -> FastAPI:
     engine = make_engine(os.environ.get("CUNGUAN_DATABASE_URL") or None)
-    return create_app(Bank(engine), run_worker=os.environ.get("CUNGUAN_RUN_WORKER") == "1")
+    interval_s = float(os.environ.get("CUNGUAN_WORKER_INTERVAL_S") or WORKER_INTERVAL_S_DEFAULT)
+    return create_app(Bank(engine), run_worker=os.environ.get("CUNGUAN_RUN_WORKER") == "1",
+                      worker_interval_s=interval_s)
