@@ -67,8 +67,8 @@ def _handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
-        code = {404: "route_not_found", 405: "method_not_allowed"}.get(exc.status_code,
-                                                                        "http_error")
+        code = {400: "body_invalid", 404: "route_not_found",
+                405: "method_not_allowed"}.get(exc.status_code, "http_error")
         response = refusal(request, code, str(exc.detail))
         response.status_code = exc.status_code
         return response

@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from cunguan.api import schemas as s
 from cunguan.api.edge import answer, bank, operator, respond
 from cunguan.api.platform_routes import ERRORS, PathId
+from cunguan.core import limits
 from cunguan.custody import accounts as chart
 from cunguan.service_layer.access_service import Principal
 from cunguan.service_layer.custody_base import CustodyError
@@ -119,7 +120,7 @@ def dead_letters(request: Request, caller: Operator, tenant_id: str | None = Non
 
 
 @router.post("/dead-letters/{event_id}/redeliver", response_model=s.View)
-def redeliver(request: Request, event_id: Annotated[int, Path(ge=1)],
+def redeliver(request: Request, event_id: Annotated[int, Path(ge=1, le=limits.id_max)],
               caller: Operator) -> Response:
     if not bank(request).outbox.redeliver(event_id):
         raise CustodyError("event_not_found", f"no dead-lettered event {event_id}")

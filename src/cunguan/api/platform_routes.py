@@ -13,7 +13,7 @@ from cunguan.core import limits
 from cunguan.service_layer.access_service import Principal
 from cunguan.service_layer.custody_base import CustodyError
 
-ERRORS = {code: {"model": s.Error} for code in (401, 403, 404, 409, 413, 422, 429)}
+ERRORS = {code: {"model": s.Error} for code in (400, 401, 403, 404, 409, 413, 422, 429)}
 Caller = Annotated[Principal, Depends(platform)]
 PathId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:@#-]+$")]
 router = APIRouter(prefix="/v1", tags=["platform"], responses=ERRORS)  # type: ignore[arg-type]
@@ -244,7 +244,7 @@ def get_account(request: Request, account_no: PathId, caller: Caller) -> Respons
 @router.get("/accounts/{account_no}/log", response_model=s.Listing)
 def fund_log(request: Request, account_no: PathId, caller: Caller,
              date_from: date | None = None, date_to: date | None = None,
-             after_seq: Annotated[int, Query(ge=0)] = 0,
+             after_seq: Annotated[int, Query(ge=0, le=limits.id_max)] = 0,
              limit: Annotated[int, Query(ge=1, le=limits.page_rows_max)] = 100) -> Response:
     bank(request).ledger.account(tenant(caller), account_no)   # unknown → account_not_found
     lines = bank(request).ledger.fund_log(tenant(caller), account_no, date_from=date_from,
@@ -269,7 +269,8 @@ def request_status(request: Request, request_no: PathId, caller: Caller) -> Resp
 
 @router.get("/events", response_model=s.Listing)
 def events(request: Request, caller: Caller,
-           after: Annotated[int, Query(ge=0, description="The last seq you have")] = 0,
+           after: Annotated[int, Query(ge=0, le=limits.id_max,
+                                       description="The last seq you have")] = 0,
            limit: Annotated[int, Query(ge=1, le=limits.events_per_page_max)] = 100
            ) -> Response:
     """Every result since the cursor, oldest first; the same events the callbacks carry."""

@@ -45,6 +45,8 @@ events_per_page_max: Final = 500
 page_session_ttl_s: Final = 900
 #: Form posts one client address may make to the hosted pages per minute.
 page_posts_per_minute_max: Final = 30
+#: Largest id or cursor a request may name (a signed 64-bit BIGINT).
+id_max: Final = 2**63 - 1
 #: Body size of one API request.
 api_body_bytes_max: Final = 1_048_576
 

@@ -180,6 +180,15 @@ class CustodyBase:
         return found
 
     @staticmethod
+    def require_new(conn: Connection, table: Table, tenant_id: str, key: str, value: str, *,
+                    exists: str) -> None:
+        """Refuse with ``exists`` when the tenant already has a row whose ``key`` is ``value``
+        (a concurrent twin loses on the unique key, is retried, and lands here)."""
+        if conn.execute(select(table.c[key]).where(table.c.tenant_id == tenant_id,
+                                                   table.c[key] == value)).first() is not None:
+            raise CustodyError(exists, f"{key} {value} exists")
+
+    @staticmethod
     def set_row(conn: Connection, table: Table, tenant_id: str, key: str, value: str,
                 **values: Any) -> None:
         conn.execute(update(table).where(table.c.tenant_id == tenant_id,

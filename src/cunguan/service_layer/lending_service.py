@@ -85,6 +85,8 @@ class LendingService(CustodyService):
             return CustodyResult(request_no, False, "field_invalid", "bad amounts")
 
         def work(conn: Connection) -> Data:
+            self.require_new(conn, custody_projects, tenant_id, "project_id", project_id,
+                             exists="project_exists")
             borrower = self.active_user(conn, tenant_id, borrower_user_id)
             if borrower.role != "borrower":
                 raise CustodyError("not_a_borrower", f"{borrower_user_id} is a {borrower.role}")
@@ -601,6 +603,8 @@ class LendingService(CustodyService):
             return CustodyResult(request_no, False, "field_invalid", "bad rate or term")
 
         def work(conn: Connection) -> Data:
+            self.require_new(conn, custody_plans, tenant_id, "plan_id", plan_id,
+                             exists="plan_exists")
             conn.execute(insert(custody_plans).values(
                 tenant_id=tenant_id, plan_id=plan_id, name=name, annual_rate=annual_rate,
                 term_days=term_days, status="open"))
