@@ -64,11 +64,21 @@ class CunguanClient:
 
     def request(self, method: str, target: str, payload: Any = None) -> Answer:
         body = b"" if payload is None else json.dumps(payload, ensure_ascii=False).encode()
+        return self._send(method, target, body, "application/json")
+
+    def upload(self, target: str, files: dict[str, tuple[str, bytes]]) -> Answer:
+        """Files as multipart/form-data: {field: (file name, content)}; the signature covers
+        the exact multipart body."""
+        built = httpx.Request("POST", f"http://upload{target}", files={
+            field: (name, content, "text/csv") for field, (name, content) in files.items()})
+        return self._send("POST", target, built.read(), built.headers["Content-Type"])
+
+    def _send(self, method: str, target: str, body: bytes, content_type: str) -> Answer:
         key = self.secret if self.algorithm == signing.HMAC_SHA256 else self.sm2_private_key
         assert key is not None, "SM2 signing needs sm2_private_key"
         signed = signing.sign_request(self.key_id, self.algorithm, key, method, target, body,
                                       int(self.clock()))
-        headers = {**signed.headers(), "Content-Type": "application/json"}
+        headers = {**signed.headers(), "Content-Type": content_type}
         reply = self.http.request(method, target, content=body, headers=headers)
         unsigned = signing.HEADER_SIGNATURE not in reply.headers
         if unsigned and reply.status_code in UNSIGNED_REFUSALS:

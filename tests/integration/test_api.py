@@ -193,3 +193,30 @@ def test_r_c21_errors_share_one_envelope(api: Api) -> None:
                                                 "amount_fen": 1})):
         assert answer.status == 404, answer.body
         assert set(answer.body) == {"code", "message", "details", "request_id"}
+
+
+def test_r_c20_migration_upload_answers_a_report_per_row_and_reruns_safely(api: Api) -> None:
+    import csv
+    import io
+
+    from tests.integration.test_migration import CLAIMS, PROJECTS, USERS
+
+    def text(rows: list[list[str]]) -> bytes:
+        out = io.StringIO()
+        csv.writer(out).writerows(rows)
+        return out.getvalue().encode()
+
+    p2p = api.onboard("P2P")
+    files = {"users": ("users.csv", text(USERS)), "projects": ("projects.csv", text(PROJECTS)),
+             "claims": ("claims.csv", text(CLAIMS))}
+    first = p2p.upload("/v1/migrations/MIG1", files)
+    assert first.status == 200, first.body
+    outcomes = {(r["file"], r["key"]): (r["outcome"], r["code"]) for r in first.body["items"]}
+    assert outcomes[("users.csv", "m1")] == ("opened", "ok")
+    assert outcomes[("users.csv", "m4")] == ("rejected", "under_age")
+    assert outcomes[("claims.csv", "C1")] == ("imported", "ok")
+    balance = p2p.get("/v1/accounts/U-m1").body["balance_fen"]
+    assert balance == 100_000
+    again = p2p.upload("/v1/migrations/MIG1", files)
+    assert again.status == 200 and len(again.body["items"]) == len(first.body["items"])
+    assert p2p.get("/v1/accounts/U-m1").body["balance_fen"] == balance    # nothing twice

@@ -141,4 +141,5 @@ def test_every_id_taking_platform_endpoint_is_in_the_tenancy_test(api: Api) -> N
         ("POST", p) for p in ("/v1/recharges", "/v1/red-packets", "/v1/withdrawals",
                               "/v1/bids")}
     listed = set(_calls(defaultdict(lambda: "any-id")))
-    assert takes_ids - listed == set()
+    names_new = {("POST", "/v1/migrations/{migration_id}")}   # names a new run, finds nothing
+    assert takes_ids - listed - names_new == set()

@@ -107,11 +107,14 @@ def _response_signature(request: Request, status: int, body: bytes) -> dict[str,
             signing.HEADER_SIGNATURE: signing.sign(text, algorithm, key)}
 
 
-async def _authenticate(request: Request) -> Principal:
+async def _authenticate(request: Request,
+                        body_bytes_max: int = limits.api_body_bytes_max) -> Principal:
+    declared = request.headers.get("content-length", "0")
+    if declared.isdigit() and int(declared) > body_bytes_max:
+        raise ApiError("body_too_large", f"a request body is at most {body_bytes_max} bytes")
     body = await request.body()
-    if len(body) > limits.api_body_bytes_max:
-        raise ApiError("body_too_large", f"a request body is at most "
-                                         f"{limits.api_body_bytes_max} bytes")
+    if len(body) > body_bytes_max:
+        raise ApiError("body_too_large", f"a request body is at most {body_bytes_max} bytes")
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     h = request.headers
     signed = SignedRequest(h.get(signing.HEADER_KEY), h.get(signing.HEADER_ALGORITHM),
@@ -126,6 +129,14 @@ async def _authenticate(request: Request) -> Principal:
 async def platform(request: Request) -> Principal:
     """A signed request from a platform: it acts inside its own tenant only."""
     principal = await _authenticate(request)
+    if principal.role != "platform" or principal.tenant_id is None:
+        raise AccessError("forbidden", "this endpoint is for platforms")
+    return principal
+
+
+async def platform_upload(request: Request) -> Principal:
+    """A signed file upload from a platform (the signature covers the multipart body)."""
+    principal = await _authenticate(request, limits.api_upload_bytes_max)
     if principal.role != "platform" or principal.tenant_id is None:
         raise AccessError("forbidden", "this endpoint is for platforms")
     return principal

@@ -1,14 +1,20 @@
 """Endpoints for platforms: each one verifies the caller, calls one custody command or query
 inside the caller's tenant, and answers. Nothing here decides a business rule."""
 
+import dataclasses
+import pathlib
+import shutil
+import tempfile
 from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile as StarletteUpload
 
 from cunguan.api import schemas as s
-from cunguan.api.edge import answer, bank, platform, respond, tenant
+from cunguan.api.edge import answer, bank, platform, platform_upload, respond, tenant
 from cunguan.core import limits
 from cunguan.service_layer.access_service import Principal
 from cunguan.service_layer.custody_base import CustodyError
@@ -229,6 +235,38 @@ def redeem_plan(request: Request, holding_id: PathId, body: s.Approval,
                 caller: Caller) -> Response:
     return answer(request, bank(request).custody.redeem_plan(
         tenant(caller), body.request_no, holding_id))
+
+
+# -- migration (R-C20) ----------------------------------------------------------------------
+_UPLOAD_SCHEMA = {"requestBody": {"required": True, "content": {"multipart/form-data": {
+    "schema": {"type": "object", "required": ["users"], "properties": {
+        name: {"type": "string", "format": "binary"}
+        for name in ("users", "projects", "claims")}}}}}}
+
+
+@router.post("/migrations/{migration_id}", response_model=s.Listing, tags=["migration"],
+             openapi_extra=_UPLOAD_SCHEMA)
+async def migrate(request: Request, migration_id: PathId,
+                  caller: Annotated[Principal, Depends(platform_upload)]) -> Response:
+    """Upload the platform's users (and projects and claims) as CSV files; answers a report
+    per row. Safe to re-run with the same migration id: rows done before are not redone."""
+    form = await request.form()    # the signed body, read once by the signature check
+    uploads = {name: form.get(name) for name in ("users", "projects", "claims")}
+    if not isinstance(uploads["users"], StarletteUpload):
+        raise CustodyError("field_invalid", "a users file is required")
+    with tempfile.TemporaryDirectory(prefix="cunguan-migration-") as folder:
+        paths = {name: _save(folder, name, upload) for name, upload in uploads.items()
+                 if isinstance(upload, StarletteUpload)}
+        report = await run_in_threadpool(bank(request).migration.run, tenant(caller),
+                                         migration_id, **paths)
+    return respond(request, 200, {"items": [dataclasses.asdict(row) for row in report]})
+
+
+def _save(folder: str, name: str, upload: StarletteUpload) -> pathlib.Path:
+    path = pathlib.Path(folder) / f"{name}.csv"
+    with path.open("wb") as out:
+        shutil.copyfileobj(upload.file, out)
+    return path
 
 
 # -- balances, fund log, requests, events ---------------------------------------------------

@@ -47,8 +47,9 @@ page_session_ttl_s: Final = 900
 page_posts_per_minute_max: Final = 30
 #: Largest id or cursor a request may name (a signed 64-bit BIGINT).
 id_max: Final = 2**63 - 1
-#: Body size of one API request.
+#: Body size of one API request, and of one migration upload (several CSV files).
 api_body_bytes_max: Final = 1_048_576
+api_upload_bytes_max: Final = 64 * 1_048_576
 
 assert callback_retry_base_s <= callback_retry_cap_s < callback_give_up_after_s
 assert payees_per_settle_max + 1 <= postings_per_transaction_max

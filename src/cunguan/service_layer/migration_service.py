@@ -6,6 +6,7 @@ posts nothing. The report has one line per input row.
 """
 
 import csv
+import io
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
@@ -193,11 +194,18 @@ class MigrationService:
 
 
 def _rows(path: Path) -> Iterable[tuple[int, dict[str, str]]]:
-    with path.open(encoding="utf-8-sig", newline="") as handle:
-        for row_no, row in enumerate(csv.DictReader(handle), start=2):  # line 1 is the header
-            if row_no > ROWS_PER_FILE_MAX:
-                raise CustodyError("file_too_large", f"{path.name}: over {ROWS_PER_FILE_MAX}")
-            yield row_no, row
+    """The file's rows as text (extra cells dropped, missing ones empty), or a named error
+    for the whole file: nothing of a file that cannot be read is imported."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+        rows = list(csv.DictReader(io.StringIO(text, newline="")))
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise CustodyError("file_invalid", f"{path.name} is not a UTF-8 CSV file") from exc
+    if len(rows) > ROWS_PER_FILE_MAX:
+        raise CustodyError("file_too_large", f"{path.name}: over {ROWS_PER_FILE_MAX}")
+    clean = [{k: v or "" for k, v in row.items() if isinstance(k, str) and isinstance(v, str)}
+             for row in rows]
+    return enumerate(clean, start=2)  # line 1 is the header
 
 
 def write_report(report: list[RowReport], path: Path) -> None:
