@@ -7,12 +7,13 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import custody_bench, ledger_bench
+from bench import api_bench, custody_bench, ledger_bench
 
 RESULTS = Path(__file__).parent / "results"
 README = Path(__file__).parent / "README.md"
 TABLE_START, TABLE_END = "<!-- results:start -->", "<!-- results:end -->"
 CUSTODY_START, CUSTODY_END = "<!-- custody:start -->", "<!-- custody:end -->"
+API_START, API_END = "<!-- api:start -->", "<!-- api:end -->"
 
 
 def machine() -> dict[str, object]:
@@ -70,6 +71,22 @@ def custody_table(results: dict[str, object]) -> str:
     return "\n".join(lines)
 
 
+def api_table(results: dict[str, object]) -> str:
+    lines = ["| concurrent clients | requests/s (median) | p50 ms | p99 ms |",
+             "|---:|---:|---:|---:|"]
+    levels = results["levels"]
+    assert isinstance(levels, list)
+    for level in levels:
+        lines.append(f"| {level['concurrency']} | {level['requests_per_s']:,.0f} | "
+                     f"{level['p50_ms']} | {level['p99_ms']} |")
+    lines.append("")
+    lines.append(f"{results['command']}; {results['server_workers']} server processes on "
+                 f"PostgreSQL, load generator a separate process on loopback, "
+                 f"{results['rounds']} rounds × {results['seconds_per_round']} s per level. "
+                 f"Target: ≥ 1,500 requests/s with p99 ≤ 50 ms. Measured {results['date']}.")
+    return "\n".join(lines)
+
+
 def _replace(text: str, start: str, end: str, body: str) -> str:
     head, _, rest = text.partition(start)
     _, _, tail = rest.partition(end)
@@ -82,16 +99,18 @@ def _write(name: str, results: dict[str, object]) -> None:
     (RESULTS / name).write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
 
 
-def render(ledger: dict[str, object], custody: dict[str, object]) -> None:
+def render(ledger: dict[str, object], custody: dict[str, object],
+           api: dict[str, object]) -> None:
     readme = _replace(README.read_text(), TABLE_START, TABLE_END, table(ledger))
     readme = _replace(readme, CUSTODY_START, CUSTODY_END, custody_table(custody))
+    readme = _replace(readme, API_START, API_END, api_table(api))
     README.write_text(readme)
 
 
 def main() -> None:
     if sys.argv[1:] == ["--render-only"]:  # rewrite the tables from the recorded results
-        render(json.loads((RESULTS / "ledger.json").read_text()),
-               json.loads((RESULTS / "custody.json").read_text()))
+        render(*(json.loads((RESULTS / f"{name}.json").read_text())
+                 for name in ("ledger", "custody", "api")))
         return
     RESULTS.mkdir(exist_ok=True)
     log = lambda message: print(f"[bench] {message}", flush=True)  # noqa: E731
@@ -99,9 +118,12 @@ def main() -> None:
     _write("ledger.json", ledger)
     custody = custody_bench.run(log)
     _write("custody.json", custody)
-    render(ledger, custody)
+    api = api_bench.run(log)
+    _write("api.json", api)
+    render(ledger, custody, api)
     print(table(ledger))
     print(custody_table(custody))
+    print(api_table(api))
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
+import anyio.to_thread
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, Response
@@ -17,6 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from cunguan.adapters.callback_sender import HttpSender
 from cunguan.api import operator_routes, pages, platform_routes
 from cunguan.api.edge import refusal
+from cunguan.core import limits
 from cunguan.core.errors import CunguanError
 from cunguan.service_layer.bank import Bank
 
@@ -28,6 +30,8 @@ def create_app(bank: Bank, *, run_worker: bool = False,
                worker_interval_s: float = WORKER_INTERVAL_S_DEFAULT) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        anyio.to_thread.current_default_thread_limiter().total_tokens = (
+            limits.api_requests_in_flight_max)
         task = asyncio.create_task(_worker(bank, worker_interval_s)) if run_worker else None
         yield
         if task is not None:

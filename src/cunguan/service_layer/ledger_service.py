@@ -142,8 +142,10 @@ class LedgerService:
         accounting_date, state = store.load(tenant_id, commands)
         if accounting_date is None:
             raise CunguanError(Reject.TENANT_NOT_FOUND, f"no tenant {tenant_id}")
-        tx_ids = (self._ids.reserve(len(commands)) if self._postgres
-                  else store.allocate_ids(len(commands)))
+        inside_caller_tx = not commit
+        tx_ids = (self._ids.reserve(len(commands),
+                                    store.next_id_block if inside_caller_tx else None)
+                  if self._postgres else store.allocate_ids(len(commands)))
         plan = plan_batch(tenant_id, commands, state, linked=linked,
                           accounting_date=accounting_date, now=self.clock(),
                           next_tx_id=tx_ids.__next__)

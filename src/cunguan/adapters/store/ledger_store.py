@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime
 from functools import lru_cache
 from typing import Any
 
+from cunguan.adapters.store.ids import NEXT_BLOCK_SQL
 from cunguan.ledger.engine import (
     LOG_COLUMNS,
     TX_COLUMNS,
@@ -90,6 +91,11 @@ class BatchStore:
             return self._run(sql.format(in_values="= ANY(?)"), (tenant_id, values))
         return self._run(sql.format(in_values="IN (SELECT value FROM json_each(?))"),
                          (tenant_id, json.dumps(values)))
+
+    def next_id_block(self) -> int:
+        """The start of a new block of transaction ids, on this connection (PostgreSQL):
+        sequences are not transactional, so the block stays ours even on rollback."""
+        return int(self.raw.execute(NEXT_BLOCK_SQL).fetchone()[0])
 
     # -- transaction -----------------------------------------------------------------------
     def begin(self) -> None:

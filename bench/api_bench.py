@@ -1,0 +1,109 @@
+"""HTTP load benchmark (issue 4): signed transfer-like commands at 1, 16 and 64 concurrent
+clients against ``cunguan serve`` on PostgreSQL, the load generator a separate process on
+loopback. Target: ≥ 1,500 requests/s with p99 ≤ 50 ms."""
+
+import json
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from datetime import date
+from statistics import median
+
+import httpx
+from sqlalchemy import text
+
+from bench.ledger_bench import _bench_url, recreate_pg_database
+from cunguan.adapters.store.db import make_engine, upgrade
+from cunguan.custody import accounts as chart
+from cunguan.custody.kyc import IdKind
+from cunguan.service_layer.bank import Bank
+
+TENANT = "BENCH-API"
+USERS = 64
+CONCURRENCY = (1, 16, 64)
+ROUNDS = 3
+SECONDS_PER_ROUND = 8
+SERVER_WORKERS = 2
+TARGET_RPS, TARGET_P99_MS = 1_500, 50
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _seed(url: str) -> tuple[str, str]:
+    from stdnum import luhn
+    from stdnum.cn import ric
+
+    engine = make_engine(url)
+    upgrade(engine)
+    bank = Bank(engine)
+    bank.custody.onboard_platform(TENANT, "api benchmark", date(2026, 11, 23))
+    assert bank.custody.fund_platform(TENANT, "fund", chart.MARKETING, 10**12).ok
+    for seq in range(USERS):
+        body = f"11010519{80 + seq % 20:02d}0101{seq:03d}"
+        id_no = next(body + d for d in "0123456789X" if ric.is_valid(body + d))
+        card = f"622202{seq:012d}"
+        assert bank.custody.open_user(
+            TENANT, f"open-{seq}", user_id=f"lu{seq:04d}", role="lender", name=f"用户{seq}",
+            id_kind=IdKind.RESIDENT_ID, id_no=id_no, mobile=f"138{seq:08d}",
+            card_no=card + luhn.calc_check_digit(card), password="246810").ok
+    issued = bank.access.issue("platform", TENANT)
+    with engine.connect() as conn:    # fresh statistics, as autovacuum would give a live bank
+        conn.execution_options(isolation_level="AUTOCOMMIT").execute(text("ANALYZE"))
+    engine.dispose()
+    return issued.key_id, issued.secret
+
+
+def _load(url: str, key_id: str, secret: str, concurrency: int) -> dict[str, object]:
+    out = subprocess.run(
+        [sys.executable, "-m", "bench.api_load", url, key_id, secret, "--users", str(USERS),
+         "--concurrency", str(concurrency), "--seconds", str(SECONDS_PER_ROUND)],
+        capture_output=True, text=True, check=True)
+    return dict(json.loads(out.stdout))
+
+
+def run(log: Callable[[str], None]) -> dict[str, object]:
+    recreate_pg_database()
+    url = _bench_url()
+    key_id, secret = _seed(url)
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "cunguan", "--database-url", url, "serve", "--port", str(port),
+         "--workers", str(SERVER_WORKERS), "--no-worker"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            try:
+                if httpx.get(f"{base}/health").status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        _load(base, key_id, secret, 4)            # warm-up: connections, caches, plans
+        levels = []
+        for concurrency in CONCURRENCY:
+            rounds = [_load(base, key_id, secret, concurrency) for _ in range(ROUNDS)]
+            level = {"concurrency": concurrency,
+                     "requests_per_s": median(float(r["requests_per_s"]) for r in rounds),
+                     "p50_ms": median(float(r["p50_ms"]) for r in rounds),
+                     "p99_ms": median(float(r["p99_ms"]) for r in rounds),
+                     "rounds": rounds}
+            log(f"api c={concurrency}: {level['requests_per_s']:,.0f} req/s, "
+                f"p50 {level['p50_ms']} ms, p99 {level['p99_ms']} ms")
+            levels.append(level)
+    finally:
+        server.terminate()
+        server.wait(10)
+    return {"levels": levels, "server_workers": SERVER_WORKERS, "backend": "postgresql",
+            "command": "POST /v1/red-packets (HMAC-SHA256 signed, marketing → user transfer)",
+            "target": {"requests_per_s": TARGET_RPS, "p99_ms": TARGET_P99_MS},
+            "seconds_per_round": SECONDS_PER_ROUND, "rounds": ROUNDS}
+
+
+if __name__ == "__main__":
+    print(json.dumps(run(print), indent=2))
