@@ -12,5 +12,7 @@ from cunguan.service_layer.bank import Bank
 def app() -> FastAPI:
     engine = make_engine(os.environ.get("CUNGUAN_DATABASE_URL") or None)
     interval_s = float(os.environ.get("CUNGUAN_WORKER_INTERVAL_S") or WORKER_INTERVAL_S_DEFAULT)
-    return create_app(Bank(engine), run_worker=os.environ.get("CUNGUAN_RUN_WORKER") == "1",
+    grouped = os.environ.get("CUNGUAN_GROUP_COMMIT", "1") == "1"
+    run_worker = os.environ.get("CUNGUAN_RUN_WORKER") == "1"
+    return create_app(Bank(engine, group_commit=grouped), run_worker=run_worker,
                       worker_interval_s=interval_s)

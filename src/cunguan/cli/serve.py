@@ -21,6 +21,8 @@ def serve(ctx: typer.Context,
           workers: int = typer.Option(1, help="Server processes (PostgreSQL for more than 1)."),
           worker: bool = typer.Option(True, help="Run batch windows and callbacks in-process "
                                                  "(or run `cunguan worker` separately)."),
+          group_commit: bool = typer.Option(True, help="Commit concurrent commands together "
+                                                       "(one transaction, a savepoint each)."),
           ) -> None:
     """Serve the platform API, the bank-hosted pages and (by default) the worker."""
     import os
@@ -31,6 +33,7 @@ def serve(ctx: typer.Context,
     if database_url:
         os.environ["CUNGUAN_DATABASE_URL"] = database_url
     os.environ["CUNGUAN_RUN_WORKER"] = "1" if worker else "0"
+    os.environ["CUNGUAN_GROUP_COMMIT"] = "1" if group_commit else "0"
     config = uvicorn.Config("cunguan.api.server:app", host=host, port=port, workers=workers,
                             factory=True, log_level="warning", access_log=False)
     if workers == 1:

@@ -50,6 +50,8 @@ id_max: Final = 2**63 - 1
 #: Requests one server process works on at once (each holds at most one pooled DB
 #: connection, the pool has 2 × 8): more would only queue inside the pool, holding threads.
 api_requests_in_flight_max: Final = 16
+#: Commands one group commit may carry (one DB transaction; each in its own savepoint).
+group_commit_commands_max: Final = 64
 #: Body size of one API request, and of one migration upload (several CSV files).
 api_body_bytes_max: Final = 1_048_576
 api_upload_bytes_max: Final = 64 * 1_048_576

@@ -11,6 +11,7 @@ from cunguan.service_layer.access_service import AccessService
 from cunguan.service_layer.batch_service import BatchService
 from cunguan.service_layer.custody_queries import CustodyQueries
 from cunguan.service_layer.custody_service import CustodyPolicy
+from cunguan.service_layer.group_commit import GroupCommit
 from cunguan.service_layer.ledger_service import LedgerService
 from cunguan.service_layer.lending_service import LendingService
 from cunguan.service_layer.migration_service import MigrationService
@@ -30,11 +31,13 @@ class WorkerPass:
 
 class Bank:
     def __init__(self, engine: Engine, *, clock: Clock = system_clock,
-                 policy: CustodyPolicy | None = None) -> None:
+                 policy: CustodyPolicy | None = None, group_commit: bool = False) -> None:
         self.engine = engine
         self.clock = clock
         self.ledger = LedgerService(engine, clock=clock)
         self.custody = LendingService(engine, self.ledger, clock=clock, policy=policy)
+        if group_commit:   # concurrent commands share DB transactions (group_commit.py)
+            self.custody.runner = GroupCommit(engine, self.custody.run_alone)
         self.batches = BatchService(self.custody)
         self.migration = MigrationService(self.custody)
         self.access = AccessService(engine, clock=clock)

@@ -59,6 +59,11 @@ class CustodyResult:
     replayed: bool = False
 
 
+#: A command's work with its request log, and how its refusal is recorded.
+Unit = Callable[[Connection], CustodyResult]
+Refused = Callable[[Connection, CunguanError], CustodyResult]
+
+
 def _canonical(content: Data) -> str:
     return json.dumps(content, sort_keys=True, default=str, ensure_ascii=False)
 
@@ -85,6 +90,7 @@ class CustodyBase:
         self.ledger = ledger
         self.clock = clock
         self.calendar = calendar
+        self.runner: Callable[[Unit, Refused], CustodyResult] = self.run_alone
 
     # -- the request log -------------------------------------------------------------------
     def command(self, tenant_id: str, request_no: str, operation: str, content: Data,
@@ -102,12 +108,20 @@ class CustodyBase:
             self._record(conn, tenant_id, request_no, operation, digest, content, "ok", data)
             return CustodyResult(request_no, True, "ok", data=data)
 
+        def refused(conn: Connection, exc: CunguanError) -> CustodyResult:
+            rejected = {"code": exc.code, "message": exc.message, **exc.details}
+            return self._record_rejection(conn, tenant_id, request_no, operation, digest,
+                                          content, rejected)
+        return self.runner(unit, refused)
+
+    def run_alone(self, unit: Unit, refused: Refused) -> CustodyResult:
+        """A command in a DB transaction of its own; its refusal recorded in another (the
+        first rolled back). ``runner`` may be replaced by group commit (``group_commit``)."""
         try:
             return in_transaction(self.engine, unit)
         except CunguanError as exc:  # custody and ledger refusals alike become the answer
-            rejected = {"code": exc.code, "message": exc.message, **exc.details}
-            return in_transaction(self.engine, lambda conn: self._record_rejection(
-                conn, tenant_id, request_no, operation, digest, content, rejected))
+            refusal = exc
+        return in_transaction(self.engine, lambda conn: refused(conn, refusal))
 
     def _prior(self, conn: Connection, tenant_id: str, request_no: str, digest: int,
                operation: str, content: Data) -> CustodyResult | None:
