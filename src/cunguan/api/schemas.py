@@ -70,10 +70,16 @@ class CardReplace(Command):
     new_card_no: CardNo
 
 
-class Recharge(Command):
+class CardMoney(Command):
+    """Money between a user's custody account and one of their bound cards."""
+
     user_id: Id
     card_no: CardNo
     amount_fen: Fen
+
+
+class Recharge(CardMoney):
+    pass
 
 
 class RedPacket(Command):
@@ -81,10 +87,8 @@ class RedPacket(Command):
     amount_fen: Fen
 
 
-class Withdrawal(Command):
-    user_id: Id
-    card_no: CardNo
-    amount_fen: Fen
+class Withdrawal(CardMoney):
+    pass
 
 
 class Project(Command):
@@ -162,20 +166,14 @@ class OpenAccountPage(Command):
     kind: Literal["person", "company"] = "person"
 
 
-class RechargePage(Command):
+class RechargePage(CardMoney):
     action: Literal["recharge"]
     return_url: Url
-    user_id: Id
-    card_no: CardNo
-    amount_fen: Fen
 
 
-class WithdrawPage(Command):
+class WithdrawPage(CardMoney):
     action: Literal["withdraw"]
     return_url: Url
-    user_id: Id
-    card_no: CardNo
-    amount_fen: Fen
 
 
 class BidPage(Command):
