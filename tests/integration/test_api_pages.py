@@ -101,3 +101,24 @@ def test_r_c21_page_posts_are_rate_limited(api: Api) -> None:
     statuses = [api.http.post(page, data={"csrf_token": token, "password": "1"}).status_code
                 for _ in range(35)]
     assert 429 in statuses and statuses.index(429) == 30
+
+
+def test_r_c4_a_forgotten_password_is_reset_on_the_bank_page(api: Api) -> None:
+    p2p = api.onboard("P2P")
+    user = api.open_user("P2P", 1)
+    created = p2p.post("/v1/pages", {"action": "reset_password", "request_no": "reset-1",
+                                     "return_url": RETURN_PREFIX, "user_id": user})
+    page = created.body["page_url"].removeprefix("http://testserver")
+    form = api.http.get(page)
+    assert "重置交易密码" in form.text
+    fields = {"csrf_token": _csrf(form.text), "id_no": resident_id(1),
+              "mobile": "13800000099", "card_no": icbc_card(1), "password": "135790",
+              "password_again": "135790"}
+    wrong = api.http.post(page, data=fields)
+    assert wrong.status_code == 422 and "不符" in wrong.text          # mobile does not match
+    done = api.http.post(page, data={**fields, "mobile": "13800000001"},
+                         follow_redirects=False)
+    assert done.status_code == 303, re.findall(r"id=\"error\"[^<]*<", done.text)
+    assert "status=ok" in done.headers["location"]
+    assert api.bank.custody.recharge("P2P", "rc-1", user, icbc_card(1), 100,
+                                     password="135790").ok          # the new password works

@@ -34,9 +34,11 @@ TEXTS = {
            "card_no": "借记卡号", "password": "交易密码（6位数字）",
            "password_again": "再次输入交易密码", "amount": "金额（元）", "project": "项目",
            "card": "银行卡", "user": "用户", "kinds": "授权业务", "limit": "单笔上限（元）",
-           "expires": "有效期至",
+           "expires": "有效期至", "bound_card": "已绑定的银行卡号",
+           "new_card": "新借记卡号（原卡不可用时填写）",
            "titles": {"open_account": "开立存管账户", "recharge": "充值", "bid": "出借",
-                      "withdraw": "提现", "repay": "还款", "authorize": "免密授权"},
+                      "withdraw": "提现", "repay": "还款", "authorize": "免密授权",
+                      "reset_password": "重置交易密码", "activate": "激活存管账户"},
            "id_kinds": {"resident_id": "居民身份证", "passport": "护照",
                         "hk_macau": "港澳居民来往内地通行证", "taiwan": "台湾居民来往大陆通行证"}},
     "en": {"bank": "Custody bank", "other_language": "中文", "submit": "Confirm",
@@ -48,12 +50,30 @@ TEXTS = {
            "password_again": "Transaction password again", "amount": "Amount (yuan)",
            "project": "Project", "card": "Card", "user": "User", "kinds": "Authorized for",
            "limit": "Limit per instruction (yuan)", "expires": "Valid until",
+           "bound_card": "A card bound to the account",
+           "new_card": "New debit card (if the old one cannot be used)",
            "titles": {"open_account": "Open a custody account", "recharge": "Recharge",
                       "bid": "Invest", "withdraw": "Withdraw", "repay": "Repay",
-                      "authorize": "Standing authorization"},
+                      "authorize": "Standing authorization",
+                      "reset_password": "Reset the transaction password",
+                      "activate": "Activate your custody account"},
            "id_kinds": {"resident_id": "Resident ID card", "passport": "Passport",
                         "hk_macau": "Mainland travel permit (HK/Macau)",
                         "taiwan": "Mainland travel permit (Taiwan)"}},
+}
+
+
+#: What the pages say, in Chinese, when the user can try again (English: the service message).
+ERRORS_ZH = {
+    "password_wrong": "交易密码错误，连续错误5次将锁定。",
+    "password_mismatch": "两次输入的密码不一致。",
+    "password_invalid": "交易密码为6位数字。",
+    "password_too_simple": "密码过于简单，请勿使用重复或连续数字。",
+    "id_no_invalid": "证件号码有误。", "card_no_invalid": "银行卡号有误。",
+    "card_not_debit": "请使用借记卡。", "card_bin_unknown": "无法识别该卡的发卡行。",
+    "mobile_invalid": "手机号码有误。", "name_invalid": "请填写姓名。",
+    "identity_mismatch": "证件号码、手机号或银行卡与账户信息不符。",
+    "card_required": "请绑定一张可用的借记卡。", "field_invalid": "填写的信息有误。",
 }
 
 
@@ -156,7 +176,9 @@ def page_submit(request: Request, token: str,
     pages = bank(request).pages
     outcome = pages.submit(token, csrf_token, form)
     if outcome.redirect is None:
-        return _render(request, pages.get(token), _lang(lang), outcome.error, status=422)
+        error = ERRORS_ZH.get(outcome.code or "", outcome.error) if _lang(lang) == "zh" \
+            else outcome.error
+        return _render(request, pages.get(token), _lang(lang), error, status=422)
     return RedirectResponse(outcome.redirect, status_code=303)
 
 

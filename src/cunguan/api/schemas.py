@@ -202,8 +202,16 @@ class AuthorizePage(Command):
     expires_at: datetime
 
 
+class PasswordPage(Command):
+    """A forgotten password (reset_password) or a migrated user's first one (activate)."""
+
+    action: Literal["reset_password", "activate"]
+    return_url: Url
+    user_id: Id
+
+
 PageRequest = Annotated[OpenAccountPage | RechargePage | WithdrawPage | BidPage | RepayPage
-                        | AuthorizePage, Field(discriminator="action")]
+                        | AuthorizePage | PasswordPage, Field(discriminator="action")]
 
 
 class PageCreated(BaseModel):

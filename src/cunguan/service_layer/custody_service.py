@@ -19,6 +19,7 @@ from cunguan.adapters.store.custody_tables import (
     custody_users,
     custody_withdrawals,
 )
+from cunguan.adapters.store.db import read_connection
 from cunguan.adapters.store.queries import get_account
 from cunguan.core.calendar import WorkingCalendar
 from cunguan.core.clock import CST, Clock, system_clock
@@ -199,12 +200,26 @@ class CustodyService(CustodyBase):
         except passwords.PasswordError as exc:
             return CustodyResult(request_no, False, exc.code, str(exc))
 
-        def work(conn: Connection) -> Data:
-            row = self.user(conn, tenant_id, user_id, lock=True)
+        def matches(conn: Connection, *, lock: bool) -> bool:
+            row = self.user(conn, tenant_id, user_id, lock=lock)
             card = conn.execute(select(custody_cards.c.card_no).where(
                 custody_cards.c.tenant_id == tenant_id, custody_cards.c.card_no == card_no,
                 custody_cards.c.user_id == user_id, custody_cards.c.status == "bound")).first()
-            if row.id_no != id_no.strip().upper() or row.mobile != mobile or card is None:
+            return row.id_no == id_no.strip().upper() and row.mobile == mobile and bool(card)
+
+        # A wrong guess is answered but not recorded, like a wrong password: the user corrects
+        # it on the same page under the same serial no.
+        with read_connection(self.engine) as conn:
+            try:
+                guessed_right = matches(conn, lock=False)
+            except CustodyError:   # an unknown user: the command itself answers that
+                guessed_right = True
+        if not guessed_right:
+            return CustodyResult(request_no, False, "identity_mismatch",
+                                 "the ID no., mobile or card does not match the account")
+
+        def work(conn: Connection) -> Data:
+            if not matches(conn, lock=True):
                 raise CustodyError("identity_mismatch",
                                    "the ID no., mobile or card does not match the account")
             conn.execute(update(custody_users).where(

@@ -27,12 +27,14 @@ from cunguan.service_layer.access_service import AccessError, AccessService
 from cunguan.service_layer.custody_base import CustodyResult
 from cunguan.service_layer.lending_service import LendingService
 
-PAGE_ACTIONS = ("open_account", "recharge", "bid", "withdraw", "repay", "authorize")
+PAGE_ACTIONS = ("open_account", "recharge", "bid", "withdraw", "repay", "authorize",
+                "reset_password", "activate")
 #: Codes after which the user may simply try again on the same page.
 RETRY_ON_PAGE = frozenset({"password_wrong", "password_too_simple", "password_invalid",
                            "password_mismatch", "field_invalid", "id_no_invalid",
                            "card_no_invalid", "card_not_debit", "card_bin_unknown",
-                           "mobile_invalid", "name_invalid"})
+                           "mobile_invalid", "name_invalid", "identity_mismatch",
+                           "card_required"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,7 +155,22 @@ class PagesService:
                 s.params["max_amount_fen"], datetime.fromisoformat(s.params["expires_at"]),
                 password),
         }
-        return run[s.action]()
+        return run[s.action]() if s.action in run else self._account_page(s, form)
+
+    def _account_page(self, s: PageSession, form: dict[str, str]) -> CustodyResult:
+        """Setting a password: a forgotten one (ID no., mobile and a bound card must match),
+        or a migrated user's first (R-C20), binding a new card when the old one cannot serve."""
+        if form.get("password") != form.get("password_again"):
+            return CustodyResult(s.request_no, False, "password_mismatch",
+                                 "the two passwords differ")
+        card_no = form.get("card_no", "").replace(" ", "")
+        if s.action == "reset_password":
+            return self.custody.reset_password(
+                s.tenant_id, s.request_no, s.params["user_id"],
+                id_no=form.get("id_no", "").strip(), mobile=form.get("mobile", "").strip(),
+                card_no=card_no, new_password=form.get("password", ""))
+        return self.custody.activate_user(s.tenant_id, s.request_no, s.params["user_id"],
+                                          form.get("password", ""), card_no or None)
 
     def _open_account(self, s: PageSession, form: dict[str, str]) -> CustodyResult:
         if form.get("password") != form.get("password_again"):
