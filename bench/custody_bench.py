@@ -28,12 +28,14 @@ from cunguan.custody import accounts as chart
 from cunguan.custody.kyc import IdKind
 from cunguan.custody.schedules import Method
 from cunguan.service_layer.custody_base import CustodyResult
+from cunguan.service_layer.group_commit import GroupCommit
 from cunguan.service_layer.ledger_service import LedgerService
 from cunguan.service_layer.lending_service import LendingService
 
 TENANT = "BENCH-P2P"
 USERS = 200
 OPERATIONS = 6_000
+CLIENTS = 16
 DAY_OPERATIONS = 3_000_000
 TARGET_SECONDS_PG = 300
 PASSWORD = "246810"
@@ -80,38 +82,43 @@ def _setup(url: str) -> tuple[LendingService, list[str]]:
     return custody, users
 
 
-def _mix(custody: LendingService, users: list[str], rng: random.Random
-         ) -> list[tuple[str, Callable[[], CustodyResult]]]:
-    """The day's operations in the proportions of a lending platform's day."""
+Chain = list[tuple[str, Callable[[], CustodyResult]]]
+
+
+def _mix(custody: LendingService, users: list[str], rng: random.Random) -> list[Chain]:
+    """The day's operations in the proportions of a lending platform's day, as chains: the
+    operations of one chain depend on each other (a withdrawal and its channel result, a
+    project's bids, lending and repayment) and run in order; chains are independent."""
     lenders = users[USERS // 10:]
     borrowers = users[:USERS // 10]
     serial = iter(range(10**9))
-    ops: list[tuple[str, Callable[[], CustodyResult]]] = []
+    chains: list[Chain] = []
     project_no = 0
 
     def no(prefix: str) -> str:
         return f"{prefix}{next(serial)}"
 
-    while len(ops) < OPERATIONS:
+    while sum(map(len, chains)) < OPERATIONS:
         user = rng.choice(lenders)
         seq = users.index(user)
         roll = rng.random()
         if roll < 0.40:
-            ops.append(("recharge", partial(custody.recharge, TENANT, no("RC"), user,
-                                            _card(seq), rng.randint(100, 100_000) * 100)))
+            chains.append([("recharge", partial(custody.recharge, TENANT, no("RC"), user,
+                                                _card(seq), rng.randint(100, 100_000) * 100))])
         elif roll < 0.55:
-            ops.append(("red_packet", partial(custody.red_packet, TENANT, no("RP"), user, 88)))
+            chains.append([("red_packet", partial(custody.red_packet, TENANT, no("RP"), user,
+                                                  88))])
         elif roll < 0.95:
             request_no = no("WD")
-            ops.append(("withdraw", partial(custody.withdraw, TENANT, request_no, user,
-                                            _card(seq), rng.randint(1, 500) * 100)))
-            ops.append(("channel_result", partial(custody.channel_result, TENANT, no("CH"),
-                                                  request_no, True)))
+            chains.append([("withdraw", partial(custody.withdraw, TENANT, request_no, user,
+                                                _card(seq), rng.randint(1, 500) * 100)),
+                           ("channel_result", partial(custody.channel_result, TENANT,
+                                                      no("CH"), request_no, True))])
         else:
             project_no += 1
-            ops.extend(_project_ops(custody, rng, lenders, rng.choice(borrowers),
-                                    f"P{project_no}", no))
-    return ops[:OPERATIONS]
+            chains.append(_project_ops(custody, rng, lenders, rng.choice(borrowers),
+                                       f"P{project_no}", no))
+    return chains
 
 
 def _project_ops(custody: LendingService, rng: random.Random, lenders: list[str],
@@ -133,19 +140,29 @@ def _project_ops(custody: LendingService, rng: random.Random, lenders: list[str]
     return ops
 
 
-def _run_backend(url: str) -> dict[str, Any]:
+def _run_backend(url: str, clients: int = 1, grouped: bool = False) -> dict[str, Any]:
+    """The mix by one client in order, or by ``clients`` threads taking chains, with the
+    custody commands of the process group-committed (service_layer/group_commit.py)."""
     custody, users = _setup(url)
-    rng = random.Random(11)
-    ops = _mix(custody, users, rng)
+    if grouped:
+        custody.runner = GroupCommit(custody.engine, custody.run_alone)
+    chains = _mix(custody, users, random.Random(11))
     outcomes: Counter[str] = Counter()
-    kinds: Counter[str] = Counter(kind for kind, _ in ops)
+    kinds: Counter[str] = Counter(kind for chain in chains for kind, _ in chain)
+
+    def run_chain(chain: Chain) -> list[str]:
+        return [op().code for _, op in chain]
+
     started = time.perf_counter()
-    for _, op in ops:
-        outcomes[op().code] += 1
+    with ThreadPoolExecutor(clients) as pool:
+        for codes in pool.map(run_chain, chains):
+            outcomes.update(codes)
     elapsed = time.perf_counter() - started
-    rate = len(ops) / elapsed
+    operations = sum(kinds.values())
+    rate = operations / elapsed
     custody.engine.dispose()
-    return {"operations": len(ops), "wall_time_s": round(elapsed, 2),
+    return {"operations": operations, "clients": clients, "group_commit": grouped,
+            "wall_time_s": round(elapsed, 2),
             "operations_per_s": round(rate, 1),
             "day_of_3m_operations_estimated_s": round(DAY_OPERATIONS / rate, 0),
             "mix": dict(kinds), "outcomes": dict(outcomes)}
@@ -159,6 +176,10 @@ def run(log: Callable[[str], None]) -> dict[str, Any]:
     recreate_pg_database()
     log(f"custody mix on PostgreSQL: {USERS} users, {OPERATIONS} operations")
     results["postgresql"] = _run_backend(_bench_url())
+    recreate_pg_database()
+    log(f"custody mix on PostgreSQL, {CLIENTS} clients, group commit")
+    results["postgresql_concurrent"] = _run_backend(_bench_url(), clients=CLIENTS,
+                                                    grouped=True)
     results["peak_memory_mib"] = round(
         resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     results["target"] = {"day_operations": DAY_OPERATIONS, "seconds_pg": TARGET_SECONDS_PG}
