@@ -5,6 +5,7 @@ record commit together or not at all. A request no. is single-use per platform: 
 same content returns the recorded result (success or rejection); other content is refused.
 """
 
+import functools
 import hashlib
 import json
 from collections.abc import Callable, Sequence
@@ -12,7 +13,17 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, insert, select, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Select,
+    Table,
+    Update,
+    bindparam,
+    insert,
+    select,
+    update,
+)
 
 from cunguan.adapters.store.api_tables import outbox_events
 from cunguan.adapters.store.custody_tables import (
@@ -62,6 +73,38 @@ class CustodyResult:
 #: A command's work with its request log, and how its refusal is recorded.
 Unit = Callable[[Connection], CustodyResult]
 Refused = Callable[[Connection, CunguanError], CustodyResult]
+
+
+# Statements every command runs, built once: building and keying a statement costs ~5× what
+# executing a prebuilt one does (measured: 130 µs against 25 µs on SQLite).
+_PRIOR = select(custody_requests.c.content_hash, custody_requests.c.status,
+                custody_requests.c.result, custody_requests.c.operation,
+                custody_requests.c.content).where(
+    custody_requests.c.tenant_id == bindparam("tenant_id"),
+    custody_requests.c.request_no == bindparam("request_no"))
+_INSERT_REQUEST = insert(custody_requests)
+_AUTHORIZATION = select(custody_authorizations.c.max_amount_fen,
+                        custody_authorizations.c.expires_at).where(
+    custody_authorizations.c.tenant_id == bindparam("tenant_id"),
+    custody_authorizations.c.user_id == bindparam("user_id"),
+    custody_authorizations.c.kind == bindparam("kind"),
+    custody_authorizations.c.status == "active")
+_INSERT_EVENT = insert(outbox_events)
+
+
+@functools.lru_cache(maxsize=128)
+def _row_query(table: Table, key: str, lock: bool) -> Select[Any]:
+    query = select(table).where(table.c.tenant_id == bindparam("tenant_id"),
+                                table.c[key] == bindparam("value"))
+    return query.with_for_update() if lock else query
+
+
+@functools.lru_cache(maxsize=128)
+def _row_update(table: Table, key: str) -> Update:
+    """UPDATE of one row by tenant and key; the new values come as parameters named after
+    their columns (so the row's own are named ``where_…``)."""
+    return update(table).where(table.c.tenant_id == bindparam("where_tenant"),
+                               table.c[key] == bindparam("where_value"))
 
 
 def _canonical(content: Data) -> str:
@@ -125,10 +168,7 @@ class CustodyBase:
 
     def _prior(self, conn: Connection, tenant_id: str, request_no: str, digest: int,
                operation: str, content: Data) -> CustodyResult | None:
-        r = custody_requests.c
-        row = conn.execute(select(r.content_hash, r.status, r.result, r.operation,
-                                  r.content).where(
-            r.tenant_id == tenant_id, r.request_no == request_no)).first()
+        row = conn.execute(_PRIOR, {"tenant_id": tenant_id, "request_no": request_no}).first()
         if row is None:
             return None
         if row[0] != digest:
@@ -149,14 +189,14 @@ class CustodyBase:
         transaction: a result is never committed without its callback, nor the reverse."""
         now = self.clock()
         result = json.dumps(data, default=str, ensure_ascii=False)
-        conn.execute(insert(custody_requests).values(
-            tenant_id=tenant_id, request_no=request_no, operation=operation,
-            content_hash=digest, status=status, result=result, created_at=now,
-            content=_canonical(content)))
-        conn.execute(insert(outbox_events).values(
-            tenant_id=tenant_id, operation=operation, request_no=request_no, status=status,
-            payload=result, created_at=now, delivery="pending", attempts=0,
-            next_attempt_at=now, last_error=""))
+        conn.execute(_INSERT_REQUEST, {
+            "tenant_id": tenant_id, "request_no": request_no, "operation": operation,
+            "content_hash": digest, "status": status, "result": result, "created_at": now,
+            "content": _canonical(content)})
+        conn.execute(_INSERT_EVENT, {
+            "tenant_id": tenant_id, "operation": operation, "request_no": request_no,
+            "status": status, "payload": result, "created_at": now, "delivery": "pending",
+            "attempts": 0, "next_attempt_at": now, "last_error": ""})
 
     def _record_rejection(self, conn: Connection, tenant_id: str, request_no: str,
                           operation: str, digest: int, content: Data,
@@ -185,10 +225,8 @@ class CustodyBase:
             missing: str, lock: bool = True) -> Any:
         """The tenant's row of ``table`` whose ``key`` column is ``value`` (locked on
         PostgreSQL), or the named error ``missing``."""
-        query = select(table).where(table.c.tenant_id == tenant_id, table.c[key] == value)
-        if lock and conn.dialect.name == "postgresql":
-            query = query.with_for_update()
-        found = conn.execute(query).first()
+        query = _row_query(table, key, lock and conn.dialect.name == "postgresql")
+        found = conn.execute(query, {"tenant_id": tenant_id, "value": value}).first()
         if found is None:
             raise CustodyError(missing, f"no {key} {value}")
         return found
@@ -205,8 +243,8 @@ class CustodyBase:
     @staticmethod
     def set_row(conn: Connection, table: Table, tenant_id: str, key: str, value: str,
                 **values: Any) -> None:
-        conn.execute(update(table).where(table.c.tenant_id == tenant_id,
-                                         table.c[key] == value).values(**values))
+        conn.execute(_row_update(table, key), {"where_tenant": tenant_id, "where_value": value,
+                                               **values})
 
     def post(self, conn: Connection, tenant_id: str,
              commands: Sequence[Command]) -> list[Result]:
@@ -256,10 +294,8 @@ class CustodyBase:
     def authorized(self, conn: Connection, tenant_id: str, user_id: str, kind: str,
                    amount_fen: int) -> bool:
         """A standing authorization (免密授权) of ``kind`` that covers ``amount_fen`` now."""
-        a = custody_authorizations.c
-        row = conn.execute(select(a.max_amount_fen, a.expires_at).where(
-            a.tenant_id == tenant_id, a.user_id == user_id, a.kind == kind,
-            a.status == "active")).first()
+        row = conn.execute(_AUTHORIZATION, {"tenant_id": tenant_id, "user_id": user_id,
+                                            "kind": kind}).first()
         return row is not None and amount_fen <= row[0] and self.clock() < row[1]
 
     def require_consent(self, conn: Connection, tenant_id: str, user_id: str, kind: str,

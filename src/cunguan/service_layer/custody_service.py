@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, func, insert, select, update
+from sqlalchemy import Connection, Engine, bindparam, func, insert, select, update
 
 from cunguan.adapters.store.custody_tables import (
     custody_authorizations,
@@ -35,6 +35,10 @@ from cunguan.service_layer.ledger_service import LedgerService
 QUICK_PAY_BANKS = frozenset({"ICBC", "ABC", "BOC", "CCB", "COMM", "CMB", "CIB", "SPDB",
                              "CMBC", "CEB", "CITIC", "HXBANK", "PSBC", "GDB", "SPABANK"})
 AUTHORIZATION_KINDS = frozenset({"recharge", "bid", "repay", "withdraw"})
+_BOUND_CARD = select(custody_cards).where(
+    custody_cards.c.tenant_id == bindparam("tenant_id"),
+    custody_cards.c.card_no == bindparam("card_no"),
+    custody_cards.c.user_id == bindparam("user_id"), custody_cards.c.status == "bound")
 
 
 @dataclass(frozen=True, slots=True)
@@ -311,10 +315,8 @@ class CustodyService(CustodyBase):
 
     def bound_card(self, conn: Connection, tenant_id: str, user_id: str,
                    card_no: str) -> Any:
-        c = custody_cards.c
-        row = conn.execute(select(custody_cards).where(
-            c.tenant_id == tenant_id, c.card_no == card_no, c.user_id == user_id,
-            c.status == "bound")).first()
+        row = conn.execute(_BOUND_CARD, {"tenant_id": tenant_id, "card_no": card_no,
+                                         "user_id": user_id}).first()
         if row is None:
             raise CustodyError("card_not_bound", "same card in, same card out: use a bound card")
         return row
