@@ -81,8 +81,13 @@ def api_table(results: dict[str, object]) -> str:
     for level in levels:
         lines.append(f"| {level['concurrency']} | {level['requests_per_s']:,.0f} | "
                      f"{level['p50_ms']} | {level['p99_ms']} |")
+    bare = results.get("bare_health_same_server")
+    if isinstance(bare, dict):
+        lines.append(f"| ceiling: `GET /health` (no signature, no DB), 64 | "
+                     f"{bare['requests_per_s']:,.0f} | | {bare['p99_ms']} |")
     lines.append("")
-    lines.append(f"{results['command']}; {results['server_workers']} server processes on "
+    lines.append(f"Load by {results.get('generator', 'bench/api_load.py')}. "
+                 f"{results['command']}; {results['server_workers']} server processes on "
                  f"PostgreSQL, load generator a separate process on loopback, "
                  f"{results['rounds']} rounds × {results['seconds_per_round']} s per level. "
                  f"Target: ≥ 1,500 requests/s with p99 ≤ 50 ms. Measured {results['date']}.")
