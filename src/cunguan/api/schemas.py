@@ -176,14 +176,9 @@ class WithdrawPage(CardMoney):
     return_url: Url
 
 
-class BidPage(Command):
+class BidPage(Bid):
     action: Literal["bid"]
     return_url: Url
-    user_id: Id
-    project_id: Id
-    amount_fen: Fen
-    red_packet_fen: FenOrZero = 0
-    coupon_rate: Rate = "0"
 
 
 class RepayPage(Command):
