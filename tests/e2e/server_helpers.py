@@ -21,11 +21,12 @@ def free_port() -> int:
 
 
 class Server:
-    def __init__(self, database_url: str, port: int, env: dict[str, str]) -> None:
+    def __init__(self, database_url: str, port: int, env: dict[str, str],
+                 args: tuple[str, ...] = ()) -> None:
         self.url = f"http://127.0.0.1:{port}"
         self.process = subprocess.Popen(
             [sys.executable, "-m", "cunguan", "--database-url", database_url, "serve",
-             "--port", str(port)],
+             "--port", str(port), *args],
             env={**os.environ, "CUNGUAN_WORKER_INTERVAL_S": "0.3", **env},
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 30
@@ -51,8 +52,8 @@ class Server:
 
 
 @contextmanager
-def running_server(database_url: str, **env: str) -> Iterator[Server]:
-    server = Server(database_url, free_port(), env)
+def running_server(database_url: str, *args: str, **env: str) -> Iterator[Server]:
+    server = Server(database_url, free_port(), env, args)
     try:
         yield server
     finally:

@@ -117,6 +117,23 @@ def test_r_l5_server_killed_between_commit_and_answer_then_retry(database) -> No
         assert [e["request_no"] for e in events].count("rp-1") == 1
 
 
+def test_r_c21_several_server_processes_share_the_port_and_stop_together(database) -> None:
+    engine, url = database
+    with running_server(url, "--workers", "2", "--no-worker") as server:
+        p2p, _ = _onboard(server.url, engine)
+        Bank(engine).custody.open_user(
+            "P2P", "open-1", user_id="u1", role="lender", name="张三",
+            id_kind=IdKind.RESIDENT_ID, id_no=resident_id(1), mobile="13800000001",
+            card_no=icbc_card(1), password=PASSWORD)
+        clients = [CunguanClient(server.url, p2p.key_id, p2p.secret) for _ in range(6)]
+        for n in range(30):               # several connections: both processes answer
+            assert clients[n % 6].post("/v1/red-packets", {
+                "request_no": f"rp-{n}", "user_id": "u1", "amount_fen": 1}).status == 200
+        assert p2p.get("/v1/accounts/U-u1").body["balance_fen"] == 30
+        server.process.terminate()
+        assert server.process.wait(15) is not None
+
+
 def _wait(condition, timeout_s: float = 15) -> None:
     deadline = time.monotonic() + timeout_s
     while not condition():

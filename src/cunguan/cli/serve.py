@@ -1,8 +1,12 @@
 """``cunguan serve`` (the platform API, hosted pages and worker) and ``cunguan keys``."""
 
 import socket
+from typing import TYPE_CHECKING
 
 import typer
+
+if TYPE_CHECKING:
+    import uvicorn
 
 from cunguan.adapters.store.db import make_engine
 from cunguan.cli.common import console, edge
@@ -39,21 +43,48 @@ def serve(ctx: typer.Context,
     if workers == 1:
         uvicorn.Server(config).run()
         return
-    from uvicorn.supervisors import Multiprocess
+    _serve_processes(config, host, port, workers)
 
-    Multiprocess(config, sockets=[_listening_socket(host, port)]).run()
+
+def _serve_processes(config: "uvicorn.Config", host: str, port: int, workers: int) -> None:
+    """Several server processes, each with its own listener on the same port
+    (SO_REUSEPORT): the kernel spreads new connections evenly across them, where one shared
+    listener let one process take most keep-alive connections."""
+    import multiprocessing
+    import signal
+
+    context = multiprocessing.get_context("spawn")
+    children = [context.Process(target=_serve_one, args=(config, host, port), daemon=True)
+                for _ in range(workers)]
+    for child in children:
+        child.start()
+
+    def stop(*_: object) -> None:
+        for child in children:
+            child.terminate()
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    for child in children:
+        child.join()
+
+
+def _serve_one(config: "uvicorn.Config", host: str, port: int) -> None:
+    import uvicorn
+
+    config.workers = 1
+    uvicorn.Server(config).run(sockets=[_listening_socket(host, port)])
 
 
 def _listening_socket(host: str, port: int) -> socket.socket:
-    """The shared listener for several server processes, made with proto=IPPROTO_TCP: uvicorn
-    makes it with proto 0, so asyncio never sets TCP_NODELAY on accepted connections and
+    """One process's listener, made with proto=IPPROTO_TCP: a listener made with proto 0 (as
+    uvicorn makes them) keeps asyncio from setting TCP_NODELAY on accepted connections, and
     every keep-alive answer waits ~40 ms for a delayed ACK (Kludex/uvicorn#3149; measured
     here: 44 ms per request with 2 processes, 1.4 ms with 1)."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     sock.bind((host, port))
-    sock.set_inheritable(True)
     return sock
 
 
