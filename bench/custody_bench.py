@@ -15,6 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, timedelta
 from functools import partial
 from pathlib import Path
+from statistics import median
 from typing import Any
 
 from sqlalchemy import text
@@ -168,6 +169,29 @@ def _run_backend(url: str, clients: int = 1, grouped: bool = False) -> dict[str,
             "mix": dict(kinds), "outcomes": dict(outcomes)}
 
 
+def _red_packets_set_based(url: str, calls: int = 5, per_call: int = 1_000
+                           ) -> dict[str, Any]:
+    """The set-based path (``LendingService.red_packets``) against single red packets, on the
+    same database: what the custody day needs every operation to become."""
+    custody, users = _setup(url)
+    lenders = users[USERS // 10:]
+    rates = []
+    for call in range(calls):
+        packets = [(f"RB{call}-{i}", lenders[i % len(lenders)], 88) for i in range(per_call)]
+        started = time.perf_counter()
+        answers = custody.red_packets(TENANT, packets)
+        rates.append(per_call / (time.perf_counter() - started))
+        assert all(a.ok for a in answers)
+    started = time.perf_counter()
+    for i in range(300):
+        assert custody.red_packet(TENANT, f"RS{i}", lenders[i % len(lenders)], 88).ok
+    single = 300 / (time.perf_counter() - started)
+    custody.engine.dispose()
+    return {"per_call": per_call, "packets_per_s_median": round(median(rates), 1),
+            "single_packets_per_s": round(single, 1),
+            "ratio": round(median(rates) / single, 1)}
+
+
 def run(log: Callable[[str], None]) -> dict[str, Any]:
     results: dict[str, Any] = {}
     with tempfile.TemporaryDirectory() as folder:
@@ -180,6 +204,9 @@ def run(log: Callable[[str], None]) -> dict[str, Any]:
     log(f"custody mix on PostgreSQL, {CLIENTS} clients, group commit")
     results["postgresql_concurrent"] = _run_backend(_bench_url(), clients=CLIENTS,
                                                     grouped=True)
+    recreate_pg_database()
+    log("red packets on PostgreSQL, set-based, 1,000 per call")
+    results["red_packets_set_based_pg"] = _red_packets_set_based(_bench_url())
     results["peak_memory_mib"] = round(
         resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     results["target"] = {"day_operations": DAY_OPERATIONS, "seconds_pg": TARGET_SECONDS_PG}

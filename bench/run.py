@@ -67,6 +67,14 @@ def custody_table(results: dict[str, object]) -> str:
         lines.append(f"| {names[backend]} | {row['operations']:,} | {row['wall_time_s']} | "
                      f"{row['operations_per_s']:,.0f} | "
                      f"{row['day_of_3m_operations_estimated_s']:,.0f} |")
+    batch = results.get("red_packets_set_based_pg")
+    if isinstance(batch, dict):
+        lines.append(f"| postgresql, red packets set-based ({batch['per_call']:,} per call) | "
+                     f"| | {batch['packets_per_s_median']:,.0f} | "
+                     f"{3_000_000 / batch['packets_per_s_median']:,.0f} |")
+        lines.append(f"| postgresql, red packets one at a time | | | "
+                     f"{batch['single_packets_per_s']:,.0f} | "
+                     f"{3_000_000 / batch['single_packets_per_s']:,.0f} |")
     lines.append("")
     lines.append(f"Target: 3,000,000 operations in ≤ 300 s on PostgreSQL. Peak memory "
                  f"{results['peak_memory_mib']} MiB. Measured {results['date']}.")

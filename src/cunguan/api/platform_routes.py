@@ -103,6 +103,17 @@ def red_packet(request: Request, body: s.RedPacket, caller: Caller) -> Response:
         tenant(caller), body.request_no, body.user_id, body.amount_fen))
 
 
+@router.post("/red-packet-batches", response_model=s.Listing)
+def red_packet_batch(request: Request, body: s.RedPacketBatch, caller: Caller) -> Response:
+    """A campaign: up to 5,000 red packets in one transaction, each with its own request no.,
+    answered one by one (``items``: status ok or code, like single red packets)."""
+    answers = bank(request).custody.red_packets(
+        tenant(caller), [(p.request_no, p.user_id, p.amount_fen) for p in body.packets])
+    return respond(request, 200, {"items": [
+        {"request_no": a.request_no, "status": "ok" if a.ok else "rejected", "code": a.code,
+         "replayed": a.replayed, "data": a.data} for a in answers]})
+
+
 @router.post("/withdrawals", response_model=s.CommandOk)
 def withdraw(request: Request, body: s.Withdrawal, caller: Caller) -> Response:
     """Withdrawal under a standing authorization (otherwise use a page)."""

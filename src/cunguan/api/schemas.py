@@ -87,6 +87,10 @@ class RedPacket(Command):
     amount_fen: Fen
 
 
+class RedPacketBatch(Body):
+    packets: Annotated[list[RedPacket], Field(min_length=1, max_length=5_000)]
+
+
 class Withdrawal(CardMoney):
     pass
 

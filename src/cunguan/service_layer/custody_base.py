@@ -107,6 +107,10 @@ def _row_update(table: Table, key: str) -> Update:
                                table.c[key] == bindparam("where_value"))
 
 
+def _request_no_ok(request_no: str) -> bool:
+    return 0 < len(request_no) <= limits.request_no_length_max
+
+
 def _canonical(content: Data) -> str:
     return json.dumps(content, sort_keys=True, default=str, ensure_ascii=False)
 
@@ -139,7 +143,7 @@ class CustodyBase:
     def command(self, tenant_id: str, request_no: str, operation: str, content: Data,
                 work: Callable[[Connection], Data]) -> CustodyResult:
         """Run ``work`` once per request no.: atomically, recorded, replayable."""
-        if not request_no or len(request_no) > limits.request_no_length_max:
+        if not _request_no_ok(request_no):
             return CustodyResult(request_no, False, "field_invalid", "bad request no.")
         digest = _digest(operation, content)
 
@@ -156,6 +160,71 @@ class CustodyBase:
             return self._record_rejection(conn, tenant_id, request_no, operation, digest,
                                           content, rejected)
         return self.runner(unit, refused)
+
+    def commands_many(self, tenant_id: str, operation: str,
+                      items: Sequence[tuple[str, Data]],
+                      work: Callable[[Connection, list[int]], list["Data | CunguanError"]],
+                      ) -> list[CustodyResult]:
+        """Many requests of one operation in one DB transaction, set-based: the request log
+        read and written in one statement each, ``work`` given the indexes of the new ones and
+        answering each with its data or its refusal. Each request keeps the meaning it has
+        through ``command``: its own serial no., replay, refusal, event."""
+        def unit(conn: Connection) -> list[CustodyResult]:
+            answers: dict[int, CustodyResult] = {}
+            first_index: dict[str, int] = {}
+            recorded = self._priors(conn, tenant_id, [no for no, _ in items])
+            new: list[int] = []
+            for index, (no, _) in enumerate(items):
+                if no in recorded or no in first_index or not _request_no_ok(no):
+                    continue
+                first_index[no] = index
+                new.append(index)
+            outcomes = work(conn, new) if new else []
+            rows = []
+            for index, outcome in zip(new, outcomes, strict=True):
+                no, content = items[index]
+                if isinstance(outcome, CunguanError):
+                    data: Data = {"code": outcome.code, "message": outcome.message,
+                                  **outcome.details}
+                    answers[index] = CustodyResult(no, False, outcome.code, outcome.message,
+                                                   dict(outcome.details))
+                    rows.append((no, content, "rejected", data))
+                else:
+                    answers[index] = CustodyResult(no, True, "ok", data=outcome)
+                    rows.append((no, content, "ok", outcome))
+            self._record_many(conn, tenant_id, operation, rows)
+            for index, (no, content) in enumerate(items):
+                if index in answers:
+                    continue
+                if not _request_no_ok(no):
+                    answers[index] = CustodyResult(no, False, "field_invalid", "bad request no.")
+                else:   # recorded before, or earlier in this call: answered as a replay
+                    answers[index] = self._prior(conn, tenant_id, no, _digest(operation, content),
+                                                 operation, content) or answers[first_index[no]]
+            return [answers[index] for index in range(len(items))]
+        return in_transaction(self.engine, unit)
+
+    def _priors(self, conn: Connection, tenant_id: str, request_nos: list[str]) -> set[str]:
+        r = custody_requests.c
+        return set(conn.execute(select(r.request_no).where(
+            r.tenant_id == tenant_id, r.request_no.in_(set(request_nos)))).scalars())
+
+    def _record_many(self, conn: Connection, tenant_id: str, operation: str,
+                     rows: list[tuple[str, Data, str, Data]]) -> None:
+        if not rows:
+            return
+        now = self.clock()
+        results = [json.dumps(data, default=str, ensure_ascii=False) for *_, data in rows]
+        conn.execute(_INSERT_REQUEST, [
+            {"tenant_id": tenant_id, "request_no": no, "operation": operation,
+             "content_hash": _digest(operation, content), "status": status, "result": result,
+             "created_at": now, "content": _canonical(content)}
+            for (no, content, status, _), result in zip(rows, results, strict=True)])
+        conn.execute(_INSERT_EVENT, [
+            {"tenant_id": tenant_id, "operation": operation, "request_no": no,
+             "status": status, "payload": result, "created_at": now, "delivery": "pending",
+             "attempts": 0, "next_attempt_at": now, "last_error": ""}
+            for (no, _, status, _), result in zip(rows, results, strict=True)])
 
     def run_alone(self, unit: Unit, refused: Refused) -> CustodyResult:
         """A command in a DB transaction of its own; its refusal recorded in another (the

@@ -4,6 +4,7 @@ Each handler is a short script: check with the pure rules of ``cunguan.custody``
 the ledger, write the custody rows — all in the one transaction ``command`` opens.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -23,6 +24,7 @@ from cunguan.adapters.store.db import read_connection
 from cunguan.adapters.store.queries import get_account
 from cunguan.core.calendar import WorkingCalendar
 from cunguan.core.clock import CST, Clock, system_clock
+from cunguan.core.errors import CunguanError
 from cunguan.core.money import apply_rate, format_yuan
 from cunguan.custody import accounts as chart
 from cunguan.custody import kyc, passwords, withdrawals
@@ -35,6 +37,8 @@ from cunguan.service_layer.ledger_service import LedgerService
 QUICK_PAY_BANKS = frozenset({"ICBC", "ABC", "BOC", "CCB", "COMM", "CMB", "CIB", "SPDB",
                              "CMBC", "CEB", "CITIC", "HXBANK", "PSBC", "GDB", "SPABANK"})
 AUTHORIZATION_KINDS = frozenset({"recharge", "bid", "repay", "withdraw"})
+#: Red packets one set-based call may pay (one DB transaction).
+RED_PACKETS_PER_CALL_MAX = 5_000
 _BOUND_CARD = select(custody_cards).where(
     custody_cards.c.tenant_id == bindparam("tenant_id"),
     custody_cards.c.card_no == bindparam("card_no"),
@@ -470,13 +474,54 @@ class CustodyService(CustodyBase):
                    amount_fen: int) -> CustodyResult:
         """A cash red packet: from the marketing account to the user, irreversible."""
         def work(conn: Connection) -> Data:
-            self.active_user(conn, tenant_id, user_id)
-            result = self.post(conn, tenant_id, [Transfer(
-                request_no, chart.MARKETING, chart.user_account_no(user_id), amount_fen,
-                "red_packet")])[0]
-            return {"tx_id": result.tx_id}
+            outcome = self._pay_red_packets(conn, tenant_id,
+                                            [(request_no, user_id, amount_fen)])[0]
+            if isinstance(outcome, CunguanError):
+                raise outcome
+            return outcome
         return self.command(tenant_id, request_no, "red_packet",
                             {"user": user_id, "amount": amount_fen}, work)
+
+    def red_packets(self, tenant_id: str, packets: Sequence[tuple[str, str, int]]
+                    ) -> list[CustodyResult]:
+        """A campaign's cash red packets — (request no., user, amount) each — in one DB
+        transaction, set-based; each packet answers as ``red_packet`` would."""
+        if not 0 < len(packets) <= RED_PACKETS_PER_CALL_MAX:
+            raise CustodyError("field_invalid", f"1 to {RED_PACKETS_PER_CALL_MAX} packets")
+        items = [(no, {"user": user, "amount": amount}) for no, user, amount in packets]
+
+        def work(conn: Connection, new: list[int]) -> list[Data | CunguanError]:
+            return self._pay_red_packets(conn, tenant_id, [packets[i] for i in new])
+        return self.commands_many(tenant_id, "red_packet", items, work)
+
+    def _pay_red_packets(self, conn: Connection, tenant_id: str,
+                         packets: Sequence[tuple[str, str, int]]) -> list[Data | CunguanError]:
+        """Marketing account → users, as one independent ledger batch: a packet refused (an
+        unknown or inactive user, a short marketing account) changes nothing."""
+        u = custody_users.c
+        status: dict[str, str] = {user: state for user, state in conn.execute(
+            select(u.user_id, u.status).where(
+                u.tenant_id == tenant_id, u.user_id.in_({user for _, user, _ in packets})))}
+        outcomes: list[Data | CunguanError] = []
+        transfers = []
+        for no, user, amount in packets:
+            if user not in status:
+                outcomes.append(CustodyError("user_not_found", f"no user_id {user}"))
+            elif status[user] != "active":
+                outcomes.append(CustodyError("user_not_active", f"user {user} is "
+                                                                f"{status[user]}"))
+            else:
+                outcomes.append({})
+                transfers.append(Transfer(no, chart.MARKETING, chart.user_account_no(user),
+                                          amount, "red_packet"))
+        posted = iter(self.ledger.post_in(conn, tenant_id, transfers, linked=False))
+        for index, outcome in enumerate(outcomes):
+            if isinstance(outcome, dict):
+                result = next(posted)
+                outcomes[index] = ({"tx_id": result.tx_id} if result.ok else CustodyError(
+                    str(result.reject), result.detail or str(result.reject),
+                    ledger_request_no=result.request_no))
+        return outcomes
 
     # -- money out (R-C15, R-C16, R-C17) ---------------------------------------------------
     def withdraw(self, tenant_id: str, request_no: str, user_id: str, card_no: str,
