@@ -109,16 +109,9 @@ def verify_callback(secret: str, path: str, headers: dict[str, str], body: bytes
                     now_s: int | None = None) -> bool:
     """For the platform's callback receiver: is this callback the bank's, and fresh?"""
     lower = {k.lower(): v for k, v in headers.items()}
-    try:
-        stamp = signing.check_fresh(lower.get(signing.HEADER_TIMESTAMP.lower(), ""),
-                                    lower.get(signing.HEADER_NONCE.lower(), ""),
-                                    int(time.time()) if now_s is None else now_s)
-    except signing.SignatureError:
-        return False
-    text = signing.canonical_text(signing.HMAC_SHA256, "POST", path, stamp,
-                                  lower[signing.HEADER_NONCE.lower()], body)
-    return signing.verify(text, signing.HMAC_SHA256, secret,
-                          lower.get(signing.HEADER_SIGNATURE.lower(), ""))
+    return _signed(secret, "POST", path, lower.get(signing.HEADER_TIMESTAMP.lower(), ""),
+                   lower.get(signing.HEADER_NONCE.lower(), ""), body,
+                   lower.get(signing.HEADER_SIGNATURE.lower(), ""), now_s)
 
 
 def verify_return(secret: str, url: str, now_s: int | None = None) -> dict[str, str] | None:
@@ -127,17 +120,21 @@ def verify_return(secret: str, url: str, now_s: int | None = None) -> dict[str, 
     parts = urlsplit(url)
     query = dict(parse_qsl(parts.query))
     extra = {k: query.pop(k, "") for k in ("key", "timestamp", "nonce", "signature")}
-    base = f"{parts.scheme}://{parts.netloc}{parts.path}"
     result: dict[str, str] = {k: query[k] for k in ("code", "request_no", "status")
                               if k in query}
-    try:
-        stamp = signing.check_fresh(extra["timestamp"], extra["nonce"],
-                                    int(time.time()) if now_s is None else now_s)
-    except signing.SignatureError:
-        return None
     own = {k: v for k, v in query.items() if k not in result}
-    return_url = base + (f"?{urlencode(own)}" if own else "")
-    text = signing.canonical_text(signing.HMAC_SHA256, "RETURN", return_url, stamp,
-                                  extra["nonce"], urlencode(sorted(result.items())).encode())
-    ok = signing.verify(text, signing.HMAC_SHA256, secret, extra["signature"])
+    return_url = f"{parts.scheme}://{parts.netloc}{parts.path}" + (
+        f"?{urlencode(own)}" if own else "")
+    ok = _signed(secret, "RETURN", return_url, extra["timestamp"], extra["nonce"],
+                 urlencode(sorted(result.items())).encode(), extra["signature"], now_s)
     return result if ok else None
+
+
+def _signed(secret: str, method: str, target: str, timestamp: str, nonce: str, body: bytes,
+            signature: str, now_s: int | None) -> bool:
+    try:
+        return signing.verify_signed(signing.HMAC_SHA256, secret, method, target, timestamp,
+                                     nonce, body, signature,
+                                     int(time.time()) if now_s is None else now_s)
+    except signing.SignatureError:
+        return False

@@ -26,6 +26,8 @@ from cunguan.service_layer.pages_service import PageSession
 router = APIRouter(prefix="/pages", tags=["hosted pages"], include_in_schema=False)
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 CSRF_COOKIE = "cunguan_csrf"
+#: Client addresses the rate limit remembers before it forgets the quiet ones.
+RATE_LIMIT_CLIENTS_MAX = 10_000
 
 TEXTS = {
     "zh": {"bank": "存管银行", "other_language": "English", "submit": "确认",
@@ -92,6 +94,9 @@ class _RateLimit:
         if len(window) >= self.per_minute:
             return False
         window.append(now)
+        if len(self.seen) > RATE_LIMIT_CLIENTS_MAX:   # forget addresses quiet for a minute
+            for quiet in [c for c, w in self.seen.items() if not w or now - w[-1] > 60]:
+                del self.seen[quiet]
         return True
 
 

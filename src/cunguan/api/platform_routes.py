@@ -6,7 +6,8 @@ import pathlib
 import shutil
 import tempfile
 from datetime import date
-from typing import Annotated
+from enum import Enum
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
@@ -301,10 +302,9 @@ def fund_log(request: Request, account_no: PathId, caller: Caller,
     return respond(request, 200, {"items": [_line(line) for line in lines]})
 
 
-def _line(line: object) -> dict[str, object]:
-    fields = getattr(line, "__dataclass_fields__", {})
-    values = {name: getattr(line, name) for name in fields}
-    return {k: v.value if hasattr(v, "value") else v for k, v in values.items()}
+def _line(line: Any) -> dict[str, object]:
+    return {k: v.value if isinstance(v, Enum) else v
+            for k, v in dataclasses.asdict(line).items()}
 
 
 @router.get("/requests/{request_no}", response_model=s.View)

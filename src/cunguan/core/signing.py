@@ -112,6 +112,15 @@ def check_fresh(timestamp: str, nonce: str, now_s: int) -> int:
     return stamp
 
 
+def verify_signed(algorithm: str, key: str, method: str, target: str, timestamp: str,
+                  nonce: str, body: bytes, signature: str, now_s: int) -> bool:
+    """Whether a request, callback or return is signed by ``key``; a stale or malformed
+    timestamp or nonce is a named refusal (``check_fresh``)."""
+    stamp = check_fresh(timestamp, nonce, now_s)
+    text = canonical_text(algorithm, method, target, stamp, nonce, body)
+    return verify(text, algorithm, key, signature)
+
+
 def response_text(algorithm: str, status: int, request_nonce: str, timestamp: int,
                   body: bytes) -> bytes:
     return canonical_text(algorithm, f"RESPONSE {status}", "", timestamp, request_nonce, body)

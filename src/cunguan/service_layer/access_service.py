@@ -62,6 +62,7 @@ class AccessService:
     def __init__(self, engine: Engine, *, clock: Clock = system_clock) -> None:
         self.engine = engine
         self.clock = clock
+        self._bank_sm2: tuple[str, str] | None = None
 
     # -- credentials -----------------------------------------------------------------------
     def issue(self, role: str, tenant_id: str | None = None, *,
@@ -97,7 +98,13 @@ class AccessService:
         return None if row is None else (row[0], row[1])
 
     def bank_sm2_key(self) -> tuple[str, str]:
-        """The bank's SM2 (private, public) key pair, made on first use."""
+        """The bank's SM2 (private, public) key pair, made on first use; it never changes,
+        so it is read once per process (every SM2 answer is signed with it)."""
+        if self._bank_sm2 is None:
+            self._bank_sm2 = self._load_bank_sm2_key()
+        return self._bank_sm2
+
+    def _load_bank_sm2_key(self) -> tuple[str, str]:
         k = api_bank_keys.c
         with read_connection(self.engine) as conn:
             row = conn.execute(select(k.private_key, k.public_key).where(
@@ -111,7 +118,7 @@ class AccessService:
                     algorithm=signing.SM2_SM3, private_key=private, public_key=public,
                     created_at=self.clock()))
         except IntegrityError:   # another worker made it first
-            return self.bank_sm2_key()
+            return self._load_bank_sm2_key()
         return private, public
 
     # -- checking a request ----------------------------------------------------------------
@@ -121,12 +128,12 @@ class AccessService:
                 and request.signature):
             raise AccessError("signature_missing", "the request carries no complete signature")
         now = self.clock()
-        try:
-            stamp = signing.check_fresh(request.timestamp, request.nonce, int(now.timestamp()))
-        except signing.SignatureError as exc:
-            raise AccessError(exc.code, exc.message) from exc
         if request.algorithm not in signing.ALGORITHMS:
             raise AccessError("signature_algorithm_unknown", request.algorithm)
+        try:   # stale before unknown: no key lookup for a request refused anyway
+            signing.check_fresh(request.timestamp, request.nonce, int(now.timestamp()))
+        except signing.SignatureError as exc:
+            raise AccessError(exc.code, exc.message) from exc
         c = api_credentials.c
         with read_connection(self.engine) as conn:
             row = conn.execute(select(c.role, c.tenant_id, c.secret, c.sm2_public_key,
@@ -134,9 +141,9 @@ class AccessService:
         if row is None or row.status != "active":
             raise AccessError("signature_invalid", "unknown or revoked key")
         key = row.secret if request.algorithm == signing.HMAC_SHA256 else row.sm2_public_key
-        text = signing.canonical_text(request.algorithm, request.method, request.target, stamp,
-                                      request.nonce, request.body)
-        if key is None or not signing.verify(text, request.algorithm, key, request.signature):
+        if key is None or not signing.verify_signed(
+                request.algorithm, key, request.method, request.target, request.timestamp,
+                request.nonce, request.body, request.signature, int(now.timestamp())):
             raise AccessError("signature_invalid", "the signature does not match the request")
         self._remember_nonce(request.key_id, request.nonce, now)
         return Principal(request.key_id, row.role, row.tenant_id, row.secret)

@@ -107,6 +107,15 @@ def _row_update(table: Table, key: str) -> Update:
                                table.c[key] == bindparam("where_value"))
 
 
+def _refusal(exc: CunguanError) -> Data:
+    """How a refusal is recorded (and replayed)."""
+    return {"code": exc.code, "message": exc.message, **exc.details}
+
+
+def _refused(request_no: str, exc: CunguanError) -> CustodyResult:
+    return CustodyResult(request_no, False, exc.code, exc.message, dict(exc.details))
+
+
 def _request_no_ok(request_no: str) -> bool:
     return 0 < len(request_no) <= limits.request_no_length_max
 
@@ -152,13 +161,16 @@ class CustodyBase:
             if prior is not None:
                 return prior
             data = work(conn)
-            self._record(conn, tenant_id, request_no, operation, digest, content, "ok", data)
+            self._record(conn, tenant_id, operation, [(request_no, content, "ok", data)])
             return CustodyResult(request_no, True, "ok", data=data)
 
         def refused(conn: Connection, exc: CunguanError) -> CustodyResult:
-            rejected = {"code": exc.code, "message": exc.message, **exc.details}
-            return self._record_rejection(conn, tenant_id, request_no, operation, digest,
-                                          content, rejected)
+            prior = self._prior(conn, tenant_id, request_no, digest, operation, content)
+            if prior is not None:   # a concurrent twin got there first: its answer stands
+                return prior
+            self._record(conn, tenant_id, operation,
+                         [(request_no, content, "rejected", _refusal(exc))])
+            return _refused(request_no, exc)
         return self.runner(unit, refused)
 
     def commands_many(self, tenant_id: str, operation: str,
@@ -184,23 +196,23 @@ class CustodyBase:
             for index, outcome in zip(new, outcomes, strict=True):
                 no, content = items[index]
                 if isinstance(outcome, CunguanError):
-                    data: Data = {"code": outcome.code, "message": outcome.message,
-                                  **outcome.details}
-                    answers[index] = CustodyResult(no, False, outcome.code, outcome.message,
-                                                   dict(outcome.details))
-                    rows.append((no, content, "rejected", data))
+                    answers[index] = _refused(no, outcome)
+                    rows.append((no, content, "rejected", _refusal(outcome)))
                 else:
                     answers[index] = CustodyResult(no, True, "ok", data=outcome)
                     rows.append((no, content, "ok", outcome))
-            self._record_many(conn, tenant_id, operation, rows)
+            self._record(conn, tenant_id, operation, rows)
             for index, (no, content) in enumerate(items):
                 if index in answers:
                     continue
                 if not _request_no_ok(no):
                     answers[index] = CustodyResult(no, False, "field_invalid", "bad request no.")
-                else:   # recorded before, or earlier in this call: answered as a replay
-                    answers[index] = self._prior(conn, tenant_id, no, _digest(operation, content),
-                                                 operation, content) or answers[first_index[no]]
+                    continue
+                # recorded before, or earlier in this call (the record is visible): a replay
+                replay = self._prior(conn, tenant_id, no, _digest(operation, content),
+                                     operation, content)
+                assert replay is not None
+                answers[index] = replay
             return [answers[index] for index in range(len(items))]
         return in_transaction(self.engine, unit)
 
@@ -208,23 +220,6 @@ class CustodyBase:
         r = custody_requests.c
         return set(conn.execute(select(r.request_no).where(
             r.tenant_id == tenant_id, r.request_no.in_(set(request_nos)))).scalars())
-
-    def _record_many(self, conn: Connection, tenant_id: str, operation: str,
-                     rows: list[tuple[str, Data, str, Data]]) -> None:
-        if not rows:
-            return
-        now = self.clock()
-        results = [json.dumps(data, default=str, ensure_ascii=False) for *_, data in rows]
-        conn.execute(_INSERT_REQUEST, [
-            {"tenant_id": tenant_id, "request_no": no, "operation": operation,
-             "content_hash": _digest(operation, content), "status": status, "result": result,
-             "created_at": now, "content": _canonical(content)}
-            for (no, content, status, _), result in zip(rows, results, strict=True)])
-        conn.execute(_INSERT_EVENT, [
-            {"tenant_id": tenant_id, "operation": operation, "request_no": no,
-             "status": status, "payload": result, "created_at": now, "delivery": "pending",
-             "attempts": 0, "next_attempt_at": now, "last_error": ""}
-            for (no, _, status, _), result in zip(rows, results, strict=True)])
 
     def run_alone(self, unit: Unit, refused: Refused) -> CustodyResult:
         """A command in a DB transaction of its own; its refusal recorded in another (the
@@ -252,30 +247,25 @@ class CustodyBase:
         return CustodyResult(request_no, False, data.pop("code"), data.pop("message"), data,
                              replayed=True)
 
-    def _record(self, conn: Connection, tenant_id: str, request_no: str, operation: str,
-                digest: int, content: Data, status: str, data: Data) -> None:
-        """The request's record and its event in the callback outbox, in the caller's
-        transaction: a result is never committed without its callback, nor the reverse."""
+    def _record(self, conn: Connection, tenant_id: str, operation: str,
+                rows: Sequence[tuple[str, Data, str, Data]]) -> None:
+        """Requests' records — (request no., content, status, result) — and their events in
+        the callback outbox, in the caller's transaction: a result is never committed without
+        its callback, nor the reverse."""
+        if not rows:
+            return
         now = self.clock()
-        result = json.dumps(data, default=str, ensure_ascii=False)
-        conn.execute(_INSERT_REQUEST, {
-            "tenant_id": tenant_id, "request_no": request_no, "operation": operation,
-            "content_hash": digest, "status": status, "result": result, "created_at": now,
-            "content": _canonical(content)})
-        conn.execute(_INSERT_EVENT, {
-            "tenant_id": tenant_id, "operation": operation, "request_no": request_no,
-            "status": status, "payload": result, "created_at": now, "delivery": "pending",
-            "attempts": 0, "next_attempt_at": now, "last_error": ""})
-
-    def _record_rejection(self, conn: Connection, tenant_id: str, request_no: str,
-                          operation: str, digest: int, content: Data,
-                          data: Data) -> CustodyResult:
-        prior = self._prior(conn, tenant_id, request_no, digest, operation, content)
-        if prior is not None:   # a concurrent twin got there first: its answer stands
-            return prior
-        self._record(conn, tenant_id, request_no, operation, digest, content, "rejected", data)
-        details = {k: v for k, v in data.items() if k not in ("code", "message")}
-        return CustodyResult(request_no, False, str(data["code"]), str(data["message"]), details)
+        results = [json.dumps(data, default=str, ensure_ascii=False) for *_, data in rows]
+        conn.execute(_INSERT_REQUEST, [
+            {"tenant_id": tenant_id, "request_no": no, "operation": operation,
+             "content_hash": _digest(operation, content), "status": status, "result": result,
+             "created_at": now, "content": _canonical(content)}
+            for (no, content, status, _), result in zip(rows, results, strict=True)])
+        conn.execute(_INSERT_EVENT, [
+            {"tenant_id": tenant_id, "operation": operation, "request_no": no,
+             "status": status, "payload": result, "created_at": now, "delivery": "pending",
+             "attempts": 0, "next_attempt_at": now, "last_error": ""}
+            for (no, _, status, _), result in zip(rows, results, strict=True)])
 
     def request_status(self, tenant_id: str, request_no: str) -> Data | None:
         """R-C21: what became of a request, by its serial no."""

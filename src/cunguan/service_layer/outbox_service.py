@@ -111,21 +111,21 @@ class OutboxService:
         """One delivery round: claim due events, post each, record what happened."""
         self.sequence()
         claimed = self._claim_due()
-        for event, url in claimed:
+        for event, url, attempts in claimed:
             body = json.dumps(event.body(), ensure_ascii=False, sort_keys=True).encode()
             headers = sign(event.tenant_id, body)
             if url is None or headers is None:
                 self._settle(event, "none", "the platform has no callback URL or key")
                 continue
-            error = send(url, body, headers)
-            self._record_attempt(event, error)
+            self._record_attempt(event, attempts + 1, send(url, body, headers))
         return len(claimed)
 
-    def _claim_due(self) -> list[tuple[Event, str | None]]:
-        """Due events, leased to this worker so a second worker skips them."""
+    def _claim_due(self) -> list[tuple[Event, str | None, int]]:
+        """Due events with their callback URL and attempts so far, leased to this worker so a
+        second worker skips them."""
         now = self.clock()
 
-        def unit(conn: Connection) -> list[tuple[Event, str | None]]:
+        def unit(conn: Connection) -> list[tuple[Event, str | None, int]]:
             e, p = outbox_events.c, custody_platforms.c
             query = (select(outbox_events).where(e.delivery == "pending",
                                                  e.next_attempt_at <= now)
@@ -142,30 +142,26 @@ class OutboxService:
                 tenant: url for tenant, url in conn.execute(
                     select(p.tenant_id, p.callback_url).where(
                         p.tenant_id.in_({row.tenant_id for row in rows})))}
-            return [(_event(row), urls.get(row.tenant_id)) for row in rows]
+            return [(_event(row), urls.get(row.tenant_id), row.attempts) for row in rows]
         return in_transaction(self.engine, unit)
 
-    def _record_attempt(self, event: Event, error: str | None) -> None:
+    def _record_attempt(self, event: Event, attempts: int, error: str | None) -> None:
+        """``attempts`` counts this one; the lease keeps other workers off the event."""
         now = self.clock()
         if error is None:
-            self._settle(event, "delivered", "", delivered_at=now, attempts_more=1)
+            self._settle(event, "delivered", "", attempts=attempts, delivered_at=now)
             return
-        with self.engine.begin() as conn:
-            attempts = conn.execute(select(outbox_events.c.attempts).where(
-                outbox_events.c.event_id == event.event_id)).scalar_one() + 1
         due = next_attempt(event.created_at, now, attempts, self.rng)
         if due is None:
-            self._settle(event, "dead", error, attempts_more=1)
+            self._settle(event, "dead", error, attempts=attempts)
         else:
-            self._settle(event, "pending", error, attempts_more=1, next_attempt_at=due)
+            self._settle(event, "pending", error, attempts=attempts, next_attempt_at=due)
 
-    def _settle(self, event: Event, delivery: str, error: str, *, attempts_more: int = 0,
-                **values: Any) -> None:
+    def _settle(self, event: Event, delivery: str, error: str, **values: Any) -> None:
         e = outbox_events.c
         with self.engine.begin() as conn:
             conn.execute(update(outbox_events).where(e.event_id == event.event_id).values(
-                delivery=delivery, last_error=error[:256], attempts=e.attempts + attempts_more,
-                **values))
+                delivery=delivery, last_error=error[:256], **values))
 
     # -- operators -------------------------------------------------------------------------
     def dead_letters(self, tenant_id: str | None = None) -> list[dict[str, Any]]:

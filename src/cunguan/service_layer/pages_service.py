@@ -160,9 +160,8 @@ class PagesService:
     def _account_page(self, s: PageSession, form: dict[str, str]) -> CustodyResult:
         """Setting a password: a forgotten one (ID no., mobile and a bound card must match),
         or a migrated user's first (R-C20), binding a new card when the old one cannot serve."""
-        if form.get("password") != form.get("password_again"):
-            return CustodyResult(s.request_no, False, "password_mismatch",
-                                 "the two passwords differ")
+        if mismatch := _passwords_differ(s, form):
+            return mismatch
         card_no = form.get("card_no", "").replace(" ", "")
         if s.action == "reset_password":
             return self.custody.reset_password(
@@ -173,9 +172,8 @@ class PagesService:
                                           form.get("password", ""), card_no or None)
 
     def _open_account(self, s: PageSession, form: dict[str, str]) -> CustodyResult:
-        if form.get("password") != form.get("password_again"):
-            return CustodyResult(s.request_no, False, "password_mismatch",
-                                 "the two passwords differ")
+        if mismatch := _passwords_differ(s, form):
+            return mismatch
         try:
             id_kind = IdKind(form.get("id_kind", IdKind.RESIDENT_ID.value))
         except ValueError:
@@ -186,3 +184,10 @@ class PagesService:
             id_no=form.get("id_no", "").strip(), mobile=form.get("mobile", "").strip(),
             card_no=form.get("card_no", "").replace(" ", ""),
             password=form.get("password", ""), kind=s.params.get("kind", "person"))
+
+
+def _passwords_differ(s: PageSession, form: dict[str, str]) -> CustodyResult | None:
+    """A new password is typed twice; a difference is answered on the page."""
+    if form.get("password") == form.get("password_again"):
+        return None
+    return CustodyResult(s.request_no, False, "password_mismatch", "the two passwords differ")
