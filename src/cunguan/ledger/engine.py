@@ -5,6 +5,7 @@ The store loads the accounts, holds and earlier requests a batch touches (locked
 them set-based in the same DB transaction. Only this module decides how balances change.
 """
 
+import copy
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -367,33 +368,110 @@ def _valid_fields(cmd: Command) -> bool:
 
 def plan_batch(tenant_id: str, commands: Sequence[Command], state: BatchState, *,
                linked: bool, accounting_date: date, now: datetime,
-               next_tx_id: Callable[[], int]) -> BatchPlan:
-    """Apply ``commands`` in order. Linked: all or nothing. Independent: each on its own."""
-    planner = _Planner(tenant_id, state, accounting_date, now, next_tx_id)
-    prior = state.prior
+               next_tx_id: Callable[[], int],
+               chains: Sequence[int] | None = None) -> BatchPlan:
+    """Apply ``commands`` in order, in chains of consecutive commands (``chains`` gives their
+    lengths): a chain applies whole or not at all, its commands then answering with the
+    culprit's code and ``linked_command_failed``; chains are independent of each other.
+    ``linked`` makes the whole batch one chain; by default each command is a chain of its own.
+
+    A chain that fails after an earlier command of it applied is undone by planning again from
+    a copy of the state taken before, without that chain (the same transaction ids reused)."""
+    spans = _spans(len(commands), chains, linked)
+    many = len(spans) > 1
+    pristine = _clone(state) if many and any(end - start > 1 for start, end in spans) else None
+    issued: list[int] = []
+    failed: dict[int, list[Result]] = {}
+    while True:
+        working = state if not failed or pristine is None else _clone(pristine)
+        planner = _Planner(tenant_id, working, accounting_date, now,
+                           _reusing(issued, next_tx_id))
+        results: list[Result] = []
+        replan = False
+        for index, (start, end) in enumerate(spans):
+            if index in failed:
+                results += failed[index]
+                continue
+            chain = _plan_chain(planner, working.prior, commands[start:end])
+            if all(r.ok for r in chain):
+                results += chain
+                continue
+            failed[index] = (chain if end - start == 1
+                             else _fail_linked(commands[start:end], chain))
+            if chain[0].ok and many:  # something of the chain applied: plan again without it
+                replan = True
+                break
+            results += failed[index]
+        if replan:
+            continue
+        if not many and failed:
+            return BatchPlan(results)
+        return BatchPlan(
+            results, planner.tx_rows, planner.log_rows, planner.new_holds,
+            [a for a in working.accounts.values() if a.touched],
+            [h for h in working.holds.values() if h.touched and h.closed_tx_id is not None],
+        )
+
+
+def _spans(count: int, chains: Sequence[int] | None,
+           linked: bool) -> list[tuple[int, int]]:
+    if linked:
+        lengths = [count] if count else []
+    else:
+        lengths = [1] * count if chains is None else list(chains)
+    if sum(lengths) != count or any(n < 1 for n in lengths):
+        raise ValueError("chain lengths must be positive and add up to the batch")
+    spans, start = [], 0
+    for n in lengths:
+        spans.append((start, start + n))
+        start += n
+    return spans
+
+
+def _plan_chain(planner: "_Planner", prior: dict[str, PriorRequest],
+                commands: Sequence[Command]) -> list[Result]:
+    """The commands of one chain in order, up to the first refused."""
     results: list[Result] = []
     for cmd in commands:
         if not _valid_fields(cmd):
             results.append(Result(cmd.request_no, Reject.FIELD_INVALID))
-            continue
+            return results
         digest = content_hash(cmd)
         earlier = prior.get(cmd.request_no)
         if earlier is not None:
-            results.append(_replay(cmd.request_no, earlier, digest))
-            continue
-        result = _dispatch(planner, cmd, digest)
-        if result.ok and result.tx_id is not None:
-            prior[cmd.request_no] = PriorRequest(result.tx_id, digest)
+            result = _replay(cmd.request_no, earlier, digest)
+        else:
+            result = _dispatch(planner, cmd, digest)
+            if result.ok and result.tx_id is not None:
+                prior[cmd.request_no] = PriorRequest(result.tx_id, digest)
         results.append(result)
-        if linked and not result.ok:
-            break
-    if linked and any(not r.ok for r in results):
-        return BatchPlan(_fail_linked(commands, results))
-    return BatchPlan(
-        results, planner.tx_rows, planner.log_rows, planner.new_holds,
-        [a for a in state.accounts.values() if a.touched],
-        [h for h in state.holds.values() if h.touched and h.closed_tx_id is not None],
-    )
+        if not result.ok:
+            return results
+    return results
+
+
+def _reusing(issued: list[int], next_tx_id: Callable[[], int]) -> Callable[[], int]:
+    """Transaction ids handed out again in the same order on each planning pass, so a pass
+    never takes more ids than the batch has commands."""
+    position = 0
+
+    def take() -> int:
+        nonlocal position
+        if position == len(issued):
+            issued.append(next_tx_id())
+        position += 1
+        return issued[position - 1]
+    return take
+
+
+def _clone(state: BatchState) -> BatchState:
+    """A copy the planner can change without touching ``state`` (account and hold rows are
+    flat values, so copying each object is enough)."""
+    return BatchState({no: copy.copy(a) for no, a in state.accounts.items()},
+                      {hold_id: copy.copy(h) for hold_id, h in state.holds.items()},
+                      dict(state.prior),
+                      {tx_id: OriginalTx(o.kind, o.postings, o.reversed)
+                       for tx_id, o in state.originals.items()})
 
 
 def _replay(request_no: str, earlier: PriorRequest, digest: int) -> Result:

@@ -127,16 +127,18 @@ class LedgerService:
         return results
 
     def post_in(self, conn: Connection, tenant_id: str, commands: Sequence[Command], *,
-                linked: bool = False) -> list[Result]:
-        """Apply a batch inside the caller's DB transaction (a custody unit of work).
+                linked: bool = False, chains: Sequence[int] | None = None) -> list[Result]:
+        """Apply a batch inside the caller's DB transaction (a custody unit of work): all
+        linked, each on its own, or in all-or-nothing ``chains`` (their lengths, in order).
 
         The caller commits or rolls back; it must have begun the transaction (``engine.begin``).
         """
         store = BatchStore(conn.connection.driver_connection, postgres=self._postgres)
-        return self._post(store, tenant_id, commands, linked, commit=False)
+        return self._post(store, tenant_id, commands, linked, commit=False, chains=chains)
 
     def _post(self, store: BatchStore, tenant_id: str, commands: Sequence[Command],
-              linked: bool, *, commit: bool) -> list[Result]:
+              linked: bool, *, commit: bool,
+              chains: Sequence[int] | None = None) -> list[Result]:
         if not commands:
             return []
         accounting_date, state = store.load(tenant_id, commands)
@@ -148,7 +150,7 @@ class LedgerService:
                   if self._postgres else store.allocate_ids(len(commands)))
         plan = plan_batch(tenant_id, commands, state, linked=linked,
                           accounting_date=accounting_date, now=self.clock(),
-                          next_tx_id=tx_ids.__next__)
+                          next_tx_id=tx_ids.__next__, chains=chains)
         store.write(tenant_id, plan, commit=commit)
         return plan.results
 
