@@ -52,6 +52,9 @@ id_max: Final = 2**63 - 1
 api_requests_in_flight_max: Final = 16
 #: Commands one group commit may carry (one DB transaction; each in its own savepoint).
 group_commit_commands_max: Final = 64
+#: Requests one set-based call may carry (one DB transaction): red packets, recharges,
+#: withdrawals, channel results, bids.
+requests_per_call_max: Final = 5_000
 #: Body size of one API request, and of one migration upload (several CSV files).
 api_body_bytes_max: Final = 1_048_576
 api_upload_bytes_max: Final = 64 * 1_048_576

@@ -11,7 +11,7 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import (
     Connection,
@@ -43,6 +43,7 @@ from cunguan.service_layer.ledger_service import LedgerService
 from cunguan.service_layer.unit_of_work import in_transaction
 
 Data = dict[str, Any]
+_R = TypeVar("_R")
 
 
 class CustodyError(CunguanError):
@@ -107,6 +108,11 @@ def _row_update(table: Table, key: str) -> Update:
                                table.c[key] == bindparam("where_value"))
 
 
+def _consent_refused(kind: str) -> CustodyError:
+    return CustodyError("authorization_required",
+                        f"{kind} needs the transaction password or an authorization")
+
+
 def _refusal(exc: CunguanError) -> Data:
     """How a refusal is recorded (and replayed)."""
     return {"code": exc.code, "message": exc.message, **exc.details}
@@ -134,6 +140,40 @@ def differing_fields(recorded: Data, sent: Data) -> list[str]:
     """The fields whose values differ between a recorded request and a new one."""
     sent = json.loads(_canonical(sent))
     return sorted(k for k in recorded.keys() | sent.keys() if recorded.get(k) != sent.get(k))
+
+
+@dataclass(frozen=True, slots=True)
+class Planned:
+    """A request that passed the custody checks: its ledger commands (one all-or-nothing
+    chain), and what to record and answer once they are posted (given their results)."""
+
+    commands: list[Command]
+    done: Callable[[list[Result]], Data]
+
+
+def only(outcome: "Data | CunguanError") -> Data:
+    """The single form of a set-based step: its one outcome, a refusal raised."""
+    if isinstance(outcome, CunguanError):
+        raise outcome
+    return outcome
+
+
+def attempt(plan: Callable[[_R], Planned], request: _R) -> "Planned | CunguanError":
+    """A request's plan, or the refusal its checks raised."""
+    try:
+        return plan(request)
+    except CunguanError as exc:
+        return exc
+
+
+def need_active(users: dict[str, Any], user_id: str) -> Any:
+    """The user's row from a set-based read, or the refusal the single form gives."""
+    row = users.get(user_id)
+    if row is None:
+        raise CustodyError("user_not_found", f"no user_id {user_id}")
+    if row.status != "active":
+        raise CustodyError("user_not_active", f"user {user_id} is {row.status}")
+    return row
 
 
 class CustodyBase:
@@ -181,6 +221,10 @@ class CustodyBase:
         read and written in one statement each, ``work`` given the indexes of the new ones and
         answering each with its data or its refusal. Each request keeps the meaning it has
         through ``command``: its own serial no., replay, refusal, event."""
+        if not 0 < len(items) <= limits.requests_per_call_max:
+            raise CustodyError("field_invalid",
+                               f"1 to {limits.requests_per_call_max} requests per call")
+
         def unit(conn: Connection) -> list[CustodyResult]:
             answers: dict[int, CustodyResult] = {}
             first_index: dict[str, int] = {}
@@ -300,6 +344,12 @@ class CustodyBase:
             raise CustodyError(exists, f"{key} {value} exists")
 
     @staticmethod
+    def row_update(table: Table, key: str) -> Update:
+        """UPDATE of one row by tenant and key, for many rows at once: parameters
+        ``where_tenant``, ``where_value`` and the new values named after their columns."""
+        return _row_update(table, key)
+
+    @staticmethod
     def set_row(conn: Connection, table: Table, tenant_id: str, key: str, value: str,
                 **values: Any) -> None:
         conn.execute(_row_update(table, key), {"where_tenant": tenant_id, "where_value": value,
@@ -315,6 +365,28 @@ class CustodyBase:
             raise CustodyError(str(failed.reject), failed.detail or str(failed.reject),
                                ledger_request_no=failed.request_no)
         return results
+
+    def post_each(self, conn: Connection, tenant_id: str,
+                  planned: Sequence["Planned | CunguanError"]) -> list[Data | CunguanError]:
+        """Post many requests' ledger commands in one ledger batch, each request's commands an
+        all-or-nothing chain independent of the others; each request then answers with its
+        ``done`` given its results, or with the refusal of its chain (the code ``post`` would
+        have raised). A request refused before reaching the ledger keeps its refusal."""
+        chains = [p.commands for p in planned if isinstance(p, Planned) and p.commands]
+        flat = [cmd for chain in chains for cmd in chain]
+        results = iter(self.ledger.post_in(conn, tenant_id, flat, chains=[len(c) for c in chains]))
+        outcomes: list[Data | CunguanError] = []
+        for item in planned:
+            if not isinstance(item, Planned):
+                outcomes.append(item)
+                continue
+            mine = [next(results) for _ in item.commands]
+            failed = next((r for r in mine if not r.ok and r.reject != "linked_command_failed"),
+                          None)
+            outcomes.append(item.done(mine) if failed is None else CustodyError(
+                str(failed.reject), failed.detail or str(failed.reject),
+                ledger_request_no=failed.request_no))
+        return outcomes
 
     def user(self, conn: Connection, tenant_id: str, user_id: str, *,
              lock: bool = False) -> Any:
@@ -355,14 +427,23 @@ class CustodyBase:
         """A standing authorization (免密授权) of ``kind`` that covers ``amount_fen`` now."""
         row = conn.execute(_AUTHORIZATION, {"tenant_id": tenant_id, "user_id": user_id,
                                             "kind": kind}).first()
-        return row is not None and amount_fen <= row[0] and self.clock() < row[1]
+        return self._covers(row, amount_fen)
+
+    def _covers(self, grant: Any, amount_fen: int) -> bool:
+        return (grant is not None and amount_fen <= grant.max_amount_fen
+                and self.clock() < grant.expires_at)
 
     def require_consent(self, conn: Connection, tenant_id: str, user_id: str, kind: str,
                         amount_fen: int, password_checked: bool) -> None:
         if not password_checked and not self.authorized(conn, tenant_id, user_id, kind,
                                                         amount_fen):
-            raise CustodyError("authorization_required",
-                               f"{kind} needs the transaction password or an authorization")
+            raise _consent_refused(kind)
+
+    def need_consent(self, grants: dict[str, Any], user_id: str, kind: str, amount_fen: int,
+                     password_checked: bool) -> None:
+        """``require_consent`` over authorizations read set-based."""
+        if not password_checked and not self._covers(grants.get(user_id), amount_fen):
+            raise _consent_refused(kind)
 
     def accounting_date(self, conn: Connection, tenant_id: str) -> date:
         day = tenant_date(conn, tenant_id)

@@ -29,20 +29,75 @@ from cunguan.core.money import apply_rate, format_yuan
 from cunguan.custody import accounts as chart
 from cunguan.custody import kyc, passwords, withdrawals
 from cunguan.custody.cards import BinTable, CardError, validate_card_no
-from cunguan.ledger.model import Account, Freeze, Payee, Release, Reverse, Settle, Transfer
-from cunguan.service_layer.custody_base import CustodyBase, CustodyError, CustodyResult, Data
+from cunguan.ledger import rules
+from cunguan.ledger.model import (
+    Account,
+    Command,
+    Freeze,
+    Payee,
+    Release,
+    Result,
+    Reverse,
+    Settle,
+    Transfer,
+)
+from cunguan.service_layer import custody_lookups as lookups
+from cunguan.service_layer.custody_base import (
+    CustodyBase,
+    CustodyError,
+    CustodyResult,
+    Data,
+    Planned,
+    attempt,
+    need_active,
+    only,
+)
 from cunguan.service_layer.ledger_service import LedgerService
 
 #: Banks whose cards may recharge by quick pay (R-C6); others open but recharge offline.
 QUICK_PAY_BANKS = frozenset({"ICBC", "ABC", "BOC", "CCB", "COMM", "CMB", "CIB", "SPDB",
                              "CMBC", "CEB", "CITIC", "HXBANK", "PSBC", "GDB", "SPABANK"})
 AUTHORIZATION_KINDS = frozenset({"recharge", "bid", "repay", "withdraw"})
-#: Red packets one set-based call may pay (one DB transaction).
-RED_PACKETS_PER_CALL_MAX = 5_000
 _BOUND_CARD = select(custody_cards).where(
     custody_cards.c.tenant_id == bindparam("tenant_id"),
     custody_cards.c.card_no == bindparam("card_no"),
     custody_cards.c.user_id == bindparam("user_id"), custody_cards.c.status == "bound")
+
+
+@dataclass(frozen=True, slots=True)
+class CardRequest:
+    """Money between a user's account and a bound card — a quick-pay recharge (R-C7) or a
+    withdrawal (R-C15..R-C17) — as the set-based calls take it."""
+
+    request_no: str
+    user_id: str
+    card_no: str
+    amount_fen: int
+    password_checked: bool = False
+
+    def content(self) -> Data:
+        """What the request log compares a replay with (as the single form records it)."""
+        return {"user": self.user_id, "card": self.card_no, "amount": self.amount_fen}
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelAnswer:
+    """The payment channel's answer to a withdrawal in flight, as the set-based call takes it."""
+
+    request_no: str
+    withdrawal_no: str
+    succeeded: bool
+
+    def content(self) -> Data:
+        return {"withdrawal": self.withdrawal_no, "succeeded": self.succeeded}
+
+
+def need_card(cards: dict[str, Any], user_id: str, card_no: str) -> Any:
+    """The user's bound card from a set-based read (same card in, same card out: R-C5)."""
+    row = cards.get(card_no)
+    if row is None or row.user_id != user_id:
+        raise CustodyError("card_not_bound", "same card in, same card out: use a bound card")
+    return row
 
 
 @dataclass(frozen=True, slots=True)
@@ -377,38 +432,66 @@ class CustodyService(CustodyBase):
         checked = self._password_step(tenant_id, user_id, password)
         if isinstance(checked, CustodyResult):
             return CustodyResult(request_no, False, checked.code, checked.message)
+        request = CardRequest(request_no, user_id, card_no, amount_fen, checked)
+        return self.command(tenant_id, request_no, "recharge", request.content(),
+                            lambda conn: only(self._recharge(conn, tenant_id, [request])[0]))
 
-        def work(conn: Connection) -> Data:
-            self.active_user(conn, tenant_id, user_id)
-            card = self.bound_card(conn, tenant_id, user_id, card_no)
+    def recharges(self, tenant_id: str, requests: Sequence["CardRequest"]
+                  ) -> list[CustodyResult]:
+        """Many quick-pay recharges in one DB transaction, set-based; each answers as
+        ``recharge`` would (under standing authorizations: no passwords here)."""
+        return self.commands_many(
+            tenant_id, "recharge", [(r.request_no, r.content()) for r in requests],
+            lambda conn, new: self._recharge(conn, tenant_id, [requests[i] for i in new]))
+
+    def _recharge(self, conn: Connection, tenant_id: str,
+                  requests: Sequence["CardRequest"]) -> list[Data | CunguanError]:
+        """Each recharge: transit → user, and its channel fee payer → transit, as one chain."""
+        user_ids = {r.user_id for r in requests}
+        users = lookups.users(conn, tenant_id, user_ids)
+        cards = lookups.bound_cards(conn, tenant_id, {r.card_no for r in requests})
+        grants = lookups.authorizations(conn, tenant_id, "recharge", user_ids)
+        settle_on = self.calendar.next_working_day(self.accounting_date(conn, tenant_id))
+        rows: list[Data] = []
+
+        def plan(r: CardRequest) -> Planned:
+            need_active(users, r.user_id)
+            card = need_card(cards, r.user_id, r.card_no)
             if not card.quick_pay:
                 raise CustodyError("bank_not_supported",
                                    f"{card.bank_name} cards cannot recharge by quick pay")
-            self.require_consent(conn, tenant_id, user_id, "recharge", amount_fen, checked)
-            day = self.accounting_date(conn, tenant_id)
-            fee_fen = apply_rate(amount_fen, self.policy.quick_pay_fee_rate)
-            payer = (chart.user_account_no(user_id) if self.policy.quick_pay_fee_payer == "user"
-                     else chart.OWN)
-            own = get_account(conn, tenant_id, chart.OWN) if payer == chart.OWN else None
-            if own is not None and own.available_fen < fee_fen:
-                raise CustodyError("platform_own_insufficient",
-                                   "the platform's own account cannot pay the channel fee")
-            account_no = chart.user_account_no(user_id)
-            commands = [Transfer(request_no, chart.CHANNEL_TRANSIT, account_no, amount_fen,
-                                 "recharge")]
+            self.need_consent(grants, r.user_id, "recharge", r.amount_fen, r.password_checked)
+            fee_fen = apply_rate(r.amount_fen, self.policy.quick_pay_fee_rate)
+            account_no = chart.user_account_no(r.user_id)
+            commands: list[Command] = [Transfer(r.request_no, chart.CHANNEL_TRANSIT, account_no,
+                                                r.amount_fen, "recharge")]
             if fee_fen:
-                commands.append(Transfer(f"{request_no}#fee", payer, chart.CHANNEL_TRANSIT,
+                payer = account_no if self.policy.quick_pay_fee_payer == "user" else chart.OWN
+                commands.append(Transfer(f"{r.request_no}#fee", payer, chart.CHANNEL_TRANSIT,
                                          fee_fen, "channel_fee"))
-            results = self.post(conn, tenant_id, commands)
-            settle_on = self.calendar.next_working_day(day)
-            conn.execute(insert(custody_recharges).values(
-                tenant_id=tenant_id, request_no=request_no, user_id=user_id,
-                channel="quick_pay", amount_fen=amount_fen, fee_fen=fee_fen,
-                settle_on=settle_on, settled=0))
-            return {"tx_id": results[0].tx_id, "amount_fen": amount_fen,
-                    "channel_fee_fen": fee_fen, "settle_on": settle_on.isoformat()}
-        return self.command(tenant_id, request_no, "recharge",
-                            {"user": user_id, "card": card_no, "amount": amount_fen}, work)
+
+            def done(results: list[Result]) -> Data:
+                rows.append({"tenant_id": tenant_id, "request_no": r.request_no,
+                             "user_id": r.user_id, "channel": "quick_pay",
+                             "amount_fen": r.amount_fen, "fee_fen": fee_fen,
+                             "settle_on": settle_on, "settled": 0})
+                return {"tx_id": results[0].tx_id, "amount_fen": r.amount_fen,
+                        "channel_fee_fen": fee_fen, "settle_on": settle_on.isoformat()}
+            return Planned(commands, done)
+
+        outcomes = self.post_each(conn, tenant_id, [attempt(plan, r) for r in requests])
+        if rows:
+            conn.execute(insert(custody_recharges), rows)
+        return [self._own_short(o) for o in outcomes]
+
+    def _own_short(self, outcome: Data | CunguanError) -> Data | CunguanError:
+        """The platform's own account could not pay a recharge's channel fee: say so."""
+        if (isinstance(outcome, CunguanError) and outcome.code == "exceeds_available"
+                and self.policy.quick_pay_fee_payer != "user"
+                and str(outcome.details.get("ledger_request_no", "")).endswith("#fee")):
+            return CustodyError("platform_own_insufficient",
+                                "the platform's own account cannot pay the channel fee")
+        return outcome
 
     def _password_step(self, tenant_id: str, user_id: str,
                        password: str | None) -> bool | CustodyResult:
@@ -486,8 +569,6 @@ class CustodyService(CustodyBase):
                     ) -> list[CustodyResult]:
         """A campaign's cash red packets — (request no., user, amount) each — in one DB
         transaction, set-based; each packet answers as ``red_packet`` would."""
-        if not 0 < len(packets) <= RED_PACKETS_PER_CALL_MAX:
-            raise CustodyError("field_invalid", f"1 to {RED_PACKETS_PER_CALL_MAX} packets")
         items = [(no, {"user": user, "amount": amount}) for no, user, amount in packets]
 
         def work(conn: Connection, new: list[int]) -> list[Data | CunguanError]:
@@ -530,36 +611,77 @@ class CustodyService(CustodyBase):
         checked = self._password_step(tenant_id, user_id, password)
         if isinstance(checked, CustodyResult):
             return CustodyResult(request_no, False, checked.code, checked.message)
+        request = CardRequest(request_no, user_id, card_no, amount_fen, checked)
+        return self.command(tenant_id, request_no, "withdraw", request.content(),
+                            lambda conn: only(self._withdraw(conn, tenant_id, [request])[0]))
 
-        def work(conn: Connection) -> Data:
-            user = self.active_user(conn, tenant_id, user_id)
-            self.require_consent(conn, tenant_id, user_id, "withdraw", amount_fen, checked)
-            self.bound_card(conn, tenant_id, user_id, card_no)
-            now = self.clock()
-            month = now.astimezone(CST).strftime("%Y-%m")
-            taken = self._withdrawals_this_month(conn, tenant_id, user_id, month)
-            fee_fen, paid_fen = self._fee(amount_fen, taken)
-            available_fen = self.ledger_account(conn, tenant_id, user_id).available_fen
-            if amount_fen + (0 if self.policy.fees.fee_from_amount else fee_fen) > available_fen:
-                best = withdrawals.max_withdrawable(available_fen, taken, self.policy.fees)
-                raise CustodyError("exceeds_available",
-                                   f"at most {format_yuan(best)} yuan can be withdrawn now "
-                                   "(amount plus fee)", max_withdrawable_fen=best)
-            rail = self._route(conn, tenant_id, user_id, paid_fen, now)
+    def withdraws(self, tenant_id: str, requests: Sequence["CardRequest"]
+                  ) -> list[CustodyResult]:
+        """Many withdrawals in one DB transaction, set-based; each answers as ``withdraw``
+        would, the ones before it in the call counted (free withdrawals, HVPS quota, money)."""
+        return self.commands_many(
+            tenant_id, "withdraw", [(r.request_no, r.content()) for r in requests],
+            lambda conn, new: self._withdraw(conn, tenant_id, [requests[i] for i in new]))
+
+    def _withdraw(self, conn: Connection, tenant_id: str,
+                  requests: Sequence["CardRequest"]) -> list[Data | CunguanError]:
+        user_ids = {r.user_id for r in requests}
+        users = lookups.users(conn, tenant_id, user_ids)
+        grants = lookups.authorizations(conn, tenant_id, "withdraw", user_ids)
+        cards = lookups.bound_cards(conn, tenant_id, {r.card_no for r in requests})
+        accounts = lookups.account_states(conn, tenant_id,
+                                          {chart.user_account_no(u) for u in user_ids})
+        now = self.clock()
+        today = now.astimezone(CST).date()
+        month = now.astimezone(CST).strftime("%Y-%m")
+        taken, hvps_used_fen = self._withdrawals_so_far(conn, tenant_id, user_ids, month, today)
+        status = "pending_review" if self.policy.withdrawal_review else "processing"
+        rows: list[Data] = []
+
+        def plan(r: CardRequest) -> Planned:
+            user = need_active(users, r.user_id)
+            self.need_consent(grants, r.user_id, "withdraw", r.amount_fen, r.password_checked)
+            need_card(cards, r.user_id, r.card_no)
+            count = taken.get(r.user_id, 0)
+            fee_fen, paid_fen = self._fee(r.amount_fen, count)
+            account = accounts.get(user.account_no)
+            if account is None:
+                raise CustodyError("user_not_found", f"no account for user {r.user_id}")
+            self._need_withdrawable(account.available_fen, r.amount_fen, fee_fen, count)
+            used_fen = hvps_used_fen.get(r.user_id, 0)
+            rail = self._route(paid_fen, now, used_fen)
             held_fen = paid_fen + fee_fen
-            hold = self.post(conn, tenant_id, [Freeze(request_no, user.account_no, held_fen,
-                                                      "withdrawal in flight", None,
-                                                      "withdrawal")])[0]
-            status = "pending_review" if self.policy.withdrawal_review else "processing"
-            conn.execute(insert(custody_withdrawals).values(
-                tenant_id=tenant_id, request_no=request_no, user_id=user_id, card_no=card_no,
-                amount_fen=paid_fen, fee_fen=fee_fen, rail=rail.value, hold_id=hold.tx_id,
-                settle_tx_id=None, status=status, month=month,
-                business_date=now.astimezone(CST).date(), created_at=now))
-            return {"status": status, "rail": rail.value, "amount_fen": paid_fen,
-                    "fee_fen": fee_fen, "hold_id": hold.tx_id}
-        return self.command(tenant_id, request_no, "withdraw",
-                            {"user": user_id, "card": card_no, "amount": amount_fen}, work)
+            if rules.check_can_pay(account) is None and rules.check_available(
+                    account, held_fen) is None:  # the hold will apply: count it for the rest
+                account.frozen_fen += held_fen
+                taken[r.user_id] = count + 1
+                if rail is withdrawals.Rail.HVPS:
+                    hvps_used_fen[r.user_id] = used_fen + paid_fen
+
+            def done(results: list[Result]) -> Data:
+                hold_id = results[0].tx_id
+                rows.append({"tenant_id": tenant_id, "request_no": r.request_no,
+                             "user_id": r.user_id, "card_no": r.card_no,
+                             "amount_fen": paid_fen, "fee_fen": fee_fen, "rail": rail.value,
+                             "hold_id": hold_id, "settle_tx_id": None, "status": status,
+                             "month": month, "business_date": today, "created_at": now})
+                return {"status": status, "rail": rail.value, "amount_fen": paid_fen,
+                        "fee_fen": fee_fen, "hold_id": hold_id}
+            return Planned([Freeze(r.request_no, user.account_no, held_fen,
+                                   "withdrawal in flight", None, "withdrawal")], done)
+
+        outcomes = self.post_each(conn, tenant_id, [attempt(plan, r) for r in requests])
+        if rows:
+            conn.execute(insert(custody_withdrawals), rows)
+        return outcomes
+
+    def _need_withdrawable(self, available_fen: int, amount_fen: int, fee_fen: int,
+                           taken: int) -> None:
+        if amount_fen + (0 if self.policy.fees.fee_from_amount else fee_fen) > available_fen:
+            best = withdrawals.max_withdrawable(available_fen, taken, self.policy.fees)
+            raise CustodyError("exceeds_available",
+                               f"at most {format_yuan(best)} yuan can be withdrawn now "
+                               "(amount plus fee)", max_withdrawable_fen=best)
 
     def _fee(self, amount_fen: int, taken: int) -> tuple[int, int]:
         """(fee, amount paid out): the fee is on top, or taken from the amount if so set."""
@@ -570,22 +692,23 @@ class CustodyService(CustodyBase):
             return fee_fen, amount_fen - fee_fen
         return fee_fen, amount_fen
 
-    def _withdrawals_this_month(self, conn: Connection, tenant_id: str, user_id: str,
-                                month: str) -> int:
+    def _withdrawals_so_far(self, conn: Connection, tenant_id: str, user_ids: set[str],
+                            month: str, today: date) -> tuple[dict[str, int], dict[str, int]]:
+        """Per user: withdrawals this month (for the free one, R-C17) and the amount sent by
+        HVPS today (its daily quota, R-C16), counting those not failed or refused."""
         w = custody_withdrawals.c
-        return int(conn.execute(select(func.count()).where(
-            w.tenant_id == tenant_id, w.user_id == user_id, w.month == month,
-            w.status.in_(("pending_review", "processing", "succeeded")))).scalar_one())
+        live = w.status.in_(("pending_review", "processing", "succeeded"))
+        mine = (w.tenant_id == tenant_id, w.user_id.in_(user_ids), live)
+        counts = {user: int(n) for user, n in conn.execute(
+            select(w.user_id, func.count()).where(*mine, w.month == month).group_by(w.user_id))}
+        hvps_fen = {user: int(fen) for user, fen in conn.execute(
+            select(w.user_id, func.sum(w.amount_fen)).where(
+                *mine, w.rail == "hvps", w.business_date == today).group_by(w.user_id))}
+        return counts, hvps_fen
 
-    def _route(self, conn: Connection, tenant_id: str, user_id: str, amount_fen: int,
-               now: datetime) -> withdrawals.Rail:
-        w = custody_withdrawals.c
-        used = int(conn.execute(select(func.coalesce(func.sum(w.amount_fen), 0)).where(
-            w.tenant_id == tenant_id, w.user_id == user_id, w.rail == "hvps",
-            w.business_date == now.astimezone(CST).date(),
-            w.status.in_(("pending_review", "processing", "succeeded")))).scalar_one())
+    def _route(self, amount_fen: int, now: datetime, hvps_used_fen: int) -> withdrawals.Rail:
         try:
-            return withdrawals.route(amount_fen, now, hvps_used_today_fen=used,
+            return withdrawals.route(amount_fen, now, hvps_used_today_fen=hvps_used_fen,
                                      calendar=self.calendar, policy=self.policy.routing)
         except withdrawals.RouteRefused as exc:
             raise CustodyError(exc.code, str(exc)) from exc
@@ -609,37 +732,72 @@ class CustodyService(CustodyBase):
                        succeeded: bool) -> CustodyResult:
         """The channel's answer: paid (money leaves the summary account, fee to the fee
         account) or failed (the hold is released)."""
-        def work(conn: Connection) -> Data:
-            row = self._withdrawal(conn, tenant_id, withdrawal_no, "processing")
-            if succeeded:
+        answer = ChannelAnswer(request_no, withdrawal_no, succeeded)
+        return self.command(tenant_id, request_no, "channel_result", answer.content(),
+                            lambda conn: only(self._channel_result(conn, tenant_id,
+                                                                   [answer])[0]))
+
+    def channel_results(self, tenant_id: str, answers: Sequence["ChannelAnswer"]
+                        ) -> list[CustodyResult]:
+        """Many of the channel's answers in one DB transaction, set-based; each answers as
+        ``channel_result`` would."""
+        return self.commands_many(
+            tenant_id, "channel_result", [(a.request_no, a.content()) for a in answers],
+            lambda conn, new: self._channel_result(conn, tenant_id, [answers[i] for i in new]))
+
+    def _channel_result(self, conn: Connection, tenant_id: str,
+                        answers: Sequence["ChannelAnswer"]) -> list[Data | CunguanError]:
+        found = lookups.rows_by(conn, custody_withdrawals, tenant_id, "request_no",
+                                {a.withdrawal_no for a in answers}, lock=True)
+        states = {no: row.status for no, row in found.items()}
+        summary = lookups.account_states(conn, tenant_id, [chart.SUMMARY]).get(chart.SUMMARY)
+        summary_fen = summary.available_fen if summary else 0
+        updates: list[Data] = []
+
+        def plan(a: ChannelAnswer) -> Planned:
+            nonlocal summary_fen
+            row = found.get(a.withdrawal_no)
+            if row is None:
+                raise CustodyError("withdrawal_not_found", f"no request_no {a.withdrawal_no}")
+            if states[a.withdrawal_no] != "processing":
+                raise CustodyError("withdrawal_wrong_state",
+                                   f"withdrawal is {states[a.withdrawal_no]}")
+            if a.succeeded:
                 payees = [Payee(chart.SUMMARY, row.amount_fen)]
                 if row.fee_fen:
                     payees.append(Payee(chart.FEE, row.fee_fen))
-                advance = self._advance(conn, tenant_id, request_no, row.amount_fen)
-                settled = self.post(conn, tenant_id, [*advance, Settle(
-                    request_no, row.hold_id, tuple(payees), "withdrawal")])[-1]
-                self._set_withdrawal(conn, tenant_id, withdrawal_no, status="succeeded",
-                                     settle_tx_id=settled.tx_id)
-                return {"withdrawal": withdrawal_no, "status": "succeeded"}
-            self.post(conn, tenant_id, [Release(request_no, row.hold_id, "channel failed")])
-            self._set_withdrawal(conn, tenant_id, withdrawal_no, status="failed")
-            return {"withdrawal": withdrawal_no, "status": "failed"}
-        return self.command(tenant_id, request_no, "channel_result",
-                            {"withdrawal": withdrawal_no, "succeeded": succeeded}, work)
+                advance = self._advance(a.request_no, row.amount_fen - summary_fen)
+                commands: list[Command] = [*advance, Settle(a.request_no, row.hold_id,
+                                                            tuple(payees), "withdrawal")]
+                summary_fen += sum(t.amount_fen for t in advance) - row.amount_fen
+                status = "succeeded"
+            else:
+                commands = [Release(a.request_no, row.hold_id, "channel failed")]
+                status = "failed"
+            states[a.withdrawal_no] = status  # a second answer in this call finds it answered
 
-    def _advance(self, conn: Connection, tenant_id: str, request_no: str,
-                 payout_fen: int) -> list[Transfer]:
+            def done(results: list[Result]) -> Data:
+                updates.append({"where_tenant": tenant_id, "where_value": a.withdrawal_no,
+                                "status": status,
+                                "settle_tx_id": results[-1].tx_id if a.succeeded else None})
+                return {"withdrawal": a.withdrawal_no, "status": status}
+            return Planned(commands, done)
+
+        outcomes = self.post_each(conn, tenant_id, [attempt(plan, a) for a in answers])
+        if updates:
+            conn.execute(self.row_update(custody_withdrawals, "request_no"), updates)
+        return outcomes
+
+    def _advance(self, request_no: str, shortfall_fen: int) -> list[Transfer]:
         """T+0 (R-C15): when the summary account holds less than the payout because the
         channel has not settled yet, the advancer pays the difference in (Dr SUMMARY /
         Cr ADVANCE); the channel's settlement pays it back."""
-        summary = get_account(conn, tenant_id, chart.SUMMARY)
-        shortfall = payout_fen - (summary.available_fen if summary else 0)
-        if shortfall <= 0:
+        if shortfall_fen <= 0:
             return []
         if self.policy.advance_funder is None:
             raise CustodyError("awaiting_channel_settlement",
                                "the money is not settled by the channel yet (T+1)")
-        return [Transfer(f"{request_no}#advance", chart.SUMMARY, chart.ADVANCE, shortfall,
+        return [Transfer(f"{request_no}#advance", chart.SUMMARY, chart.ADVANCE, shortfall_fen,
                          "advance_funding", memo=self.policy.advance_funder)]
 
     def statement_reversal(self, tenant_id: str, request_no: str,

@@ -5,6 +5,8 @@ borrower account in one linked batch, a repayment freezes the installment and th
 the investors pro rata to their claims.
 """
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any, NamedTuple
 
@@ -21,10 +23,12 @@ from cunguan.adapters.store.custody_tables import (
     custody_users,
 )
 from cunguan.adapters.store.db import read_connection
+from cunguan.core.errors import CunguanError
 from cunguan.core.money import apply_rate, round_half_up, split_pro_rata, to_fraction
 from cunguan.custody import accounts as chart
 from cunguan.custody.bids import Bidder, BidTerms, ProjectStatus, check_bid
 from cunguan.custody.schedules import Method, schedule
+from cunguan.ledger import rules
 from cunguan.ledger.model import (
     Command,
     CompoundTransfer,
@@ -32,11 +36,20 @@ from cunguan.ledger.model import (
     Payee,
     Posting,
     Release,
+    Result,
     Settle,
     Side,
     Transfer,
 )
-from cunguan.service_layer.custody_base import CustodyError, CustodyResult, Data
+from cunguan.service_layer import custody_lookups as lookups
+from cunguan.service_layer.custody_base import (
+    CustodyError,
+    CustodyResult,
+    Data,
+    Planned,
+    attempt,
+    only,
+)
 from cunguan.service_layer.custody_service import CustodyService
 
 #: Overdue penalty interest per day on the unpaid installment (configurable per service).
@@ -58,6 +71,32 @@ def _coupon_ok(rate: str) -> bool:
         return 0 <= to_fraction(rate) <= to_fraction(COUPON_RATE_MAX)
     except ValueError:
         return False
+
+
+@dataclass(frozen=True, slots=True)
+class BidRequest:
+    """A bid (R-C9) as the set-based call takes it; ``holding_id`` marks a finance plan's
+    matched bid (R-C19)."""
+
+    request_no: str
+    user_id: str
+    project_id: str
+    amount_fen: int
+    red_packet_fen: int = 0
+    coupon_rate: str = "0"
+    password_checked: bool = False
+    holding_id: str | None = None
+
+    def check(self) -> None:
+        """The request's own fields, before anything is read."""
+        if not 0 <= self.red_packet_fen < self.amount_fen:
+            raise CustodyError("red_packet_invalid", "a red packet is less than the bid")
+        if not _coupon_ok(self.coupon_rate):
+            raise CustodyError("coupon_invalid", f"a coupon adds 0 to {COUPON_RATE_MAX} a year")
+
+    def content(self) -> Data:
+        return {"user": self.user_id, "project": self.project_id, "amount": self.amount_fen,
+                "red_packet": self.red_packet_fen, "coupon": self.coupon_rate}
 
 
 #: Interest owed on early repayment: "current" (this period's), "full" (all scheduled) or
@@ -127,56 +166,98 @@ class LendingService(CustodyService):
         checked = self._password_step(tenant_id, user_id, password)
         if isinstance(checked, CustodyResult):
             return CustodyResult(request_no, False, checked.code, checked.message)
-        if not 0 <= red_packet_fen < amount_fen:
-            return CustodyResult(request_no, False, "red_packet_invalid",
-                                 "a red packet is less than the bid")
-        if not _coupon_ok(coupon_rate):
-            return CustodyResult(request_no, False, "coupon_invalid",
-                                 f"a coupon adds 0 to {COUPON_RATE_MAX} a year")
+        request = BidRequest(request_no, user_id, project_id, amount_fen, red_packet_fen,
+                             coupon_rate, checked)
+        try:
+            request.check()
+        except CustodyError as exc:
+            return CustodyResult(request_no, False, exc.code, exc.message)
+        return self.command(tenant_id, request_no, "bid", request.content(),
+                            lambda conn: only(self._place_bids(conn, tenant_id, [request])[0]))
 
-        def work(conn: Connection) -> Data:
-            consent = checked or self.authorized(conn, tenant_id, user_id, "bid", amount_fen)
-            return self._place_bid(conn, tenant_id, request_no, user_id, project_id,
-                                   amount_fen, consent=consent, red_packet_fen=red_packet_fen,
-                                   coupon_rate=coupon_rate)
-        return self.command(tenant_id, request_no, "bid",
-                            {"user": user_id, "project": project_id, "amount": amount_fen,
-                             "red_packet": red_packet_fen, "coupon": coupon_rate}, work)
+    def bids(self, tenant_id: str, requests: Sequence["BidRequest"]) -> list[CustodyResult]:
+        """Many bids in one DB transaction, set-based; each answers as ``bid`` would, the bids
+        before it in the call counted (the project's raised amount, the bidder's money)."""
+        return self.commands_many(
+            tenant_id, "bid", [(r.request_no, r.content()) for r in requests],
+            lambda conn, new: self._place_bids(conn, tenant_id, [requests[i] for i in new]))
 
-    def _place_bid(self, conn: Connection, tenant_id: str, request_no: str, user_id: str,
-                   project_id: str, amount_fen: int, *, consent: bool, red_packet_fen: int = 0,
-                   coupon_rate: str = "0", holding_id: str | None = None) -> Data:
-        """The checks of R-C9 and the freeze, shared by bids and finance-plan matching."""
-        project = self._project(conn, tenant_id, project_id)
-        user = self.user(conn, tenant_id, user_id)
-        own_fen = amount_fen - red_packet_fen
-        bidder = Bidder(user_id, user.status == "active", consent,
-                        self.ledger_account(conn, tenant_id, user_id).available_fen
-                        + red_packet_fen, bool(user.has_bid), user.risk_tolerance)
-        terms = BidTerms(project.borrower_user_id, ProjectStatus(project.status),
-                         project.amount_fen, project.raised_fen, project.bid_min_fen,
-                         project.bid_max_fen, project.bid_step_fen,
-                         bool(project.newbie_only), project.risk_level)
-        if self.clock() > project.raise_until:
-            raise CustodyError("project_raise_ended", "the raise period is over")
-        code = check_bid(terms, bidder, amount_fen)
-        if code is not None:
-            raise CustodyError(code, f"bid refused: {code}")
-        hold = self.post(conn, tenant_id, [Freeze(
-            request_no, user.account_no, own_fen, f"bid {project_id}", None, "bid")])[0]
-        conn.execute(insert(custody_bids).values(
-            tenant_id=tenant_id, bid_id=request_no, project_id=project_id,
-            user_id=user_id, amount_fen=amount_fen, red_packet_fen=red_packet_fen,
-            coupon_rate=coupon_rate, holding_id=holding_id, hold_id=hold.tx_id,
-            status="frozen"))
-        raised = project.raised_fen + amount_fen
-        status = ProjectStatus.FULL if raised == project.amount_fen else ProjectStatus.RAISING
-        self._set_project(conn, tenant_id, project_id, raised_fen=raised,
-                          status=status.value)
+    def _place_bids(self, conn: Connection, tenant_id: str,
+                    requests: Sequence["BidRequest"]) -> list[Data | CunguanError]:
+        """The checks of R-C9 and the freezes, shared by bids and finance-plan matching."""
+        user_ids = {r.user_id for r in requests}
+        projects = lookups.rows_by(conn, custody_projects, tenant_id, "project_id",
+                                   {r.project_id for r in requests}, lock=True)
+        raised = {no: (row.raised_fen, ProjectStatus(row.status))
+                  for no, row in projects.items()}
+        users = lookups.users(conn, tenant_id, user_ids)
+        has_bid = {user: bool(row.has_bid) for user, row in users.items()}
+        grants = lookups.authorizations(conn, tenant_id, "bid", user_ids)
+        accounts = lookups.account_states(conn, tenant_id,
+                                          {chart.user_account_no(u) for u in user_ids})
+        now = self.clock()
+        rows: list[Data] = []
+
+        def plan(r: BidRequest) -> Planned:
+            r.check()
+            project = projects.get(r.project_id)
+            if project is None:
+                raise CustodyError("project_not_found", f"no project_id {r.project_id}")
+            user = users.get(r.user_id)
+            if user is None:
+                raise CustodyError("user_not_found", f"no user_id {r.user_id}")
+            consent = r.password_checked or self._covers(grants.get(r.user_id), r.amount_fen)
+            account = accounts.get(user.account_no)
+            if account is None:
+                raise CustodyError("user_not_found", f"no account for user {r.user_id}")
+            raised_fen, status = raised[r.project_id]
+            bidder = Bidder(r.user_id, user.status == "active", consent,
+                            account.available_fen + r.red_packet_fen, has_bid[r.user_id],
+                            user.risk_tolerance)
+            terms = BidTerms(project.borrower_user_id, status, project.amount_fen, raised_fen,
+                             project.bid_min_fen, project.bid_max_fen, project.bid_step_fen,
+                             bool(project.newbie_only), project.risk_level)
+            if now > project.raise_until:
+                raise CustodyError("project_raise_ended", "the raise period is over")
+            code = check_bid(terms, bidder, r.amount_fen)
+            if code is not None:
+                raise CustodyError(code, f"bid refused: {code}")
+            own_fen = r.amount_fen - r.red_packet_fen
+            after_fen = raised_fen + r.amount_fen
+            after = (ProjectStatus.FULL if after_fen == project.amount_fen
+                     else ProjectStatus.RAISING)
+            if rules.check_can_pay(account) is None and rules.check_available(
+                    account, own_fen) is None:  # the hold will apply: count it for the rest
+                account.frozen_fen += own_fen
+                raised[r.project_id] = (after_fen, after)
+                has_bid[r.user_id] = True
+
+            def done(results: list[Result]) -> Data:
+                rows.append({"tenant_id": tenant_id, "bid_id": r.request_no,
+                             "project_id": r.project_id, "user_id": r.user_id,
+                             "amount_fen": r.amount_fen, "red_packet_fen": r.red_packet_fen,
+                             "coupon_rate": r.coupon_rate, "holding_id": r.holding_id,
+                             "hold_id": results[0].tx_id, "status": "frozen"})
+                return {"bid_id": r.request_no, "hold_id": results[0].tx_id,
+                        "project_status": after.value}
+            return Planned([Freeze(r.request_no, user.account_no, own_fen,
+                                   f"bid {r.project_id}", None, "bid")], done)
+
+        outcomes = self.post_each(conn, tenant_id, [attempt(plan, r) for r in requests])
+        if rows:
+            self._record_bids(conn, tenant_id, rows, raised)
+        return outcomes
+
+    def _record_bids(self, conn: Connection, tenant_id: str, rows: list[Data],
+                     raised: dict[str, tuple[int, ProjectStatus]]) -> None:
+        conn.execute(insert(custody_bids), rows)
+        conn.execute(self.row_update(custody_projects, "project_id"), [
+            {"where_tenant": tenant_id, "where_value": project_id,
+             "raised_fen": raised[project_id][0], "status": raised[project_id][1].value}
+            for project_id in sorted({row["project_id"] for row in rows})])
         conn.execute(update(custody_users).where(
-            custody_users.c.tenant_id == tenant_id, custody_users.c.user_id == user_id,
-        ).values(has_bid=1))
-        return {"bid_id": request_no, "hold_id": hold.tx_id, "project_status": status.value}
+            custody_users.c.tenant_id == tenant_id,
+            custody_users.c.user_id.in_({row["user_id"] for row in rows})).values(has_bid=1))
 
     def _bids(self, conn: Connection, tenant_id: str, project_id: str) -> list[Any]:
         b = custody_bids.c
@@ -644,8 +725,9 @@ class LendingService(CustodyService):
                 raise CustodyError("plan_idle_short", "the holding has less idle money")
             self._refreeze_idle(conn, tenant_id, request_no, holding,
                                 holding.idle_fen - amount_fen)
-            return self._place_bid(conn, tenant_id, request_no, holding.user_id, project_id,
-                                   amount_fen, consent=True, holding_id=holding_id)
+            return only(self._place_bids(conn, tenant_id, [BidRequest(
+                request_no, holding.user_id, project_id, amount_fen, password_checked=True,
+                holding_id=holding_id)])[0])
         return self.command(tenant_id, request_no, "match_plan",
                             {"holding": holding_id, "project": project_id,
                              "amount": amount_fen}, work)
