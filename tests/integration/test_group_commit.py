@@ -9,7 +9,7 @@ from sqlalchemy import Engine, func, select
 
 from cunguan.adapters.store.api_tables import outbox_events
 from cunguan.service_layer.custody_base import CustodyResult
-from cunguan.service_layer.group_commit import GroupCommit, _Item
+from cunguan.service_layer.group_commit import GroupCommit
 from tests.custody_helpers import PLATFORM, open_user, services
 
 
@@ -40,15 +40,15 @@ def test_r_l1_r_c21_a_refusal_or_a_failure_in_a_group_undoes_only_itself(engine:
     custody.red_packet(PLATFORM, "rp-3", user, 10**12)             # refused: exceeds_available
     custody.red_packet(PLATFORM, "rp-4", user, 200)
     custody.red_packet(PLATFORM, "rp-1", user, 100)                # its twin, in the same group
-    items = [_Item(unit, refused) for unit, refused in captured]
-    broken = _Item(lambda conn: 1 / 0, captured[0][1])            # a bug, not a refusal
+    broken = (lambda conn: 1 / 0, captured[0][1])                # a bug, not a refusal
     custody.runner = custody.run_alone
     group = GroupCommit(engine, custody.run_alone)
-    group._run([*items[:2], broken, *items[2:]])
-    codes = [item.result.code for item in items]
+    outcomes = group._run(None, [*captured[:2], broken, *captured[2:]])
+    results = [*outcomes[:2], *outcomes[3:]]
+    codes = [result.code for result in results]
     assert codes == ["ok", "user_not_found", "exceeds_available", "ok", "ok"]
-    assert items[4].result.replayed and items[4].result.data == items[0].result.data
-    assert isinstance(broken.error, ZeroDivisionError)             # run alone, raised alone
+    assert results[4].replayed and results[4].data == results[0].data
+    assert isinstance(outcomes[2], ZeroDivisionError)              # run alone, failed alone
     assert ledger.account(PLATFORM, f"U-{user}").balance_fen == 300
     assert [_events(engine, f"rp-{n}") for n in range(1, 5)] == [1, 1, 1, 1]
     assert custody.red_packet(PLATFORM, "rp-2", "nobody", 100).replayed
@@ -82,4 +82,4 @@ def test_r_l5_concurrent_commands_grouped_post_once_each(engine: Engine) -> None
     sent = Counter(a.request_no for a in answers)
     assert sorted(set(sent.values())) == [2, 4]          # every request no. sent 2 or 4 times
     assert all(_events(engine, no) == 1 for no in sent)
-    assert group.commands >= 80 and group.groups < group.commands   # some were grouped
+    assert group.items >= 80 and group.groups < group.items   # some were grouped

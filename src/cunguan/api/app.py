@@ -48,7 +48,7 @@ def create_app(bank: Bank, *, run_worker: bool = False,
     _handlers(app)
 
     @app.get("/health", include_in_schema=False)
-    def health() -> dict[str, str]:
+    async def health() -> dict[str, str]:
         return {"status": "ok"}
 
     return app

@@ -5,6 +5,7 @@ signed request are signed back (HMAC with the caller's secret, or the bank's SM2
 caller signed with SM2) over the status, the request's nonce, a timestamp and the body.
 """
 
+import asyncio
 import json
 import os
 import signal
@@ -19,6 +20,7 @@ from cunguan.core import limits, signing
 from cunguan.core.errors import CunguanError
 from cunguan.service_layer.access_service import AccessError, Principal, SignedRequest
 from cunguan.service_layer.bank import Bank
+from cunguan.service_layer.coalescer import Coalescer
 from cunguan.service_layer.custody_base import CustodyResult
 
 REPLAY_HEADER = "Idempotent-Replayed"
@@ -83,6 +85,37 @@ def answer(request: Request, result: CustodyResult) -> Response:
                    request_no=result.request_no, replayed=result.replayed)
 
 
+async def set_based(request: Request, tenant_id: str, operation: str, item: Any
+                    ) -> CustodyResult:
+    """A single request of an operation that has a set-based form (``SET_BASED_CALLS``),
+    run with the concurrent requests of the same operation in one set-based call."""
+    found = bank(request)
+    if found.set_based is None:
+        answers = await run_in_threadpool(found.run_set_based, (tenant_id, operation), [item])
+        return answers[0]
+    result: CustodyResult = await _coalesced(found.set_based, (tenant_id, operation), item)
+    return result
+
+
+async def _coalesced(coalescer: Coalescer[Any, Any, Any], key: Any, item: Any) -> Any:
+    """The item's outcome from the coalescer's writer thread, awaited without a thread."""
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[Any] = loop.create_future()
+
+    def resolve(outcome: object) -> None:
+        if future.cancelled():   # the client went away; the work stands (serial no.)
+            return
+        if isinstance(outcome, BaseException):
+            future.set_exception(outcome)
+        else:
+            future.set_result(outcome)
+
+    def done(outcome: object) -> None:   # called in the writer thread
+        loop.call_soon_threadsafe(resolve, outcome)
+    coalescer.submit(key, item, done)
+    return await future
+
+
 def request_id(request: Request) -> str:
     if not hasattr(request.state, "request_id"):
         request.state.request_id = uuid.uuid4().hex
@@ -120,7 +153,9 @@ async def _authenticate(request: Request,
     signed = SignedRequest(h.get(signing.HEADER_KEY), h.get(signing.HEADER_ALGORITHM),
                            h.get(signing.HEADER_TIMESTAMP), h.get(signing.HEADER_NONCE),
                            h.get(signing.HEADER_SIGNATURE), request.method, target, body)
-    principal = await run_in_threadpool(bank(request).access.authenticate, signed)
+    admission = bank(request).admission
+    principal = (await _coalesced(admission, None, signed) if admission is not None else
+                 await run_in_threadpool(bank(request).access.authenticate, signed))
     request.state.principal = principal
     request.state.algorithm = signed.algorithm
     return principal

@@ -8,12 +8,13 @@ from fastapi.responses import Response
 from sqlalchemy.exc import IntegrityError
 
 from cunguan.api import schemas as s
-from cunguan.api.edge import answer, bank, operator, respond
+from cunguan.api.edge import answer, bank, operator, respond, set_based
 from cunguan.api.platform_routes import ERRORS, PathId
 from cunguan.core import limits
 from cunguan.custody import accounts as chart
 from cunguan.service_layer.access_service import Principal
 from cunguan.service_layer.custody_base import CustodyError
+from cunguan.service_layer.custody_service import ChannelAnswer
 
 Operator = Annotated[Principal, Depends(operator)]
 Tenant = Annotated[str, Path(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_-]+$")]
@@ -71,10 +72,10 @@ def review_withdrawal(request: Request, tenant_id: Tenant, withdrawal_no: PathId
 
 @router.post("/platforms/{tenant_id}/withdrawals/{withdrawal_no}/channel-result",
              response_model=s.CommandOk)
-def channel_result(request: Request, tenant_id: Tenant, withdrawal_no: PathId,
-                   body: s.ChannelResult, caller: Operator) -> Response:
-    return answer(request, bank(request).custody.channel_result(
-        tenant_id, body.request_no, withdrawal_no, body.succeeded))
+async def channel_result(request: Request, tenant_id: Tenant, withdrawal_no: PathId,
+                         body: s.ChannelResult, caller: Operator) -> Response:
+    return answer(request, await set_based(request, tenant_id, "channel_result", ChannelAnswer(
+        body.request_no, withdrawal_no, body.succeeded)))
 
 
 @router.post("/platforms/{tenant_id}/withdrawals/{withdrawal_no}/statement-reversal",

@@ -15,10 +15,19 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile as StarletteUpload
 
 from cunguan.api import schemas as s
-from cunguan.api.edge import answer, bank, platform, platform_upload, respond, tenant
+from cunguan.api.edge import (
+    answer,
+    bank,
+    platform,
+    platform_upload,
+    respond,
+    set_based,
+    tenant,
+)
 from cunguan.core import limits
 from cunguan.service_layer.access_service import Principal
 from cunguan.service_layer.custody_base import CustodyError
+from cunguan.service_layer.custody_service import CardRequest
 
 ERRORS = {code: {"model": s.Error} for code in (400, 401, 403, 404, 409, 413, 422, 429)}
 Caller = Annotated[Principal, Depends(platform)]
@@ -91,17 +100,17 @@ def user_claims(request: Request, user_id: PathId, caller: Caller) -> Response:
 
 # -- money in and out ----------------------------------------------------------------------
 @router.post("/recharges", response_model=s.CommandOk)
-def recharge(request: Request, body: s.Recharge, caller: Caller) -> Response:
+async def recharge(request: Request, body: s.Recharge, caller: Caller) -> Response:
     """Quick-pay recharge under a standing authorization (otherwise use a page)."""
-    return answer(request, bank(request).custody.recharge(
-        tenant(caller), body.request_no, body.user_id, body.card_no, body.amount_fen))
+    return answer(request, await set_based(request, tenant(caller), "recharge", CardRequest(
+        body.request_no, body.user_id, body.card_no, body.amount_fen)))
 
 
 @router.post("/red-packets", response_model=s.CommandOk)
-def red_packet(request: Request, body: s.RedPacket, caller: Caller) -> Response:
+async def red_packet(request: Request, body: s.RedPacket, caller: Caller) -> Response:
     """A cash red packet from the platform's marketing account to a user."""
-    return answer(request, bank(request).custody.red_packet(
-        tenant(caller), body.request_no, body.user_id, body.amount_fen))
+    return answer(request, await set_based(request, tenant(caller), "red_packet", (
+        body.request_no, body.user_id, body.amount_fen)))
 
 
 @router.post("/red-packet-batches", response_model=s.Listing)
@@ -116,10 +125,10 @@ def red_packet_batch(request: Request, body: s.RedPacketBatch, caller: Caller) -
 
 
 @router.post("/withdrawals", response_model=s.CommandOk)
-def withdraw(request: Request, body: s.Withdrawal, caller: Caller) -> Response:
+async def withdraw(request: Request, body: s.Withdrawal, caller: Caller) -> Response:
     """Withdrawal under a standing authorization (otherwise use a page)."""
-    return answer(request, bank(request).custody.withdraw(
-        tenant(caller), body.request_no, body.user_id, body.card_no, body.amount_fen))
+    return answer(request, await set_based(request, tenant(caller), "withdraw", CardRequest(
+        body.request_no, body.user_id, body.card_no, body.amount_fen)))
 
 
 @router.get("/withdrawals/{withdrawal_no}", response_model=s.View)

@@ -6,10 +6,14 @@ staff systems) hold credentials with no tenant and name the platform they act on
 """
 
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Engine, delete, insert, select, text, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
 from cunguan.adapters.store.api_tables import api_bank_keys, api_credentials, api_nonces
@@ -124,20 +128,56 @@ class AccessService:
     # -- checking a request ----------------------------------------------------------------
     def authenticate(self, request: SignedRequest) -> Principal:
         """The caller, once the signature, the clock skew and the nonce all pass."""
+        outcome = self.authenticate_many([request])[0]
+        if isinstance(outcome, AccessError):
+            raise outcome
+        return outcome
+
+    def authenticate_many(self, requests: Sequence[SignedRequest]
+                          ) -> list[Principal | AccessError]:
+        """``authenticate`` for many requests at once (the server coalesces concurrent
+        ones): their keys read with one statement and their nonces remembered with one, in
+        one transaction; each request answered with its caller or its refusal."""
+        now = self.clock()
+        outcomes: list[Principal | AccessError] = []
+        keys = self._credentials({r.key_id for r in requests if r.key_id})
+        for request in requests:
+            try:
+                outcomes.append(self._verify(request, keys.get(request.key_id or ""), now))
+            except AccessError as exc:
+                outcomes.append(exc)
+        passed = [(r.key_id, r.nonce) for r, o in zip(requests, outcomes, strict=True)
+                  if isinstance(o, Principal)]
+        fresh = self._remember_nonces(passed, now) if passed else set()
+        for index, (request, outcome) in enumerate(zip(requests, outcomes, strict=True)):
+            if isinstance(outcome, Principal):
+                if (request.key_id, request.nonce) not in fresh:
+                    outcomes[index] = AccessError("signature_replayed",
+                                                  "this nonce was used already")
+                fresh.discard((request.key_id, request.nonce))   # a twin in this batch: replay
+        return outcomes
+
+    def _credentials(self, key_ids: set[str]) -> dict[str, Any]:
+        c = api_credentials.c
+        if not key_ids:
+            return {}
+        with read_connection(self.engine) as conn:
+            rows = conn.execute(select(c.key_id, c.role, c.tenant_id, c.secret,
+                                       c.sm2_public_key, c.status).where(
+                c.key_id.in_(key_ids))).all()
+        return {row.key_id: row for row in rows}
+
+    @staticmethod
+    def _verify(request: SignedRequest, row: Any, now: datetime) -> Principal:
         if not (request.key_id and request.algorithm and request.timestamp and request.nonce
                 and request.signature):
             raise AccessError("signature_missing", "the request carries no complete signature")
-        now = self.clock()
         if request.algorithm not in signing.ALGORITHMS:
             raise AccessError("signature_algorithm_unknown", request.algorithm)
-        try:   # stale before unknown: no key lookup for a request refused anyway
+        try:   # stale before unknown: a request refused anyway needs no key
             signing.check_fresh(request.timestamp, request.nonce, int(now.timestamp()))
         except signing.SignatureError as exc:
             raise AccessError(exc.code, exc.message) from exc
-        c = api_credentials.c
-        with read_connection(self.engine) as conn:
-            row = conn.execute(select(c.role, c.tenant_id, c.secret, c.sm2_public_key,
-                                      c.status).where(c.key_id == request.key_id)).first()
         if row is None or row.status != "active":
             raise AccessError("signature_invalid", "unknown or revoked key")
         key = row.secret if request.algorithm == signing.HMAC_SHA256 else row.sm2_public_key
@@ -145,21 +185,23 @@ class AccessService:
                 request.algorithm, key, request.method, request.target, request.timestamp,
                 request.nonce, request.body, request.signature, int(now.timestamp())):
             raise AccessError("signature_invalid", "the signature does not match the request")
-        self._remember_nonce(request.key_id, request.nonce, now)
         return Principal(request.key_id, row.role, row.tenant_id, row.secret)
 
-    def _remember_nonce(self, key_id: str, nonce: str, now: datetime) -> None:
-        try:   # no retry: a unique violation here is the answer, not a race to re-run
-            with self.engine.begin() as conn:
-                if conn.dialect.name == "postgresql":
-                    # A nonce lost in a crash reopens replay only of requests signed in the
-                    # 300 s before it, and commands are idempotent by serial no. anyway: not
-                    # worth an fsync on every request.
-                    conn.execute(text("SET LOCAL synchronous_commit = off"))
-                conn.execute(insert(api_nonces).values(key_id=key_id, nonce=nonce,
-                                                       seen_at=now))
-        except IntegrityError as exc:
-            raise AccessError("signature_replayed", "this nonce was used already") from exc
+    def _remember_nonces(self, nonces: list[tuple[str | None, str | None]], now: datetime
+                         ) -> set[tuple[str, str]]:
+        """Record the nonces; the ones that were new (a nonce seen before is a replay)."""
+        rows = [{"key_id": key_id, "nonce": nonce, "seen_at": now}
+                for key_id, nonce in dict.fromkeys(nonces)]
+        with self.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                # A nonce lost in a crash reopens replay only of requests signed in the
+                # 300 s before it, and commands are idempotent by serial no. anyway: not
+                # worth an fsync on every request.
+                conn.execute(text("SET LOCAL synchronous_commit = off"))
+            upsert = postgresql_insert if conn.dialect.name == "postgresql" else sqlite_insert
+            statement = upsert(api_nonces).values(rows).on_conflict_do_nothing().returning(
+                api_nonces.c.key_id, api_nonces.c.nonce)
+            return {(row[0], row[1]) for row in conn.execute(statement)}
 
     def forget_old_nonces(self) -> int:
         """Nonces older than twice the allowed skew can never be replayed: their timestamps

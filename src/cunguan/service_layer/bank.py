@@ -1,14 +1,24 @@
 """The services of one bank deployment, wired once, and the worker's periodic pass."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Engine
 
+from cunguan.core import limits
 from cunguan.core.clock import Clock, system_clock
 from cunguan.core.signing import HMAC_SHA256, sign_request
-from cunguan.service_layer.access_service import AccessService
+from cunguan.service_layer.access_service import (
+    AccessError,
+    AccessService,
+    Principal,
+    SignedRequest,
+)
 from cunguan.service_layer.batch_service import BatchService
+from cunguan.service_layer.coalescer import Coalescer
+from cunguan.service_layer.custody_base import CustodyResult
 from cunguan.service_layer.custody_queries import CustodyQueries
 from cunguan.service_layer.custody_service import CustodyPolicy
 from cunguan.service_layer.group_commit import GroupCommit
@@ -19,6 +29,11 @@ from cunguan.service_layer.outbox_service import OutboxService, Sender
 from cunguan.service_layer.pages_service import PagesService
 
 CALLBACK_PATH = "/callback"
+#: Custody operations whose single requests the server may coalesce, and the set-based call
+#: that runs many (each answers exactly as its single form: tests/integration/
+#: test_set_based_commands.py).
+SET_BASED_CALLS = {"red_packet": "red_packets", "recharge": "recharges",
+                   "withdraw": "withdraws", "channel_result": "channel_results"}
 
 
 @dataclass(frozen=True)
@@ -36,14 +51,31 @@ class Bank:
         self.clock = clock
         self.ledger = LedgerService(engine, clock=clock)
         self.custody = LendingService(engine, self.ledger, clock=clock, policy=policy)
-        if group_commit:   # concurrent commands share DB transactions (group_commit.py)
-            self.custody.runner = GroupCommit(engine, self.custody.run_alone)
+        #: With group commit, concurrent requests share DB transactions: commands each in a
+        #: savepoint (group_commit.py); signature checks, and the operations that have a
+        #: set-based form, as one set-based call (coalescer.py).
+        self.admission: Coalescer[None, SignedRequest, Principal | AccessError] | None = None
+        self.set_based: Coalescer[tuple[str, str], Any, CustodyResult] | None = None
         self.batches = BatchService(self.custody)
         self.migration = MigrationService(self.custody)
         self.access = AccessService(engine, clock=clock)
         self.outbox = OutboxService(engine, clock=clock)
         self.pages = PagesService(engine, self.custody, self.access, clock=clock)
         self.queries = CustodyQueries(engine)
+        if group_commit:
+            self.custody.runner = GroupCommit(engine, self.custody.run_alone)
+            self.admission = Coalescer(lambda _, requests: self.access.authenticate_many(
+                requests), limits.group_commit_commands_max, name="admission")
+            self.set_based = Coalescer(self.run_set_based, limits.group_commit_commands_max,
+                                       name="set-based")
+
+    def run_set_based(self, key: tuple[str, str], requests: Sequence[Any]
+                      ) -> list[CustodyResult]:
+        """Requests of one operation (``SET_BASED_CALLS``) of one platform, set-based."""
+        tenant_id, operation = key
+        call = getattr(self.custody, SET_BASED_CALLS[operation])
+        answers: list[CustodyResult] = call(tenant_id, requests)
+        return answers
 
     def sign_callback(self, tenant_id: str, body: bytes) -> dict[str, str] | None:
         """Callback headers, signed with the platform's newest key (HMAC-SHA256)."""

@@ -14,25 +14,16 @@ command is run again on its own (with the usual retries; request nos. make that 
 command that fails for any reason but a refusal is also run again on its own, after the group.
 """
 
-import queue
-import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
 
 from cunguan.core import limits
 from cunguan.core.errors import CunguanError
+from cunguan.service_layer.coalescer import Coalescer
 from cunguan.service_layer.custody_base import CustodyResult, Refused, Unit
 
-
-@dataclass(eq=False)
-class _Item:
-    unit: Unit
-    refused: Refused
-    done: threading.Event = field(default_factory=threading.Event)
-    result: CustodyResult | None = None
-    error: BaseException | None = None
+Queued = tuple[Unit, Refused]
 
 
 class GroupCommit:
@@ -42,63 +33,50 @@ class GroupCommit:
                  commands_max: int = limits.group_commit_commands_max) -> None:
         self.engine = engine
         self.alone = alone
-        self.commands_max = commands_max
-        self._queue: queue.SimpleQueue[_Item] = queue.SimpleQueue()
-        self._writer = threading.Thread(target=self._loop, name="group-commit", daemon=True)
-        self._writer.start()
-        self.groups = 0
-        self.commands = 0
+        self._coalescer: Coalescer[None, Queued, CustodyResult] = Coalescer(
+            self._run, commands_max, name="group-commit")
+
+    @property
+    def groups(self) -> int:
+        return self._coalescer.groups
+
+    @property
+    def items(self) -> int:
+        return self._coalescer.items
 
     def __call__(self, unit: Unit, refused: Refused) -> CustodyResult:
-        item = _Item(unit, refused)
-        self._queue.put(item)
-        item.done.wait()
-        if item.error is not None:
-            raise item.error
-        assert item.result is not None
-        return item.result
+        return self._coalescer.call(None, (unit, refused))
 
-    def _loop(self) -> None:
-        while True:
-            group = [self._queue.get()]
-            while len(group) < self.commands_max:
-                try:
-                    group.append(self._queue.get_nowait())
-                except queue.Empty:
-                    break
-            self._run(group)
-
-    def _run(self, group: list[_Item]) -> None:
-        again: list[_Item] = []   # run alone after the group
+    def _run(self, _: None, group: list[Queued]) -> list[CustodyResult | BaseException]:
+        results: list[CustodyResult | None] = [None] * len(group)
+        again: list[int] = []   # run alone after the group
         try:
             with self.engine.begin() as conn:
-                for item in group:
+                for index, (unit, refused) in enumerate(group):
                     try:
                         with conn.begin_nested():
-                            item.result = item.unit(conn)
+                            results[index] = unit(conn)
                     except CunguanError as exc:
                         try:
                             with conn.begin_nested():
-                                item.result = item.refused(conn, exc)
+                                results[index] = refused(conn, exc)
                         except Exception:
-                            again.append(item)
+                            again.append(index)
                     except Exception:  # a lost race, a deadlock: undone, run alone below
-                        again.append(item)
-            self.groups += 1
-            self.commands += len(group) - len(again)
+                        again.append(index)
         except Exception:  # the commit failed: nothing of the group happened
-            again = group
-        retried = {id(item) for item in again}
-        for item in group:
-            if id(item) not in retried:
-                item.done.set()
-        for item in again:
-            self._run_alone(item)
+            again = list(range(len(group)))
+        outcomes: list[CustodyResult | BaseException] = []
+        for index, result in enumerate(results):
+            if index in again:
+                outcomes.append(self._run_alone(*group[index]))
+            else:
+                assert result is not None
+                outcomes.append(result)
+        return outcomes
 
-    def _run_alone(self, item: _Item) -> None:
+    def _run_alone(self, unit: Unit, refused: Refused) -> CustodyResult | BaseException:
         try:
-            item.result = self.alone(item.unit, item.refused)
-        except BaseException as exc:
-            item.error = exc
-        finally:
-            item.done.set()
+            return self.alone(unit, refused)
+        except Exception as exc:
+            return exc

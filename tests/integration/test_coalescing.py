@@ -1,0 +1,121 @@
+"""Coalesced requests in the server (Bank with group commit): signature checks of concurrent
+requests in one transaction, and single requests of an operation with a set-based form run as
+one set-based call — each answered exactly as it would be alone."""
+
+import json
+import threading
+from collections import Counter
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import Engine, func, select
+
+from cunguan.adapters.store.api_tables import api_nonces, outbox_events
+from cunguan.core import signing
+from cunguan.service_layer.access_service import AccessError, Principal, SignedRequest
+from tests.api_helpers import Api, api_for
+from tests.custody_helpers import icbc_card
+
+
+@pytest.fixture
+def api(engine: Engine) -> Iterator[Api]:
+    with api_for(engine, group_commit=True) as found:
+        yield found
+
+
+def _signed(api: Api, key_id: str, secret: str, nonce: str, *, skew_s: int = 0,
+            tamper: bool = False) -> SignedRequest:
+    body = b'{"request_no":"x"}'
+    signed = signing.sign_request(key_id, signing.HMAC_SHA256, secret, "POST",
+                                  "/v1/red-packets", body,
+                                  int(api.clock().timestamp()) + skew_s, nonce)
+    return SignedRequest(key_id, signing.HMAC_SHA256, str(signed.timestamp), signed.nonce,
+                         signed.signature, "POST", "/v1/red-packets",
+                         body + b" " if tamper else body)
+
+
+def test_r_c21_signatures_checked_together_are_each_answered_alone(api: Api) -> None:
+    issued = api.bank.access.issue("operator")
+    used = _signed(api, issued.key_id, issued.secret, "nonceused")
+    assert isinstance(api.bank.access.authenticate(used), Principal)
+    batch = [_signed(api, issued.key_id, issued.secret, "nonce0001"),
+             _signed(api, issued.key_id, issued.secret, "nonce0001"),           # twin in the batch
+             used,                                                       # seen before
+             _signed(api, issued.key_id, issued.secret, "nonce0002", tamper=True),
+             _signed(api, "pk_nobody", "secret", "nonce0003"),
+             _signed(api, issued.key_id, issued.secret, "nonce0004", skew_s=-301),
+             _signed(api, issued.key_id, issued.secret, "nonce0005")]
+    outcomes = api.bank.access.authenticate_many(batch)
+    codes = [o.code if isinstance(o, AccessError) else o.role for o in outcomes]
+    assert codes == ["operator", "signature_replayed", "signature_replayed",
+                     "signature_invalid", "signature_invalid", "signature_expired",
+                     "operator"]
+    with api.bank.engine.connect() as conn:      # only the accepted nonces are remembered
+        nonces = set(conn.execute(select(api_nonces.c.nonce)).scalars())
+    assert {"nonce0001", "nonce0005", "nonceused"} <= nonces
+    assert not {"nonce0002", "nonce0003", "nonce0004"} & nonces
+
+
+def test_r_l5_r_c18_concurrent_requests_coalesce_and_answer_as_alone(api: Api) -> None:
+    p2p = api.onboard("P2P")
+    users = [api.open_user("P2P", n) for n in range(1, 5)]
+    for user in users:
+        api.authorize("P2P", user)
+    answers: list[tuple[str, int, dict]] = []
+    lock = threading.Lock()
+
+    def client(worker: int) -> None:
+        user = users[worker % 4]
+        for n in range(12):
+            request_no = f"rp-{worker % 4}-{n}"      # every request sent by two clients
+            reply = p2p.post("/v1/red-packets", {"request_no": request_no, "user_id": user,
+                                                 "amount_fen": 100 + n})
+            with lock:
+                answers.append((request_no, reply.status, reply.body))
+        refused = p2p.post("/v1/red-packets", {"request_no": f"rp-none-{worker}",
+                                               "user_id": "nobody", "amount_fen": 1})
+        with lock:
+            answers.append((f"rp-none-{worker}", refused.status, refused.body))
+
+    threads = [threading.Thread(target=client, args=(w,)) for w in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    by_no: dict[str, set[str]] = {}
+    for request_no, status, body in answers:
+        by_no.setdefault(request_no, set()).add(json.dumps([status, body], sort_keys=True))
+    assert all(len(variants) == 1 for variants in by_no.values())   # twins answered alike
+    assert Counter(status for _, status, _ in answers) == {200: 96, 404: 8}
+    for user in users:
+        assert p2p.get(f"/v1/accounts/U-{user}").body["balance_fen"] == sum(
+            100 + n for n in range(12))
+    with api.bank.engine.connect() as conn:
+        events = Counter(conn.execute(select(outbox_events.c.request_no)).scalars())
+    assert all(events[no] == 1 for no in by_no)                      # one event each
+    assert api.bank.set_based is not None and api.bank.admission is not None
+    assert api.bank.set_based.items >= 56
+    assert api.bank.admission.groups < api.bank.admission.items      # some checked together
+
+
+def test_r_c15_r_c7_recharges_and_withdrawals_coalesce_through_their_set_based_form(
+        api: Api) -> None:
+    p2p = api.onboard("P2P")
+    user = api.open_user("P2P", 1)
+    api.authorize("P2P", user)
+    card = icbc_card(1)
+    recharge = p2p.post("/v1/recharges", {"request_no": "rc-1", "user_id": user,
+                                          "card_no": card, "amount_fen": 100_000})
+    assert recharge.status == 200 and recharge.body["data"]["channel_fee_fen"] == 150
+    out = p2p.post("/v1/withdrawals", {"request_no": "wd-1", "user_id": user,
+                                       "card_no": card, "amount_fen": 10_000})
+    assert out.status == 200, out.body
+    again = p2p.post("/v1/withdrawals", {"request_no": "wd-1", "user_id": user,
+                                         "card_no": card, "amount_fen": 10_000})
+    assert again.replayed and again.body == out.body
+    too_much = p2p.post("/v1/withdrawals", {"request_no": "wd-2", "user_id": user,
+                                            "card_no": card, "amount_fen": 5_000_000})
+    assert too_much.status == 422 and too_much.body["code"] == "exceeds_available"
+    assert too_much.body["details"]["max_withdrawable_fen"] == 90_000 - 300   # the 2nd: a fee
+    with api.bank.engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(outbox_events)).scalar_one() >= 3

@@ -1,0 +1,61 @@
+"""The coalescer (service_layer/coalescer.py): concurrent items run together, grouped by key,
+each answered with its own outcome; a failing group is run again item by item."""
+
+import threading
+
+from cunguan.service_layer.coalescer import Coalescer
+
+
+def _submit_from_threads(coalescer: Coalescer, items: list[tuple[str, int]]) -> dict:
+    answers: dict[tuple[str, int], object] = {}
+    lock = threading.Lock()
+
+    def client(key: str, item: int) -> None:
+        try:
+            outcome: object = coalescer.call(key, item)
+        except Exception as exc:
+            outcome = exc
+        with lock:
+            answers[(key, item)] = outcome
+    threads = [threading.Thread(target=client, args=pair) for pair in items]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return answers
+
+
+def test_items_are_grouped_by_key_and_each_answered_with_its_own_result() -> None:
+    seen: list[tuple[str, list[int]]] = []
+    release = threading.Event()
+
+    def run_many(key: str, items: list[int]) -> list[str]:
+        release.wait(5)            # hold the first group so that the others queue up
+        seen.append((key, items))
+        return [f"{key}:{item * 10}" for item in items]
+    coalescer: Coalescer[str, int, str] = Coalescer(run_many, 50, name="test")
+    pending = [(key, n) for n in range(20) for key in ("a", "b")]
+    timer = threading.Timer(0.2, release.set)
+    timer.start()
+    answers = _submit_from_threads(coalescer, pending)
+    # an item run under another key would answer with that key
+    assert answers == {(key, n): f"{key}:{n * 10}" for key, n in pending}
+    assert sorted(n for key, items in seen if key == "a" for n in items) == list(range(20))
+    assert coalescer.items == 40 and coalescer.groups < 40      # some ran together
+
+
+def test_a_group_that_fails_is_run_again_item_by_item() -> None:
+    calls: list[list[int]] = []
+
+    def run_many(_: str, items: list[int]) -> list[object]:
+        calls.append(items)
+        if 13 in items:
+            raise ValueError("13 is refused by this run_many")
+        return [item if item != 7 else KeyError(7) for item in items]
+    coalescer: Coalescer[str, int, object] = Coalescer(run_many, 50, name="test")
+    answers = _submit_from_threads(coalescer, [("k", n) for n in range(20)])
+    assert isinstance(answers[("k", 13)], ValueError)
+    assert isinstance(answers[("k", 7)], KeyError)          # an item's own failure, raised
+    assert {n: answers[("k", n)] for n in range(20) if n not in (7, 13)} == {
+        n: n for n in range(20) if n not in (7, 13)}
+    assert [13] in calls                                      # the failure was its alone
