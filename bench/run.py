@@ -59,8 +59,10 @@ def table(results: dict[str, object]) -> str:
 def custody_table(results: dict[str, object]) -> str:
     lines = ["| backend | operations | wall time (s) | operations/s | 3 M-operation day (s) |",
              "|---|---:|---:|---:|---:|"]
-    names = {"sqlite": "sqlite", "postgresql": "postgresql",
-             "postgresql_concurrent": "postgresql, 16 clients, group commit"}
+    names = {"sqlite": "sqlite, one at a time", "postgresql": "postgresql, one at a time",
+             "postgresql_concurrent": "postgresql, 16 clients, group commit",
+             "sqlite_set_based": "sqlite, set-based (1,000 per call)",
+             "postgresql_set_based": "postgresql, set-based (1,000 per call)"}
     for backend in [b for b in names if b in results]:
         row = results[backend]
         assert isinstance(row, dict)
