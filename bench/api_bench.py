@@ -20,6 +20,7 @@ import httpx
 from sqlalchemy import text
 
 from bench.ledger_bench import _bench_url, recreate_pg_database
+from bench.pg_statistics import fresh_statistics
 from cunguan.adapters.store.db import make_engine, upgrade
 from cunguan.core import signing
 from cunguan.custody import accounts as chart
@@ -141,17 +142,8 @@ def run(log: Callable[[str], None]) -> dict[str, object]:
             except httpx.HTTPError:
                 time.sleep(0.1)
         _load(base, key_id, secret, 4)            # warm-up: connections, caches, plans
-        levels = []
-        for concurrency in CONCURRENCY:
-            rounds = [_load(base, key_id, secret, concurrency) for _ in range(ROUNDS)]
-            level = {"concurrency": concurrency,
-                     "requests_per_s": median(float(r["requests_per_s"]) for r in rounds),
-                     "p50_ms": median(float(r["p50_ms"]) for r in rounds),
-                     "p99_ms": median(float(r["p99_ms"]) for r in rounds),
-                     "rounds": rounds}
-            log(f"api c={concurrency}: {level['requests_per_s']:,.0f} req/s, "
-                f"p50 {level['p50_ms']} ms, p99 {level['p99_ms']} ms")
-            levels.append(level)
+        with fresh_statistics(url):
+            levels = _levels(base, key_id, secret, log)
         bare = _bare(base) if WRK else None
     finally:
         server.terminate()
@@ -162,6 +154,22 @@ def run(log: Callable[[str], None]) -> dict[str, object]:
             "generator": "wrk (pre-signed requests)" if WRK else "bench/api_load.py",
             "bare_health_same_server": bare,
             "seconds_per_round": SECONDS_PER_ROUND, "rounds": ROUNDS}
+
+
+def _levels(base: str, key_id: str, secret: str, log: Callable[[str], None]
+            ) -> list[dict[str, object]]:
+    levels = []
+    for concurrency in CONCURRENCY:
+        rounds = [_load(base, key_id, secret, concurrency) for _ in range(ROUNDS)]
+        level = {"concurrency": concurrency,
+                 "requests_per_s": median(float(r["requests_per_s"]) for r in rounds),
+                 "p50_ms": median(float(r["p50_ms"]) for r in rounds),
+                 "p99_ms": median(float(r["p99_ms"]) for r in rounds),
+                 "rounds": rounds}
+        log(f"api c={concurrency}: {level['requests_per_s']:,.0f} req/s, "
+            f"p50 {level['p50_ms']} ms, p99 {level['p99_ms']} ms")
+        levels.append(level)
+    return levels
 
 
 if __name__ == "__main__":

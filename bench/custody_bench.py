@@ -16,6 +16,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager, nullcontext
 from datetime import date, datetime, timedelta
 from functools import partial
 from pathlib import Path
@@ -27,6 +28,7 @@ from stdnum import luhn
 from stdnum.cn import ric
 
 from bench.ledger_bench import _bench_url, recreate_pg_database
+from bench.pg_statistics import fresh_statistics
 from cunguan.adapters.store.db import make_engine, upgrade
 from cunguan.core.clock import CST, FixedClock
 from cunguan.custody import accounts as chart
@@ -216,14 +218,15 @@ def _run_backend(url: str, clients: int = 1, grouped: bool = False,
     def run_chain(chain: Chain) -> list[str]:
         return [_single(custody, kind, request).code for kind, request in chain]
 
-    started = time.perf_counter()
-    if per_call:
-        _run_set_based(custody, chains, per_call, outcomes)
-    else:
-        with ThreadPoolExecutor(clients) as pool:
-            for codes in pool.map(run_chain, chains):
-                outcomes.update(codes)
-    elapsed = time.perf_counter() - started
+    with _statistics(url) as analyzed:
+        started = time.perf_counter()
+        if per_call:
+            _run_set_based(custody, chains, per_call, outcomes)
+        else:
+            with ThreadPoolExecutor(clients) as pool:
+                for codes in pool.map(run_chain, chains):
+                    outcomes.update(codes)
+        elapsed = time.perf_counter() - started
     operations = sum(kinds.values())
     rate = operations / elapsed
     custody.engine.dispose()
@@ -232,7 +235,12 @@ def _run_backend(url: str, clients: int = 1, grouped: bool = False,
             "wall_time_s": round(elapsed, 2),
             "operations_per_s": round(rate, 1),
             "day_of_3m_operations_estimated_s": round(DAY_OPERATIONS / rate, 0),
-            "mix": dict(kinds), "outcomes": dict(outcomes)}
+            "mix": dict(kinds), "outcomes": dict(outcomes),
+            "tables_analyzed_by_bench": len(analyzed)}
+
+
+def _statistics(url: str) -> AbstractContextManager[list[str]]:
+    return fresh_statistics(url) if url.startswith("postgresql") else nullcontext([])
 
 
 def _red_packets_set_based(url: str, calls: int = 5, per_call: int = 1_000
@@ -242,6 +250,16 @@ def _red_packets_set_based(url: str, calls: int = 5, per_call: int = 1_000
     custody, users = _setup(url)
     lenders = users[USERS // 10:]
     rates = []
+    with fresh_statistics(url):
+        single = _red_packet_rates(custody, lenders, calls, per_call, rates)
+    custody.engine.dispose()
+    return {"per_call": per_call, "packets_per_s_median": round(median(rates), 1),
+            "single_packets_per_s": round(single, 1),
+            "ratio": round(median(rates) / single, 1)}
+
+
+def _red_packet_rates(custody: LendingService, lenders: list[str], calls: int, per_call: int,
+                      rates: list[float]) -> float:
     for call in range(calls):
         packets = [(f"RB{call}-{i}", lenders[i % len(lenders)], 88) for i in range(per_call)]
         started = time.perf_counter()
@@ -251,11 +269,7 @@ def _red_packets_set_based(url: str, calls: int = 5, per_call: int = 1_000
     started = time.perf_counter()
     for i in range(300):
         assert custody.red_packet(TENANT, f"RS{i}", lenders[i % len(lenders)], 88).ok
-    single = 300 / (time.perf_counter() - started)
-    custody.engine.dispose()
-    return {"per_call": per_call, "packets_per_s_median": round(median(rates), 1),
-            "single_packets_per_s": round(single, 1),
-            "ratio": round(median(rates) / single, 1)}
+    return 300 / (time.perf_counter() - started)
 
 
 def run(log: Callable[[str], None]) -> dict[str, Any]:

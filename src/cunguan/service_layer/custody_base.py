@@ -39,6 +39,7 @@ from cunguan.core.clock import Clock
 from cunguan.core.errors import CunguanError
 from cunguan.custody import passwords
 from cunguan.ledger.model import Command, Result
+from cunguan.service_layer.custody_lookups import key_in
 from cunguan.service_layer.ledger_service import LedgerService
 from cunguan.service_layer.unit_of_work import in_transaction
 
@@ -84,6 +85,9 @@ _PRIOR = select(custody_requests.c.content_hash, custody_requests.c.status,
     custody_requests.c.tenant_id == bindparam("tenant_id"),
     custody_requests.c.request_no == bindparam("request_no"))
 _INSERT_REQUEST = insert(custody_requests)
+_PRIORS_PG, _PRIORS_SQLITE = (
+    select(custody_requests.c.request_no).where(key_in(custody_requests, "request_no", pg))
+    for pg in (True, False))
 _AUTHORIZATION = select(custody_authorizations.c.max_amount_fen,
                         custody_authorizations.c.expires_at).where(
     custody_authorizations.c.tenant_id == bindparam("tenant_id"),
@@ -261,9 +265,10 @@ class CustodyBase:
         return in_transaction(self.engine, unit)
 
     def _priors(self, conn: Connection, tenant_id: str, request_nos: list[str]) -> set[str]:
-        r = custody_requests.c
-        return set(conn.execute(select(r.request_no).where(
-            r.tenant_id == tenant_id, r.request_no.in_(set(request_nos)))).scalars())
+        postgres = conn.dialect.name == "postgresql"
+        query = _PRIORS_PG if postgres else _PRIORS_SQLITE
+        return set(conn.execute(query, {"tenant_id": tenant_id,
+                                        "keys": sorted(set(request_nos))}).scalars())
 
     def run_alone(self, unit: Unit, refused: Refused) -> CustodyResult:
         """A command in a DB transaction of its own; its refusal recorded in another (the

@@ -80,17 +80,25 @@ class BatchStore:
     def _run(self, sql: str, params: Sequence[Any] = ()) -> Any:
         return self.raw.execute(self._pg_sql(sql) if self.postgres else sql, params)
 
-    def _select_in(self, sql: str, tenant_id: str, values: list[Any]) -> Any:
-        """Run ``sql`` whose ``{in_values}`` tests membership in a list bound as ONE parameter.
+    def _select_in(self, sql: str, column: str, tenant_id: str, values: list[Any]) -> Any:
+        """Run ``sql`` whose ``{match}`` selects the tenant's rows whose ``column`` is one of
+        ``values``, bound as ONE parameter.
 
         A batch names thousands of accounts and request nos.; one array (PostgreSQL) or one
         JSON text (SQLite) keeps the statement the same whatever the batch size, so it is
-        parsed and planned once instead of compiled with thousands of placeholders.
+        parsed and planned once instead of compiled with thousands of placeholders. On
+        PostgreSQL the (tenant, key) pairs are joined to the index as a whole: written as
+        ``tenant_id = ? AND key = ANY(?)``, statistics older than the table's growth (before
+        autovacuum's next ANALYZE) led the planner to scan the tenant's whole index range for
+        every batch — a cost that grew with every row written (measured: 2.4 ms at 7,700
+        transactions against 0.13 ms).
         """
-        if self.postgres:
-            return self._run(sql.format(in_values="= ANY(?)"), (tenant_id, values))
-        return self._run(sql.format(in_values="IN (SELECT value FROM json_each(?))"),
-                         (tenant_id, json.dumps(values)))
+        if self.postgres:   # typed: psycopg sends a list of str as an untyped array
+            array = "bigint[]" if values and isinstance(values[0], int) else "text[]"
+            match = f"(tenant_id, {column}) IN (SELECT ?::text, unnest(?::{array}))"
+            return self._run(sql.format(match=match), (tenant_id, values))
+        match = f"tenant_id = ? AND {column} IN (SELECT value FROM json_each(?))"
+        return self._run(sql.format(match=match), (tenant_id, json.dumps(values)))
 
     def next_id_block(self) -> int:
         """The start of a new block of transaction ids, on this connection (PostgreSQL):
@@ -169,8 +177,8 @@ class BatchStore:
         lock = " FOR UPDATE" if self.postgres else ""
         return self._select_in(
             "SELECT account_no, normal_side, status, flags, overdraft_limit_fen, balance_fen, "
-            "frozen_fen, entry_seq FROM accounts WHERE tenant_id = ? "
-            "AND account_no {in_values} ORDER BY account_no" + lock, tenant_id, account_nos)
+            "frozen_fen, entry_seq FROM accounts WHERE {match} ORDER BY account_no" + lock,
+            "account_no", tenant_id, account_nos)
 
     @staticmethod
     def _accounts(rows: Any) -> dict[str, AccountState]:
@@ -186,32 +194,31 @@ class BatchStore:
         lock = " FOR UPDATE" if self.postgres else ""
         rows = self._select_in(
             "SELECT hold_id, account_no, amount_fen, status, expires_at, closed_tx_id "
-            "FROM holds WHERE tenant_id = ? AND hold_id {in_values} ORDER BY hold_id" + lock,
-            tenant_id, hold_ids)
+            "FROM holds WHERE {match} ORDER BY hold_id" + lock, "hold_id", tenant_id, hold_ids)
         return {row[0]: HoldState(row[0], row[1], row[2], HoldStatus(row[3]), _utc(row[4]),
                                   row[5]) for row in rows}
 
     def _load_originals(self, tenant_id: str, tx_ids: list[int]) -> dict[int, OriginalTx]:
         if not tx_ids:
             return {}
-        kinds = self._select_in("SELECT tx_id, kind FROM transactions WHERE tenant_id = ? "
-                                "AND tx_id {in_values}", tenant_id, tx_ids).fetchall()
+        kinds = self._select_in("SELECT tx_id, kind FROM transactions WHERE {match}", "tx_id",
+                                tenant_id, tx_ids).fetchall()
         reversed_ids = {row[0] for row in self._select_in(
-            "SELECT reverses_tx_id FROM transactions WHERE tenant_id = ? "
-            "AND reverses_tx_id {in_values}", tenant_id, tx_ids)}
+            "SELECT reverses_tx_id FROM transactions WHERE {match}", "reverses_tx_id",
+            tenant_id, tx_ids)}
         originals = {tx_id: OriginalTx(TxKind(kind), [], tx_id in reversed_ids)
                      for tx_id, kind in kinds}
         lines = self._select_in(
-            "SELECT tx_id, account_no, side, amount_fen FROM fund_log WHERE tenant_id = ? "
-            "AND line_kind = 'posting' AND tx_id {in_values} "
-            "ORDER BY tx_id, account_no, entry_seq", tenant_id, tx_ids)
+            "SELECT tx_id, account_no, side, amount_fen FROM fund_log WHERE {match} "
+            "AND line_kind = 'posting' ORDER BY tx_id, account_no, entry_seq", "tx_id",
+            tenant_id, tx_ids)
         for tx_id, account_no, side, amount_fen in lines:
             originals[tx_id].postings.append(Posting(account_no, _SIDES[side], amount_fen))
         return originals
 
     def _prior_rows(self, tenant_id: str, commands: Sequence[Command]) -> Any:
         return self._select_in("SELECT request_no, tx_id, content_hash FROM transactions "
-                               "WHERE tenant_id = ? AND request_no {in_values}", tenant_id,
+                               "WHERE {match}", "request_no", tenant_id,
                                list({c.request_no for c in commands}))
 
     @staticmethod
