@@ -5,8 +5,8 @@ seed 003 promises "for the small-split scenario, through the batch asynchronous 
 This runs a sample of the same mix two ways and reports operations/s, the wall time, peak
 memory, and the time the full day would take at that rate: one request at a time
 (``OPERATIONS``, as single API calls), and through the set-based calls
-(``SET_BASED_OPERATIONS``, in calls of ``PER_CALL`` requests, as the batch interface sends
-them).
+(``SET_BASED_OPERATIONS``, in calls of ``PER_CALL`` requests, as the batch interface and the
+lending and repayment windows send them).
 """
 
 import random
@@ -38,7 +38,7 @@ from cunguan.service_layer.custody_base import CustodyResult
 from cunguan.service_layer.custody_service import CardRequest, ChannelAnswer
 from cunguan.service_layer.group_commit import GroupCommit
 from cunguan.service_layer.ledger_service import LedgerService
-from cunguan.service_layer.lending_service import BidRequest, LendingService
+from cunguan.service_layer.lending_service import BidRequest, LendingService, ProjectStep
 
 TENANT = "BENCH-P2P"
 USERS = 200
@@ -93,12 +93,15 @@ def _setup(url: str) -> tuple[LendingService, list[str]]:
 
 
 #: One operation of the day: its kind and its request (a set-based call's item), or for
-#: the once-per-project steps a call of its own.
+#: a project's registration a call of its own.
 Op = tuple[str, Any]
 Chain = list[Op]
 #: Operations that have a set-based form, and the call that takes many of them.
 SET_BASED = {"recharge": "recharges", "red_packet": "red_packets", "withdraw": "withdraws",
-             "channel_result": "channel_results", "bid": "bids"}
+             "channel_result": "channel_results", "bid": "bids", "lend": "lends",
+             "repay": "repays", "settle_repayment": "settle_repayments"}
+#: The project steps: their single forms, taking (tenant, request no., project).
+PROJECT_STEPS = ("lend", "repay", "settle_repayment")
 
 
 def _mix(custody: LendingService, users: list[str], rng: random.Random,
@@ -149,10 +152,8 @@ def _project_ops(custody: LendingService, rng: random.Random, lenders: list[str]
             bid_max_fen=100_000, bid_step_fen=100_000, service_fee_rate="0.01"))]
     ops += [("bid", BidRequest(no("BD"), lender, project, 100_000))
             for lender in rng.sample(lenders, bids)]
-    ops.append(("lend", partial(custody.lend, TENANT, no("LD"), project)))
-    ops.append(("repay", partial(custody.repay, TENANT, no("RY"), project)))
-    ops.append(("settle_repayment", partial(custody.settle_repayment, TENANT, no("SR"),
-                                            project)))
+    ops += [(kind, ProjectStep(no(prefix), project))
+            for kind, prefix in zip(PROJECT_STEPS, ("LD", "RY", "SR"), strict=True)]
     return ops
 
 
@@ -170,6 +171,9 @@ def _single(custody: LendingService, kind: str, request: Any) -> CustodyResult:
     if kind == "bid":
         return custody.bid(TENANT, request.request_no, request.user_id, request.project_id,
                            request.amount_fen)
+    if kind in PROJECT_STEPS:
+        single = getattr(custody, kind)
+        return single(TENANT, request.request_no, request.project_id)  # type: ignore[no-any-return]
     return request()  # type: ignore[no-any-return]
 
 
@@ -189,7 +193,8 @@ def _run_set_based(custody: LendingService, chains: list[Chain], per_call: int,
                    outcomes: Counter[str]) -> None:
     """The mix as a bank's front end would send it on: each operation that has a set-based
     form in calls of ``per_call`` requests (a campaign, a recharge or withdrawal batch, the
-    channel's answer file, a lending window's bids); the once-per-project steps one by one."""
+    channel's answer file, a lending window's bids, lendings, repayments and settlements);
+    projects are registered one by one."""
     for wave in _waves(chains):
         by_kind: dict[str, list[Any]] = {}
         for kind, request in wave:

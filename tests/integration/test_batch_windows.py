@@ -15,7 +15,7 @@ from cunguan.adapters.store.db import make_engine, read_connection, upgrade
 from cunguan.core.clock import CST
 from cunguan.custody.schedules import Method
 from cunguan.custody.windows import WindowPolicy, next_window
-from cunguan.service_layer.batch_service import BatchService
+from cunguan.service_layer.batch_service import ITEMS_PER_TRANSACTION, BatchService
 from cunguan.service_layer.lending_service import LendingService
 from tests.custody_helpers import PASSWORD, PLATFORM, open_user, services
 
@@ -73,6 +73,7 @@ def test_r_c11_worker_killed_mid_batch_applies_every_item_exactly_once(tmp_path:
     upgrade(engine)
     custody, _, _, clock = services(engine)
     count = 200
+    assert count >= 4 * ITEMS_PER_TRANSACTION  # transactions enough to die between
     projects = _full_projects(custody, count)
     assert BatchService(custody).submit(PLATFORM, "LB-K", "lend", projects).ok
     as_of = (clock() + timedelta(hours=3)).isoformat()

@@ -4,23 +4,30 @@ Exactly once, even when the worker is killed mid-batch: each item runs as a cust
 request no. is derived from the batch (``<batch>#<item>@<attempt>``). The command and its
 ledger postings commit together; if the worker dies after that commit but before it records the
 item, the next run sends the same request no., gets the recorded answer back (a replay) and
-records it. Nothing is ever applied twice.
+records it. Nothing is ever applied twice. Items run ``ITEMS_PER_TRANSACTION`` at a time through
+the set-based form of their command (one DB transaction, each item its own command and answer).
 """
 
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 
 from cunguan.adapters.store.custody_tables import custody_batch_items, custody_batches
 from cunguan.adapters.store.db import read_connection
 from cunguan.core.clock import CST
 from cunguan.custody.windows import WindowPolicy, next_window
 from cunguan.service_layer.custody_base import CustodyError, CustodyResult, Data
-from cunguan.service_layer.lending_service import LendingService
+from cunguan.service_layer.lending_service import LendingService, ProjectStep
 
 BATCH_KINDS = ("lend", "repay")
 ITEMS_PER_BATCH_MAX = 5_000
+#: Items run together, set-based, in one DB transaction (each still its own command).
+ITEMS_PER_TRANSACTION = 50
+_items = custody_batch_items.c
+_ITEM_DONE = update(custody_batch_items).where(
+    _items.tenant_id == bindparam("w_tenant"), _items.batch_no == bindparam("w_batch"),
+    _items.item_no == bindparam("w_item"))
 
 
 class BatchService:
@@ -67,14 +74,17 @@ class BatchService:
             items = conn.execute(select(i.item_no, i.project_id, i.attempt).where(
                 i.tenant_id == tenant_id, i.batch_no == batch_no, i.status == "queued",
             ).order_by(i.item_no)).all()
-        run = self.custody.lend if kind == "lend" else self.custody.settle_repayment
-        for item_no, project_id, attempt in items:
-            result = run(tenant_id, f"{batch_no}#{item_no}@{attempt}", project_id)
+        run = self.custody.lends if kind == "lend" else self.custody.settle_repayments
+        for start in range(0, len(items), ITEMS_PER_TRANSACTION):
+            chunk = items[start:start + ITEMS_PER_TRANSACTION]
+            results = run(tenant_id, [ProjectStep(f"{batch_no}#{item_no}@{attempt}", project)
+                                      for item_no, project, attempt in chunk])
             with self.engine.begin() as conn:
-                conn.execute(update(custody_batch_items).where(
-                    i.tenant_id == tenant_id, i.batch_no == batch_no, i.item_no == item_no,
-                ).values(status="done" if result.ok else "failed", code=result.code,
-                         message=result.message[:256]))
+                conn.execute(_ITEM_DONE, [
+                    {"w_tenant": tenant_id, "w_batch": batch_no, "w_item": item_no,
+                     "status": "done" if result.ok else "failed", "code": result.code,
+                     "message": result.message[:256]}
+                    for (item_no, _, _), result in zip(chunk, results, strict=True)])
         with self.engine.begin() as conn:
             failed = conn.execute(select(i.item_no).where(
                 i.tenant_id == tenant_id, i.batch_no == batch_no,

@@ -45,6 +45,7 @@ from cunguan.service_layer.unit_of_work import in_transaction
 
 Data = dict[str, Any]
 _R = TypeVar("_R")
+_O = TypeVar("_O")
 
 
 class CustodyError(CunguanError):
@@ -168,6 +169,26 @@ def attempt(plan: Callable[[_R], Planned], request: _R) -> "Planned | CunguanErr
         return plan(request)
     except CunguanError as exc:
         return exc
+
+
+def by_rounds(items: Sequence[_R], key: Callable[[_R], str],
+              run: Callable[[list[_R]], list[_O]]) -> list[_O]:
+    """``run`` over ``items`` in rounds in which no key repeats, each key's items in their
+    order, the outcomes given back in the items' order: two requests of one call on the same
+    project run one after the other, the second seeing what the first did."""
+    pending = list(range(len(items)))
+    outcomes: dict[int, _O] = {}
+    while pending:
+        seen: set[str] = set()
+        chosen: list[int] = []
+        later: list[int] = []
+        for index in pending:
+            (later if key(items[index]) in seen else chosen).append(index)
+            seen.add(key(items[index]))
+        for index, outcome in zip(chosen, run([items[i] for i in chosen]), strict=True):
+            outcomes[index] = outcome
+        pending = later
+    return [outcomes[index] for index in range(len(items))]
 
 
 def need_active(users: dict[str, Any], user_id: str) -> Any:

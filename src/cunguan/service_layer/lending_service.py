@@ -5,12 +5,12 @@ borrower account in one linked batch, a repayment freezes the installment and th
 the investors pro rata to their claims.
 """
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 
 from cunguan.adapters.store.custody_tables import (
     custody_bids,
@@ -48,6 +48,7 @@ from cunguan.service_layer.custody_base import (
     Data,
     Planned,
     attempt,
+    by_rounds,
     only,
 )
 from cunguan.service_layer.custody_service import CustodyService
@@ -97,6 +98,104 @@ class BidRequest:
     def content(self) -> Data:
         return {"user": self.user_id, "project": self.project_id, "amount": self.amount_fen,
                 "red_packet": self.red_packet_fen, "coupon": self.coupon_rate}
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectStep:
+    """A request to lend, repay or settle one project (one item of a batch)."""
+
+    request_no: str
+    project_id: str
+    password_checked: bool = False
+
+    def content(self) -> Data:
+        return {"project": self.project_id}
+
+
+_StepWork = Callable[[Connection, str, Sequence[ProjectStep]], list[Data | CunguanError]]
+_b, _i = custody_bids.c, custody_installments.c
+_LEND_BIDS = update(custody_bids).where(
+    _b.tenant_id == bindparam("w_tenant"), _b.project_id == bindparam("w_project"),
+    _b.status == "frozen").values(status="lent")
+#: An installment's new values (named after their columns) by tenant, project and period.
+_SET_INSTALLMENT = update(custody_installments).where(
+    _i.tenant_id == bindparam("w_tenant"), _i.project_id == bindparam("w_project"),
+    _i.period == bindparam("w_period"))
+
+
+def _project_of(step: ProjectStep) -> str:
+    return step.project_id
+
+
+def _need_project(projects: dict[str, Any], project_id: str) -> Any:
+    project = projects.get(project_id)
+    if project is None:
+        raise CustodyError("project_not_found", f"no project_id {project_id}")
+    return project
+
+
+def _repaying(projects: dict[str, Any], project_id: str) -> Any:
+    project = _need_project(projects, project_id)
+    if project.status != ProjectStatus.REPAYING.value:
+        raise CustodyError("project_not_repaying", f"project is {project.status}")
+    return project
+
+
+def _next_due(installments: list[Any]) -> Any:
+    """The earliest unpaid installment (earlier installments are paid first, R-C13), if it
+    is not already frozen for repayment; ``installments`` in period order."""
+    row = next((i for i in installments if i.status in ("due", "frozen")), None)
+    if row is None:
+        raise CustodyError("nothing_due", "every installment is paid")
+    if row.status != "due":
+        raise CustodyError("repayment_in_progress", f"installment {row.period} is frozen")
+    return row
+
+
+def _open_claims(claims: dict[str, list[Any]], project_id: str) -> list[Any]:
+    """The investors' open claims (a listed claim is paid to its holder until sold)."""
+    return [c for c in claims.get(project_id, []) if c.status in ("holding", "listed")]
+
+
+def _coupon_moves(request_no: str, claims: list[Any], *, last: bool
+                  ) -> tuple[list[Command], dict[str, int]]:
+    """Coupon interest on each claim's outstanding principal for the month, from the
+    marketing account (the last installment pays what is left of the recorded amount); and
+    what each paid claim has left to receive."""
+    moves: list[Command] = []
+    left: dict[str, int] = {}
+    for claim in claims:
+        if not claim.coupon_due_fen:
+            continue
+        monthly = round_half_up(claim.outstanding_fen * to_fraction(claim.coupon_rate) / 12)
+        amount_fen = claim.coupon_due_fen if last else min(monthly, claim.coupon_due_fen)
+        if amount_fen:
+            moves.append(Transfer(f"{request_no}#coupon#{claim.claim_id}", chart.MARKETING,
+                                  chart.user_account_no(claim.holder_user_id), amount_fen,
+                                  "interest_coupon"))
+            left[claim.claim_id] = claim.coupon_due_fen - amount_fen
+    return moves, left
+
+
+@dataclass
+class _Settled:
+    """What settlements write once posted, set-based: claims (outstanding, status, coupon
+    left), installments paid, projects settled; and what re-invests in plan holdings."""
+
+    claims: list[Data] = field(default_factory=list)
+    installments: list[Data] = field(default_factory=list)
+    settled_projects: list[str] = field(default_factory=list)
+    reinvest: list[tuple[str, list[Any], list[tuple[int, int]]]] = field(default_factory=list)
+
+    def write(self, conn: Connection, tenant_id: str) -> None:
+        if self.claims:
+            conn.execute(CustodyService.row_update(custody_claims, "claim_id"), self.claims)
+        if self.installments:
+            conn.execute(_SET_INSTALLMENT, self.installments)
+        if self.settled_projects:
+            conn.execute(CustodyService.row_update(custody_projects, "project_id"), [
+                {"where_tenant": tenant_id, "where_value": project_id,
+                 "status": ProjectStatus.SETTLED.value} for project_id in self.settled_projects])
 
 
 #: Interest owed on early repayment: "current" (this period's), "full" (all scheduled) or
@@ -269,56 +368,96 @@ class LendingService(CustodyService):
     def lend(self, tenant_id: str, request_no: str, project_id: str) -> CustodyResult:
         """One linked batch: every bid hold to the borrower, red packets from the marketing
         account, the service fee to the fee account; then claims and the schedule."""
-        def work(conn: Connection) -> Data:
-            project = self._project(conn, tenant_id, project_id)
+        step = ProjectStep(request_no, project_id)
+        return self.command(tenant_id, request_no, "lend", step.content(),
+                            lambda conn: only(self._lend(conn, tenant_id, [step])[0]))
+
+    def lends(self, tenant_id: str, steps: Sequence["ProjectStep"]) -> list[CustodyResult]:
+        """Many projects lent in one DB transaction, set-based (a lending window's batch);
+        each answers as ``lend`` would."""
+        return self._steps_many(tenant_id, "lend", steps, self._lend)
+
+    def _steps_many(self, tenant_id: str, operation: str, steps: Sequence["ProjectStep"],
+                    work: "_StepWork") -> list[CustodyResult]:
+        """A project step for many projects in one call; steps on the same project run one
+        after the other (``by_rounds``)."""
+        return self.commands_many(
+            tenant_id, operation, [(s.request_no, s.content()) for s in steps],
+            lambda conn, new: by_rounds([steps[i] for i in new], _project_of,
+                                        lambda chosen: work(conn, tenant_id, chosen)))
+
+    def _lend(self, conn: Connection, tenant_id: str,
+              steps: Sequence["ProjectStep"]) -> list[Data | CunguanError]:
+        """Lending of distinct projects, each its own all-or-nothing chain."""
+        ids = {s.project_id for s in steps}
+        projects = lookups.rows_by(conn, custody_projects, tenant_id, "project_id", ids,
+                                   lock=True)
+        bids = lookups.rows_of(conn, custody_bids, tenant_id, "project_id", ids, "bid_id",
+                               status="frozen")
+        lent: list[tuple[Any, list[Any]]] = []
+
+        def plan(step: ProjectStep) -> Planned:
+            project = _need_project(projects, step.project_id)
             if project.status != ProjectStatus.FULL.value:
                 raise CustodyError("project_not_full", f"project is {project.status}")
+            mine = bids.get(step.project_id, [])
             borrower = chart.user_account_no(project.borrower_user_id)
-            bids = self._bids(conn, tenant_id, project_id)
             commands: list[Command] = [
-                Settle(f"{request_no}#{i}", bid.hold_id,
+                Settle(f"{step.request_no}#{i}", bid.hold_id,
                        (Payee(borrower, bid.amount_fen - bid.red_packet_fen),), "lend")
-                for i, bid in enumerate(bids)]
-            packets_fen = sum(bid.red_packet_fen for bid in bids)
+                for i, bid in enumerate(mine)]
+            packets_fen = sum(bid.red_packet_fen for bid in mine)
             if packets_fen:
-                commands.append(Transfer(f"{request_no}#rp", chart.MARKETING, borrower,
+                commands.append(Transfer(f"{step.request_no}#rp", chart.MARKETING, borrower,
                                          packets_fen, "investment_red_packet"))
             fee_fen = apply_rate(project.amount_fen, project.service_fee_rate)
             if fee_fen:
-                commands.append(Transfer(f"{request_no}#fee", borrower, chart.FEE, fee_fen,
-                                         "service_fee"))
-            self.post(conn, tenant_id, commands)
-            self._after_lending(conn, tenant_id, project, bids)
-            return {"project_id": project_id, "lent_fen": project.amount_fen,
-                    "service_fee_fen": fee_fen, "claims": len(bids)}
-        return self.command(tenant_id, request_no, "lend", {"project": project_id}, work)
+                commands.append(Transfer(f"{step.request_no}#fee", borrower, chart.FEE,
+                                         fee_fen, "service_fee"))
 
-    def _after_lending(self, conn: Connection, tenant_id: str, project: Any,
-                       bids: list[Any]) -> None:
+            def done(_: list[Result]) -> Data:
+                lent.append((project, mine))
+                return {"project_id": step.project_id, "lent_fen": project.amount_fen,
+                        "service_fee_fen": fee_fen, "claims": len(mine)}
+            return Planned(commands, done)
+
+        outcomes = self.post_each(conn, tenant_id, [attempt(plan, s) for s in steps])
+        if lent:
+            self._after_lending(conn, tenant_id, lent)
+        return outcomes
+
+    def _after_lending(self, conn: Connection, tenant_id: str,
+                       lent: list[tuple[Any, list[Any]]]) -> None:
+        """For each project lent (with its bids): claims, the schedule, the bids lent and the
+        project repaying, written set-based."""
         day = self.accounting_date(conn, tenant_id)
-        method = Method(project.method)
-        conn.execute(insert(custody_claims), [{
-            "tenant_id": tenant_id, "claim_id": bid.bid_id, "project_id": project.project_id,
-            "holder_user_id": bid.user_id, "principal_fen": bid.amount_fen,
-            "outstanding_fen": bid.amount_fen, "status": "holding",
-            "coupon_rate": bid.coupon_rate, "holding_id": bid.holding_id,
-            # R-C18: the coupon's interest is recorded at lending, paid with each repayment.
-            "coupon_due_fen": sum(i.interest_fen for i in schedule(
-                bid.amount_fen, bid.coupon_rate, project.months, method, start=day))
-            if to_fraction(bid.coupon_rate) else 0} for bid in bids])
-        plan = schedule(project.amount_fen, project.annual_rate, project.months,
-                        Method(project.method), start=day)
-        conn.execute(insert(custody_installments), [{
-            "tenant_id": tenant_id, "project_id": project.project_id, "period": i.period,
-            "due_date": i.due_date, "principal_fen": i.principal_fen,
-            "interest_fen": i.interest_fen, "penalty_fen": 0, "status": "due",
-            "hold_id": None} for i in plan])
-        b = custody_bids.c
-        conn.execute(update(custody_bids).where(
-            b.tenant_id == tenant_id, b.project_id == project.project_id,
-            b.status == "frozen").values(status="lent"))
-        self._set_project(conn, tenant_id, project.project_id,
-                          status=ProjectStatus.REPAYING.value, lent_on=day)
+        claims: list[Data] = []
+        installments: list[Data] = []
+        for project, bids in lent:
+            method = Method(project.method)
+            claims += [{
+                "tenant_id": tenant_id, "claim_id": bid.bid_id,
+                "project_id": project.project_id, "holder_user_id": bid.user_id,
+                "principal_fen": bid.amount_fen, "outstanding_fen": bid.amount_fen,
+                "status": "holding", "coupon_rate": bid.coupon_rate,
+                "holding_id": bid.holding_id,
+                # R-C18: the coupon's interest is recorded at lending, paid with each repayment.
+                "coupon_due_fen": sum(i.interest_fen for i in schedule(
+                    bid.amount_fen, bid.coupon_rate, project.months, method, start=day))
+                if to_fraction(bid.coupon_rate) else 0} for bid in bids]
+            installments += [{
+                "tenant_id": tenant_id, "project_id": project.project_id, "period": i.period,
+                "due_date": i.due_date, "principal_fen": i.principal_fen,
+                "interest_fen": i.interest_fen, "penalty_fen": 0, "status": "due",
+                "hold_id": None} for i in schedule(project.amount_fen, project.annual_rate,
+                                                   project.months, method, start=day)]
+        conn.execute(insert(custody_claims), claims)
+        conn.execute(insert(custody_installments), installments)
+        conn.execute(_LEND_BIDS, [{"w_tenant": tenant_id, "w_project": project.project_id}
+                                  for project, _ in lent])
+        conn.execute(self.row_update(custody_projects, "project_id"), [
+            {"where_tenant": tenant_id, "where_value": project.project_id,
+             "status": ProjectStatus.REPAYING.value, "lent_on": day} for project, _ in lent])
 
     def fail_raise(self, tenant_id: str, request_no: str, project_id: str) -> CustodyResult:
         """流标: release every bid hold; investment red packets were never paid, so they go
@@ -346,23 +485,54 @@ class LendingService(CustodyService):
         checked = self._borrower_password(tenant_id, project_id, password)
         if isinstance(checked, CustodyResult):
             return CustodyResult(request_no, False, checked.code, checked.message)
+        step = ProjectStep(request_no, project_id, bool(checked))
+        return self.command(tenant_id, request_no, "repay", step.content(),
+                            lambda conn: only(self._repay(conn, tenant_id, [step])[0]))
 
-        def work(conn: Connection) -> Data:
-            project, due = self._repaying(conn, tenant_id, project_id)
-            day = self.accounting_date(conn, tenant_id)
+    def repays(self, tenant_id: str, steps: Sequence["ProjectStep"]) -> list[CustodyResult]:
+        """Many projects' installments frozen in one DB transaction, set-based, under the
+        borrowers' standing authorizations (no passwords here); each answers as ``repay``
+        would."""
+        return self._steps_many(tenant_id, "repay", steps, self._repay)
+
+    def _repay(self, conn: Connection, tenant_id: str,
+               steps: Sequence["ProjectStep"]) -> list[Data | CunguanError]:
+        """Each distinct project's earliest unpaid installment frozen in the borrower's
+        account."""
+        ids = {s.project_id for s in steps}
+        projects = lookups.rows_by(conn, custody_projects, tenant_id, "project_id", ids,
+                                   lock=True)
+        schedules = lookups.rows_of(conn, custody_installments, tenant_id, "project_id", ids,
+                                    "period")
+        grants = lookups.authorizations(conn, tenant_id, "repay",
+                                        {p.borrower_user_id for p in projects.values()})
+        day = self.accounting_date(conn, tenant_id) if projects else None
+        frozen: list[Data] = []
+
+        def plan(step: ProjectStep) -> Planned:
+            project = _repaying(projects, step.project_id)
+            due = _next_due(schedules.get(step.project_id, []))
+            assert day is not None   # a project was found, so its platform was
             penalty_fen = self._penalty(due, day)
             total_fen = due.principal_fen + due.interest_fen + penalty_fen
-            self.require_consent(conn, tenant_id, project.borrower_user_id, "repay",
-                                 total_fen, bool(checked))
-            hold = self.post(conn, tenant_id, [Freeze(
-                request_no, chart.user_account_no(project.borrower_user_id), total_fen,
-                f"repayment {project_id}/{due.period}", None, "repayment")])[0]
-            self._set_installment(conn, tenant_id, project_id, due.period, status="frozen",
-                                  hold_id=hold.tx_id, penalty_fen=penalty_fen)
-            return {"period": due.period, "principal_fen": due.principal_fen,
-                    "interest_fen": due.interest_fen, "penalty_fen": penalty_fen,
-                    "hold_id": hold.tx_id}
-        return self.command(tenant_id, request_no, "repay", {"project": project_id}, work)
+            self.need_consent(grants, project.borrower_user_id, "repay", total_fen,
+                              step.password_checked)
+
+            def done(results: list[Result]) -> Data:
+                frozen.append({"w_tenant": tenant_id, "w_project": step.project_id,
+                               "w_period": due.period, "status": "frozen",
+                               "hold_id": results[0].tx_id, "penalty_fen": penalty_fen})
+                return {"period": due.period, "principal_fen": due.principal_fen,
+                        "interest_fen": due.interest_fen, "penalty_fen": penalty_fen,
+                        "hold_id": results[0].tx_id}
+            return Planned([Freeze(
+                step.request_no, chart.user_account_no(project.borrower_user_id), total_fen,
+                f"repayment {step.project_id}/{due.period}", None, "repayment")], done)
+
+        outcomes = self.post_each(conn, tenant_id, [attempt(plan, s) for s in steps])
+        if frozen:
+            conn.execute(_SET_INSTALLMENT, frozen)
+        return outcomes
 
     def repay_early(self, tenant_id: str, request_no: str, project_id: str, *,
                     password: str | None = None) -> CustodyResult:
@@ -407,10 +577,9 @@ class LendingService(CustodyService):
     def _repaying(self, conn: Connection, tenant_id: str, project_id: str
                   ) -> tuple[Any, Any]:
         """The project (locked) and its earliest unpaid installment, if it is being repaid."""
-        project = self._project(conn, tenant_id, project_id)
-        if project.status != ProjectStatus.REPAYING.value:
-            raise CustodyError("project_not_repaying", f"project is {project.status}")
-        return project, self._next_installment(conn, tenant_id, project_id)
+        project = _repaying({project_id: self._project(conn, tenant_id, project_id)},
+                            project_id)
+        return project, _next_due(self._unpaid(conn, tenant_id, project_id))
 
     def _borrower_password(self, tenant_id: str, project_id: str,
                            password: str | None) -> bool | CustodyResult:
@@ -425,19 +594,6 @@ class LendingService(CustodyService):
             return conn.execute(select(custody_projects).where(
                 custody_projects.c.tenant_id == tenant_id,
                 custody_projects.c.project_id == project_id)).first()
-
-    def _next_installment(self, conn: Connection, tenant_id: str, project_id: str) -> Any:
-        """Earlier installments are paid first (R-C13)."""
-        i = custody_installments.c
-        row = conn.execute(select(custody_installments).where(
-            i.tenant_id == tenant_id, i.project_id == project_id,
-            i.status.in_(("due", "frozen")),
-        ).order_by(i.period).limit(1)).first()
-        if row is None:
-            raise CustodyError("nothing_due", "every installment is paid")
-        if row.status != "due":
-            raise CustodyError("repayment_in_progress", f"installment {row.period} is frozen")
-        return row
 
     def _penalty(self, due: Any, day: date) -> int:
         overdue_days = max(0, (day - due.due_date).days)
@@ -455,50 +611,95 @@ class LendingService(CustodyService):
                          project_id: str) -> CustodyResult:
         """The batch step: the frozen installment goes to the investors, each by their share;
         the last installment closes every claim exactly (R-C12, R-C13)."""
-        def work(conn: Connection) -> Data:
-            self._project(conn, tenant_id, project_id)  # locks the project on PostgreSQL
-            i = custody_installments.c
-            due = conn.execute(select(custody_installments).where(
-                i.tenant_id == tenant_id, i.project_id == project_id, i.status == "frozen",
-            ).order_by(i.period).limit(1)).first()
+        step = ProjectStep(request_no, project_id)
+        return self.command(tenant_id, request_no, "settle_repayment", step.content(),
+                            lambda conn: only(self._settle(conn, tenant_id, [step])[0]))
+
+    def settle_repayments(self, tenant_id: str, steps: Sequence["ProjectStep"]
+                          ) -> list[CustodyResult]:
+        """Many projects' frozen installments settled in one DB transaction, set-based (a
+        repayment window's batch); each answers as ``settle_repayment`` would."""
+        return self._steps_many(tenant_id, "settle_repayment", steps, self._settle)
+
+    def _settle(self, conn: Connection, tenant_id: str,
+                steps: Sequence["ProjectStep"]) -> list[Data | CunguanError]:
+        """Settlement of distinct projects, each one chain: the installment's hold to the
+        investors and the month's coupon interest from the marketing account. A project some
+        of whose claims belong to finance-plan holdings re-invests what it pays them, which
+        posts again on what the settlement paid: it runs on its own, after the others."""
+        ids = {s.project_id for s in steps}
+        projects = lookups.rows_by(conn, custody_projects, tenant_id, "project_id", ids,
+                                   lock=True)
+        schedules = lookups.rows_of(conn, custody_installments, tenant_id, "project_id", ids,
+                                    "period")
+        claims = lookups.rows_of(conn, custody_claims, tenant_id, "project_id", ids,
+                                 "claim_id", kind="investment")
+        held = {s.project_id for s in steps
+                if any(c.holding_id for c in _open_claims(claims, s.project_id))}
+        writes = _Settled()
+
+        def plan(step: ProjectStep, into: _Settled) -> Planned:
+            _need_project(projects, step.project_id)
+            unpaid = [i for i in schedules.get(step.project_id, [])
+                      if i.status in ("due", "frozen")]
+            due = next((i for i in unpaid if i.status == "frozen"), None)
             if due is None:
                 raise CustodyError("nothing_frozen", "no installment waits for settlement")
-            claims = self._claims(conn, tenant_id, project_id)
-            last = len(self._unpaid(conn, tenant_id, project_id)) == 1
-            parts = self._shares(due, claims, last=last)
-            payees = tuple(Payee(chart.user_account_no(c.holder_user_id), sum(p))
-                           for c, p in zip(claims, parts, strict=True) if sum(p))
-            self.post(conn, tenant_id, [Settle(request_no, due.hold_id, payees, "repayment")])
-            self._pay_coupons(conn, tenant_id, request_no, claims, last=last)
-            self._reinvest(conn, tenant_id, request_no, claims, parts)
-            self._update_claims(conn, tenant_id, claims, [p[0] for p in parts])
-            self._set_installment(conn, tenant_id, project_id, due.period, status="paid")
+            return self._plan_settlement(tenant_id, step, due,
+                                         _open_claims(claims, step.project_id),
+                                         last=len(unpaid) == 1, into=into)
+
+        plain = [s for s in steps if s.project_id not in held]
+        answers = dict(zip([s.request_no for s in plain], self.post_each(
+            conn, tenant_id, [attempt(lambda s: plan(s, writes), s) for s in plain]),
+            strict=True))
+        writes.write(conn, tenant_id)
+        for step in steps:
+            if step.project_id in held:
+                answers[step.request_no] = self._settle_held(conn, tenant_id, step, plan)
+        return [answers[s.request_no] for s in steps]
+
+    def _settle_held(self, conn: Connection, tenant_id: str, step: "ProjectStep",
+                     plan: Callable[["ProjectStep", "_Settled"], Planned]
+                     ) -> Data | CunguanError:
+        """One settlement whose investors include finance-plan holdings, in a savepoint: a
+        refusal of the re-investment undoes the settlement with it."""
+        try:
+            with conn.begin_nested():
+                writes = _Settled()
+                planned = plan(step, writes)
+                data = planned.done(self.post(conn, tenant_id, planned.commands))
+                writes.write(conn, tenant_id)
+                for request_no, claims, parts in writes.reinvest:
+                    self._reinvest(conn, tenant_id, request_no, claims, parts)
+                return data
+        except CunguanError as exc:
+            return exc
+
+    def _plan_settlement(self, tenant_id: str, step: "ProjectStep", due: Any,
+                         claims: list[Any], *, last: bool, into: "_Settled") -> Planned:
+        parts = self._shares(due, claims, last=last)
+        payees = tuple(Payee(chart.user_account_no(c.holder_user_id), sum(p))
+                       for c, p in zip(claims, parts, strict=True) if sum(p))
+        coupons, coupon_left = _coupon_moves(step.request_no, claims, last=last)
+
+        def done(_: list[Result]) -> Data:
+            for claim, (principal_fen, _income) in zip(claims, parts, strict=True):
+                left = claim.outstanding_fen - principal_fen
+                into.claims.append({
+                    "where_tenant": tenant_id, "where_value": claim.claim_id,
+                    "outstanding_fen": left, "status": claim.status if left else "closed",
+                    "coupon_due_fen": coupon_left.get(claim.claim_id, claim.coupon_due_fen)})
+            into.installments.append({"w_tenant": tenant_id, "w_project": step.project_id,
+                                      "w_period": due.period, "status": "paid",
+                                      "hold_id": due.hold_id, "penalty_fen": due.penalty_fen})
             if last:
-                self._set_project(conn, tenant_id, project_id,
-                                  status=ProjectStatus.SETTLED.value)
+                into.settled_projects.append(step.project_id)
+            into.reinvest.append((step.request_no, claims, parts))
             return {"period": due.period, "investors": len(payees),
                     "paid_fen": sum(p.amount_fen for p in payees)}
-        return self.command(tenant_id, request_no, "settle_repayment",
-                            {"project": project_id}, work)
-
-    def _pay_coupons(self, conn: Connection, tenant_id: str, request_no: str,
-                     claims: list[Any], *, last: bool) -> None:
-        """Coupon interest on each claim's outstanding principal for the month, from the
-        marketing account; the last installment pays what is left of the recorded amount."""
-        moves, paid = [], {}
-        for claim in claims:
-            if not claim.coupon_due_fen:
-                continue
-            monthly = round_half_up(claim.outstanding_fen * to_fraction(claim.coupon_rate) / 12)
-            amount_fen = claim.coupon_due_fen if last else min(monthly, claim.coupon_due_fen)
-            if amount_fen:
-                moves.append(Transfer(f"{request_no}#coupon#{claim.claim_id}", chart.MARKETING,
-                                      chart.user_account_no(claim.holder_user_id), amount_fen,
-                                      "interest_coupon"))
-                paid[claim.claim_id] = claim.coupon_due_fen - amount_fen
-        self.post(conn, tenant_id, moves)
-        for claim_id, left in paid.items():
-            self._set_claim(conn, tenant_id, claim_id, coupon_due_fen=left)
+        return Planned([Settle(step.request_no, due.hold_id, payees, "repayment"), *coupons],
+                       done)
 
     def _claims(self, conn: Connection, tenant_id: str, project_id: str) -> list[Any]:
         """The investors' open claims (a listed claim is paid to its holder until sold)."""
