@@ -28,6 +28,7 @@ test: lint
 	$(BIN)/pytest
 
 bench: $(STAMP)
+	./scripts/ensure-wrk
 	$(BIN)/python -m bench.run
 
 clean:

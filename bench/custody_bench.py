@@ -17,8 +17,8 @@ from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, nullcontext
+from dataclasses import asdict
 from datetime import date, datetime, timedelta
-from functools import partial
 from pathlib import Path
 from statistics import median
 from typing import Any
@@ -38,7 +38,12 @@ from cunguan.service_layer.custody_base import CustodyResult
 from cunguan.service_layer.custody_service import CardRequest, ChannelAnswer
 from cunguan.service_layer.group_commit import GroupCommit
 from cunguan.service_layer.ledger_service import LedgerService
-from cunguan.service_layer.lending_service import BidRequest, LendingService, ProjectStep
+from cunguan.service_layer.lending_service import (
+    BidRequest,
+    LendingService,
+    ProjectStep,
+    ProjectTerms,
+)
 
 TENANT = "BENCH-P2P"
 USERS = 200
@@ -92,14 +97,14 @@ def _setup(url: str) -> tuple[LendingService, list[str]]:
     return custody, users
 
 
-#: One operation of the day: its kind and its request (a set-based call's item), or for
-#: a project's registration a call of its own.
+#: One operation of the day: its kind and its request (a set-based call's item).
 Op = tuple[str, Any]
 Chain = list[Op]
 #: Operations that have a set-based form, and the call that takes many of them.
 SET_BASED = {"recharge": "recharges", "red_packet": "red_packets", "withdraw": "withdraws",
              "channel_result": "channel_results", "bid": "bids", "lend": "lends",
-             "repay": "repays", "settle_repayment": "settle_repayments"}
+             "repay": "repays", "settle_repayment": "settle_repayments",
+             "register_project": "register_projects"}
 #: The project steps: their single forms, taking (tenant, request no., project).
 PROJECT_STEPS = ("lend", "repay", "settle_repayment")
 
@@ -144,12 +149,10 @@ def _mix(custody: LendingService, users: list[str], rng: random.Random,
 def _project_ops(custody: LendingService, rng: random.Random, lenders: list[str],
                  borrower: str, project: str, no: Callable[[str], str]) -> Chain:
     bids = 10
-    ops: Chain = [
-        ("register_project", partial(
-            custody.register_project, TENANT, no("PR"), project_id=project,
-            borrower_user_id=borrower, amount_fen=bids * 100_000, annual_rate="0.1",
-            months=3, method=Method.EQUAL_INSTALLMENT, bid_min_fen=100_000,
-            bid_max_fen=100_000, bid_step_fen=100_000, service_fee_rate="0.01"))]
+    ops: Chain = [("register_project", ProjectTerms(
+        no("PR"), project, borrower, amount_fen=bids * 100_000, annual_rate="0.1", months=3,
+        method=Method.EQUAL_INSTALLMENT, bid_min_fen=100_000, bid_max_fen=100_000,
+        bid_step_fen=100_000, service_fee_rate="0.01"))]
     ops += [("bid", BidRequest(no("BD"), lender, project, 100_000))
             for lender in rng.sample(lenders, bids)]
     ops += [(kind, ProjectStep(no(prefix), project))
@@ -171,10 +174,11 @@ def _single(custody: LendingService, kind: str, request: Any) -> CustodyResult:
     if kind == "bid":
         return custody.bid(TENANT, request.request_no, request.user_id, request.project_id,
                            request.amount_fen)
-    if kind in PROJECT_STEPS:
-        single = getattr(custody, kind)
-        return single(TENANT, request.request_no, request.project_id)  # type: ignore[no-any-return]
-    return request()  # type: ignore[no-any-return]
+    if kind == "register_project":
+        fields = asdict(request)
+        return custody.register_project(TENANT, fields.pop("request_no"), **fields)
+    single = getattr(custody, kind)   # the project steps
+    return single(TENANT, request.request_no, request.project_id)  # type: ignore[no-any-return]
 
 
 def _waves(chains: list[Chain]) -> list[list[Op]]:
@@ -193,15 +197,12 @@ def _run_set_based(custody: LendingService, chains: list[Chain], per_call: int,
                    outcomes: Counter[str]) -> None:
     """The mix as a bank's front end would send it on: each operation that has a set-based
     form in calls of ``per_call`` requests (a campaign, a recharge or withdrawal batch, the
-    channel's answer file, a lending window's bids, lendings, repayments and settlements);
-    projects are registered one by one."""
+    channel's answer file, a day's project registrations, a lending window's bids, lendings,
+    repayments and settlements)."""
     for wave in _waves(chains):
         by_kind: dict[str, list[Any]] = {}
         for kind, request in wave:
-            if kind in SET_BASED:
-                by_kind.setdefault(kind, []).append(request)
-            else:
-                outcomes[_single(custody, kind, request).code] += 1
+            by_kind.setdefault(kind, []).append(request)
         for kind, requests in by_kind.items():
             call = getattr(custody, SET_BASED[kind])
             for start in range(0, len(requests), per_call):

@@ -3,6 +3,7 @@ settlements of many projects in one DB transaction, each answering exactly as th
 form would — refused alone, replayed, two steps on the same project in one call one after
 the other, finance-plan holdings re-invested."""
 
+from dataclasses import asdict
 from datetime import timedelta
 from typing import Any
 
@@ -13,7 +14,7 @@ from sqlalchemy import Engine, select
 from cunguan.adapters.store.custody_tables import custody_claims, custody_installments
 from cunguan.custody import accounts as chart
 from cunguan.custody.schedules import Method
-from cunguan.service_layer.lending_service import LendingService, ProjectStep
+from cunguan.service_layer.lending_service import LendingService, ProjectStep, ProjectTerms
 from tests.custody_helpers import PASSWORD, PLATFORM, open_user, services
 
 _PLATFORM_ACCOUNTS = (chart.SUMMARY, chart.FEE, chart.OWN, chart.MARKETING,
@@ -135,3 +136,34 @@ def test_r_c10_r_c13_a_project_lent_repaid_and_settled_in_set_based_calls(engine
     assert saver.frozen_fen - saver_before.frozen_fen == (
         saver.balance_fen - saver_before.balance_fen)
     assert custody.settle_repayment(PLATFORM, "s-1", "P1").replayed
+
+
+def _terms(no: str, project_id: str, borrower: str, **changes: Any) -> ProjectTerms:
+    terms = {"amount_fen": 600_000, "annual_rate": "0.12", "months": 3,
+             "method": Method.EQUAL_INSTALLMENT, "bid_min_fen": 100_000,
+             "bid_max_fen": 600_000, "bid_step_fen": 100_000, **changes}
+    return ProjectTerms(no, project_id, borrower, **terms)
+
+
+def test_r_c8_projects_registered_in_one_call_answer_as_one_at_a_time(engine: Engine
+                                                                      ) -> None:
+    custody = services(engine)[0]
+    users = _platform_day(custody)
+    lender, borrower = users[0], users[3]
+    requests = [_terms("g-1", "N1", borrower), _terms("g-2", "N1", borrower),
+                _terms("g-3", "P0", borrower), _terms("g-4", "N2", lender),
+                _terms("g-5", "N3", "nobody"), _terms("g-6", "N4", borrower, months=0),
+                _terms("g-7", "N5", borrower, bid_min_fen=0),
+                _terms("g-8", "N6", borrower, guarantor_user_id=lender),
+                _terms("g-9", "N7", borrower, guarantor_user_id="nobody")]
+    answers = custody.register_projects(PLATFORM, requests)
+    codes = ["ok", "project_exists", "project_exists", "not_a_borrower", "user_not_found",
+             "schedule_invalid", "field_invalid", "ok", "user_not_found"]
+    assert [a.code for a in answers] == codes
+    assert answers[0].data == {"project_id": "N1", "status": "raising"}
+    fields = [{**asdict(r), "project_id": r.project_id if r.project_id == "P0"
+               else f"S{r.project_id}"} for r in requests]   # new ids, P0 still taken
+    one_by_one = [custody.register_project(PLATFORM, f"s{f.pop('request_no')}", **f)
+                  for f in fields]
+    assert [a.code for a in one_by_one] == codes
+    assert custody.register_projects(PLATFORM, requests[:1])[0].replayed

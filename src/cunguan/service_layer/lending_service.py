@@ -8,7 +8,7 @@ the investors pro rata to their claims.
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol, TypeVar
 
 from sqlalchemy import Connection, bindparam, insert, select, update
 
@@ -49,6 +49,7 @@ from cunguan.service_layer.custody_base import (
     Planned,
     attempt,
     by_rounds,
+    need_active,
     only,
 )
 from cunguan.service_layer.custody_service import CustodyService
@@ -101,6 +102,41 @@ class BidRequest:
 
 
 @dataclass(frozen=True, slots=True)
+class ProjectTerms:
+    """A request to register a project (R-C8): its borrower, amount, rate and bid rules."""
+
+    request_no: str
+    project_id: str
+    borrower_user_id: str
+    amount_fen: int
+    annual_rate: str
+    months: int
+    method: Method
+    bid_min_fen: int
+    bid_max_fen: int
+    bid_step_fen: int
+    service_fee_rate: str = "0"
+    newbie_only: bool = False
+    risk_level: int = 1
+    raise_days: int = 7
+    guarantor_user_id: str | None = None
+
+    def check(self) -> None:
+        """The request's own fields, before anything is read."""
+        if (self.amount_fen <= 0 or not 0 < self.bid_min_fen <= self.bid_max_fen
+                or self.bid_step_fen <= 0):
+            raise CustodyError("field_invalid", "bad amounts")
+
+    def content(self) -> Data:
+        return {"project": self.project_id, "borrower": self.borrower_user_id,
+                "amount": self.amount_fen, "rate": self.annual_rate, "months": self.months,
+                "method": self.method, "min": self.bid_min_fen, "max": self.bid_max_fen,
+                "step": self.bid_step_fen, "fee": self.service_fee_rate,
+                "newbie": self.newbie_only, "risk": self.risk_level,
+                "guarantor": self.guarantor_user_id}
+
+
+@dataclass(frozen=True, slots=True)
 class ProjectStep:
     """A request to lend, repay or settle one project (one item of a batch)."""
 
@@ -108,11 +144,36 @@ class ProjectStep:
     project_id: str
     password_checked: bool = False
 
+    def check(self) -> None:
+        """Nothing to check before the project is read."""
+
     def content(self) -> Data:
         return {"project": self.project_id}
 
 
-_StepWork = Callable[[Connection, str, Sequence[ProjectStep]], list[Data | CunguanError]]
+class _Request(Protocol):
+    """A request of an operation with a set-based form."""
+
+    @property
+    def request_no(self) -> str: ...
+    def check(self) -> None: ...
+    def content(self) -> Data: ...
+
+
+_Q = TypeVar("_Q", bound=_Request)
+
+
+class _OnProject(Protocol):
+    """A request about one project: registration or a step of its life."""
+
+    @property
+    def request_no(self) -> str: ...
+    @property
+    def project_id(self) -> str: ...
+    def content(self) -> Data: ...
+
+
+_P = TypeVar("_P", bound=_OnProject)
 _b, _i = custody_bids.c, custody_installments.c
 _LEND_BIDS = update(custody_bids).where(
     _b.tenant_id == bindparam("w_tenant"), _b.project_id == bindparam("w_project"),
@@ -123,8 +184,16 @@ _SET_INSTALLMENT = update(custody_installments).where(
     _i.period == bindparam("w_period"))
 
 
-def _project_of(step: ProjectStep) -> str:
-    return step.project_id
+def _project_of(request: _OnProject) -> str:
+    return request.project_id
+
+
+def _outcome(check: Callable[[_P], Data], request: _P) -> Data | CunguanError:
+    """A request's data, or the refusal its checks raised."""
+    try:
+        return check(request)
+    except CunguanError as exc:
+        return exc
 
 
 def _need_project(projects: dict[str, Any], project_id: str) -> Any:
@@ -214,38 +283,70 @@ class LendingService(CustodyService):
                          bid_step_fen: int, service_fee_rate: str = "0",
                          newbie_only: bool = False, risk_level: int = 1, raise_days: int = 7,
                          guarantor_user_id: str | None = None) -> CustodyResult:
-        content = {"project": project_id, "borrower": borrower_user_id, "amount": amount_fen,
-                   "rate": annual_rate, "months": months, "method": method,
-                   "min": bid_min_fen, "max": bid_max_fen, "step": bid_step_fen,
-                   "fee": service_fee_rate, "newbie": newbie_only, "risk": risk_level,
-                   "guarantor": guarantor_user_id}
-        if amount_fen <= 0 or not 0 < bid_min_fen <= bid_max_fen or bid_step_fen <= 0:
-            return CustodyResult(request_no, False, "field_invalid", "bad amounts")
+        terms = ProjectTerms(request_no, project_id, borrower_user_id, amount_fen, annual_rate,
+                             months, method, bid_min_fen, bid_max_fen, bid_step_fen,
+                             service_fee_rate, newbie_only, risk_level, raise_days,
+                             guarantor_user_id)
+        return self._one(tenant_id, "register_project", terms, self._register)
 
-        def work(conn: Connection) -> Data:
-            self.require_new(conn, custody_projects, tenant_id, "project_id", project_id,
-                             exists="project_exists")
-            borrower = self.active_user(conn, tenant_id, borrower_user_id)
+    def _one(self, tenant_id: str, operation: str, request: _Q,
+             work: Callable[[Connection, str, Sequence[_Q]], list[Data | CunguanError]],
+             ) -> CustodyResult:
+        """The single form of an operation with a set-based form: the request's own checks
+        (a refusal there is answered, not recorded), then the shared work with one request."""
+        try:
+            request.check()
+        except CustodyError as exc:
+            return CustodyResult(request.request_no, False, exc.code, exc.message)
+        return self.command(tenant_id, request.request_no, operation, request.content(),
+                            lambda conn: only(work(conn, tenant_id, [request])[0]))
+
+    def register_projects(self, tenant_id: str, requests: Sequence[ProjectTerms]
+                          ) -> list[CustodyResult]:
+        """Many projects registered in one DB transaction, set-based; each answers as
+        ``register_project`` would."""
+        return self._steps_many(tenant_id, "register_project", requests, self._register)
+
+    def _register(self, conn: Connection, tenant_id: str,
+                  requests: Sequence[ProjectTerms]) -> list[Data | CunguanError]:
+        """Projects with distinct ids: each checked, then all inserted in one statement."""
+        existing = lookups.rows_by(conn, custody_projects, tenant_id, "project_id",
+                                   {r.project_id for r in requests})
+        users = lookups.users(conn, tenant_id, {r.borrower_user_id for r in requests} | {
+            r.guarantor_user_id for r in requests if r.guarantor_user_id is not None})
+        now = self.clock()
+        rows: list[Data] = []
+
+        def register(r: ProjectTerms) -> Data:
+            r.check()
+            if r.project_id in existing:
+                raise CustodyError("project_exists", f"project_id {r.project_id} exists")
+            borrower = need_active(users, r.borrower_user_id)
             if borrower.role != "borrower":
-                raise CustodyError("not_a_borrower", f"{borrower_user_id} is a {borrower.role}")
-            if guarantor_user_id is not None:
-                self.active_user(conn, tenant_id, guarantor_user_id)
+                raise CustodyError("not_a_borrower", f"{r.borrower_user_id} is a {borrower.role}")
+            if r.guarantor_user_id is not None:
+                need_active(users, r.guarantor_user_id)
             try:  # refuse terms no schedule can be made for, before anyone bids
-                schedule(amount_fen, annual_rate, months, method, start=date(2000, 1, 1))
+                schedule(r.amount_fen, r.annual_rate, r.months, r.method, start=date(2000, 1, 1))
             except ValueError as exc:
                 raise CustodyError("schedule_invalid", str(exc)) from exc
-            conn.execute(insert(custody_projects).values(
-                tenant_id=tenant_id, project_id=project_id, borrower_user_id=borrower_user_id,
-                guarantor_user_id=guarantor_user_id, amount_fen=amount_fen,
-                annual_rate=annual_rate, months=months, method=method.value,
-                bid_min_fen=bid_min_fen, bid_max_fen=bid_max_fen, bid_step_fen=bid_step_fen,
-                newbie_only=int(newbie_only), risk_level=risk_level,
-                service_fee_rate=service_fee_rate,
-                raise_until=self.clock() + timedelta(days=raise_days),
-                status=ProjectStatus.RAISING.value, raised_fen=0, lent_on=None,
-                created_at=self.clock()))
-            return {"project_id": project_id, "status": ProjectStatus.RAISING.value}
-        return self.command(tenant_id, request_no, "register_project", content, work)
+            rows.append({
+                "tenant_id": tenant_id, "project_id": r.project_id,
+                "borrower_user_id": r.borrower_user_id, "guarantor_user_id": r.guarantor_user_id,
+                "amount_fen": r.amount_fen, "annual_rate": r.annual_rate, "months": r.months,
+                "method": r.method.value, "bid_min_fen": r.bid_min_fen,
+                "bid_max_fen": r.bid_max_fen, "bid_step_fen": r.bid_step_fen,
+                "newbie_only": int(r.newbie_only), "risk_level": r.risk_level,
+                "service_fee_rate": r.service_fee_rate,
+                "raise_until": now + timedelta(days=r.raise_days),
+                "status": ProjectStatus.RAISING.value, "raised_fen": 0, "lent_on": None,
+                "created_at": now})
+            return {"project_id": r.project_id, "status": ProjectStatus.RAISING.value}
+
+        outcomes = [_outcome(register, r) for r in requests]
+        if rows:
+            conn.execute(insert(custody_projects), rows)
+        return outcomes
 
     def _project(self, conn: Connection, tenant_id: str, project_id: str, *,
                  lock: bool = True) -> Any:
@@ -267,12 +368,7 @@ class LendingService(CustodyService):
             return CustodyResult(request_no, False, checked.code, checked.message)
         request = BidRequest(request_no, user_id, project_id, amount_fen, red_packet_fen,
                              coupon_rate, checked)
-        try:
-            request.check()
-        except CustodyError as exc:
-            return CustodyResult(request_no, False, exc.code, exc.message)
-        return self.command(tenant_id, request_no, "bid", request.content(),
-                            lambda conn: only(self._place_bids(conn, tenant_id, [request])[0]))
+        return self._one(tenant_id, "bid", request, self._place_bids)
 
     def bids(self, tenant_id: str, requests: Sequence["BidRequest"]) -> list[CustodyResult]:
         """Many bids in one DB transaction, set-based; each answers as ``bid`` would, the bids
@@ -368,18 +464,17 @@ class LendingService(CustodyService):
     def lend(self, tenant_id: str, request_no: str, project_id: str) -> CustodyResult:
         """One linked batch: every bid hold to the borrower, red packets from the marketing
         account, the service fee to the fee account; then claims and the schedule."""
-        step = ProjectStep(request_no, project_id)
-        return self.command(tenant_id, request_no, "lend", step.content(),
-                            lambda conn: only(self._lend(conn, tenant_id, [step])[0]))
+        return self._one(tenant_id, "lend", ProjectStep(request_no, project_id), self._lend)
 
     def lends(self, tenant_id: str, steps: Sequence["ProjectStep"]) -> list[CustodyResult]:
         """Many projects lent in one DB transaction, set-based (a lending window's batch);
         each answers as ``lend`` would."""
         return self._steps_many(tenant_id, "lend", steps, self._lend)
 
-    def _steps_many(self, tenant_id: str, operation: str, steps: Sequence["ProjectStep"],
-                    work: "_StepWork") -> list[CustodyResult]:
-        """A project step for many projects in one call; steps on the same project run one
+    def _steps_many(self, tenant_id: str, operation: str, steps: Sequence[_P],
+                    work: Callable[[Connection, str, Sequence[_P]], list[Data | CunguanError]],
+                    ) -> list[CustodyResult]:
+        """Requests about many projects in one call; those about the same project run one
         after the other (``by_rounds``)."""
         return self.commands_many(
             tenant_id, operation, [(s.request_no, s.content()) for s in steps],
@@ -485,9 +580,8 @@ class LendingService(CustodyService):
         checked = self._borrower_password(tenant_id, project_id, password)
         if isinstance(checked, CustodyResult):
             return CustodyResult(request_no, False, checked.code, checked.message)
-        step = ProjectStep(request_no, project_id, bool(checked))
-        return self.command(tenant_id, request_no, "repay", step.content(),
-                            lambda conn: only(self._repay(conn, tenant_id, [step])[0]))
+        return self._one(tenant_id, "repay", ProjectStep(request_no, project_id, bool(checked)),
+                         self._repay)
 
     def repays(self, tenant_id: str, steps: Sequence["ProjectStep"]) -> list[CustodyResult]:
         """Many projects' installments frozen in one DB transaction, set-based, under the
@@ -611,9 +705,8 @@ class LendingService(CustodyService):
                          project_id: str) -> CustodyResult:
         """The batch step: the frozen installment goes to the investors, each by their share;
         the last installment closes every claim exactly (R-C12, R-C13)."""
-        step = ProjectStep(request_no, project_id)
-        return self.command(tenant_id, request_no, "settle_repayment", step.content(),
-                            lambda conn: only(self._settle(conn, tenant_id, [step])[0]))
+        return self._one(tenant_id, "settle_repayment", ProjectStep(request_no, project_id),
+                         self._settle)
 
     def settle_repayments(self, tenant_id: str, steps: Sequence["ProjectStep"]
                           ) -> list[CustodyResult]:
