@@ -20,12 +20,12 @@ from sqlalchemy import (
     Table,
     Update,
     bindparam,
-    insert,
     select,
     update,
 )
 
 from cunguan.adapters.store.api_tables import outbox_events
+from cunguan.adapters.store.bulk import insert_rows
 from cunguan.adapters.store.custody_tables import (
     custody_authorizations,
     custody_requests,
@@ -85,7 +85,6 @@ _PRIOR = select(custody_requests.c.content_hash, custody_requests.c.status,
                 custody_requests.c.content).where(
     custody_requests.c.tenant_id == bindparam("tenant_id"),
     custody_requests.c.request_no == bindparam("request_no"))
-_INSERT_REQUEST = insert(custody_requests)
 _PRIORS_PG, _PRIORS_SQLITE = (
     select(custody_requests.c.request_no).where(key_in(custody_requests, "request_no", pg))
     for pg in (True, False))
@@ -95,7 +94,6 @@ _AUTHORIZATION = select(custody_authorizations.c.max_amount_fen,
     custody_authorizations.c.user_id == bindparam("user_id"),
     custody_authorizations.c.kind == bindparam("kind"),
     custody_authorizations.c.status == "active")
-_INSERT_EVENT = insert(outbox_events)
 
 
 @functools.lru_cache(maxsize=128)
@@ -326,12 +324,12 @@ class CustodyBase:
             return
         now = self.clock()
         results = [json.dumps(data, default=str, ensure_ascii=False) for *_, data in rows]
-        conn.execute(_INSERT_REQUEST, [
+        insert_rows(conn, custody_requests, [
             {"tenant_id": tenant_id, "request_no": no, "operation": operation,
              "content_hash": _digest(operation, content), "status": status, "result": result,
              "created_at": now, "content": _canonical(content)}
             for (no, content, status, _), result in zip(rows, results, strict=True)])
-        conn.execute(_INSERT_EVENT, [
+        insert_rows(conn, outbox_events, [
             {"tenant_id": tenant_id, "operation": operation, "request_no": no,
              "status": status, "payload": result, "created_at": now, "delivery": "pending",
              "attempts": 0, "next_attempt_at": now, "last_error": ""}

@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, bindparam, func, insert, select, update
 
+from cunguan.adapters.store.bulk import insert_rows
 from cunguan.adapters.store.custody_tables import (
     custody_authorizations,
     custody_cards,
@@ -481,7 +482,7 @@ class CustodyService(CustodyBase):
 
         outcomes = self.post_each(conn, tenant_id, [attempt(plan, r) for r in requests])
         if rows:
-            conn.execute(insert(custody_recharges), rows)
+            insert_rows(conn, custody_recharges, rows)
         return [self._own_short(o) for o in outcomes]
 
     def _own_short(self, outcome: Data | CunguanError) -> Data | CunguanError:
@@ -672,7 +673,7 @@ class CustodyService(CustodyBase):
 
         outcomes = self.post_each(conn, tenant_id, [attempt(plan, r) for r in requests])
         if rows:
-            conn.execute(insert(custody_withdrawals), rows)
+            insert_rows(conn, custody_withdrawals, rows)
         return outcomes
 
     def _need_withdrawable(self, available_fen: int, amount_fen: int, fee_fen: int,

@@ -12,6 +12,7 @@ from typing import Any, NamedTuple, Protocol, TypeVar
 
 from sqlalchemy import Connection, bindparam, insert, select, update
 
+from cunguan.adapters.store.bulk import insert_rows
 from cunguan.adapters.store.custody_tables import (
     custody_bids,
     custody_claims,
@@ -345,7 +346,7 @@ class LendingService(CustodyService):
 
         outcomes = [_outcome(register, r) for r in requests]
         if rows:
-            conn.execute(insert(custody_projects), rows)
+            insert_rows(conn, custody_projects, rows)
         return outcomes
 
     def _project(self, conn: Connection, tenant_id: str, project_id: str, *,
@@ -445,7 +446,7 @@ class LendingService(CustodyService):
 
     def _record_bids(self, conn: Connection, tenant_id: str, rows: list[Data],
                      raised: dict[str, tuple[int, ProjectStatus]]) -> None:
-        conn.execute(insert(custody_bids), rows)
+        insert_rows(conn, custody_bids, rows)
         conn.execute(self.row_update(custody_projects, "project_id"), [
             {"where_tenant": tenant_id, "where_value": project_id,
              "raised_fen": raised[project_id][0], "status": raised[project_id][1].value}
@@ -546,8 +547,8 @@ class LendingService(CustodyService):
                 "interest_fen": i.interest_fen, "penalty_fen": 0, "status": "due",
                 "hold_id": None} for i in schedule(project.amount_fen, project.annual_rate,
                                                    project.months, method, start=day)]
-        conn.execute(insert(custody_claims), claims)
-        conn.execute(insert(custody_installments), installments)
+        insert_rows(conn, custody_claims, claims)
+        insert_rows(conn, custody_installments, installments)
         conn.execute(_LEND_BIDS, [{"w_tenant": tenant_id, "w_project": project.project_id}
                                   for project, _ in lent])
         conn.execute(self.row_update(custody_projects, "project_id"), [

@@ -257,8 +257,10 @@ class BatchStore:
     def _write_pg(self, plan: BatchPlan, hold_rows: list[tuple[Any, ...]],
                   account_rows: list[tuple[Any, ...]],
                   closed_rows: list[tuple[Any, ...]], commit: bool) -> None:
-        tables = [("transactions", TX_COLUMNS, plan.tx_rows),
-                  ("fund_log", LOG_COLUMNS, plan.log_rows),
+        # Lines before their transactions: the insert of a transaction row checks that its
+        # lines are there and balance (R-L1, migration 0009).
+        tables = [("fund_log", LOG_COLUMNS, plan.log_rows),
+                  ("transactions", TX_COLUMNS, plan.tx_rows),
                   ("holds", _HOLD_COLUMNS, hold_rows)]
         small = len(plan.log_rows) + len(plan.tx_rows) <= _PIPELINE_ROWS_MAX
         with self.raw.cursor() as cur:
@@ -303,8 +305,8 @@ class BatchStore:
                       account_rows: list[tuple[Any, ...]],
                       closed_rows: list[tuple[Any, ...]]) -> None:
         raw = self.raw
-        raw.executemany(_insert_sql("transactions", TX_COLUMNS, "?"), plan.tx_rows)
         raw.executemany(_insert_sql("fund_log", LOG_COLUMNS, "?"), plan.log_rows)
+        raw.executemany(_insert_sql("transactions", TX_COLUMNS, "?"), plan.tx_rows)
         if hold_rows:
             raw.executemany(_insert_sql("holds", _HOLD_COLUMNS, "?"), hold_rows)
         if closed_rows:
