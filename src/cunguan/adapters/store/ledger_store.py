@@ -12,7 +12,9 @@ from datetime import UTC, date, datetime
 from functools import lru_cache
 from typing import Any
 
+from cunguan.adapters.store.bulk import copy_in
 from cunguan.adapters.store.ids import NEXT_BLOCK_SQL
+from cunguan.adapters.store.tables import fund_log, holds, transactions
 from cunguan.ledger.engine import (
     LOG_COLUMNS,
     TX_COLUMNS,
@@ -259,9 +261,9 @@ class BatchStore:
                   closed_rows: list[tuple[Any, ...]], commit: bool) -> None:
         # Lines before their transactions: the insert of a transaction row checks that its
         # lines are there and balance (R-L1, migration 0009).
-        tables = [("fund_log", LOG_COLUMNS, plan.log_rows),
-                  ("transactions", TX_COLUMNS, plan.tx_rows),
-                  ("holds", _HOLD_COLUMNS, hold_rows)]
+        tables = [(fund_log, LOG_COLUMNS, plan.log_rows),
+                  (transactions, TX_COLUMNS, plan.tx_rows),
+                  (holds, _HOLD_COLUMNS, hold_rows)]
         small = len(plan.log_rows) + len(plan.tx_rows) <= _PIPELINE_ROWS_MAX
         with self.raw.cursor() as cur:
             if small:
@@ -269,16 +271,14 @@ class BatchStore:
                 with self.raw.pipeline():
                     for table, columns, rows in tables:
                         if rows:
-                            cur.executemany(_insert_sql(table, columns, "%s"), rows)
+                            cur.executemany(_insert_sql(table.name, columns, "%s"), rows)
                     self._update_pg(cur, account_rows, closed_rows)
                     if commit:
                         self.raw.commit()
                 return
             for table, columns, rows in tables:
                 if rows:
-                    with cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-                        for row in rows:
-                            copy.write_row(row)
+                    copy_in(cur, table, columns, rows)
             self._update_pg(cur, account_rows, closed_rows)
         if commit:
             self.raw.commit()
