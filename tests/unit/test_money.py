@@ -16,6 +16,7 @@ from cunguan.core.money import (
     parse_yuan,
     round_half_up,
     split_pro_rata,
+    to_fraction,
 )
 
 amounts = st.integers(min_value=-amount_fen_max, max_value=amount_fen_max)
@@ -108,3 +109,12 @@ def test_split_refuses_empty_or_zero_weights() -> None:
         split_pro_rata(100, [])
     with pytest.raises(MoneyError):
         split_pro_rata(100, [0, 0])
+
+
+@pytest.mark.parametrize("text", ["1e999999999", "1e-999999999", "0." + "0" * 40 + "1",
+                                  "1e19"])
+def test_rates_out_of_range_are_refused_at_once(text: str) -> None:
+    # Turning 1e999999999 into a fraction would take the process minutes: refused instead.
+    with pytest.raises(MoneyError, match="out of range"):
+        to_fraction(text)
+    assert to_fraction("0.0015") == Fraction(3, 2000)

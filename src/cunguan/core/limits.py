@@ -15,6 +15,9 @@ postings_per_transaction_max: Final = 2_000
 #: Payees one hold settlement may pay.
 payees_per_settle_max: Final = postings_per_transaction_max - 1
 #: Length of a request serial no. (请求流水号), account no., business type, reason, memo.
+#: A rate's decimal exponent is within ± this (fees and interest are small numbers; 1e999999999
+#: would take the process minutes to turn into a fraction).
+rate_exponent_max: Final = 18
 request_no_length_max: Final = 64
 account_no_length_max: Final = 32
 tenant_id_length_max: Final = 32

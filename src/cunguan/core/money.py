@@ -8,8 +8,9 @@ import re
 from collections.abc import Sequence
 from decimal import Decimal
 from fractions import Fraction
+from functools import lru_cache
 
-from cunguan.core.limits import amount_fen_max
+from cunguan.core.limits import amount_fen_max, rate_exponent_max
 
 Rate = Fraction | Decimal | int | str
 """An exact rate: a Fraction, a Decimal, an int, or a decimal string such as ``"0.0015"``."""
@@ -68,13 +69,24 @@ def to_fraction(rate: Rate) -> Fraction:
     if isinstance(rate, Decimal):
         if not rate.is_finite():
             raise MoneyError(f"rate must be finite, got {rate}")
+        exponent = rate.as_tuple().exponent
+        assert isinstance(exponent, int)   # finite
+        if abs(rate.adjusted()) > rate_exponent_max or -exponent > 2 * rate_exponent_max:
+            raise MoneyError(f"rate out of range: {rate}")
         return Fraction(rate)
     if isinstance(rate, str):
-        try:
-            return to_fraction(Decimal(rate.strip()))
-        except ArithmeticError as exc:
-            raise MoneyError(f"not a decimal rate: {rate!r}") from exc
+        return _text_fraction(rate)
     raise MoneyError(f"unsupported rate type {type(rate).__name__}")
+
+
+@lru_cache(maxsize=1_024)
+def _text_fraction(rate: str) -> Fraction:
+    """A rate written as text (a platform's fee, a project's interest): the same few texts
+    come with every command, so each is parsed once (a Fraction is immutable)."""
+    try:
+        return to_fraction(Decimal(rate.strip()))
+    except ArithmeticError as exc:
+        raise MoneyError(f"not a decimal rate: {rate!r}") from exc
 
 
 def round_half_up(value: Fraction) -> int:

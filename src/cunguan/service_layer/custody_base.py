@@ -133,8 +133,12 @@ def _canonical(content: Data) -> str:
     return json.dumps(content, sort_keys=True, default=str, ensure_ascii=False)
 
 
-def _digest(operation: str, content: Data) -> int:
-    text = json.dumps([operation, content], sort_keys=True, default=str, ensure_ascii=False)
+def _digest(operation: str, content: Data, canonical: str | None = None) -> int:
+    """The request's content hash: blake2b of the JSON text of ``[operation, content]``,
+    spelt from the content's canonical text when it is at hand (the same text, so the same
+    hash as every recorded request's)."""
+    body = _canonical(content) if canonical is None else canonical
+    text = f"[{json.dumps(operation, ensure_ascii=False)}, {body}]"
     return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "big",
                           signed=True)
 
@@ -324,11 +328,13 @@ class CustodyBase:
             return
         now = self.clock()
         results = [json.dumps(data, default=str, ensure_ascii=False) for *_, data in rows]
+        canonicals = [_canonical(content) for _, content, _, _ in rows]
         insert_rows(conn, custody_requests, [
             {"tenant_id": tenant_id, "request_no": no, "operation": operation,
-             "content_hash": _digest(operation, content), "status": status, "result": result,
-             "created_at": now, "content": _canonical(content)}
-            for (no, content, status, _), result in zip(rows, results, strict=True)])
+             "content_hash": _digest(operation, content, canonical), "status": status,
+             "result": result, "created_at": now, "content": canonical}
+            for (no, content, status, _), result, canonical
+            in zip(rows, results, canonicals, strict=True)])
         insert_rows(conn, outbox_events, [
             {"tenant_id": tenant_id, "operation": operation, "request_no": no,
              "status": status, "payload": result, "created_at": now, "delivery": "pending",

@@ -12,6 +12,7 @@ the same whichever way it was written.
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import lru_cache
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import (
@@ -31,9 +32,6 @@ from sqlalchemy import (
 #: Below this many rows the pipelined INSERT is as cheap and needs no COPY set-up.
 COPY_ROWS_MIN = 64
 
-Processor = Callable[[Any], Any] | None
-
-
 def insert_rows(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
     """Insert ``rows`` (dicts with the same keys, named after columns) into ``table``."""
     if not rows:
@@ -42,14 +40,18 @@ def insert_rows(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]
         conn.execute(insert(table), list(rows))
         return
     columns = tuple(rows[0])
-    processors = _processors(table, columns, conn.dialect)
+    processed = _processors(table, columns, conn.dialect)
+    values = itemgetter(*columns)
+
+    def ready(row: Mapping[str, Any]) -> list[Any]:
+        found = list(values(row)) if len(columns) > 1 else [values(row)]
+        for index, process in processed:
+            found[index] = process(found[index])
+        return found
     raw = conn.connection.driver_connection
     assert raw is not None
     with raw.cursor() as cur:
-        copy_in(cur, table, columns, (
-            [value if process is None else process(value)
-             for process, value in zip(processors, (row[c] for c in columns), strict=True)]
-            for row in rows))
+        copy_in(cur, table, columns, (ready(row) for row in rows))
 
 
 def copy_in(cur: Any, table: Table, columns: tuple[str, ...],
@@ -86,5 +88,8 @@ def _copy_types(table: Table, columns: tuple[str, ...]) -> tuple[str, ...]:
 
 @lru_cache(maxsize=64)
 def _processors(table: Table, columns: tuple[str, ...], dialect: Dialect
-                ) -> tuple[Processor, ...]:
-    return tuple(table.c[name].type.bind_processor(dialect) for name in columns)
+                ) -> tuple[tuple[int, Callable[[Any], Any]], ...]:
+    """The columns (by position) whose type processes a value before the driver sees it."""
+    found = ((index, table.c[name].type.bind_processor(dialect))
+             for index, name in enumerate(columns))
+    return tuple((index, process) for index, process in found if process is not None)
