@@ -44,8 +44,9 @@ _SIDES = {side.value: side for side in Side}
 _STATUSES = {status.value: status for status in AccountStatus}
 _HOLD_COLUMNS = ("tenant_id", "hold_id", "account_no", "amount_fen", "status", "reason",
                  "expires_at", "created_at", "closed_tx_id")
-#: Up to this many rows a PostgreSQL batch inserts in one pipeline; above, COPY is cheaper.
-_PIPELINE_ROWS_MAX = 64
+#: Up to this many rows a PostgreSQL batch inserts in one pipeline (a single transfer: 3 rows,
+#: and its commit in the same round trip); above, binary COPY is cheaper (see bulk.COPY_ROWS_MIN).
+_PIPELINE_ROWS_MAX = 8
 
 
 def _account_nos(cmd: Command) -> Iterable[str]:
