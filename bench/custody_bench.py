@@ -50,6 +50,7 @@ USERS = 200
 OPERATIONS = 6_000
 SET_BASED_OPERATIONS = 30_000
 PER_CALL = 1_000
+SET_BASED_ROUNDS = 3
 CLIENTS = 16
 DAY_OPERATIONS = 3_000_000
 TARGET_SECONDS_PG = 300
@@ -278,16 +279,34 @@ def _red_packet_rates(custody: LendingService, lenders: list[str], calls: int, p
     return 300 / (time.perf_counter() - started)
 
 
+def _sqlite_set_based() -> dict[str, Any]:
+    with tempfile.TemporaryDirectory() as folder:
+        return _run_backend(f"sqlite:///{Path(folder) / 'custody.db'}", per_call=PER_CALL,
+                            operations=SET_BASED_OPERATIONS)
+
+
+def _pg_set_based() -> dict[str, Any]:
+    recreate_pg_database()
+    return _run_backend(_bench_url(), per_call=PER_CALL, operations=SET_BASED_OPERATIONS)
+
+
+def _median_round(one: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """``SET_BASED_ROUNDS`` runs, each on a fresh database: the median one, with every
+    round's rate beside it (the machine is shared and noisy)."""
+    rounds = sorted((one() for _ in range(SET_BASED_ROUNDS)),
+                    key=lambda r: float(r["operations_per_s"]))
+    chosen = rounds[len(rounds) // 2]
+    return {**chosen, "rounds_operations_per_s": [r["operations_per_s"] for r in rounds]}
+
+
 def run(log: Callable[[str], None]) -> dict[str, Any]:
     results: dict[str, Any] = {}
     with tempfile.TemporaryDirectory() as folder:
         log(f"custody mix on SQLite: {USERS} users, {OPERATIONS} operations")
         results["sqlite"] = _run_backend(f"sqlite:///{Path(folder) / 'custody.db'}")
-    with tempfile.TemporaryDirectory() as folder:
-        log(f"custody mix on SQLite, set-based: {SET_BASED_OPERATIONS} operations")
-        results["sqlite_set_based"] = _run_backend(
-            f"sqlite:///{Path(folder) / 'custody.db'}", per_call=PER_CALL,
-            operations=SET_BASED_OPERATIONS)
+    log(f"custody mix on SQLite, set-based: {SET_BASED_OPERATIONS} operations, "
+        f"{SET_BASED_ROUNDS} rounds")
+    results["sqlite_set_based"] = _median_round(_sqlite_set_based)
     recreate_pg_database()
     log(f"custody mix on PostgreSQL: {USERS} users, {OPERATIONS} operations")
     results["postgresql"] = _run_backend(_bench_url())
@@ -295,10 +314,9 @@ def run(log: Callable[[str], None]) -> dict[str, Any]:
     log(f"custody mix on PostgreSQL, {CLIENTS} clients, group commit")
     results["postgresql_concurrent"] = _run_backend(_bench_url(), clients=CLIENTS,
                                                     grouped=True)
-    recreate_pg_database()
-    log(f"custody mix on PostgreSQL, set-based: {SET_BASED_OPERATIONS} operations")
-    results["postgresql_set_based"] = _run_backend(_bench_url(), per_call=PER_CALL,
-                                                   operations=SET_BASED_OPERATIONS)
+    log(f"custody mix on PostgreSQL, set-based: {SET_BASED_OPERATIONS} operations, "
+        f"{SET_BASED_ROUNDS} rounds")
+    results["postgresql_set_based"] = _median_round(_pg_set_based)
     recreate_pg_database()
     log("red packets on PostgreSQL, set-based, 1,000 per call")
     results["red_packets_set_based_pg"] = _red_packets_set_based(_bench_url())
