@@ -165,10 +165,11 @@ def only(outcome: "Data | CunguanError") -> Data:
     return outcome
 
 
-def attempt(plan: Callable[[_R], Planned], request: _R) -> "Planned | CunguanError":
-    """A request's plan, or the refusal its checks raised."""
+def attempt(step: Callable[[_R], _O], request: _R) -> "_O | CunguanError":
+    """What ``step`` makes of a request (its plan, its data), or the refusal its checks
+    raised."""
     try:
-        return plan(request)
+        return step(request)
     except CunguanError as exc:
         return exc
 

@@ -152,25 +152,15 @@ class ProjectStep:
         return {"project": self.project_id}
 
 
-class _Request(Protocol):
-    """A request of an operation with a set-based form."""
-
-    @property
-    def request_no(self) -> str: ...
-    def check(self) -> None: ...
-    def content(self) -> Data: ...
-
-
-_Q = TypeVar("_Q", bound=_Request)
-
-
 class _OnProject(Protocol):
-    """A request about one project: registration or a step of its life."""
+    """A request about one project (a bid, its registration, a step of its life) of an
+    operation with a set-based form."""
 
     @property
     def request_no(self) -> str: ...
     @property
     def project_id(self) -> str: ...
+    def check(self) -> None: ...
     def content(self) -> Data: ...
 
 
@@ -189,14 +179,6 @@ def _project_of(request: _OnProject) -> str:
     return request.project_id
 
 
-def _outcome(check: Callable[[_P], Data], request: _P) -> Data | CunguanError:
-    """A request's data, or the refusal its checks raised."""
-    try:
-        return check(request)
-    except CunguanError as exc:
-        return exc
-
-
 def _need_project(projects: dict[str, Any], project_id: str) -> Any:
     project = projects.get(project_id)
     if project is None:
@@ -204,8 +186,7 @@ def _need_project(projects: dict[str, Any], project_id: str) -> Any:
     return project
 
 
-def _repaying(projects: dict[str, Any], project_id: str) -> Any:
-    project = _need_project(projects, project_id)
+def _repaying(project: Any) -> Any:
     if project.status != ProjectStatus.REPAYING.value:
         raise CustodyError("project_not_repaying", f"project is {project.status}")
     return project
@@ -290,8 +271,8 @@ class LendingService(CustodyService):
                              guarantor_user_id)
         return self._one(tenant_id, "register_project", terms, self._register)
 
-    def _one(self, tenant_id: str, operation: str, request: _Q,
-             work: Callable[[Connection, str, Sequence[_Q]], list[Data | CunguanError]],
+    def _one(self, tenant_id: str, operation: str, request: _P,
+             work: Callable[[Connection, str, Sequence[_P]], list[Data | CunguanError]],
              ) -> CustodyResult:
         """The single form of an operation with a set-based form: the request's own checks
         (a refusal there is answered, not recorded), then the shared work with one request."""
@@ -344,7 +325,7 @@ class LendingService(CustodyService):
                 "created_at": now})
             return {"project_id": r.project_id, "status": ProjectStatus.RAISING.value}
 
-        outcomes = [_outcome(register, r) for r in requests]
+        outcomes = [attempt(register, r) for r in requests]
         if rows:
             insert_rows(conn, custody_projects, rows)
         return outcomes
@@ -605,7 +586,7 @@ class LendingService(CustodyService):
         frozen: list[Data] = []
 
         def plan(step: ProjectStep) -> Planned:
-            project = _repaying(projects, step.project_id)
+            project = _repaying(_need_project(projects, step.project_id))
             due = _next_due(schedules.get(step.project_id, []))
             assert day is not None   # a project was found, so its platform was
             penalty_fen = self._penalty(due, day)
@@ -672,8 +653,7 @@ class LendingService(CustodyService):
     def _repaying(self, conn: Connection, tenant_id: str, project_id: str
                   ) -> tuple[Any, Any]:
         """The project (locked) and its earliest unpaid installment, if it is being repaid."""
-        project = _repaying({project_id: self._project(conn, tenant_id, project_id)},
-                            project_id)
+        project = _repaying(self._project(conn, tenant_id, project_id))
         return project, _next_due(self._unpaid(conn, tenant_id, project_id))
 
     def _borrower_password(self, tenant_id: str, project_id: str,

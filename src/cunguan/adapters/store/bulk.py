@@ -34,6 +34,7 @@ from sqlalchemy import (
 #: 1,510-1,566 requests/s against 1,027-1,366, in alternating runs.
 COPY_ROWS_MIN = 8
 
+
 def insert_rows(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
     """Insert ``rows`` (dicts with the same keys, named after columns) into ``table``."""
     if not rows:

@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime
 from functools import lru_cache
 from typing import Any
 
-from cunguan.adapters.store.bulk import copy_in
+from cunguan.adapters.store.bulk import COPY_ROWS_MIN, copy_in
 from cunguan.adapters.store.ids import NEXT_BLOCK_SQL
 from cunguan.adapters.store.tables import fund_log, holds, transactions
 from cunguan.ledger.engine import (
@@ -44,9 +44,6 @@ _SIDES = {side.value: side for side in Side}
 _STATUSES = {status.value: status for status in AccountStatus}
 _HOLD_COLUMNS = ("tenant_id", "hold_id", "account_no", "amount_fen", "status", "reason",
                  "expires_at", "created_at", "closed_tx_id")
-#: Up to this many rows a PostgreSQL batch inserts in one pipeline (a single transfer: 3 rows,
-#: and its commit in the same round trip); above, binary COPY is cheaper (see bulk.COPY_ROWS_MIN).
-_PIPELINE_ROWS_MAX = 8
 
 
 def _account_nos(cmd: Command) -> Iterable[str]:
@@ -265,7 +262,8 @@ class BatchStore:
         tables = [(fund_log, LOG_COLUMNS, plan.log_rows),
                   (transactions, TX_COLUMNS, plan.tx_rows),
                   (holds, _HOLD_COLUMNS, hold_rows)]
-        small = len(plan.log_rows) + len(plan.tx_rows) <= _PIPELINE_ROWS_MAX
+        # A single transfer (3 rows) goes in one pipeline with its commit; more, by COPY.
+        small = len(plan.log_rows) + len(plan.tx_rows) < COPY_ROWS_MIN
         with self.raw.cursor() as cur:
             if small:
                 # One round trip for all the writes of a single transfer and its commit.
