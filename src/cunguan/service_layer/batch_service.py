@@ -11,8 +11,9 @@ the set-based form of their command (one DB transaction, each item its own comma
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy import Connection, insert, select, update
 
+from cunguan.adapters.store.bulk import update_rows
 from cunguan.adapters.store.custody_tables import custody_batch_items, custody_batches
 from cunguan.adapters.store.db import read_connection
 from cunguan.core.clock import CST
@@ -24,10 +25,7 @@ BATCH_KINDS = ("lend", "repay")
 ITEMS_PER_BATCH_MAX = 5_000
 #: Items run together, set-based, in one DB transaction (each still its own command).
 ITEMS_PER_TRANSACTION = 50
-_items = custody_batch_items.c
-_ITEM_DONE = update(custody_batch_items).where(
-    _items.tenant_id == bindparam("w_tenant"), _items.batch_no == bindparam("w_batch"),
-    _items.item_no == bindparam("w_item"))
+_ITEM_KEY = ("tenant_id", "batch_no", "item_no")
 
 
 class BatchService:
@@ -80,8 +78,8 @@ class BatchService:
             results = run(tenant_id, [ProjectStep(f"{batch_no}#{item_no}@{attempt}", project)
                                       for item_no, project, attempt in chunk])
             with self.engine.begin() as conn:
-                conn.execute(_ITEM_DONE, [
-                    {"w_tenant": tenant_id, "w_batch": batch_no, "w_item": item_no,
+                update_rows(conn, custody_batch_items, _ITEM_KEY, [
+                    {"tenant_id": tenant_id, "batch_no": batch_no, "item_no": item_no,
                      "status": "done" if result.ok else "failed", "code": result.code,
                      "message": result.message[:256]}
                     for (item_no, _, _), result in zip(chunk, results, strict=True)])

@@ -18,14 +18,13 @@ from sqlalchemy import (
     Engine,
     Select,
     Table,
-    Update,
     bindparam,
     select,
     update,
 )
 
 from cunguan.adapters.store.api_tables import outbox_events
-from cunguan.adapters.store.bulk import insert_rows
+from cunguan.adapters.store.bulk import insert_rows, update_rows
 from cunguan.adapters.store.custody_tables import (
     custody_authorizations,
     custody_requests,
@@ -101,14 +100,6 @@ def _row_query(table: Table, key: str, lock: bool) -> Select[Any]:
     query = select(table).where(table.c.tenant_id == bindparam("tenant_id"),
                                 table.c[key] == bindparam("value"))
     return query.with_for_update() if lock else query
-
-
-@functools.lru_cache(maxsize=128)
-def _row_update(table: Table, key: str) -> Update:
-    """UPDATE of one row by tenant and key; the new values come as parameters named after
-    their columns (so the row's own are named ``where_…``)."""
-    return update(table).where(table.c.tenant_id == bindparam("where_tenant"),
-                               table.c[key] == bindparam("where_value"))
 
 
 def _consent_refused(kind: str) -> CustodyError:
@@ -375,16 +366,16 @@ class CustodyBase:
             raise CustodyError(exists, f"{key} {value} exists")
 
     @staticmethod
-    def row_update(table: Table, key: str) -> Update:
-        """UPDATE of one row by tenant and key, for many rows at once: parameters
-        ``where_tenant``, ``where_value`` and the new values named after their columns."""
-        return _row_update(table, key)
+    def set_rows(conn: Connection, table: Table, tenant_id: str, key: str,
+                 rows: Sequence[Data]) -> None:
+        """New values for many of the tenant's rows, each named by its ``key`` column."""
+        update_rows(conn, table, ("tenant_id", key),
+                    [{"tenant_id": tenant_id, **row} for row in rows])
 
     @staticmethod
     def set_row(conn: Connection, table: Table, tenant_id: str, key: str, value: str,
                 **values: Any) -> None:
-        conn.execute(_row_update(table, key), {"where_tenant": tenant_id, "where_value": value,
-                                               **values})
+        CustodyBase.set_rows(conn, table, tenant_id, key, [{key: value, **values}])
 
     def post(self, conn: Connection, tenant_id: str,
              commands: Sequence[Command]) -> list[Result]:

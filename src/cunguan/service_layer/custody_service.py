@@ -778,15 +778,14 @@ class CustodyService(CustodyBase):
             states[a.withdrawal_no] = status  # a second answer in this call finds it answered
 
             def done(results: list[Result]) -> Data:
-                updates.append({"where_tenant": tenant_id, "where_value": a.withdrawal_no,
+                updates.append({"request_no": a.withdrawal_no,
                                 "status": status,
                                 "settle_tx_id": results[-1].tx_id if a.succeeded else None})
                 return {"withdrawal": a.withdrawal_no, "status": status}
             return Planned(commands, done)
 
         outcomes = self.post_each(conn, tenant_id, [attempt(plan, a) for a in answers])
-        if updates:
-            conn.execute(self.row_update(custody_withdrawals, "request_no"), updates)
+        self.set_rows(conn, custody_withdrawals, tenant_id, "request_no", updates)
         return outcomes
 
     def _advance(self, request_no: str, shortfall_fen: int) -> list[Transfer]:

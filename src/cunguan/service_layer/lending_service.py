@@ -10,9 +10,9 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any, NamedTuple, Protocol, TypeVar
 
-from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy import Connection, insert, select, update
 
-from cunguan.adapters.store.bulk import insert_rows
+from cunguan.adapters.store.bulk import insert_rows, update_rows
 from cunguan.adapters.store.custody_tables import (
     custody_bids,
     custody_claims,
@@ -165,14 +165,8 @@ class _OnProject(Protocol):
 
 
 _P = TypeVar("_P", bound=_OnProject)
-_b, _i = custody_bids.c, custody_installments.c
-_LEND_BIDS = update(custody_bids).where(
-    _b.tenant_id == bindparam("w_tenant"), _b.project_id == bindparam("w_project"),
-    _b.status == "frozen").values(status="lent")
-#: An installment's new values (named after their columns) by tenant, project and period.
-_SET_INSTALLMENT = update(custody_installments).where(
-    _i.tenant_id == bindparam("w_tenant"), _i.project_id == bindparam("w_project"),
-    _i.period == bindparam("w_period"))
+#: An installment's key columns.
+_INSTALLMENT_KEY = ("tenant_id", "project_id", "period")
 
 
 def _project_of(request: _OnProject) -> str:
@@ -239,14 +233,11 @@ class _Settled:
     reinvest: list[tuple[str, list[Any], list[tuple[int, int]]]] = field(default_factory=list)
 
     def write(self, conn: Connection, tenant_id: str) -> None:
-        if self.claims:
-            conn.execute(CustodyService.row_update(custody_claims, "claim_id"), self.claims)
-        if self.installments:
-            conn.execute(_SET_INSTALLMENT, self.installments)
-        if self.settled_projects:
-            conn.execute(CustodyService.row_update(custody_projects, "project_id"), [
-                {"where_tenant": tenant_id, "where_value": project_id,
-                 "status": ProjectStatus.SETTLED.value} for project_id in self.settled_projects])
+        CustodyService.set_rows(conn, custody_claims, tenant_id, "claim_id", self.claims)
+        update_rows(conn, custody_installments, _INSTALLMENT_KEY, self.installments)
+        CustodyService.set_rows(conn, custody_projects, tenant_id, "project_id", [
+            {"project_id": project_id, "status": ProjectStatus.SETTLED.value}
+            for project_id in self.settled_projects])
 
 
 #: Interest owed on early repayment: "current" (this period's), "full" (all scheduled) or
@@ -428,9 +419,9 @@ class LendingService(CustodyService):
     def _record_bids(self, conn: Connection, tenant_id: str, rows: list[Data],
                      raised: dict[str, tuple[int, ProjectStatus]]) -> None:
         insert_rows(conn, custody_bids, rows)
-        conn.execute(self.row_update(custody_projects, "project_id"), [
-            {"where_tenant": tenant_id, "where_value": project_id,
-             "raised_fen": raised[project_id][0], "status": raised[project_id][1].value}
+        self.set_rows(conn, custody_projects, tenant_id, "project_id", [
+            {"project_id": project_id, "raised_fen": raised[project_id][0],
+             "status": raised[project_id][1].value}
             for project_id in sorted({row["project_id"] for row in rows})])
         conn.execute(update(custody_users).where(
             custody_users.c.tenant_id == tenant_id,
@@ -530,11 +521,13 @@ class LendingService(CustodyService):
                                                    project.months, method, start=day)]
         insert_rows(conn, custody_claims, claims)
         insert_rows(conn, custody_installments, installments)
-        conn.execute(_LEND_BIDS, [{"w_tenant": tenant_id, "w_project": project.project_id}
-                                  for project, _ in lent])
-        conn.execute(self.row_update(custody_projects, "project_id"), [
-            {"where_tenant": tenant_id, "where_value": project.project_id,
-             "status": ProjectStatus.REPAYING.value, "lent_on": day} for project, _ in lent])
+        b = custody_bids.c
+        conn.execute(update(custody_bids).where(
+            b.tenant_id == tenant_id, b.project_id.in_([project.project_id for project, _ in lent]),
+            b.status == "frozen").values(status="lent"))
+        self.set_rows(conn, custody_projects, tenant_id, "project_id", [
+            {"project_id": project.project_id, "status": ProjectStatus.REPAYING.value,
+             "lent_on": day} for project, _ in lent])
 
     def fail_raise(self, tenant_id: str, request_no: str, project_id: str) -> CustodyResult:
         """流标: release every bid hold; investment red packets were never paid, so they go
@@ -595,8 +588,8 @@ class LendingService(CustodyService):
                               step.password_checked)
 
             def done(results: list[Result]) -> Data:
-                frozen.append({"w_tenant": tenant_id, "w_project": step.project_id,
-                               "w_period": due.period, "status": "frozen",
+                frozen.append({"tenant_id": tenant_id, "project_id": step.project_id,
+                               "period": due.period, "status": "frozen",
                                "hold_id": results[0].tx_id, "penalty_fen": penalty_fen})
                 return {"period": due.period, "principal_fen": due.principal_fen,
                         "interest_fen": due.interest_fen, "penalty_fen": penalty_fen,
@@ -607,7 +600,7 @@ class LendingService(CustodyService):
 
         outcomes = self.post_each(conn, tenant_id, [attempt(plan, s) for s in steps])
         if frozen:
-            conn.execute(_SET_INSTALLMENT, frozen)
+            update_rows(conn, custody_installments, _INSTALLMENT_KEY, frozen)
         return outcomes
 
     def repay_early(self, tenant_id: str, request_no: str, project_id: str, *,
@@ -761,11 +754,11 @@ class LendingService(CustodyService):
             for claim, (principal_fen, _income) in zip(claims, parts, strict=True):
                 left = claim.outstanding_fen - principal_fen
                 into.claims.append({
-                    "where_tenant": tenant_id, "where_value": claim.claim_id,
+                    "claim_id": claim.claim_id,
                     "outstanding_fen": left, "status": claim.status if left else "closed",
                     "coupon_due_fen": coupon_left.get(claim.claim_id, claim.coupon_due_fen)})
-            into.installments.append({"w_tenant": tenant_id, "w_project": step.project_id,
-                                      "w_period": due.period, "status": "paid",
+            into.installments.append({"tenant_id": tenant_id, "project_id": step.project_id,
+                                      "period": due.period, "status": "paid",
                                       "hold_id": due.hold_id, "penalty_fen": due.penalty_fen})
             if last:
                 into.settled_projects.append(step.project_id)
