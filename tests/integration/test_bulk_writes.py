@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine, delete, select, update
 
-from cunguan.adapters.store.bulk import COPY_ROWS_MIN, insert_rows, update_rows
+from cunguan.adapters.store.bulk import COPY_ROWS_MIN, insert_rows, insert_tables, update_rows
 from cunguan.adapters.store.custody_tables import custody_withdrawals
 
 TENANT = "T1"
@@ -86,15 +86,15 @@ def test_update_rows_touches_no_other_tenant_or_column(engine: Engine) -> None:
     assert {r[4] for r in rows} == {100}
 
 
-def test_insert_rows_reads_back_what_was_given(engine: Engine) -> None:
-    """Both sides of ``COPY_ROWS_MIN``: nulls, dates and times (stored UTC) come back equal."""
+def test_insert_tables_reads_back_what_was_given(engine: Engine) -> None:
+    """Both sides of ``COPY_ROWS_MIN`` in one call (a pipelined INSERT and a COPY on
+    PostgreSQL): nulls, dates and times (stored UTC) come back equal."""
     few = [{**_withdrawal(f"A{i}", i + 1), "settle_tx_id": i or None}
            for i in range(COPY_ROWS_MIN - 1)]
     many = [{**_withdrawal(f"B{i}", 2**62 - i), "created_at": _NOON + timedelta(minutes=i),
              "settle_tx_id": None if i % 2 else i} for i in range(2 * COPY_ROWS_MIN)]
     with engine.begin() as conn:
-        insert_rows(conn, custody_withdrawals, few)
-        insert_rows(conn, custody_withdrawals, many)
+        insert_tables(conn, [(custody_withdrawals, few), (custody_withdrawals, many)])
     columns = list(custody_withdrawals.c.keys())
     expected = sorted(tuple(row[c] for c in columns) for row in few + many)
     assert _table(engine) == expected

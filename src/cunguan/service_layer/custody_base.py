@@ -24,7 +24,7 @@ from sqlalchemy import (
 )
 
 from cunguan.adapters.store.api_tables import outbox_events
-from cunguan.adapters.store.bulk import insert_rows, update_rows
+from cunguan.adapters.store.bulk import insert_tables, update_rows
 from cunguan.adapters.store.custody_tables import (
     custody_authorizations,
     custody_requests,
@@ -321,17 +321,16 @@ class CustodyBase:
         now = self.clock()
         results = [json.dumps(data, default=str, ensure_ascii=False) for *_, data in rows]
         canonicals = [_canonical(content) for _, content, _, _ in rows]
-        insert_rows(conn, custody_requests, [
+        insert_tables(conn, [(custody_requests, [
             {"tenant_id": tenant_id, "request_no": no, "operation": operation,
              "content_hash": _digest(operation, content, canonical), "status": status,
              "result": result, "created_at": now, "content": canonical}
             for (no, content, status, _), result, canonical
-            in zip(rows, results, canonicals, strict=True)])
-        insert_rows(conn, outbox_events, [
-            {"tenant_id": tenant_id, "operation": operation, "request_no": no,
-             "status": status, "payload": result, "created_at": now, "delivery": "pending",
-             "attempts": 0, "next_attempt_at": now, "last_error": ""}
-            for (no, _, status, _), result in zip(rows, results, strict=True)])
+            in zip(rows, results, canonicals, strict=True)]), (outbox_events, [
+                {"tenant_id": tenant_id, "operation": operation, "request_no": no,
+                 "status": status, "payload": result, "created_at": now, "delivery": "pending",
+                 "attempts": 0, "next_attempt_at": now, "last_error": ""}
+                for (no, _, status, _), result in zip(rows, results, strict=True)])])
 
     def request_status(self, tenant_id: str, request_no: str) -> Data | None:
         """R-C21: what became of a request, by its serial no."""

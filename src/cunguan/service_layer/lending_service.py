@@ -5,6 +5,7 @@ borrower account in one linked batch, a repayment freezes the installment and th
 the investors pro rata to their claims.
 """
 
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -69,7 +70,10 @@ class _Due(NamedTuple):
 COUPON_RATE_MAX = "0.24"
 
 
+@functools.lru_cache(maxsize=256)
 def _coupon_ok(rate: str) -> bool:
+    """Cached: the same few coupon texts come with thousands of bids (two Fractions compared
+    cost ~5 µs a bid)."""
     try:
         return 0 <= to_fraction(rate) <= to_fraction(COUPON_RATE_MAX)
     except ValueError:

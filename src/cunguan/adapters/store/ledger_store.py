@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime
 from functools import lru_cache
 from typing import Any
 
-from cunguan.adapters.store.bulk import COPY_ROWS_MIN, copy_in
+from cunguan.adapters.store.bulk import COPY_ROWS_MIN, copy_in, insert_sql
 from cunguan.adapters.store.ids import NEXT_BLOCK_SQL
 from cunguan.adapters.store.tables import fund_log, holds, transactions
 from cunguan.ledger.engine import (
@@ -270,7 +270,7 @@ class BatchStore:
                 with self.raw.pipeline():
                     for table, columns, rows in tables:
                         if rows:
-                            cur.executemany(_insert_sql(table.name, columns, "%s"), rows)
+                            cur.executemany(insert_sql(table.name, columns, "%s"), rows)
                     self._update_pg(cur, account_rows, closed_rows)
                     if commit:
                         self.raw.commit()
@@ -304,18 +304,13 @@ class BatchStore:
                       account_rows: list[tuple[Any, ...]],
                       closed_rows: list[tuple[Any, ...]]) -> None:
         raw = self.raw
-        raw.executemany(_insert_sql("fund_log", LOG_COLUMNS, "?"), plan.log_rows)
-        raw.executemany(_insert_sql("transactions", TX_COLUMNS, "?"), plan.tx_rows)
+        raw.executemany(insert_sql("fund_log", LOG_COLUMNS, "?"), plan.log_rows)
+        raw.executemany(insert_sql("transactions", TX_COLUMNS, "?"), plan.tx_rows)
         if hold_rows:
-            raw.executemany(_insert_sql("holds", _HOLD_COLUMNS, "?"), hold_rows)
+            raw.executemany(insert_sql("holds", _HOLD_COLUMNS, "?"), hold_rows)
         if closed_rows:
             raw.executemany("UPDATE holds SET status = ?, closed_tx_id = ? "
                             "WHERE tenant_id = ? AND hold_id = ?", closed_rows)
         raw.executemany("UPDATE accounts SET balance_fen = ?, frozen_fen = ?, entry_seq = ? "
                         "WHERE tenant_id = ? AND account_no = ?", account_rows)
 
-
-@lru_cache(maxsize=16)
-def _insert_sql(table: str, columns: Sequence[str], mark: str) -> str:
-    return (f"INSERT INTO {table} ({', '.join(columns)}) "
-            f"VALUES ({', '.join(mark for _ in columns)})")
