@@ -2,6 +2,7 @@
 
 import json
 from collections.abc import Iterator
+from datetime import datetime
 
 import httpx
 import pytest
@@ -9,6 +10,8 @@ from sqlalchemy import Engine
 
 from cunguan.client import CunguanClient, ResponseSignatureError
 from cunguan.core import signing
+from cunguan.core.clock import CST, FixedClock
+from cunguan.service_layer.access_service import AccessError, AccessService, SignedRequest
 from tests.api_helpers import Api, api_for
 
 
@@ -220,3 +223,29 @@ def test_r_c20_migration_upload_answers_a_report_per_row_and_reruns_safely(api: 
     again = p2p.upload("/v1/migrations/MIG1", files)
     assert again.status == 200 and len(again.body["items"]) == len(first.body["items"])
     assert p2p.get("/v1/accounts/U-m1").body["balance_fen"] == balance    # nothing twice
+
+
+def test_r_c21_a_revoked_key_is_refused_once_each_process_reads_it_again(
+        engine: Engine) -> None:
+    """Server processes keep a credential they read for ``credential_cache_ms``: the process
+    that revokes forgets it at once, another one when its read lapses (here at once)."""
+    clock = FixedClock(datetime(2026, 11, 23, 10, 0, tzinfo=CST))
+    revoking = AccessService(engine, clock=clock)
+    other = AccessService(engine, clock=clock, credential_cache_ms=0)
+    issued = revoking.issue("operator")
+
+    def request(nonce: str) -> SignedRequest:
+        signed = signing.sign_request(issued.key_id, signing.HMAC_SHA256, issued.secret,
+                                      "GET", "/v1/operator/platforms", b"",
+                                      int(clock().timestamp()), nonce)
+        return SignedRequest(issued.key_id, signing.HMAC_SHA256, str(signed.timestamp),
+                             signed.nonce, signed.signature, "GET", "/v1/operator/platforms",
+                             b"")
+    assert revoking.verify(request("nonce0001")).role == "operator"
+    assert other.verify(request("nonce0002")).role == "operator"
+    assert revoking.credential_known(issued.key_id)
+    revoking.revoke(issued.key_id)
+    for service in (revoking, other):
+        with pytest.raises(AccessError) as refused:
+            service.verify(request("nonce0003"))
+        assert refused.value.code == "signature_invalid"

@@ -93,9 +93,54 @@ def test_r_l5_r_c18_concurrent_requests_coalesce_and_answer_as_alone(api: Api) -
     with api.bank.engine.connect() as conn:
         events = Counter(conn.execute(select(outbox_events.c.request_no)).scalars())
     assert all(events[no] == 1 for no in by_no)                      # one event each
-    assert api.bank.set_based is not None and api.bank.admission is not None
+    assert api.bank.set_based is not None
     assert api.bank.set_based.items >= 56
-    assert api.bank.admission.groups < api.bank.admission.items      # some checked together
+    assert api.bank.set_based.groups < api.bank.set_based.items      # some run together
+
+
+def test_r_c21_set_based_requests_have_their_nonces_recorded_by_the_writer(api: Api) -> None:
+    """A request checked on the event loop (``platform_command``) brings its nonce to the
+    set-based writer, which records it before the command: a nonce seen before, or the second
+    of twins in one call, refuses its request before the command sees it."""
+    api.onboard("P2P")
+    user = api.open_user("P2P", 1)
+    assert api.bank.access.remember_nonces([("pk_a", "seen")]) == [True]
+    entries = [(("pk_a", "n1"), ("rp-1", user, 100)),
+               (("pk_a", "n1"), ("rp-2", user, 100)),        # twin nonce: a replay
+               (("pk_a", "seen"), ("rp-3", user, 100)),      # recorded before
+               (None, ("rp-4", user, 100)),                   # admitted elsewhere already
+               (("pk_b", "n1"), ("rp-5", user, 100))]         # another key's nonce
+    outcomes = api.bank.run_signed(("P2P", "red_packet"), entries)
+    codes = [o.code for o in outcomes]
+    assert codes == ["ok", "signature_replayed", "signature_replayed", "ok", "ok"]
+    assert isinstance(outcomes[1], AccessError)
+    assert api.bank.ledger.account("P2P", f"U-{user}").balance_fen == 300
+    assert api.bank.custody.request_status("P2P", "rp-2") is None   # never reached the command
+
+
+def test_r_c21_the_same_signed_request_sent_twice_at_once_applies_once(api: Api) -> None:
+    p2p = api.onboard("P2P")
+    user = api.open_user("P2P", 1)
+    body = json.dumps({"request_no": "rp-1", "user_id": user, "amount_fen": 100}).encode()
+    signed = signing.sign_request(p2p.key_id, signing.HMAC_SHA256, p2p.secret, "POST",
+                                  "/v1/red-packets", body, int(api.clock().timestamp()))
+    headers = {**signed.headers(), "Content-Type": "application/json"}
+    replies: list[tuple[int, str]] = []
+    start = threading.Barrier(4)
+
+    def send() -> None:
+        start.wait()
+        reply = api.http.post("/v1/red-packets", content=body, headers=headers)
+        answered = reply.json()
+        replies.append((reply.status_code, answered.get("code") or answered["status"]))
+
+    threads = [threading.Thread(target=send) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(replies) == [(200, "ok")] + [(401, "signature_replayed")] * 3
+    assert api.bank.ledger.account("P2P", f"U-{user}").balance_fen == 100
 
 
 def test_r_c15_r_c7_recharges_and_withdrawals_coalesce_through_their_set_based_form(

@@ -8,7 +8,7 @@ from fastapi.responses import Response
 from sqlalchemy.exc import IntegrityError
 
 from cunguan.api import schemas as s
-from cunguan.api.edge import answer, bank, operator, respond, set_based
+from cunguan.api.edge import answer, bank, operator, operator_command, respond, set_based
 from cunguan.api.platform_routes import ERRORS, PathId
 from cunguan.core import limits
 from cunguan.custody import accounts as chart
@@ -17,6 +17,8 @@ from cunguan.service_layer.custody_base import CustodyError
 from cunguan.service_layer.custody_service import ChannelAnswer
 
 Operator = Annotated[Principal, Depends(operator)]
+#: The caller of an operation with a set-based form (its nonce recorded with the command).
+OperatorCommand = Annotated[Principal, Depends(operator_command)]
 Tenant = Annotated[str, Path(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_-]+$")]
 router = APIRouter(prefix="/v1/operator", tags=["operator"],
                    responses=ERRORS)  # type: ignore[arg-type]
@@ -73,7 +75,7 @@ def review_withdrawal(request: Request, tenant_id: Tenant, withdrawal_no: PathId
 @router.post("/platforms/{tenant_id}/withdrawals/{withdrawal_no}/channel-result",
              response_model=s.CommandOk)
 async def channel_result(request: Request, tenant_id: Tenant, withdrawal_no: PathId,
-                         body: s.ChannelResult, caller: Operator) -> Response:
+                         body: s.ChannelResult, caller: OperatorCommand) -> Response:
     return answer(request, await set_based(request, tenant_id, "channel_result", ChannelAnswer(
         body.request_no, withdrawal_no, body.succeeded)))
 

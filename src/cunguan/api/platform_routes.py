@@ -19,6 +19,7 @@ from cunguan.api.edge import (
     answer,
     bank,
     platform,
+    platform_command,
     platform_upload,
     respond,
     set_based,
@@ -31,6 +32,8 @@ from cunguan.service_layer.custody_service import CardRequest
 
 ERRORS = {code: {"model": s.Error} for code in (400, 401, 403, 404, 409, 413, 422, 429)}
 Caller = Annotated[Principal, Depends(platform)]
+#: The caller of an operation with a set-based form (its nonce recorded with the command).
+CommandCaller = Annotated[Principal, Depends(platform_command)]
 PathId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:@#-]+$")]
 router = APIRouter(prefix="/v1", tags=["platform"], responses=ERRORS)  # type: ignore[arg-type]
 
@@ -100,14 +103,14 @@ def user_claims(request: Request, user_id: PathId, caller: Caller) -> Response:
 
 # -- money in and out ----------------------------------------------------------------------
 @router.post("/recharges", response_model=s.CommandOk)
-async def recharge(request: Request, body: s.Recharge, caller: Caller) -> Response:
+async def recharge(request: Request, body: s.Recharge, caller: CommandCaller) -> Response:
     """Quick-pay recharge under a standing authorization (otherwise use a page)."""
     return answer(request, await set_based(request, tenant(caller), "recharge", CardRequest(
         body.request_no, body.user_id, body.card_no, body.amount_fen)))
 
 
 @router.post("/red-packets", response_model=s.CommandOk)
-async def red_packet(request: Request, body: s.RedPacket, caller: Caller) -> Response:
+async def red_packet(request: Request, body: s.RedPacket, caller: CommandCaller) -> Response:
     """A cash red packet from the platform's marketing account to a user."""
     return answer(request, await set_based(request, tenant(caller), "red_packet", (
         body.request_no, body.user_id, body.amount_fen)))
@@ -125,7 +128,7 @@ def red_packet_batch(request: Request, body: s.RedPacketBatch, caller: Caller) -
 
 
 @router.post("/withdrawals", response_model=s.CommandOk)
-async def withdraw(request: Request, body: s.Withdrawal, caller: Caller) -> Response:
+async def withdraw(request: Request, body: s.Withdrawal, caller: CommandCaller) -> Response:
     """Withdrawal under a standing authorization (otherwise use a page)."""
     return answer(request, await set_based(request, tenant(caller), "withdraw", CardRequest(
         body.request_no, body.user_id, body.card_no, body.amount_fen)))

@@ -61,6 +61,9 @@ requests_per_call_max: Final = 5_000
 #: Body size of one API request, and of one migration upload (several CSV files).
 api_body_bytes_max: Final = 1_048_576
 api_upload_bytes_max: Final = 64 * 1_048_576
+#: How long a server process trusts a credential it read (its secret, role and status): a
+#: revocation reaches the other processes within this; the revoking one at once.
+credential_cache_ms: Final = 1_000
 
 assert callback_retry_base_s <= callback_retry_cap_s < callback_give_up_after_s
 assert payees_per_settle_max + 1 <= postings_per_transaction_max

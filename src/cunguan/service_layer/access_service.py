@@ -6,6 +6,7 @@ staff systems) hold credentials with no tenant and name the platform they act on
 """
 
 import secrets
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -19,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from cunguan.adapters.store.api_tables import api_bank_keys, api_credentials, api_nonces
 from cunguan.adapters.store.custody_tables import custody_platforms
 from cunguan.adapters.store.db import read_connection
-from cunguan.core import signing
+from cunguan.core import limits, signing
 from cunguan.core.clock import Clock, system_clock
 from cunguan.core.errors import CunguanError
 
@@ -62,11 +63,25 @@ class SignedRequest:
     body: bytes
 
 
+def nonce_of(request: SignedRequest) -> tuple[str, str]:
+    """(key id, nonce) of a request that passed ``verify`` (so it carries both)."""
+    assert request.key_id and request.nonce
+    return request.key_id, request.nonce
+
+
+def replayed() -> AccessError:
+    return AccessError("signature_replayed", "this nonce was used already")
+
+
 class AccessService:
-    def __init__(self, engine: Engine, *, clock: Clock = system_clock) -> None:
+    def __init__(self, engine: Engine, *, clock: Clock = system_clock,
+                 credential_cache_ms: int = limits.credential_cache_ms) -> None:
         self.engine = engine
         self.clock = clock
+        self.credential_cache_ms = credential_cache_ms
         self._bank_sm2: tuple[str, str] | None = None
+        #: key id → (when read, monotonic ms; the credential's row or None if unknown)
+        self._credentials_read: dict[str, tuple[float, Any]] = {}
 
     # -- credentials -----------------------------------------------------------------------
     def issue(self, role: str, tenant_id: str | None = None, *,
@@ -90,6 +105,7 @@ class AccessService:
         with self.engine.begin() as conn:
             conn.execute(update(api_credentials).where(api_credentials.c.key_id == key_id)
                          .values(status="revoked"))
+        self._credentials_read.pop(key_id, None)
 
     def platform_secret(self, tenant_id: str) -> tuple[str, str] | None:
         """(key id, secret) of the platform's newest active credential: callbacks and page
@@ -146,26 +162,57 @@ class AccessService:
                 outcomes.append(self._verify(request, keys.get(request.key_id or ""), now))
             except AccessError as exc:
                 outcomes.append(exc)
-        passed = [(r.key_id, r.nonce) for r, o in zip(requests, outcomes, strict=True)
-                  if isinstance(o, Principal)]
-        fresh = self._remember_nonces(passed, now) if passed else set()
-        for index, (request, outcome) in enumerate(zip(requests, outcomes, strict=True)):
-            if isinstance(outcome, Principal):
-                if (request.key_id, request.nonce) not in fresh:
-                    outcomes[index] = AccessError("signature_replayed",
-                                                  "this nonce was used already")
-                fresh.discard((request.key_id, request.nonce))   # a twin in this batch: replay
+        passed = [i for i, outcome in enumerate(outcomes) if isinstance(outcome, Principal)]
+        new = self.remember_nonces([nonce_of(requests[i]) for i in passed])
+        for index, is_new in zip(passed, new, strict=True):
+            if not is_new:
+                outcomes[index] = replayed()
         return outcomes
 
     def _credentials(self, key_ids: set[str]) -> dict[str, Any]:
-        c = api_credentials.c
-        if not key_ids:
-            return {}
-        with read_connection(self.engine) as conn:
-            rows = conn.execute(select(c.key_id, c.role, c.tenant_id, c.secret,
-                                       c.sm2_public_key, c.status).where(
-                c.key_id.in_(key_ids))).all()
-        return {row.key_id: row for row in rows}
+        """The credentials' rows, read at most ``credential_cache_ms`` ago."""
+        now_ms = time.monotonic() * 1000
+        found, stale = {}, set()
+        for key_id in key_ids:
+            read = self._credentials_read.get(key_id)
+            if read is None or now_ms - read[0] > self.credential_cache_ms:
+                stale.add(key_id)
+            elif read[1] is not None:
+                found[key_id] = read[1]
+        if stale:
+            c = api_credentials.c
+            with read_connection(self.engine) as conn:
+                rows = {row.key_id: row for row in conn.execute(select(
+                    c.key_id, c.role, c.tenant_id, c.secret, c.sm2_public_key, c.status,
+                ).where(c.key_id.in_(stale)))}
+            for key_id in stale:
+                self._credentials_read[key_id] = (now_ms, rows.get(key_id))
+            found.update(rows)
+        return found
+
+    def credential_known(self, key_id: str | None) -> bool:
+        """Whether ``verify`` can check a request of ``key_id`` without reading the database
+        (a fresh read of the credential, or of its absence, is at hand)."""
+        read = self._credentials_read.get(key_id or "")
+        return read is not None and (time.monotonic() * 1000 - read[0]
+                                     <= self.credential_cache_ms)
+
+    def verify(self, request: SignedRequest) -> Principal:
+        """The caller, if the signature and the clock skew pass; the nonce is left for
+        ``remember_nonces`` to record in the same thread as the command it carries."""
+        row = self._credentials({request.key_id} if request.key_id else set()).get(
+            request.key_id or "")
+        return self._verify(request, row, self.clock())
+
+    def remember_nonces(self, nonces: Sequence[tuple[str, str]]) -> list[bool]:
+        """Record each (key id, nonce); for each, whether it was new (the second of twins, or
+        a nonce recorded before, is a replay)."""
+        fresh = self._remember_nonces(list(nonces), self.clock()) if nonces else set()
+        new = []
+        for pair in nonces:
+            new.append(pair in fresh)
+            fresh.discard(pair)
+        return new
 
     @staticmethod
     def _verify(request: SignedRequest, row: Any, now: datetime) -> Principal:
@@ -187,7 +234,7 @@ class AccessService:
             raise AccessError("signature_invalid", "the signature does not match the request")
         return Principal(request.key_id, row.role, row.tenant_id, row.secret)
 
-    def _remember_nonces(self, nonces: list[tuple[str | None, str | None]], now: datetime
+    def _remember_nonces(self, nonces: list[tuple[str, str]], now: datetime
                          ) -> set[tuple[str, str]]:
         """Record the nonces; the ones that were new (a nonce seen before is a replay)."""
         rows = [{"key_id": key_id, "nonce": nonce, "seen_at": now}

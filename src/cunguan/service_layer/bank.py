@@ -15,6 +15,7 @@ from cunguan.service_layer.access_service import (
     AccessService,
     Principal,
     SignedRequest,
+    replayed,
 )
 from cunguan.service_layer.batch_service import BatchService
 from cunguan.service_layer.coalescer import Coalescer
@@ -29,6 +30,8 @@ from cunguan.service_layer.outbox_service import OutboxService, Sender
 from cunguan.service_layer.pages_service import PagesService
 
 CALLBACK_PATH = "/callback"
+#: A request for a set-based call: its (key id, nonce) to record first, or None, and the item.
+Signed = tuple[tuple[str, str] | None, Any]
 #: Custody operations whose single requests the server may coalesce, and the set-based call
 #: that runs many (each answers exactly as its single form: tests/integration/
 #: test_set_based_commands.py).
@@ -55,7 +58,7 @@ class Bank:
         #: savepoint (group_commit.py); signature checks, and the operations that have a
         #: set-based form, as one set-based call (coalescer.py).
         self.admission: Coalescer[None, SignedRequest, Principal | AccessError] | None = None
-        self.set_based: Coalescer[tuple[str, str], Any, CustodyResult] | None = None
+        self.set_based: Coalescer[tuple[str, str], Signed, CustodyResult] | None = None
         self.batches = BatchService(self.custody)
         self.migration = MigrationService(self.custody)
         self.access = AccessService(engine, clock=clock)
@@ -66,8 +69,20 @@ class Bank:
             self.custody.runner = GroupCommit(engine, self.custody.run_alone)
             self.admission = Coalescer(lambda _, requests: self.access.authenticate_many(
                 requests), limits.group_commit_commands_max, name="admission")
-            self.set_based = Coalescer(self.run_set_based, limits.group_commit_commands_max,
+            self.set_based = Coalescer(self.run_signed, limits.group_commit_commands_max,
                                        name="set-based")
+
+    def run_signed(self, key: tuple[str, str], entries: Sequence["Signed"]
+                   ) -> list[CustodyResult | AccessError]:
+        """``run_set_based`` for requests whose nonces are recorded here first, in the same
+        thread (``None``: recorded at admission already); a replayed nonce refuses its
+        request before the command sees it."""
+        nonces = [nonce for nonce, _ in entries if nonce is not None]
+        new = iter(self.access.remember_nonces(nonces))
+        admitted = [nonce is None or next(new) for nonce, _ in entries]
+        items = [item for (_, item), ok in zip(entries, admitted, strict=True) if ok]
+        answers = iter(self.run_set_based(key, items) if items else [])
+        return [next(answers) if ok else replayed() for ok in admitted]
 
     def run_set_based(self, key: tuple[str, str], requests: Sequence[Any]
                       ) -> list[CustodyResult]:
