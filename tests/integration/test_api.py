@@ -245,7 +245,8 @@ def test_r_c21_a_revoked_key_is_refused_once_each_process_reads_it_again(
     assert other.verify(request("nonce0002")).role == "operator"
     assert revoking.credential_known(issued.key_id)
     revoking.revoke(issued.key_id)
-    for service in (revoking, other):
+    assert not revoking.credential_known(issued.key_id)
+    for service, from_cache in ((revoking, False), (revoking, True), (other, False)):
         with pytest.raises(AccessError) as refused:
-            service.verify(request("nonce0003"))
+            service.verify(request("nonce0003"), from_cache=from_cache)
         assert refused.value.code == "signature_invalid"

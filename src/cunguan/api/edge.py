@@ -191,7 +191,7 @@ async def _verified(request: Request) -> Principal:
     access = bank(request).access
     inline = (signed.algorithm == signing.HMAC_SHA256   # microseconds; SM2 takes longer
               and access.credential_known(signed.key_id))
-    principal = (access.verify(signed) if inline
+    principal = (access.verify(signed, from_cache=True) if inline
                  else await run_in_threadpool(access.verify, signed))
     request.state.nonce = nonce_of(signed)
     return _caller(request, principal, signed)

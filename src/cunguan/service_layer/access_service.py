@@ -197,11 +197,16 @@ class AccessService:
         return read is not None and (time.monotonic() * 1000 - read[0]
                                      <= self.credential_cache_ms)
 
-    def verify(self, request: SignedRequest) -> Principal:
+    def verify(self, request: SignedRequest, *, from_cache: bool = False) -> Principal:
         """The caller, if the signature and the clock skew pass; the nonce is left for
-        ``remember_nonces`` to record in the same thread as the command it carries."""
-        row = self._credentials({request.key_id} if request.key_id else set()).get(
-            request.key_id or "")
+        ``remember_nonces`` to record in the same thread as the command it carries.
+        ``from_cache``: with the credential as last read, never reading the database (the
+        event loop's check, once ``credential_known``)."""
+        key_id = request.key_id or ""
+        if from_cache:
+            row = self._credentials_read.get(key_id, (0.0, None))[1]
+        else:
+            row = self._credentials({key_id} if key_id else set()).get(key_id)
         return self._verify(request, row, self.clock())
 
     def remember_nonces(self, nonces: Sequence[tuple[str, str]]) -> list[bool]:
