@@ -6,10 +6,12 @@ import json
 import threading
 from collections import Counter
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import Engine, func, select
 
+from cunguan.adapters.store import nonce_store
 from cunguan.adapters.store.api_tables import api_nonces, outbox_events
 from cunguan.core import signing
 from cunguan.service_layer.access_service import AccessError, Principal, SignedRequest
@@ -164,3 +166,13 @@ def test_r_c15_r_c7_recharges_and_withdrawals_coalesce_through_their_set_based_f
     assert too_much.body["details"]["max_withdrawable_fen"] == 90_000 - 300   # the 2nd: a fee
     with api.bank.engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(outbox_events)).scalar_one() >= 3
+
+
+def test_r_c21_a_nonce_is_new_once_per_key(engine: Engine) -> None:
+    seen_at = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
+    first = nonce_store.record_new(engine, [("k1", "n1"), ("k1", "n1"), ("k2", "n1")], seen_at)
+    assert first == {("k1", "n1"), ("k2", "n1")}
+    assert nonce_store.record_new(engine, [("k1", "n1"), ("k1", "n2")], seen_at) == {
+        ("k1", "n2")}
+    with pytest.raises(ValueError):
+        nonce_store.record_new(engine, [("k1", "n3")], seen_at.replace(tzinfo=None))

@@ -12,11 +12,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, delete, insert, select, text, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import Engine, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from cunguan.adapters.store import nonce_store
 from cunguan.adapters.store.api_tables import api_bank_keys, api_credentials, api_nonces
 from cunguan.adapters.store.custody_tables import custody_platforms
 from cunguan.adapters.store.db import read_connection
@@ -242,18 +241,7 @@ class AccessService:
     def _remember_nonces(self, nonces: list[tuple[str, str]], now: datetime
                          ) -> set[tuple[str, str]]:
         """Record the nonces; the ones that were new (a nonce seen before is a replay)."""
-        rows = [{"key_id": key_id, "nonce": nonce, "seen_at": now}
-                for key_id, nonce in dict.fromkeys(nonces)]
-        with self.engine.begin() as conn:
-            if conn.dialect.name == "postgresql":
-                # A nonce lost in a crash reopens replay only of requests signed in the
-                # 300 s before it, and commands are idempotent by serial no. anyway: not
-                # worth an fsync on every request.
-                conn.execute(text("SET LOCAL synchronous_commit = off"))
-            upsert = postgresql_insert if conn.dialect.name == "postgresql" else sqlite_insert
-            statement = upsert(api_nonces).values(rows).on_conflict_do_nothing().returning(
-                api_nonces.c.key_id, api_nonces.c.nonce)
-            return {(row[0], row[1]) for row in conn.execute(statement)}
+        return nonce_store.record_new(self.engine, nonces, now)
 
     def forget_old_nonces(self) -> int:
         """Nonces older than twice the allowed skew can never be replayed: their timestamps

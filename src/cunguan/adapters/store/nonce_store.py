@@ -1,0 +1,52 @@
+"""The nonces of signed requests: each recorded once; one recorded before is a replay.
+
+Every signed request writes one, so this is on the API's hot path. On PostgreSQL the batch is
+one fixed statement over arrays, sent in one pipeline with its transaction's start: a
+multi-row ``INSERT … VALUES`` built per batch cost ~0.2 ms of client time a nonce (compiled
+again for every batch size), and its four statements four round trips.
+"""
+
+from datetime import datetime
+
+from sqlalchemy import Engine
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from cunguan.adapters.store.api_tables import api_nonces
+
+_RECORD_PG = ("INSERT INTO api_nonces (key_id, nonce, seen_at) "
+              "SELECT * FROM unnest(%s::text[], %s::text[], %s::timestamptz[]) "
+              "ON CONFLICT DO NOTHING RETURNING key_id, nonce")
+# A nonce lost in a crash reopens replay only of requests signed in the 300 s before it, and
+# commands are idempotent by serial no. anyway: not worth an fsync on every request.
+_NO_FSYNC_PG = "SET LOCAL synchronous_commit = off"
+
+
+def record_new(engine: Engine, nonces: list[tuple[str, str]], seen_at: datetime
+               ) -> set[tuple[str, str]]:
+    """Record the distinct (key id, nonce) pairs; the ones that were not recorded before."""
+    if seen_at.tzinfo is None:
+        raise ValueError("seen_at must carry its time zone")
+    distinct = list(dict.fromkeys(nonces))
+    if engine.dialect.name == "postgresql":
+        return _record_pg(engine, distinct, seen_at)
+    with engine.begin() as conn:
+        statement = sqlite_insert(api_nonces).values(
+            [{"key_id": key_id, "nonce": nonce, "seen_at": seen_at}
+             for key_id, nonce in distinct],
+        ).on_conflict_do_nothing().returning(api_nonces.c.key_id, api_nonces.c.nonce)
+        return {(row[0], row[1]) for row in conn.execute(statement)}
+
+
+def _record_pg(engine: Engine, nonces: list[tuple[str, str]], seen_at: datetime
+               ) -> set[tuple[str, str]]:
+    with engine.connect() as conn:
+        raw = conn.connection.driver_connection
+        assert raw is not None
+        with raw.cursor() as cur:
+            with raw.pipeline():   # BEGIN, the setting and the insert: one round trip
+                cur.execute(_NO_FSYNC_PG)
+                cur.execute(_RECORD_PG, ([k for k, _ in nonces], [n for _, n in nonces],
+                                         [seen_at] * len(nonces)))
+            recorded = {(row[0], row[1]) for row in cur.fetchall()}
+        raw.commit()
+    return recorded
