@@ -250,3 +250,16 @@ def test_r_c21_a_revoked_key_is_refused_once_each_process_reads_it_again(
         with pytest.raises(AccessError) as refused:
             service.verify(request("nonce0003"), from_cache=from_cache)
         assert refused.value.code == "signature_invalid"
+
+
+def test_r_c21_a_replayed_request_refused_for_its_body_is_refused_alike(signed_setup) -> None:
+    """On the set-based endpoints the nonce is recorded with the command: a request refused
+    for its body never spends it, so its replay gets the same 422 (and never runs)."""
+    api, key_id, secret, body = signed_setup
+    bad = body.replace(b'"amount_fen": 100', b'"amount_fen": "100"')
+    first = _send(api, key_id, secret, body=bad, nonce="n0nceBAD1")
+    again = _send(api, key_id, secret, body=bad, nonce="n0nceBAD1")
+    assert first[0] == again[0] == 422 and first[1]["code"] == again[1]["code"] == "field_invalid"
+    assert _send(api, key_id, secret, body=body, nonce="n0nceOK01")[0] == 200
+    replay = _send(api, key_id, secret, body=body, nonce="n0nceOK01")
+    assert (replay[0], replay[1]["code"]) == (401, "signature_replayed")
