@@ -33,13 +33,21 @@ from sqlalchemy import (
     update,
 )
 
-#: Below this many rows the pipelined INSERT is as cheap and needs no COPY set-up. Measured
-#: over HTTP (coalesced batches of ~10-30 requests, 64 clients): 8 against 64 gave
-#: 1,510-1,566 requests/s against 1,027-1,366, in alternating runs.
+#: Below this many rows a table's rows go as single-row INSERTs in the call's pipeline (one
+#: round trip for all of them); from it, by binary COPY (two round trips of its own, the least
+#: work per row on both sides). Measured over HTTP (coalesced batches of ~10-30 requests, 64
+#: clients): 8 against 64 gave 1,510-1,566 requests/s against 1,027-1,366, in alternating
+#: runs. An INSERT over one array per column, pipelined, was tried instead of COPY and cost
+#: more client time at every size (psycopg dumps array elements one by one in Python): 15 red
+#: packets 4.7 against 3.6 ms, 100 packets 18.7 against 9.7 ms, 1,000 140 against 52 ms.
 COPY_ROWS_MIN = 8
 
 
 Rows = Sequence[Mapping[str, Any]]
+#: A table, the columns given, and the rows' values in that order, ready for the driver.
+Ready = tuple[Table, tuple[str, ...], Sequence[Sequence[Any]]]
+#: A statement and its parameters, for the driver.
+Statement = tuple[str, Sequence[Any]]
 
 
 def insert_rows(conn: Connection, table: Table, rows: Rows) -> None:
@@ -48,9 +56,9 @@ def insert_rows(conn: Connection, table: Table, rows: Rows) -> None:
 
 
 def insert_tables(conn: Connection, writes: Sequence[tuple[Table, Rows]]) -> None:
-    """``insert_rows`` for several tables at once. On PostgreSQL each table's rows go by COPY
-    from ``COPY_ROWS_MIN`` rows, and the tables with fewer all in one pipeline: one round trip
-    instead of one each (a command's request record and its callback event, say)."""
+    """``insert_rows`` for several tables at once, in order; on PostgreSQL in one round trip
+    below ``COPY_ROWS_MIN`` rows a table (a command's request records and their callback
+    events, say)."""
     writes = [(table, rows) for table, rows in writes if rows]
     if conn.dialect.name != "postgresql":
         for table, rows in writes:
@@ -58,20 +66,47 @@ def insert_tables(conn: Connection, writes: Sequence[tuple[Table, Rows]]) -> Non
         return
     raw = conn.connection.driver_connection
     assert raw is not None
-    pipelined: list[tuple[str, list[list[Any]]]] = []
+    ready: list[Ready] = []
+    for table, rows in writes:
+        columns = tuple(rows[0])
+        values = _ready(table, columns, conn.dialect)
+        ready.append((table, columns, [values(row) for row in rows]))
+    write_pg(raw, ready)
+
+
+def write_pg(raw: Any, writes: Sequence[Ready], after: Sequence[Statement] = (), *,
+             commit: bool = False) -> None:
+    """Insert each table's rows, in order, then run ``after`` (and commit if ``commit``), on
+    a psycopg connection, in its transaction.
+
+    The statements between COPYs go in one pipeline, the last of them with ``after`` and the
+    commit: a single transfer's writes and commit cost one round trip, a set-based call's
+    updates and commit one after its COPYs.
+    """
+    pending: list[Statement] = []
     with raw.cursor() as cur:
-        for table, rows in writes:
-            columns = tuple(rows[0])
-            ready = _ready(table, columns, conn.dialect)
+        for table, columns, rows in writes:
             if len(rows) >= COPY_ROWS_MIN:
-                copy_in(cur, table, columns, (ready(row) for row in rows))
-            else:
-                pipelined.append((insert_sql(table.name, columns, "%s"),
-                                  [ready(row) for row in rows]))
-        if pipelined:
-            with raw.pipeline():
-                for statement, values in pipelined:
-                    cur.executemany(statement, values)
+                _pipelined(raw, cur, pending)   # earlier tables first: their order can matter
+                pending = []
+                copy_in(cur, table, columns, rows)
+            elif rows:
+                statement = insert_sql(table.name, columns, "%s")
+                pending += [(statement, row) for row in rows]
+        _pipelined(raw, cur, [*pending, *after], commit=commit)
+
+
+def _pipelined(raw: Any, cur: Any, statements: Sequence[Statement], *,
+               commit: bool = False) -> None:
+    if not statements:
+        if commit:
+            raw.commit()
+        return
+    with raw.pipeline():
+        for statement, params in statements:
+            cur.execute(statement, params)
+        if commit:
+            raw.commit()
 
 
 def _ready(table: Table, columns: tuple[str, ...], dialect: Dialect
@@ -101,14 +136,14 @@ def update_rows(conn: Connection, table: Table, keys: tuple[str, ...],
     other values (rows share their column names). A key given twice ends with its last row's
     values, as one UPDATE after another would leave it.
 
-    PostgreSQL, from ``COPY_ROWS_MIN`` rows: one UPDATE joining one array per column to the
-    table by its key, where ``executemany`` sends a Bind/Execute per row (measured in the
-    custody mix: ~25-30 µs a row, 0.8 s of a 30,000-operation day); elsewhere one per row.
+    PostgreSQL: one UPDATE joining one array per column to the table by its key, where
+    ``executemany`` sends a Bind/Execute per row (measured in the custody mix: ~25-30 µs a
+    row, 0.8 s of a 30,000-operation day); elsewhere one per row.
     """
     if not rows:
         return
     columns = tuple(rows[0])
-    if conn.dialect.name != "postgresql" or len(rows) < COPY_ROWS_MIN:
+    if conn.dialect.name != "postgresql":
         conn.execute(_update_by_key(table, keys, columns),
                      [{**row, **{f"key_{k}": row[k] for k in keys}} for row in rows])
         return

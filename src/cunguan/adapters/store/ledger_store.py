@@ -1,9 +1,10 @@
 """Loads and writes a ledger batch on the raw driver connection (the hot path).
 
-Accounts are locked in a fixed order (sorted account nos.); rows are written set-based: COPY and
-an ``unnest`` update on PostgreSQL (pipelined inserts for small batches), ``executemany`` on
-SQLite (in-process: a C call per row, not a round trip). SQLAlchemy Core serves everything else;
-here its per-statement cost would be most of a single transfer's client time.
+Accounts are locked in a fixed order (sorted account nos.); rows are written set-based: on
+PostgreSQL by COPY or by inserts over arrays, with ``unnest`` updates, pipelined (bulk.write_pg);
+by ``executemany`` on SQLite (in-process: a C call per row, not a round trip). SQLAlchemy
+Core serves everything else; here its per-statement cost would be most of a single
+transfer's client time.
 """
 
 import json
@@ -12,7 +13,7 @@ from datetime import UTC, date, datetime
 from functools import lru_cache
 from typing import Any
 
-from cunguan.adapters.store.bulk import COPY_ROWS_MIN, copy_in, insert_sql
+from cunguan.adapters.store.bulk import Statement, insert_sql, write_pg
 from cunguan.adapters.store.ids import NEXT_BLOCK_SQL
 from cunguan.adapters.store.tables import fund_log, holds, transactions
 from cunguan.ledger.engine import (
@@ -258,47 +259,32 @@ class BatchStore:
                   account_rows: list[tuple[Any, ...]],
                   closed_rows: list[tuple[Any, ...]], commit: bool) -> None:
         # Lines before their transactions: the insert of a transaction row checks that its
-        # lines are there and balance (R-L1, migration 0009).
-        tables = [(fund_log, LOG_COLUMNS, plan.log_rows),
-                  (transactions, TX_COLUMNS, plan.tx_rows),
-                  (holds, _HOLD_COLUMNS, hold_rows)]
-        # A single transfer (3 rows) goes in one pipeline with its commit; more, by COPY.
-        small = len(plan.log_rows) + len(plan.tx_rows) < COPY_ROWS_MIN
-        with self.raw.cursor() as cur:
-            if small:
-                # One round trip for all the writes of a single transfer and its commit.
-                with self.raw.pipeline():
-                    for table, columns, rows in tables:
-                        if rows:
-                            cur.executemany(insert_sql(table.name, columns, "%s"), rows)
-                    self._update_pg(cur, account_rows, closed_rows)
-                    if commit:
-                        self.raw.commit()
-                return
-            for table, columns, rows in tables:
-                if rows:
-                    copy_in(cur, table, columns, rows)
-            self._update_pg(cur, account_rows, closed_rows)
-        if commit:
-            self.raw.commit()
+        # lines are there and balance (R-L1, migration 0009). A batch of a few dozen transfers
+        # goes in one round trip with its updates and its commit.
+        write_pg(self.raw, [(fund_log, LOG_COLUMNS, plan.log_rows),
+                            (transactions, TX_COLUMNS, plan.tx_rows),
+                            (holds, _HOLD_COLUMNS, hold_rows)],
+                 self._updates_pg(account_rows, closed_rows), commit=commit)
 
     @staticmethod
-    def _update_pg(cur: Any, account_rows: list[tuple[Any, ...]],
-                   closed_rows: list[tuple[Any, ...]]) -> None:
+    def _updates_pg(account_rows: list[tuple[Any, ...]],
+                    closed_rows: list[tuple[Any, ...]]) -> list[Statement]:
+        updates: list[Statement] = []
         if closed_rows:
-            cur.execute(
+            updates.append((
                 "UPDATE holds h SET status = v.status, closed_tx_id = v.closed "
                 "FROM unnest(%s::text[], %s::bigint[], %s::text[], %s::bigint[]) "
                 "AS v(status, closed, tenant, hold) "
                 "WHERE h.tenant_id = v.tenant AND h.hold_id = v.hold",
-                [list(col) for col in zip(*closed_rows, strict=True)])
-        cur.execute(
+                [list(col) for col in zip(*closed_rows, strict=True)]))
+        updates.append((
             "UPDATE accounts a SET balance_fen = v.balance, frozen_fen = v.frozen, "
             "entry_seq = v.seq "
             "FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[], %s::text[], %s::text[]) "
             "AS v(balance, frozen, seq, tenant, account) "
             "WHERE a.tenant_id = v.tenant AND a.account_no = v.account",
-            [list(col) for col in zip(*account_rows, strict=True)])
+            [list(col) for col in zip(*account_rows, strict=True)]))
+        return updates
 
     def _write_sqlite(self, plan: BatchPlan, hold_rows: list[tuple[Any, ...]],
                       account_rows: list[tuple[Any, ...]],
