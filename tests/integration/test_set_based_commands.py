@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 
 from cunguan.custody import accounts as chart
 from cunguan.custody.schedules import Method
+from cunguan.custody.withdrawals import FeePolicy
 from cunguan.service_layer.custody_service import CardRequest, ChannelAnswer, CustodyPolicy
 from cunguan.service_layer.lending_service import BidRequest, LendingService
 from tests.custody_helpers import PASSWORD, PLATFORM, icbc_card, open_user, services
@@ -72,6 +73,39 @@ def test_r_c17_withdrawals_in_one_call_count_the_free_one_and_the_money_once(
                                          "withdrawal_not_found"]
     account = ledger.account(PLATFORM, f"U-{user}")
     assert (account.balance_fen, account.frozen_fen) == (700_000, 300_900)
+
+
+def test_r_c17_free_withdrawals_are_counted_across_calls_up_to_the_allowance(
+        engine: Engine) -> None:
+    """The month's count comes from the withdrawals already recorded (and stops reading at
+    the allowance): failed ones do not count, every one past the allowance pays."""
+    policy = CustodyPolicy(fees=FeePolicy(free_per_month=2))
+    custody, _, _, _ = services(engine, policy=policy)
+    user, other = _lenders(custody, 2, 5_000_000)
+
+    def fee(request_no: str, who: str = user) -> int:
+        [answer] = custody.withdraws(PLATFORM, [CardRequest(request_no, who, icbc_card(
+            1 if who == user else 2), 200_000)])
+        assert answer.ok, answer
+        return int(answer.data["fee_fen"])
+
+    assert fee("w-1") == 0
+    assert [r.code for r in custody.channel_results(
+        PLATFORM, [ChannelAnswer("c-1", "w-1", False)])] == ["ok"]     # failed: not counted
+    assert [fee(f"w-{n}") for n in range(2, 7)] == [0, 0, 600, 600, 600]  # 0.3 % of 2,000
+    assert fee("w-o", other) == 0                                      # counted per user
+
+
+def test_r_c16_hvps_quota_counts_the_days_earlier_hvps_withdrawals(engine: Engine) -> None:
+    custody, _, _, _ = services(engine)
+    [user] = _lenders(custody, 1, 2_020_000_000)
+    small = CardRequest("w-small", user, icbc_card(1), 100_000)       # not HVPS: not counted
+    big = CardRequest("w-big", user, icbc_card(1), 1_999_000_000)     # 19,990,000 yuan
+    assert [a.data["rail"] for a in custody.withdraws(PLATFORM, [small, big])] == [
+        "super_online", "hvps"]
+    [over] = custody.withdraws(PLATFORM, [CardRequest("w-over", user, icbc_card(1),
+                                                      6_000_000)])   # 60,000 yuan: HVPS
+    assert over.code == "hvps_daily_limit" and "10,000.00 yuan is left" in over.message
 
 
 def test_r_c9_bids_in_one_call_fill_the_project_in_order(engine: Engine) -> None:

@@ -695,16 +695,25 @@ class CustodyService(CustodyBase):
 
     def _withdrawals_so_far(self, conn: Connection, tenant_id: str, user_ids: set[str],
                             month: str, today: date) -> tuple[dict[str, int], dict[str, int]]:
-        """Per user: withdrawals this month (for the free one, R-C17) and the amount sent by
-        HVPS today (its daily quota, R-C16), counting those not failed or refused."""
-        w = custody_withdrawals.c
+        """Per user: withdrawals this month (for the free ones, R-C17) and the amount sent by
+        HVPS today (its daily quota, R-C16), counting those not failed or refused.
+
+        The month's count stops at the free allowance (past it every withdrawal pays the
+        same), so a user's thousandth withdrawal of the month reads as few rows as the second.
+        """
+        w, u = custody_withdrawals.c, custody_users.c
         live = w.status.in_(("pending_review", "processing", "succeeded"))
-        mine = (w.tenant_id == tenant_id, w.user_id.in_(user_ids), live)
+        firsts = select(w.request_no).where(
+            w.tenant_id == u.tenant_id, w.user_id == u.user_id, w.month == month, live,
+        ).limit(self.policy.fees.free_per_month).correlate(custody_users).subquery()
+        counted = select(func.count()).select_from(firsts).scalar_subquery()
         counts = {user: int(n) for user, n in conn.execute(
-            select(w.user_id, func.count()).where(*mine, w.month == month).group_by(w.user_id))}
+            select(u.user_id, counted).where(u.tenant_id == tenant_id, u.user_id.in_(user_ids)))
+            if n}
         hvps_fen = {user: int(fen) for user, fen in conn.execute(
             select(w.user_id, func.sum(w.amount_fen)).where(
-                *mine, w.rail == "hvps", w.business_date == today).group_by(w.user_id))}
+                w.tenant_id == tenant_id, w.user_id.in_(user_ids), live, w.rail == "hvps",
+                w.business_date == today).group_by(w.user_id))}
         return counts, hvps_fen
 
     def _route(self, amount_fen: int, now: datetime, hvps_used_fen: int) -> withdrawals.Rail:

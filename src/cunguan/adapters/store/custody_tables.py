@@ -1,7 +1,7 @@
 """Custody tables (资金存管). Money lives in the ledger; these rows say who, which card, which
 project, which claim and which request. Keys lead with ``tenant_id`` like the ledger's."""
 
-from sqlalchemy import BigInteger, Column, Date, Index, Integer, String, Table, Text
+from sqlalchemy import BigInteger, Column, Date, Index, Integer, String, Table, Text, text
 
 from cunguan.adapters.store.tables import UtcDateTime, metadata
 from cunguan.core import limits
@@ -169,6 +169,8 @@ custody_withdrawals = Table(
     Column("business_date", Date, nullable=False),
     Column("created_at", UtcDateTime(), nullable=False),
     Index("ix_custody_withdrawals_user", "tenant_id", "user_id", "month"),
+    Index("ix_custody_withdrawals_hvps", "tenant_id", "user_id", "business_date",
+          postgresql_where=text("rail = 'hvps'"), sqlite_where=text("rail = 'hvps'")),
 )
 
 custody_recharges = Table(
