@@ -111,10 +111,11 @@ PROJECT_STEPS = ("lend", "repay", "settle_repayment")
 
 
 def _mix(custody: LendingService, users: list[str], rng: random.Random,
-         operations: int) -> list[Chain]:
+         operations: int, tag: str = "") -> list[Chain]:
     """The day's operations in the proportions of a lending platform's day, as chains: the
     operations of one chain depend on each other (a withdrawal and its channel result, a
-    project's bids, lending and repayment) and run in order; chains are independent."""
+    project's bids, lending and repayment) and run in order; chains are independent. Request
+    nos. and project ids start with ``tag`` (a part of a day drawn separately)."""
     lenders = users[USERS // 10:]
     borrowers = users[:USERS // 10]
     serial = iter(range(10**9))
@@ -122,7 +123,7 @@ def _mix(custody: LendingService, users: list[str], rng: random.Random,
     project_no = 0
 
     def no(prefix: str) -> str:
-        return f"{prefix}{next(serial)}"
+        return f"{tag}{prefix}{next(serial)}"
 
     drawn = 0
     while drawn < operations:
@@ -142,7 +143,7 @@ def _mix(custody: LendingService, users: list[str], rng: random.Random,
         else:
             project_no += 1
             chains.append(_project_ops(custody, rng, lenders, rng.choice(borrowers),
-                                       f"P{project_no}", no))
+                                       f"{tag}P{project_no}", no))
         drawn += len(chains[-1])
     return chains
 

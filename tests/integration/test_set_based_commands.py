@@ -123,6 +123,26 @@ def test_r_c9_bids_in_one_call_fill_the_project_in_order(engine: Engine) -> None
     assert custody.bid(PLATFORM, "b-2", users[1], "PJ", 300_000).replayed
 
 
+def test_r_c9_a_newbie_project_takes_only_users_who_never_bid(engine: Engine) -> None:
+    """A user's first bid marks the user for good (the mark is written once, on that first
+    bid); later calls read it."""
+    custody, _, _, _ = services(engine)
+    veteran, newbie = _lenders(custody, 2, 500_000)
+    _project(custody, "PA", 600_000)
+    assert custody.register_project(
+        PLATFORM, "reg-NB", project_id="NB", borrower_user_id=open_user(custody, 80,
+                                                                         role="borrower"),
+        amount_fen=600_000, annual_rate="0.1", months=3, method=Method.EQUAL_INSTALLMENT,
+        bid_min_fen=10_000, bid_max_fen=600_000, bid_step_fen=10_000, newbie_only=True).ok
+    assert [a.code for a in custody.bids(PLATFORM, [
+        BidRequest("b-1", veteran, "PA", 100_000), BidRequest("b-2", veteran, "PA", 100_000)
+    ])] == ["ok", "ok"]
+    assert [a.code for a in custody.bids(PLATFORM, [
+        BidRequest("b-3", veteran, "NB", 100_000), BidRequest("b-4", newbie, "NB", 100_000),
+        BidRequest("b-5", newbie, "NB", 100_000)])] == [
+        "newbie_project_only_once", "ok", "newbie_project_only_once"]
+
+
 def _round(operation: str, who: st.SearchStrategy[int], value: st.SearchStrategy[Any]
            ) -> st.SearchStrategy[tuple[str, list[tuple[int, int, Any]]]]:
     """One call's requests of ``operation``: (request no., whose, amount or outcome)."""

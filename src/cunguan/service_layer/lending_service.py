@@ -427,8 +427,10 @@ class LendingService(CustodyService):
             {"project_id": project_id, "raised_fen": raised[project_id][0],
              "status": raised[project_id][1].value}
             for project_id in sorted({row["project_id"] for row in rows})])
+        # Only the first bid changes a user's row (PostgreSQL writes a new row version for
+        # an update that changes nothing).
         conn.execute(update(custody_users).where(
-            custody_users.c.tenant_id == tenant_id,
+            custody_users.c.tenant_id == tenant_id, custody_users.c.has_bid == 0,
             custody_users.c.user_id.in_({row["user_id"] for row in rows})).values(has_bid=1))
 
     def _bids(self, conn: Connection, tenant_id: str, project_id: str) -> list[Any]:

@@ -8,6 +8,10 @@ day, each withdrawal batch read more rows than the one before. This partial inde
 HVPS withdrawals, by user and business date; the month's count now stops at the free
 allowance (custody_service.CustodyService._withdrawals_so_far).
 
+Building the index blocks writes to ``custody_withdrawals`` while it runs. On a large table,
+build it first without blocking (docs/OPERATIONS.md: ``CREATE INDEX CONCURRENTLY`` with the
+same name and definition); this migration then finds it and leaves it.
+
 Revision ID: 0011
 Revises: 0010
 """
@@ -25,7 +29,7 @@ def upgrade() -> None:
     op.create_index("ix_custody_withdrawals_hvps", "custody_withdrawals",
                     ["tenant_id", "user_id", "business_date"],
                     postgresql_where=sa.text("rail = 'hvps'"),
-                    sqlite_where=sa.text("rail = 'hvps'"))
+                    sqlite_where=sa.text("rail = 'hvps'"), if_not_exists=True)
 
 
 def downgrade() -> None:
