@@ -31,7 +31,8 @@ bench: $(STAMP)
 	./scripts/ensure-wrk
 	$(BIN)/python -m bench.run
 
-# The whole 3,000,000-operation custody day on PostgreSQL, then its day close (~15 min).
+# The whole 3,000,000-operation custody day on PostgreSQL and on SQLite, each then closed
+# (~25 min).
 bench-day: $(STAMP)
 	$(BIN)/python -m bench.custody_day
 

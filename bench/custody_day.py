@@ -15,9 +15,11 @@ import json
 import random
 import resource
 import sys
+import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from statistics import median
 from typing import Any
@@ -26,11 +28,11 @@ from sqlalchemy import text
 
 from bench import custody_bench
 from bench.ledger_bench import _bench_url, recreate_pg_database
-from bench.pg_statistics import fresh_statistics
-from bench.run import RESULTS, _replace, _write, describe
+from bench.run import RESULTS, _replace, describe, machine
 from cunguan.service_layer.day_service import DayService
 
 TENTHS = 10
+BACKENDS = ("postgresql", "sqlite")
 RESULT_FILE = "custody_day.json"
 BENCH_README = Path(__file__).parent / "README.md"
 DAY_START, DAY_END = "<!-- custody-day:start -->", "<!-- custody-day:end -->"
@@ -40,16 +42,25 @@ REPORTED_TABLES = ("fund_log", "transactions", "holds", "custody_requests", "out
                    "custody_claims")
 
 
-def run(log: Callable[[str], None],
+def run(log: Callable[[str], None], backend: str = "postgresql",
         operations: int = custody_bench.DAY_OPERATIONS) -> dict[str, Any]:
-    recreate_pg_database()
-    url = _bench_url()
+    with tempfile.TemporaryDirectory() as folder:
+        if backend == "postgresql":
+            recreate_pg_database()
+            url = _bench_url()
+        else:
+            url = f"sqlite:///{Path(folder) / 'custody-day.db'}"
+        return _day(url, backend, operations, log)
+
+
+def _day(url: str, backend: str, operations: int, log: Callable[[str], None]
+         ) -> dict[str, Any]:
     custody, users = custody_bench._setup(url)
     per_tenth = operations // TENTHS
     outcomes: Counter[str] = Counter()
     kinds: Counter[str] = Counter()
     tenths: list[dict[str, float]] = []
-    with fresh_statistics(url) as analyzed:
+    with custody_bench._statistics(url) as analyzed:
         for tenth in range(TENTHS):
             chains = custody_bench._mix(custody, users, random.Random(tenth), per_tenth,
                                         tag=f"D{tenth}-")
@@ -60,15 +71,15 @@ def run(log: Callable[[str], None],
             elapsed = time.perf_counter() - started
             tenths.append({"operations": done, "wall_time_s": round(elapsed, 2),
                            "operations_per_s": round(done / elapsed, 1)})
-            log(f"tenth {tenth + 1}: {done:,} operations, {done / elapsed:,.0f}/s")
+            log(f"{backend} tenth {tenth + 1}: {done:,} operations, {done / elapsed:,.0f}/s")
     wall_s = sum(t["wall_time_s"] for t in tenths)
     done_total = sum(kinds.values())
     started = time.perf_counter()
     close = DayService(custody.engine, clock=custody.clock).close(custody_bench.TENANT)
     close_s = time.perf_counter() - started
-    sizes = _sizes(custody.engine)
+    sizes = _sizes(custody.engine) if backend == "postgresql" else _file_size(url)
     custody.engine.dispose()
-    return {"operations": done_total, "backend": "postgresql",
+    return {"operations": done_total, "backend": backend,
             "set_based_per_call": custody_bench.PER_CALL, "users": custody_bench.USERS,
             "wall_time_s": round(wall_s, 1),
             "operations_per_s": round(done_total / wall_s, 1),
@@ -86,6 +97,13 @@ def run(log: Callable[[str], None],
                        "seconds_pg": custody_bench.TARGET_SECONDS_PG}}
 
 
+def _file_size(url: str) -> dict[str, float]:
+    """SQLite keeps the whole database in one file (and its write-ahead log)."""
+    path = Path(url.removeprefix("sqlite:///"))
+    return {"database_file": round(sum(p.stat().st_size for p in (
+        path, path.with_name(path.name + "-wal")) if p.exists()) / 2**20, 1)}
+
+
 def _sizes(engine: Any) -> dict[str, float]:
     with engine.connect() as conn:
         return {name: round(conn.execute(text(
@@ -93,39 +111,57 @@ def _sizes(engine: Any) -> dict[str, float]:
         ).scalar_one() / 2**20, 1) for name in REPORTED_TABLES}
 
 
-def day_table(result: dict[str, Any]) -> str:
-    lines = ["| tenth of the day | operations | wall time (s) | operations/s |",
-             "|---:|---:|---:|---:|"]
-    for number, tenth in enumerate(result["tenths"], start=1):
-        lines.append(f"| {number} | {tenth['operations']:,} | {tenth['wall_time_s']} | "
-                     f"{tenth['operations_per_s']:,.0f} |")
-    close = result["day_close"]
-    lines += ["", f"Whole day: {result['operations']:,} operations in "
-              f"{result['wall_time_s']:,} s ({result['operations_per_s']:,.0f}/s; target "
-              f"{result['target']['seconds_pg']} s). Last tenth's rate ÷ first's: "
-              f"{result['first_to_last_tenth_rate_ratio']}. Day close: "
-              f"{'closed' if close['closed'] else 'NOT closed'}, {close['findings']} findings, "
-              f"{close['wall_time_s']} s. fund_log {result['table_mib']['fund_log']:,} MiB. "
-              f"Peak memory {result['peak_memory_mib']} MiB. Measured {result['date']} on "
-              f"{describe(result['machine'])}."]
+def day_table(results: dict[str, Any]) -> str:
+    days = [results[b] for b in BACKENDS if b in results]
+    lines = ["| tenth of the day | " + " | ".join(f"{d['backend']} operations/s" for d in days)
+             + " |", "|---:|" + "---:|" * len(days)]
+    for number in range(TENTHS):
+        lines.append(f"| {number + 1} | " + " | ".join(
+            f"{d['tenths'][number]['operations_per_s']:,.0f}" for d in days) + " |")
+    lines.append("")
+    for day in days:
+        close = day["day_close"]
+        sizes = ", ".join(f"{name} {mib:,} MiB" for name, mib in day["table_mib"].items()
+                          if name in ("fund_log", "database_file"))
+        lines.append(
+            f"- **{day['backend']}**: {day['operations']:,} operations in "
+            f"{day['wall_time_s']:,} s ({day['operations_per_s']:,.0f}/s), outcomes "
+            f"{day['outcomes']}; last tenth's rate ÷ first's "
+            f"{day['first_to_last_tenth_rate_ratio']}; day close "
+            f"{'passed' if close['closed'] else 'FAILED'} ({close['findings']} findings) in "
+            f"{close['wall_time_s']} s; {sizes}; peak memory {day['peak_memory_mib']} MiB. "
+            f"Measured {day['date']} on {describe(day['machine'])}.")
+    lines.append("")
+    lines.append(f"Target: {custody_bench.DAY_OPERATIONS:,} operations in ≤ "
+                 f"{custody_bench.TARGET_SECONDS_PG} s on PostgreSQL.")
     return "\n".join(lines)
 
 
-def render(result: dict[str, Any]) -> None:
+def render(results: dict[str, Any]) -> None:
     readme = BENCH_README.read_text()
-    BENCH_README.write_text(_replace(readme, DAY_START, DAY_END, day_table(result)))
+    BENCH_README.write_text(_replace(readme, DAY_START, DAY_END, day_table(results)))
 
 
 def main() -> None:
+    """``python -m bench.custody_day [postgresql|sqlite|both] [operations]``; a run of the
+    whole day records its backend's result, a shorter trial run records nothing."""
+    path = RESULTS / RESULT_FILE
+    recorded = json.loads(path.read_text()) if path.exists() else {}
     if sys.argv[1:] == ["--render-only"]:
-        render(json.loads((RESULTS / RESULT_FILE).read_text()))
+        render(recorded)
         return
-    operations = int(sys.argv[1]) if len(sys.argv) > 1 else custody_bench.DAY_OPERATIONS
-    result = run(lambda line: print(f"[bench-day] {line}", flush=True), operations)
-    if operations == custody_bench.DAY_OPERATIONS:   # a shorter trial run records nothing
-        _write(RESULT_FILE, result)
-        render(result)
-    print(json.dumps(result, indent=2, ensure_ascii=False))
+    which = sys.argv[1] if len(sys.argv) > 1 else "both"
+    operations = int(sys.argv[2]) if len(sys.argv) > 2 else custody_bench.DAY_OPERATIONS
+    for backend in BACKENDS if which == "both" else (which,):
+        result = run(lambda line: print(f"[bench-day] {line}", flush=True), backend,
+                     operations)
+        print(json.dumps(result, indent=2, ensure_ascii=False))
+        if operations == custody_bench.DAY_OPERATIONS:
+            result["date"] = datetime.now(UTC).isoformat(timespec="seconds")
+            result["machine"] = machine()
+            recorded[backend] = result
+            path.write_text(json.dumps(recorded, indent=2, ensure_ascii=False) + "\n")
+            render(recorded)
 
 
 if __name__ == "__main__":
