@@ -1,6 +1,8 @@
 """The platform API in-process on both backends: signatures, tenancy, idempotency, errors."""
 
+import asyncio
 import json
+import threading
 from collections.abc import Iterator
 from datetime import datetime
 
@@ -8,6 +10,7 @@ import httpx
 import pytest
 from sqlalchemy import Engine
 
+from cunguan.api.edge import read_credential_once
 from cunguan.client import CunguanClient, ResponseSignatureError
 from cunguan.core import signing
 from cunguan.core.clock import CST, FixedClock
@@ -263,3 +266,33 @@ def test_r_c21_a_replayed_request_refused_for_its_body_is_refused_alike(signed_s
     assert _send(api, key_id, secret, body=body, nonce="n0nceOK01")[0] == 200
     replay = _send(api, key_id, secret, body=body, nonce="n0nceOK01")
     assert (replay[0], replay[1]["code"]) == (401, "signature_replayed")
+
+
+def test_r_c21_requests_finding_a_credential_stale_together_read_it_once(
+        engine: Engine) -> None:
+    """Every ``credential_cache_ms`` a process's cached credential goes stale for every request
+    in flight: the first starts one read and the others wait for it, then all check inline."""
+    clock = FixedClock(datetime(2026, 11, 23, 10, 0, tzinfo=CST))
+    access = AccessService(engine, clock=clock, credential_cache_ms=60_000)
+    issued = access.issue("operator")
+    assert not access.credential_known(issued.key_id)
+    release, reads = threading.Event(), []
+    real_read = access.read_credential
+
+    def read_when_released(key_id: str) -> None:   # the real read, held until all are waiting
+        reads.append(key_id)
+        release.wait(5)
+        real_read(key_id)
+    access.read_credential = read_when_released  # type: ignore[method-assign]
+
+    async def sixteen_at_once() -> None:
+        under_way: dict[str, asyncio.Future[None]] = {}
+        waiting = [asyncio.ensure_future(read_credential_once(under_way, access, issued.key_id))
+                   for _ in range(16)]
+        await asyncio.sleep(0)            # each runs to its wait
+        assert list(under_way) == [issued.key_id] and not any(w.done() for w in waiting)
+        release.set()
+        await asyncio.gather(*waiting)
+        assert under_way == {}            # the next stale moment starts a new read
+    asyncio.run(sixteen_at_once())
+    assert reads == [issued.key_id] and access.credential_known(issued.key_id)

@@ -42,6 +42,7 @@ def create_app(bank: Bank, *, run_worker: bool = False,
                               "See docs/API.md for the signature scheme.")
     app.state.bank = bank
     app.state.page_rate_limit = pages.rate_limit()
+    app.state.credential_reads = {}   # key id → the read of its credential under way
     app.include_router(platform_routes.router)
     app.include_router(operator_routes.router)
     app.include_router(pages.router)

@@ -189,6 +189,11 @@ class AccessService:
             found.update(rows)
         return found
 
+    def read_credential(self, key_id: str) -> None:
+        """Read ``key_id``'s credential (or its absence) into the cache, unless a fresh read
+        is at hand."""
+        self._credentials({key_id})
+
     def credential_known(self, key_id: str | None) -> bool:
         """Whether ``verify`` can check a request of ``key_id`` without reading the database
         (a fresh read of the credential, or of its absence, is at hand)."""
