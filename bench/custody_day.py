@@ -19,7 +19,6 @@ import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 from statistics import median
 from typing import Any
@@ -28,7 +27,7 @@ from sqlalchemy import text
 
 from bench import custody_bench
 from bench.ledger_bench import _bench_url, recreate_pg_database
-from bench.run import RESULTS, _replace, describe, machine
+from bench.run import RESULTS, _replace, describe, save, stamp
 from cunguan.service_layer.day_service import DayService
 
 TENTHS = 10
@@ -157,10 +156,9 @@ def main() -> None:
                      operations)
         print(json.dumps(result, indent=2, ensure_ascii=False))
         if operations == custody_bench.DAY_OPERATIONS:
-            result["date"] = datetime.now(UTC).isoformat(timespec="seconds")
-            result["machine"] = machine()
+            stamp(result)
             recorded[backend] = result
-            path.write_text(json.dumps(recorded, indent=2, ensure_ascii=False) + "\n")
+            save(RESULT_FILE, recorded)
             render(recorded)
 
 

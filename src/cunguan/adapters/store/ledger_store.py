@@ -1,7 +1,7 @@
 """Loads and writes a ledger batch on the raw driver connection (the hot path).
 
 Accounts are locked in a fixed order (sorted account nos.); rows are written set-based: on
-PostgreSQL by COPY or by inserts over arrays, with ``unnest`` updates, pipelined (bulk.write_pg);
+PostgreSQL by COPY (a few rows by INSERTs) and ``unnest`` updates, pipelined (bulk.write_pg);
 by ``executemany`` on SQLite (in-process: a C call per row, not a round trip). SQLAlchemy
 Core serves everything else; here its per-statement cost would be most of a single
 transfer's client time.
