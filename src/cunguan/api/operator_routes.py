@@ -26,6 +26,15 @@ _FUNDABLE = {"own": chart.OWN, "marketing": chart.MARKETING, "risk_reserve": cha
              "interest": chart.INTEREST}
 
 
+# Channel results first: the busiest operator endpoint (routes are tried in order).
+@router.post("/platforms/{tenant_id}/withdrawals/{withdrawal_no}/channel-result",
+             response_model=s.CommandOk)
+async def channel_result(request: Request, tenant_id: Tenant, withdrawal_no: PathId,
+                         body: s.ChannelResult, caller: OperatorCommand) -> Response:
+    return answer(request, await set_based(request, tenant_id, "channel_result", ChannelAnswer(
+        body.request_no, withdrawal_no, body.succeeded)))
+
+
 @router.post("/platforms", response_model=s.IssuedKey)
 def onboard(request: Request, body: s.Onboarding, caller: Operator) -> Response:
     """Open a platform (its tenant and chart of accounts) and issue its first key."""
@@ -70,14 +79,6 @@ def review_withdrawal(request: Request, tenant_id: Tenant, withdrawal_no: PathId
                       body: s.Review, caller: Operator) -> Response:
     return answer(request, bank(request).custody.review_withdrawal(
         tenant_id, body.request_no, withdrawal_no, body.approved))
-
-
-@router.post("/platforms/{tenant_id}/withdrawals/{withdrawal_no}/channel-result",
-             response_model=s.CommandOk)
-async def channel_result(request: Request, tenant_id: Tenant, withdrawal_no: PathId,
-                         body: s.ChannelResult, caller: OperatorCommand) -> Response:
-    return answer(request, await set_based(request, tenant_id, "channel_result", ChannelAnswer(
-        body.request_no, withdrawal_no, body.succeeded)))
 
 
 @router.post("/platforms/{tenant_id}/withdrawals/{withdrawal_no}/statement-reversal",

@@ -1,5 +1,9 @@
 """Endpoints for platforms: each one verifies the caller, calls one custody command or query
-inside the caller's tenant, and answers. Nothing here decides a business rule."""
+inside the caller's tenant, and answers. Nothing here decides a business rule.
+
+The router tries routes in the order they are declared, and each route tried costs several
+microseconds: the busiest endpoints (money in and out) come first.
+"""
 
 import dataclasses
 import pathlib
@@ -36,6 +40,45 @@ Caller = Annotated[Principal, Depends(platform)]
 CommandCaller = Annotated[Principal, Depends(platform_command)]
 PathId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:@#-]+$")]
 router = APIRouter(prefix="/v1", tags=["platform"], responses=ERRORS)  # type: ignore[arg-type]
+
+
+# -- money in and out ----------------------------------------------------------------------
+@router.post("/recharges", response_model=s.CommandOk)
+async def recharge(request: Request, body: s.Recharge, caller: CommandCaller) -> Response:
+    """Quick-pay recharge under a standing authorization (otherwise use a page)."""
+    return answer(request, await set_based(request, tenant(caller), "recharge", CardRequest(
+        body.request_no, body.user_id, body.card_no, body.amount_fen)))
+
+
+@router.post("/red-packets", response_model=s.CommandOk)
+async def red_packet(request: Request, body: s.RedPacket, caller: CommandCaller) -> Response:
+    """A cash red packet from the platform's marketing account to a user."""
+    return answer(request, await set_based(request, tenant(caller), "red_packet", (
+        body.request_no, body.user_id, body.amount_fen)))
+
+
+@router.post("/red-packet-batches", response_model=s.Listing)
+def red_packet_batch(request: Request, body: s.RedPacketBatch, caller: Caller) -> Response:
+    """A campaign: up to 5,000 red packets in one transaction, each with its own request no.,
+    answered one by one (``items``: status ok or code, like single red packets)."""
+    answers = bank(request).custody.red_packets(
+        tenant(caller), [(p.request_no, p.user_id, p.amount_fen) for p in body.packets])
+    return respond(request, 200, {"items": [
+        {"request_no": a.request_no, "status": "ok" if a.ok else "rejected", "code": a.code,
+         "replayed": a.replayed, "data": a.data} for a in answers]})
+
+
+@router.post("/withdrawals", response_model=s.CommandOk)
+async def withdraw(request: Request, body: s.Withdrawal, caller: CommandCaller) -> Response:
+    """Withdrawal under a standing authorization (otherwise use a page)."""
+    return answer(request, await set_based(request, tenant(caller), "withdraw", CardRequest(
+        body.request_no, body.user_id, body.card_no, body.amount_fen)))
+
+
+@router.get("/withdrawals/{withdrawal_no}", response_model=s.View)
+def get_withdrawal(request: Request, withdrawal_no: PathId, caller: Caller) -> Response:
+    return respond(request, 200, bank(request).queries.withdrawal(tenant(caller),
+                                                                  withdrawal_no))
 
 
 # -- the platform itself -------------------------------------------------------------------
@@ -99,45 +142,6 @@ def revoke_authorization(request: Request, user_id: PathId,
 def user_claims(request: Request, user_id: PathId, caller: Caller) -> Response:
     items = bank(request).queries.claims(tenant(caller), holder_user_id=user_id)
     return respond(request, 200, {"items": items})
-
-
-# -- money in and out ----------------------------------------------------------------------
-@router.post("/recharges", response_model=s.CommandOk)
-async def recharge(request: Request, body: s.Recharge, caller: CommandCaller) -> Response:
-    """Quick-pay recharge under a standing authorization (otherwise use a page)."""
-    return answer(request, await set_based(request, tenant(caller), "recharge", CardRequest(
-        body.request_no, body.user_id, body.card_no, body.amount_fen)))
-
-
-@router.post("/red-packets", response_model=s.CommandOk)
-async def red_packet(request: Request, body: s.RedPacket, caller: CommandCaller) -> Response:
-    """A cash red packet from the platform's marketing account to a user."""
-    return answer(request, await set_based(request, tenant(caller), "red_packet", (
-        body.request_no, body.user_id, body.amount_fen)))
-
-
-@router.post("/red-packet-batches", response_model=s.Listing)
-def red_packet_batch(request: Request, body: s.RedPacketBatch, caller: Caller) -> Response:
-    """A campaign: up to 5,000 red packets in one transaction, each with its own request no.,
-    answered one by one (``items``: status ok or code, like single red packets)."""
-    answers = bank(request).custody.red_packets(
-        tenant(caller), [(p.request_no, p.user_id, p.amount_fen) for p in body.packets])
-    return respond(request, 200, {"items": [
-        {"request_no": a.request_no, "status": "ok" if a.ok else "rejected", "code": a.code,
-         "replayed": a.replayed, "data": a.data} for a in answers]})
-
-
-@router.post("/withdrawals", response_model=s.CommandOk)
-async def withdraw(request: Request, body: s.Withdrawal, caller: CommandCaller) -> Response:
-    """Withdrawal under a standing authorization (otherwise use a page)."""
-    return answer(request, await set_based(request, tenant(caller), "withdraw", CardRequest(
-        body.request_no, body.user_id, body.card_no, body.amount_fen)))
-
-
-@router.get("/withdrawals/{withdrawal_no}", response_model=s.View)
-def get_withdrawal(request: Request, withdrawal_no: PathId, caller: Caller) -> Response:
-    return respond(request, 200, bank(request).queries.withdrawal(tenant(caller),
-                                                                  withdrawal_no))
 
 
 # -- projects, bids, lending, repayment -----------------------------------------------------
