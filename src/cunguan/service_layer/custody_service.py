@@ -580,10 +580,8 @@ class CustodyService(CustodyBase):
                          packets: Sequence[tuple[str, str, int]]) -> list[Data | CunguanError]:
         """Marketing account → users, as one independent ledger batch: a packet refused (an
         unknown or inactive user, a short marketing account) changes nothing."""
-        u = custody_users.c
-        status: dict[str, str] = {user: state for user, state in conn.execute(
-            select(u.user_id, u.status).where(
-                u.tenant_id == tenant_id, u.user_id.in_({user for _, user, _ in packets})))}
+        status: dict[str, str] = {user: row.status for user, row in lookups.users(
+            conn, tenant_id, {user for _, user, _ in packets}).items()}
         outcomes: list[Data | CunguanError] = []
         transfers = []
         for no, user, amount in packets:
