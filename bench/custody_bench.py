@@ -31,7 +31,7 @@ from bench.ledger_bench import _bench_url, recreate_pg_database
 from bench.pg_statistics import fresh_statistics
 from cunguan.adapters.store.db import make_engine, upgrade
 from cunguan.core.clock import CST, FixedClock
-from cunguan.core.process import freeze_startup_heap
+from cunguan.core.process import tune_garbage_collection
 from cunguan.custody import accounts as chart
 from cunguan.custody.kyc import IdKind
 from cunguan.custody.schedules import Method
@@ -96,7 +96,7 @@ def _setup(url: str) -> tuple[LendingService, list[str]]:
     if engine.dialect.name == "postgresql":  # as autovacuum would have by then
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.execute(text("ANALYZE"))
-    freeze_startup_heap()   # as `cunguan worker` does once its services are built
+    tune_garbage_collection()   # as `cunguan worker` does once its services are built
     return custody, users
 
 

@@ -7,24 +7,27 @@ import pytest
 
 from cunguan.adapters.store.db import make_engine, upgrade
 from cunguan.api import server
+from cunguan.core import limits
 
 
-def test_the_server_factory_freezes_its_startup_heap_out_of_garbage_collection(
+def test_the_server_factory_freezes_its_startup_heap_and_collects_less_often(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     url = f"sqlite:///{tmp_path / 'bank.db'}"
     engine = make_engine(url)
     upgrade(engine)
     engine.dispose()
     monkeypatch.setenv("CUNGUAN_DATABASE_URL", url)
+    thresholds = gc.get_threshold()
     gc.unfreeze()
     try:
         app = server.app()
-        frozen = gc.get_freeze_count()
-        routes_frozen = [r for r in app.routes if gc.is_tracked(r)]
-        assert frozen > 0
-        assert routes_frozen and all(not _in_collected_generation(r) for r in routes_frozen)
+        routes = [r for r in app.routes if gc.is_tracked(r)]
+        assert gc.get_freeze_count() > 0
+        assert routes and not any(_in_collected_generation(r) for r in routes)
+        assert gc.get_threshold() == limits.gc_thresholds != thresholds
     finally:
         gc.unfreeze()   # give this test process's objects back to the collector
+        gc.set_threshold(*thresholds)
 
 
 def _in_collected_generation(obj: object) -> bool:

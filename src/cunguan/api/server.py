@@ -6,7 +6,7 @@ from fastapi import FastAPI
 
 from cunguan.adapters.store.db import make_engine
 from cunguan.api.app import WORKER_INTERVAL_S_DEFAULT, create_app
-from cunguan.core.process import freeze_startup_heap
+from cunguan.core.process import tune_garbage_collection
 from cunguan.service_layer.bank import Bank
 
 
@@ -17,6 +17,6 @@ def app() -> FastAPI:
     run_worker = os.environ.get("CUNGUAN_RUN_WORKER") == "1"
     created = create_app(Bank(engine, group_commit=grouped), run_worker=run_worker,
                          worker_interval_s=interval_s)
-    freeze_startup_heap()
+    tune_garbage_collection()
     return created
 

@@ -9,7 +9,7 @@ import typer
 from cunguan.adapters.callback_sender import HttpSender
 from cunguan.adapters.store.db import make_engine
 from cunguan.cli.common import console
-from cunguan.core.process import freeze_startup_heap
+from cunguan.core.process import tune_garbage_collection
 from cunguan.service_layer.bank import Bank
 
 WORKER_INTERVAL_S_DEFAULT = 30
@@ -25,7 +25,7 @@ def worker(ctx: typer.Context,
     bank = Bank(make_engine((ctx.find_root().obj or {}).get("database_url")))
     sender = HttpSender()
     if not once:
-        freeze_startup_heap()   # a long-running process: see core/process.py
+        tune_garbage_collection()   # a long-running process: see core/process.py
     try:
         while True:
             now = datetime.fromisoformat(as_of) if as_of else bank.clock()

@@ -64,6 +64,13 @@ api_upload_bytes_max: Final = 64 * 1_048_576
 #: How long a server process trusts a credential it read (its secret, role and status): a
 #: revocation reaches the other processes within this; the revoking one at once.
 credential_cache_ms: Final = 1_000
+#: Python's garbage-collection thresholds in a long-running process (its default is 700, 10,
+#: 10): the youngest generation is collected every 50,000 allocations (net of frees) instead
+#: of 700 — a request or a set-based call allocates thousands, and each collection walks every
+#: object still young — the middle one every 20 of those, the oldest every 100 of the middle.
+#: Measured at 64 API clients (6 alternating pairs, the start-up heap frozen in both): p99
+#: 61–67 ms against 65–72 ms, Python 0.75 ms a request against 0.81 (medians).
+gc_thresholds: Final = (50_000, 20, 100)
 
 assert callback_retry_base_s <= callback_retry_cap_s < callback_give_up_after_s
 assert payees_per_settle_max + 1 <= postings_per_transaction_max
