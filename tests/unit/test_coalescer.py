@@ -2,6 +2,7 @@
 each answered with its own outcome; a failing group is run again item by item."""
 
 import threading
+import time
 
 from cunguan.service_layer.coalescer import Coalescer
 
@@ -59,3 +60,50 @@ def test_a_group_that_fails_is_run_again_item_by_item() -> None:
     assert {n: answers[("k", n)] for n in range(20) if n not in (7, 13)} == {
         n: n for n in range(20) if n not in (7, 13)}
     assert [13] in calls                                      # the failure was its alone
+
+
+def test_after_a_group_with_company_items_arriving_within_the_gap_run_together() -> None:
+    groups: list[list[str]] = []
+    entered, release = threading.Event(), threading.Event()
+
+    def run_many(_: str, items: list[str]) -> list[str]:
+        if items == ["blocker"]:
+            entered.set()
+            release.wait(5)
+        groups.append(items)
+        return items
+    coalescer: Coalescer[str, str, str] = Coalescer(run_many, 50, name="test", gap_ms=300)
+    answered: list[object] = []
+    all_answered = threading.Event()
+
+    def submit(item: str, expected: int) -> None:
+        def done(outcome: object) -> None:
+            answered.append(outcome)
+            if len(answered) == expected:
+                all_answered.set()
+        coalescer.submit("k", item, done)
+
+    submit("blocker", 3)
+    assert entered.wait(5)                     # the writer runs the blocker alone…
+    submit("a", 3)
+    submit("b", 3)                             # …while these two queue behind it
+    release.set()
+    assert all_answered.wait(5)
+    assert groups == [["blocker"], ["a", "b"]]   # a group with company: the writer lingers
+    answered.clear()
+    all_answered.clear()
+    for item in ("c", "d", "e"):               # three requests 50 ms apart, inside the gap
+        submit(item, 3)
+        time.sleep(0.05)
+    assert all_answered.wait(5)
+    assert groups[-1] == ["c", "d", "e"]
+
+
+def test_a_lone_request_is_not_held_for_the_gap() -> None:
+    coalescer: Coalescer[str, int, int] = Coalescer(lambda _, items: items, 50, name="test",
+                                                    gap_ms=2_000)
+    for n in range(3):                        # one at a time: no group ever has company
+        started = time.monotonic()
+        assert coalescer.call("k", n) == n
+        assert time.monotonic() - started < 1.0    # held for the gap, it would take 2 s
+    assert coalescer.groups == 3

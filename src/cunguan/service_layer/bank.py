@@ -68,9 +68,10 @@ class Bank:
         if group_commit:
             self.custody.runner = GroupCommit(engine, self.custody.run_alone)
             self.admission = Coalescer(lambda _, requests: self.access.authenticate_many(
-                requests), limits.group_commit_commands_max, name="admission")
+                requests), limits.group_commit_commands_max, name="admission",
+                gap_ms=limits.coalesce_gap_ms)
             self.set_based = Coalescer(self.run_signed, limits.group_commit_commands_max,
-                                       name="set-based")
+                                       name="set-based", gap_ms=limits.coalesce_gap_ms)
 
     def run_signed(self, key: tuple[str, str], entries: Sequence["Signed"]
                    ) -> list[CustodyResult | AccessError]:

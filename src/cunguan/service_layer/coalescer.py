@@ -11,6 +11,14 @@ that item's failure. If ``run_many`` raises for a whole group, each of its items
 in a group of its own, so one item's failure is never another's (the callers' requests are
 idempotent by serial no., so running one again is safe).
 
+Under load the writer lingers: after a group of more than one item, it keeps taking items while
+they arrive less than ``gap_ms`` apart (``limits.coalesce_gap_ms``). Requests come in bursts —
+a group's answers go out together and their clients' next requests come back together, each
+parsed and checked by the event loop in turn — and a writer that ran whatever had queued the
+moment the first of a burst arrived split each process's clients into two cohorts whose groups
+alternated, every request waiting for the other cohort's group and then its own. A lone
+request (the last group had no company) is never held.
+
 The writer is a thread rather than a task of an event loop because the store is synchronous;
 async callers resolve a future from ``done`` (``loop.call_soon_threadsafe``).
 """
@@ -37,10 +45,11 @@ class _Queued(Generic[K, I]):
 
 class Coalescer(Generic[K, I, R]):
     def __init__(self, run_many: Callable[[K, list[I]], Sequence[R | BaseException]],
-                 items_max: int, *, name: str) -> None:
-        assert items_max >= 1
+                 items_max: int, *, name: str, gap_ms: float = 0) -> None:
+        assert items_max >= 1 and gap_ms >= 0
         self.run_many = run_many
         self.items_max = items_max
+        self.gap_s = gap_ms / 1000
         self._queue: queue.SimpleQueue[_Queued[K, I]] = queue.SimpleQueue()
         self._writer = threading.Thread(target=self._loop, name=name, daemon=True)
         self._writer.start()
@@ -67,18 +76,27 @@ class Coalescer(Generic[K, I, R]):
         return box[0]  # type: ignore[return-value]
 
     def _loop(self) -> None:
+        company = False   # the last run took more than one item: requests come in bursts
         while True:
-            taken = [self._queue.get()]
-            while len(taken) < self.items_max:
-                try:
-                    taken.append(self._queue.get_nowait())
-                except queue.Empty:
-                    break
+            taken = self._take(self.gap_s if company else 0)
+            company = len(taken) > 1
             groups: dict[K, list[_Queued[K, I]]] = {}
             for queued in taken:
                 groups.setdefault(queued.key, []).append(queued)
             for key, group in groups.items():
                 self._run(key, group)
+
+    def _take(self, gap_s: float) -> list[_Queued[K, I]]:
+        """The next item, waited for, then those that follow within ``gap_s`` of each other
+        (only those already queued when ``gap_s`` is 0), up to ``items_max``."""
+        taken = [self._queue.get()]
+        while len(taken) < self.items_max:
+            try:
+                taken.append(self._queue.get(timeout=gap_s) if gap_s else
+                             self._queue.get_nowait())
+            except queue.Empty:
+                break
+        return taken
 
     def _run(self, key: K, group: list[_Queued[K, I]]) -> None:
         try:

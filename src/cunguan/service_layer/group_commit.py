@@ -34,7 +34,7 @@ class GroupCommit:
         self.engine = engine
         self.alone = alone
         self._coalescer: Coalescer[None, Queued, CustodyResult] = Coalescer(
-            self._run, commands_max, name="group-commit")
+            self._run, commands_max, name="group-commit", gap_ms=limits.coalesce_gap_ms)
 
     @property
     def groups(self) -> int:
