@@ -72,7 +72,8 @@ def test_after_a_group_with_company_items_arriving_within_the_gap_run_together()
             release.wait(5)
         groups.append(items)
         return items
-    coalescer: Coalescer[str, str, str] = Coalescer(run_many, 50, name="test", gap_ms=300)
+    coalescer: Coalescer[str, str, str] = Coalescer(run_many, 50, name="test", gap_ms=300,
+                                                    linger_ms=1_000)
     answered: list[object] = []
     all_answered = threading.Event()
 
@@ -101,9 +102,38 @@ def test_after_a_group_with_company_items_arriving_within_the_gap_run_together()
 
 def test_a_lone_request_is_not_held_for_the_gap() -> None:
     coalescer: Coalescer[str, int, int] = Coalescer(lambda _, items: items, 50, name="test",
-                                                    gap_ms=2_000)
+                                                    gap_ms=2_000, linger_ms=2_000)
     for n in range(3):                        # one at a time: no group ever has company
         started = time.monotonic()
         assert coalescer.call("k", n) == n
         assert time.monotonic() - started < 1.0    # held for the gap, it would take 2 s
     assert coalescer.groups == 3
+
+
+def test_requests_arriving_steadily_within_the_gap_are_held_no_longer_than_the_linger() -> None:
+    groups: list[list[int]] = []
+    entered, release = threading.Event(), threading.Event()
+
+    def run_many(_: str, items: list[int]) -> list[int]:
+        if items == [-3]:
+            entered.set()
+            release.wait(5)
+        groups.append(items)
+        return items
+    coalescer: Coalescer[str, int, int] = Coalescer(run_many, 50, name="test", gap_ms=200,
+                                                    linger_ms=300)
+    answered = threading.Semaphore(0)
+    coalescer.submit("k", -3, lambda _: answered.release())
+    assert entered.wait(5)
+    for n in (-2, -1):                        # queued behind -3: a group with company next
+        coalescer.submit("k", n, lambda _: answered.release())
+    release.set()
+    for n in range(12):                       # one every 50 ms for 600 ms, inside the gap
+        coalescer.submit("k", n, lambda _: answered.release())
+        time.sleep(0.05)
+    for _ in range(15):
+        assert answered.acquire(timeout=5)
+    assert groups[0] == [-3] and groups[1][:2] == [-2, -1]   # then a group with company
+    assert [n for group in groups[1:] for n in group] == [-2, -1, *range(12)]
+    assert len(groups[2:]) >= 2               # a 300-ms linger cannot hold the rest at once
+    assert len(groups[2]) > 1                 # …but it did linger for them

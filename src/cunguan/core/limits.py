@@ -57,8 +57,12 @@ api_requests_in_flight_max: Final = 16
 group_commit_commands_max: Final = 64
 #: Under load, a coalescing writer (service_layer/coalescer.py) keeps taking requests while
 #: they arrive less than this apart. Measured at 64 API clients: without it each process's
-#: clients split into two cohorts whose groups alternated (batches of 11 and 22, 8 and 23).
-coalesce_gap_ms: Final = 1.0
+#: clients split into two cohorts whose groups alternated (batches of 11 and 22, 8 and 23);
+#: 2 ms against 1 ms: p99 34–39 ms against 40–73 at 64 clients, 16 clients ~20 % fewer
+#: requests/s (docs/ARCHITECTURE.md).
+coalesce_gap_ms: Final = 2.0
+#: …and for at most this in all: the longest a request waits for others to join its group.
+coalesce_linger_ms_max: Final = 10.0
 #: Requests one set-based call may carry (one DB transaction): red packets, recharges,
 #: withdrawals, channel results, bids.
 requests_per_call_max: Final = 5_000
@@ -78,6 +82,7 @@ gc_thresholds: Final = (50_000, 20, 100)
 
 assert callback_retry_base_s <= callback_retry_cap_s < callback_give_up_after_s
 assert payees_per_settle_max + 1 <= postings_per_transaction_max
+assert 0 < coalesce_gap_ms <= coalesce_linger_ms_max
 assert amount_fen_max * commands_per_batch_max * postings_per_transaction_max < 2**63 * 1_000
 assert amount_fen_max * commands_per_batch_max < 2**63
 assert page_rows_max >= 1 and db_retries_max >= 1

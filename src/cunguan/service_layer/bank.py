@@ -69,9 +69,11 @@ class Bank:
             self.custody.runner = GroupCommit(engine, self.custody.run_alone)
             self.admission = Coalescer(lambda _, requests: self.access.authenticate_many(
                 requests), limits.group_commit_commands_max, name="admission",
-                gap_ms=limits.coalesce_gap_ms)
-            self.set_based = Coalescer(self.run_signed, limits.group_commit_commands_max,
-                                       name="set-based", gap_ms=limits.coalesce_gap_ms)
+                gap_ms=limits.coalesce_gap_ms,
+                linger_ms=limits.coalesce_linger_ms_max)
+            self.set_based = Coalescer(
+                self.run_signed, limits.group_commit_commands_max, name="set-based",
+                gap_ms=limits.coalesce_gap_ms, linger_ms=limits.coalesce_linger_ms_max)
 
     def run_signed(self, key: tuple[str, str], entries: Sequence["Signed"]
                    ) -> list[CustodyResult | AccessError]:

@@ -12,7 +12,9 @@ in a group of its own, so one item's failure is never another's (the callers' re
 idempotent by serial no., so running one again is safe).
 
 Under load the writer lingers: after a group of more than one item, it keeps taking items while
-they arrive less than ``gap_ms`` apart (``limits.coalesce_gap_ms``). Requests come in bursts —
+they arrive less than ``gap_ms`` apart, for at most ``linger_ms`` (``limits.coalesce_gap_ms``,
+``limits.coalesce_linger_ms_max``: requests arriving steadily faster than the gap must not
+hold the first of them until the group is full). Requests come in bursts —
 a group's answers go out together and their clients' next requests come back together, each
 parsed and checked by the event loop in turn — and a writer that ran whatever had queued the
 moment the first of a burst arrived split each process's clients into two cohorts whose groups
@@ -25,6 +27,7 @@ async callers resolve a future from ``done`` (``loop.call_soon_threadsafe``).
 
 import queue
 import threading
+import time
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
@@ -45,11 +48,13 @@ class _Queued(Generic[K, I]):
 
 class Coalescer(Generic[K, I, R]):
     def __init__(self, run_many: Callable[[K, list[I]], Sequence[R | BaseException]],
-                 items_max: int, *, name: str, gap_ms: float = 0) -> None:
-        assert items_max >= 1 and gap_ms >= 0
+                 items_max: int, *, name: str, gap_ms: float = 0,
+                 linger_ms: float = 0) -> None:
+        assert items_max >= 1 and 0 <= gap_ms <= linger_ms
         self.run_many = run_many
         self.items_max = items_max
         self.gap_s = gap_ms / 1000
+        self.linger_s = linger_ms / 1000
         self._queue: queue.SimpleQueue[_Queued[K, I]] = queue.SimpleQueue()
         self._writer = threading.Thread(target=self._loop, name=name, daemon=True)
         self._writer.start()
@@ -88,11 +93,14 @@ class Coalescer(Generic[K, I, R]):
 
     def _take(self, gap_s: float) -> list[_Queued[K, I]]:
         """The next item, waited for, then those that follow within ``gap_s`` of each other
-        (only those already queued when ``gap_s`` is 0), up to ``items_max``."""
+        for at most ``linger_s`` in all (only those already queued when ``gap_s`` is 0), up
+        to ``items_max``."""
         taken = [self._queue.get()]
+        deadline = time.monotonic() + self.linger_s
         while len(taken) < self.items_max:
+            wait_s = min(gap_s, deadline - time.monotonic())
             try:
-                taken.append(self._queue.get(timeout=gap_s) if gap_s else
+                taken.append(self._queue.get(timeout=wait_s) if wait_s > 0 else
                              self._queue.get_nowait())
             except queue.Empty:
                 break

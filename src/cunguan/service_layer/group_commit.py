@@ -34,7 +34,8 @@ class GroupCommit:
         self.engine = engine
         self.alone = alone
         self._coalescer: Coalescer[None, Queued, CustodyResult] = Coalescer(
-            self._run, commands_max, name="group-commit", gap_ms=limits.coalesce_gap_ms)
+            self._run, commands_max, name="group-commit", gap_ms=limits.coalesce_gap_ms,
+            linger_ms=limits.coalesce_linger_ms_max)
 
     @property
     def groups(self) -> int:
