@@ -11,13 +11,9 @@ A tree is put first on the server's PYTHONPATH (ahead of the editable install). 
 
 import argparse
 import os
-import subprocess
-import sys
-import time
 from pathlib import Path
 from statistics import median
 
-import httpx
 import psycopg
 
 from bench import api_bench
@@ -51,27 +47,12 @@ def _postgres_cpu_s() -> float:
     return total
 
 
-def _serve(tree: str, url: str, port: int) -> subprocess.Popen[bytes]:
-    server = subprocess.Popen(
-        [sys.executable, "-m", "cunguan", "--database-url", url, "serve", "--port", str(port),
-         "--workers", str(api_bench.SERVER_WORKERS), "--no-worker"],
-        env={**os.environ, "PYTHONPATH": tree},
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    for _ in range(300):
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/health").status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    return server
-
-
 def _round(tree: str, url: str, credential: tuple[str, str], clients: int
            ) -> dict[str, float]:
     with psycopg.connect(url.replace("+psycopg", ""), autocommit=True) as conn:
         conn.execute("ANALYZE")     # every round on fresh statistics (see pg_statistics.py)
     port = api_bench.free_port()
-    server = _serve(tree, url, port)
+    server = api_bench.start_server(url, port, {**os.environ, "PYTHONPATH": tree})
     try:
         base = f"http://127.0.0.1:{port}"
         api_bench._load(base, *credential, 4)                      # warm-up

@@ -124,23 +124,30 @@ def _load(url: str, key_id: str, secret: str, concurrency: int) -> dict[str, obj
     return dict(json.loads(out.stdout))
 
 
+def start_server(url: str, port: int, env: dict[str, str] | None = None
+                 ) -> subprocess.Popen[bytes]:
+    """``cunguan serve`` as this benchmark runs it, once it answers ``/health``."""
+    server = subprocess.Popen(
+        [sys.executable, "-m", "cunguan", "--database-url", url, "serve", "--port", str(port),
+         "--workers", str(SERVER_WORKERS), "--no-worker"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(300):
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/health").status_code == 200:
+                break
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    return server
+
+
 def run(log: Callable[[str], None]) -> dict[str, object]:
     recreate_pg_database()
     url = _bench_url()
     key_id, secret = _seed(url)
     port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "cunguan", "--database-url", url, "serve", "--port", str(port),
-         "--workers", str(SERVER_WORKERS), "--no-worker"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = start_server(url, port)
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(300):
-            try:
-                if httpx.get(f"{base}/health").status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.1)
         _load(base, key_id, secret, 4)            # warm-up: connections, caches, plans
         with fresh_statistics(url):
             levels = _levels(base, key_id, secret, log)

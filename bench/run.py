@@ -80,7 +80,8 @@ def custody_table(results: dict[str, object]) -> str:
                      f"{batch['single_packets_per_s']:,.0f} | "
                      f"{day / batch['single_packets_per_s']:,.0f} |")
     lines.append("")
-    lines.append(f"Target: 3,000,000 operations in ≤ 300 s on PostgreSQL. Peak memory "
+    lines.append(f"Target: {custody_bench.DAY_OPERATIONS:,} operations in ≤ "
+                 f"{custody_bench.TARGET_SECONDS_PG} s on PostgreSQL. Peak memory "
                  f"{results['peak_memory_mib']} MiB. Measured {results['date']}.")
     return "\n".join(lines)
 

@@ -62,42 +62,52 @@ def test_a_group_that_fails_is_run_again_item_by_item() -> None:
     assert [13] in calls                                      # the failure was its alone
 
 
-def test_after_a_group_with_company_items_arriving_within_the_gap_run_together() -> None:
-    groups: list[list[str]] = []
-    entered, release = threading.Event(), threading.Event()
+class _Writer:
+    """A coalescer whose ``run_many`` records its groups; ``with_company`` makes its next group
+    one with company: a first item held in ``run_many`` while two more queue behind it."""
 
-    def run_many(_: str, items: list[str]) -> list[str]:
+    def __init__(self, gap_ms: float, linger_ms: float) -> None:
+        self.groups: list[list[str]] = []
+        self._entered, self._release = threading.Event(), threading.Event()
+        self._answered = threading.Semaphore(0)
+        self._unanswered = 0
+        self.coalescer: Coalescer[str, str, str] = Coalescer(
+            self._run_many, 50, name="test", gap_ms=gap_ms, linger_ms=linger_ms)
+
+    def _run_many(self, _: str, items: list[str]) -> list[str]:
         if items == ["blocker"]:
-            entered.set()
-            release.wait(5)
-        groups.append(items)
+            self._entered.set()
+            self._release.wait(5)
+        self.groups.append(items)
         return items
-    coalescer: Coalescer[str, str, str] = Coalescer(run_many, 50, name="test", gap_ms=300,
-                                                    linger_ms=1_000)
-    answered: list[object] = []
-    all_answered = threading.Event()
 
-    def submit(item: str, expected: int) -> None:
-        def done(outcome: object) -> None:
-            answered.append(outcome)
-            if len(answered) == expected:
-                all_answered.set()
-        coalescer.submit("k", item, done)
+    def submit(self, item: str) -> None:
+        self._unanswered += 1
+        self.coalescer.submit("k", item, lambda _: self._answered.release())
 
-    submit("blocker", 3)
-    assert entered.wait(5)                     # the writer runs the blocker alone…
-    submit("a", 3)
-    submit("b", 3)                             # …while these two queue behind it
-    release.set()
-    assert all_answered.wait(5)
-    assert groups == [["blocker"], ["a", "b"]]   # a group with company: the writer lingers
-    answered.clear()
-    all_answered.clear()
+    def wait_answered(self) -> None:
+        for _ in range(self._unanswered):
+            assert self._answered.acquire(timeout=5)
+        self._unanswered = 0
+
+    def with_company(self) -> None:
+        self.submit("blocker")
+        assert self._entered.wait(5)               # the writer runs the blocker alone…
+        self.submit("a")
+        self.submit("b")                           # …while these two queue behind it
+        self._release.set()
+
+
+def test_after_a_group_with_company_items_arriving_within_the_gap_run_together() -> None:
+    writer = _Writer(gap_ms=300, linger_ms=1_000)
+    writer.with_company()
+    writer.wait_answered()
+    assert writer.groups == [["blocker"], ["a", "b"]]   # a group with company: it lingers
     for item in ("c", "d", "e"):               # three requests 50 ms apart, inside the gap
-        submit(item, 3)
+        writer.submit(item)
         time.sleep(0.05)
-    assert all_answered.wait(5)
-    assert groups[-1] == ["c", "d", "e"]
+    writer.wait_answered()
+    assert writer.groups[-1] == ["c", "d", "e"]
 
 
 def test_a_lone_request_is_not_held_for_the_gap() -> None:
@@ -111,29 +121,15 @@ def test_a_lone_request_is_not_held_for_the_gap() -> None:
 
 
 def test_requests_arriving_steadily_within_the_gap_are_held_no_longer_than_the_linger() -> None:
-    groups: list[list[int]] = []
-    entered, release = threading.Event(), threading.Event()
-
-    def run_many(_: str, items: list[int]) -> list[int]:
-        if items == [-3]:
-            entered.set()
-            release.wait(5)
-        groups.append(items)
-        return items
-    coalescer: Coalescer[str, int, int] = Coalescer(run_many, 50, name="test", gap_ms=200,
-                                                    linger_ms=300)
-    answered = threading.Semaphore(0)
-    coalescer.submit("k", -3, lambda _: answered.release())
-    assert entered.wait(5)
-    for n in (-2, -1):                        # queued behind -3: a group with company next
-        coalescer.submit("k", n, lambda _: answered.release())
-    release.set()
-    for n in range(12):                       # one every 50 ms for 600 ms, inside the gap
-        coalescer.submit("k", n, lambda _: answered.release())
+    writer = _Writer(gap_ms=200, linger_ms=300)
+    writer.with_company()
+    trickle = [f"t{n}" for n in range(12)]
+    for item in trickle:                       # one every 50 ms for 600 ms, inside the gap
+        writer.submit(item)
         time.sleep(0.05)
-    for _ in range(15):
-        assert answered.acquire(timeout=5)
-    assert groups[0] == [-3] and groups[1][:2] == [-2, -1]   # then a group with company
-    assert [n for group in groups[1:] for n in group] == [-2, -1, *range(12)]
+    writer.wait_answered()
+    groups = writer.groups
+    assert groups[0] == ["blocker"] and groups[1][:2] == ["a", "b"]   # then with company
+    assert [n for group in groups[1:] for n in group] == ["a", "b", *trickle]
     assert len(groups[2:]) >= 2               # a 300-ms linger cannot hold the rest at once
     assert len(groups[2]) > 1                 # …but it did linger for them

@@ -19,4 +19,3 @@ def app() -> FastAPI:
                          worker_interval_s=interval_s)
     tune_garbage_collection()
     return created
-

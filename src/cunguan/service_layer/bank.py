@@ -68,12 +68,9 @@ class Bank:
         if group_commit:
             self.custody.runner = GroupCommit(engine, self.custody.run_alone)
             self.admission = Coalescer(lambda _, requests: self.access.authenticate_many(
-                requests), limits.group_commit_commands_max, name="admission",
-                gap_ms=limits.coalesce_gap_ms,
-                linger_ms=limits.coalesce_linger_ms_max)
-            self.set_based = Coalescer(
-                self.run_signed, limits.group_commit_commands_max, name="set-based",
-                gap_ms=limits.coalesce_gap_ms, linger_ms=limits.coalesce_linger_ms_max)
+                requests), limits.group_commit_commands_max, name="admission")
+            self.set_based = Coalescer(self.run_signed, limits.group_commit_commands_max,
+                                       name="set-based")
 
     def run_signed(self, key: tuple[str, str], entries: Sequence["Signed"]
                    ) -> list[CustodyResult | AccessError]:

@@ -32,6 +32,8 @@ from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
+from cunguan.core import limits
+
 K = TypeVar("K", bound=Hashable)
 I = TypeVar("I")  # noqa: E741 - the item, as K is the key and R the result
 R = TypeVar("R")
@@ -48,8 +50,8 @@ class _Queued(Generic[K, I]):
 
 class Coalescer(Generic[K, I, R]):
     def __init__(self, run_many: Callable[[K, list[I]], Sequence[R | BaseException]],
-                 items_max: int, *, name: str, gap_ms: float = 0,
-                 linger_ms: float = 0) -> None:
+                 items_max: int, *, name: str, gap_ms: float = limits.coalesce_gap_ms,
+                 linger_ms: float = limits.coalesce_linger_ms_max) -> None:
         assert items_max >= 1 and 0 <= gap_ms <= linger_ms
         self.run_many = run_many
         self.items_max = items_max

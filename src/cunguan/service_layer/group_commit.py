@@ -34,8 +34,7 @@ class GroupCommit:
         self.engine = engine
         self.alone = alone
         self._coalescer: Coalescer[None, Queued, CustodyResult] = Coalescer(
-            self._run, commands_max, name="group-commit", gap_ms=limits.coalesce_gap_ms,
-            linger_ms=limits.coalesce_linger_ms_max)
+            self._run, commands_max, name="group-commit")
 
     @property
     def groups(self) -> int:
