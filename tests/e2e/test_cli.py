@@ -31,7 +31,7 @@ def test_ledger_commands_end_to_end(db: list[str]) -> None:
     _ok([*db, "ledger", "create-tenant", *t, "--name", "One", "--accounting-date",
          "2026-11-23"])
     _ok([*db, "ledger", "open-account", *t, "-a", "SUM", "--owner", "bank", "--role",
-         "summary", "--subject", "1002", "--side", "D"])
+         "summary", "--subject", "1002", "--side", "D", "--hot"])
     for user in ("U1", "U2"):
         _ok([*db, "ledger", "open-account", *t, "-a", user, "--owner", user, "--role",
              "lender", "--subject", "2011"])

@@ -48,11 +48,14 @@ def open_account(
     in_only: bool = typer.Option(False, help="Only receives (e.g. fee account)."),
     out_only: bool = typer.Option(False, help="Only pays out (e.g. red-packet account)."),
     overdraft: str = typer.Option("", help="Overdraft limit in yuan; empty = none."),
+    hot: bool = typer.Option(False, help="Hot account (热点账户): in most batches, locked "
+                             "only while its lines are written."),
 ) -> None:
     """Open an account."""
     flags = AccountFlag.NONE
     flags |= AccountFlag.IN_ONLY if in_only else AccountFlag.NONE
     flags |= AccountFlag.OUT_ONLY if out_only else AccountFlag.NONE
+    flags |= AccountFlag.HOT if hot else AccountFlag.NONE
     limit_fen = yuan(overdraft) if overdraft else 0
     flags |= AccountFlag.OVERDRAFT if overdraft else AccountFlag.NONE
     with edge():

@@ -24,17 +24,21 @@ PLATFORM_CANNOT_DEBIT = (SUMMARY, CHANNEL_TRANSIT, RISK_RESERVE, UNALLOCATED, FE
 
 
 def platform_chart(tenant_id: str) -> list[AccountSpec]:
+    """Every account of the chart is hot (AccountFlag.HOT): each is shared by all the
+    platform's users, so a batch of theirs locks it only while its lines are written."""
+    hot = AccountFlag.HOT
     return [
-        AccountSpec(SUMMARY, "bank", "custody_summary", "1002", Side.DEBIT),
-        AccountSpec(CHANNEL_TRANSIT, "bank", "channel_in_transit", "1221", Side.DEBIT),
-        AccountSpec(FEE, tenant_id, "platform_fee", "2241", Side.CREDIT, AccountFlag.IN_ONLY),
+        AccountSpec(SUMMARY, "bank", "custody_summary", "1002", Side.DEBIT, hot),
+        AccountSpec(CHANNEL_TRANSIT, "bank", "channel_in_transit", "1221", Side.DEBIT, hot),
+        AccountSpec(FEE, tenant_id, "platform_fee", "2241", Side.CREDIT,
+                    AccountFlag.IN_ONLY | hot),
         AccountSpec(MARKETING, tenant_id, "platform_marketing", "2242", Side.CREDIT,
-                    AccountFlag.OUT_ONLY),
-        AccountSpec(OWN, tenant_id, "platform_own", "2243", Side.CREDIT),
-        AccountSpec(RISK_RESERVE, tenant_id, "risk_reserve", "2244", Side.CREDIT),
-        AccountSpec(INTEREST, tenant_id, "interest_distribution", "2245", Side.CREDIT),
-        AccountSpec(UNALLOCATED, "bank", "unallocated_receipts", "2249", Side.CREDIT),
-        AccountSpec(ADVANCE, "bank", "advance_funding", "2250", Side.CREDIT),
+                    AccountFlag.OUT_ONLY | hot),
+        AccountSpec(OWN, tenant_id, "platform_own", "2243", Side.CREDIT, hot),
+        AccountSpec(RISK_RESERVE, tenant_id, "risk_reserve", "2244", Side.CREDIT, hot),
+        AccountSpec(INTEREST, tenant_id, "interest_distribution", "2245", Side.CREDIT, hot),
+        AccountSpec(UNALLOCATED, "bank", "unallocated_receipts", "2249", Side.CREDIT, hot),
+        AccountSpec(ADVANCE, "bank", "advance_funding", "2250", Side.CREDIT, hot),
     ]
 
 

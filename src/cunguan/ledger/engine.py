@@ -3,17 +3,23 @@
 The store loads the accounts, holds and earlier requests a batch touches (locked, in a fixed order),
 ``plan_batch`` applies the rules command by command and returns every row to write; the store writes
 them set-based in the same DB transaction. Only this module decides how balances change.
+
+Hot accounts (``AccountFlag.HOT``) are the exception to "locked when loaded": the store reads
+them unlocked, locks them just before writing, and ``rebase`` moves the planned lines onto what
+committed in between — or says the batch must be planned again with them locked.
 """
 
 import copy
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
+from typing import NamedTuple
 
 from cunguan.core import limits
 from cunguan.ledger import rules
 from cunguan.ledger.model import (
     MONEY_KINDS,
+    AccountFlag,
     Command,
     CompoundTransfer,
     Freeze,
@@ -43,6 +49,8 @@ TX_COLUMNS = (
     "tenant_id", "tx_id", "request_no", "kind", "business_type", "content_hash",
     "accounting_date", "created_at", "hold_id", "reverses_tx_id", "memo",
 )
+_SEQ, _BALANCE, _FROZEN, _AVAILABLE = (LOG_COLUMNS.index(name) for name in (
+    "entry_seq", "balance_after_fen", "frozen_after_fen", "available_after_fen"))
 _POSTING, _HOLD, _UNHOLD = LineKind.POSTING.value, LineKind.HOLD.value, LineKind.UNHOLD.value
 _DEBIT, _CREDIT, _TRANSFER = Side.DEBIT.value, Side.CREDIT.value, TxKind.TRANSFER.value
 
@@ -64,14 +72,27 @@ class OriginalTx:
     reversed: bool
 
 
+class AccountVersion(NamedTuple):
+    """What the rules read of an account: a hot account's as read, and as locked at writing."""
+
+    status: str
+    flags: int
+    overdraft_limit_fen: int
+    balance_fen: int
+    frozen_fen: int
+    entry_seq: int
+
+
 @dataclass(slots=True)
 class BatchState:
-    """Everything a batch reads, loaded and locked by the store before planning."""
+    """Everything a batch reads, loaded and locked by the store before planning; ``hot``: the
+    hot accounts among ``accounts``, read without a lock, as they were read."""
 
     accounts: dict[str, AccountState]
     holds: dict[int, HoldState] = field(default_factory=dict)
     prior: dict[str, PriorRequest] = field(default_factory=dict)
     originals: dict[int, OriginalTx] = field(default_factory=dict)
+    hot: dict[str, AccountVersion] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -84,6 +105,8 @@ class BatchPlan:
     new_holds: list[tuple[int, str, int, str, datetime | None]] = field(default_factory=list)
     touched_accounts: list[AccountState] = field(default_factory=list)
     closed_holds: list[HoldState] = field(default_factory=list)
+    #: The hot accounts the plan's outcome depends on, as read (unlocked) for planning.
+    hot_read: dict[str, AccountVersion] = field(default_factory=dict)
 
     @property
     def writes_anything(self) -> bool:
@@ -385,7 +408,7 @@ def plan_batch(tenant_id: str, commands: Sequence[Command], state: BatchState, *
     while True:
         working = state if not failed or pristine is None else _clone(pristine)
         planner = _Planner(tenant_id, working, accounting_date, now,
-                           _reusing(issued, next_tx_id))
+                           reusing_ids(issued, next_tx_id))
         results: list[Result] = []
         replan = False
         for index, (start, end) in enumerate(spans):
@@ -405,12 +428,82 @@ def plan_batch(tenant_id: str, commands: Sequence[Command], state: BatchState, *
         if replan:
             continue
         if not many and failed:
-            return BatchPlan(results)
+            return BatchPlan(results, hot_read=dict(state.hot))
+        touched = [a for a in working.accounts.values() if a.touched]
         return BatchPlan(
-            results, planner.tx_rows, planner.log_rows, planner.new_holds,
-            [a for a in working.accounts.values() if a.touched],
+            results, planner.tx_rows, planner.log_rows, planner.new_holds, touched,
             [h for h in working.holds.values() if h.touched and h.closed_tx_id is not None],
+            _hot_read(state.hot, touched, refused=bool(failed)),
         )
+
+
+def _hot_read(hot: dict[str, AccountVersion], touched: list[AccountState], *,
+              refused: bool) -> dict[str, AccountVersion]:
+    """The hot accounts a plan's outcome depends on: those it moves, and — a refusal may
+    have been judged on any of them, moved or not — every one read when it refuses anything."""
+    if refused:
+        return dict(hot)
+    return {a.account_no: hot[a.account_no] for a in touched if a.account_no in hot}
+
+
+class _Shift(NamedTuple):
+    """What committed on a hot account between planning and writing; its floor now."""
+
+    entry_seq: int
+    balance_fen: int
+    frozen_fen: int
+    floor_fen: int
+
+
+def rebase(plan: BatchPlan, locked: Mapping[str, AccountVersion]) -> BatchPlan | None:
+    """The plan with its hot accounts' lines moved from the versions they were planned on
+    (``plan.hot_read``) onto the versions ``locked`` now: entry seqs, balances and frozen
+    amounts after each line shifted by what committed in between.
+
+    None when the plan's decisions might not hold on the newer versions — a status, flag or
+    overdraft limit changed; a line's available would fall below the floor; or the plan
+    refused something while a hot account moved (the refusal was judged on an older balance)
+    — and the batch must be planned again with the hot accounts locked."""
+    shifts: dict[str, _Shift] = {}
+    for account_no, read in plan.hot_read.items():
+        now = locked[account_no]
+        if now[:3] != read[:3]:
+            return None
+        if now != read:
+            shifts[account_no] = _Shift(
+                now.entry_seq - read.entry_seq, now.balance_fen - read.balance_fen,
+                now.frozen_fen - read.frozen_fen,
+                -now.overdraft_limit_fen if now.flags & AccountFlag.OVERDRAFT else 0)
+    if not shifts:
+        return plan
+    if not all(result.ok for result in plan.results):
+        return None
+    log_rows: list[tuple[object, ...]] = []
+    for row in plan.log_rows:
+        shift = shifts.get(str(row[1]))
+        moved = row if shift is None else _shifted(row, shift)
+        if moved is None:
+            return None
+        log_rows.append(moved)
+    touched = [a if a.account_no not in shifts else replace(
+        a, entry_seq=a.entry_seq + shifts[a.account_no].entry_seq,
+        balance_fen=a.balance_fen + shifts[a.account_no].balance_fen,
+        frozen_fen=a.frozen_fen + shifts[a.account_no].frozen_fen)
+        for a in plan.touched_accounts]
+    return replace(plan, log_rows=log_rows, touched_accounts=touched)
+
+
+def _shifted(row: tuple[object, ...], shift: _Shift) -> tuple[object, ...] | None:
+    """A fund-log row moved by ``shift``; None where available fell below the floor (a line
+    whose available did not fall passed its check when planned, and passes it now)."""
+    seq, balance_fen, frozen_fen, available_fen = (
+        int(row[_SEQ]), int(row[_BALANCE]), int(row[_FROZEN]), int(row[_AVAILABLE]))  # type: ignore[call-overload]
+    available_shift_fen = shift.balance_fen - shift.frozen_fen
+    if available_shift_fen < 0 and available_fen + available_shift_fen < shift.floor_fen:
+        return None
+    return (*row[:_SEQ], seq + shift.entry_seq, *row[_SEQ + 1:_BALANCE],
+            balance_fen + shift.balance_fen, frozen_fen + shift.frozen_fen,
+            available_fen + available_shift_fen, *row[_AVAILABLE + 1:])
 
 
 def _spans(count: int, chains: Sequence[int] | None,
@@ -450,7 +543,7 @@ def _plan_chain(planner: "_Planner", prior: dict[str, PriorRequest],
     return results
 
 
-def _reusing(issued: list[int], next_tx_id: Callable[[], int]) -> Callable[[], int]:
+def reusing_ids(issued: list[int], next_tx_id: Callable[[], int]) -> Callable[[], int]:
     """Transaction ids handed out again in the same order on each planning pass, so a pass
     never takes more ids than the batch has commands."""
     position = 0
@@ -471,7 +564,7 @@ def _clone(state: BatchState) -> BatchState:
                       {hold_id: copy.copy(h) for hold_id, h in state.holds.items()},
                       dict(state.prior),
                       {tx_id: OriginalTx(o.kind, o.postings, o.reversed)
-                       for tx_id, o in state.originals.items()})
+                       for tx_id, o in state.originals.items()}, state.hot)
 
 
 def _replay(request_no: str, earlier: PriorRequest, digest: int) -> Result:

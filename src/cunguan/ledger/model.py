@@ -40,6 +40,10 @@ class AccountFlag(IntFlag):
     OUT_ONLY = 2
     #: ``available`` may go below zero, down to ``-overdraft_limit_fen``.
     OVERDRAFT = 4
+    #: 热点账户: in nearly every batch (a platform's summary, marketing and fee accounts), so
+    #: read without a lock when a batch is planned and locked only when its lines are written,
+    #: the planned lines then moved onto whatever committed in between (engine.rebase).
+    HOT = 8
 
 
 class TxKind(StrEnum):

@@ -14,7 +14,7 @@ from cunguan.core import limits
 from cunguan.core.calendar import WorkingCalendar
 from cunguan.core.clock import Clock, system_clock
 from cunguan.core.errors import CunguanError
-from cunguan.ledger.engine import plan_batch
+from cunguan.ledger.engine import BatchPlan, BatchState, plan_batch, reusing_ids
 from cunguan.ledger.model import (
     Account,
     AccountSpec,
@@ -148,11 +148,22 @@ class LedgerService:
         tx_ids = (self._ids.reserve(len(commands),
                                     store.next_id_block if inside_caller_tx else None)
                   if self._postgres else store.allocate_ids(len(commands)))
-        plan = plan_batch(tenant_id, commands, state, linked=linked,
-                          accounting_date=accounting_date, now=self.clock(),
-                          next_tx_id=tx_ids.__next__, chains=chains)
-        store.write(tenant_id, plan, commit=commit)
-        return plan.results
+        issued: list[int] = []
+        now = self.clock()
+
+        def plan(state: BatchState) -> BatchPlan:   # a second planning reuses the ids
+            return plan_batch(tenant_id, commands, state, linked=linked,
+                              accounting_date=accounting_date, now=now,
+                              next_tx_id=reusing_ids(issued, tx_ids.__next__), chains=chains)
+
+        planned = plan(state)
+        if not store.write(tenant_id, planned, commit=commit):
+            # A hot account moved beyond what the plan can carry: plan again, it locked.
+            _, state = store.load(tenant_id, commands, lock_hot=True)
+            planned = plan(state)
+            if not store.write(tenant_id, planned, commit=commit):
+                raise AssertionError("a plan on locked accounts cannot need rebasing")
+        return planned.results
 
     def transfer(self, tenant_id: str, command: Transfer) -> Result:
         return self.execute(tenant_id, [command])[0]

@@ -19,12 +19,15 @@ from cunguan.adapters.store.tables import fund_log, holds, transactions
 from cunguan.ledger.engine import (
     LOG_COLUMNS,
     TX_COLUMNS,
+    AccountVersion,
     BatchPlan,
     BatchState,
     OriginalTx,
     PriorRequest,
+    rebase,
 )
 from cunguan.ledger.model import (
+    AccountFlag,
     AccountStatus,
     Command,
     CompoundTransfer,
@@ -43,6 +46,7 @@ from cunguan.ledger.rules import AccountState, HoldState
 # Dict look-ups: building enums by value costs more than the rest of a row.
 _SIDES = {side.value: side for side in Side}
 _STATUSES = {status.value: status for status in AccountStatus}
+_HOT = int(AccountFlag.HOT)
 _HOLD_COLUMNS = ("tenant_id", "hold_id", "account_no", "amount_fen", "status", "reason",
                  "expires_at", "created_at", "closed_tx_id")
 
@@ -57,6 +61,11 @@ def _account_nos(cmd: Command) -> Iterable[str]:
     if isinstance(cmd, Settle):
         return (p.account_no for p in cmd.payees)
     return ()
+
+
+def _account(row: Sequence[Any]) -> AccountState:
+    return AccountState(row[0], _SIDES[row[1]], _STATUSES[row[2]], row[3], row[4], row[5],
+                        row[6], row[7])
 
 
 def _utc(value: datetime | str | None) -> datetime | None:
@@ -133,30 +142,34 @@ class BatchStore:
         value = row[0]
         return value if isinstance(value, date) else date.fromisoformat(value)
 
-    def load(self, tenant_id: str, commands: Sequence[Command]
+    def load(self, tenant_id: str, commands: Sequence[Command], *, lock_hot: bool = False
              ) -> tuple[date | None, BatchState]:
-        """The tenant's accounting date and everything ``commands`` touch, locked.
+        """The tenant's accounting date and everything ``commands`` touch, locked — hot
+        accounts only read, unless ``lock_hot`` (``lock_hot_accounts`` locks them later).
 
-        Transfers name all their accounts up front, so on PostgreSQL the three reads go in one
-        pipeline: one round trip instead of three. The server still runs them in order, so the
+        Transfers name all their accounts up front, so on PostgreSQL the reads go in one
+        pipeline: one round trip instead of four. The server still runs them in order, so the
         request-no. look-up happens after the account locks are held.
         """
         if not self.postgres or not all(isinstance(c, (Transfer, CompoundTransfer, Freeze))
                                         for c in commands):
-            return self.lock_tenant_date(tenant_id), self.load_state(tenant_id, commands)
+            return (self.lock_tenant_date(tenant_id),
+                    self.load_state(tenant_id, commands, lock_hot=lock_hot))
         account_nos: set[str] = set()
         for cmd in commands:
             account_nos.update(_account_nos(cmd))
         with self.raw.pipeline():
             tenant = self._run("SELECT accounting_date FROM tenants WHERE tenant_id = ? "
                                "FOR SHARE", (tenant_id,))
-            accounts = self._account_rows(tenant_id, sorted(account_nos))
+            locked, hot = self._account_rows(tenant_id, sorted(account_nos), lock_hot)
             prior = self._prior_rows(tenant_id, commands)
         row = tenant.fetchone()
-        state = BatchState(self._accounts(accounts), prior=self._prior(prior))
+        state = self._state(locked, hot)
+        state.prior = self._prior(prior)
         return (row[0] if row else None), state
 
-    def load_state(self, tenant_id: str, commands: Sequence[Command]) -> BatchState:
+    def load_state(self, tenant_id: str, commands: Sequence[Command], *,
+                   lock_hot: bool = False) -> BatchState:
         """Lock and read everything ``commands`` touch. Locks go holds → accounts, sorted."""
         account_nos: set[str] = set()
         for cmd in commands:
@@ -168,26 +181,51 @@ class BatchStore:
         originals = self._load_originals(tenant_id, original_ids)
         for original in originals.values():
             account_nos.update(p.account_no for p in original.postings)
-        accounts = self._accounts(self._account_rows(tenant_id, sorted(account_nos)))
+        state = self._state(*self._account_rows(tenant_id, sorted(account_nos), lock_hot))
+        state.holds, state.originals = held, originals
         # Looked up after the account locks: a concurrent duplicate that touches the same
         # accounts has committed by now, so it is replayed here instead of posted twice (R-L5).
-        prior = self._prior(self._prior_rows(tenant_id, commands))
-        return BatchState(accounts, held, prior, originals)
+        # One that touches only hot accounts collides on the request no.'s unique index, and
+        # its retry replays it.
+        state.prior = self._prior(self._prior_rows(tenant_id, commands))
+        return state
 
-    def _account_rows(self, tenant_id: str, account_nos: list[str]) -> Any:
-        lock = " FOR UPDATE" if self.postgres else ""
-        return self._select_in(
-            "SELECT account_no, normal_side, status, flags, overdraft_limit_fen, balance_fen, "
-            "frozen_fen, entry_seq FROM accounts WHERE {match} ORDER BY account_no" + lock,
-            "account_no", tenant_id, account_nos)
+    _ACCOUNT_SQL = ("SELECT account_no, normal_side, status, flags, overdraft_limit_fen, "
+                    "balance_fen, frozen_fen, entry_seq FROM accounts WHERE {match}")
+
+    def _account_rows(self, tenant_id: str, account_nos: list[str],
+                      lock_hot: bool) -> tuple[Any, Any]:
+        """The accounts, locked in account-no. order; on PostgreSQL unless ``lock_hot`` the
+        hot ones apart, read without a lock (on SQLite the write lock covers everything)."""
+        if not self.postgres:
+            return self._select_in(self._ACCOUNT_SQL + " ORDER BY account_no", "account_no",
+                                   tenant_id, account_nos), ()
+        if lock_hot:
+            return self._select_in(self._ACCOUNT_SQL + " ORDER BY account_no FOR UPDATE",
+                                   "account_no", tenant_id, account_nos), ()
+        return (self._select_in(self._ACCOUNT_SQL + f" AND flags & {_HOT} = 0 "
+                                "ORDER BY account_no FOR UPDATE", "account_no", tenant_id,
+                                account_nos),
+                self._select_in(self._ACCOUNT_SQL + f" AND flags & {_HOT} <> 0",
+                                "account_no", tenant_id, account_nos))
 
     @staticmethod
-    def _accounts(rows: Any) -> dict[str, AccountState]:
-        return {
-            row[0]: AccountState(row[0], _SIDES[row[1]], _STATUSES[row[2]], row[3], row[4],
-                                 row[5], row[6], row[7])
-            for row in rows
-        }
+    def _state(locked: Any, hot: Any) -> BatchState:
+        accounts = {row[0]: _account(row) for row in locked}
+        versions: dict[str, AccountVersion] = {}
+        for row in hot:
+            accounts[row[0]] = _account(row)
+            versions[row[0]] = AccountVersion(*row[2:])
+        return BatchState(accounts, hot=versions)
+
+    def lock_hot_accounts(self, tenant_id: str, account_nos: list[str]
+                          ) -> dict[str, AccountVersion]:
+        """Lock hot accounts (before writing lines on them): their versions now."""
+        rows = self._select_in("SELECT account_no, status, flags, overdraft_limit_fen, "
+                               "balance_fen, frozen_fen, entry_seq FROM accounts WHERE {match} "
+                               "ORDER BY account_no FOR UPDATE", "account_no", tenant_id,
+                               sorted(account_nos))
+        return {row[0]: AccountVersion(*row[1:]) for row in rows}
 
     def _load_holds(self, tenant_id: str, hold_ids: list[int]) -> dict[int, HoldState]:
         if not hold_ids:
@@ -234,12 +272,19 @@ class BatchStore:
                                "RETURNING next_id", (count,)).fetchone()[0]
         return iter(range(end - count, end))
 
-    def write(self, tenant_id: str, plan: BatchPlan, *, commit: bool) -> None:
-        """Write every row of a plan; ``commit`` ends the DB transaction too."""
+    def write(self, tenant_id: str, plan: BatchPlan, *, commit: bool) -> bool:
+        """Write every row of a plan, its hot accounts' lines moved onto their versions once
+        locked (``engine.rebase``); ``commit`` ends the DB transaction too. False, having
+        written nothing, when the plan does not hold on those versions."""
+        if plan.hot_read:
+            rebased = rebase(plan, self.lock_hot_accounts(tenant_id, list(plan.hot_read)))
+            if rebased is None:
+                return False
+            plan = rebased
         if not plan.writes_anything:
             if commit:
                 self.commit()
-            return
+            return True
         created_at = plan.tx_rows[0][7]
         hold_rows = [(tenant_id, hold_id, account_no, amount_fen, HoldStatus.OPEN.value,
                       reason, expires_at, created_at, None)
@@ -254,6 +299,7 @@ class BatchStore:
             self._write_sqlite(plan, hold_rows, account_rows, closed_rows)
             if commit:
                 self.commit()
+        return True
 
     def _write_pg(self, plan: BatchPlan, hold_rows: list[tuple[Any, ...]],
                   account_rows: list[tuple[Any, ...]],
