@@ -9,6 +9,7 @@ memory, and the time the full day would take at that rate: one request at a time
 lending and repayment windows send them).
 """
 
+import multiprocessing
 import random
 import resource
 import tempfile
@@ -53,6 +54,10 @@ SET_BASED_OPERATIONS = 30_000
 PER_CALL = 1_000
 SET_BASED_ROUNDS = 3
 CLIENTS = 16
+#: Client processes sending the set-based calls on PostgreSQL (each core runs one; SQLite
+#: takes one writer at a time, so there one).
+STREAMS_PG = 2
+STREAM_START_S_MAX, STREAM_RUN_S_MAX = 300, 3_600
 DAY_OPERATIONS = 3_000_000
 TARGET_SECONDS_PG = 300
 PASSWORD = "246810"
@@ -68,11 +73,16 @@ def _card(seq: int) -> str:
     return body + luhn.calc_check_digit(body)
 
 
-def _setup(url: str) -> tuple[LendingService, list[str]]:
+def _service(url: str) -> LendingService:
     engine = make_engine(url)
-    upgrade(engine)
     clock = FixedClock(datetime(2026, 11, 23, 9, 0, tzinfo=CST))
-    custody = LendingService(engine, LedgerService(engine, clock=clock), clock=clock)
+    return LendingService(engine, LedgerService(engine, clock=clock), clock=clock)
+
+
+def _setup(url: str) -> tuple[LendingService, list[str]]:
+    upgrade(make_engine(url))
+    custody = _service(url)
+    engine = custody.engine
     custody.onboard_platform(TENANT, "bench", date(2026, 11, 23))
     for account_no in (chart.OWN, chart.MARKETING):
         custody.fund_platform(TENANT, f"fund-{account_no}", account_no, 10**12)
@@ -87,7 +97,7 @@ def _setup(url: str) -> tuple[LendingService, list[str]]:
                                  password=PASSWORD).ok
         assert custody.authorize(TENANT, f"auth-{user}", user,
                                  ("recharge", "bid", "repay", "withdraw"), 10**12,
-                                 clock() + timedelta(days=30), PASSWORD).ok
+                                 custody.clock() + timedelta(days=30), PASSWORD).ok
 
     with ThreadPoolExecutor(2) as pool:
         list(pool.map(prepare, range(USERS)))
@@ -112,14 +122,16 @@ SET_BASED = {"recharge": "recharges", "red_packet": "red_packets", "withdraw": "
 PROJECT_STEPS = ("lend", "repay", "settle_repayment")
 
 
-def _mix(custody: LendingService, users: list[str], rng: random.Random,
-         operations: int, tag: str = "") -> list[Chain]:
+def _mix(users: list[str], rng: random.Random, operations: int, tag: str = "",
+         stream: int = 0, streams: int = 1) -> list[Chain]:
     """The day's operations in the proportions of a lending platform's day, as chains: the
     operations of one chain depend on each other (a withdrawal and its channel result, a
     project's bids, lending and repayment) and run in order; chains are independent. Request
-    nos. and project ids start with ``tag`` (a part of a day drawn separately)."""
-    lenders = users[USERS // 10:]
-    borrowers = users[:USERS // 10]
+    nos. and project ids start with ``tag`` (a part of a day drawn separately). Of
+    ``streams``, the operations of stream ``stream``'s users only."""
+    mine = [user for index, user in enumerate(users) if index % streams == stream]
+    lenders = [user for user in mine if users.index(user) >= USERS // 10]
+    borrowers = [user for user in mine if users.index(user) < USERS // 10]
     serial = iter(range(10**9))
     chains: list[Chain] = []
     project_no = 0
@@ -144,13 +156,13 @@ def _mix(custody: LendingService, users: list[str], rng: random.Random,
                            ("channel_result", ChannelAnswer(no("CH"), request_no, True))])
         else:
             project_no += 1
-            chains.append(_project_ops(custody, rng, lenders, rng.choice(borrowers),
+            chains.append(_project_ops(rng, lenders, rng.choice(borrowers),
                                        f"{tag}P{project_no}", no))
         drawn += len(chains[-1])
     return chains
 
 
-def _project_ops(custody: LendingService, rng: random.Random, lenders: list[str],
+def _project_ops(rng: random.Random, lenders: list[str],
                  borrower: str, project: str, no: Callable[[str], str]) -> Chain:
     bids = 10
     ops: Chain = [("register_project", ProjectTerms(
@@ -213,40 +225,104 @@ def _run_set_based(custody: LendingService, chains: list[Chain], per_call: int,
                 outcomes.update(a.code for a in call(TENANT, requests[start:start + per_call]))
 
 
+#: One stream's chains, drawn in its own process: its stream no. → chains.
+Draw = Callable[[int], list[Chain]]
+
+
+def run_streams(url: str, draw: Draw, streams: int, per_call: int
+                ) -> tuple[float, Counter[str], Counter[str], int]:
+    """The set-based calls of ``streams`` client processes at once, each with its own chains
+    (``draw``) on its own connections, as a bank's front end running several processes sends
+    them; a platform sends each user's requests on one stream, which keeps them in order.
+    Returns the wall time from the moment all are ready to the last one done, the kinds of
+    operation sent, the outcomes, and how many tables the statistics keeper analyzed."""
+    context = multiprocessing.get_context("fork")
+    ready, answers = context.Barrier(streams + 1), context.Queue()
+    processes = [context.Process(target=_stream, args=(url, draw, n, per_call, ready, answers))
+                 for n in range(streams)]
+    for process in processes:   # forked before the statistics keeper's thread starts
+        process.start()
+    with _statistics(url) as analyzed:
+        ready.wait(timeout=STREAM_START_S_MAX)
+        started = time.perf_counter()
+        done = [answers.get(timeout=STREAM_RUN_S_MAX) for _ in processes]
+        elapsed = time.perf_counter() - started
+    for process in processes:
+        process.join()
+    failures = [answer for answer in done if isinstance(answer, str)]
+    if failures:
+        raise RuntimeError(f"a stream failed: {failures[0]}")
+    return (elapsed, sum((kinds for kinds, _ in done), Counter()),
+            sum((outcomes for _, outcomes in done), Counter()), len(analyzed))
+
+
+def _stream(url: str, draw: Draw, stream: int, per_call: int, ready: Any,
+            answers: Any) -> None:
+    custody = _service(url)
+    try:
+        chains = draw(stream)
+        kinds = Counter(kind for chain in chains for kind, _ in chain)
+        ready.wait(timeout=STREAM_START_S_MAX)
+        outcomes: Counter[str] = Counter()
+        _run_set_based(custody, chains, per_call, outcomes)
+        answers.put((kinds, outcomes))
+    except BaseException as exc:  # the parent raises it: a stream must not fail silently
+        answers.put(f"{type(exc).__name__}: {exc}")
+    finally:
+        custody.engine.dispose()
+
+
 def _run_backend(url: str, clients: int = 1, grouped: bool = False,
-                 per_call: int = 0, operations: int = OPERATIONS) -> dict[str, Any]:
+                 per_call: int = 0, operations: int = OPERATIONS,
+                 streams: int = 1) -> dict[str, Any]:
     """The mix by one client in order, by ``clients`` threads taking chains with the custody
     commands of the process group-committed (service_layer/group_commit.py), or set-based in
-    calls of ``per_call``."""
+    calls of ``per_call`` from ``streams`` processes."""
     custody, users = _setup(url)
     if grouped:
         custody.runner = GroupCommit(custody.engine, custody.run_alone)
-    chains = _mix(custody, users, random.Random(11), operations)
-    outcomes: Counter[str] = Counter()
-    kinds: Counter[str] = Counter(kind for chain in chains for kind, _ in chain)
-
-    def run_chain(chain: Chain) -> list[str]:
-        return [_single(custody, kind, request).code for kind, request in chain]
-
-    with _statistics(url) as analyzed:
-        started = time.perf_counter()
-        if per_call:
-            _run_set_based(custody, chains, per_call, outcomes)
-        else:
-            with ThreadPoolExecutor(clients) as pool:
-                for codes in pool.map(run_chain, chains):
-                    outcomes.update(codes)
-        elapsed = time.perf_counter() - started
+    if per_call:
+        custody.engine.dispose()    # the streams' processes open their own connections
+        elapsed, kinds, outcomes, analyzed = run_streams(url, _stream_mix(
+            users, "", operations, streams), streams, per_call)
+    else:
+        with _statistics(url) as tables:
+            elapsed, kinds, outcomes = _run_clients(custody, users, clients, operations)
+        analyzed = len(tables)
     operations = sum(kinds.values())
     rate = operations / elapsed
     custody.engine.dispose()
     return {"operations": operations, "clients": clients, "group_commit": grouped,
             "set_based_per_call": per_call or None,
+            "streams": streams if per_call else None,
             "wall_time_s": round(elapsed, 2),
             "operations_per_s": round(rate, 1),
             "day_of_3m_operations_estimated_s": round(DAY_OPERATIONS / rate, 0),
             "mix": dict(kinds), "outcomes": dict(outcomes),
-            "tables_analyzed_by_bench": len(analyzed)}
+            "tables_analyzed_by_bench": analyzed}
+
+
+def _stream_mix(users: list[str], tag: str, operations: int, streams: int,
+                seed: int = 11) -> Draw:
+    """Each stream's share of a mix of ``operations``: its own users, seed and request nos."""
+    return lambda stream: _mix(users, random.Random(seed * 100 + stream),
+                               operations // streams, f"{tag}s{stream}-", stream, streams)
+
+
+def _run_clients(custody: LendingService, users: list[str], clients: int,
+                 operations: int) -> tuple[float, Counter[str], Counter[str]]:
+    chains = _mix(users, random.Random(11), operations)
+    outcomes: Counter[str] = Counter()
+
+    def run_chain(chain: Chain) -> list[str]:
+        return [_single(custody, kind, request).code for kind, request in chain]
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(clients) as pool:
+        for codes in pool.map(run_chain, chains):
+            outcomes.update(codes)
+    return (time.perf_counter() - started,
+            Counter(kind for chain in chains for kind, _ in chain), outcomes)
 
 
 def _statistics(url: str) -> AbstractContextManager[list[str]]:
@@ -285,12 +361,13 @@ def _red_packet_rates(custody: LendingService, lenders: list[str], calls: int, p
 def _sqlite_set_based() -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as folder:
         return _run_backend(f"sqlite:///{Path(folder) / 'custody.db'}", per_call=PER_CALL,
-                            operations=SET_BASED_OPERATIONS)
+                            operations=SET_BASED_OPERATIONS)   # one stream: one writer
 
 
 def _pg_set_based() -> dict[str, Any]:
     recreate_pg_database()
-    return _run_backend(_bench_url(), per_call=PER_CALL, operations=SET_BASED_OPERATIONS)
+    return _run_backend(_bench_url(), per_call=PER_CALL, operations=SET_BASED_OPERATIONS,
+                        streams=STREAMS_PG)
 
 
 def _median_round(one: Callable[[], dict[str, Any]]) -> dict[str, Any]:
