@@ -13,6 +13,8 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, Engine, create_engine, event
 
+from cunguan.adapters.store.pg_arrays import use_flat_list_dumper
+
 #: The demo and a user's first run use this file in the working directory.
 DEFAULT_DATABASE_URL = "sqlite:///cunguan.db"
 DATABASE_URL_ENV = "CUNGUAN_DATABASE_URL"
@@ -92,8 +94,10 @@ def make_engine(url: str | None = None, *, pool_size: int = 8) -> Engine:
         return engine
     # No pre-ping: it costs a round trip per transaction; stale connections are recycled instead
     # and a failed statement is retried by the service.
-    return create_engine(resolved, pool_size=pool_size, max_overflow=pool_size,
-                         pool_recycle=POOL_RECYCLE_S)
+    engine = create_engine(resolved, pool_size=pool_size, max_overflow=pool_size,
+                           pool_recycle=POOL_RECYCLE_S)
+    event.listen(engine, "connect", use_flat_list_dumper)
+    return engine
 
 
 def alembic_config(engine: Engine) -> Config:
