@@ -19,8 +19,10 @@ class FlatListDumper(ListDumper):
     def dump(self, obj: list[Any]) -> bytes | None:
         kinds = {type(item) for item in obj}
         if kinds == {str}:
-            return ("{" + ",".join(['"' + item.translate(_ESCAPES) + '"' for item in obj])
-                    + "}").encode()
+            joined = "".join(obj)
+            if '"' in joined or "\\" in joined:
+                obj = [item.translate(_ESCAPES) for item in obj]
+            return ('{"' + '","'.join(obj) + '"}').encode()
         if kinds == {int}:
             return ("{" + ",".join(map(str, obj)) + "}").encode()
         return super().dump(obj)  # type: ignore[return-value]

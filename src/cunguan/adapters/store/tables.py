@@ -6,6 +6,7 @@ or hold movement, with the balances after it) and ``transactions`` (one row per 
 """
 
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import (
@@ -30,6 +31,13 @@ from cunguan.core import limits
 metadata = MetaData()
 
 
+@lru_cache(maxsize=256)
+def _in_utc(value: datetime) -> datetime:
+    # Cached: a set-based call stamps thousands of rows with the same time. Equal instants in
+    # other zones hit the same entry, and have the same UTC value.
+    return value.astimezone(UTC)
+
+
 class UtcDateTime(TypeDecorator[datetime]):
     """Aware datetimes in, aware UTC datetimes out, on both backends (SQLite keeps no zone)."""
 
@@ -41,7 +49,7 @@ class UtcDateTime(TypeDecorator[datetime]):
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetimes are refused: times are stored in UTC")
-        return value.astimezone(UTC)
+        return _in_utc(value)
 
     def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
         if value is None:
