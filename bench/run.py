@@ -64,7 +64,8 @@ def custody_table(results: dict[str, object]) -> str:
     names = {"sqlite": "sqlite, one at a time", "postgresql": "postgresql, one at a time",
              "postgresql_concurrent": "postgresql, 16 clients, group commit",
              "sqlite_set_based": "sqlite, set-based (1,000 per call), median of 3",
-             "postgresql_set_based": "postgresql, set-based (1,000 per call), median of 3"}
+             "postgresql_set_based": "postgresql, set-based (1,000 per call, "
+                                     f"{custody_bench.STREAMS_PG} streams), median of 3"}
     for backend in [b for b in names if b in results]:
         row = results[backend]
         assert isinstance(row, dict)
