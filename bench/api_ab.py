@@ -11,6 +11,7 @@ A tree is put first on the server's PYTHONPATH (ahead of the editable install). 
 
 import argparse
 import os
+import sys
 from pathlib import Path
 from statistics import median
 
@@ -74,6 +75,8 @@ def main() -> None:
     parser.add_argument("--pairs", type=int, default=3)
     parser.add_argument("--clients", type=int, default=64)
     args = parser.parse_args()
+    if api_bench.WRK is None:   # the Python generator would measure itself, not the servers
+        sys.exit("wrk is needed for comparable rounds: run scripts/ensure-wrk first")
     trees = [os.path.abspath(tree) for tree in args.trees.split(",")]
     api_bench.SECONDS_PER_ROUND = SECONDS_PER_ROUND
     recreate_pg_database()
