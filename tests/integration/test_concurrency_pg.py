@@ -3,7 +3,6 @@ duplicated across threads (R-L5). Totals are conserved, nothing goes negative, e
 posts exactly once, and no thread ever sees a generic error."""
 
 import random
-import threading
 from collections import Counter
 
 import pytest
@@ -11,7 +10,7 @@ from sqlalchemy import Engine, text
 
 from cunguan.ledger.model import AccountSpec, Reject, Result, Side, Transfer
 from cunguan.service_layer.ledger_service import LedgerService
-from tests.helpers import SUMMARY, TENANT, ledger_with_tenant
+from tests.helpers import SUMMARY, TENANT, in_threads, ledger_with_tenant
 
 THREADS = 8
 TRANSFERS_PER_THREAD = 1_500
@@ -39,29 +38,19 @@ def test_r_l5_concurrent_duplicates_post_exactly_once(pg_engine: Engine) -> None
     ledger.execute(TENANT, [Transfer(f"seed-{no}", SUMMARY, no, SEED_FEN, "recharge")
                             for no in ACCOUNTS])
     pool = _request_pool()
-    outcomes: list[Counter[str]] = [Counter() for _ in range(THREADS)]
-    errors: list[BaseException] = []
 
-    def worker(index: int) -> None:
-        rng = random.Random(index)
+    def worker(index: int) -> Counter[str]:
+        rng, outcomes = random.Random(index), Counter[str]()
         service = LedgerService(pg_engine, clock=ledger.clock)
-        try:
-            sent = 0
-            while sent < TRANSFERS_PER_THREAD:
-                size = rng.choice([1, 1, 1, 5, 20])
-                batch = [rng.choice(pool) for _ in range(size)]
-                results = service.execute(TENANT, batch)
-                _tally(outcomes[index], results)
-                sent += size
-        except BaseException as exc:  # surfaced below: the test fails on any thread error
-            errors.append(exc)
+        sent = 0
+        while sent < TRANSFERS_PER_THREAD:
+            size = rng.choice([1, 1, 1, 5, 20])
+            batch = [rng.choice(pool) for _ in range(size)]
+            _tally(outcomes, service.execute(TENANT, batch))
+            sent += size
+        return outcomes
 
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(THREADS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
+    outcomes = in_threads(THREADS, worker)   # raises any thread's error: no generic failures
     total = sum(outcomes, Counter())
     assert total["replayed"] > 0 and total["ok"] > 0  # the race really happened
     assert set(total) <= {"ok", "replayed", Reject.EXCEEDS_AVAILABLE.value}

@@ -1,8 +1,6 @@
 """Custody under concurrency on PostgreSQL: wrong passwords are counted exactly (R-C4), and
 concurrent bids never raise a project beyond its amount (R-C9)."""
 
-import threading
-from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
@@ -11,32 +9,15 @@ from sqlalchemy import Engine, select
 from cunguan.adapters.store.custody_tables import custody_projects, custody_users
 from cunguan.custody.passwords import FAILED_ATTEMPTS_MAX
 from cunguan.custody.schedules import Method
-from cunguan.service_layer.custody_base import CustodyResult
 from tests.custody_helpers import PASSWORD, PLATFORM, icbc_card, open_user, resident_id, services
-
-
-def _in_threads(count: int, act: Callable[[int], CustodyResult]) -> list[CustodyResult]:
-    results: list[CustodyResult] = []
-    lock = threading.Lock()
-
-    def run(index: int) -> None:
-        result = act(index)
-        with lock:
-            results.append(result)
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results
+from tests.helpers import in_threads
 
 
 @pytest.mark.postgres
 def test_r_c4_concurrent_wrong_passwords_are_counted_exactly(pg_engine: Engine) -> None:
     custody, _, _, _ = services(pg_engine)
     user = open_user(custody, 1, recharge_fen=100_000)
-    wrong = _in_threads(FAILED_ATTEMPTS_MAX - 1, lambda i: custody.withdraw(
+    wrong = in_threads(FAILED_ATTEMPTS_MAX - 1, lambda i: custody.withdraw(
         PLATFORM, f"wd-{i}", user, icbc_card(1), 100, password="975310"))
     assert {r.code for r in wrong} == {"password_wrong"}
     with pg_engine.connect() as conn:
@@ -71,7 +52,7 @@ def test_r_c9_concurrent_bids_never_overfill_a_project(pg_engine: Engine) -> Non
         PLATFORM, "prj", project_id="HOT", borrower_user_id=borrower, amount_fen=300_000,
         annual_rate="0.1", months=1, method=Method.BULLET, bid_min_fen=100_000,
         bid_max_fen=100_000, bid_step_fen=100_000).ok
-    results = _in_threads(len(lenders), lambda i: custody.bid(
+    results = in_threads(len(lenders), lambda i: custody.bid(
         PLATFORM, f"bid-{i}", lenders[i], "HOT", 100_000))
     assert sum(r.ok for r in results) == 3
     assert {r.code for r in results if not r.ok} <= {"project_full", "bid_exceeds_remaining",

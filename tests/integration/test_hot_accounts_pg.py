@@ -14,7 +14,7 @@ from cunguan.core.clock import CST
 from cunguan.ledger.engine import plan_batch
 from cunguan.ledger.model import AccountFlag, AccountSpec, Reject, Side, Transfer
 from cunguan.service_layer.ledger_service import LedgerService
-from tests.helpers import DAY, SUMMARY, TENANT, ledger_with_tenant
+from tests.helpers import DAY, SUMMARY, TENANT, in_threads, ledger_with_tenant
 
 POOL = "POOL"           # a hot account many batches draw from, as a marketing account is
 THREADS = 6
@@ -116,27 +116,18 @@ def test_r_l3_concurrent_batches_on_a_hot_account_keep_its_log_continuous(
     ledger = _ledger(pg_engine, users, pool_fen)
     ledger.execute(TENANT, [Transfer(f"seed-{u}", SUMMARY, u, 50_000, funding=True)
                             for u in users])
-    errors: list[BaseException] = []
 
     def worker(thread: int) -> None:
         rng, mine = random.Random(thread), users[thread * 3:thread * 3 + 3]
         service = LedgerService(pg_engine, clock=ledger.clock)
-        try:
-            for batch in range(BATCHES_PER_THREAD):
-                service.execute(TENANT, [
-                    Transfer(f"t{thread}-{batch}-{n}", POOL, user, rng.randint(1, 4_000))
-                    if rng.random() < 0.7 else
-                    Transfer(f"t{thread}-{batch}-{n}", user, POOL, rng.randint(1, 2_000))
-                    for n, user in enumerate(rng.choices(mine, k=rng.randint(1, 8)))])
-        except BaseException as exc:  # surfaced below: the test fails on any thread error
-            errors.append(exc)
+        for batch in range(BATCHES_PER_THREAD):
+            service.execute(TENANT, [
+                Transfer(f"t{thread}-{batch}-{n}", POOL, user, rng.randint(1, 4_000))
+                if rng.random() < 0.7 else
+                Transfer(f"t{thread}-{batch}-{n}", user, POOL, rng.randint(1, 2_000))
+                for n, user in enumerate(rng.choices(mine, k=rng.randint(1, 8)))])
 
-    threads = [threading.Thread(target=worker, args=(t,)) for t in range(THREADS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
+    in_threads(THREADS, worker)          # raises any thread's error
     pool_now_fen = _assert_continuous(pg_engine)
     with pg_engine.connect() as conn:
         users_fen = conn.execute(text("SELECT sum(balance_fen) FROM accounts "

@@ -68,6 +68,11 @@ def _account(row: Sequence[Any]) -> AccountState:
                         row[6], row[7])
 
 
+def _version(row: Sequence[Any]) -> AccountVersion:
+    """An account row of ``_ACCOUNT_SQL`` as the version ``engine.rebase`` compares."""
+    return AccountVersion(*row[2:])
+
+
 def _utc(value: datetime | str | None) -> datetime | None:
     """SQLite hands back the stored UTC text; PostgreSQL an aware datetime."""
     if value is None or isinstance(value, datetime):
@@ -215,17 +220,15 @@ class BatchStore:
         versions: dict[str, AccountVersion] = {}
         for row in hot:
             accounts[row[0]] = _account(row)
-            versions[row[0]] = AccountVersion(*row[2:])
+            versions[row[0]] = _version(row)
         return BatchState(accounts, hot=versions)
 
     def lock_hot_accounts(self, tenant_id: str, account_nos: list[str]
                           ) -> dict[str, AccountVersion]:
         """Lock hot accounts (before writing lines on them): their versions now."""
-        rows = self._select_in("SELECT account_no, status, flags, overdraft_limit_fen, "
-                               "balance_fen, frozen_fen, entry_seq FROM accounts WHERE {match} "
-                               "ORDER BY account_no FOR UPDATE", "account_no", tenant_id,
-                               sorted(account_nos))
-        return {row[0]: AccountVersion(*row[1:]) for row in rows}
+        rows = self._select_in(self._ACCOUNT_SQL + " ORDER BY account_no FOR UPDATE",
+                               "account_no", tenant_id, sorted(account_nos))
+        return {row[0]: _version(row) for row in rows}
 
     def _load_holds(self, tenant_id: str, hold_ids: list[int]) -> dict[int, HoldState]:
         if not hold_ids:
