@@ -53,6 +53,21 @@ def server_version() -> str:
     return f"PostgreSQL {version}"
 
 
+#: The server settings a write-heavy run depends on (scripts/tune-postgres sizes them).
+SERVER_SETTINGS = ("shared_buffers", "max_wal_size", "checkpoint_timeout", "wal_compression",
+                   "synchronous_commit", "autovacuum")
+
+
+def server_settings() -> dict[str, str]:
+    """The server's values of ``SERVER_SETTINGS``, recorded with every result."""
+    engine = create_engine(normalise_url(ADMIN_URL))
+    with engine.connect() as conn:
+        settings = {name: str(conn.execute(text(f"SHOW {name}")).scalar_one())
+                    for name in SERVER_SETTINGS}
+    engine.dispose()
+    return settings
+
+
 def recreate_pg_database() -> None:
     admin = create_engine(normalise_url(ADMIN_URL), isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:

@@ -28,13 +28,17 @@ def machine() -> dict[str, object]:
     memory_gib = round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1)
     server = ledger_bench.server_version()
     return {"cpu": cpu, "cores": os.cpu_count(), "memory_gib": memory_gib,
-            "os": platform.platform(), "python": sys.version.split()[0], "postgresql": server}
+            "os": platform.platform(), "python": sys.version.split()[0], "postgresql": server,
+            "postgresql_settings": ledger_bench.server_settings()}
 
 
 def describe(machine_facts: object) -> str:
     facts = machine_facts if isinstance(machine_facts, dict) else {}
+    settings = facts.get("postgresql_settings")
+    tuning = (" (" + ", ".join(f"{name} {value}" for name, value in settings.items()) + ")"
+              if isinstance(settings, dict) else "")
     return (f"{facts.get('cpu')}, {facts.get('cores')} cores, {facts.get('memory_gib')} GiB, "
-            f"Python {facts.get('python')}, {facts.get('postgresql')}")
+            f"Python {facts.get('python')}, {facts.get('postgresql')}{tuning}")
 
 
 def table(results: dict[str, object]) -> str:
