@@ -1,12 +1,19 @@
 """Accounting dates, cutover, day-end snapshots and checks (R-L7, R-L8)."""
 
-from datetime import timedelta
+import itertools
+from datetime import date, datetime, timedelta
+from typing import Any
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import Engine, text
 
-from cunguan.ledger.model import Freeze, Transfer
+from cunguan.adapters.store import daybook_store
+from cunguan.core.clock import CST, FixedClock
+from cunguan.ledger.model import Command, Freeze, Transfer
 from cunguan.service_layer.day_service import DayService
-from tests.helpers import DAY, SUMMARY, TENANT, ledger_with_tenant
+from cunguan.service_layer.ledger_service import LedgerService
+from tests.helpers import DAY, SUMMARY, TENANT, USERS, chart, ledger_with_tenant
 
 
 def test_r_l7_cutover_dates_later_postings_on_the_next_day(engine: Engine) -> None:
@@ -81,3 +88,88 @@ def test_r_l4_frozen_out_of_step_with_holds_stops_the_close(engine: Engine) -> N
         conn.execute(text("UPDATE holds SET status = 'released'"))
     outcome = days.close(TENANT)
     assert [(f.rule, f.subject) for f in outcome.findings] == [("R-L4", "U1")]
+
+
+_DAY_OPS = st.lists(st.one_of(
+    st.tuples(st.just("recharge"), st.sampled_from(USERS), st.integers(1, 5_000)),
+    st.tuples(st.just("transfer"), st.sampled_from(USERS), st.sampled_from(USERS),
+              st.integers(1, 3_000)),
+    st.tuples(st.just("freeze"), st.sampled_from(USERS), st.integers(1, 2_000))),
+    max_size=6)
+_tenants = itertools.count()
+
+
+def _commands(ops: list[tuple[Any, ...]], tag: str) -> list[Command]:
+    made: list[Command] = []
+    for n, op in enumerate(ops):
+        no = f"{tag}-{n}"
+        if op[0] == "recharge":
+            made.append(Transfer(no, SUMMARY, op[1], op[2], "recharge"))
+        elif op[0] == "transfer":
+            made.append(Transfer(no, op[1], op[2], op[3]))
+        else:
+            made.append(Freeze(no, op[1], op[2], "bid"))
+    return made
+
+
+def _date(value: date | str) -> date:   # SQLite answers a raw query's dates as text
+    return value if isinstance(value, date) else date.fromisoformat(value)
+
+
+def _snapshots(engine: Engine, tenant_id: str) -> dict[tuple[date, str], tuple[int, ...]]:
+    with engine.connect() as conn:
+        return {(_date(r[0]), r[1]): tuple(r[2:]) for r in conn.execute(text(
+            "SELECT accounting_date, account_no, balance_fen, frozen_fen, debit_fen, credit_fen, "
+            "last_entry_seq FROM day_balances WHERE tenant_id = :t"), {"t": tenant_id})}
+
+
+def _from_whole_history(engine: Engine, tenant_id: str, closed: list[date]
+                        ) -> dict[tuple[date, str], tuple[int, ...]]:
+    """Each closed day's snapshot computed from every fund-log line by its accounting date,
+    as the close did before migration 0013."""
+    with engine.connect() as conn:
+        lines = [(*line[:7], _date(line[7])) for line in conn.execute(text(
+            "SELECT account_no, entry_seq, line_kind, side, amount_fen, balance_after_fen, "
+            "frozen_after_fen, accounting_date FROM fund_log WHERE tenant_id = :t "
+            "ORDER BY account_no, entry_seq"), {"t": tenant_id})]
+        accounts = conn.execute(text("SELECT account_no FROM accounts WHERE tenant_id = :t"),
+                                {"t": tenant_id}).scalars().all()
+    expected = {}
+    for day in closed:
+        for account_no in accounts:
+            mine = [line for line in lines if line[0] == account_no and line[7] <= day]
+            today = [line for line in mine if line[7] == day and line[2] == "posting"]
+            last = mine[-1] if mine else None
+            expected[(day, account_no)] = (
+                last[5] if last else 0, last[6] if last else 0,
+                sum(line[4] for line in today if line[3] == "D"),
+                sum(line[4] for line in today if line[3] == "C"), last[1] if last else 0)
+    return expected
+
+
+def test_r_l8_each_close_reads_the_lines_after_the_previous_one(engine: Engine) -> None:
+    """Whatever the days' postings, and with postings of the next day made between the
+    cutover and the close (business goes on), every close passes and its snapshot — the
+    day's debits and credits, the closing balance and frozen amount, the last line — is
+    what the whole fund log says by accounting date."""
+    @settings(max_examples=25, deadline=None)
+    @given(days=st.lists(st.tuples(_DAY_OPS, _DAY_OPS), min_size=1, max_size=4))
+    def check(days: list[tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]]) -> None:
+        tenant_id = f"D{next(_tenants)}"
+        ledger = LedgerService(engine, clock=FixedClock(datetime(2026, 11, 23, 10, 0,
+                                                                 tzinfo=CST)))
+        ledger.create_tenant(tenant_id, "days", DAY)
+        ledger.open_accounts(tenant_id, chart())
+        close = DayService(engine, clock=ledger.clock)
+        closed = []
+        for n, (during, late) in enumerate(days):
+            ledger.execute(tenant_id, _commands(during, f"d{n}"))
+            with engine.begin() as conn:
+                daybook_store.cut_over(conn, tenant_id, close.calendar.is_working_day)
+            ledger.execute(tenant_id, _commands(late, f"l{n}"))   # dated the next day
+            outcome = close.close(tenant_id)    # closes the day cut over above
+            assert outcome.closed, outcome.report
+            closed.append(outcome.accounting_date)
+        assert closed == [DAY + timedelta(days=n) for n in range(len(days))]
+        assert _snapshots(engine, tenant_id) == _from_whole_history(engine, tenant_id, closed)
+    check()

@@ -10,6 +10,9 @@ import cunguan.adapters.store.api_tables
 import cunguan.adapters.store.custody_tables  # noqa: F401  (registers the custody tables)
 from cunguan.adapters.store.db import alembic_config, upgrade
 from cunguan.adapters.store.tables import metadata
+from cunguan.ledger.model import Transfer
+from cunguan.service_layer.day_service import DayService
+from tests.helpers import DAY, SUMMARY, TENANT, ledger_with_tenant
 
 
 def test_migrations_match_the_tables(engine: Engine) -> None:
@@ -38,3 +41,31 @@ def test_an_index_built_beforehand_is_found_and_left(engine: Engine) -> None:
     upgrade(engine)
     with engine.connect() as conn:
         assert compare_metadata(MigrationContext.configure(conn), metadata) == []
+
+
+def test_0013_gives_days_closed_before_it_their_last_lines(engine: Engine) -> None:
+    """The close after the upgrade reads from where the last close before it ended."""
+    ledger = ledger_with_tenant(engine)
+    days = DayService(engine, clock=ledger.clock)
+    ledger.execute(TENANT, [Transfer("a", SUMMARY, "U1", 1_000, "recharge"),
+                            Transfer("b", "U1", "U2", 300)])
+    assert days.close(TENANT).closed
+    ledger.execute(TENANT, [Transfer("c", SUMMARY, "U1", 50, "recharge")])   # the next day
+    command.downgrade(alembic_config(engine), "0012")
+    upgrade(engine)
+    with engine.connect() as conn:
+        recorded = dict(conn.execute(text(
+            "SELECT account_no, last_entry_seq FROM day_balances")).tuples().all())
+        last_of_day = dict(conn.execute(text(
+            "SELECT account_no, MAX(entry_seq) FROM fund_log WHERE accounting_date = :d "
+            "GROUP BY account_no"), {"d": DAY}).tuples().all())
+    assert recorded == {**dict.fromkeys(recorded, 0), **last_of_day}
+    assert last_of_day.keys() == {SUMMARY, "U1", "U2"}
+    outcome = days.close(TENANT)
+    assert outcome.closed, outcome.report
+    with engine.connect() as conn:
+        day_two = conn.execute(text(
+            "SELECT balance_fen, debit_fen, credit_fen FROM day_balances "
+            "WHERE account_no = 'U1' AND accounting_date = :d"),
+            {"d": outcome.accounting_date}).one()
+    assert tuple(day_two) == (750, 0, 50)

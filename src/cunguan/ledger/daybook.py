@@ -37,6 +37,9 @@ class AccountDay:
       current_balance_fen: the balance in the accounts table now.
       current_frozen_fen: the frozen amount in the accounts table now.
       open_holds_fen: the sum of the account's open holds now.
+      last_entry_seq, last_line_frozen_fen: the account's last fund-log line dated this day
+        or before, and its frozen amount after it (0, 0 when it has never moved); the
+        snapshot keeps them for the next close.
     """
 
     account_no: str
@@ -50,6 +53,8 @@ class AccountDay:
     current_balance_fen: int
     current_frozen_fen: int
     open_holds_fen: int
+    last_entry_seq: int = 0
+    last_line_frozen_fen: int = 0
 
     @property
     def closing_fen(self) -> int:

@@ -60,26 +60,62 @@ def _pairs(conn: Connection, sql: str, **params: Any) -> dict[str, Any]:
     return {row[0]: row[1:] for row in conn.execute(text(sql), params)}
 
 
+def _lines_since_close(dialect: str) -> str:
+    """FROM the tenant's accounts (``a``) joined to each account's fund-log lines (``f``)
+    after its line last closed (``day_balances.last_entry_seq`` of the previous close
+    ``:p``; all its lines when there is none), read through the fund log's primary key.
+
+    Per account, later lines never carry an earlier accounting date (migration 0013), so
+    these are the lines of the day being closed followed by those of the days after it. On
+    PostgreSQL a lateral subquery (``OFFSET 0`` keeps the planner from flattening it into a
+    plain join) reads each account's lines through the primary key, where a join may scan the
+    whole history; SQLite joins in nested loops by the key anyway.
+    """
+    since = ("f.tenant_id = a.tenant_id AND f.account_no = a.account_no "
+             "AND f.entry_seq > COALESCE(b.last_entry_seq, 0)")
+    lines = (f"CROSS JOIN LATERAL (SELECT * FROM fund_log f WHERE {since} OFFSET 0) f"
+             if dialect == "postgresql" else f"JOIN fund_log f ON {since}")
+    return ("FROM accounts a LEFT JOIN day_balances b ON b.tenant_id = a.tenant_id "
+            f"AND b.accounting_date = :p AND b.account_no = a.account_no {lines} "
+            "WHERE a.tenant_id = :t")
+
+
+#: Per account: the day's debits and credits, the net postings dated after it, and its last
+#: line dated the day or before with the balance and frozen amount after that line.
+_ACCOUNT_LINES = """
+WITH day AS (
+    SELECT a.account_no,
+        SUM(CASE WHEN f.accounting_date = :d AND f.line_kind = 'posting' AND f.side = 'D'
+            THEN f.amount_fen ELSE 0 END) AS debit_fen,
+        SUM(CASE WHEN f.accounting_date = :d AND f.line_kind = 'posting' AND f.side = 'C'
+            THEN f.amount_fen ELSE 0 END) AS credit_fen,
+        SUM(CASE WHEN f.accounting_date > :d AND f.line_kind = 'posting'
+            THEN {signed} ELSE 0 END) AS later_fen,
+        MAX(CASE WHEN f.accounting_date <= :d THEN f.entry_seq END) AS last_seq
+    {since}
+    GROUP BY a.account_no)
+SELECT day.account_no, day.debit_fen, day.credit_fen, day.later_fen, day.last_seq,
+    last.balance_after_fen, last.frozen_after_fen
+FROM day LEFT JOIN fund_log last ON last.tenant_id = :t
+    AND last.account_no = day.account_no AND last.entry_seq = day.last_seq
+"""
+
+_UNBALANCED = """
+SELECT f.tx_id, SUM(CASE WHEN f.side = 'D' THEN f.amount_fen ELSE -f.amount_fen END)
+{since} AND f.accounting_date = :d AND f.line_kind = 'posting'
+GROUP BY f.tx_id
+HAVING SUM(CASE WHEN f.side = 'D' THEN f.amount_fen ELSE -f.amount_fen END) <> 0
+ORDER BY f.tx_id
+"""
+
+
 def gather_facts(conn: Connection, tenant_id: str, day: date) -> DayFacts:
     """Everything the checks need, read in one snapshot."""
-    prev = previous_close(conn, tenant_id, day)
-    p = {"t": tenant_id, "d": day}
-    opening = _pairs(conn, "SELECT account_no, balance_fen FROM day_balances "
-                     "WHERE tenant_id = :t AND accounting_date = :p", t=tenant_id, p=prev)
-    moves = _pairs(conn, "SELECT account_no, "
-                   "SUM(CASE WHEN side = 'D' THEN amount_fen ELSE 0 END), "
-                   "SUM(CASE WHEN side = 'C' THEN amount_fen ELSE 0 END) FROM fund_log "
-                   "WHERE tenant_id = :t AND accounting_date = :d AND line_kind = 'posting' "
-                   "GROUP BY account_no", **p)
-    last = _pairs(conn, "SELECT f.account_no, f.balance_after_fen FROM fund_log f JOIN ("
-                  "SELECT account_no, MAX(entry_seq) AS seq FROM fund_log "
-                  "WHERE tenant_id = :t AND accounting_date = :d GROUP BY account_no) x "
-                  "ON f.account_no = x.account_no AND f.entry_seq = x.seq "
-                  "WHERE f.tenant_id = :t", **p)
-    later = _pairs(conn, f"SELECT f.account_no, SUM({_SIGNED}) FROM fund_log f "
-                   "JOIN accounts a ON a.tenant_id = f.tenant_id AND a.account_no = f.account_no "
-                   "WHERE f.tenant_id = :t AND f.accounting_date > :d "
-                   "AND f.line_kind = 'posting' GROUP BY f.account_no", **p)
+    p = {"t": tenant_id, "d": day, "p": previous_close(conn, tenant_id, day)}
+    since = _lines_since_close(conn.dialect.name)
+    opening = _pairs(conn, "SELECT account_no, balance_fen, frozen_fen, last_entry_seq "
+                     "FROM day_balances WHERE tenant_id = :t AND accounting_date = :p", **p)
+    lines = _pairs(conn, _ACCOUNT_LINES.format(signed=_SIGNED, since=since), **p)
     held = _pairs(conn, "SELECT account_no, SUM(amount_fen) FROM holds "
                   "WHERE tenant_id = :t AND status = 'open' GROUP BY account_no", t=tenant_id)
     rows = conn.execute(text(
@@ -87,36 +123,29 @@ def gather_facts(conn: Connection, tenant_id: str, day: date) -> DayFacts:
         "WHERE tenant_id = :t ORDER BY account_no"), {"t": tenant_id})
     accounts = []
     for account_no, subject_code, side, balance_fen, frozen_fen in rows:
-        opening_fen = int(opening.get(account_no, (0,))[0])
-        debit_fen, credit_fen = (int(v) for v in moves.get(account_no, (0, 0)))
-        last_line = last.get(account_no)
+        opening_fen, opening_frozen_fen, opening_seq = (
+            int(v) for v in opening.get(account_no, (0, 0, 0)))
+        debit_fen, credit_fen, later_fen, last_seq, last_fen, last_frozen_fen = (
+            lines.get(account_no, (0, 0, 0, None, None, None)))
+        moved = last_seq is not None
         accounts.append(AccountDay(
-            account_no, subject_code, Side(side), opening_fen, debit_fen, credit_fen,
-            int(last_line[0]) if last_line else opening_fen,
-            int(later.get(account_no, (0,))[0]), balance_fen, frozen_fen,
-            int(held.get(account_no, (0,))[0])))
-    unbalanced = conn.execute(text(
-        "SELECT tx_id, SUM(CASE WHEN side = 'D' THEN amount_fen ELSE -amount_fen END) "
-        "FROM fund_log WHERE tenant_id = :t AND accounting_date = :d AND line_kind = 'posting' "
-        "GROUP BY tx_id HAVING SUM(CASE WHEN side = 'D' THEN amount_fen ELSE -amount_fen END) "
-        "<> 0 ORDER BY tx_id"), p).all()
+            account_no, subject_code, Side(side), opening_fen, int(debit_fen),
+            int(credit_fen), int(last_fen) if moved else opening_fen, int(later_fen),
+            balance_fen, frozen_fen, int(held.get(account_no, (0,))[0]),
+            int(last_seq) if moved else opening_seq,
+            int(last_frozen_fen) if moved else opening_frozen_fen))
+    unbalanced = conn.execute(text(_UNBALANCED.format(since=since)), p).all()
     return DayFacts(tenant_id, day, accounts, [(int(r[0]), int(r[1])) for r in unbalanced])
 
 
 def record_close(conn: Connection, facts: DayFacts, report: str, closed_at: datetime) -> None:
     """Snapshot the day's balances and mark the day closed."""
-    frozen: dict[str, int] = dict(conn.execute(text(
-        "SELECT f.account_no, f.frozen_after_fen FROM fund_log f JOIN ("
-        "SELECT account_no, MAX(entry_seq) AS seq FROM fund_log "
-        "WHERE tenant_id = :t AND accounting_date <= :d GROUP BY account_no) x "
-        "ON f.account_no = x.account_no AND f.entry_seq = x.seq WHERE f.tenant_id = :t"),
-        {"t": facts.tenant_id, "d": facts.accounting_date}).tuples().all())
     rows = [{
         "tenant_id": facts.tenant_id, "accounting_date": facts.accounting_date,
         "account_no": a.account_no, "subject_code": a.subject_code,
         "normal_side": a.normal_side.value, "balance_fen": a.closing_fen,
-        "frozen_fen": int(frozen.get(a.account_no, 0)), "debit_fen": a.debit_fen,
-        "credit_fen": a.credit_fen,
+        "frozen_fen": a.last_line_frozen_fen, "debit_fen": a.debit_fen,
+        "credit_fen": a.credit_fen, "last_entry_seq": a.last_entry_seq,
     } for a in facts.accounts]
     if rows:
         conn.execute(insert(day_balances), rows)

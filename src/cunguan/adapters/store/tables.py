@@ -135,7 +135,8 @@ fund_log = Table(
     CheckConstraint("amount_fen > 0", name="ck_fund_log_amount_positive"),
     CheckConstraint("(line_kind = 'posting') = (side IS NOT NULL)", name="ck_fund_log_side"),
     Index("ix_fund_log_tx", "tenant_id", "tx_id"),
-    Index("ix_fund_log_date", "tenant_id", "accounting_date"),
+    # No index on the accounting date: the day close reads each account's lines after its
+    # last closed one (day_balances.last_entry_seq) by the primary key (migration 0013).
 )
 
 holds = Table(
@@ -175,6 +176,9 @@ day_balances = Table(
     Column("frozen_fen", BigInteger, nullable=False),
     Column("debit_fen", BigInteger, nullable=False),
     Column("credit_fen", BigInteger, nullable=False),
+    #: The account's last fund-log line dated this day or before (0: none yet); the next
+    #: close reads the lines after it.
+    Column("last_entry_seq", BigInteger, nullable=False, server_default="0"),
 )
 
 #: Hands out blocks of transaction ids on SQLite (PostgreSQL uses the sequence ``tx_id_seq``).
