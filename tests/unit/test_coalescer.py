@@ -133,3 +133,35 @@ def test_requests_arriving_steadily_within_the_gap_are_held_no_longer_than_the_l
     assert [n for group in groups[1:] for n in group] == ["a", "b", *trickle]
     assert len(groups[2:]) >= 2               # a 300-ms linger cannot hold the rest at once
     assert len(groups[2]) > 1                 # …but it did linger for them
+
+
+def test_with_two_writers_the_next_group_runs_while_one_is_still_running() -> None:
+    """A server process's set-based coalescer has two writers: a group waiting on its commit
+    does not hold up the requests that arrived meanwhile."""
+    first_running, release_first = threading.Event(), threading.Event()
+
+    def run_many(_: str, items: list[int]) -> list[int]:
+        if items == [1]:
+            first_running.set()
+            release_first.wait(5)      # the first group's commit, taking long
+        return [item * 10 for item in items]
+    coalescer: Coalescer[str, int, int] = Coalescer(run_many, 50, name="test", writers=2)
+    first = threading.Thread(target=coalescer.call, args=("k", 1))
+    first.start()
+    assert first_running.wait(5)
+    assert coalescer.call("k", 2) == 20          # answered while the first still runs
+    assert first.is_alive()
+    release_first.set()
+    first.join(5)
+    assert (coalescer.groups, coalescer.items) == (2, 2)
+
+
+def test_with_two_writers_every_item_is_answered_once_with_its_own_result() -> None:
+    def run_many(key: str, items: list[int]) -> list[str]:
+        time.sleep(0.001)
+        return [f"{key}:{item}" for item in items]
+    coalescer: Coalescer[str, int, str] = Coalescer(run_many, 8, name="test", writers=2)
+    pending = [(key, n) for n in range(100) for key in ("a", "b")]
+    answers = _submit_from_threads(coalescer, pending)
+    assert answers == {(key, n): f"{key}:{n}" for key, n in pending}
+    assert coalescer.items == 200

@@ -63,6 +63,9 @@ group_commit_commands_max: Final = 64
 coalesce_gap_ms: Final = 2.0
 #: …and for at most this in all: the longest a request waits for others to join its group.
 coalesce_linger_ms_max: Final = 10.0
+#: Writer threads of a server process's set-based coalescer: while one group commits (waiting
+#: on the WAL flush), the next is gathered and run.
+coalesce_writers: Final = 2
 #: Requests one set-based call may carry (one DB transaction): red packets, recharges,
 #: withdrawals, channel results, bids.
 requests_per_call_max: Final = 5_000

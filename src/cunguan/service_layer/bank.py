@@ -70,7 +70,7 @@ class Bank:
             self.admission = Coalescer(lambda _, requests: self.access.authenticate_many(
                 requests), limits.group_commit_commands_max, name="admission")
             self.set_based = Coalescer(self.run_signed, limits.group_commit_commands_max,
-                                       name="set-based")
+                                       name="set-based", writers=limits.coalesce_writers)
 
     def run_signed(self, key: tuple[str, str], entries: Sequence["Signed"]
                    ) -> list[CustodyResult | AccessError]:

@@ -22,7 +22,13 @@ alternated, every request waiting for the other cohort's group and then its own.
 request (the last group had no company) is never held.
 
 The writer is a thread rather than a task of an event loop because the store is synchronous;
-async callers resolve a future from ``done`` (``loop.call_soon_threadsafe``).
+async callers resolve a future from ``done`` (``loop.call_soon_threadsafe``). With
+``writers`` > 1, the writers take in turn (one gathers a group while the others run theirs):
+a group waiting for its commit's WAL flush no longer holds back the requests that arrived
+meanwhile. Groups then commit in either order, as concurrent requests over HTTP may. A
+server process's set-based coalescer runs two (``limits.coalesce_writers``): measured at 64
+API clients in 7 alternating pairs against one, more requests/s in 6 (median of the last 4:
+2,865 against 2,597) and a lower p99 (39 against 44 ms), CPU per request no higher.
 """
 
 import queue
@@ -51,18 +57,24 @@ class _Queued(Generic[K, I]):
 class Coalescer(Generic[K, I, R]):
     def __init__(self, run_many: Callable[[K, list[I]], Sequence[R | BaseException]],
                  items_max: int, *, name: str, gap_ms: float = limits.coalesce_gap_ms,
-                 linger_ms: float = limits.coalesce_linger_ms_max) -> None:
-        assert items_max >= 1 and 0 <= gap_ms <= linger_ms
+                 linger_ms: float = limits.coalesce_linger_ms_max, writers: int = 1) -> None:
+        assert items_max >= 1 and 0 <= gap_ms <= linger_ms and writers >= 1
         self.run_many = run_many
         self.items_max = items_max
         self.gap_s = gap_ms / 1000
         self.linger_s = linger_ms / 1000
         self._queue: queue.SimpleQueue[_Queued[K, I]] = queue.SimpleQueue()
-        self._writer = threading.Thread(target=self._loop, name=name, daemon=True)
-        self._writer.start()
+        #: One writer takes at a time: a group is whatever arrived together.
+        self._taking = threading.Lock()
+        self._company = False   # the last group took more than one item: requests come in bursts
         #: Groups run and items answered so far (for tests and the benchmark's report).
         self.groups = 0
         self.items = 0
+        self._counting = threading.Lock()
+        self._writers = [threading.Thread(target=self._loop, name=f"{name}-{n}", daemon=True)
+                         for n in range(writers)]
+        for writer in self._writers:
+            writer.start()
 
     def submit(self, key: K, item: I, done: Done) -> None:
         """Queue ``item``; ``done`` is called once, from the writer thread, with its outcome."""
@@ -83,10 +95,10 @@ class Coalescer(Generic[K, I, R]):
         return box[0]  # type: ignore[return-value]
 
     def _loop(self) -> None:
-        company = False   # the last run took more than one item: requests come in bursts
         while True:
-            taken = self._take(self.gap_s if company else 0)
-            company = len(taken) > 1
+            with self._taking:
+                taken = self._take(self.gap_s if self._company else 0)
+                self._company = len(taken) > 1
             groups: dict[K, list[_Queued[K, I]]] = {}
             for queued in taken:
                 groups.setdefault(queued.key, []).append(queued)
@@ -119,7 +131,8 @@ class Coalescer(Generic[K, I, R]):
                 for queued in group:
                     self._run(key, [queued])
                 return
-        self.groups += 1
-        self.items += len(group)
+        with self._counting:
+            self.groups += 1
+            self.items += len(group)
         for queued, outcome in zip(group, outcomes, strict=True):
             queued.done(outcome)
