@@ -151,7 +151,8 @@ def test_r_l8_each_close_reads_the_lines_after_the_previous_one(engine: Engine) 
     """Whatever the days' postings, and with postings of the next day made between the
     cutover and the close (business goes on), every close passes and its snapshot — the
     day's debits and credits, the closing balance and frozen amount, the last line — is
-    what the whole fund log says by accounting date."""
+    what the whole fund log says by accounting date; and an account's fund log from a date
+    (which starts after the snapshot of the day before) is its whole log from that date."""
     @settings(max_examples=25, deadline=None)
     @given(days=st.lists(st.tuples(_DAY_OPS, _DAY_OPS), min_size=1, max_size=4))
     def check(days: list[tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]]) -> None:
@@ -172,4 +173,9 @@ def test_r_l8_each_close_reads_the_lines_after_the_previous_one(engine: Engine) 
             closed.append(outcome.accounting_date)
         assert closed == [DAY + timedelta(days=n) for n in range(len(days))]
         assert _snapshots(engine, tenant_id) == _from_whole_history(engine, tenant_id, closed)
+        for account_no in (SUMMARY, *USERS):   # R-L6: a page from a date starts at its close
+            whole = ledger.fund_log(tenant_id, account_no)
+            for day in [*closed, closed[-1] + timedelta(days=1)]:
+                assert ledger.fund_log(tenant_id, account_no, date_from=day) == [
+                    line for line in whole if line.accounting_date >= day]
     check()

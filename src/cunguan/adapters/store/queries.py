@@ -1,10 +1,17 @@
 """Read-side queries over the ledger tables: accounts, fund log, holds, requests."""
 
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import Connection, bindparam, func, select
 
-from cunguan.adapters.store.tables import accounts, fund_log, holds, tenants, transactions
+from cunguan.adapters.store.tables import (
+    accounts,
+    day_balances,
+    fund_log,
+    holds,
+    tenants,
+    transactions,
+)
 from cunguan.ledger.model import (
     Account,
     AccountFlag,
@@ -70,6 +77,9 @@ def fund_log_page(conn: Connection, tenant_id: str, account_no: str, *, date_fro
                   date_to: date | None, after_seq: int, rows_max: int) -> list[FundLogLine]:
     """One page of an account's fund log in posting order; page on with the last entry_seq."""
     f = fund_log.c
+    if date_from is not None:   # start after the account's last line of the day before
+        after_seq = max(after_seq, _closed_through(conn, tenant_id, account_no,
+                                                   date_from - timedelta(days=1)))
     query = select(
         f.account_no, f.entry_seq, f.tx_id, f.line_kind, f.side, f.amount_fen,
         f.balance_after_fen, f.frozen_after_fen, f.available_after_fen,
@@ -84,6 +94,17 @@ def fund_log_page(conn: Connection, tenant_id: str, account_no: str, *, date_fro
     return [FundLogLine(r[0], r[1], r[2], LineKind(r[3]), Side(r[4]) if r[4] else None, r[5],
                         r[6], r[7], r[8], r[9], r[10], r[11], r[12], r[13])
             for r in rows]
+
+
+def _closed_through(conn: Connection, tenant_id: str, account_no: str, day: date) -> int:
+    """The account's last fund-log line dated ``day`` or before, if ``day`` is closed (else
+    0): every later line is dated after ``day`` (migration 0013), so a scan for lines from
+    the next day on starts there instead of at the account's first line."""
+    d = day_balances.c
+    value = conn.execute(select(d.last_entry_seq).where(
+        d.tenant_id == tenant_id, d.accounting_date == day, d.account_no == account_no)
+    ).scalar_one_or_none()
+    return int(value or 0)
 
 
 def balance_at(conn: Connection, tenant_id: str, account_no: str, day: date) -> int:
