@@ -121,21 +121,26 @@ def gather_facts(conn: Connection, tenant_id: str, day: date) -> DayFacts:
     rows = conn.execute(text(
         "SELECT account_no, subject_code, normal_side, balance_fen, frozen_fen FROM accounts "
         "WHERE tenant_id = :t ORDER BY account_no"), {"t": tenant_id})
-    accounts = []
-    for account_no, subject_code, side, balance_fen, frozen_fen in rows:
-        opening_fen, opening_frozen_fen, opening_seq = (
-            int(v) for v in opening.get(account_no, (0, 0, 0)))
-        debit_fen, credit_fen, later_fen, last_seq, last_fen, last_frozen_fen = (
-            lines.get(account_no, (0, 0, 0, None, None, None)))
-        moved = last_seq is not None
-        accounts.append(AccountDay(
-            account_no, subject_code, Side(side), opening_fen, int(debit_fen),
-            int(credit_fen), int(last_fen) if moved else opening_fen, int(later_fen),
-            balance_fen, frozen_fen, int(held.get(account_no, (0,))[0]),
-            int(last_seq) if moved else opening_seq,
-            int(last_frozen_fen) if moved else opening_frozen_fen))
+    accounts = [_account_day(row, opening.get(row[0], (0, 0, 0)),
+                             lines.get(row[0], (0, 0, 0, None, None, None)),
+                             int(held.get(row[0], (0,))[0])) for row in rows]
     unbalanced = conn.execute(text(_UNBALANCED.format(since=since)), p).all()
     return DayFacts(tenant_id, day, accounts, [(int(r[0]), int(r[1])) for r in unbalanced])
+
+
+def _account_day(account: Any, opening: Any, lines: Any, held_fen: int) -> AccountDay:
+    """An account's day from its row, its previous snapshot (balance, frozen, last line) and
+    its lines since (``_ACCOUNT_LINES``); an account without a line dated the day or before
+    since the snapshot keeps the snapshot's balance, frozen amount and last line."""
+    account_no, subject_code, side, balance_fen, frozen_fen = account
+    opening_fen, opening_frozen_fen, opening_seq = (int(v) for v in opening)
+    debit_fen, credit_fen, later_fen, last_seq, last_fen, last_frozen_fen = lines
+    moved = last_seq is not None
+    return AccountDay(
+        account_no, subject_code, Side(side), opening_fen, int(debit_fen), int(credit_fen),
+        int(last_fen) if moved else opening_fen, int(later_fen), balance_fen, frozen_fen,
+        held_fen, int(last_seq) if moved else opening_seq,
+        int(last_frozen_fen) if moved else opening_frozen_fen)
 
 
 def record_close(conn: Connection, facts: DayFacts, report: str, closed_at: datetime) -> None:
