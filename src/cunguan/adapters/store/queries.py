@@ -2,7 +2,7 @@
 
 from datetime import date, timedelta
 
-from sqlalchemy import Connection, bindparam, func, select
+from sqlalchemy import Connection, Select, bindparam, func, literal_column, select
 
 from cunguan.adapters.store.tables import (
     accounts,
@@ -129,21 +129,33 @@ def get_hold(conn: Connection, tenant_id: str, hold_id: int) -> Hold | None:
                 row[6], row[7], row[8])
 
 
+#: Open holds, as the holds' partial indexes name them (a literal: a bound parameter would not
+#: let the planner use them).
+_OPEN_HOLD = holds.c.status == literal_column(f"'{HoldStatus.OPEN.value}'")
+
+
 def open_holds_total(conn: Connection, tenant_id: str, account_no: str) -> int:
+    return int(conn.execute(open_holds_sum(tenant_id, account_no)).scalar_one())
+
+
+def open_holds_sum(tenant_id: str, account_no: str) -> Select[tuple[int]]:
     h = holds.c
-    value = conn.execute(select(func.coalesce(func.sum(h.amount_fen), 0)).where(
-        h.tenant_id == tenant_id, h.account_no == account_no,
-        h.status == HoldStatus.OPEN.value)).scalar_one()
-    return int(value)
+    return select(func.coalesce(func.sum(h.amount_fen), 0)).where(
+        h.tenant_id == tenant_id, h.account_no == account_no, _OPEN_HOLD)
 
 
 def expired_hold_ids(conn: Connection, tenant_id: str, now_utc: object, rows_max: int
                      ) -> list[int]:
+    return list(conn.execute(expired_holds(tenant_id, now_utc, rows_max)).scalars())
+
+
+def expired_holds(tenant_id: str, now_utc: object, rows_max: int) -> Select[tuple[int]]:
+    """The open holds past their expiry, longest overdue first (in the order of
+    ``ix_holds_open_by_expiry``, so a sweep reads only the rows it returns)."""
     h = holds.c
-    return list(conn.execute(
-        select(h.hold_id).where(h.tenant_id == tenant_id, h.status == HoldStatus.OPEN.value,
-                                h.expires_at.is_not(None), h.expires_at <= now_utc)
-        .order_by(h.hold_id).limit(rows_max)).scalars())
+    return (select(h.hold_id).where(h.tenant_id == tenant_id, _OPEN_HOLD,
+                                    h.expires_at.is_not(None), h.expires_at <= now_utc)
+            .order_by(h.expires_at, h.hold_id).limit(rows_max))
 
 
 def request_status(conn: Connection, tenant_id: str, request_no: str

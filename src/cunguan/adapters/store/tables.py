@@ -151,8 +151,11 @@ holds = Table(
     Column("created_at", UtcDateTime(), nullable=False),
     Column("closed_tx_id", BigInteger),
     CheckConstraint("amount_fen > 0", name="ck_holds_amount_positive"),
-    Index("ix_holds_open_expiry", "tenant_id", "status", "expires_at"),
-    Index("ix_holds_account", "tenant_id", "account_no"),
+    # Open holds only (migration 0014): queries name the status as the literal 'open'.
+    Index("ix_holds_open_by_account", "tenant_id", "account_no",
+          sqlite_where=text("status = 'open'"), postgresql_where=text("status = 'open'")),
+    Index("ix_holds_open_by_expiry", "tenant_id", "expires_at",
+          sqlite_where=text("status = 'open'"), postgresql_where=text("status = 'open'")),
 )
 
 ledger_days = Table(
