@@ -45,27 +45,22 @@ def _account_no(index: int) -> str:
     return f"A{index:07d}"
 
 
-def server_version() -> str:
-    engine = create_engine(normalise_url(ADMIN_URL))
-    with engine.connect() as conn:
-        version = str(conn.execute(text("SHOW server_version")).scalar_one())
-    engine.dispose()
-    return f"PostgreSQL {version}"
-
-
 #: The server settings a write-heavy run depends on (scripts/tune-postgres sizes them).
 SERVER_SETTINGS = ("shared_buffers", "max_wal_size", "checkpoint_timeout", "wal_compression",
                    "synchronous_commit", "autovacuum")
 
 
-def server_settings() -> dict[str, str]:
-    """The server's values of ``SERVER_SETTINGS``, recorded with every result."""
+def server_facts() -> tuple[str, dict[str, str]]:
+    """The server's version and its values of ``SERVER_SETTINGS``, recorded with every
+    result."""
     engine = create_engine(normalise_url(ADMIN_URL))
     with engine.connect() as conn:
-        settings = {name: str(conn.execute(text(f"SHOW {name}")).scalar_one())
-                    for name in SERVER_SETTINGS}
+        def show(name: str) -> str:
+            return str(conn.execute(text(f"SHOW {name}")).scalar_one())
+        version = f"PostgreSQL {show('server_version')}"
+        settings = {name: show(name) for name in SERVER_SETTINGS}
     engine.dispose()
-    return settings
+    return version, settings
 
 
 def recreate_pg_database() -> None:

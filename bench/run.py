@@ -26,10 +26,10 @@ def machine() -> dict[str, object]:
                 cpu = line.split(":", 1)[1].strip()
                 break
     memory_gib = round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1)
-    server = ledger_bench.server_version()
+    server, settings = ledger_bench.server_facts()
     return {"cpu": cpu, "cores": os.cpu_count(), "memory_gib": memory_gib,
             "os": platform.platform(), "python": sys.version.split()[0], "postgresql": server,
-            "postgresql_settings": ledger_bench.server_settings()}
+            "postgresql_settings": settings}
 
 
 def describe(machine_facts: object) -> str:

@@ -139,6 +139,8 @@ fund_log = Table(
     # last closed one (day_balances.last_entry_seq) by the primary key (migration 0013).
 )
 
+_OPEN_HOLDS = text("status = 'open'")
+
 holds = Table(
     "holds", metadata,
     Column("tenant_id", String(_tenant), primary_key=True),
@@ -153,9 +155,9 @@ holds = Table(
     CheckConstraint("amount_fen > 0", name="ck_holds_amount_positive"),
     # Open holds only (migration 0014): queries name the status as the literal 'open'.
     Index("ix_holds_open_by_account", "tenant_id", "account_no",
-          sqlite_where=text("status = 'open'"), postgresql_where=text("status = 'open'")),
+          sqlite_where=_OPEN_HOLDS, postgresql_where=_OPEN_HOLDS),
     Index("ix_holds_open_by_expiry", "tenant_id", "expires_at",
-          sqlite_where=text("status = 'open'"), postgresql_where=text("status = 'open'")),
+          sqlite_where=_OPEN_HOLDS, postgresql_where=_OPEN_HOLDS),
 )
 
 ledger_days = Table(
