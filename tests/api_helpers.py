@@ -60,11 +60,13 @@ class Api:
 
 
 @contextmanager
-def api_for(engine: Engine, *, group_commit: bool = False) -> Iterator[Api]:
+def api_for(engine: Engine, *, group_commit: bool = False,
+            command_lane: bool = True) -> Iterator[Api]:
     clock = FixedClock(datetime(2026, 11, 23, 10, 0, tzinfo=CST))
     bank = Bank(engine, clock=clock, group_commit=group_commit)
     issued = bank.access.issue("operator")
-    with TestClient(create_app(bank), base_url="http://testserver") as http:
+    with TestClient(create_app(bank, command_lane=command_lane),
+                    base_url="http://testserver") as http:
         operator = CunguanClient("http://testserver", issued.key_id, issued.secret, http=http,
                                  clock=lambda: clock().timestamp())
         yield Api(bank, http, clock, operator)

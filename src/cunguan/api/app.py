@@ -18,6 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from cunguan.adapters.callback_sender import HttpSender
 from cunguan.api import operator_routes, pages, platform_routes
 from cunguan.api.edge import refusal
+from cunguan.api.lane import CommandLane
 from cunguan.core import limits
 from cunguan.core.errors import CunguanError
 from cunguan.service_layer.bank import Bank
@@ -27,7 +28,10 @@ WORKER_INTERVAL_S_DEFAULT = 2.0
 
 
 def create_app(bank: Bank, *, run_worker: bool = False,
-               worker_interval_s: float = WORKER_INTERVAL_S_DEFAULT) -> FastAPI:
+               worker_interval_s: float = WORKER_INTERVAL_S_DEFAULT,
+               command_lane: bool = True) -> FastAPI:
+    """The app; ``command_lane=False`` serves the lane commands through the router as well
+    (a test compares the two; see api/lane.py)."""
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         anyio.to_thread.current_default_thread_limiter().total_tokens = (
@@ -47,6 +51,9 @@ def create_app(bank: Bank, *, run_worker: bool = False,
     app.include_router(operator_routes.router)
     app.include_router(pages.router)
     _handlers(app)
+    if command_lane:
+        app.add_middleware(CommandLane, endpoints=platform_routes.LANE,
+                           handlers=app.exception_handlers)
 
     @app.get("/health", include_in_schema=False)
     async def health() -> dict[str, str]:

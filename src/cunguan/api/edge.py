@@ -10,9 +10,12 @@ import json
 import os
 import signal
 import uuid
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
+import pydantic
 from fastapi import Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
@@ -39,6 +42,9 @@ _STATUS_BY_CODE = {
     "signature_missing": 401, "signature_invalid": 401, "signature_expired": 401,
     "signature_replayed": 401, "signature_algorithm_unknown": 401,
 }
+
+
+B = TypeVar("B", bound=pydantic.BaseModel)
 
 
 class ApiError(CunguanError):
@@ -254,6 +260,28 @@ async def operator(request: Request) -> Principal:
 async def operator_command(request: Request) -> Principal:
     """``operator`` for an operation with a set-based form (see ``platform_command``)."""
     return _operator_only(await _verified(request))
+
+
+async def command_input(request: Request, schema: type[B],
+                        caller: Callable[[Request], Awaitable[Principal]]
+                        ) -> tuple[Principal, B]:
+    """The caller and the body of a command whose endpoint takes nothing but the request (the
+    command lane's, api/lane.py): the signature first — over the raw body, so nothing an
+    unauthenticated caller sends is parsed — then the body, a JSON object of ``schema``. A
+    refused body raises what the framework raises for its own body parameters, with the same
+    locations (``body.<field>``), so every endpoint refuses fields alike."""
+    principal = await caller(request)
+    media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if not (media_type == "application/json" or
+            (media_type.startswith("application/") and media_type.endswith("+json"))):
+        raise RequestValidationError([{"type": "content_type", "loc": ("body",),
+                                       "msg": "the body must be JSON (Content-Type: "
+                                              "application/json)"}])
+    try:
+        return principal, schema.model_validate_json(await request.body())
+    except pydantic.ValidationError as exc:
+        raise RequestValidationError([{**error, "loc": ("body", *error["loc"])}
+                                      for error in exc.errors(include_url=False)]) from None
 
 
 def tenant(principal: Principal) -> str:

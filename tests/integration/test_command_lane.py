@@ -1,0 +1,141 @@
+"""The command lane (api/lane.py) answers exactly as the router does: the same requests — valid,
+replayed, conflicting, malformed, unsigned, tampered — sent to an app with the lane and to one
+without get the same statuses, bodies and headers, and leave the same balances."""
+
+import json
+import tempfile
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from cunguan.adapters.store.db import make_engine, upgrade
+from cunguan.api import platform_routes
+from cunguan.core import signing
+from tests.api_helpers import Api, api_for
+from tests.custody_helpers import icbc_card
+
+USERS = ("u0001", "u0002", "u0999")      # the last one was never opened
+#: How a request is spoilt, if at all.
+FLAWS = ("none", "none", "none", "unknown_field", "missing_field", "float_amount",
+         "string_amount", "zero_amount", "not_json", "json_array", "empty_body",
+         "form_content_type", "no_content_type", "tampered", "replayed_nonce", "get_method")
+_VOLATILE_HEADERS = {"x-request-id", "x-cunguan-signature", "x-cunguan-key", "content-length",
+                     "date", "x-cunguan-timestamp"}
+
+
+def _body(path: str, flaw: str, request_no: str, user_id: str, amount_fen: int) -> bytes:
+    payload: dict[str, Any] = {"request_no": request_no, "user_id": user_id,
+                               "amount_fen": amount_fen}
+    if path != "/v1/red-packets":
+        payload["card_no"] = icbc_card(int(user_id[1:]))
+    if flaw == "unknown_field":
+        payload["status"] = "settled"
+    elif flaw == "missing_field":
+        del payload["user_id"]
+    elif flaw in ("float_amount", "string_amount", "zero_amount"):
+        payload["amount_fen"] = {"float_amount": amount_fen + 0.0,
+                                 "string_amount": str(amount_fen), "zero_amount": 0}[flaw]
+    special = {"not_json": b'{"request_no": ', "json_array": b"[]", "empty_body": b""}
+    return special.get(flaw, json.dumps(payload).encode())
+
+
+def _send(api: Api, key: tuple[str, str], step: tuple[Any, ...], n: int) -> httpx.Response:
+    path, flaw, request_no, user_id, amount_fen = step
+    body = _body(path, flaw, request_no, user_id, amount_fen)
+    method = "GET" if flaw == "get_method" else "POST"
+    nonce = "thesamenonce" if flaw == "replayed_nonce" else f"nonce{n:06d}"
+    headers = signing.sign_request(key[0], signing.HMAC_SHA256, key[1], method, path, body,
+                                   int(api.clock().timestamp()), nonce).headers()
+    if flaw == "tampered":
+        headers[signing.HEADER_SIGNATURE] = headers[signing.HEADER_SIGNATURE][::-1]
+    if flaw != "no_content_type":
+        headers["Content-Type"] = ("application/x-www-form-urlencoded"
+                                   if flaw == "form_content_type" else "application/json")
+    return api.http.request(method, path, content=body, headers=headers)
+
+
+def _seen(answer: httpx.Response) -> tuple[int, Any, dict[str, str]]:
+    """What a platform sees of an answer, less what differs by design (request ids, the
+    signature, which each app makes with its own key)."""
+    try:
+        body = answer.json()
+    except ValueError:
+        body = answer.text
+    if isinstance(body, dict) and len(str(body.get("request_id", ""))) == 32:
+        body = {**body, "request_id": "generated"}
+    headers = {k: v for k, v in answer.headers.items() if k.lower() not in _VOLATILE_HEADERS}
+    return answer.status_code, body, headers
+
+
+def _platform(api: Api) -> tuple[str, str]:
+    client = api.onboard("P2P")
+    for seq in (1, 2):
+        user_id = api.open_user("P2P", seq)
+        api.authorize("P2P", user_id)
+    return client.key_id, client.secret
+
+
+@contextmanager
+def _apps() -> Iterator[list[tuple[Api, tuple[str, str]]]]:
+    """Two banks alike, one served with the lane and one without, each on its own SQLite."""
+    with tempfile.TemporaryDirectory() as directory, ExitStack() as stack:
+        apps = []
+        for lane in (True, False):
+            engine = make_engine(f"sqlite:///{Path(directory) / f'lane-{lane}.db'}")
+            upgrade(engine)
+            stack.callback(engine.dispose)
+            api = stack.enter_context(api_for(engine, command_lane=lane))
+            apps.append((api, _platform(api)))
+        yield apps
+
+
+_STEPS = st.lists(st.tuples(
+    st.sampled_from(sorted(platform_routes.LANE)), st.sampled_from(FLAWS),
+    st.sampled_from(("r1", "r2", "r3")), st.sampled_from(USERS),
+    st.integers(min_value=1, max_value=3)), min_size=1, max_size=12)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(steps=_STEPS)
+def test_r_c21_the_command_lane_answers_as_the_router_does(steps: list[tuple[Any, ...]]
+                                                           ) -> None:
+    with _apps() as [(lane, lane_key), (router, router_key)]:
+        for n, step in enumerate(steps):
+            assert (_seen(_send(lane, lane_key, step, n)) ==
+                    _seen(_send(router, router_key, step, n))), step
+        for user_id in USERS:
+            looked_up = [api.client(*key).get(f"/v1/users/{user_id}")
+                         for api, key in ((lane, lane_key), (router, router_key))]
+            assert looked_up[0].status == looked_up[1].status
+            assert looked_up[0].body == looked_up[1].body or looked_up[0].status != 200
+
+
+#: What each flaw gets, on both paths, for a first request with a fresh serial no.
+_EXPECTED = {"none": (200, "ok"), "unknown_field": (422, "field_invalid"),
+             "missing_field": (422, "field_invalid"), "float_amount": (422, "field_invalid"),
+             "string_amount": (422, "field_invalid"), "zero_amount": (422, "field_invalid"),
+             "not_json": (422, "field_invalid"), "json_array": (422, "field_invalid"),
+             "empty_body": (422, "field_invalid"), "form_content_type": (422, "field_invalid"),
+             "no_content_type": (422, "field_invalid"), "tampered": (401, "signature_invalid"),
+             "replayed_nonce": (200, "ok"), "get_method": (405, "method_not_allowed")}
+
+
+def test_r_c21_each_flaw_is_refused_alike_on_both_paths() -> None:
+    """Every flaw the property test draws, once each on every lane command, with what it must
+    get: the property test's comparisons are between answers of every kind, not refusals of
+    one. A nonce used twice is refused the second time."""
+    with _apps() as apps:
+        for api, key in apps:
+            for n, (flaw, (status, code)) in enumerate(_EXPECTED.items()):
+                for m, path in enumerate(sorted(platform_routes.LANE)):
+                    step = (path, flaw, f"r{n}-{m}", "u0001", 1)
+                    answer = _send(api, key, step, n * 10 + m)
+                    replay = flaw == "replayed_nonce" and path != min(platform_routes.LANE)
+                    expected = (401, "signature_replayed") if replay else (status, code)
+                    got = answer.json().get("code") or answer.json().get("status")
+                    assert (answer.status_code, got) == expected, (path, flaw, answer.text)
