@@ -1,10 +1,12 @@
 """The platform API over real HTTP against a real ``cunguan serve`` process on PostgreSQL:
 hosted-page account opening, signed commands and answers, callbacks to a receiver that is
-down and then up, and a server killed between commit and answer."""
+down and then up, a server killed between commit and answer, and server processes that
+end with their parent."""
 
 import re
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -132,6 +134,31 @@ def test_r_c21_several_server_processes_share_the_port_and_stop_together(databas
         assert p2p.get("/v1/accounts/U-u1").body["balance_fen"] == 30
         server.process.terminate()
         assert server.process.wait(15) is not None
+
+
+def test_server_processes_end_when_their_parent_is_killed(database) -> None:
+    """SIGKILL leaves ``cunguan serve`` no chance to stop its server processes: they stop on
+    their own, and nothing answers on the port any more."""
+    _, url = database
+    with running_server(url, "--workers", "2", "--no-worker") as server:
+        pid = server.process.pid
+        children = [int(c) for c in
+                    Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+        assert len(children) >= 2      # the two server processes (and a resource tracker)
+        server.process.kill()
+        server.process.wait(10)
+        _wait(lambda: not any(map(_running, children)))
+        with pytest.raises(httpx.ConnectError):
+            httpx.get(f"{server.url}/health", timeout=2)
+
+
+def _running(pid: int) -> bool:
+    """Alive and not a zombie (an exited child the init process has not reaped yet)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
 
 
 def _wait(condition, timeout_s: float = 15) -> None:

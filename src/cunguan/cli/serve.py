@@ -51,10 +51,12 @@ def _serve_processes(config: "uvicorn.Config", host: str, port: int, workers: in
     (SO_REUSEPORT): the kernel spreads new connections evenly across them, where one shared
     listener let one process take most keep-alive connections."""
     import multiprocessing
+    import os
     import signal
 
     context = multiprocessing.get_context("spawn")
-    children = [context.Process(target=_serve_one, args=(config, host, port), daemon=True)
+    children = [context.Process(target=_serve_one, args=(config, host, port, os.getpid()),
+                                daemon=True)
                 for _ in range(workers)]
     for child in children:
         child.start()
@@ -68,11 +70,31 @@ def _serve_processes(config: "uvicorn.Config", host: str, port: int, workers: in
         child.join()
 
 
-def _serve_one(config: "uvicorn.Config", host: str, port: int) -> None:
+def _serve_one(config: "uvicorn.Config", host: str, port: int, parent_pid: int) -> None:
     import uvicorn
 
+    _end_with_parent(parent_pid)
     config.workers = 1
     uvicorn.Server(config).run(sockets=[_listening_socket(host, port)])
+
+
+def _end_with_parent(parent_pid: int) -> None:
+    """A server process stops (SIGTERM: uvicorn's orderly shutdown) when the ``cunguan serve``
+    that started it dies, however it dies. Killed with SIGKILL, the parent cannot stop its
+    children, and they went on answering on the port, unsupervised, beside any server started
+    in its place (seen here: two generations sharing one port through SO_REUSEPORT). Linux
+    only (prctl PR_SET_PDEATHSIG); elsewhere they still stop with a parent that exits."""
+    import ctypes
+    import os
+    import signal
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return
+    pr_set_pdeathsig = 1
+    ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
+    if os.getppid() != parent_pid:      # it died before the request above took effect
+        os.kill(os.getpid(), signal.SIGTERM)
 
 
 def _listening_socket(host: str, port: int) -> socket.socket:
