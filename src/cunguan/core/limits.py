@@ -65,12 +65,13 @@ group_commit_commands_max: Final = 64
 coalesce_gap_ms: Final = 2.0
 #: …and for at most this in all: the longest a request waits for others to join its group.
 coalesce_linger_ms_max: Final = 10.0
-#: Writer threads of a server process's set-based coalescer (with more, while one group commits
-#: the next is gathered and run). Two measured better before the command lane; with it, one
-#: (7 alternating pairs at 64 clients): p99 35 against 41 ms (medians; lower in 6 pairs),
-#: 2,925 against 2,813 requests/s — its groups are larger, and each costs its writer ~1.5 ms
-#: of Python whatever its size.
-coalesce_writers: Final = 1
+#: Writer threads of a server process's set-based coalescer: while one group commits (waiting
+#: on the WAL flush), the next is gathered and run. With the command lane, one writer measured
+#: a lower p99 at 64 clients (7 alternating pairs: 35 against 41 ms, medians; 2,925 against
+#: 2,813 requests/s) — larger groups, each costing its writer ~1.5 ms of Python whatever its
+#: size — but at 16 clients fewer requests (3 pairs: 941 against 1,128 a second, p99 28
+#: against 24 ms): two it stays.
+coalesce_writers: Final = 2
 #: Requests one set-based call may carry (one DB transaction): red packets, recharges,
 #: withdrawals, channel results, bids.
 requests_per_call_max: Final = 5_000

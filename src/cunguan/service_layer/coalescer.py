@@ -26,8 +26,10 @@ async callers resolve a future from ``done`` (``loop.call_soon_threadsafe``). Wi
 ``writers`` > 1, the writers take in turn (one gathers a group while the others run theirs):
 a group waiting for its commit's WAL flush no longer holds back the requests that arrived
 meanwhile. Groups then commit in either order, as concurrent requests over HTTP may. A
-server process's set-based coalescer runs ``limits.coalesce_writers``: two measured better
-before the command lane (api/lane.py), one since (see limits.py).
+server process's set-based coalescer runs two (``limits.coalesce_writers``): measured at 64
+API clients in 7 alternating pairs against one, more requests/s in 6 (median of the last 4:
+2,865 against 2,597) and a lower p99 (39 against 44 ms), CPU per request no higher; since the
+command lane, one writer gains at 64 clients and loses at 16 (see limits.py).
 """
 
 import queue
