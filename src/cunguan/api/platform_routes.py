@@ -58,6 +58,8 @@ def lane_command(path: str, schema: type[C]
         async def endpoint(request: Request) -> Response:
             caller, body = await command_input(request, schema, platform_command)
             return await handle(request, caller, body)
+        # Name and summary only: functools.wraps would set __wrapped__, and FastAPI would then
+        # read the handler's parameters as the endpoint's and solve them again.
         endpoint.__name__, endpoint.__doc__ = handle.__name__, handle.__doc__
         body_doc = {"required": True, "content": {"application/json": {
             "schema": schema.model_json_schema()}}}
