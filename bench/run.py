@@ -106,10 +106,17 @@ def api_table(results: dict[str, object]) -> str:
     lines.append("")
     lines.append(f"Load by {results.get('generator', 'bench/api_load.py')}. "
                  f"{results['command']}; {results['server_workers']} server processes on "
-                 f"PostgreSQL, load generator a separate process on loopback, "
+                 f"PostgreSQL ({_history(results)}), load generator a separate process on "
+                 f"loopback, "
                  f"{results['rounds']} rounds × {results['seconds_per_round']} s per level. "
                  f"Target: ≥ 1,500 requests/s with p99 ≤ 50 ms. Measured {results['date']}.")
     return "\n".join(lines)
+
+
+def _history(results: dict[str, object]) -> str:
+    history = results.get("history_requests")
+    return (f"{history:,} red packets on the books before the first round"
+            if isinstance(history, int) and history else "an empty database at the start")
 
 
 def _replace(text: str, start: str, end: str, body: str) -> str:
