@@ -7,14 +7,20 @@ import threading
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Connection, Engine, func, select
 
 from cunguan.adapters.store import nonce_store
 from cunguan.adapters.store.api_tables import api_nonces, outbox_events
 from cunguan.core import signing
-from cunguan.service_layer.access_service import AccessError, Principal, SignedRequest
+from cunguan.service_layer.access_service import (
+    AccessError,
+    Principal,
+    SignedRequest,
+    replayed,
+)
 from tests.api_helpers import Api, api_for
 from tests.custody_helpers import icbc_card
 
@@ -118,6 +124,31 @@ def test_r_c21_set_based_requests_have_their_nonces_recorded_by_the_writer(api: 
     assert isinstance(outcomes[1], AccessError)
     assert api.bank.ledger.account("P2P", f"U-{user}").balance_fen == 300
     assert api.bank.custody.request_status("P2P", "rp-2") is None   # never reached the command
+
+
+def test_r_c21_a_nonce_is_spent_only_with_its_requests_outcome(api: Api) -> None:
+    """The writer records a set-based call's nonces in the call's own DB transaction (its
+    gate): when the call fails as a whole (here its work raises after the gate ran), nothing
+    of it commits, its nonces included, and they are still free afterwards; when it commits,
+    they are spent."""
+    api.onboard("P2P")
+    user = api.open_user("P2P", 1)
+    nonces = [("pk_a", "n1"), ("pk_a", "n2")]
+    items = [("rp-1", {"user": user, "amount": 100}), ("rp-2", {"user": user, "amount": 100})]
+
+    def gate(conn: Connection) -> list[AccessError | None]:
+        return [None if new else replayed()
+                for new in api.bank.access.remember_nonces_in(conn, nonces)]
+
+    def failing(conn: Connection, new: list[int]) -> list[Any]:
+        raise RuntimeError("the call fails after its gate")
+    with pytest.raises(RuntimeError):
+        api.bank.custody.commands_many("P2P", "red_packet", items, failing, gate)
+    assert api.bank.custody.request_status("P2P", "rp-1") is None
+    outcomes = api.bank.run_signed(("P2P", "red_packet"), [(nonces[0], ("rp-1", user, 100))])
+    assert [o.code for o in outcomes] == ["ok"]
+    assert api.bank.ledger.account("P2P", f"U-{user}").balance_fen == 100
+    assert api.bank.access.remember_nonces(nonces) == [False, True]
 
 
 def test_r_c21_the_same_signed_request_sent_twice_at_once_applies_once(api: Api) -> None:

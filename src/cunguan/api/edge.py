@@ -102,7 +102,7 @@ async def set_based(request: Request, tenant_id: str, operation: str, item: Any
     """A single request of an operation that has a set-based form (``SET_BASED_CALLS``),
     run with the concurrent requests of the same operation in one set-based call; its nonce,
     when its caller came through ``platform_command`` or ``operator_command``, recorded by
-    the same writer just before (a replayed nonce refuses it there)."""
+    the same writer in the call's own DB transaction (a replayed nonce refuses it there)."""
     found = bank(request)
     entry = (getattr(request.state, "nonce", None), item)
     if found.set_based is None:

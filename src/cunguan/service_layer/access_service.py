@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, delete, insert, select, update
+from sqlalchemy import Connection, Engine, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from cunguan.adapters.store import nonce_store
@@ -66,6 +66,15 @@ def nonce_of(request: SignedRequest) -> tuple[str, str]:
     """(key id, nonce) of a request that passed ``verify`` (so it carries both)."""
     assert request.key_id and request.nonce
     return request.key_id, request.nonce
+
+
+def _each_new(nonces: Sequence[tuple[str, str]], fresh: set[tuple[str, str]]) -> list[bool]:
+    """For each nonce, whether it was new: the first of twins only."""
+    new = []
+    for pair in nonces:
+        new.append(pair in fresh)
+        fresh.discard(pair)
+    return new
 
 
 def replayed() -> AccessError:
@@ -217,11 +226,15 @@ class AccessService:
         """Record each (key id, nonce); for each, whether it was new (the second of twins, or
         a nonce recorded before, is a replay)."""
         fresh = self._remember_nonces(list(nonces), self.clock()) if nonces else set()
-        new = []
-        for pair in nonces:
-            new.append(pair in fresh)
-            fresh.discard(pair)
-        return new
+        return _each_new(nonces, fresh)
+
+    def remember_nonces_in(self, conn: Connection, nonces: Sequence[tuple[str, str]]
+                           ) -> list[bool]:
+        """``remember_nonces`` in the caller's DB transaction (a set-based command's): the
+        nonces are recorded if and only if the command commits."""
+        fresh = (nonce_store.record_new_in(conn, list(nonces), self.clock()) if nonces
+                 else set())
+        return _each_new(nonces, fresh)
 
     @staticmethod
     def _verify(request: SignedRequest, row: Any, now: datetime) -> Principal:

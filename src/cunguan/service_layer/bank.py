@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from cunguan.core import limits
 from cunguan.core.clock import Clock, system_clock
@@ -19,7 +19,7 @@ from cunguan.service_layer.access_service import (
 )
 from cunguan.service_layer.batch_service import BatchService
 from cunguan.service_layer.coalescer import Coalescer
-from cunguan.service_layer.custody_base import CustodyResult
+from cunguan.service_layer.custody_base import CustodyResult, Gate
 from cunguan.service_layer.custody_queries import CustodyQueries
 from cunguan.service_layer.custody_service import CustodyPolicy
 from cunguan.service_layer.group_commit import GroupCommit
@@ -74,22 +74,30 @@ class Bank:
 
     def run_signed(self, key: tuple[str, str], entries: Sequence["Signed"]
                    ) -> list[CustodyResult | AccessError]:
-        """``run_set_based`` for requests whose nonces are recorded here first, in the same
-        thread (``None``: recorded at admission already); a replayed nonce refuses its
-        request before the command sees it."""
+        """``run_set_based`` for requests whose nonces are recorded here (``None``: recorded
+        at admission already), in the command's own DB transaction: a nonce is spent if and
+        only if its request's outcome is committed, and one transaction serves both. A
+        replayed nonce turns its request away before the command sees it."""
         nonces = [nonce for nonce, _ in entries if nonce is not None]
-        new = iter(self.access.remember_nonces(nonces))
-        admitted = [nonce is None or next(new) for nonce, _ in entries]
-        items = [item for (_, item), ok in zip(entries, admitted, strict=True) if ok]
-        answers = iter(self.run_set_based(key, items) if items else [])
-        return [next(answers) if ok else replayed() for ok in admitted]
+        items = [item for _, item in entries]
+        if not nonces:
+            return list(self.run_set_based(key, items))
+        admitted: list[bool] = []
 
-    def run_set_based(self, key: tuple[str, str], requests: Sequence[Any]
-                      ) -> list[CustodyResult]:
+        def gate(conn: Connection) -> list[AccessError | None]:
+            new = iter(self.access.remember_nonces_in(conn, nonces))
+            admitted[:] = [nonce is None or next(new) for nonce, _ in entries]
+            return [None if ok else replayed() for ok in admitted]
+        answers = self.run_set_based(key, items, gate)
+        return [answer if ok else replayed()
+                for answer, ok in zip(answers, admitted, strict=True)]
+
+    def run_set_based(self, key: tuple[str, str], requests: Sequence[Any],
+                      gate: Gate | None = None) -> list[CustodyResult]:
         """Requests of one operation (``SET_BASED_CALLS``) of one platform, set-based."""
         tenant_id, operation = key
         call = getattr(self.custody, SET_BASED_CALLS[operation])
-        answers: list[CustodyResult] = call(tenant_id, requests)
+        answers: list[CustodyResult] = call(tenant_id, requests, gate)
         return answers
 
     def sign_callback(self, tenant_id: str, body: bytes) -> dict[str, str] | None:

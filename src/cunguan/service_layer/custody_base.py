@@ -8,7 +8,7 @@ same content returns the recorded result (success or rejection); other content i
 import functools
 import hashlib
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
@@ -75,6 +75,9 @@ class CustodyResult:
 #: A command's work with its request log, and how its refusal is recorded.
 Unit = Callable[[Connection], CustodyResult]
 Refused = Callable[[Connection, CunguanError], CustodyResult]
+#: Run first in a set-based call's transaction: for each request, the refusal that turns it
+#: away before it runs, or None (``CustodyBase.commands_many``).
+Gate = Callable[[Connection], Sequence[CunguanError | None]]
 
 
 # Statements every command runs, built once: building and keying a statement costs ~5× what
@@ -132,6 +135,20 @@ def _digest(operation: str, content: Data, canonical: str | None = None) -> int:
     text = f"[{json.dumps(operation, ensure_ascii=False)}, {body}]"
     return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "big",
                           signed=True)
+
+
+def _to_run(items: Sequence[tuple[str, Data]], answered: Collection[int],
+            recorded: set[str]) -> list[int]:
+    """The requests of a set-based call to run (by index): each serial no.'s first, unless
+    answered already, recorded before or malformed."""
+    seen: set[str] = set()
+    chosen = []
+    for index, (no, _) in enumerate(items):
+        if index in answered or no in recorded or no in seen or not _request_no_ok(no):
+            continue
+        seen.add(no)
+        chosen.append(index)
+    return chosen
 
 
 def differing_fields(recorded: Data, sent: Data) -> list[str]:
@@ -235,25 +252,26 @@ class CustodyBase:
     def commands_many(self, tenant_id: str, operation: str,
                       items: Sequence[tuple[str, Data]],
                       work: Callable[[Connection, list[int]], list["Data | CunguanError"]],
-                      ) -> list[CustodyResult]:
+                      gate: "Gate | None" = None) -> list[CustodyResult]:
         """Many requests of one operation in one DB transaction, set-based: the request log
         read and written in one statement each, ``work`` given the indexes of the new ones and
         answering each with its data or its refusal. Each request keeps the meaning it has
-        through ``command``: its own serial no., replay, refusal, event."""
+        through ``command``: its own serial no., replay, refusal, event.
+
+        ``gate``, when given, runs first in the same transaction and may turn requests away
+        (a signed request whose nonce was seen before): such a request is answered with its
+        refusal and neither run nor recorded, so its serial no. stays free."""
         if not 0 < len(items) <= limits.requests_per_call_max:
             raise CustodyError("field_invalid",
                                f"1 to {limits.requests_per_call_max} requests per call")
 
         def unit(conn: Connection) -> list[CustodyResult]:
-            answers: dict[int, CustodyResult] = {}
-            first_index: dict[str, int] = {}
-            recorded = self._priors(conn, tenant_id, [no for no, _ in items])
-            new: list[int] = []
-            for index, (no, _) in enumerate(items):
-                if no in recorded or no in first_index or not _request_no_ok(no):
-                    continue
-                first_index[no] = index
-                new.append(index)
+            answers = {index: _refused(items[index][0], refusal)
+                       for index, refusal in enumerate(gate(conn) if gate else [])
+                       if refusal is not None}
+            recorded = self._priors(conn, tenant_id, [no for index, (no, _) in enumerate(items)
+                                                      if index not in answers])
+            new = _to_run(items, answers, recorded)
             outcomes = work(conn, new) if new else []
             rows = []
             for index, outcome in zip(new, outcomes, strict=True):
@@ -280,6 +298,8 @@ class CustodyBase:
         return in_transaction(self.engine, unit)
 
     def _priors(self, conn: Connection, tenant_id: str, request_nos: list[str]) -> set[str]:
+        if not request_nos:
+            return set()
         postgres = conn.dialect.name == "postgresql"
         query = _PRIORS_PG if postgres else _PRIORS_SQLITE
         return set(conn.execute(query, {"tenant_id": tenant_id,

@@ -48,6 +48,7 @@ from cunguan.service_layer.custody_base import (
     CustodyError,
     CustodyResult,
     Data,
+    Gate,
     Planned,
     attempt,
     need_active,
@@ -437,13 +438,14 @@ class CustodyService(CustodyBase):
         return self.command(tenant_id, request_no, "recharge", request.content(),
                             lambda conn: only(self._recharge(conn, tenant_id, [request])[0]))
 
-    def recharges(self, tenant_id: str, requests: Sequence["CardRequest"]
-                  ) -> list[CustodyResult]:
+    def recharges(self, tenant_id: str, requests: Sequence["CardRequest"],
+                  gate: Gate | None = None) -> list[CustodyResult]:
         """Many quick-pay recharges in one DB transaction, set-based; each answers as
         ``recharge`` would (under standing authorizations: no passwords here)."""
         return self.commands_many(
             tenant_id, "recharge", [(r.request_no, r.content()) for r in requests],
-            lambda conn, new: self._recharge(conn, tenant_id, [requests[i] for i in new]))
+            lambda conn, new: self._recharge(conn, tenant_id, [requests[i] for i in new]),
+            gate)
 
     def _recharge(self, conn: Connection, tenant_id: str,
                   requests: Sequence["CardRequest"]) -> list[Data | CunguanError]:
@@ -566,15 +568,15 @@ class CustodyService(CustodyBase):
         return self.command(tenant_id, request_no, "red_packet",
                             {"user": user_id, "amount": amount_fen}, work)
 
-    def red_packets(self, tenant_id: str, packets: Sequence[tuple[str, str, int]]
-                    ) -> list[CustodyResult]:
+    def red_packets(self, tenant_id: str, packets: Sequence[tuple[str, str, int]],
+                    gate: Gate | None = None) -> list[CustodyResult]:
         """A campaign's cash red packets — (request no., user, amount) each — in one DB
         transaction, set-based; each packet answers as ``red_packet`` would."""
         items = [(no, {"user": user, "amount": amount}) for no, user, amount in packets]
 
         def work(conn: Connection, new: list[int]) -> list[Data | CunguanError]:
             return self._pay_red_packets(conn, tenant_id, [packets[i] for i in new])
-        return self.commands_many(tenant_id, "red_packet", items, work)
+        return self.commands_many(tenant_id, "red_packet", items, work, gate)
 
     def _pay_red_packets(self, conn: Connection, tenant_id: str,
                          packets: Sequence[tuple[str, str, int]]) -> list[Data | CunguanError]:
@@ -614,13 +616,14 @@ class CustodyService(CustodyBase):
         return self.command(tenant_id, request_no, "withdraw", request.content(),
                             lambda conn: only(self._withdraw(conn, tenant_id, [request])[0]))
 
-    def withdraws(self, tenant_id: str, requests: Sequence["CardRequest"]
-                  ) -> list[CustodyResult]:
+    def withdraws(self, tenant_id: str, requests: Sequence["CardRequest"],
+                  gate: Gate | None = None) -> list[CustodyResult]:
         """Many withdrawals in one DB transaction, set-based; each answers as ``withdraw``
         would, the ones before it in the call counted (free withdrawals, HVPS quota, money)."""
         return self.commands_many(
             tenant_id, "withdraw", [(r.request_no, r.content()) for r in requests],
-            lambda conn, new: self._withdraw(conn, tenant_id, [requests[i] for i in new]))
+            lambda conn, new: self._withdraw(conn, tenant_id, [requests[i] for i in new]),
+            gate)
 
     def _withdraw(self, conn: Connection, tenant_id: str,
                   requests: Sequence["CardRequest"]) -> list[Data | CunguanError]:
@@ -745,13 +748,14 @@ class CustodyService(CustodyBase):
                             lambda conn: only(self._channel_result(conn, tenant_id,
                                                                    [answer])[0]))
 
-    def channel_results(self, tenant_id: str, answers: Sequence["ChannelAnswer"]
-                        ) -> list[CustodyResult]:
+    def channel_results(self, tenant_id: str, answers: Sequence["ChannelAnswer"],
+                        gate: Gate | None = None) -> list[CustodyResult]:
         """Many of the channel's answers in one DB transaction, set-based; each answers as
         ``channel_result`` would."""
         return self.commands_many(
             tenant_id, "channel_result", [(a.request_no, a.content()) for a in answers],
-            lambda conn, new: self._channel_result(conn, tenant_id, [answers[i] for i in new]))
+            lambda conn, new: self._channel_result(conn, tenant_id, [answers[i] for i in new]),
+            gate)
 
     def _channel_result(self, conn: Connection, tenant_id: str,
                         answers: Sequence["ChannelAnswer"]) -> list[Data | CunguanError]:
