@@ -252,7 +252,7 @@ class CustodyBase:
     def commands_many(self, tenant_id: str, operation: str,
                       items: Sequence[tuple[str, Data]],
                       work: Callable[[Connection, list[int]], list["Data | CunguanError"]],
-                      gate: "Gate | None" = None) -> list[CustodyResult]:
+                      gate: Gate | None = None) -> list[CustodyResult]:
         """Many requests of one operation in one DB transaction, set-based: the request log
         read and written in one statement each, ``work`` given the indexes of the new ones and
         answering each with its data or its refusal. Each request keeps the meaning it has
@@ -266,9 +266,9 @@ class CustodyBase:
                                f"1 to {limits.requests_per_call_max} requests per call")
 
         def unit(conn: Connection) -> list[CustodyResult]:
-            answers = {index: _refused(items[index][0], refusal)
-                       for index, refusal in enumerate(gate(conn) if gate else [])
-                       if refusal is not None}
+            refusals = gate(conn) if gate else [None] * len(items)
+            answers = {index: _refused(no, refusal) for index, ((no, _), refusal)
+                       in enumerate(zip(items, refusals, strict=True)) if refusal is not None}
             recorded = self._priors(conn, tenant_id, [no for index, (no, _) in enumerate(items)
                                                       if index not in answers])
             new = _to_run(items, answers, recorded)
