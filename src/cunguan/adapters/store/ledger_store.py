@@ -106,7 +106,10 @@ class BatchStore:
         ``tenant_id = ? AND key = ANY(?)``, statistics older than the table's growth (before
         autovacuum's next ANALYZE) led the planner to scan the tenant's whole index range for
         every batch — a cost that grew with every row written (measured: 2.4 ms at 7,700
-        transactions against 0.13 ms).
+        transactions against 0.13 ms). Statistics far older still — taken when the table held
+        a row or two, and never again (autovacuum off) — can still lead the planner there (seen
+        on 2026-12-04: the request-no. look-up probing the primary key by tenant alone); hence
+        autovacuum on, and ANALYZE after a bulk load (docs/OPERATIONS.md).
         """
         if self.postgres:   # typed: psycopg sends a list of str as an untyped array
             array = "bigint[]" if values and isinstance(values[0], int) else "text[]"
