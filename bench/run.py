@@ -8,13 +8,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import api_bench, custody_bench, ledger_bench
+from bench import api_bench, callback_bench, custody_bench, ledger_bench
 
 RESULTS = Path(__file__).parent / "results"
 README = Path(__file__).parent / "README.md"
 TABLE_START, TABLE_END = "<!-- results:start -->", "<!-- results:end -->"
 CUSTODY_START, CUSTODY_END = "<!-- custody:start -->", "<!-- custody:end -->"
 API_START, API_END = "<!-- api:start -->", "<!-- api:end -->"
+CALLBACK_START, CALLBACK_END = "<!-- callbacks:start -->", "<!-- callbacks:end -->"
 
 
 def machine() -> dict[str, object]:
@@ -141,17 +142,30 @@ def _write(name: str, results: dict[str, Any]) -> None:
 
 
 def render(ledger: dict[str, object], custody: dict[str, object],
-           api: dict[str, object]) -> None:
+           api: dict[str, object], callbacks: dict[str, Any]) -> None:
     readme = _replace(README.read_text(), TABLE_START, TABLE_END, table(ledger))
     readme = _replace(readme, CUSTODY_START, CUSTODY_END, custody_table(custody))
     readme = _replace(readme, API_START, API_END, api_table(api))
+    readme = _replace(readme, CALLBACK_START, CALLBACK_END, callback_table(callbacks))
     README.write_text(readme)
+
+
+def callback_table(results: dict[str, Any]) -> str:
+    lines = ["| platform answers in | events | seconds | events/s | outcome |",
+             "|---:|---:|---:|---:|---|"]
+    for run in results["runs"]:
+        lines.append(f"| {run['receiver_delay_ms']:g} ms | {run['events']:,} | "
+                     f"{run['seconds']} | {run['events_per_s']:,.0f} | {run['deliveries']} |")
+    lines.append("")
+    lines.append(f"One worker, {results['sends_in_flight_max']} posts in flight. "
+                 f"Measured {results['date']}.")
+    return "\n".join(lines)
 
 
 def main() -> None:
     if sys.argv[1:] == ["--render-only"]:  # rewrite the tables from the recorded results
         render(*(json.loads((RESULTS / f"{name}.json").read_text())
-                 for name in ("ledger", "custody", "api")))
+                 for name in ("ledger", "custody", "api", "callbacks")))
         return
     RESULTS.mkdir(exist_ok=True)
     log = lambda message: print(f"[bench] {message}", flush=True)  # noqa: E731
@@ -161,10 +175,13 @@ def main() -> None:
     _write("custody.json", custody)
     api = api_bench.run(log)
     _write("api.json", api)
-    render(ledger, custody, api)
+    callbacks = callback_bench.run_all(log)
+    _write("callbacks.json", callbacks)
+    render(ledger, custody, api, callbacks)
     print(table(ledger))
     print(custody_table(custody))
     print(api_table(api))
+    print(callback_table(callbacks))
 
 
 if __name__ == "__main__":

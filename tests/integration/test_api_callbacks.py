@@ -1,6 +1,7 @@
 """The callback outbox (R-C21): every result becomes one event, pulled in commit order,
 delivered signed with back-off and jitter for up to 72 h, then dead-lettered for operators."""
 
+import json
 import threading
 from collections.abc import Iterator
 from datetime import timedelta
@@ -65,14 +66,14 @@ def test_r_c21_callbacks_back_off_then_dead_letter_then_redeliver(api: Api) -> N
     _, secret = api.bank.access.platform_secret("P2P")
     receiver = Receiver(secret, lambda: int(api.clock().timestamp()))
     outbox = api.bank.outbox
-    assert outbox.deliver_due(receiver, api.bank.sign_callback) == 2     # the two fundings
+    assert outbox.deliver_due(receiver, api.bank.callback_signer) == 2     # the two fundings
     started, first_delay = api.clock(), _due_in(api)
     for _ in range(1_000):
         pending = _due_in(api)
         if pending is None:
             break
         api.clock.advance(timedelta(seconds=pending + 1))
-        outbox.deliver_due(receiver, api.bank.sign_callback)
+        outbox.deliver_due(receiver, api.bank.callback_signer)
     elapsed_s = (api.clock() - started).total_seconds()
     dead = api.operator.get("/v1/operator/dead-letters").body["items"]
     assert len(dead) == 2 and all(d["last_error"] == "connection refused" for d in dead)
@@ -87,7 +88,7 @@ def test_r_c21_callbacks_back_off_then_dead_letter_then_redeliver(api: Api) -> N
     for item in dead:
         assert api.operator.post(f"/v1/operator/dead-letters/{item['event_id']}/redeliver",
                                  {}).status == 200
-    assert outbox.deliver_due(receiver, api.bank.sign_callback) == 2
+    assert outbox.deliver_due(receiver, api.bank.callback_signer) == 2
     assert len(receiver.accepted) == 2
     assert api.operator.get("/v1/operator/dead-letters").body["items"] == []
 
@@ -105,6 +106,36 @@ def _due_in(api: Api) -> float | None:
     return (as_utc(due) - api.clock()).total_seconds()
 
 
+def test_r_c21_one_delivery_call_posts_page_after_page_many_at_once(api: Api) -> None:
+    """A backlog longer than a page goes in one call (page after page, while time is left),
+    and each page's posts are in flight together: this receiver answers only once four posts
+    are waiting on it at the same time (posted one at a time, the first would wait alone and
+    be refused). Every event is delivered once."""
+    api.onboard("P2P", callback_url="https://platform.example/callback")
+    _, secret = api.bank.access.platform_secret("P2P")
+    receiver = Receiver(secret, lambda: int(api.clock().timestamp()))
+    receiver.up = True
+    company = 4
+    together = threading.Barrier(company, timeout=10)
+
+    def in_company(url: str, body: bytes, headers: dict[str, str]) -> str | None:
+        try:
+            together.wait()
+        except threading.BrokenBarrierError:
+            return "alone"
+        return receiver(url, body, headers)
+    user = api.open_user("P2P", 1)
+    packets = limits.events_per_page_max + 8 * company - 3
+    assert all(a.ok for a in api.bank.custody.red_packets(
+        "P2P", [(f"rp-{n}", user, 1) for n in range(packets)]))
+    events = packets + 3                                    # the fundings and the opening
+    assert events % company == limits.events_per_page_max % company == 0   # none left alone
+    assert api.bank.outbox.deliver_due(in_company, api.bank.callback_signer) == events
+    got = [json.loads(body)["request_no"] for body in receiver.accepted]
+    assert len(got) == len(set(got)) == events
+    assert api.operator.get("/v1/operator/dead-letters").body["items"] == []
+
+
 def test_r_c21_receiver_down_then_up_gets_every_event_once(api: Api) -> None:
     p2p = api.onboard("P2P", callback_url="https://platform.example/callback")
     _, secret = api.bank.access.platform_secret("P2P")
@@ -113,18 +144,18 @@ def test_r_c21_receiver_down_then_up_gets_every_event_once(api: Api) -> None:
     for n in range(5):
         p2p.post("/v1/red-packets", {"request_no": f"rp-{n}", "user_id": user,
                                      "amount_fen": 100})
-    api.bank.outbox.deliver_due(receiver, api.bank.sign_callback)
+    api.bank.outbox.deliver_due(receiver, api.bank.callback_signer)
     api.clock.advance(timedelta(minutes=5))
-    api.bank.outbox.deliver_due(receiver, api.bank.sign_callback)
+    api.bank.outbox.deliver_due(receiver, api.bank.callback_signer)
     receiver.up = True
     api.clock.advance(timedelta(hours=2))
-    api.bank.outbox.deliver_due(receiver, api.bank.sign_callback)
+    api.bank.outbox.deliver_due(receiver, api.bank.callback_signer)
     import json
     got = [json.loads(body)["request_no"] for body in receiver.accepted]
     assert sorted(got) == sorted(["fund-own", "fund-marketing", "open-u0001",
                                   *[f"rp-{n}" for n in range(5)]])
     api.clock.advance(timedelta(hours=2))
-    assert api.bank.outbox.deliver_due(receiver, api.bank.sign_callback) == 0  # no repeats
+    assert api.bank.outbox.deliver_due(receiver, api.bank.callback_signer) == 0  # no repeats
 
 
 @pytest.mark.postgres

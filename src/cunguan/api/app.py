@@ -109,6 +109,8 @@ async def _worker(bank: Bank, interval_s: float) -> None:
                 done: Any = await run_in_threadpool(bank.worker_pass, sender)
                 if done.callbacks or done.batch_items:
                     log.info("worker pass: %s", done)
+                if done.callbacks_more_due:   # behind: no rest before the next pass
+                    continue
             except Exception:  # keep serving; the next pass retries
                 log.exception("worker pass failed")
             await asyncio.sleep(interval_s)

@@ -34,6 +34,7 @@ def worker(ctx: typer.Context,
                           f"holds expired: {done.holds_expired}, callbacks: {done.callbacks}")
             if once:
                 return
-            time.sleep(interval_s)
+            if not done.callbacks_more_due:
+                time.sleep(interval_s)
     finally:
         sender.close()

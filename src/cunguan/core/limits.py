@@ -42,6 +42,12 @@ callback_timeout_ms: Final = 5_000
 #: While a worker delivers an event, others leave it alone this long (a dead worker's lease
 #: lapses and another delivers it).
 callback_lease_s: Final = 60
+#: Callbacks one worker has in flight at once: a platform answering in 50 ms still takes
+#: ~300 a second (the API writes thousands of events a second under load).
+callback_sends_in_flight_max: Final = 16
+#: A worker pass delivers page after page of due callbacks for at most this long, then lets
+#: the pass's other work run (the worker starts its next pass at once when a page was full).
+callback_pass_ms_max: Final = 2_000
 #: Events one pull or one delivery round may return.
 events_per_page_max: Final = 500
 #: A bank-hosted page session lives this long.

@@ -1,6 +1,6 @@
 """The services of one bank deployment, wired once, and the worker's periodic pass."""
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -45,6 +45,12 @@ class WorkerPass:
     holds_expired: int
     callbacks: int
     nonces_forgotten: int
+
+    @property
+    def callbacks_more_due(self) -> bool:
+        """The pass's last page of callbacks was full (its time ran out, or the due events
+        ended with a page): the next pass should start at once instead of after a rest."""
+        return self.callbacks > 0 and self.callbacks % limits.events_per_page_max == 0
 
 
 class Bank:
@@ -100,18 +106,24 @@ class Bank:
         answers: list[CustodyResult] = call(tenant_id, requests, gate)
         return answers
 
-    def sign_callback(self, tenant_id: str, body: bytes) -> dict[str, str] | None:
-        """Callback headers, signed with the platform's newest key (HMAC-SHA256)."""
+    def callback_signer(self, tenant_id: str) -> Callable[[bytes], dict[str, str]] | None:
+        """What signs callback bodies for the platform — their headers, HMAC-SHA256 with its
+        newest key as read now — or None when it has no key. A delivery page reads the key
+        once per platform, not once per event."""
         key = self.access.platform_secret(tenant_id)
         if key is None:
             return None
-        signed = sign_request(key[0], HMAC_SHA256, key[1], "POST", CALLBACK_PATH, body,
-                              int(self.clock().timestamp()))
-        return {**signed.headers(), "Content-Type": "application/json"}
+        key_id, secret = key
+
+        def sign(body: bytes) -> dict[str, str]:
+            signed = sign_request(key_id, HMAC_SHA256, secret, "POST", CALLBACK_PATH, body,
+                                  int(self.clock().timestamp()))
+            return {**signed.headers(), "Content-Type": "application/json"}
+        return sign
 
     def worker_pass(self, send: Sender, now: datetime | None = None) -> WorkerPass:
         """One round of everything that runs in the background."""
         items = self.batches.run_due(now or self.clock())
         expired = sum(len(self.ledger.expire_holds(t)) for t in self.ledger.tenants())
-        delivered = self.outbox.deliver_due(send, self.sign_callback)
+        delivered = self.outbox.deliver_due(send, self.callback_signer)
         return WorkerPass(items, expired, delivered, self.access.forget_old_nonces())

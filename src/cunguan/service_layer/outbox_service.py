@@ -13,7 +13,9 @@ itself (``CustodyBase._record``). This service then:
 
 import json
 import random
+import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -21,6 +23,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, insert, select, update
 
 from cunguan.adapters.store.api_tables import outbox_events, outbox_sequencer
+from cunguan.adapters.store.bulk import update_rows
 from cunguan.adapters.store.custody_tables import custody_platforms
 from cunguan.adapters.store.db import read_connection
 from cunguan.core import limits
@@ -30,9 +33,11 @@ from cunguan.service_layer.unit_of_work import in_transaction
 
 #: Delivers one callback: (url, body, headers) → None when the platform accepted it, else why not.
 Sender = Callable[[str, bytes, dict[str, str]], str | None]
-#: Signs one callback body for a platform: (tenant, body) → headers, or None without a key.
-Signer = Callable[[str, bytes], dict[str, str] | None]
+#: What signs a platform's callback bodies (body → headers), or None when it has no key.
+Signer = Callable[[str], Callable[[bytes], dict[str, str]] | None]
 _SEQUENCER = "events"
+#: Why an event was not posted at all.
+_NO_TARGET = "the platform has no callback URL or key"
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,17 +113,42 @@ class OutboxService:
 
     # -- delivery --------------------------------------------------------------------------
     def deliver_due(self, send: Sender, sign: Signer) -> int:
-        """One delivery round: claim due events, post each, record what happened."""
-        self.sequence()
-        claimed = self._claim_due()
-        for event, url, attempts in claimed:
-            body = json.dumps(event.body(), ensure_ascii=False, sort_keys=True).encode()
-            headers = sign(event.tenant_id, body)
-            if url is None or headers is None:
-                self._settle(event, "none", "the platform has no callback URL or key")
+        """Deliver what is due, a page at a time, until nothing is due or
+        ``limits.callback_pass_ms_max`` has passed: each page's events are claimed, posted
+        ``limits.callback_sends_in_flight_max`` at a time (``send`` must be thread-safe) and
+        their outcomes recorded in one transaction. The number of events tried."""
+        deadline = time.monotonic() + limits.callback_pass_ms_max / 1000
+        tried = 0
+        while True:
+            while self.sequence() == limits.events_per_page_max:   # every body has its seq
+                pass
+            claimed = self._claim_due()
+            if claimed:
+                self._settle(claimed, self._post_all(claimed, send, sign))
+            tried += len(claimed)
+            if len(claimed) < limits.events_per_page_max or time.monotonic() >= deadline:
+                return tried
+
+    @staticmethod
+    def _post_all(claimed: list[tuple[Event, str | None, int]], send: Sender, sign: Signer
+                  ) -> list[str | None]:
+        """Each claimed event posted, signed: None when the platform accepted it, else why
+        not (``_NO_TARGET`` when it has no callback URL or key)."""
+        signers = {tenant: sign(tenant) for tenant in {event.tenant_id for event, _, _ in claimed}}
+        posts: list[tuple[str, bytes, dict[str, str]] | None] = []
+        for event, url, _ in claimed:
+            signer = signers[event.tenant_id]
+            if url is None or signer is None:
+                posts.append(None)
                 continue
-            self._record_attempt(event, attempts + 1, send(url, body, headers))
-        return len(claimed)
+            body = json.dumps(event.body(), ensure_ascii=False, sort_keys=True).encode()
+            posts.append((url, body, signer(body)))
+
+        def post(one: tuple[str, bytes, dict[str, str]] | None) -> str | None:
+            return _NO_TARGET if one is None else send(*one)
+        with ThreadPoolExecutor(limits.callback_sends_in_flight_max,
+                                thread_name_prefix="callback") as pool:
+            return list(pool.map(post, posts))
 
     def _claim_due(self) -> list[tuple[Event, str | None, int]]:
         """Due events with their callback URL and attempts so far, leased to this worker so a
@@ -145,23 +175,28 @@ class OutboxService:
             return [(_event(row), urls.get(row.tenant_id), row.attempts) for row in rows]
         return in_transaction(self.engine, unit)
 
-    def _record_attempt(self, event: Event, attempts: int, error: str | None) -> None:
-        """``attempts`` counts this one; the lease keeps other workers off the event."""
+    def _settle(self, claimed: list[tuple[Event, str | None, int]],
+                errors: list[str | None]) -> None:
+        """Record each post's outcome, in one transaction: delivered; pending again at its
+        next attempt; dead after the give-up period; or ``none`` (no URL or key)."""
         now = self.clock()
-        if error is None:
-            self._settle(event, "delivered", "", attempts=attempts, delivered_at=now)
-            return
-        due = next_attempt(event.created_at, now, attempts, self.rng)
-        if due is None:
-            self._settle(event, "dead", error, attempts=attempts)
-        else:
-            self._settle(event, "pending", error, attempts=attempts, next_attempt_at=due)
-
-    def _settle(self, event: Event, delivery: str, error: str, **values: Any) -> None:
-        e = outbox_events.c
+        rows = [self._outcome(event, attempts, error, now)
+                for (event, _, attempts), error in zip(claimed, errors, strict=True)]
         with self.engine.begin() as conn:
-            conn.execute(update(outbox_events).where(e.event_id == event.event_id).values(
-                delivery=delivery, last_error=error[:256], **values))
+            update_rows(conn, outbox_events, ("event_id",), rows)
+
+    def _outcome(self, event: Event, attempts_before: int, error: str | None,
+                 now: datetime) -> dict[str, Any]:
+        row = {"event_id": event.event_id, "delivery": "delivered", "last_error": "",
+               "attempts": attempts_before + 1, "delivered_at": now, "next_attempt_at": now}
+        if error is None:
+            return row
+        if error == _NO_TARGET:   # nothing was tried
+            return {**row, "delivery": "none", "last_error": error,
+                    "attempts": attempts_before, "delivered_at": None}
+        due = next_attempt(event.created_at, now, attempts_before + 1, self.rng)
+        return {**row, "delivery": "dead" if due is None else "pending",
+                "last_error": error[:256], "delivered_at": None, "next_attempt_at": due or now}
 
     # -- operators -------------------------------------------------------------------------
     def dead_letters(self, tenant_id: str | None = None) -> list[dict[str, Any]]:
