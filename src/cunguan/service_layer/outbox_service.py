@@ -87,6 +87,11 @@ class OutboxService:
             return len(ids)
         return in_transaction(self.engine, unit)
 
+    def _sequence_all(self) -> None:
+        """``sequence`` until every visible event has its cursor value (a page at a time)."""
+        while self.sequence() == limits.events_per_page_max:
+            pass
+
     @staticmethod
     def _lock_sequencer(conn: Connection) -> int:
         s = outbox_sequencer.c
@@ -102,8 +107,7 @@ class OutboxService:
     def events_since(self, tenant_id: str, after_seq: int,
                      rows_max: int = limits.events_per_page_max) -> list[Event]:
         """The tenant's events after the cursor, oldest first."""
-        while self.sequence() == limits.events_per_page_max:
-            pass
+        self._sequence_all()
         e = outbox_events.c
         with read_connection(self.engine) as conn:
             rows = conn.execute(select(outbox_events).where(
@@ -120,8 +124,7 @@ class OutboxService:
         deadline = time.monotonic() + limits.callback_pass_ms_max / 1000
         tried = 0
         while True:
-            while self.sequence() == limits.events_per_page_max:   # every body has its seq
-                pass
+            self._sequence_all()   # every body carries its seq
             claimed = self._claim_due()
             if claimed:
                 self._settle(claimed, self._post_all(claimed, send, sign))

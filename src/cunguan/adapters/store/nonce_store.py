@@ -45,7 +45,7 @@ def record_new_in(conn: Connection, nonces: list[tuple[str, str]], seen_at: date
     assert raw is not None
     with raw.cursor() as cur:
         cur.execute(_RECORD_PG, _arrays(distinct, seen_at))
-        return {(row[0], row[1]) for row in cur.fetchall()}
+        return _pairs(cur.fetchall())
 
 
 def _distinct(nonces: list[tuple[str, str]], seen_at: datetime) -> list[tuple[str, str]]:
@@ -59,12 +59,17 @@ def _arrays(nonces: list[tuple[str, str]], seen_at: datetime) -> tuple[list[Any]
     return [k for k, _ in nonces], [n for _, n in nonces], [seen_at] * len(nonces)
 
 
+def _pairs(rows: Any) -> set[tuple[str, str]]:
+    """The (key id, nonce) pairs an insert returned: the ones it recorded."""
+    return {(row[0], row[1]) for row in rows}
+
+
 def _record_sqlite(conn: Connection, nonces: list[tuple[str, str]], seen_at: datetime
                    ) -> set[tuple[str, str]]:
     statement = sqlite_insert(api_nonces).values(
         [{"key_id": key_id, "nonce": nonce, "seen_at": seen_at} for key_id, nonce in nonces],
     ).on_conflict_do_nothing().returning(api_nonces.c.key_id, api_nonces.c.nonce)
-    return {(row[0], row[1]) for row in conn.execute(statement)}
+    return _pairs(conn.execute(statement))
 
 
 def _record_pg(engine: Engine, nonces: list[tuple[str, str]], seen_at: datetime
@@ -76,6 +81,6 @@ def _record_pg(engine: Engine, nonces: list[tuple[str, str]], seen_at: datetime
             with raw.pipeline():   # BEGIN, the setting and the insert: one round trip
                 cur.execute(_NO_FSYNC_PG)
                 cur.execute(_RECORD_PG, _arrays(nonces, seen_at))
-            recorded = {(row[0], row[1]) for row in cur.fetchall()}
+            recorded = _pairs(cur.fetchall())
         raw.commit()
     return recorded
