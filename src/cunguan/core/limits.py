@@ -3,6 +3,7 @@
 Relations between limits are asserted at import, so a bad edit fails at start-up, not in production.
 """
 
+from datetime import date
 from typing import Final
 
 #: Largest amount one posting may carry: 100 billion yuan, far above any single instruction and
@@ -19,6 +20,11 @@ payees_per_settle_max: Final = postings_per_transaction_max - 1
 #: would take the process minutes to turn into a fraction).
 rate_exponent_max: Final = 18
 request_no_length_max: Final = 64
+#: Length of an id a platform chooses (user, project, plan, listing, claim, migration).
+identifier_length_max: Final = 64
+#: Dates any command or query may name: the bank deals in no business day outside these.
+date_earliest: Final = date(2000, 1, 1)
+date_latest: Final = date(2099, 12, 31)
 account_no_length_max: Final = 32
 tenant_id_length_max: Final = 32
 business_type_length_max: Final = 32
