@@ -24,6 +24,12 @@ from cunguan.core.clock import Clock, system_clock
 from cunguan.core.errors import CunguanError
 
 ROLES = ("platform", "operator")
+#: The one message of every ``signature_invalid``: unknown key, revoked key, wrong signature.
+SIGNATURE_INVALID = "the key or the signature is not valid for this request"
+#: What an unknown key's request is checked against (never a real key: no secret matches a
+#: random one, and the SM2 key is the curve's generator, whose private key is 1).
+_STAND_IN_KEYS = {signing.HMAC_SHA256: secrets.token_urlsafe(32),
+                  signing.SM2_SM3: signing.SM2_STAND_IN_PUBLIC_KEY}
 
 
 class AccessError(CunguanError):
@@ -178,10 +184,11 @@ class AccessService:
         return outcomes
 
     def _credentials(self, key_ids: set[str]) -> dict[str, Any]:
-        """The credentials' rows, read at most ``credential_cache_ms`` ago."""
+        """The credentials' rows, read at most ``credential_cache_ms`` ago; a malformed key
+        id is never looked up (``_verify`` refuses it first)."""
         now_ms = time.monotonic() * 1000
         found, stale = {}, set()
-        for key_id in key_ids:
+        for key_id in filter(signing.key_id_well_formed, key_ids):
             read = self._credentials_read.get(key_id)
             if read is None or now_ms - read[0] > self.credential_cache_ms:
                 stale.add(key_id)
@@ -241,19 +248,23 @@ class AccessService:
         if not (request.key_id and request.algorithm and request.timestamp and request.nonce
                 and request.signature):
             raise AccessError("signature_missing", "the request carries no complete signature")
-        if request.algorithm not in signing.ALGORITHMS:
-            raise AccessError("signature_algorithm_unknown", request.algorithm)
-        try:   # stale before unknown: a request refused anyway needs no key
+        try:   # malformed or stale before unknown: a request refused anyway needs no key
+            signing.check_form(request.key_id, request.algorithm, request.signature)
             signing.check_fresh(request.timestamp, request.nonce, int(now.timestamp()))
         except signing.SignatureError as exc:
             raise AccessError(exc.code, exc.message) from exc
-        if row is None or row.status != "active":
-            raise AccessError("signature_invalid", "unknown or revoked key")
-        key = row.secret if request.algorithm == signing.HMAC_SHA256 else row.sm2_public_key
-        if key is None or not signing.verify_signed(
-                request.algorithm, key, request.method, request.target, request.timestamp,
-                request.nonce, request.body, request.signature, int(now.timestamp())):
-            raise AccessError("signature_invalid", "the signature does not match the request")
+        live = row is not None and row.status == "active"
+        key = (row.secret if request.algorithm == signing.HMAC_SHA256 else row.sm2_public_key
+               ) if live else None
+        # An unknown or revoked key is checked against a stand-in key, so that its refusal
+        # takes the same path, and says the same, as a wrong signature: neither the message
+        # nor the time taken tells a live key id from a dead one.
+        matches = signing.verify_signed(
+            request.algorithm, key or _STAND_IN_KEYS[request.algorithm], request.method,
+            request.target, request.timestamp, request.nonce, request.body, request.signature,
+            int(now.timestamp()))
+        if key is None or not matches:
+            raise AccessError("signature_invalid", SIGNATURE_INVALID)
         return Principal(request.key_id, row.role, row.tenant_id, row.secret)
 
     def _remember_nonces(self, nonces: list[tuple[str, str]], now: datetime
