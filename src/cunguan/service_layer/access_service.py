@@ -115,11 +115,15 @@ class AccessService:
                 sm2_public_key=sm2_public_key, status="active", created_at=self.clock()))
         return IssuedCredential(key_id, secret, role, tenant_id)
 
-    def revoke(self, key_id: str) -> None:
+    def revoke(self, key_id: str) -> bool:
+        """Revoke an active key at once; False when no active key has this id (unknown, or
+        revoked already)."""
         with self.engine.begin() as conn:
-            conn.execute(update(api_credentials).where(api_credentials.c.key_id == key_id)
-                         .values(status="revoked"))
+            changed = conn.execute(update(api_credentials).where(
+                api_credentials.c.key_id == key_id, api_credentials.c.status == "active",
+            ).values(status="revoked")).rowcount
         self._credentials_read.pop(key_id, None)
+        return bool(changed)
 
     def platform_secret(self, tenant_id: str) -> tuple[str, str] | None:
         """(key id, secret) of the platform's newest active credential: callbacks and page
