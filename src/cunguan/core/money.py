@@ -15,7 +15,8 @@ from cunguan.core.limits import amount_fen_max, rate_exponent_max
 Rate = Fraction | Decimal | int | str
 """An exact rate: a Fraction, a Decimal, an int, or a decimal string such as ``"0.0015"``."""
 
-_YUAN_PATTERN = re.compile(r"^(-)?(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d{1,2}))?$")
+#: ASCII digits only: ``\d`` would take full-width ３, Arabic-Indic ٣ and other Unicode digits.
+_YUAN_PATTERN = re.compile(r"^(-)?([0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.([0-9]{1,2}))?$")
 
 
 class MoneyError(ValueError):

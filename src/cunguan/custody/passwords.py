@@ -25,7 +25,7 @@ class PasswordError(RuleError):
 
 
 def hash_password(password: str) -> str:
-    if len(password) != _PIN_LENGTH or not password.isdigit():
+    if len(password) != _PIN_LENGTH or not (password.isascii() and password.isdigit()):
         raise PasswordError("password_invalid", "a transaction password is 6 digits")
     if len(set(password)) == 1 or password in "0123456789" or password in "9876543210":
         raise PasswordError("password_too_simple", "no repeated or sequential digits")

@@ -94,6 +94,7 @@ def check_hold_usable(hold: HoldState, now: datetime) -> Reject | None:
 
 
 def check_text(value: str, length_max: int, *, required: bool) -> Reject | None:
-    if not isinstance(value, str) or len(value) > length_max or (required and not value):
+    if (not isinstance(value, str) or len(value) > length_max or (required and not value)
+            or not value.isprintable()):   # NUL and other control characters never reach a column
         return Reject.FIELD_INVALID
     return None

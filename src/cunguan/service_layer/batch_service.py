@@ -17,11 +17,12 @@ from cunguan.adapters.store.bulk import update_rows
 from cunguan.adapters.store.custody_tables import custody_batch_items, custody_batches
 from cunguan.adapters.store.db import read_connection
 from cunguan.core.clock import CST
+from cunguan.custody import fields as custody_fields
 from cunguan.custody.windows import WindowPolicy, next_window
-from cunguan.service_layer.custody_base import CustodyError, CustodyResult, Data
+from cunguan.service_layer.custody_base import CustodyError, CustodyResult, Data, checked
 from cunguan.service_layer.lending_service import LendingService, ProjectStep
 
-BATCH_KINDS = ("lend", "repay")
+BATCH_KINDS = frozenset({"lend", "repay"})
 ITEMS_PER_BATCH_MAX = 5_000
 #: Items run together, set-based, in one DB transaction (each still its own command).
 ITEMS_PER_TRANSACTION = 50
@@ -34,11 +35,13 @@ class BatchService:
         self.engine = custody.engine
         self.policy = policy or WindowPolicy()
 
+    @checked(kind=custody_fields.word(BATCH_KINDS))
     def submit(self, tenant_id: str, batch_no: str, kind: str,
                project_ids: list[str]) -> CustodyResult:
         """Queue a batch for the next window; returns the window it will run in."""
-        if kind not in BATCH_KINDS or not 0 < len(project_ids) <= ITEMS_PER_BATCH_MAX:
-            return CustodyResult(batch_no, False, "field_invalid", "bad kind or item count")
+        if len(project_ids) > ITEMS_PER_BATCH_MAX:
+            return CustodyResult(batch_no, False, "field_invalid",
+                                 f"at most {ITEMS_PER_BATCH_MAX} items a batch")
 
         def work(conn: Connection) -> Data:
             now = self.custody.clock()
@@ -93,6 +96,7 @@ class BatchService:
             ).values(status="failed" if failed else "done"))
         return len(items)
 
+    @checked()
     def retrigger(self, tenant_id: str, request_no: str, batch_no: str) -> CustodyResult:
         """An operator re-runs a batch's failed items at the next worker run (new attempt)."""
         def work(conn: Connection) -> Data:

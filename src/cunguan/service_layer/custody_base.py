@@ -7,11 +7,12 @@ same content returns the recorded result (success or rejection); other content i
 
 import functools
 import hashlib
+import inspect
 import json
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 from sqlalchemy import (
     Connection,
@@ -36,6 +37,8 @@ from cunguan.core import limits
 from cunguan.core.calendar import WorkingCalendar
 from cunguan.core.clock import Clock
 from cunguan.core.errors import CunguanError
+from cunguan.core.fields import FieldInvalid
+from cunguan.custody import fields as custody_fields
 from cunguan.custody import passwords
 from cunguan.ledger.model import Command, Result
 from cunguan.service_layer.custody_lookups import key_in
@@ -45,6 +48,7 @@ from cunguan.service_layer.unit_of_work import in_transaction
 Data = dict[str, Any]
 _R = TypeVar("_R")
 _O = TypeVar("_O")
+_P = ParamSpec("_P")
 
 
 class CustodyError(CunguanError):
@@ -119,8 +123,66 @@ def _refused(request_no: str, exc: CunguanError) -> CustodyResult:
     return CustodyResult(request_no, False, exc.code, exc.message, dict(exc.details))
 
 
-def _request_no_ok(request_no: str) -> bool:
-    return 0 < len(request_no) <= limits.request_no_length_max
+def _request_no_ok(request_no: object) -> bool:
+    try:
+        custody_fields.serial_no(request_no, "request_no")
+    except FieldInvalid:
+        return False
+    return True
+
+
+def _as_text(request_no: object) -> str:
+    """A request no. to answer with: as sent when it is text, else empty."""
+    return request_no if isinstance(request_no, str) else ""
+
+
+#: Parameters of service methods that are not a request's fields.
+_NOT_FIELDS = frozenset({"self", "gate", "requests", "packets", "answers", "steps"})
+
+
+def checked(**overrides: custody_fields.Check) -> Callable[
+        [Callable[_P, _O]], Callable[_P, "_O | CustodyResult"]]:
+    """Check every argument of a custody command against its field's type
+    (``custody/fields.py``; ``overrides`` for a field this command takes narrower) before
+    anything runs, and call the command with the normalized values. A malformed field is
+    answered ``field_invalid`` naming it, neither run nor recorded (its serial no. stays
+    free, as at the HTTP edge), whoever called: the API, the CLI or Python."""
+    def decorate(method: Callable[_P, _O]) -> Callable[_P, "_O | CustodyResult"]:
+        signature = inspect.signature(method)
+        names = [n for n in signature.parameters if n not in _NOT_FIELDS]
+        types = custody_fields.types_for(names, overrides)
+
+        @functools.wraps(method)
+        def run(*args: _P.args, **kwargs: _P.kwargs) -> "_O | CustodyResult":
+            try:
+                bound = signature.bind(*args, **kwargs)
+            except TypeError as exc:
+                return CustodyResult("", False, "field_invalid", str(exc))
+            bound.apply_defaults()
+            try:
+                for name, check in types.items():
+                    bound.arguments[name] = check(bound.arguments[name], name)
+            except FieldInvalid as exc:
+                return _refused(_as_text(bound.arguments.get("request_no")), exc)
+            return method(*bound.args, **bound.kwargs)
+        return run
+    return decorate
+
+
+def checked_each(records: Sequence[_R], overrides: dict[str, custody_fields.Check] | None = None
+                 ) -> tuple[list[_R], list[CunguanError | None]]:
+    """The request records of a set-based call checked one by one: each normalized, or its
+    refusal (the call answers it at once and neither runs nor records it)."""
+    normalized: list[_R] = []
+    refusals: list[CunguanError | None] = []
+    for record in records:
+        try:
+            normalized.append(custody_fields.checked_record(record, overrides))
+            refusals.append(None)
+        except FieldInvalid as exc:
+            normalized.append(record)
+            refusals.append(exc)
+    return normalized, refusals
 
 
 def _canonical(content: Data) -> str:
@@ -252,7 +314,9 @@ class CustodyBase:
     def commands_many(self, tenant_id: str, operation: str,
                       items: Sequence[tuple[str, Data]],
                       work: Callable[[Connection, list[int]], list["Data | CunguanError"]],
-                      gate: Gate | None = None) -> list[CustodyResult]:
+                      gate: Gate | None = None,
+                      invalid: Sequence[CunguanError | None] | None = None
+                      ) -> list[CustodyResult]:
         """Many requests of one operation in one DB transaction, set-based: the request log
         read and written in one statement each, ``work`` given the indexes of the new ones and
         answering each with its data or its refusal. Each request keeps the meaning it has
@@ -260,13 +324,16 @@ class CustodyBase:
 
         ``gate``, when given, runs first in the same transaction and may turn requests away
         (a signed request whose nonce was seen before): such a request is answered with its
-        refusal and neither run nor recorded, so its serial no. stays free."""
+        refusal and neither run nor recorded, so its serial no. stays free; so is a request
+        whose fields are malformed (``invalid``, from ``checked_each``)."""
         if not 0 < len(items) <= limits.requests_per_call_max:
             raise CustodyError("field_invalid",
                                f"1 to {limits.requests_per_call_max} requests per call")
+        malformed = list(invalid) if invalid is not None else [None] * len(items)
 
         def unit(conn: Connection) -> list[CustodyResult]:
-            refusals = gate(conn) if gate else [None] * len(items)
+            refusals = [bad or turned_away for bad, turned_away in zip(
+                malformed, gate(conn) if gate else [None] * len(items), strict=True)]
             answers = {index: _refused(no, refusal) for index, ((no, _), refusal)
                        in enumerate(zip(items, refusals, strict=True)) if refusal is not None}
             recorded = self._priors(conn, tenant_id, [no for index, (no, _) in enumerate(items)
