@@ -30,6 +30,11 @@ TENANT = "DEMO-P2P"
 PASSWORD = "246810"
 #: argon2id is deliberately slow; two threads use both cores for openings and authorizations.
 HASHING_THREADS = 2
+#: Borrowers the day needs: four projects raised and lent, a failed raise, a plan's project.
+BORROWERS_MIN = 5
+#: Card and ID sequence nos. of the people who are not simulated users (the refused minor,
+#: the passport holder, an unknown payer): far above any user's, so never anyone's card.
+_OUTSIDER_SEQ = 900_000_000
 
 Progress = Callable[[str, int], None]
 T = TypeVar("T")
@@ -126,7 +131,7 @@ def run_business_day(ledger: LedgerService, days: DayService, *, users: int, see
 
 
 def _open_users(sim: _Sim, users: int) -> tuple[list[str], list[str]]:
-    borrowers_count = max(3, users // 10)
+    borrowers_count = max(BORROWERS_MIN, users // 10)
     specs = [(i, "borrower" if i < borrowers_count else "lender") for i in range(users)]
 
     def open_one(spec: tuple[int, str]) -> CustodyResult:
@@ -143,12 +148,12 @@ def _open_users(sim: _Sim, users: int) -> tuple[list[str], list[str]]:
     minor = sim.custody.open_user(TENANT, sim.no("OP"), user_id="MINOR", role="lender",
                                   name="小明", id_kind=IdKind.RESIDENT_ID,
                                   id_no=_id_no(999, "20120101"), mobile="13700000000",
-                                  card_no=_card(999), password=PASSWORD)
+                                  card_no=_card(_OUTSIDER_SEQ + 1), password=PASSWORD)
     sim.tally("account opening", minor)
     foreign = sim.custody.open_user(TENANT, sim.no("OP"), user_id="FOREIGN", role="lender",
                                     name="John Smith", id_kind=IdKind.PASSPORT,
                                     id_no="E12345678", mobile="13700000001",
-                                    card_no=_card(998), password=PASSWORD)
+                                    card_no=_card(_OUTSIDER_SEQ + 2), password=PASSWORD)
     sim.tally("account opening", foreign)
     sim.tally("manual review", sim.custody.approve_user(TENANT, sim.no("AP"), "FOREIGN"))
     sim.day.notes.append(f"{len(ids)} accounts opened; a minor refused ({minor.code}); a "
@@ -170,8 +175,8 @@ def _money_in(sim: _Sim, lenders: list[str]) -> None:
         TENANT, sim.no("RC"), u, _card(_seq(u)), sim.rng.randint(1_000, 200_000) * 100))
     sim.each("offline transfer", lenders[:5], lambda u: sim.custody.offline_transfer(
         TENANT, sim.no("OT"), _card(_seq(u)), 1_000_000))
-    sim.tally("offline transfer", sim.custody.offline_transfer(TENANT, sim.no("OT"),
-                                                               _card(4242), 50_000))
+    sim.tally("offline transfer", sim.custody.offline_transfer(
+        TENANT, sim.no("OT"), _card(_OUTSIDER_SEQ + 3), 50_000))
 
 
 def _raise(sim: _Sim, lenders: list[str], project_id: str, *, packets: bool) -> int:
@@ -255,7 +260,9 @@ def _debt_transfer(sim: _Sim, lenders: list[str]) -> None:
     listing = sim.tally("debt transfer", sim.custody.list_claim(
         TENANT, sim.no("LS"), claim.claim_id, claim.holder_user_id,
         claim.outstanding_fen * 98 // 100))
-    buyer = next(u for u in reversed(lenders) if u != claim.holder_user_id)
+    buyer = max((u for u in lenders if u != claim.holder_user_id),
+                key=lambda u: sim.custody.ledger.account(
+                    TENANT, chart.user_account_no(u)).available_fen)
     bought = sim.tally("debt transfer", sim.custody.buy_claim(
         TENANT, sim.no("BY"), listing.request_no, buyer))
     sim.day.notes.append(f"claim {claim.claim_id} sold by {claim.holder_user_id} to {buyer} "

@@ -20,8 +20,8 @@ def db(tmp_path: Path) -> list[str]:
     return ["--database-url", url]
 
 
-def _ok(args: list[str]) -> str:
-    result = runner.invoke(app, args)
+def _ok(args: list[str], stdin: str | None = None) -> str:
+    result = runner.invoke(app, args, input=stdin)
     assert result.exit_code == 0, result.output
     return result.output
 
@@ -82,15 +82,16 @@ def test_custody_commands_end_to_end(db: list[str]) -> None:
     _ok([*db, "custody", "onboard", *p, "--name", "Nine", "--accounting-date", "2026-11-23"])
     _ok([*db, "custody", "open-user", *p, "-r", "o1", "--user", "u1", "--name", "王五",
          "--id-no", resident_id(5), "--mobile", "13800000005", "--card", icbc_card(5),
-         "--password", "246810"])
+         "--password-stdin"], stdin="246810\n")
     unfunded = runner.invoke(app, [*db, "custody", "recharge", *p, "-r", "r0", "--user", "u1",
-                                   "--card", icbc_card(5), "--amount", "1000", "--password",
-                                   "246810"])
+                                   "--card", icbc_card(5), "--amount", "1000",
+                                   "--password-stdin"], input="246810\n")
     assert unfunded.exit_code == 1 and "platform_own_insufficient" in unfunded.output
     _ok([*db, "custody", "fund-platform", *p, "-r", "f1", "--account", "OWN", "--amount",
          "100"])
     out = _ok([*db, "custody", "recharge", *p, "-r", "r1", "--user", "u1", "--card",
-               icbc_card(5), "--amount", "1,000.00", "--password", "246810"])
+               icbc_card(5), "--amount", "1,000.00", "--ask-password"], stdin="246810\n")
+    assert "246810" not in out                  # asked with hidden input, never echoed
     assert '"channel_fee_fen": 150' in out
     refused = runner.invoke(app, [*db, "custody", "withdraw", *p, "-r", "w1", "--user", "u1",
                                   "--card", icbc_card(5), "--amount", "5000"])

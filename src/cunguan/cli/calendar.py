@@ -5,17 +5,12 @@ from pathlib import Path
 
 import typer
 from rich.table import Table
-from sqlalchemy import Engine
 
-from cunguan.adapters.store.db import make_engine
-from cunguan.cli.common import console, edge
+from cunguan.cli.common import console, engine
+from cunguan.core import fields, limits
 from cunguan.service_layer.calendar_service import import_overrides, load_calendar
 
 app = typer.Typer(help="The working-day calendar (R-L7).", no_args_is_help=True)
-
-
-def _engine(ctx: typer.Context) -> Engine:
-    return make_engine((ctx.find_root().obj or {}).get("database_url"))
 
 
 @app.command()
@@ -23,15 +18,16 @@ def load(ctx: typer.Context, file: Path = typer.Option(..., exists=True, dir_oka
                                                          help="CSV: date,working[,name]")
          ) -> None:
     """Load holidays and adjusted working days (调休) from the year's notice."""
-    with edge():
-        count = import_overrides(_engine(ctx), file)
+    count = import_overrides(engine(ctx), file)
     console.print(f"[green]ok[/green] {count} days loaded")
 
 
 @app.command()
 def show(ctx: typer.Context, year: int = typer.Option(date.today().year)) -> None:
     """List a year's non-working weekdays and working weekend days, and whether it is official."""
-    calendar = load_calendar(_engine(ctx))
+    fields.whole_number(year, "--year", minimum=limits.date_earliest.year,
+                        maximum=limits.date_latest.year)
+    calendar = load_calendar(engine(ctx))
     table = Table("date", "weekday", "working", "official")
     day = date(year, 1, 1)
     while day.year == year:

@@ -3,11 +3,23 @@
 import json
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import typer
 
-from cunguan.adapters.store.db import make_engine
-from cunguan.cli.common import EXIT_REJECTED, console, edge, error_console, yuan
+from cunguan.cli.common import (
+    ASK_PASSWORD,
+    EXIT_REJECTED,
+    PASSWORD_STDIN,
+    console,
+    edge,
+    engine,
+    fail,
+    password,
+    refusal_exit,
+    yuan,
+)
+from cunguan.core import fields
 from cunguan.custody.kyc import IdKind
 from cunguan.custody.schedules import Method
 from cunguan.service_layer.custody_base import CustodyResult
@@ -18,30 +30,40 @@ from cunguan.service_layer.migration_service import MigrationService, write_repo
 app = typer.Typer(help="Fund custody (资金存管) for platforms.", no_args_is_help=True)
 TENANT = typer.Option(..., "--platform", "-p", help="Platform (tenant) id.")
 REQUEST = typer.Option(..., "--request-no", "-r", help="Request serial no. (请求流水号).")
-PASSWORD = typer.Option(None, help="Transaction password; omit to use an authorization.")
+project_app = typer.Typer(help="Read a project, its repayment schedule and its claims.",
+                          no_args_is_help=True)
+withdrawal_app = typer.Typer(help="Read a withdrawal.", no_args_is_help=True)
+app.add_typer(project_app, name="project")
+app.add_typer(withdrawal_app, name="withdrawal")
 
 
 def _service(ctx: typer.Context) -> LendingService:
-    obj = ctx.find_root().obj or {}
-    engine = make_engine(obj.get("database_url"))
-    return LendingService(engine, LedgerService(engine))
+    checked = engine(ctx)
+    return LendingService(checked, LedgerService(checked))
 
 
 def _show(result: CustodyResult) -> None:
+    """An answer: ok and its data, or the refusal's code (exit 1, or 2 for bad input)."""
     marker = " (replayed)" if result.replayed else ""
     if result.ok:
         console.print(f"[green]ok[/green]{marker} {json.dumps(result.data, ensure_ascii=False)}")
         return
-    error_console.print(f"[red]{result.code}[/red]{marker} {result.message}")
-    raise typer.Exit(EXIT_REJECTED)
+    fail(f"refused{marker}", result.code, result.message, refusal_exit(result.code))
+
+
+def _print_json(found: Any) -> None:
+    console.print_json(json.dumps(found, ensure_ascii=False))
 
 
 @app.command()
 def onboard(ctx: typer.Context, platform: str = TENANT, name: str = typer.Option(...),
-            accounting_date: str = typer.Option(date.today().isoformat())) -> None:
+            accounting_date: str = typer.Option(date.today().isoformat(),
+                                                help="First accounting date, YYYY-MM-DD.")
+            ) -> None:
     """Open a platform: summary account and platform accounts (operator)."""
+    first_day = fields.iso_day(accounting_date, "--accounting-date")
     with edge():
-        _service(ctx).onboard_platform(platform, name, date.fromisoformat(accounting_date))
+        _service(ctx).onboard_platform(platform, name, first_day)
     console.print(f"[green]ok[/green] platform {platform} onboarded")
 
 
@@ -61,33 +83,38 @@ def open_user(ctx: typer.Context, platform: str = TENANT, request_no: str = REQU
               name: str = typer.Option(...), id_no: str = typer.Option(...),
               id_kind: IdKind = typer.Option(IdKind.RESIDENT_ID),
               mobile: str = typer.Option(...), card: str = typer.Option(...),
-              password: str = typer.Option(..., prompt=True, hide_input=True,
-                                           confirmation_prompt=True)) -> None:
-    """Open a user's custody account (four elements and transaction password)."""
+              password_stdin: bool = PASSWORD_STDIN) -> None:
+    """Open a user's custody account (four elements and transaction password, asked for
+    twice with hidden input, or read from standard input with --password-stdin)."""
+    chosen = password(ask=not password_stdin, stdin=password_stdin, confirm=True)
     with edge():
         _show(_service(ctx).open_user(platform, request_no, user_id=user_id, role=role,
                                       name=name, id_kind=id_kind, id_no=id_no, mobile=mobile,
-                                      card_no=card, password=password))
+                                      card_no=card, password=chosen or ""))
 
 
 @app.command()
 def recharge(ctx: typer.Context, platform: str = TENANT, request_no: str = REQUEST,
              user_id: str = typer.Option(..., "--user"), card: str = typer.Option(...),
-             amount: str = typer.Option(...), password: str | None = PASSWORD) -> None:
+             amount: str = typer.Option(...), ask_password: bool = ASK_PASSWORD,
+             password_stdin: bool = PASSWORD_STDIN) -> None:
     """Quick-pay recharge from a bound card."""
+    chosen = password(ask=ask_password, stdin=password_stdin)
     with edge():
         _show(_service(ctx).recharge(platform, request_no, user_id, card, yuan(amount),
-                                     password))
+                                     chosen))
 
 
 @app.command()
 def withdraw(ctx: typer.Context, platform: str = TENANT, request_no: str = REQUEST,
              user_id: str = typer.Option(..., "--user"), card: str = typer.Option(...),
-             amount: str = typer.Option(...), password: str | None = PASSWORD) -> None:
+             amount: str = typer.Option(...), ask_password: bool = ASK_PASSWORD,
+             password_stdin: bool = PASSWORD_STDIN) -> None:
     """Withdraw to a bound card: the rail and fee are chosen by the rules."""
+    chosen = password(ask=ask_password, stdin=password_stdin)
     with edge():
         _show(_service(ctx).withdraw(platform, request_no, user_id, card, yuan(amount),
-                                     password))
+                                     chosen))
 
 
 @app.command("channel-result")
@@ -112,18 +139,21 @@ def register_project(ctx: typer.Context, platform: str = TENANT, request_no: str
         _show(_service(ctx).register_project(
             platform, request_no, project_id=project, borrower_user_id=borrower,
             amount_fen=yuan(amount), annual_rate=rate, months=months, method=method,
-            bid_min_fen=yuan(bid_min), bid_max_fen=yuan(bid_max), bid_step_fen=yuan(bid_step),
+            bid_min_fen=yuan(bid_min, "--bid-min"), bid_max_fen=yuan(bid_max, "--bid-max"),
+            bid_step_fen=yuan(bid_step, "--bid-step"),
             service_fee_rate=service_fee_rate))
 
 
 @app.command()
 def bid(ctx: typer.Context, platform: str = TENANT, request_no: str = REQUEST,
         user_id: str = typer.Option(..., "--user"), project: str = typer.Option(...),
-        amount: str = typer.Option(...), password: str | None = PASSWORD) -> None:
+        amount: str = typer.Option(...), ask_password: bool = ASK_PASSWORD,
+        password_stdin: bool = PASSWORD_STDIN) -> None:
     """Bid on a project: the amount is frozen."""
+    chosen = password(ask=ask_password, stdin=password_stdin)
     with edge():
         _show(_service(ctx).bid(platform, request_no, user_id, project, yuan(amount),
-                                password=password))
+                                password=chosen))
 
 
 @app.command()
@@ -136,10 +166,12 @@ def lend(ctx: typer.Context, platform: str = TENANT, request_no: str = REQUEST,
 
 @app.command()
 def repay(ctx: typer.Context, platform: str = TENANT, request_no: str = REQUEST,
-          project: str = typer.Option(...), password: str | None = PASSWORD) -> None:
+          project: str = typer.Option(...), ask_password: bool = ASK_PASSWORD,
+          password_stdin: bool = PASSWORD_STDIN) -> None:
     """Freeze the next installment (with any penalty) on the borrower's account."""
+    chosen = password(ask=ask_password, stdin=password_stdin)
     with edge():
-        _show(_service(ctx).repay(platform, request_no, project, password=password))
+        _show(_service(ctx).repay(platform, request_no, project, password=chosen))
 
 
 @app.command("settle-repayment")
@@ -156,9 +188,37 @@ def status(ctx: typer.Context, platform: str = TENANT, request_no: str = REQUEST
     with edge():
         found = _service(ctx).request_status(platform, request_no)
     if found is None:
-        error_console.print(f"[red]request_not_found[/red] {request_no}")
-        raise typer.Exit(EXIT_REJECTED)
-    console.print_json(json.dumps(found, ensure_ascii=False))
+        fail("refused", "request_not_found", f"no request {request_no}", EXIT_REJECTED)
+    _print_json(found)
+
+
+@project_app.command("show")
+def project_show(ctx: typer.Context, platform: str = TENANT,
+                 project: str = typer.Argument(..., help="Project id.")) -> None:
+    """A project's terms and where it stands."""
+    _print_json(_service(ctx).project(platform, project))
+
+
+@project_app.command("schedule")
+def project_schedule(ctx: typer.Context, platform: str = TENANT,
+                     project: str = typer.Argument(..., help="Project id.")) -> None:
+    """The project's repayment plan, installment by installment."""
+    _print_json(_service(ctx).schedule(platform, project))
+
+
+@project_app.command("claims")
+def project_claims(ctx: typer.Context, platform: str = TENANT,
+                   project: str = typer.Argument(..., help="Project id.")) -> None:
+    """Every claim on the project: holder, principal, outstanding, status."""
+    _print_json(_service(ctx).project_claims(platform, project))
+
+
+@withdrawal_app.command("show")
+def withdrawal_show(ctx: typer.Context, platform: str = TENANT,
+                    withdrawal: str = typer.Argument(..., help="The withdrawal's request no.")
+                    ) -> None:
+    """A withdrawal: amount, fee, rail, state (card masked)."""
+    _print_json(_service(ctx).withdrawal(platform, withdrawal))
 
 
 @app.command()

@@ -2,20 +2,17 @@
 
 import typer
 
-from cunguan.adapters.store.db import current_revision, database_url, make_engine, upgrade
-from cunguan.cli.common import console
+from cunguan.adapters.store.db import current_revision, upgrade
+from cunguan.adapters.store.db_check import reachable_engine
+from cunguan.cli.common import configured_url, console
 
 app = typer.Typer(help="Database schema.", no_args_is_help=True)
-
-
-def _url(ctx: typer.Context) -> str:
-    return database_url((ctx.find_root().obj or {}).get("database_url"))
 
 
 @app.command()
 def init(ctx: typer.Context) -> None:
     """Create the schema (same as upgrade on an empty database)."""
-    engine = make_engine(_url(ctx))
+    engine = reachable_engine(configured_url(ctx))
     upgrade(engine)
     console.print(f"[green]ok[/green] schema at {current_revision(engine)} on "
                   f"{engine.url.render_as_string(hide_password=True)}")
@@ -23,5 +20,5 @@ def init(ctx: typer.Context) -> None:
 
 @app.command("upgrade")
 def upgrade_command(ctx: typer.Context) -> None:
-    """Apply pending migrations."""
+    """Apply pending migrations (creates a SQLite file that is not there yet)."""
     init(ctx)

@@ -6,24 +6,32 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 from rich.table import Table
 
-from cunguan.adapters.store.db import database_url, make_engine, upgrade
-from cunguan.cli.common import console, money
+from cunguan.adapters.store.db import upgrade
+from cunguan.adapters.store.db_check import reachable_engine, shown
+from cunguan.cli.common import EXIT_REJECTED, console, explicit_database_url, fail, money
+from cunguan.core import fields, limits
 from cunguan.custody import accounts as chart
 from cunguan.demo import TENANT, run_business_day
 from cunguan.service_layer.day_service import DayService
 from cunguan.service_layer.ledger_service import LedgerService
 
+#: The demo's own database. CUNGUAN_DATABASE_URL is never used for it: the demo writes a
+#: platform and a day of made-up money, which have no place in a real database.
 DEMO_URL = "sqlite:///cunguan-demo.db"
 
 
 def run_demo(ctx: typer.Context, *, users: int, fresh: bool) -> None:
-    url = (ctx.find_root().obj or {}).get("database_url") or DEMO_URL
-    url = database_url(url)
+    fields.whole_number(users, "--users", minimum=limits.demo_users_min,
+                        maximum=limits.demo_users_max)
+    url = explicit_database_url(ctx) or DEMO_URL
     if fresh and url.startswith("sqlite:///"):
         for suffix in ("", "-wal", "-shm"):
             Path(url.removeprefix("sqlite:///") + suffix).unlink(missing_ok=True)
-    engine = make_engine(url)
+    engine = reachable_engine(url)
     upgrade(engine)
+    if TENANT in LedgerService(engine).tenants():
+        fail("refused", "tenant_exists", f"{shown(url)} holds the demo platform {TENANT}'s day "
+             "already: cunguan demo (without --no-fresh) starts its own file anew", EXIT_REJECTED)
     console.rule(f"Cunguan demo: one business day of {TENANT} on {url}")
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                   console=console, transient=True) as bar:

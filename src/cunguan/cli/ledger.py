@@ -2,12 +2,22 @@
 
 import csv
 import sys
-from datetime import date, datetime
+from datetime import date
 
 import typer
 from rich.table import Table
 
-from cunguan.cli.common import console, edge, money, report, services, yuan
+from cunguan.cli.common import (
+    console,
+    edge,
+    money,
+    optional_day,
+    optional_instant,
+    report,
+    services,
+    yuan,
+)
+from cunguan.core import fields, limits
 from cunguan.ledger.model import (
     AccountFlag,
     AccountSpec,
@@ -33,8 +43,9 @@ def create_tenant(ctx: typer.Context, tenant: str = TENANT,
                       date.today().isoformat(), help="First accounting date, YYYY-MM-DD."),
                   ) -> None:
     """Create a tenant (platform) with its first open accounting date."""
+    first_day = fields.iso_day(accounting_date, "--accounting-date")
     with edge():
-        services(ctx).ledger.create_tenant(tenant, name, date.fromisoformat(accounting_date))
+        services(ctx).ledger.create_tenant(tenant, name, first_day)
     console.print(f"[green]ok[/green] tenant {tenant} opened on {accounting_date}")
 
 
@@ -56,7 +67,7 @@ def open_account(
     flags |= AccountFlag.IN_ONLY if in_only else AccountFlag.NONE
     flags |= AccountFlag.OUT_ONLY if out_only else AccountFlag.NONE
     flags |= AccountFlag.HOT if hot else AccountFlag.NONE
-    limit_fen = yuan(overdraft) if overdraft else 0
+    limit_fen = yuan(overdraft, "--overdraft") if overdraft else 0
     flags |= AccountFlag.OVERDRAFT if overdraft else AccountFlag.NONE
     with edge():
         services(ctx).ledger.open_accounts(tenant, [AccountSpec(
@@ -85,7 +96,7 @@ def freeze(ctx: typer.Context, tenant: str = TENANT, request_no: str = REQUEST,
            expires_at: str = typer.Option("", help="ISO time the hold lapses, with offset.")
            ) -> None:
     """Hold an amount on an account (冻结)."""
-    expiry = datetime.fromisoformat(expires_at) if expires_at else None
+    expiry = optional_instant(expires_at, "--expires-at")
     with edge():
         result = services(ctx).ledger.execute(tenant, [Freeze(
             request_no, account_no, yuan(amount), reason, expiry)])[0]
@@ -98,12 +109,13 @@ def settle(ctx: typer.Context, tenant: str = TENANT, request_no: str = REQUEST,
            payee: list[str] = typer.Option(..., help="ACCOUNT=YUAN; repeat for many payees."),
            ) -> None:
     """Settle a hold to one or many payees; what is not paid is released."""
+    fields.whole_number(hold_id, "--hold", minimum=1, maximum=limits.id_max)
     payees = []
     for item in payee:
         account_no, _, amount = item.partition("=")
         if not amount:
-            raise typer.BadParameter(f"payee {item!r} must be ACCOUNT=YUAN")
-        payees.append(Payee(account_no, yuan(amount)))
+            raise fields.FieldInvalid("--payee", f"{item!r} must be ACCOUNT=YUAN")
+        payees.append(Payee(account_no, yuan(amount, "--payee")))
     with edge():
         result = services(ctx).ledger.execute(tenant, [Settle(
             request_no, hold_id, tuple(payees))])[0]
@@ -114,6 +126,7 @@ def settle(ctx: typer.Context, tenant: str = TENANT, request_no: str = REQUEST,
 def release(ctx: typer.Context, tenant: str = TENANT, request_no: str = REQUEST,
             hold_id: int = typer.Option(..., "--hold"), reason: str = typer.Option("")) -> None:
     """Release a hold (解冻)."""
+    fields.whole_number(hold_id, "--hold", minimum=1, maximum=limits.id_max)
     with edge():
         result = services(ctx).ledger.execute(tenant, [Release(request_no, hold_id, reason)])[0]
     report(result, lambda r: f"hold released by transaction {r.tx_id}")
@@ -123,6 +136,7 @@ def release(ctx: typer.Context, tenant: str = TENANT, request_no: str = REQUEST,
 def reverse(ctx: typer.Context, tenant: str = TENANT, request_no: str = REQUEST,
             tx_id: int = typer.Option(..., "--tx"), reason: str = typer.Option("")) -> None:
     """Reverse a transaction (冲正) with a new, linked transaction."""
+    fields.whole_number(tx_id, "--tx", minimum=1, maximum=limits.id_max)
     with edge():
         result = services(ctx).ledger.execute(tenant, [Reverse(request_no, tx_id, reason)])[0]
     report(result, lambda r: f"reversal transaction {r.tx_id}")
@@ -134,10 +148,11 @@ def balance(ctx: typer.Context, tenant: str = TENANT,
             on: str = typer.Option("", help="Balance at the end of this accounting date.")
             ) -> None:
     """Show an account's balance, frozen and available amounts (or its balance on a date)."""
+    on_day = optional_day(on, "--on")
     with edge():
         svc = services(ctx).ledger
-        if on:
-            amount_fen = svc.balance_at(tenant, account_no, date.fromisoformat(on))
+        if on_day:
+            amount_fen = svc.balance_at(tenant, account_no, on_day)
             console.print(f"{account_no} balance at end of {on}: {money(amount_fen)}")
             return
         account = svc.account(tenant, account_no)
@@ -156,11 +171,12 @@ def log(ctx: typer.Context, tenant: str = TENANT,
         csv_out: bool = typer.Option(False, "--csv", help="CSV on stdout, for scripts.")
         ) -> None:
     """Show an account's fund log (资金日志), paged."""
+    fields.whole_number(after, "--after", minimum=0, maximum=limits.id_max)
+    fields.whole_number(rows, "--rows", minimum=1, maximum=limits.page_rows_max)
+    day_from, day_to = optional_day(date_from, "--from"), optional_day(date_to, "--to")
     with edge():
-        lines = services(ctx).ledger.fund_log(
-            tenant, account_no, after_seq=after, rows_max=rows,
-            date_from=date.fromisoformat(date_from) if date_from else None,
-            date_to=date.fromisoformat(date_to) if date_to else None)
+        lines = services(ctx).ledger.fund_log(tenant, account_no, after_seq=after,
+                                              rows_max=rows, date_from=day_from, date_to=day_to)
     header = ("no.", "date", "type", "kind", "side", "amount", "balance", "frozen", "available",
               "counterparty", "request no.")
     rows_out = [(str(line.entry_seq), str(line.accounting_date), line.business_type,

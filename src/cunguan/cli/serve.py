@@ -8,15 +8,21 @@ import typer
 if TYPE_CHECKING:
     import uvicorn
 
-from cunguan.adapters.store.db import make_engine
-from cunguan.cli.common import console, edge
+from cunguan.cli.common import EXIT_REJECTED, configured_url, console, engine, fail
+from cunguan.core import fields
 from cunguan.service_layer.bank import Bank
 
 keys = typer.Typer(help="API credentials of platforms and operators.", no_args_is_help=True)
 
 
+#: Ports a server may listen on (0 would pick one at random, unknown to the platforms).
+PORT_MIN, PORT_MAX = 1, 65_535
+#: Server processes one ``cunguan serve`` may start.
+SERVER_PROCESSES_MAX = 64
+
+
 def _bank(ctx: typer.Context) -> Bank:
-    return Bank(make_engine((ctx.find_root().obj or {}).get("database_url")))
+    return Bank(engine(ctx))
 
 
 def serve(ctx: typer.Context,
@@ -33,9 +39,10 @@ def serve(ctx: typer.Context,
 
     import uvicorn
 
-    database_url = (ctx.find_root().obj or {}).get("database_url")
-    if database_url:
-        os.environ["CUNGUAN_DATABASE_URL"] = database_url
+    fields.whole_number(port, "--port", minimum=PORT_MIN, maximum=PORT_MAX)
+    fields.whole_number(workers, "--workers", minimum=1, maximum=SERVER_PROCESSES_MAX)
+    engine(ctx).dispose()   # there, reachable and migrated, or one line and exit 3
+    os.environ["CUNGUAN_DATABASE_URL"] = configured_url(ctx)
     os.environ["CUNGUAN_RUN_WORKER"] = "1" if worker else "0"
     os.environ["CUNGUAN_GROUP_COMMIT"] = "1" if group_commit else "0"
     config = uvicorn.Config("cunguan.api.server:app", host=host, port=port, workers=workers,
@@ -117,15 +124,15 @@ def issue(ctx: typer.Context,
           sm2_public_key: str = typer.Option("", help="Hex SM2 public key, to sign with SM2."),
           ) -> None:
     """Issue a key; the secret is printed once."""
-    with edge():
-        issued = _bank(ctx).access.issue("platform" if platform else "operator",
-                                         platform or None,
-                                         sm2_public_key=sm2_public_key or None)
+    issued = _bank(ctx).access.issue("platform" if platform else "operator", platform or None,
+                                     sm2_public_key=sm2_public_key or None)
     console.print(f"key_id {issued.key_id}\nsecret {issued.secret}")
 
 
 @keys.command("revoke")
 def revoke(ctx: typer.Context, key_id: str = typer.Argument(...)) -> None:
     """Revoke a key at once."""
-    _bank(ctx).access.revoke(key_id)
-    console.print(f"revoked {key_id}")
+    if not _bank(ctx).access.revoke(key_id):
+        fail("refused", "key_not_found", f"no active key {key_id} (unknown or revoked already)",
+             EXIT_REJECTED)
+    console.print(f"[green]ok[/green] revoked {key_id}")

@@ -2,33 +2,37 @@
 pruning, in a process of its own (``cunguan serve`` runs the same pass in-process by default)."""
 
 import time
-from datetime import datetime
 
 import typer
 
 from cunguan.adapters.callback_sender import HttpSender
-from cunguan.adapters.store.db import make_engine
-from cunguan.cli.common import console
+from cunguan.cli.common import console, engine, optional_instant
+from cunguan.core import fields
 from cunguan.core.process import tune_garbage_collection
 from cunguan.service_layer.bank import Bank
 
 WORKER_INTERVAL_S_DEFAULT = 30
+#: The longest rest between passes a worker may be given: a day.
+WORKER_INTERVAL_S_MAX = 86_400
 
 
 def worker(ctx: typer.Context,
            once: bool = typer.Option(False, help="One pass, then exit."),
-           interval_s: float = typer.Option(WORKER_INTERVAL_S_DEFAULT,
-                                            help="Seconds between passes."),
-           as_of: str = typer.Option("", help="Process as if at this ISO time (replays, tests)."),
+           interval_s: int = typer.Option(WORKER_INTERVAL_S_DEFAULT,
+                                          help="Seconds between passes."),
+           as_of: str = typer.Option("", help="Process as if at this ISO time with its UTC "
+                                              "offset (replays, tests)."),
            ) -> None:
     """Process due batch windows, expired holds and callbacks, until stopped (or once)."""
-    bank = Bank(make_engine((ctx.find_root().obj or {}).get("database_url")))
+    fields.whole_number(interval_s, "--interval-s", minimum=0, maximum=WORKER_INTERVAL_S_MAX)
+    fixed_now = optional_instant(as_of, "--as-of")
+    bank = Bank(engine(ctx))
     sender = HttpSender()
     if not once:
         tune_garbage_collection()   # a long-running process: see core/process.py
     try:
         while True:
-            now = datetime.fromisoformat(as_of) if as_of else bank.clock()
+            now = fixed_now or bank.clock()
             done = bank.worker_pass(sender, now)
             console.print(f"{now.isoformat()} batch items processed: {done.batch_items}, "
                           f"holds expired: {done.holds_expired}, callbacks: {done.callbacks}")

@@ -155,3 +155,19 @@ def choice(value: object, field: str, allowed: frozenset[str] | tuple[str, ...])
     if not isinstance(value, str) or value not in allowed:
         raise FieldInvalid(field, f"must be one of {', '.join(sorted(allowed))}")
     return value
+
+
+def iso_instant(value: object, field: str) -> datetime:
+    """A moment written in ISO 8601 with its UTC offset ("2026-11-23T17:15:00+08:00"), as a CLI
+    option or query parameter gives it. Without an offset a time is ambiguous: refused."""
+    example = "e.g. 2026-11-23T17:15:00+08:00"
+    if not isinstance(value, str) or not value.isascii():
+        raise FieldInvalid(field, f"must be an ISO time with its UTC offset, {example}")
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise FieldInvalid(field, f"must be an ISO time with its UTC offset, {example}") from exc
+    if parsed.tzinfo is None:
+        raise FieldInvalid(field, f"needs its UTC offset, {example}")
+    day(parsed.date(), field)
+    return parsed

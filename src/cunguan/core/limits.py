@@ -100,6 +100,10 @@ credential_cache_ms: Final = 1_000
 #: Measured at 64 API clients (6 alternating pairs, the start-up heap frozen in both): p99
 #: 61–67 ms against 65–72 ms, Python 0.75 ms a request against 0.81 (medians).
 gc_thresholds: Final = (50_000, 20, 100)
+#: Simulated users ``cunguan demo`` takes: fewer cannot raise its projects and pay out its
+#: withdrawals; more take long (argon2 hashes every opening) and nothing more shows.
+demo_users_min: Final = 40
+demo_users_max: Final = 1_000
 
 assert callback_retry_base_s <= callback_retry_cap_s < callback_give_up_after_s
 assert payees_per_settle_max + 1 <= postings_per_transaction_max

@@ -54,6 +54,7 @@ from cunguan.service_layer.custody_base import (
     need_active,
     only,
 )
+from cunguan.service_layer.custody_reads import CustodyReads
 from cunguan.service_layer.custody_service import CustodyService
 
 #: Overdue penalty interest per day on the unpaid installment (configurable per service).
@@ -249,7 +250,7 @@ class _Settled:
 EARLY_INTEREST_RULES = ("current", "full", "none")
 
 
-class LendingService(CustodyService):
+class LendingService(CustodyReads, CustodyService):
     penalty_daily_rate = PENALTY_DAILY_RATE_DEFAULT
     early_interest_rule = "current"
 
