@@ -183,3 +183,18 @@ def test_custody_reads_show_a_project_its_schedule_claims_and_a_withdrawal(
     assert icbc_card(2) not in withdrawal.output
     _answer([*db, "custody", "project", "show", *p, "P9"], 2, "project_not_found")
     _answer([*db, "custody", "withdrawal", "show", *p, "W-9"], 2, "withdrawal_not_found")
+
+
+def test_the_services_name_an_unreachable_database_as_such_not_as_an_old_schema(
+        tmp_path: Path) -> None:
+    from cunguan.core.errors import CunguanError
+    from cunguan.service_layer.calendar_service import load_calendar
+
+    unreachable = make_engine(f"postgresql://postgres@127.0.0.1:{free_port()}/nothing")
+    with pytest.raises(CunguanError) as refused:
+        load_calendar(unreachable)
+    assert refused.value.code == "database_unreachable"
+    empty = make_engine(f"sqlite:///{tmp_path}/empty.db")
+    with pytest.raises(CunguanError) as old:
+        load_calendar(empty)
+    assert old.value.code == "schema_out_of_date"

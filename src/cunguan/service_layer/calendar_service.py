@@ -12,6 +12,7 @@ from sqlalchemy import Engine, delete, insert, select
 from sqlalchemy.exc import DBAPIError
 
 from cunguan.adapters.store.db import read_connection
+from cunguan.adapters.store.db_check import database_problem
 from cunguan.adapters.store.tables import calendar_days
 from cunguan.core.calendar import WorkingCalendar
 from cunguan.core.errors import CunguanError
@@ -25,10 +26,8 @@ def load_calendar(engine: Engine) -> WorkingCalendar:
         with read_connection(engine) as conn:
             rows = conn.execute(select(calendar_days.c.day,
                                        calendar_days.c.is_working_day)).all()
-    except DBAPIError as exc:
-        raise CunguanError("schema_out_of_date",
-                           "the database schema is missing or old: run cunguan db upgrade"
-                           ) from exc
+    except DBAPIError as exc:   # missing tables, or no database at all: say which
+        raise database_problem(exc, engine.url.render_as_string(hide_password=False)) from exc
     return WorkingCalendar({day: bool(working) for day, working in rows})
 
 
