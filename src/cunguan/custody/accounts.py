@@ -16,11 +16,15 @@ RISK_RESERVE = "RISK"            # 风险保证金账户: the platform cannot de
 INTEREST = "INTEREST"            # 派息账户 (finance plans)
 UNALLOCATED = "UNALLOCATED"      # offline transfers whose payer card is not bound (挂账)
 ADVANCE = "ADVANCE"              # 垫资: owed to whoever advanced T+0 payouts of unsettled money
+#: 存管费收入: the bank's custody fee income from the platform (R-C2), the bank's money until
+#: it sweeps it out of the custody account; nobody but the bank's fee run moves it.
+CUSTODY_FEE_INCOME = "BANKFEE"
 
 BANK_HELD = (SUMMARY, CHANNEL_TRANSIT)
 PLATFORM_ACCOUNTS = (FEE, MARKETING, OWN, RISK_RESERVE, INTEREST, UNALLOCATED, ADVANCE)
 #: Accounts a platform may never name as the payer of an instruction.
-PLATFORM_CANNOT_DEBIT = (SUMMARY, CHANNEL_TRANSIT, RISK_RESERVE, UNALLOCATED, FEE, ADVANCE)
+PLATFORM_CANNOT_DEBIT = (SUMMARY, CHANNEL_TRANSIT, RISK_RESERVE, UNALLOCATED, FEE, ADVANCE,
+                         CUSTODY_FEE_INCOME)
 
 
 def platform_chart(tenant_id: str) -> list[AccountSpec]:
@@ -39,7 +43,15 @@ def platform_chart(tenant_id: str) -> list[AccountSpec]:
         AccountSpec(INTEREST, tenant_id, "interest_distribution", "2245", Side.CREDIT, hot),
         AccountSpec(UNALLOCATED, "bank", "unallocated_receipts", "2249", Side.CREDIT, hot),
         AccountSpec(ADVANCE, "bank", "advance_funding", "2250", Side.CREDIT, hot),
+        custody_fee_income(),
     ]
+
+
+def custody_fee_income() -> AccountSpec:
+    """The bank's custody fee income (R-C2); platforms onboarded before it are given it at
+    their first fee run."""
+    return AccountSpec(CUSTODY_FEE_INCOME, "bank", "custody_fee_income", "6021", Side.CREDIT,
+                       AccountFlag.IN_ONLY)
 
 
 def user_account_no(user_id: str) -> str:

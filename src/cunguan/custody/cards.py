@@ -15,6 +15,7 @@ from pathlib import Path
 from stdnum import luhn
 from stdnum.exceptions import ValidationError
 
+from cunguan.core import fields
 from cunguan.core.errors import RuleError
 
 CARD_LENGTH_MIN, CARD_LENGTH_MAX = 15, 19
@@ -72,11 +73,23 @@ class BinTable:
         return None
 
 
+def normalize_card_no(card_no: object) -> str:
+    """A card no. as the bank stores and compares it: white space, inner spaces and hyphens
+    removed, ASCII digits only ("6222 0212 …" and "62220212…" are one card, "６２２２…" is
+    none). Every place a card no. comes in goes through here, so one card is one key."""
+    try:
+        return fields.digits(card_no, "card_no", min_length=CARD_LENGTH_MIN,
+                             max_length=CARD_LENGTH_MAX)
+    except fields.FieldInvalid as exc:
+        raise CardError("card_no_invalid",
+                        f"a card no. is {CARD_LENGTH_MIN} to {CARD_LENGTH_MAX} ASCII digits"
+                        ) from exc
+
+
 def validate_card_no(card_no: str, table: BinTable) -> CardBin:
-    """A debit card number that passes Luhn and whose BIN is known (R-C4)."""
-    digits = card_no.replace(" ", "")
-    if not digits.isdigit() or not CARD_LENGTH_MIN <= len(digits) <= CARD_LENGTH_MAX:
-        raise CardError("card_no_invalid", "a card no. is 15 to 19 digits")
+    """A debit card number that passes Luhn and whose BIN is known (R-C4); give it
+    normalized (``normalize_card_no``), as it will be stored."""
+    digits = normalize_card_no(card_no)
     try:
         luhn.validate(digits)
     except ValidationError as exc:

@@ -20,6 +20,7 @@ from cunguan.adapters.store.custody_tables import (
 )
 from cunguan.adapters.store.db import read_connection
 from cunguan.service_layer.custody_base import CustodyError
+from cunguan.service_layer.project_origins import exchange_origin
 
 _USER_FIELDS = ("user_id", "kind", "role", "status", "name", "account_no", "risk_tolerance",
                 "created_at")
@@ -66,7 +67,7 @@ class CustodyQueries:
     def project(self, tenant_id: str, project_id: str) -> dict[str, Any]:
         row = self._one(custody_projects, tenant_id, "project_id", project_id,
                         "project_not_found")
-        return _plain(row)
+        return {**_plain(row), "origin": exchange_origin(self.engine, tenant_id, project_id)}
 
     def schedule(self, tenant_id: str, project_id: str) -> list[dict[str, Any]]:
         """The repayment plan: each installment and where it stands."""
@@ -104,14 +105,20 @@ class CustodyQueries:
         row = self._one(custody_platforms, tenant_id, "tenant_id", tenant_id,
                         "tenant_not_found")
         return {"tenant_id": tenant_id, "name": row.name, "callback_url": row.callback_url,
-                "return_url_prefix": row.return_url_prefix}
+                "return_url_prefix": row.return_url_prefix,
+                "strict_reserved_phone": bool(row.strict_reserved_phone)}
 
     def set_settings(self, tenant_id: str, *, callback_url: str | None,
-                     return_url_prefix: str | None) -> dict[str, Any]:
+                     return_url_prefix: str | None,
+                     strict_reserved_phone: bool | None = None) -> dict[str, Any]:
+        values: dict[str, Any] = {"callback_url": callback_url,
+                                  "return_url_prefix": return_url_prefix}
+        if strict_reserved_phone is not None:   # R-A1; left as it is unless given
+            values["strict_reserved_phone"] = int(strict_reserved_phone)
         with self.engine.begin() as conn:
             changed = conn.execute(update(custody_platforms).where(
                 custody_platforms.c.tenant_id == tenant_id,
-            ).values(callback_url=callback_url, return_url_prefix=return_url_prefix)).rowcount
+            ).values(**values)).rowcount
         if not changed:
             raise CustodyError("tenant_not_found", f"no platform {tenant_id}")
         return self.settings(tenant_id)

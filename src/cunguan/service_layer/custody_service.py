@@ -4,7 +4,7 @@ Each handler is a short script: check with the pure rules of ``cunguan.custody``
 the ledger, write the custody rows — all in the one transaction ``command`` opens.
 """
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -25,11 +25,12 @@ from cunguan.adapters.store.db import read_connection
 from cunguan.adapters.store.queries import get_account
 from cunguan.core.calendar import WorkingCalendar
 from cunguan.core.clock import CST, Clock, system_clock
-from cunguan.core.errors import CunguanError
+from cunguan.core.errors import CunguanError, RuleError
 from cunguan.core.money import apply_rate, format_yuan
 from cunguan.custody import accounts as chart
+from cunguan.custody import fields as custody_fields
 from cunguan.custody import kyc, passwords, withdrawals
-from cunguan.custody.cards import BinTable, CardError, validate_card_no
+from cunguan.custody.cards import BinTable, CardError, normalize_card_no, validate_card_no
 from cunguan.ledger import rules
 from cunguan.ledger.model import (
     Account,
@@ -51,6 +52,8 @@ from cunguan.service_layer.custody_base import (
     Gate,
     Planned,
     attempt,
+    checked,
+    checked_each,
     need_active,
     only,
 )
@@ -59,7 +62,7 @@ from cunguan.service_layer.ledger_service import LedgerService
 #: Banks whose cards may recharge by quick pay (R-C6); others open but recharge offline.
 QUICK_PAY_BANKS = frozenset({"ICBC", "ABC", "BOC", "CCB", "COMM", "CMB", "CIB", "SPDB",
                              "CMBC", "CEB", "CITIC", "HXBANK", "PSBC", "GDB", "SPABANK"})
-AUTHORIZATION_KINDS = frozenset({"recharge", "bid", "repay", "withdraw"})
+AUTHORIZATION_KINDS = custody_fields.AUTHORIZATION_KINDS
 _BOUND_CARD = select(custody_cards).where(
     custody_cards.c.tenant_id == bindparam("tenant_id"),
     custody_cards.c.card_no == bindparam("card_no"),
@@ -80,6 +83,18 @@ class CardRequest:
     def content(self) -> Data:
         """What the request log compares a replay with (as the single form records it)."""
         return {"user": self.user_id, "card": self.card_no, "amount": self.amount_fen}
+
+
+@dataclass(frozen=True, slots=True)
+class RedPacket:
+    """A cash red packet (R-C18) as the set-based call takes it."""
+
+    request_no: str
+    user_id: str
+    amount_fen: int
+
+    def fields(self) -> tuple[str, str, int]:
+        return self.request_no, self.user_id, self.amount_fen
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,9 +128,29 @@ class CustodyPolicy:
     #: Who advances a T+0 payout of money the channel has not settled yet (垫资): "bank",
     #: "platform", or None (such a payout waits for the channel's settlement).
     advance_funder: str | None = "bank"
+    #: R-C2 custody fee (存管费) of a platform onboarded under this policy: a fixed amount a
+    #: month and an annual rate on its average daily custody balance (service_layer/
+    #: platform_fees.py); each platform's own terms are kept on its row and may differ.
+    custody_fee_monthly_fen: int = 0
+    custody_fee_annual_rate: str = "0"
+
+
+#: R-A1: the mobile reserved at a card's issuing bank, as the bank's card-verification service
+#: answers it (None: not known), by card no.
+ReservedPhones = Callable[[str], str | None]
+
+
+def _refused_early(request_no: str, exc: RuleError) -> CustodyResult:
+    """A field malformed before anything is read: answered, not recorded (the user corrects
+    it on the same page under the same serial no.)."""
+    return CustodyResult(request_no, False, exc.code, str(exc))
 
 
 class CustodyService(CustodyBase):
+    #: R-A1: where the reserved mobile of a card comes from; none wired by default, so a
+    #: platform with strict matching set needs one (or the caller's ``reserved_mobile``).
+    reserved_phones: ReservedPhones | None = None
+
     def __init__(self, engine: Engine, ledger: LedgerService, *, clock: Clock = system_clock,
                  calendar: WorkingCalendar | None = None, bins: BinTable | None = None,
                  policy: CustodyPolicy | None = None) -> None:
@@ -134,8 +169,12 @@ class CustodyService(CustodyBase):
                 tenant_id=tenant_id, name=name,
                 quick_pay_fee_rate=self.policy.quick_pay_fee_rate,
                 quick_pay_fee_payer=self.policy.quick_pay_fee_payer,
-                withdrawal_review=int(self.policy.withdrawal_review), created_at=self.clock()))
+                withdrawal_review=int(self.policy.withdrawal_review), created_at=self.clock(),
+                strict_reserved_phone=0,
+                custody_fee_monthly_fen=self.policy.custody_fee_monthly_fen,
+                custody_fee_annual_rate=self.policy.custody_fee_annual_rate))
 
+    @checked()
     def fund_platform(self, tenant_id: str, request_no: str, account_no: str,
                       amount_fen: int) -> CustodyResult:
         """The platform pays its own money into the summary account for one of its accounts
@@ -157,20 +196,31 @@ class CustodyService(CustodyBase):
                   password: str, kind: str = "person", risk_tolerance: int = 3,
                   reserved_mobile: str | None = None,
                   strict_mobile_match: bool = False) -> CustodyResult:
-        """Open a user's custody account on the bank's page (four elements and password)."""
-        content = {"user": user_id, "role": role, "name": name, "id_kind": id_kind,
-                   "id_no": id_no, "mobile": mobile, "card": card_no, "kind": kind}
+        """Open a user's custody account on the bank's page (four elements and password).
+
+        Name, ID no., mobile and card no. are normalized first (R-C4): what is checked is
+        what is stored and compared, so one person, mobile or card is one key. Strict
+        reserved-mobile matching (R-A1) applies when asked here or set for the platform."""
         if role not in ("lender", "borrower", "guarantor") or kind not in ("person", "company"):
             return CustodyResult(request_no, False, "field_invalid", "unknown role or kind")
         try:
+            name, id_no = kyc.normalize_name(name), kyc.normalize_id_no(id_no)
+            mobile = (kyc.normalize_contact_phone(mobile) if kind == "company"
+                      else kyc.normalize_mobile(mobile))
+            card_no = normalize_card_no(card_no)
+            if reserved_mobile is not None:
+                reserved_mobile = kyc.normalize_mobile(reserved_mobile)
             password_hash = passwords.hash_password(password)
-        except passwords.PasswordError as exc:
-            return CustodyResult(request_no, False, exc.code, str(exc))
+        except RuleError as exc:
+            return _refused_early(request_no, exc)
+        content = {"user": user_id, "role": role, "name": name, "id_kind": id_kind,
+                   "id_no": id_no, "mobile": mobile, "card": card_no, "kind": kind}
 
         def work(conn: Connection) -> Data:
             day = self.accounting_date(conn, tenant_id)
+            strict = strict_mobile_match or self.strict_reserved_phone(conn, tenant_id)
             identity = self._identity(name, id_kind, id_no, mobile, day, kind,
-                                      reserved_mobile, strict_mobile_match)
+                                      self._reserved(card_no, reserved_mobile), strict)
             card = self._card(card_no)
             if kind == "company":
                 status = "pending_approval"
@@ -204,6 +254,31 @@ class CustodyService(CustodyBase):
         except CardError as exc:
             raise CustodyError(exc.code, str(exc)) from exc
 
+    def _reserved(self, card_no: str, given: str | None) -> str | None:
+        """The mobile reserved for the card at its bank: as the caller says, else as the
+        card-verification service answers."""
+        if given is not None or self.reserved_phones is None:
+            return given
+        return self.reserved_phones(card_no)
+
+    @staticmethod
+    def strict_reserved_phone(conn: Connection, tenant_id: str) -> bool:
+        """R-A1: the platform's setting: must a card's reserved mobile match the account's?"""
+        p = custody_platforms.c
+        return bool(conn.execute(select(p.strict_reserved_phone).where(
+            p.tenant_id == tenant_id)).scalar())
+
+    def _need_reserved_match(self, conn: Connection, tenant_id: str, mobile: str,
+                             card_no: str) -> None:
+        """R-A1 at card binding: with strict matching set, the new card's reserved mobile
+        must be the account's."""
+        if not self.strict_reserved_phone(conn, tenant_id):
+            return
+        try:
+            kyc.check_mobile_match(mobile, self._reserved(card_no, None))
+        except kyc.KycError as exc:
+            raise CustodyError(exc.code, str(exc)) from exc
+
     def _insert_user(self, conn: Connection, tenant_id: str, user_id: str, role: str,
                      kind: str, status: str, identity: kyc.Identity, password_hash: str,
                      risk_tolerance: int) -> None:
@@ -214,6 +289,11 @@ class CustodyService(CustodyBase):
         if taken is not None:
             raise CustodyError("person_has_account", "one person, one account per platform",
                                user_id=taken[0])
+        if conn.execute(select(u.user_id).where(u.tenant_id == tenant_id,
+                                                u.mobile == identity.mobile)).first():
+            # R-C4: name, ID no. and mobile are each one person's on a platform.
+            raise CustodyError("mobile_taken", "this mobile no. belongs to another account "
+                               "on the platform")
         if conn.execute(select(u.user_id).where(u.tenant_id == tenant_id,
                                                 u.user_id == user_id)).first():
             raise CustodyError("user_exists", f"user {user_id} exists already")
@@ -262,15 +342,21 @@ class CustodyService(CustodyBase):
         match what the bank holds; the new password also lifts any lock."""
         try:
             password_hash = passwords.hash_password(new_password)
+            # Compared as stored (R-C4); a malformed one cannot match, and says so.
+            id_no, card_no = kyc.normalize_id_no(id_no), normalize_card_no(card_no)
+            mobile = kyc.normalize_mobile(mobile)
         except passwords.PasswordError as exc:
             return CustodyResult(request_no, False, exc.code, str(exc))
+        except RuleError:
+            return CustodyResult(request_no, False, "identity_mismatch",
+                                 "the ID no., mobile or card does not match the account")
 
         def matches(conn: Connection, *, lock: bool) -> bool:
             row = self.user(conn, tenant_id, user_id, lock=lock)
             card = conn.execute(select(custody_cards.c.card_no).where(
                 custody_cards.c.tenant_id == tenant_id, custody_cards.c.card_no == card_no,
                 custody_cards.c.user_id == user_id, custody_cards.c.status == "bound")).first()
-            return row.id_no == id_no.strip().upper() and row.mobile == mobile and bool(card)
+            return row.id_no == id_no and row.mobile == mobile and bool(card)
 
         # A wrong guess is answered but not recorded, like a wrong password: the user corrects
         # it on the same page under the same serial no.
@@ -300,15 +386,18 @@ class CustodyService(CustodyBase):
         card could not be used, binds a new one (R-C20)."""
         try:
             password_hash = passwords.hash_password(password)
-        except passwords.PasswordError as exc:
-            return CustodyResult(request_no, False, exc.code, str(exc))
+            card_no = None if card_no is None else normalize_card_no(card_no)
+        except RuleError as exc:
+            return _refused_early(request_no, exc)
 
         def work(conn: Connection) -> Data:
             row = self.user(conn, tenant_id, user_id)
             if row.status != "pending_activation":
                 raise CustodyError("user_not_pending", f"user {user_id} is {row.status}")
             if card_no is not None:
-                self._insert_card(conn, tenant_id, user_id, card_no, self._card(card_no))
+                card = self._card(card_no)
+                self._need_reserved_match(conn, tenant_id, row.mobile, card_no)
+                self._insert_card(conn, tenant_id, user_id, card_no, card)
             c = custody_cards.c
             if conn.execute(select(c.card_no).where(
                     c.tenant_id == tenant_id, c.user_id == user_id,
@@ -324,9 +413,17 @@ class CustodyService(CustodyBase):
     # -- cards (R-C5, R-C6) ----------------------------------------------------------------
     def bind_card(self, tenant_id: str, request_no: str, user_id: str,
                   card_no: str) -> CustodyResult:
+        """Bind a debit card (stored normalized: one card, one account), its reserved mobile
+        matching where the platform sets it (R-A1)."""
+        try:
+            card_no = normalize_card_no(card_no)
+        except CardError as exc:
+            return _refused_early(request_no, exc)
+
         def work(conn: Connection) -> Data:
-            self.active_user(conn, tenant_id, user_id)
+            user = self.active_user(conn, tenant_id, user_id)
             card = self._card(card_no)
+            self._need_reserved_match(conn, tenant_id, user.mobile, card_no)
             self._insert_card(conn, tenant_id, user_id, card_no, card)
             return {"card_no": card_no, "bank": card.bank_name,
                     "quick_pay": card.bank_code in QUICK_PAY_BANKS}
@@ -336,6 +433,11 @@ class CustodyService(CustodyBase):
     def unbind_card(self, tenant_id: str, request_no: str, user_id: str,
                     card_no: str) -> CustodyResult:
         """Unbinding needs a zero balance and no open claims (R-C5)."""
+        try:
+            card_no = normalize_card_no(card_no)
+        except CardError as exc:
+            return _refused_early(request_no, exc)
+
         def work(conn: Connection) -> Data:
             self._check_may_unbind(conn, tenant_id, user_id)
             self._unbind(conn, tenant_id, user_id, card_no)
@@ -346,9 +448,16 @@ class CustodyService(CustodyBase):
     def replace_card(self, tenant_id: str, request_no: str, user_id: str, old_card_no: str,
                      new_card_no: str) -> CustodyResult:
         """Unbind + bind as one operation: allowed with money on the account (R-C5)."""
+        try:
+            old_card_no, new_card_no = (normalize_card_no(old_card_no),
+                                        normalize_card_no(new_card_no))
+        except CardError as exc:
+            return _refused_early(request_no, exc)
+
         def work(conn: Connection) -> Data:
-            self.active_user(conn, tenant_id, user_id)
+            user = self.active_user(conn, tenant_id, user_id)
             card = self._card(new_card_no)
+            self._need_reserved_match(conn, tenant_id, user.mobile, new_card_no)
             self._unbind(conn, tenant_id, user_id, old_card_no)
             self._insert_card(conn, tenant_id, user_id, new_card_no, card)
             return {"card_no": new_card_no, "replaced": old_card_no}
@@ -376,6 +485,11 @@ class CustodyService(CustodyBase):
 
     def bound_card(self, conn: Connection, tenant_id: str, user_id: str,
                    card_no: str) -> Any:
+        try:
+            card_no = normalize_card_no(card_no)
+        except CardError as exc:
+            raise CustodyError("card_not_bound", "same card in, same card out: use a bound "
+                               "card") from exc
         row = conn.execute(_BOUND_CARD, {"tenant_id": tenant_id, "card_no": card_no,
                                          "user_id": user_id}).first()
         if row is None:
@@ -389,11 +503,10 @@ class CustodyService(CustodyBase):
         return account
 
     # -- standing authorizations (免密授权) -------------------------------------------------
+    @checked()
     def authorize(self, tenant_id: str, request_no: str, user_id: str, kinds: tuple[str, ...],
                   max_amount_fen: int, expires_at: datetime, password: str) -> CustodyResult:
         """Standing authorizations (免密授权) of one or more kinds, under one password entry."""
-        if not kinds or not set(kinds) <= AUTHORIZATION_KINDS or max_amount_fen <= 0:
-            return CustodyResult(request_no, False, "field_invalid", "bad kind or amount")
         try:
             self.verify_password(tenant_id, user_id, password)
         except CustodyError as exc:
@@ -414,6 +527,7 @@ class CustodyService(CustodyBase):
                             {"user": user_id, "kinds": sorted(set(kinds)),
                              "max": max_amount_fen, "expires_at": expires_at.isoformat()}, work)
 
+    @checked(kind=custody_fields.word(custody_fields.AUTHORIZATION_KINDS))
     def revoke_authorization(self, tenant_id: str, request_no: str, user_id: str,
                              kind: str) -> CustodyResult:
         def work(conn: Connection) -> Data:
@@ -428,6 +542,7 @@ class CustodyService(CustodyBase):
                             {"user": user_id, "kind": kind}, work)
 
     # -- money in (R-C7) -------------------------------------------------------------------
+    @checked()
     def recharge(self, tenant_id: str, request_no: str, user_id: str, card_no: str,
                  amount_fen: int, password: str | None = None) -> CustodyResult:
         """Quick-pay recharge: available at once; the channel settles T+1 less its fee."""
@@ -442,10 +557,11 @@ class CustodyService(CustodyBase):
                   gate: Gate | None = None) -> list[CustodyResult]:
         """Many quick-pay recharges in one DB transaction, set-based; each answers as
         ``recharge`` would (under standing authorizations: no passwords here)."""
+        requests, invalid = checked_each(requests)
         return self.commands_many(
             tenant_id, "recharge", [(r.request_no, r.content()) for r in requests],
             lambda conn, new: self._recharge(conn, tenant_id, [requests[i] for i in new]),
-            gate)
+            gate, invalid)
 
     def _recharge(self, conn: Connection, tenant_id: str,
                   requests: Sequence["CardRequest"]) -> list[Data | CunguanError]:
@@ -507,6 +623,7 @@ class CustodyService(CustodyBase):
             return CustodyResult("", False, exc.code, exc.message)
         return True
 
+    @checked()
     def settle_channel(self, tenant_id: str, request_no: str, settle_on: date) -> CustodyResult:
         """The channel paid the day's quick-pay recharges into the summary account (T+1)."""
         def work(conn: Connection) -> Data:
@@ -539,6 +656,7 @@ class CustodyService(CustodyBase):
                                                  "advance_repayment")])
         return max(repay_fen, 0)
 
+    @checked()
     def offline_transfer(self, tenant_id: str, request_no: str, payer_card_no: str,
                          amount_fen: int) -> CustodyResult:
         """A transfer into the summary account, allocated by the payer's bound card; an
@@ -556,6 +674,7 @@ class CustodyService(CustodyBase):
                             {"card": payer_card_no, "amount": amount_fen}, work)
 
     # -- marketing (R-C18) -----------------------------------------------------------------
+    @checked()
     def red_packet(self, tenant_id: str, request_no: str, user_id: str,
                    amount_fen: int) -> CustodyResult:
         """A cash red packet: from the marketing account to the user, irreversible."""
@@ -572,11 +691,14 @@ class CustodyService(CustodyBase):
                     gate: Gate | None = None) -> list[CustodyResult]:
         """A campaign's cash red packets — (request no., user, amount) each — in one DB
         transaction, set-based; each packet answers as ``red_packet`` would."""
-        items = [(no, {"user": user, "amount": amount}) for no, user, amount in packets]
+        checked_packets, invalid = checked_each([RedPacket(*p) for p in packets])
+        items = [(p.request_no, {"user": p.user_id, "amount": p.amount_fen})
+                 for p in checked_packets]
 
         def work(conn: Connection, new: list[int]) -> list[Data | CunguanError]:
-            return self._pay_red_packets(conn, tenant_id, [packets[i] for i in new])
-        return self.commands_many(tenant_id, "red_packet", items, work, gate)
+            return self._pay_red_packets(conn, tenant_id,
+                                         [checked_packets[i].fields() for i in new])
+        return self.commands_many(tenant_id, "red_packet", items, work, gate, invalid)
 
     def _pay_red_packets(self, conn: Connection, tenant_id: str,
                          packets: Sequence[tuple[str, str, int]]) -> list[Data | CunguanError]:
@@ -606,6 +728,7 @@ class CustodyService(CustodyBase):
         return outcomes
 
     # -- money out (R-C15, R-C16, R-C17) ---------------------------------------------------
+    @checked()
     def withdraw(self, tenant_id: str, request_no: str, user_id: str, card_no: str,
                  amount_fen: int, password: str | None = None) -> CustodyResult:
         """Hold amount + fee, pick the rail, and wait for review or the channel's answer."""
@@ -620,10 +743,11 @@ class CustodyService(CustodyBase):
                   gate: Gate | None = None) -> list[CustodyResult]:
         """Many withdrawals in one DB transaction, set-based; each answers as ``withdraw``
         would, the ones before it in the call counted (free withdrawals, HVPS quota, money)."""
+        requests, invalid = checked_each(requests)
         return self.commands_many(
             tenant_id, "withdraw", [(r.request_no, r.content()) for r in requests],
             lambda conn, new: self._withdraw(conn, tenant_id, [requests[i] for i in new]),
-            gate)
+            gate, invalid)
 
     def _withdraw(self, conn: Connection, tenant_id: str,
                   requests: Sequence["CardRequest"]) -> list[Data | CunguanError]:
@@ -724,6 +848,7 @@ class CustodyService(CustodyBase):
         except withdrawals.RouteRefused as exc:
             raise CustodyError(exc.code, str(exc)) from exc
 
+    @checked()
     def review_withdrawal(self, tenant_id: str, request_no: str, withdrawal_no: str,
                           approved: bool) -> CustodyResult:
         """The platform's review step: approved goes on to the bank, refused releases."""
@@ -739,6 +864,7 @@ class CustodyService(CustodyBase):
         return self.command(tenant_id, request_no, "review_withdrawal",
                             {"withdrawal": withdrawal_no, "approved": approved}, work)
 
+    @checked()
     def channel_result(self, tenant_id: str, request_no: str, withdrawal_no: str,
                        succeeded: bool) -> CustodyResult:
         """The channel's answer: paid (money leaves the summary account, fee to the fee
@@ -752,10 +878,11 @@ class CustodyService(CustodyBase):
                         gate: Gate | None = None) -> list[CustodyResult]:
         """Many of the channel's answers in one DB transaction, set-based; each answers as
         ``channel_result`` would."""
+        answers, invalid = checked_each(answers)
         return self.commands_many(
             tenant_id, "channel_result", [(a.request_no, a.content()) for a in answers],
             lambda conn, new: self._channel_result(conn, tenant_id, [answers[i] for i in new]),
-            gate)
+            gate, invalid)
 
     def _channel_result(self, conn: Connection, tenant_id: str,
                         answers: Sequence["ChannelAnswer"]) -> list[Data | CunguanError]:
@@ -811,6 +938,7 @@ class CustodyService(CustodyBase):
         return [Transfer(f"{request_no}#advance", chart.SUMMARY, chart.ADVANCE, shortfall_fen,
                          "advance_funding", memo=self.policy.advance_funder)]
 
+    @checked()
     def statement_reversal(self, tenant_id: str, request_no: str,
                            withdrawal_no: str) -> CustodyResult:
         """The bank statement shows the payout came back (冲正): the withdrawal fails and the

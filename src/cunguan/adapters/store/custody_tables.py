@@ -20,6 +20,12 @@ custody_platforms = Table(
     Column("created_at", UtcDateTime(), nullable=False),
     Column("callback_url", String(512)),        # where signed callbacks are delivered
     Column("return_url_prefix", String(512)),   # hosted pages return only under this prefix
+    #: R-A1: a card's reserved mobile must match the account's (type II/III accounts).
+    Column("strict_reserved_phone", Integer, nullable=False, server_default="0"),
+    #: R-C2: the custody fee (存管费): fixed a month, and an annual rate on the average daily
+    #: custody balance.
+    Column("custody_fee_monthly_fen", BigInteger, nullable=False, server_default="0"),
+    Column("custody_fee_annual_rate", String(16), nullable=False, server_default="0"),
 )
 
 custody_users = Table(
@@ -41,6 +47,8 @@ custody_users = Table(
     Column("has_bid", Integer, nullable=False),
     Column("created_at", UtcDateTime(), nullable=False),
     Index("ux_custody_users_person", "tenant_id", "id_kind", "id_no", unique=True),
+    #: R-C4: one mobile no. per person on a platform.
+    Index("ux_custody_users_mobile", "tenant_id", "mobile", unique=True),
 )
 
 custody_cards = Table(
@@ -246,4 +254,77 @@ custody_plan_holdings = Table(
     Column("idle_hold_id", BigInteger),
     Column("matures_on", Date, nullable=False),
     Column("status", String(16), nullable=False),        # active / redeemed
+)
+
+#: Staged migrations (R-C20, migration 0015): the files read and counted, nothing credited
+#: until the funding arrived and a maker and a different checker approved.
+custody_migrations = Table(
+    "custody_migrations", metadata,
+    Column("tenant_id", String(_t), primary_key=True),
+    Column("migration_id", String(limits.migration_id_length_max), primary_key=True),
+    Column("status", String(16), nullable=False),   # staged / maker_approved / applied / …
+    Column("files_digest", String(64), nullable=False),     # SHA-256 of the files as sent
+    Column("users_count", Integer, nullable=False),         # control totals: accepted rows
+    Column("balance_total_fen", BigInteger, nullable=False),
+    Column("projects_count", Integer, nullable=False),
+    Column("claims_count", Integer, nullable=False),
+    Column("funded_fen", BigInteger, nullable=False),       # arrived in the clearing account
+    Column("staged_at", UtcDateTime(), nullable=False),
+    Column("maker", String(64)),                            # the operators' key ids / names
+    Column("maker_at", UtcDateTime()),
+    Column("checker", String(64)),
+    Column("checker_at", UtcDateTime()),
+    Column("closed_at", UtcDateTime()),                     # applied, rejected or cancelled
+    Column("reason", String(limits.reason_length_max)),     # why rejected or cancelled
+)
+
+#: Every row of a staged migration's files with its outcome; accepted rows carry what the
+#: checker's approval applies (``payload``, JSON).
+custody_migration_rows = Table(
+    "custody_migration_rows", metadata,
+    Column("tenant_id", String(_t), primary_key=True),
+    Column("migration_id", String(limits.migration_id_length_max), primary_key=True),
+    Column("file", String(16), primary_key=True),           # users / projects / claims
+    Column("line_no", Integer, primary_key=True),
+    Column("row_key", String(64), nullable=False),
+    Column("outcome", String(24), nullable=False),
+    Column("code", String(48), nullable=False),
+    Column("message", String(256), nullable=False),
+    Column("payload", Text, nullable=False),
+)
+
+
+#: The custody fee (存管费, R-C2) charged to a platform, one row a month: charged, or owed when
+#: the platform's own account was short (charged by a later run).
+custody_fee_charges = Table(
+    "custody_fee_charges", metadata,
+    Column("tenant_id", String(_t), primary_key=True),
+    Column("period", String(7), primary_key=True),       # YYYY-MM
+    Column("monthly_fen", BigInteger, nullable=False),   # the terms applied
+    Column("annual_rate", String(16), nullable=False),
+    Column("closed_days", Integer, nullable=False),
+    Column("balance_days_fen", BigInteger, nullable=False),  # Σ daily custody balances
+    Column("fee_fen", BigInteger, nullable=False),
+    Column("status", String(16), nullable=False),        # charged / owed
+    Column("attempts", Integer, nullable=False),
+    Column("tx_id", BigInteger),
+)
+
+#: An exchange-originated project's original loan contract and offline disbursement record
+#: (R-C8: the exchange lent first, then offers the claim as a project).
+custody_project_origins = Table(
+    "custody_project_origins", metadata,
+    Column("tenant_id", String(_t), primary_key=True),
+    Column("project_id", String(64), primary_key=True),
+    Column("contract_no", String(64), nullable=False),
+    Column("signed_on", Date, nullable=False),
+    Column("lender_name", String(128), nullable=False),
+    Column("principal_fen", BigInteger, nullable=False),
+    Column("annual_rate", String(16), nullable=False),
+    Column("months", Integer, nullable=False),
+    Column("disbursement_no", String(64), nullable=False),   # 放款流水号
+    Column("disbursed_on", Date, nullable=False),
+    Column("disbursed_fen", BigInteger, nullable=False),
+    Column("payee_account_no", String(32), nullable=False),  # the borrower's bank account
+    Column("recorded_at", UtcDateTime(), nullable=False),
 )
