@@ -38,8 +38,11 @@ def _platform_b(api: Api) -> dict[str, str]:
     assert c.purchase_plan(B, "holding-1", lender, "PLAN1", 50_000, password=PASSWORD).ok
     assert c.withdraw(B, "wd-1", lender, B_CARD, 10_000, password=PASSWORD).ok
     assert api.bank.batches.submit(B, "batch-1", "repay", ["BP1"]).ok
-    return {"user_id": lender, "borrower": borrower, "project_id": "BP1", "claim_id": "bid-1",
-            "listing_id": "listing-1", "plan_id": "PLAN1", "holding_id": "holding-1",
+    assert api.bank.migration.stage(B, "MIG-B", {"users": b"user_id,role,name,id_kind,id_no,"
+                                                 b"mobile,card_no,balance\n"}).ok
+    return {"migration_id": "MIG-B", "user_id": lender, "borrower": borrower,
+            "project_id": "BP1", "claim_id": "bid-1", "listing_id": "listing-1",
+            "plan_id": "PLAN1", "holding_id": "holding-1",
             "withdrawal_no": "wd-1", "batch_no": "batch-1", "account_no": f"U-{lender}",
             "request_no": "rc", "kind": "bid"}
 
@@ -76,6 +79,9 @@ def _calls(b: dict[str, str]) -> dict[tuple[str, str], dict[str, Any] | None]:
         ("GET", "/v1/accounts/{account_no}"): None,
         ("GET", "/v1/accounts/{account_no}/log"): None,
         ("GET", "/v1/requests/{request_no}"): None,
+        ("GET", "/v1/migrations/{migration_id}"): None,
+        ("GET", "/v1/migrations/{migration_id}/rows"): None,
+        ("POST", "/v1/migrations/{migration_id}/cancel"): {},
         # ids in bodies
         ("POST", "/v1/recharges"): {"user_id": u, "card_no": card, "amount_fen": 100},
         ("POST", "/v1/red-packets"): {"user_id": u, "amount_fen": 100},

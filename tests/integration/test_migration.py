@@ -1,13 +1,31 @@
-"""Migration of an existing platform (R-C20): cleansing, one outcome per row, safe re-runs."""
+"""Migration of an existing platform (R-C20): staged files, funding that arrived, a maker and
+a different checker; cleansing, one outcome per row, replays; encodings and headers."""
 
 import csv
-from pathlib import Path
+import io
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
 
+import pytest
 from sqlalchemy import Engine
 
+from cunguan.adapters.store.custody_tables import custody_users
+from cunguan.core.errors import CunguanError
 from cunguan.custody import accounts as chart
+from cunguan.custody import migration as rules
+from cunguan.service_layer.custody_base import CustodyError
+from cunguan.service_layer.lending_service import LendingService
 from cunguan.service_layer.migration_service import MigrationService, write_report
-from tests.custody_helpers import PASSWORD, PLATFORM, icbc_card, resident_id, services
+from tests.api_helpers import Api, api_for
+from tests.custody_helpers import (
+    PASSWORD,
+    PLATFORM,
+    icbc_card,
+    open_user,
+    resident_id,
+    services,
+)
 
 USERS = [
     ["user_id", "role", "name", "id_kind", "id_no", "mobile", "card_no", "balance"],
@@ -22,56 +40,178 @@ USERS = [
     ["m6", "lender", "", "resident_id", resident_id(36), "13800000036", icbc_card(36), "5"],
     ["m7", "lender", "张七", "resident_id", resident_id(31), "13800000037", icbc_card(37), "5"],
 ]
+#: Accepted users' balances: m1 1,000.00 + m3 50.00 + m5 20.00.
+TOTAL_FEN = 107_000
 PROJECTS = [["project_id", "borrower_user_id", "amount", "annual_rate", "months", "method",
              "lent_on", "periods_paid"],
             ["OLD1", "m2", "10,000.00", "0.12", "12", "equal_installment", "2026-05-23", "6"],
             ["OLD2", "nobody", "1.00", "0.12", "12", "bullet", "2026-05-23", "0"]]
 CLAIMS = [["claim_id", "project_id", "holder_user_id", "principal", "outstanding"],
           ["C1", "OLD1", "m1", "10,000.00", "5,000.00"]]
+MAKER, CHECKER = "op-maker", "op-checker"
 
 
-def _write(path: Path, rows: list[list[str]]) -> Path:
-    with path.open("w", encoding="utf-8", newline="") as handle:
-        csv.writer(handle).writerows(rows)
-    return path
+def csv_bytes(rows: list[list[str]], encoding: str = "utf-8") -> bytes:
+    out = io.StringIO()
+    csv.writer(out).writerows(rows)
+    return out.getvalue().encode(encoding)
 
 
-def test_r_c20_cleansing_outcomes_balances_and_safe_rerun(engine: Engine, tmp_path: Path
-                                                          ) -> None:
-    custody, ledger, days, _ = services(engine)
-    files = {"users": _write(tmp_path / "users.csv", USERS),
-             "projects": _write(tmp_path / "projects.csv", PROJECTS),
-             "claims": _write(tmp_path / "claims.csv", CLAIMS)}
+FILES = {"users": csv_bytes(USERS), "projects": csv_bytes(PROJECTS),
+         "claims": csv_bytes(CLAIMS)}
+
+
+def _balances(custody: LendingService) -> dict[str, int]:
+    return {a.account_no: a.balance_fen for a in custody.ledger.accounts(PLATFORM)}
+
+
+@pytest.fixture
+def custody(engine: Engine) -> LendingService:
+    return services(engine)[0]
+
+
+def test_r_c20_staging_credits_nothing_and_reports_every_row(custody: LendingService) -> None:
     migration = MigrationService(custody)
-    report = migration.run(PLATFORM, "MIG1", **files)
-    outcomes = {(r.file, r.key): (r.outcome, r.code) for r in report}
-    assert len(report) == len(USERS) - 1 + len(PROJECTS) - 1 + len(CLAIMS) - 1
-    assert outcomes[("users.csv", "m1")] == ("opened", "ok")
-    assert outcomes[("users.csv", "m3")] == ("manual_review", "ok")
-    assert outcomes[("users.csv", "m4")] == ("rejected", "under_age")
-    assert outcomes[("users.csv", "m5")] == ("card_to_replace", "ok")
-    assert outcomes[("users.csv", "m6")] == ("rejected", "missing_elements")
-    assert outcomes[("users.csv", "m7")] == ("rejected", "person_has_account")
-    assert outcomes[("projects.csv", "OLD1")] == ("imported", "ok")
-    assert outcomes[("projects.csv", "OLD2")][0] == "rejected"
-    assert outcomes[("claims.csv", "C1")] == ("imported", "ok")
+    before = _balances(custody)
+    staged = migration.stage(PLATFORM, "MIG1", FILES)
+    assert staged.ok, staged
+    assert _balances(custody) == before   # no user, no account, no money
+    view = migration.view(PLATFORM, "MIG1")
+    assert (view["status"], view["users_count"], view["balance_total_fen"],
+            view["projects_count"], view["claims_count"], view["funded_fen"]) == (
+        "staged", 4, TOTAL_FEN, 1, 1, 0)
+    outcomes = {(r.file, r.key): (r.outcome, r.code) for r in migration.report(PLATFORM, "MIG1")}
+    assert len(outcomes) == len(USERS) - 1 + len(PROJECTS) - 1 + len(CLAIMS) - 1
+    assert outcomes[("users", "m1")] == ("opened", "ok")
+    assert outcomes[("users", "m3")] == ("manual_review", "ok")
+    assert outcomes[("users", "m4")] == ("rejected", "under_age")
+    assert outcomes[("users", "m5")] == ("card_to_replace", "ok")
+    assert outcomes[("users", "m6")] == ("rejected", "missing_elements")
+    assert outcomes[("users", "m7")] == ("rejected", "person_has_account")
+    assert outcomes[("projects", "OLD1")] == ("imported", "ok")
+    assert outcomes[("projects", "OLD2")] == ("rejected", "user_not_found")
+    assert outcomes[("claims", "C1")] == ("imported", "ok")
+    with pytest.raises(CunguanError) as found:   # no user, no account was opened
+        custody.ledger.account(PLATFORM, chart.user_account_no("m1"))
+    assert found.value.code == "account_not_found"
+
+
+def _staged_and_funded(custody: LendingService, funded_fen: int = TOTAL_FEN
+                       ) -> MigrationService:
+    migration = MigrationService(custody)
+    assert migration.stage(PLATFORM, "MIG1", FILES).ok
+    if funded_fen:
+        assert migration.fund(PLATFORM, "bank-in-1", "MIG1", funded_fen).ok
+    return migration
+
+
+def test_r_c20_maker_and_checker_with_the_funding_credit_the_users_and_the_day_closes(
+        engine: Engine, tmp_path: Any) -> None:
+    custody, ledger, days, _ = services(engine)
+    summary_before = ledger.account(PLATFORM, chart.SUMMARY).balance_fen
+    migration = _staged_and_funded(custody)
+    assert ledger.account(PLATFORM, chart.SUMMARY).balance_fen == summary_before + TOTAL_FEN
+    maker = migration.approve(PLATFORM, "ap-1", "MIG1", MAKER)
+    assert (maker.ok, maker.data["status"]) == (True, "maker_approved")
+    assert ledger.account(PLATFORM, rules.CLEARING).balance_fen == TOTAL_FEN
+    checker = migration.approve(PLATFORM, "ap-2", "MIG1", CHECKER)
+    assert checker.ok, checker
+    assert checker.data == {"migration_id": "MIG1", "status": "applied", "users": 4,
+                            "projects": 1, "claims": 1, "credited_fen": TOTAL_FEN}
     assert ledger.account(PLATFORM, chart.user_account_no("m1")).balance_fen == 100_000
     assert ledger.account(PLATFORM, chart.user_account_no("m5")).balance_fen == 2_000
-    assert ledger.account(PLATFORM, chart.UNALLOCATED).balance_fen == 0
-    before = {a.account_no: a.balance_fen for a in ledger.accounts(PLATFORM)}
-    again = migration.run(PLATFORM, "MIG1", **files)
-    assert [(r.key, r.outcome) for r in again] == [(r.key, r.outcome) for r in report]
-    assert {a.account_no: a.balance_fen for a in ledger.accounts(PLATFORM)} == before
-    write_report(report, tmp_path / "report.csv")
-    assert len((tmp_path / "report.csv").read_text().splitlines()) == len(report) + 1
+    assert ledger.account(PLATFORM, rules.CLEARING).balance_fen == 0
+    assert ledger.account(PLATFORM, chart.SUMMARY).balance_fen == summary_before + TOTAL_FEN
     assert custody.outstanding(PLATFORM, "OLD1")[1] > 0
+    view = migration.view(PLATFORM, "MIG1", operator=True)
+    assert (view["status"], view["maker"], view["checker"]) == ("applied", MAKER, CHECKER)
+    write_report(migration.report(PLATFORM, "MIG1"), tmp_path / "report.csv")
+    assert len((tmp_path / "report.csv").read_text().splitlines()) == 1 + 7 + 2 + 1
+    closed = days.close(PLATFORM)
+    assert closed.closed, closed   # trial balance, continuity and R-C1 all pass
+
+
+def test_r_c20_every_step_replays_by_its_request_no(custody: LendingService) -> None:
+    migration = _staged_and_funded(custody)
+    assert migration.approve(PLATFORM, "ap-1", "MIG1", MAKER).ok
+    assert migration.approve(PLATFORM, "ap-2", "MIG1", CHECKER).ok
+    after = _balances(custody)
+    again = [migration.stage(PLATFORM, "MIG1", FILES),
+             migration.fund(PLATFORM, "bank-in-1", "MIG1", TOTAL_FEN),
+             migration.approve(PLATFORM, "ap-1", "MIG1", MAKER),
+             migration.approve(PLATFORM, "ap-2", "MIG1", CHECKER)]
+    assert all(r.ok and r.replayed for r in again), again
+    assert _balances(custody) == after
+    other = migration.stage(PLATFORM, "MIG1", {"users": csv_bytes(USERS[:2])})
+    assert other.code == "duplicate_with_different_content"
+    late = migration.fund(PLATFORM, "bank-in-2", "MIG1", 1)
+    assert late.code == "migration_wrong_state"
+    assert _balances(custody) == after
+
+
+def test_r_c20_the_checker_must_be_another_operator(custody: LendingService) -> None:
+    migration = _staged_and_funded(custody)
+    before = _balances(custody)
+    assert migration.approve(PLATFORM, "ap-1", "MIG1", MAKER).ok
+    same = migration.approve(PLATFORM, "ap-2", "MIG1", MAKER)
+    assert same.code == "checker_is_maker"
+    assert _balances(custody) == before
+    assert migration.view(PLATFORM, "MIG1")["status"] == "maker_approved"
+    assert migration.approve(PLATFORM, "ap-3", "MIG1", CHECKER).ok
+
+
+@pytest.mark.parametrize(("funded_fen", "code"), [
+    (0, "migration_funding_short"), (TOTAL_FEN - 1, "migration_funding_short"),
+    (TOTAL_FEN + 1, "migration_funding_over")])
+def test_r_c20_funding_short_or_over_refuses_the_checker(custody: LendingService,
+                                                         funded_fen: int, code: str) -> None:
+    migration = _staged_and_funded(custody, funded_fen)
+    before = _balances(custody)
+    assert migration.approve(PLATFORM, "ap-1", "MIG1", MAKER).ok
+    refused = migration.approve(PLATFORM, "ap-2", "MIG1", CHECKER)
+    assert (refused.ok, refused.code) == (False, code)
+    assert refused.data["funded_fen"] == funded_fen
+    assert _balances(custody) == before
+    if funded_fen < TOTAL_FEN:   # the rest arrives: a new approval passes
+        assert migration.fund(PLATFORM, "bank-in-2", "MIG1", TOTAL_FEN - funded_fen).ok
+        assert migration.approve(PLATFORM, "ap-3", "MIG1", CHECKER).ok
+
+
+def test_r_c20_rejection_returns_the_funding_and_cancel_needs_none(
+        engine: Engine) -> None:
+    custody, ledger, days, _ = services(engine)
+    summary_before = ledger.account(PLATFORM, chart.SUMMARY).balance_fen
+    migration = _staged_and_funded(custody, TOTAL_FEN + 5)
+    assert migration.cancel(PLATFORM, "cx-1", "MIG1").code == "migration_funded"
+    rejected = migration.reject(PLATFORM, "rj-1", "MIG1", MAKER, "over-funded")
+    assert (rejected.ok, rejected.data["returned_fen"]) == (True, TOTAL_FEN + 5)
+    assert ledger.account(PLATFORM, chart.SUMMARY).balance_fen == summary_before
+    assert ledger.account(PLATFORM, rules.CLEARING).balance_fen == 0
+    assert migration.approve(PLATFORM, "ap-1", "MIG1", MAKER).code == "migration_wrong_state"
+    assert migration.stage(PLATFORM, "MIG2", FILES).ok
+    assert migration.cancel(PLATFORM, "cx-2", "MIG2").ok
+    assert migration.view(PLATFORM, "MIG2")["status"] == "cancelled"
     assert days.close(PLATFORM).closed
 
 
-def test_r_c20_activation_sets_the_password_and_replaces_the_card(engine: Engine,
-                                                                  tmp_path: Path) -> None:
-    custody, _, _, _ = services(engine)
-    MigrationService(custody).run(PLATFORM, "MIG2", users=_write(tmp_path / "u.csv", USERS))
+def test_r_c20_rows_taken_since_staging_refuse_the_approval_whole(
+        custody: LendingService) -> None:
+    migration = _staged_and_funded(custody)
+    assert migration.approve(PLATFORM, "ap-1", "MIG1", MAKER).ok
+    open_user(custody, 900)   # a user opened since staging binds m1's card
+    assert custody.bind_card(PLATFORM, "bind-x", "u0900", icbc_card(31)).ok
+    before = _balances(custody)
+    refused = migration.approve(PLATFORM, "ap-2", "MIG1", CHECKER)
+    assert refused.code == "migration_conflict"
+    assert refused.data["file"] == "users" and refused.data["line"] == 2
+    assert _balances(custody) == before
+
+
+def test_r_c20_activation_sets_the_password_and_replaces_the_card(
+        custody: LendingService) -> None:
+    migration = _staged_and_funded(custody)
+    assert migration.approve(PLATFORM, "ap-1", "MIG1", MAKER).ok
+    assert migration.approve(PLATFORM, "ap-2", "MIG1", CHECKER).ok
     assert custody.red_packet(PLATFORM, "rp-0", "m1", 1).code == "user_not_active"
     assert custody.activate_user(PLATFORM, "act-5", "m5", PASSWORD).code == "card_required"
     assert custody.activate_user(PLATFORM, "act-5b", "m5", PASSWORD, icbc_card(55)).ok
@@ -79,3 +219,133 @@ def test_r_c20_activation_sets_the_password_and_replaces_the_card(engine: Engine
     assert custody.withdraw(PLATFORM, "wd-1", "m1", icbc_card(31), 10_000,
                             password=PASSWORD).ok
     assert custody.approve_user(PLATFORM, "ap-3", "m3").data["status"] == "pending_activation"
+
+
+# -- files: encodings and headers ----------------------------------------------------------
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gbk", "gb18030"])
+def test_r_c20_files_in_utf8_gbk_and_gb18030_are_read_alike(custody: LendingService,
+                                                            encoding: str) -> None:
+    name = "张㐀" if encoding in ("utf-8", "utf-8-sig", "gb18030") else "张一"  # 㐀: not GBK
+    rows = [USERS[0], ["g1", "lender", name, "resident_id", resident_id(41), "13800000041",
+                       icbc_card(41), "12.34"]]
+    migration = MigrationService(custody)
+    assert migration.stage(PLATFORM, "G", {"users": csv_bytes(rows, encoding)}).ok
+    assert migration.view(PLATFORM, "G")["balance_total_fen"] == 1_234
+    assert migration.fund(PLATFORM, "in-g", "G", 1_234).ok
+    assert migration.approve(PLATFORM, "a1", "G", MAKER).ok
+    assert migration.approve(PLATFORM, "a2", "G", CHECKER).ok
+    assert custody.request_status(PLATFORM, "a2") is not None
+    with custody.engine.connect() as conn:
+        stored = conn.execute(custody_users.select().where(
+            custody_users.c.user_id == "g1")).one()
+    assert stored.name == name
+
+
+def test_r_c20_a_file_in_no_accepted_encoding_is_refused_with_its_line() -> None:
+    bad = csv_bytes(USERS[:2]) + b"m9,lender,\xff\xfe\xfd,resident_id\n"
+    with pytest.raises(rules.FileRefused) as found:
+        rules.read_rows(bad, "users")
+    assert (found.value.code, found.value.line) == ("file_encoding_invalid", 3)
+    with pytest.raises(rules.FileRefused) as utf16:
+        rules.read_rows(",".join(USERS[0]).encode("utf-16"), "users")
+    assert utf16.value.code == "file_encoding_invalid"
+
+
+@pytest.mark.parametrize(("header", "reason"), [
+    (["user_id", "role", "name", "id_kind", "id_no", "mobile", "card_no", "balanse"],
+     "unknown column(s) balanse; missing column(s) balance"),
+    (["user_id", "role", "name", "id_kind", "id_no", "mobile", "card_no"],
+     "missing column(s) balance"),
+    (["user_id", "role", "name", "id_kind", "id_no", "mobile", "card_no", "balance", "role"],
+     "repeated column(s) role")])
+def test_r_c20_a_wrong_header_refuses_the_file_whole(custody: LendingService,
+                                                     header: list[str], reason: str) -> None:
+    migration = MigrationService(custody)
+    with pytest.raises(CustodyError) as found:
+        migration.stage(PLATFORM, "H", {"users": csv_bytes([header, *USERS[1:]])})
+    assert found.value.code == "header_invalid"
+    assert found.value.details["line"] == 1
+    assert found.value.details["reason"].startswith(reason)
+    with pytest.raises(CustodyError):
+        migration.view(PLATFORM, "H")   # nothing was staged
+
+
+def test_r_c20_a_row_with_too_few_cells_refuses_the_file_whole(custody: LendingService
+                                                               ) -> None:
+    rows = [*USERS[:3], ["m9", "lender"], *USERS[3:]]
+    with pytest.raises(CustodyError) as found:
+        MigrationService(custody).stage(PLATFORM, "R", {"users": csv_bytes(rows)})
+    assert (found.value.code, found.value.details["line"]) == ("file_invalid", 4)
+
+
+# -- over the API: the attack, and the operators' steps ------------------------------------
+@pytest.fixture
+def api(engine: Engine) -> Iterator[Api]:
+    with api_for(engine) as found:
+        yield found
+
+
+def _upload(client: Any, migration_id: str, rows: list[list[str]]) -> Any:
+    return client.upload(f"/v1/migrations/{migration_id}",
+                         {"users": ("users.csv", csv_bytes(rows))})
+
+
+def test_r_c20_a_platforms_migration_file_creates_no_money(api: Api) -> None:
+    """The attack: a platform's users file says 1,000,000.00; nothing arrived at the bank.
+    Nothing is credited, the summary account is unchanged and no withdrawal gets it out."""
+    p2p = api.onboard("P2P")
+    summary = p2p.get("/v1/accounts/SUMMARY").body["balance_fen"]
+    rows = [USERS[0], ["x1", "lender", "张一", "resident_id", resident_id(61), "13800000061",
+                       icbc_card(61), "1,000,000.00"]]
+    answer = _upload(p2p, "ATTACK", rows)
+    assert answer.status == 200, answer.body
+    custody = api.bank.custody    # the user activates on the bank's page and authorizes
+    custody.activate_user("P2P", "act-x1", "x1", PASSWORD)
+    custody.authorize("P2P", "auth-x1", "x1", ("withdraw",), 100_000_000,
+                      api.clock() + timedelta(days=365), PASSWORD)
+    withdrawal = p2p.post("/v1/withdrawals", {"request_no": "wd-x1", "user_id": "x1",
+                                               "card_no": icbc_card(61),
+                                               "amount_fen": 100_000_000})
+    assert withdrawal.status != 200, withdrawal.body
+    assert p2p.get("/v1/accounts/SUMMARY").body["balance_fen"] == summary
+    account = p2p.get("/v1/accounts/U-x1")
+    assert account.status == 404 or account.body["balance_fen"] == 0
+
+
+def test_r_c20_over_http_two_operator_keys_approve_and_the_platform_reads_the_status(
+        api: Api) -> None:
+    p2p = api.onboard("P2P")
+    staged = p2p.upload("/v1/migrations/MIG1", {
+        name: (f"{name}.csv", data) for name, data in FILES.items()})
+    assert staged.status == 200, staged.body
+    assert (staged.body["status"], staged.body["balance_total_fen"]) == ("staged", TOTAL_FEN)
+    assert len(staged.body["items"]) == 10
+    again = p2p.upload("/v1/migrations/MIG1", {
+        name: (f"{name}.csv", data) for name, data in FILES.items()})
+    assert again.status == 200 and again.body["items"] == staged.body["items"]
+    base = "/v1/operator/platforms/P2P/migrations/MIG1"
+    assert p2p.post(f"{base}/approve", {"request_no": "p-1"}).status == 403
+    assert api.operator.post(f"{base}/fundings", {"request_no": "in-1",
+                                                  "amount_fen": TOTAL_FEN}).status == 200
+    assert api.operator.post(f"{base}/approve", {"request_no": "ap-1"}).status == 200
+    same = api.operator.post(f"{base}/approve", {"request_no": "ap-2"})
+    assert (same.status, same.body["code"]) == (422, "checker_is_maker")
+    issued = api.bank.access.issue("operator")
+    checker = api.client(issued.key_id, issued.secret)
+    applied = checker.post(f"{base}/approve", {"request_no": "ap-3"})
+    assert (applied.status, applied.body["data"]["status"]) == (200, "applied"), applied.body
+    assert p2p.get("/v1/migrations/MIG1").body["status"] == "applied"
+    assert "maker" not in p2p.get("/v1/migrations/MIG1").body
+    assert api.operator.get(base).body["checker"] == issued.key_id
+    assert p2p.get("/v1/accounts/U-m1").body["balance_fen"] == 100_000
+    events = [e["operation"] for e in p2p.get("/v1/events").body["items"]]
+    assert {"migration_stage", "migration_funding", "migration_approve"} <= set(events)
+
+
+def test_r_c20_a_wrong_header_over_http_is_refused_naming_the_line(api: Api) -> None:
+    p2p = api.onboard("P2P")
+    answer = _upload(p2p, "H", [["user_id", "name"], ["m1", "张一"]])
+    assert (answer.status, answer.body["code"]) == (422, "header_invalid"), answer.body
+    assert answer.body["details"]["line"] == 1
+    gbk = p2p.upload("/v1/migrations/G", {"users": ("users.csv", csv_bytes(USERS, "gbk"))})
+    assert gbk.status == 200, gbk.body

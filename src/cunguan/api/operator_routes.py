@@ -118,6 +118,43 @@ def retrigger(request: Request, tenant_id: Tenant, batch_no: PathId, body: s.App
                                                            batch_no))
 
 
+# -- migrations (R-C20): funding arrived, maker, checker, rejection -----------------------
+@router.get("/platforms/{tenant_id}/migrations/{migration_id}", response_model=s.View,
+            tags=["migration"])
+def get_migration(request: Request, tenant_id: Tenant, migration_id: PathId,
+                  caller: Operator) -> Response:
+    return respond(request, 200, bank(request).migration.view(tenant_id, migration_id,
+                                                              operator=True))
+
+
+@router.post("/platforms/{tenant_id}/migrations/{migration_id}/fundings",
+             response_model=s.CommandOk, tags=["migration"])
+def fund_migration(request: Request, tenant_id: Tenant, migration_id: PathId,
+                   body: s.MigrationFunding, caller: Operator) -> Response:
+    """The platform's funding transfer for a migration arrived at the bank."""
+    return answer(request, bank(request).migration.fund(tenant_id, body.request_no,
+                                                        migration_id, body.amount_fen))
+
+
+@router.post("/platforms/{tenant_id}/migrations/{migration_id}/approve",
+             response_model=s.CommandOk, tags=["migration"])
+def approve_migration(request: Request, tenant_id: Tenant, migration_id: PathId,
+                      body: s.Approval, caller: Operator) -> Response:
+    """The first approval is the maker's; the second, with another operator key, is the
+    checker's and credits the balances (only on funding of exactly the balance total)."""
+    return answer(request, bank(request).migration.approve(tenant_id, body.request_no,
+                                                           migration_id, caller.key_id))
+
+
+@router.post("/platforms/{tenant_id}/migrations/{migration_id}/reject",
+             response_model=s.CommandOk, tags=["migration"])
+def reject_migration(request: Request, tenant_id: Tenant, migration_id: PathId,
+                     body: s.MigrationRejection, caller: Operator) -> Response:
+    """Refuse a migration not yet applied; any funding that arrived is returned."""
+    return answer(request, bank(request).migration.reject(
+        tenant_id, body.request_no, migration_id, caller.key_id, body.reason))
+
+
 @router.get("/dead-letters", response_model=s.Listing)
 def dead_letters(request: Request, caller: Operator, tenant_id: str | None = None) -> Response:
     return respond(request, 200, {"items": bank(request).outbox.dead_letters(tenant_id)})

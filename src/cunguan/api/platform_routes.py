@@ -8,9 +8,6 @@ each route tried costs several microseconds: the busiest of the others come firs
 """
 
 import dataclasses
-import pathlib
-import shutil
-import tempfile
 from collections.abc import Awaitable, Callable
 from datetime import date
 from enum import Enum
@@ -300,29 +297,51 @@ _UPLOAD_SCHEMA = {"requestBody": {"required": True, "content": {"multipart/form-
         for name in ("users", "projects", "claims")}}}}}}
 
 
-@router.post("/migrations/{migration_id}", response_model=s.Listing, tags=["migration"],
+@router.post("/migrations/{migration_id}", response_model=s.View, tags=["migration"],
              openapi_extra=_UPLOAD_SCHEMA)
 async def migrate(request: Request, migration_id: PathId,
                   caller: Annotated[Principal, Depends(platform_upload)]) -> Response:
-    """Upload the platform's users (and projects and claims) as CSV files; answers a report
-    per row. Safe to re-run with the same migration id: rows done before are not redone."""
+    """Stage a migration: upload the users (and projects and claims) as CSV files (UTF-8,
+    GBK or GB18030). The files are read whole — a file with a wrong header or encoding is
+    refused whole, naming the line — and answered with the control totals and a report per
+    row. Nothing is credited: the bank credits the balances once the funding transfer for
+    exactly ``balance_total_fen`` has arrived and two of its operators approved. The same
+    files sent again under the same id replay; other files are refused (409)."""
     form = await request.form()    # the signed body, read once by the signature check
-    uploads = {name: form.get(name) for name in ("users", "projects", "claims")}
-    if not isinstance(uploads["users"], StarletteUpload):
-        raise CustodyError("field_invalid", "a users file is required")
-    with tempfile.TemporaryDirectory(prefix="cunguan-migration-") as folder:
-        paths = {name: _save(folder, name, upload) for name, upload in uploads.items()
-                 if isinstance(upload, StarletteUpload)}
-        report = await run_in_threadpool(bank(request).migration.run, tenant(caller),
-                                         migration_id, **paths)
-    return respond(request, 200, {"items": [dataclasses.asdict(row) for row in report]})
+    files = {}
+    for name, upload in form.multi_items():
+        if not isinstance(upload, StarletteUpload):
+            raise CustodyError("field_invalid", f"{name} must be a file")
+        files[name] = await upload.read()
+    migration = bank(request).migration
+    result = await run_in_threadpool(migration.stage, tenant(caller), migration_id, files)
+    if not result.ok:
+        return answer(request, result)
+    view = migration.view(tenant(caller), migration_id)
+    items = [row.public() for row in migration.report(tenant(caller), migration_id)]
+    return respond(request, 200, {**view, "items": items}, replayed=result.replayed)
 
 
-def _save(folder: str, name: str, upload: StarletteUpload) -> pathlib.Path:
-    path = pathlib.Path(folder) / f"{name}.csv"
-    with path.open("wb") as out:
-        shutil.copyfileobj(upload.file, out)
-    return path
+@router.get("/migrations/{migration_id}", response_model=s.View, tags=["migration"])
+def get_migration(request: Request, migration_id: PathId, caller: Caller) -> Response:
+    """A staged migration's status, control totals and the funding that arrived for it."""
+    return respond(request, 200, bank(request).migration.view(tenant(caller), migration_id))
+
+
+@router.get("/migrations/{migration_id}/rows", response_model=s.Listing, tags=["migration"])
+def migration_rows(request: Request, migration_id: PathId, caller: Caller) -> Response:
+    """Every row's outcome, in file and line order."""
+    report = bank(request).migration.report(tenant(caller), migration_id)
+    return respond(request, 200, {"items": [row.public() for row in report]})
+
+
+@router.post("/migrations/{migration_id}/cancel", response_model=s.CommandOk,
+             tags=["migration"])
+def cancel_migration(request: Request, migration_id: PathId, body: s.Approval,
+                     caller: Caller) -> Response:
+    """Withdraw a migration not applied yet, before any money arrived for it."""
+    return answer(request, bank(request).migration.cancel(tenant(caller), body.request_no,
+                                                          migration_id))
 
 
 # -- balances, fund log, requests, events ---------------------------------------------------

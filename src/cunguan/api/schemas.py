@@ -261,3 +261,13 @@ class ChannelSettlement(Command):
 class OfflineTransfer(Command):
     payer_card_no: CardNo
     amount_fen: Fen
+
+
+class MigrationFunding(Command):
+    """A platform's funding transfer for a migration, seen arriving at the bank (R-C20)."""
+
+    amount_fen: Fen
+
+
+class MigrationRejection(Command):
+    reason: str = Field(min_length=1, max_length=limits.reason_length_max)

@@ -2,7 +2,6 @@
 
 import json
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 import typer
@@ -25,7 +24,6 @@ from cunguan.custody.schedules import Method
 from cunguan.service_layer.custody_base import CustodyResult
 from cunguan.service_layer.ledger_service import LedgerService
 from cunguan.service_layer.lending_service import LendingService
-from cunguan.service_layer.migration_service import MigrationService, write_report
 
 app = typer.Typer(help="Fund custody (资金存管) for platforms.", no_args_is_help=True)
 TENANT = typer.Option(..., "--platform", "-p", help="Platform (tenant) id.")
@@ -219,21 +217,3 @@ def withdrawal_show(ctx: typer.Context, platform: str = TENANT,
                     ) -> None:
     """A withdrawal: amount, fee, rail, state (card masked)."""
     _print_json(_service(ctx).withdrawal(platform, withdrawal))
-
-
-@app.command()
-def migrate(ctx: typer.Context, platform: str = TENANT,
-            migration_id: str = typer.Option(..., help="Names this import; re-runs reuse it."),
-            users: Path = typer.Option(..., exists=True, dir_okay=False),
-            projects: Path | None = typer.Option(None, exists=True, dir_okay=False),
-            claims: Path | None = typer.Option(None, exists=True, dir_okay=False),
-            report: Path = typer.Option(Path("migration-report.csv"))) -> None:
-    """Import an existing platform from CSV files; writes a per-row outcome report."""
-    with edge():
-        rows = MigrationService(_service(ctx)).run(platform, migration_id, users=users,
-                                                   projects=projects, claims=claims)
-    write_report(rows, report)
-    counts: dict[str, int] = {}
-    for row in rows:
-        counts[row.outcome] = counts.get(row.outcome, 0) + 1
-    console.print(f"[green]ok[/green] {len(rows)} rows: {counts}; report in {report}")

@@ -3,7 +3,7 @@
 import typer
 
 from cunguan.adapters.store.db import DATABASE_URL_ENV
-from cunguan.cli import calendar, custody, day, db, fees, ledger
+from cunguan.cli import calendar, custody, day, db, fees, ledger, migration
 from cunguan.cli.common import CunguanGroup, remember_database
 from cunguan.cli.serve import keys, serve
 from cunguan.cli.worker import worker
@@ -16,6 +16,7 @@ app.add_typer(db.app, name="db")
 app.add_typer(ledger.app, name="ledger")
 app.add_typer(day.app, name="day")
 app.add_typer(custody.app, name="custody")
+app.add_typer(migration.app, name="migration")
 app.add_typer(calendar.app, name="calendar")
 app.add_typer(fees.app, name="fees")
 app.command()(worker)

@@ -87,6 +87,12 @@ coalesce_writers: Final = 2
 #: Requests one set-based call may carry (one DB transaction): red packets, recharges,
 #: withdrawals, channel results, bids.
 requests_per_call_max: Final = 5_000
+#: A migration's id (its steps' request nos. are made of it and a prefix up to 16 long).
+migration_id_length_max: Final = 48
+#: Rows one migration file (users, projects or claims) may hold.
+migration_rows_per_file_max: Final = 1_000_000
+#: Values one lookup of a migration's ids names (an IN list), and accounts opened at once.
+migration_lookup_chunk_max: Final = 1_000
 #: Body size of one API request, and of one migration upload (several CSV files).
 api_body_bytes_max: Final = 1_048_576
 api_upload_bytes_max: Final = 64 * 1_048_576

@@ -1,27 +1,147 @@
-"""Migration of an existing platform (存量迁移, R-C20): the cleansing rules, as pure functions.
+"""Migration of an existing platform (存量迁移, R-C20): the file and cleansing rules, pure.
 
-Every input row ends in exactly one outcome. Migrated users set their transaction password at
-activation on the bank's page, so every accepted user starts ``pending_activation`` (passports
-and permits ``pending_review``); a card that cannot be used is kept for replacement at
-activation instead of refusing the account.
+A file is read whole or refused whole: its encoding (UTF-8 with or without a BOM, GBK or
+GB18030, the encodings Chinese spreadsheets save in), its header (exactly the file's columns)
+and every row's cells (as many as the header's). A refusal names the line and the reason.
+
+Every row of a file that was read ends in exactly one outcome. Migrated users set their
+transaction password at activation on the bank's page, so every accepted user starts
+``pending_activation`` (passports and permits ``pending_review``); a card that cannot be used
+is kept for replacement at activation instead of refusing the account.
+
+The money side (who may raise the summary account) is not here: balances are credited only
+from the migration clearing account, into which only money arriving at the bank is booked.
 """
 
+import csv
+import io
+import unicodedata
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
+from cunguan.core import limits
 from cunguan.core.money import MoneyError, parse_yuan
 from cunguan.custody.cards import BinTable, CardError, validate_card_no
 from cunguan.custody.kyc import IdKind, KycError, check_identity
+from cunguan.custody.schedules import Method, schedule
+from cunguan.ledger.model import AccountFlag, AccountSpec, Side
 
 USER_COLUMNS = ("user_id", "role", "name", "id_kind", "id_no", "mobile", "card_no", "balance")
+PROJECT_COLUMNS = ("project_id", "borrower_user_id", "amount", "annual_rate", "months",
+                   "method", "lent_on", "periods_paid")
+CLAIM_COLUMNS = ("claim_id", "project_id", "holder_user_id", "principal", "outstanding")
+#: The files of a migration, in the order they are read and applied, with their columns.
+FILES = {"users": USER_COLUMNS, "projects": PROJECT_COLUMNS, "claims": CLAIM_COLUMNS}
 REQUIRED = ("user_id", "role", "name", "id_kind", "id_no", "mobile")
+
+#: 迁移清算户: the platform's funding transfer for the migrated balances is booked here when
+#: the bank sees it arrive (Dr summary / Cr this), and leaves only to the migrated users'
+#: accounts at the checker's approval, or back to the payer when the migration is refused.
+CLEARING = "MIGRATION"
+CLEARING_SPEC = AccountSpec(CLEARING, "bank", "migration_clearing", "2251", Side.CREDIT,
+                            AccountFlag.HOT)
+
+
+class Status(StrEnum):
+    STAGED = "staged"                        # files read, nothing credited
+    MAKER_APPROVED = "maker_approved"        # one operator approved; a second must
+    APPLIED = "applied"                      # the checker approved: users, money, claims in
+    REJECTED = "rejected"                    # an operator refused it; funding returned
+    CANCELLED = "cancelled"                  # the platform withdrew it; funding returned
+
+
+OPEN_STATUSES = (Status.STAGED, Status.MAKER_APPROVED)
+
+
+class FileRefused(ValueError):
+    """A migration file refused whole: ``code`` (docs/ERRORS.md), the file, the line."""
+
+    def __init__(self, code: str, file: str, line: int, reason: str) -> None:
+        super().__init__(f"{file} line {line}: {reason}")
+        self.code, self.file, self.line, self.reason = code, file, line, reason
+
+
+def decode(data: bytes, file: str) -> tuple[str, str]:
+    """(text, encoding): UTF-8 (a BOM dropped), else GBK, else GB18030 — each decoded
+    strictly, so a file in none of them is refused rather than read as mojibake."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise FileRefused("file_encoding_invalid", file, 1,
+                          "UTF-16 is not accepted: save as UTF-8, GBK or GB18030")
+    if data.startswith(b"\xef\xbb\xbf"):
+        return _strict(data[3:], "utf-8", file), "utf-8-sig"
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError as exc:
+        first_bad = exc.start
+    for encoding in ("gbk", "gb18030"):
+        try:
+            return data.decode(encoding), encoding
+        except UnicodeDecodeError:
+            continue
+    raise FileRefused("file_encoding_invalid", file, data.count(b"\n", 0, first_bad) + 1,
+                      "not UTF-8, GBK or GB18030 text")
+
+
+def _strict(data: bytes, encoding: str, file: str) -> str:
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        raise FileRefused("file_encoding_invalid", file, data.count(b"\n", 0, exc.start) + 1,
+                          f"a UTF-8 BOM, then bytes that are not UTF-8 ({exc.reason})") from exc
+
+
+def read_rows(data: bytes, file: str) -> list[tuple[int, dict[str, str]]]:
+    """The rows of the ``file`` kind (a key of ``FILES``) as (line no., cells by column),
+    blank lines skipped; or ``FileRefused`` for the whole file."""
+    text, _ = decode(data, file)
+    bad = next((ch for ch in text if unicodedata.category(ch) == "Cc" and ch not in "\t\r\n"),
+               None)
+    if bad is not None:
+        line = text.count("\n", 0, text.index(bad)) + 1
+        raise FileRefused("file_invalid", file, line,
+                          f"control character U+{ord(bad):04X}: not a CSV text file")
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    try:
+        header = next(reader, None)
+        columns = _header(header, FILES[file], file)
+        rows: list[tuple[int, dict[str, str]]] = []
+        for cells in reader:
+            if not any(cell.strip() for cell in cells):
+                continue
+            if len(cells) != len(columns):
+                raise FileRefused("file_invalid", file, reader.line_num,
+                                  f"{len(cells)} cells, the header has {len(columns)}")
+            if len(rows) == limits.migration_rows_per_file_max:
+                raise FileRefused("file_too_large", file, reader.line_num,
+                                  f"over {limits.migration_rows_per_file_max} rows")
+            rows.append((reader.line_num, dict(zip(columns, cells, strict=True))))
+    except csv.Error as exc:
+        raise FileRefused("file_invalid", file, reader.line_num, f"not CSV: {exc}") from exc
+    return rows
+
+
+def _header(header: list[str] | None, expected: tuple[str, ...], file: str) -> list[str]:
+    if not header or not any(cell.strip() for cell in header):
+        raise FileRefused("header_invalid", file, 1, "the file is empty: no header line")
+    columns = [cell.strip() for cell in header]
+    unknown = [c for c in columns if c not in expected]
+    missing = [c for c in expected if c not in columns]
+    repeated = sorted({c for c in columns if columns.count(c) > 1})
+    if unknown or missing or repeated:
+        parts = ([f"unknown column(s) {', '.join(unknown)}"] if unknown else []) + (
+            [f"missing column(s) {', '.join(missing)}"] if missing else []) + (
+            [f"repeated column(s) {', '.join(repeated)}"] if repeated else [])
+        raise FileRefused("header_invalid", file, 1,
+                          "; ".join(parts) + f" (expected: {','.join(expected)})")
+    return columns
 
 
 class Outcome(StrEnum):
     OPENED = "opened"                        # pending activation (password at the bank page)
     MANUAL_REVIEW = "manual_review"          # passport / permit: an operator activates
     CARD_TO_REPLACE = "card_to_replace"      # opened; the card is replaced at activation
+    IMPORTED = "imported"                    # a project or a claim
     REJECTED = "rejected"
 
 
@@ -87,3 +207,75 @@ def _card_usable(card_no: str, bins: BinTable, supported_banks: frozenset[str]) 
         return validate_card_no(card_no, bins).bank_code in supported_banks
     except CardError:
         return False
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectRow:
+    """A projects.csv row that parses: a loan being repaid, with its schedule."""
+
+    project_id: str
+    borrower_user_id: str
+    amount_fen: int
+    annual_rate: str
+    months: int
+    method: Method
+    lent_on: date
+    periods_paid: int
+
+
+def parse_project(row: dict[str, str]) -> ProjectRow:
+    """The row's project, or ValueError saying which field is wrong."""
+    values = {k: (row.get(k) or "").strip() for k in PROJECT_COLUMNS}
+    if not values["project_id"] or not values["borrower_user_id"]:
+        raise ValueError("project_id and borrower_user_id are required")
+    try:
+        amount_fen = parse_yuan(values["amount"])
+        months = int(values["months"]) if values["months"].isascii() else -1
+        paid = int(values["periods_paid"] or "0") if values["periods_paid"].isascii() else -1
+        project = ProjectRow(values["project_id"], values["borrower_user_id"], amount_fen,
+                             values["annual_rate"], months, Method(values["method"]),
+                             date.fromisoformat(values["lent_on"]), paid)
+        plan = schedule(amount_fen, project.annual_rate, months, project.method,
+                        start=project.lent_on)
+    except (ValueError, ArithmeticError) as exc:
+        raise ValueError(f"bad project row: {exc}") from exc
+    if not 0 <= paid <= len(plan):
+        raise ValueError(f"periods_paid must be 0 to {len(plan)}")
+    return project
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimRow:
+    claim_id: str
+    project_id: str
+    holder_user_id: str
+    principal_fen: int
+    outstanding_fen: int
+
+
+def parse_claim(row: dict[str, str]) -> ClaimRow:
+    values = {k: (row.get(k) or "").strip() for k in CLAIM_COLUMNS}
+    if not (values["claim_id"] and values["project_id"] and values["holder_user_id"]):
+        raise ValueError("claim_id, project_id and holder_user_id are required")
+    try:
+        principal_fen = parse_yuan(values["principal"])
+        outstanding_fen = parse_yuan(values["outstanding"])
+    except MoneyError as exc:
+        raise ValueError(f"bad claim row: {exc}") from exc
+    if not 0 <= outstanding_fen <= principal_fen or principal_fen <= 0:
+        raise ValueError("principal must be positive and outstanding 0 to principal")
+    return ClaimRow(values["claim_id"], values["project_id"], values["holder_user_id"],
+                    principal_fen, outstanding_fen)
+
+
+def funding_refusal(balance_total_fen: int, funded_fen: int) -> tuple[str, str] | None:
+    """(code, message) when the money that arrived is not exactly the files' balance total
+    (R-C20): a checker may not approve on money short or over."""
+    if funded_fen < balance_total_fen:
+        return ("migration_funding_short",
+                f"{funded_fen} fen arrived of the {balance_total_fen} fen the users file holds")
+    if funded_fen > balance_total_fen:
+        return ("migration_funding_over",
+                f"{funded_fen} fen arrived, {funded_fen - balance_total_fen} fen more than the "
+                f"{balance_total_fen} fen the users file holds")
+    return None

@@ -1,0 +1,55 @@
+"""``cunguan migration``, end to end on a real SQLite file: a GBK users file staged, a wrong
+header refused whole with its line, maker and checker by name, the funding matched."""
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from cunguan.cli.main import app
+from tests.integration.test_migration import TOTAL_FEN, USERS, csv_bytes
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> list[str]:
+    url = f"sqlite:///{tmp_path}/cli.db"
+    assert runner.invoke(app, ["--database-url", url, "db", "init"]).exit_code == 0
+    onboard = runner.invoke(app, ["--database-url", url, "custody", "onboard", "-p", "P9",
+                                  "--name", "Nine", "--accounting-date", "2026-11-23"])
+    assert onboard.exit_code == 0, onboard.output
+    return ["--database-url", url, "migration"]
+
+
+def _run(args: list[str], exit_code: int = 0) -> str:
+    result = runner.invoke(app, args)
+    assert result.exit_code == exit_code, result.output
+    return result.output
+
+
+def test_r_c20_cli_refuses_a_wrong_header_whole_naming_the_line(db: list[str],
+                                                                tmp_path: Path) -> None:
+    users = tmp_path / "users.csv"
+    users.write_bytes(csv_bytes([["user_id", "role", "nom"], ["m1", "lender", "x"]]))
+    out = _run([*db, "stage", "-p", "P9", "-m", "H", "--users", str(users),
+                "--report", str(tmp_path / "r.csv")], exit_code=2)
+    assert "header_invalid" in out and "line 1" in out and "ok" not in out.lower().split()
+
+
+def test_r_c20_cli_stages_a_gbk_file_then_maker_and_checker_apply_it(db: list[str],
+                                                                     tmp_path: Path) -> None:
+    users = tmp_path / "users.csv"
+    users.write_bytes(csv_bytes(USERS, "gbk"))
+    p = ["-p", "P9", "-m", "M1"]
+    staged = _run([*db, "stage", *p, "--users", str(users), "--report",
+                   str(tmp_path / "report.csv")])
+    assert f"balance total {TOTAL_FEN} fen" in staged
+    assert "m4,rejected,under_age" in (tmp_path / "report.csv").read_text(encoding="utf-8")
+    _run([*db, "fund", *p, "-r", "in-1", "--amount", "1,070.00"])
+    _run([*db, "approve", *p, "-r", "a-1", "--operator", "alice"])
+    assert "checker_is_maker" in _run([*db, "approve", *p, "-r", "a-2", "--operator",
+                                       "alice"], exit_code=1)
+    assert "applied" in _run([*db, "approve", *p, "-r", "a-3", "--operator", "bob"])
+    shown = _run([*db, "show", "-p", "P9", "-m", "M1"])
+    assert '"checker": "bob"' in shown
