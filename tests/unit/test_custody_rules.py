@@ -228,3 +228,61 @@ BIDDER = Bidder("investor", True, True, 200_000, has_bid_before=True, risk_toler
 def test_r_c9_bid_checks(terms: BidTerms, bidder: Bidder, amount: int, code: str | None
                          ) -> None:
     assert check_bid(terms, bidder, amount) == code
+
+
+@settings(max_examples=300)
+@given(principal=st.integers(1, 10**6), rate_bp=st.integers(0, 3600),
+       months=st.integers(1, 120), method=st.sampled_from(list(Method)))
+def test_r_c12_every_schedule_repays_to_completion(principal: int, rate_bp: int, months: int,
+                                                    method: Method) -> None:
+    """R-C12: the last installment always carries principal (a repayment ends the loan); an
+    amortizing loan of at least a fen a month has no 0.00 installment; and what is left at
+    0.00 is exactly what owes nothing, paid at lending."""
+    from cunguan.custody.schedules import owes_nothing
+
+    plan = schedule(principal, f"{rate_bp / 10000:.4f}", months, method,
+                    start=date(2026, 1, 31))
+    assert sum(i.principal_fen for i in plan) == principal
+    assert plan[-1].principal_fen > 0 and not owes_nothing(plan[-1])
+    if method in (Method.EQUAL_PRINCIPAL, Method.EQUAL_INSTALLMENT) and principal >= months:
+        assert not any(owes_nothing(i) for i in plan)
+    if method is Method.EQUAL_PRINCIPAL and principal >= months:
+        assert min(i.principal_fen for i in plan) >= 1
+
+
+def test_r_c12_one_yuan_over_36_months_spreads_the_principal_fen_by_fen() -> None:
+    plan = schedule(100, "0", 36, Method.EQUAL_PRINCIPAL, start=date(2026, 1, 31))
+    assert [i.principal_fen for i in plan] == [2] * 8 + [3] * 28
+
+
+# -- identity fields normalized at the domain boundary (R-C4) ------------------------------
+def test_r_c4_identity_is_returned_normalized() -> None:
+    person = check_identity(" 张三\n", IdKind.RESIDENT_ID, ADULT_ID[:-1] + " " + ADULT_ID[-1],
+                            "138-0013-8000\n", on=date(2026, 11, 23))
+    assert (person.name, person.id_no, person.mobile) == ("张三", ADULT_ID, "13800138000")
+    passport = check_identity("John Smith", IdKind.PASSPORT, " e 1234567 ", "13800138000",
+                              on=date(2026, 11, 23))
+    assert passport.id_no == "E1234567"
+
+
+@pytest.mark.parametrize("mobile", ["１３８００１３８０００", "13８００１３８０００",
+                                    "13٨٠٠١٣٨٠٠٠", "1380013800", "13800138000\x00"])
+def test_r_c4_mobiles_in_other_digits_or_with_control_characters_are_refused(mobile: str
+                                                                             ) -> None:
+    with pytest.raises(KycError) as caught:
+        check_identity("张三", IdKind.RESIDENT_ID, ADULT_ID, mobile, on=date(2026, 11, 23))
+    assert caught.value.code == "mobile_invalid"
+
+
+@given(cuts=st.lists(st.integers(1, len(ICBC_DEBIT) - 1), max_size=5, unique=True),
+       separator=st.sampled_from([" ", "-", "\t"]))
+def test_r_c4_a_card_typed_with_separators_normalizes_to_one_number(cuts: list[int],
+                                                                    separator: str) -> None:
+    from cunguan.custody.cards import normalize_card_no
+
+    typed = ICBC_DEBIT
+    for cut in sorted(cuts, reverse=True):
+        typed = typed[:cut] + separator + typed[cut:]
+    assert normalize_card_no(f" {typed}\n") == ICBC_DEBIT
+    with pytest.raises(CardError):
+        normalize_card_no(typed.replace("6", "６", 1))

@@ -17,6 +17,7 @@ from urllib.parse import urlencode, urlsplit
 
 from sqlalchemy import Engine, insert, select, update
 
+from cunguan.adapters.store import rate_limit_store
 from cunguan.adapters.store.api_tables import page_sessions
 from cunguan.adapters.store.custody_tables import custody_platforms
 from cunguan.adapters.store.db import read_connection
@@ -33,8 +34,13 @@ PAGE_ACTIONS = ("open_account", "recharge", "bid", "withdraw", "repay", "authori
 RETRY_ON_PAGE = frozenset({"password_wrong", "password_too_simple", "password_invalid",
                            "password_mismatch", "field_invalid", "id_no_invalid",
                            "card_no_invalid", "card_not_debit", "card_bin_unknown",
-                           "mobile_invalid", "name_invalid", "identity_mismatch",
+                           "mobile_invalid", "name_invalid", "identity_mismatch", "mobile_taken",
+                           "mobile_mismatch",
                            "card_required"})
+
+
+#: Characters of a client address kept in its rate-limit bucket (an IPv6 address has 45).
+RATE_BUCKET_CLIENT_MAX = 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +96,20 @@ class PagesService:
                 csrf_token=session.csrf_token, status="open",
                 expires_at=session.expires_at, created_at=now))
         return session
+
+    def allow_post(self, client: str) -> bool:
+        """Count a form post from ``client`` (its address); False past
+        ``limits.page_posts_per_minute_max`` in this fixed one-minute window. The counts are
+        rows of the database, so every server process counts together (kept per process,
+        N processes allowed N times the limit)."""
+        window = self.clock().replace(second=0, microsecond=0)
+        with self.engine.begin() as conn:
+            hits = rate_limit_store.count_hit(conn, f"pages:{client[:RATE_BUCKET_CLIENT_MAX]}",
+                                              window)
+        if hits == 1:   # a new window: the counts before it limit nothing any more
+            with self.engine.begin() as conn:
+                rate_limit_store.forget_before(conn, window - timedelta(minutes=1))
+        return hits <= limits.page_posts_per_minute_max
 
     def get(self, token: str) -> PageSession:
         p = page_sessions.c
