@@ -9,6 +9,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 from typer.testing import CliRunner
 
@@ -119,9 +120,9 @@ def test_keys_revoke_refuses_a_key_that_is_not_active(db: list[str]) -> None:
     _answer([*db, "keys", "revoke", key_id], 1, "key_not_found")
 
 
-def _platform_with_a_lent_project(url: str) -> list[str]:
+def _platform_with_a_lent_project(engine: Engine) -> list[str]:
     """P1 lent by two lenders; W-1 a withdrawal of lender u0002; returns the lenders."""
-    custody, _ledger, _days, _clock = services(make_engine(url))
+    custody, _ledger, _days, _clock = services(engine)
     borrower = open_user(custody, 1, "borrower")
     lenders = [open_user(custody, seq, recharge_fen=1_000_000) for seq in (2, 3)]
     assert custody.register_project(
@@ -136,9 +137,14 @@ def _platform_with_a_lent_project(url: str) -> list[str]:
     return lenders
 
 
+def _on(engine: Engine) -> list[str]:
+    return ["--database-url", engine.url.render_as_string(hide_password=False)]
+
+
 def test_passwords_are_asked_or_read_from_stdin_never_taken_as_arguments(
-        db: list[str]) -> None:
-    _platform_with_a_lent_project(db[1])
+        engine: Engine) -> None:
+    _platform_with_a_lent_project(engine)
+    db = _on(engine)
     withdraw = [*db, "custody", "withdraw", "-p", PLATFORM, "--user", "u0002", "--card",
                 icbc_card(2), "--amount", "10"]
     for command in ("recharge", "withdraw", "bid", "repay", "open-user"):
@@ -157,8 +163,9 @@ def test_passwords_are_asked_or_read_from_stdin_never_taken_as_arguments(
             stdin=PASSWORD + "\n")
 
 
-def test_refused_results_exit_1_and_bad_fields_2_never_0(db: list[str]) -> None:
-    _platform_with_a_lent_project(db[1])
+def test_refused_results_exit_1_and_bad_fields_2_never_0(engine: Engine) -> None:
+    _platform_with_a_lent_project(engine)
+    db = _on(engine)
     withdraw = [*db, "custody", "withdraw", "-p", PLATFORM, "--user", "u0002", "--card",
                 icbc_card(2)]
     _answer([*withdraw, "-r", "neg", "--amount=-1.00", "--password-stdin"], 2, "field_invalid",
@@ -169,8 +176,9 @@ def test_refused_results_exit_1_and_bad_fields_2_never_0(db: list[str]) -> None:
 
 
 def test_custody_reads_show_a_project_its_schedule_claims_and_a_withdrawal(
-        db: list[str]) -> None:
-    lenders = _platform_with_a_lent_project(db[1])
+        engine: Engine) -> None:
+    lenders = _platform_with_a_lent_project(engine)
+    db = _on(engine)
     p = ["-p", PLATFORM]
     shown = runner.invoke(app, [*db, "custody", "project", "show", *p, "P1"])
     assert shown.exit_code == 0 and '"raised_fen": 1000000' in shown.output, shown.output
