@@ -349,3 +349,23 @@ def test_r_c20_a_wrong_header_over_http_is_refused_naming_the_line(api: Api) -> 
     assert answer.body["details"]["line"] == 1
     gbk = p2p.upload("/v1/migrations/G", {"users": ("users.csv", csv_bytes(USERS, "gbk"))})
     assert gbk.status == 200, gbk.body
+
+
+def test_r_c4_a_migrated_users_file_keeps_one_mobile_per_person_and_cards_normalized(
+        custody: LendingService) -> None:
+    """A repeated mobile in the users file is refused ``mobile_taken`` by row (it used to
+    reach the unique index at approval), and a card typed in groups of four is stored as the
+    bank compares it, so it cannot be bound again to another account."""
+    spaced = " ".join(icbc_card(41)[i:i + 4] for i in range(0, 19, 4))
+    rows = [USERS[0],
+            ["n1", "lender", "李一", "resident_id", resident_id(41), "13900000041", spaced, "1"],
+            ["n2", "lender", "李二", "resident_id", resident_id(42), "13900000041",
+             icbc_card(42), "1"],
+            ["n3", "lender", "李三", "resident_id", resident_id(43), "13900000043",
+             icbc_card(41), "1"]]
+    migration = MigrationService(custody)
+    assert migration.stage(PLATFORM, "MIG-N", {"users": csv_bytes(rows)}).ok
+    outcomes = {r.key: (r.outcome, r.code) for r in migration.report(PLATFORM, "MIG-N")}
+    assert outcomes["n1"] == ("opened", "ok")
+    assert outcomes["n2"] == ("rejected", "mobile_taken")
+    assert outcomes["n3"] == ("card_to_replace", "ok")   # the same card, typed without spaces

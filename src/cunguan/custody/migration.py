@@ -22,7 +22,7 @@ from enum import StrEnum
 
 from cunguan.core import limits
 from cunguan.core.money import MoneyError, parse_yuan
-from cunguan.custody.cards import BinTable, CardError, validate_card_no
+from cunguan.custody.cards import BinTable, CardError, normalize_card_no, validate_card_no
 from cunguan.custody.kyc import IdKind, KycError, check_identity
 from cunguan.custody.schedules import Method, schedule
 from cunguan.ledger.model import AccountFlag, AccountSpec, Side
@@ -188,7 +188,8 @@ def decide_user(row: dict[str, str], *, on: date, bins: BinTable,
         return _reject(code, str(exc), values["user_id"])
     if balance_fen < 0:
         return _reject("amount_invalid", "a balance cannot be negative", values["user_id"])
-    usable = _card_usable(values["card_no"], bins, supported_banks)
+    card_no = _normalized_card(values["card_no"])
+    usable = _card_usable(card_no, bins, supported_banks)
     if identity.needs_review:
         outcome, code = Outcome.MANUAL_REVIEW, "manual_review"
     elif not usable:
@@ -196,8 +197,17 @@ def decide_user(row: dict[str, str], *, on: date, bins: BinTable,
     else:
         outcome, code = Outcome.OPENED, "ok"
     return UserDecision(outcome, code, "", values["user_id"], values["role"], identity.name,
-                        id_kind, identity.id_no, identity.mobile, values["card_no"], usable,
+                        id_kind, identity.id_no, identity.mobile, card_no, usable,
                         balance_fen)
+
+
+def _normalized_card(card_no: str) -> str:
+    """The card no. as it will be stored and compared (spaces and hyphens removed); one that
+    is not a card no. at all is kept as typed, and the user binds another card."""
+    try:
+        return normalize_card_no(card_no) if card_no else ""
+    except CardError:
+        return card_no
 
 
 def _card_usable(card_no: str, bins: BinTable, supported_banks: frozenset[str]) -> bool:

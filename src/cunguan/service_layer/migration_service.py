@@ -335,6 +335,8 @@ class _Decider:
             conn, custody_users, tenant_id, "user_id", referenced).items()}
         self.persons = {(row.id_kind, row.id_no) for row in _existing(
             conn, custody_users, tenant_id, "id_no", [d.id_no for d in decisions]).values()}
+        self.mobiles = set(_existing(conn, custody_users, tenant_id, "mobile",
+                                     [d.mobile for d in decisions if d.mobile]))
         self.cards = set(_existing(conn, custody_cards, tenant_id, "card_no",
                                    [d.card_no for d in decisions if d.card_usable],
                                    c.status == "bound"))
@@ -360,6 +362,7 @@ class _Decider:
         self.roles[d.user_id] = d.role
         self.taken_users.add(d.user_id)
         self.persons.add((d.id_kind.value, d.id_no))
+        self.mobiles.add(d.mobile)
         if d.card_usable:
             self.cards.add(d.card_no)
         payload = {"user_id": d.user_id, "role": d.role, "name": d.name,
@@ -378,6 +381,8 @@ class _Decider:
             return "user_exists", f"user {d.user_id} exists already"
         if (d.id_kind.value, d.id_no) in self.persons:
             return "person_has_account", "one person, one account per platform"
+        if d.mobile in self.mobiles:
+            return "mobile_taken", "one mobile number, one person per platform (R-C4)"
         return None
 
     def project(self, line: int, cells: dict[str, str]) -> RowReport:
@@ -460,6 +465,7 @@ class _Applier:
         """What staging found free may have been taken since: refuse the approval whole."""
         checks = [("users", users, custody_users, "user_id", ()),
                   ("users", users, custody_users, "id_no", ()),
+                  ("users", users, custody_users, "mobile", ()),
                   ("users", [u for u in users if u[1]["card_usable"]], custody_cards, "card_no",
                    (custody_cards.c.status == "bound",)),
                   ("projects", projects, custody_projects, "project_id", ()),
