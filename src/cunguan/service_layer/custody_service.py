@@ -191,6 +191,8 @@ class CustodyService(CustodyBase):
                             {"account": account_no, "amount": amount_fen}, work)
 
     # -- users (R-C3, R-C4, R-A1) ----------------------------------------------------------
+    @checked(kind=custody_fields.word(frozenset({"person", "company"})),
+             **custody_fields.AS_TYPED)
     def open_user(self, tenant_id: str, request_no: str, *, user_id: str, role: str,
                   name: str, id_kind: kyc.IdKind, id_no: str, mobile: str, card_no: str,
                   password: str, kind: str = "person", risk_tolerance: int = 3,
@@ -321,6 +323,7 @@ class CustodyService(CustodyBase):
             conn.execute(update(custody_cards).where(
                 c.tenant_id == tenant_id, c.card_no == card_no).values(**values))
 
+    @checked()
     def approve_user(self, tenant_id: str, request_no: str, user_id: str) -> CustodyResult:
         """An operator approves a company after document review, or a passport/permit holder
         after manual review (R-C3, R-C4)."""
@@ -336,6 +339,7 @@ class CustodyService(CustodyBase):
             return {"user_id": user_id, "status": status}
         return self.command(tenant_id, request_no, "approve_user", {"user": user_id}, work)
 
+    @checked(**custody_fields.AS_TYPED)
     def reset_password(self, tenant_id: str, request_no: str, user_id: str, *, id_no: str,
                        mobile: str, card_no: str, new_password: str) -> CustodyResult:
         """Forgotten password, on the bank's page: the ID no., mobile and a bound card must
@@ -380,6 +384,8 @@ class CustodyService(CustodyBase):
         return self.command(tenant_id, request_no, "reset_password",
                             {"user": user_id, "card": card_no}, work)
 
+    @checked(card_no=custody_fields.optional_typed_text,
+             password=custody_fields.FIELD_TYPES["new_password"])
     def activate_user(self, tenant_id: str, request_no: str, user_id: str, password: str,
                       card_no: str | None = None) -> CustodyResult:
         """A migrated user sets the transaction password on the bank page and, when the old
@@ -411,6 +417,7 @@ class CustodyService(CustodyBase):
                             {"user": user_id, "card": card_no}, work)
 
     # -- cards (R-C5, R-C6) ----------------------------------------------------------------
+    @checked(**custody_fields.AS_TYPED)
     def bind_card(self, tenant_id: str, request_no: str, user_id: str,
                   card_no: str) -> CustodyResult:
         """Bind a debit card (stored normalized: one card, one account), its reserved mobile
@@ -430,6 +437,7 @@ class CustodyService(CustodyBase):
         return self.command(tenant_id, request_no, "bind_card",
                             {"user": user_id, "card": card_no}, work)
 
+    @checked(**custody_fields.AS_TYPED)
     def unbind_card(self, tenant_id: str, request_no: str, user_id: str,
                     card_no: str) -> CustodyResult:
         """Unbinding needs a zero balance and no open claims (R-C5)."""
@@ -445,6 +453,7 @@ class CustodyService(CustodyBase):
         return self.command(tenant_id, request_no, "unbind_card",
                             {"user": user_id, "card": card_no}, work)
 
+    @checked(**custody_fields.AS_TYPED)
     def replace_card(self, tenant_id: str, request_no: str, user_id: str, old_card_no: str,
                      new_card_no: str) -> CustodyResult:
         """Unbind + bind as one operation: allowed with money on the account (R-C5)."""
