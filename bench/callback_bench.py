@@ -69,7 +69,7 @@ def run(delay_ms: float = RECEIVER_DELAY_MS, events: int = EVENTS) -> dict[str, 
     bank = Bank(engine)
     port = api_bench.free_port()
     receiver = subprocess.Popen([sys.executable, "-c", _RECEIVER, str(port), str(delay_ms)])
-    sender = HttpSender()
+    sender = HttpSender(allowed_hosts=frozenset({"127.0.0.1"}))   # the receiver is local
     try:
         url = f"http://127.0.0.1:{port}/callback"
         for _ in range(100):

@@ -76,10 +76,15 @@ class CunguanClient:
     def _send(self, method: str, target: str, body: bytes, content_type: str) -> Answer:
         key = self.secret if self.algorithm == signing.HMAC_SHA256 else self.sm2_private_key
         assert key is not None, "SM2 signing needs sm2_private_key"
-        signed = signing.sign_request(self.key_id, self.algorithm, key, method, target, body,
+        request = self.http.build_request(method, target, content=body,
+                                          headers={"Content-Type": content_type})
+        # The path and query as they go on the wire: httpx percent-encodes what a URL may not
+        # hold (a space, 中文), and the bank verifies what it received.
+        sent = request.url.raw_path.decode("ascii")
+        signed = signing.sign_request(self.key_id, self.algorithm, key, method, sent, body,
                                       int(self.clock()))
-        headers = {**signed.headers(), "Content-Type": content_type}
-        reply = self.http.request(method, target, content=body, headers=headers)
+        request.headers.update(signed.headers())
+        reply = self.http.send(request)
         unsigned = signing.HEADER_SIGNATURE not in reply.headers
         if unsigned and reply.status_code in UNSIGNED_REFUSALS:
             pass

@@ -119,9 +119,11 @@ def test_r_c21_the_command_lane_answers_as_the_router_does(steps: list[tuple[Any
 _EXPECTED = {"none": (200, "ok"), "unknown_field": (422, "field_invalid"),
              "missing_field": (422, "field_invalid"), "float_amount": (422, "field_invalid"),
              "string_amount": (422, "field_invalid"), "zero_amount": (422, "field_invalid"),
-             "not_json": (422, "field_invalid"), "json_array": (422, "field_invalid"),
-             "empty_body": (422, "field_invalid"), "form_content_type": (422, "field_invalid"),
-             "no_content_type": (422, "field_invalid"), "tampered": (401, "signature_invalid"),
+             "not_json": (400, "body_invalid"), "json_array": (422, "field_invalid"),
+             "empty_body": (400, "body_invalid"),
+             "form_content_type": (415, "content_type_invalid"),
+             "no_content_type": (415, "content_type_invalid"),
+             "tampered": (401, "signature_invalid"),
              "replayed_nonce": (200, "ok"), "get_method": (405, "method_not_allowed")}
 
 

@@ -5,21 +5,24 @@ import asyncio
 import contextlib
 import html
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import anyio.to_thread
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, Response
+from fastapi.routing import APIRoute
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import Scope
 
 from cunguan.adapters.callback_sender import HttpSender
 from cunguan.api import operator_routes, pages, platform_routes
-from cunguan.api.edge import refusal
+from cunguan.api.body import BodyLimit
+from cunguan.api.edge import envelope, platform_upload, refusal, request_id, respond
 from cunguan.api.lane import CommandLane
-from cunguan.core import limits
+from cunguan.core import callback_targets, limits
 from cunguan.core.errors import CunguanError
 from cunguan.service_layer.bank import Bank
 
@@ -29,9 +32,14 @@ WORKER_INTERVAL_S_DEFAULT = 2.0
 
 def create_app(bank: Bank, *, run_worker: bool = False,
                worker_interval_s: float = WORKER_INTERVAL_S_DEFAULT,
-               command_lane: bool = True) -> FastAPI:
+               command_lane: bool = True,
+               callback_allowed_hosts: frozenset[str] | None = None,
+               trusted_proxies: list[str] | None = None) -> FastAPI:
     """The app; ``command_lane=False`` serves the lane commands through the router as well
-    (a test compares the two; see api/lane.py)."""
+    (a test compares the two; see api/lane.py). ``callback_allowed_hosts``: hosts a callback
+    URL may name though not public (default: ``CUNGUAN_CALLBACK_ALLOWED_HOSTS``);
+    ``trusted_proxies``: whose X-Forwarded-For the pages' rate limit believes (default:
+    ``CUNGUAN_TRUSTED_PROXIES``; none)."""
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         anyio.to_thread.current_default_thread_limiter().total_tokens = (
@@ -45,7 +53,11 @@ def create_app(bank: Bank, *, run_worker: bool = False,
                   description="Signed requests from platforms to the custody bank. "
                               "See docs/API.md for the signature scheme.")
     app.state.bank = bank
-    app.state.page_rate_limit = pages.rate_limit()
+    app.state.callback_allowed_hosts = (
+        callback_targets.allowed_hosts_from_env() if callback_allowed_hosts is None
+        else frozenset(h.lower() for h in callback_allowed_hosts))
+    app.state.trusted_proxy = pages.trusted_proxies(
+        pages.trusted_proxies_from_env() if trusted_proxies is None else trusted_proxies)
     app.state.credential_reads = {}   # key id → the read of its credential under way
     app.include_router(platform_routes.router)
     app.include_router(operator_routes.router)
@@ -54,12 +66,27 @@ def create_app(bank: Bank, *, run_worker: bool = False,
     if command_lane:
         app.add_middleware(CommandLane, endpoints=platform_routes.LANE,
                            handlers=app.exception_handlers)
+    app.add_middleware(BodyLimit, bytes_max=_body_bytes_max())   # outside the lane
 
     @app.get("/health", include_in_schema=False)
     async def health() -> dict[str, str]:
         return {"status": "ok"}
 
     return app
+
+
+def _body_bytes_max() -> Callable[[Scope], int]:
+    """A request's body limit: ``api_upload_bytes_max`` on the routes that take uploads
+    (their caller is ``edge.platform_upload``), ``api_body_bytes_max`` everywhere else."""
+    routes = [*platform_routes.router.routes, *operator_routes.router.routes]
+    uploads = [route.path_regex for route in routes if isinstance(route, APIRoute)
+               and any(d.call is platform_upload for d in route.dependant.dependencies)]
+
+    def bytes_max(scope: Scope) -> int:
+        if scope.get("method") == "POST" and any(r.match(scope["path"]) for r in uploads):
+            return limits.api_upload_bytes_max
+        return limits.api_body_bytes_max
+    return bytes_max
 
 
 def _handlers(app: FastAPI) -> None:
@@ -79,19 +106,17 @@ def _handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
-        code = {400: "body_invalid", 404: "route_not_found",
-                405: "method_not_allowed"}.get(exc.status_code, "http_error")
-        response = refusal(request, code, str(exc.detail))
-        response.status_code = exc.status_code
-        return response
+        code = {400: "body_invalid", 404: "route_not_found", 405: "method_not_allowed",
+                413: "body_too_large"}.get(exc.status_code, "http_error")
+        return respond(request, exc.status_code,   # signed with its own status
+                       envelope(code, str(exc.detail), None, request_id(request)))
 
     @app.exception_handler(Exception)
     async def crashed(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
-        response = refusal(request, "internal_error", "the bank could not answer; retry with "
-                                                      "the same request no.")
-        response.status_code = 500
-        return response
+        return respond(request, 500, envelope(      # signed with its own status
+            "internal_error", "the bank could not answer; retry with the same request no.",
+            None, request_id(request)))
 
 
 def _page_error(code: str, message: str) -> HTMLResponse:

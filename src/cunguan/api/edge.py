@@ -10,16 +10,18 @@ import json
 import os
 import signal
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, TypeVar
 
 import pydantic
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
+from fastapi.routing import APIRoute
 from starlette.concurrency import run_in_threadpool
 
-from cunguan.core import limits, signing
+from cunguan.api.body import json_of
+from cunguan.core import callback_targets, limits, signing
 from cunguan.core.errors import CunguanError
 from cunguan.service_layer.access_service import (
     AccessError,
@@ -41,6 +43,7 @@ _STATUS_BY_CODE = {
     "rate_limited": 429, "body_too_large": 413, "csrf_invalid": 403,
     "signature_missing": 401, "signature_invalid": 401, "signature_expired": 401,
     "signature_replayed": 401, "signature_algorithm_unknown": 401,
+    "body_invalid": 400, "body_duplicate_key": 400, "content_type_invalid": 415,
 }
 
 
@@ -71,7 +74,9 @@ def envelope(code: str, message: str, details: dict[str, Any] | None,
 
 
 def respond(request: Request, status: int, payload: Any, *, replayed: bool = False) -> Response:
-    body = json.dumps(payload, ensure_ascii=False, separators=(",", ":"), default=str).encode()
+    # backslashreplace: a lone surrogate that reached a message is shown, not a 500
+    body = json.dumps(payload, ensure_ascii=False, separators=(",", ":"),
+                      default=str).encode("utf-8", "backslashreplace")
     headers = {"X-Request-Id": request_id(request)}
     if replayed:
         headers[REPLAY_HEADER] = "true"
@@ -160,17 +165,26 @@ def _response_signature(request: Request, status: int, body: bytes) -> dict[str,
 
 
 async def _signed(request: Request, body_bytes_max: int) -> SignedRequest:
-    declared = request.headers.get("content-length", "0")
-    if declared.isdigit() and int(declared) > body_bytes_max:
-        raise ApiError("body_too_large", f"a request body is at most {body_bytes_max} bytes")
+    """What the signature covers. The body's size is enforced while it streams in
+    (api/body.py, ``BodyLimit``); measured here again for an app served without it."""
     body = await request.body()
     if len(body) > body_bytes_max:
         raise ApiError("body_too_large", f"a request body is at most {body_bytes_max} bytes")
-    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     h = request.headers
     return SignedRequest(h.get(signing.HEADER_KEY), h.get(signing.HEADER_ALGORITHM),
                          h.get(signing.HEADER_TIMESTAMP), h.get(signing.HEADER_NONCE),
-                         h.get(signing.HEADER_SIGNATURE), request.method, target, body)
+                         h.get(signing.HEADER_SIGNATURE), request.method, signed_target(request),
+                         body)
+
+
+def signed_target(request: Request) -> str:
+    """The path and query exactly as sent (docs/API.md, "Signing"): the raw path, still
+    percent-encoded, not the decoded one the router matches — ``/v1/users/u%3Ax`` is
+    signed as such."""
+    raw: bytes | None = request.scope.get("raw_path")
+    path = request.scope["path"] if raw is None else raw.decode("utf-8", "replace")
+    query: bytes = request.scope.get("query_string", b"")
+    return f"{path}?{query.decode('utf-8', 'replace')}" if query else path
 
 
 def _caller(request: Request, principal: Principal, signed: SignedRequest) -> Principal:
@@ -179,8 +193,17 @@ def _caller(request: Request, principal: Principal, signed: SignedRequest) -> Pr
     return principal
 
 
+def _known(request: Request) -> Principal | None:
+    """The caller, when this request was verified already (``SignedRoute`` checks it before
+    the framework solves the endpoint's dependencies, which then ask again)."""
+    found: Principal | None = getattr(request.state, "principal", None)
+    return found
+
+
 async def _authenticate(request: Request,
                         body_bytes_max: int = limits.api_body_bytes_max) -> Principal:
+    if (known := _known(request)) is not None:
+        return known
     signed = await _signed(request, body_bytes_max)
     admission = bank(request).admission
     principal = (await _coalesced(admission, None, signed) if admission is not None else
@@ -194,6 +217,8 @@ async def _verified(request: Request) -> Principal:
     to a writer thread and one wait instead of two. An HMAC is checked on the event loop with
     the credential from the process's cache (``limits.credential_cache_ms``); a cache miss,
     which reads the database, and an SM2 check run off it."""
+    if (known := _known(request)) is not None:
+        return known
     signed = await _signed(request, limits.api_body_bytes_max)
     access = bank(request).access
     hmac = signed.algorithm == signing.HMAC_SHA256      # microseconds; SM2 takes longer
@@ -222,6 +247,15 @@ async def read_credential_once(reads: dict[str, "asyncio.Future[None]"], access:
         reads[key_id] = read
         read.add_done_callback(lambda _: reads.pop(key_id, None))
     await asyncio.shield(read)   # a caller that gives up does not cancel the others' read
+
+
+def check_callback_url(request: Request, url: str) -> None:
+    """A callback URL may name only a public host, or one the operator allowed
+    (core/callback_targets.py; checked again at each post)."""
+    why = callback_targets.url_refusal(url, request.app.state.callback_allowed_hosts)
+    if why is not None:
+        raise ApiError("callback_url_not_allowed", f"callbacks cannot go there: {why}",
+                       field="callback_url")
 
 
 def _platform_only(principal: Principal) -> Principal:
@@ -271,17 +305,38 @@ async def command_input(request: Request, schema: type[B],
     refused body raises what the framework raises for its own body parameters, with the same
     locations (``body.<field>``), so every endpoint refuses fields alike."""
     principal = await caller(request)
-    media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
-    if not (media_type == "application/json" or
-            (media_type.startswith("application/") and media_type.endswith("+json"))):
-        raise RequestValidationError([{"type": "content_type", "loc": ("body",),
-                                       "msg": "the body must be JSON (Content-Type: "
-                                              "application/json)"}])
+    value = json_of(request.headers.get("content-type"), await request.body())
     try:
-        return principal, schema.model_validate_json(await request.body())
+        return principal, schema.model_validate(value)
     except pydantic.ValidationError as exc:
         raise RequestValidationError([{**error, "loc": ("body", *error["loc"])}
                                       for error in exc.errors(include_url=False)]) from None
+
+
+#: The dependencies that verify a caller (``SignedRoute`` runs them first).
+_CALLERS = frozenset({platform, platform_upload, platform_command, operator, operator_command})
+
+
+class SignedRoute(APIRoute):
+    """A route that checks its caller's signature before anything else: before the framework
+    reads the body (it parses JSON before solving dependencies, so an unsigned ``{bad``
+    got 422 and a signed one an unsigned answer) and before path and query parameters are
+    judged. Its JSON body is then read by ``json_of``'s rules; the framework takes the value
+    from the request's cache instead of parsing the body again by its own."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handle = super().get_route_handler()
+        callers = [d.call for d in self.dependant.dependencies if d.call in _CALLERS]
+        reads_json = self.body_field is not None
+
+        async def signed_first(request: Request) -> Response:
+            for caller in callers:
+                await caller(request)
+            if reads_json:   # Starlette's cache of request.json(), which the framework reads
+                request._json = json_of(request.headers.get("content-type"),
+                                        await request.body())
+            return await handle(request)
+        return signed_first
 
 
 def tenant(principal: Principal) -> str:

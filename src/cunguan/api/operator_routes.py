@@ -3,12 +3,21 @@ arrive or leave (funding, offline transfers, channel results), reviews and dead 
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
 from sqlalchemy.exc import IntegrityError
 
 from cunguan.api import schemas as s
-from cunguan.api.edge import answer, bank, operator, operator_command, respond, set_based
+from cunguan.api.edge import (
+    SignedRoute,
+    answer,
+    bank,
+    check_callback_url,
+    operator,
+    operator_command,
+    respond,
+    set_based,
+)
 from cunguan.api.platform_routes import ERRORS, PathId
 from cunguan.core import limits
 from cunguan.custody import accounts as chart
@@ -21,7 +30,7 @@ Operator = Annotated[Principal, Depends(operator)]
 OperatorCommand = Annotated[Principal, Depends(operator_command)]
 Tenant = Annotated[str, Path(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_-]+$")]
 router = APIRouter(prefix="/v1/operator", tags=["operator"],
-                   responses=ERRORS)  # type: ignore[arg-type]
+                   responses=ERRORS, route_class=SignedRoute)  # type: ignore[arg-type]
 _FUNDABLE = {"own": chart.OWN, "marketing": chart.MARKETING, "risk_reserve": chart.RISK_RESERVE,
              "interest": chart.INTEREST}
 
@@ -39,6 +48,8 @@ async def channel_result(request: Request, tenant_id: Tenant, withdrawal_no: Pat
 def onboard(request: Request, body: s.Onboarding, caller: Operator) -> Response:
     """Open a platform (its tenant and chart of accounts) and issue its first key."""
     b = bank(request)
+    if body.callback_url is not None:
+        check_callback_url(request, body.callback_url)
     try:
         b.custody.onboard_platform(body.tenant_id, body.name, body.accounting_date)
     except IntegrityError as exc:
@@ -156,7 +167,8 @@ def reject_migration(request: Request, tenant_id: Tenant, migration_id: PathId,
 
 
 @router.get("/dead-letters", response_model=s.Listing)
-def dead_letters(request: Request, caller: Operator, tenant_id: str | None = None) -> Response:
+def dead_letters(request: Request, caller: Operator,
+                 tenant_id: Annotated[s.TenantId | None, Query()] = None) -> Response:
     return respond(request, 200, {"items": bank(request).outbox.dead_letters(tenant_id)})
 
 

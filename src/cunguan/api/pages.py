@@ -3,18 +3,20 @@ with English available (``?lang=en``).
 
 A page session's URL is unguessable and single-use; its form carries a CSRF token that must
 also come back in a SameSite=Strict cookie set by the page, so no other site can post it.
-Form posts are rate limited per client address. The password is posted to the bank only.
+Form posts are rate limited per client address, counted in the database by every process.
+The password is posted to the bank only.
 """
 
-import time
-from collections import defaultdict, deque
-from collections.abc import Mapping
+import ipaddress
+import os
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Form, Request
+from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
@@ -26,8 +28,11 @@ from cunguan.service_layer.pages_service import PageSession
 router = APIRouter(prefix="/pages", tags=["hosted pages"], include_in_schema=False)
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 CSRF_COOKIE = "cunguan_csrf"
-#: Client addresses the rate limit remembers before it forgets the quiet ones.
-RATE_LIMIT_CLIENTS_MAX = 10_000
+#: The proxies whose X-Forwarded-For the rate limit believes, comma-separated addresses or
+#: networks (``cunguan serve --trusted-proxy`` sets it; also uvicorn's forwarded_allow_ips).
+TRUSTED_PROXIES_ENV = "CUNGUAN_TRUSTED_PROXIES"
+#: A page session's token (secrets.token_urlsafe(24): 32 characters).
+Token = Annotated[str, PathParam(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
 
 TEXTS = {
     "zh": {"bank": "存管银行", "other_language": "English", "submit": "确认",
@@ -79,25 +84,40 @@ ERRORS_ZH = {
 }
 
 
-class _RateLimit:
-    """Posts per client address in the last minute (per server process)."""
+def trusted_proxies(entries: Iterable[str]) -> Callable[[str], bool]:
+    """Whether an address is one of the trusted proxies: addresses or networks
+    (``10.0.0.0/8``); none by default."""
+    networks = [ipaddress.ip_network(entry.strip(), strict=False) for entry in entries
+                if entry.strip()]
 
-    def __init__(self, per_minute: int) -> None:
-        self.per_minute = per_minute
-        self.seen: dict[str, deque[float]] = defaultdict(deque)
-
-    def allow(self, client: str) -> bool:
-        now = time.monotonic()
-        window = self.seen[client]
-        while window and now - window[0] > 60:
-            window.popleft()
-        if len(window) >= self.per_minute:
+    def trusted(address: str) -> bool:
+        try:
+            ip = ipaddress.ip_address(address)
+        except ValueError:
             return False
-        window.append(now)
-        if len(self.seen) > RATE_LIMIT_CLIENTS_MAX:   # forget addresses quiet for a minute
-            for quiet in [c for c, w in self.seen.items() if not w or now - w[-1] > 60]:
-                del self.seen[quiet]
-        return True
+        return any(ip in network for network in networks)
+    return trusted
+
+
+def trusted_proxies_from_env() -> list[str]:
+    return os.environ.get(TRUSTED_PROXIES_ENV, "").split(",")
+
+
+def client_address(request: Request) -> str:
+    """Who posts, for the rate limit: the peer's address, or — only when the peer is a proxy
+    the operator trusts (``cunguan serve --trusted-proxy``) — the nearest address in its
+    X-Forwarded-For that is not itself a trusted proxy. Trusting the header from anyone (or
+    from loopback, uvicorn's default) let every post name a fresh address."""
+    trusted: Callable[[str], bool] = request.app.state.trusted_proxy
+    peer = request.client.host if request.client else ""
+    if not trusted(peer):
+        return peer or "?"
+    forwarded = ",".join(request.headers.getlist("x-forwarded-for"))
+    hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
+    for hop in reversed(hops):
+        if not trusted(hop):
+            return hop
+    return peer
 
 
 def _lang(value: str | None) -> str:
@@ -152,7 +172,7 @@ def _harden(page: Response, return_url: str) -> None:
 
 
 @router.get("/{token}", name="page_form", response_class=HTMLResponse)
-def page_form(request: Request, token: str, lang: str | None = None) -> Response:
+def page_form(request: Request, token: Token, lang: str | None = None) -> Response:
     session = bank(request).pages.get(token)
     if session.status == "done":
         return RedirectResponse(bank(request).pages.return_link(session, session.result or {}),
@@ -161,7 +181,7 @@ def page_form(request: Request, token: str, lang: str | None = None) -> Response
 
 
 @router.post("/{token}", name="page_submit", response_class=HTMLResponse)
-def page_submit(request: Request, token: str,
+def page_submit(request: Request, token: Token,
                 csrf_token: Annotated[str, Form(max_length=64)],
                 password: Annotated[str, Form(max_length=32)] = "",
                 password_again: Annotated[str, Form(max_length=32)] = "",
@@ -171,8 +191,7 @@ def page_submit(request: Request, token: str,
                 mobile: Annotated[str, Form(max_length=16)] = "",
                 card_no: Annotated[str, Form(max_length=23)] = "",
                 lang: Annotated[str, Form(max_length=2)] = "zh") -> Response:
-    client = request.client.host if request.client else "?"
-    if not request.app.state.page_rate_limit.allow(client):
+    if not bank(request).pages.allow_post(client_address(request)):
         raise ApiError("rate_limited", "too many attempts; wait a minute")
     if request.cookies.get(CSRF_COOKIE) != csrf_token:
         raise ApiError("csrf_invalid", "the form is stale or was not sent by this page")
@@ -185,7 +204,3 @@ def page_submit(request: Request, token: str,
             else outcome.error
         return _render(request, pages.get(token), _lang(lang), error, status=422)
     return RedirectResponse(outcome.redirect, status_code=303)
-
-
-def rate_limit() -> _RateLimit:
-    return _RateLimit(limits.page_posts_per_minute_max)

@@ -9,7 +9,6 @@ each route tried costs several microseconds: the busiest of the others come firs
 
 import dataclasses
 from collections.abc import Awaitable, Callable
-from datetime import date
 from enum import Enum
 from typing import Annotated, Any, TypeVar
 
@@ -20,8 +19,10 @@ from starlette.datastructures import UploadFile as StarletteUpload
 
 from cunguan.api import schemas as s
 from cunguan.api.edge import (
+    SignedRoute,
     answer,
     bank,
+    check_callback_url,
     command_input,
     platform,
     platform_command,
@@ -36,10 +37,11 @@ from cunguan.service_layer.access_service import Principal
 from cunguan.service_layer.custody_base import CustodyError
 from cunguan.service_layer.custody_service import CardRequest
 
-ERRORS = {code: {"model": s.Error} for code in (400, 401, 403, 404, 409, 413, 422, 429)}
+ERRORS = {code: {"model": s.Error} for code in (400, 401, 403, 404, 409, 413, 415, 422, 429)}
 Caller = Annotated[Principal, Depends(platform)]
 PathId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:@#-]+$")]
-router = APIRouter(prefix="/v1", tags=["platform"], responses=ERRORS)  # type: ignore[arg-type]
+router = APIRouter(prefix="/v1", tags=["platform"], responses=ERRORS,  # type: ignore[arg-type]
+                   route_class=SignedRoute)
 #: The lane commands' endpoints by path (``lane_command``), for the command lane.
 LANE: dict[str, Endpoint] = {}
 C = TypeVar("C", bound=s.Command)
@@ -112,11 +114,18 @@ def get_settings(request: Request, caller: Caller) -> Response:
     return respond(request, 200, bank(request).queries.settings(tenant(caller)))
 
 
+@router.patch("/platform/settings", response_model=s.View)
 @router.put("/platform/settings", response_model=s.View)
-def put_settings(request: Request, body: s.Settings, caller: Caller) -> Response:
-    view = bank(request).queries.set_settings(
-        tenant(caller), callback_url=body.callback_url, return_url_prefix=body.return_url_prefix)
-    return respond(request, 200, view)
+def update_settings(request: Request, body: s.Settings, caller: Caller) -> Response:
+    """Change the settings the body names, and only those (``null`` clears one); PUT is the
+    same partial update. Any field ``Settings`` declares is taken, with no code of its own."""
+    queries = bank(request).queries
+    sent = body.model_dump(exclude_unset=True)
+    if sent.get("callback_url") is not None:
+        check_callback_url(request, sent["callback_url"])
+    current = queries.settings(tenant(caller))
+    kept = {name: current[name] for name in s.Settings.model_fields if name not in sent}
+    return respond(request, 200, queries.set_settings(tenant(caller), **kept, **sent))
 
 
 # -- hosted pages (account opening and everything that needs the password) ------------------
@@ -356,7 +365,8 @@ def get_account(request: Request, account_no: PathId, caller: Caller) -> Respons
 
 @router.get("/accounts/{account_no}/log", response_model=s.Listing)
 def fund_log(request: Request, account_no: PathId, caller: Caller,
-             date_from: date | None = None, date_to: date | None = None,
+             date_from: Annotated[s.Day | None, Query()] = None,
+             date_to: Annotated[s.Day | None, Query()] = None,
              after_seq: Annotated[int, Query(ge=0, le=limits.id_max)] = 0,
              limit: Annotated[int, Query(ge=1, le=limits.page_rows_max)] = 100) -> Response:
     bank(request).ledger.account(tenant(caller), account_no)   # unknown → account_not_found

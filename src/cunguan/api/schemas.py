@@ -1,28 +1,67 @@
 """Request and response bodies. Unknown fields are refused (no mass assignment), amounts are
-whole fen as JSON integers (a float or a string is refused), ids have bounded lengths."""
+whole fen as JSON integers (a float or a string is refused), ids have bounded lengths.
 
+Every text and date field is a domain type of core/fields.py, checked by the same function
+the commands use, so the edge refuses what the service would (NUL and control characters,
+Unicode digits, dates outside the bank's years, URLs that are not http(s)) before it reaches
+a command or a column; its ``FieldInvalid`` is answered as pydantic's own errors are
+(``field_invalid``, with the field's location). The ``Field`` constraints beside them say the
+same for the OpenAPI document.
+"""
+
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic_core import PydanticCustomError
 
-from cunguan.core import limits
+from cunguan.core import fields, limits
 from cunguan.custody.schedules import Method
 
-_ID = r"^[A-Za-z0-9_.:@#-]+$"
+
+def domain(check: Callable[[Any, str], Any]) -> Callable[[Any], Any]:
+    """A pydantic validator calling a core.fields check; its refusal as a pydantic error, so
+    it is located (``body.packets.3.user_id``) and answered like any other field's."""
+    def validate(value: Any) -> Any:
+        try:
+            return check(value, "value")
+        except fields.FieldInvalid as exc:
+            raise PydanticCustomError("field_invalid", str(exc.details["reason"])) from None
+    return validate
+
+
+_ID = r"^[A-Za-z0-9_.:-]+$"     # fields.identifier's characters
 RequestNo = Annotated[str, Field(min_length=1, max_length=limits.request_no_length_max,
                                  pattern=_ID, description="The platform's serial no.; the "
-                                 "idempotency key")]
-Id = Annotated[str, Field(min_length=1, max_length=64, pattern=_ID)]
+                                 "idempotency key"),
+                      AfterValidator(domain(lambda v, f: fields.identifier(
+                          v, f, limits.request_no_length_max)))]
+Id = Annotated[str, Field(min_length=1, max_length=limits.identifier_length_max, pattern=_ID),
+               AfterValidator(domain(fields.identifier))]
 TenantId = Annotated[str, Field(min_length=1, max_length=limits.tenant_id_length_max,
-                                pattern=r"^[A-Za-z0-9_-]+$")]
+                                pattern=r"^[A-Za-z0-9_-]+$"),
+                     AfterValidator(domain(lambda v, f: fields.identifier(
+                         v, f, limits.tenant_id_length_max)))]
 Fen = Annotated[int, Field(strict=True, gt=0, le=limits.amount_fen_max,
                            description="Amount in fen (分), a JSON integer")]
 FenOrZero = Annotated[int, Field(strict=True, ge=0, le=limits.amount_fen_max)]
-Rate = Annotated[str, Field(pattern=r"^0(\.\d{1,6})?$", description="A decimal rate, e.g. "
-                            "\"0.08\" for 8 % a year")]
-CardNo = Annotated[str, Field(pattern=r"^\d{15,19}$")]
-Url = Annotated[str, Field(max_length=512, pattern=r"^https?://[^\s]+$")]
+Rate = Annotated[str, Field(pattern=r"^0(\.[0-9]{1,6})?$", description="A decimal rate, e.g. "
+                            "\"0.08\" for 8 % a year"),
+                 AfterValidator(domain(lambda v, f: fields.rate(v, f, maximum="1")))]
+CardNo = Annotated[str, BeforeValidator(domain(lambda v, f: fields.digits(
+    v, f, min_length=15, max_length=19))), Field(pattern=r"^[0-9]{15,19}$")]
+Url = Annotated[str, Field(min_length=1, max_length=limits.url_length_max,
+                           pattern=r"^https?://[!-~]+$"),
+                AfterValidator(domain(fields.web_url))]
+Name = Annotated[str, Field(min_length=1, max_length=limits.display_name_length_max),
+                 AfterValidator(domain(lambda v, f: fields.text(
+                     v, f, max_length=limits.display_name_length_max)))]
+#: A date as JSON text, YYYY-MM-DD, within the bank's years.
+Day = Annotated[date, BeforeValidator(domain(fields.iso_day))]
+#: A moment with its UTC offset, within the bank's years.
+Instant = Annotated[datetime, BeforeValidator(domain(fields.iso_instant))]
+Flag = Annotated[bool, Field(strict=True)]
 
 
 class Body(BaseModel):
@@ -59,6 +98,8 @@ class Listing(BaseModel):
 class Settings(Body):
     callback_url: Url | None = None
     return_url_prefix: Url | None = None
+    #: R-A1: a card's reserved mobile must match the account's at opening and binding.
+    strict_reserved_phone: bool | None = None
 
 
 class CardBind(Command):
@@ -107,7 +148,7 @@ class Project(Command):
     bid_max_fen: Fen
     bid_step_fen: Fen
     service_fee_rate: Rate = "0"
-    newbie_only: bool = False
+    newbie_only: Flag = False
     risk_level: Annotated[int, Field(strict=True, ge=1, le=5)] = 1
     raise_days: Annotated[int, Field(strict=True, ge=1, le=90)] = 7
 
@@ -140,7 +181,7 @@ class ClaimPurchase(Command):
 
 class Plan(Command):
     plan_id: Id
-    name: Annotated[str, Field(min_length=1, max_length=128)]
+    name: Name
     annual_rate: Rate
     term_days: Annotated[int, Field(strict=True, ge=1, le=3650)]
 
@@ -198,7 +239,7 @@ class AuthorizePage(Command):
     kinds: Annotated[list[Literal["recharge", "bid", "repay", "withdraw"]],
                      Field(min_length=1, max_length=4)]
     max_amount_fen: Fen
-    expires_at: datetime
+    expires_at: Instant
 
 
 class PasswordPage(Command):
@@ -221,8 +262,8 @@ class PageCreated(BaseModel):
 # -- operator commands ---------------------------------------------------------------------
 class Onboarding(Body):
     tenant_id: TenantId
-    name: Annotated[str, Field(min_length=1, max_length=128)]
-    accounting_date: date
+    name: Name
+    accounting_date: Day
     callback_url: Url | None = None
     return_url_prefix: Url | None = None
 
@@ -247,15 +288,15 @@ class Approval(Command):
 
 
 class Review(Command):
-    approved: bool
+    approved: Flag
 
 
 class ChannelResult(Command):
-    succeeded: bool
+    succeeded: Flag
 
 
 class ChannelSettlement(Command):
-    settle_on: date
+    settle_on: Day
 
 
 class OfflineTransfer(Command):

@@ -10,6 +10,7 @@ if TYPE_CHECKING:
 
 from cunguan.cli.common import EXIT_REJECTED, configured_url, console, engine, fail
 from cunguan.core import fields
+from cunguan.core.callback_targets import ALLOWED_HOSTS_ENV
 from cunguan.service_layer.bank import Bank
 
 keys = typer.Typer(help="API credentials of platforms and operators.", no_args_is_help=True)
@@ -33,6 +34,12 @@ def serve(ctx: typer.Context,
                                                  "(or run `cunguan worker` separately)."),
           group_commit: bool = typer.Option(True, help="Commit concurrent commands together "
                                                        "(one transaction, a savepoint each)."),
+          trusted_proxy: list[str] = typer.Option(
+              [], help="A proxy (address or network) whose X-Forwarded-For is believed; "
+                       "repeat for more (default: CUNGUAN_TRUSTED_PROXIES, else none)."),
+          allow_callback_host: list[str] = typer.Option(
+              [], help="A host callbacks may reach though it is not public (loopback, "
+                       "private); repeat for more (default: CUNGUAN_CALLBACK_ALLOWED_HOSTS)."),
           ) -> None:
     """Serve the platform API, the bank-hosted pages and (by default) the worker."""
     import os
@@ -45,12 +52,37 @@ def serve(ctx: typer.Context,
     os.environ["CUNGUAN_DATABASE_URL"] = configured_url(ctx)
     os.environ["CUNGUAN_RUN_WORKER"] = "1" if worker else "0"
     os.environ["CUNGUAN_GROUP_COMMIT"] = "1" if group_commit else "0"
+    proxies = _trusted_proxies(trusted_proxy)
+    if allow_callback_host:
+        os.environ[ALLOWED_HOSTS_ENV] = ",".join(allow_callback_host)
+    # uvicorn trusts X-Forwarded-For from loopback unless told otherwise: from these only
     config = uvicorn.Config("cunguan.api.server:app", host=host, port=port, workers=workers,
-                            factory=True, log_level="warning", access_log=False)
+                            factory=True, log_level="warning", access_log=False,
+                            proxy_headers=bool(proxies), forwarded_allow_ips=proxies or None)
     if workers == 1:
         uvicorn.Server(config).run()
         return
     _serve_processes(config, host, port, workers)
+
+
+def _trusted_proxies(given: list[str]) -> list[str]:
+    """The trusted proxies, from the option or else the environment, checked, and put in
+    the environment for the app's rate limit."""
+    import ipaddress
+    import os
+
+    from cunguan.api.pages import TRUSTED_PROXIES_ENV
+
+    proxies = [p.strip() for p in (given or os.environ.get(TRUSTED_PROXIES_ENV, "").split(","))
+               if p.strip()]
+    for proxy in proxies:
+        try:
+            ipaddress.ip_network(proxy, strict=False)
+        except ValueError as exc:
+            raise typer.BadParameter(f"{proxy} is not an address or network",
+                                     param_hint="--trusted-proxy") from exc
+    os.environ[TRUSTED_PROXIES_ENV] = ",".join(proxies)
+    return proxies
 
 
 def _serve_processes(config: "uvicorn.Config", host: str, port: int, workers: int) -> None:

@@ -13,6 +13,7 @@ import unicodedata
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Final, TypeGuard
+from urllib.parse import urlsplit
 
 from cunguan.core import limits
 from cunguan.core.errors import CunguanError
@@ -40,6 +41,8 @@ def amount_fen(value: object, field: str = "amount_fen", *, minimum: int = 1,
                maximum: int = limits.amount_fen_max) -> int:
     """A money amount: an int number of fen within ``[minimum, maximum]`` (positive unless a
     field says otherwise). Bools, floats, NaN, Decimals, strings and None are refused."""
+    if type(value) is int and minimum <= value <= maximum:   # the usual case, at once
+        return value
     if not _is_int(value):
         raise FieldInvalid(field, f"must be an int number of fen, got {type(value).__name__}")
     if value < minimum:
@@ -86,6 +89,8 @@ def identifier(value: object, field: str,
                max_length: int = limits.identifier_length_max) -> str:
     """An id a platform or the bank chose (user, project, plan, listing, request no.): ASCII
     letters, digits and ``_ . : -``, 1 to ``max_length`` characters, taken exactly as given."""
+    if type(value) is str and len(value) <= max_length and _IDENTIFIER.fullmatch(value):
+        return value
     if not isinstance(value, str):
         raise FieldInvalid(field, f"must be text, got {type(value).__name__}")
     if not 0 < len(value) <= max_length:
@@ -103,11 +108,15 @@ def optional_identifier(value: object, field: str,
 
 def digits(value: object, field: str, *, min_length: int, max_length: int) -> str:
     """A number people type (a card no., a mobile, an account no.): white space around it and
-    spaces, tabs and hyphens between digits are removed, then only ASCII digits 0-9 may remain. The normalized form is
-    what is checked, stored and compared, so "6222 0212 …" and "62220212…" are one card."""
+    spaces, tabs and hyphens between digits are removed, then only ASCII digits 0-9 may
+    remain. The normalized form is what is checked, stored and compared, so "6222 0212 …"
+    and "62220212…" are one card."""
     if not isinstance(value, str):
         raise FieldInvalid(field, f"must be text, got {type(value).__name__}")
-    cleaned = value.strip().translate(_NUMBER_SEPARATORS)
+    # already normalized (as nearly every request sends it): the same object back, so that
+    # a record holding it needs no copy
+    cleaned = value if value.isascii() and value.isdigit() else \
+        value.strip().translate(_NUMBER_SEPARATORS)
     if not cleaned.isascii() or not cleaned.isdigit():
         raise FieldInvalid(field, "must be ASCII digits 0-9")
     if not min_length <= len(cleaned) <= max_length:
@@ -171,3 +180,26 @@ def iso_instant(value: object, field: str) -> datetime:
         raise FieldInvalid(field, f"needs its UTC offset, {example}")
     day(parsed.date(), field)
     return parsed
+
+
+#: A web address's characters: printable ASCII without space (RFC 3986; others go
+#: percent-encoded).
+_URL_TEXT: Final = re.compile(r"[!-~]+")
+
+
+def web_url(value: object, field: str, *, max_length: int = limits.url_length_max) -> str:
+    """An http or https URL with a host (a callback, a return URL): printable ASCII, no white
+    space or control characters, at most ``max_length`` characters, a valid port if any."""
+    if not isinstance(value, str):
+        raise FieldInvalid(field, f"must be text, got {type(value).__name__}")
+    if not 0 < len(value) <= max_length or _URL_TEXT.fullmatch(value) is None:
+        raise FieldInvalid(field, f"must be 1 to {max_length} printable ASCII characters")
+    try:
+        parts = urlsplit(value)
+        port_ok = parts.port is None or parts.port > 0
+    except ValueError as exc:   # a bad port or IPv6 literal
+        raise FieldInvalid(field, "is not a URL") from exc
+    if parts.scheme not in ("http", "https") or not parts.hostname or not port_ok:
+        raise FieldInvalid(field, "must be an http or https URL with a host")
+    return value
+

@@ -30,6 +30,10 @@ tenant_id_length_max: Final = 32
 business_type_length_max: Final = 32
 reason_length_max: Final = 128
 memo_length_max: Final = 256
+#: Length of a URL a platform registers or sends (callback, return URL and its prefix).
+url_length_max: Final = 512
+#: Length of a name shown to people (a platform's, a finance plan's).
+display_name_length_max: Final = 128
 #: Rows one page of a fund-log query may return.
 page_rows_max: Final = 1_000
 #: Retries of a DB transaction that lost a serialization or deadlock race.

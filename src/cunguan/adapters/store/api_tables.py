@@ -80,3 +80,13 @@ page_sessions = Table(
     Column("expires_at", UtcDateTime(), nullable=False),
     Column("created_at", UtcDateTime(), nullable=False),
 )
+
+#: Hosted-page form posts counted per client address and minute, in the database so that
+#: every server process counts together (migration 0016).
+api_rate_limits = Table(
+    "api_rate_limits", metadata,
+    Column("bucket", String(80), primary_key=True),              # e.g. pages:203.0.113.9
+    Column("window_start", UtcDateTime(), primary_key=True),     # the minute counted
+    Column("hits", Integer, nullable=False),
+    Index("ix_api_rate_limits_window_start", "window_start"),
+)
