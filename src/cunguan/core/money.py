@@ -1,7 +1,9 @@
 """Money is an integer number of fen (分). Floats are refused wherever money flows.
 
 Rounding is half-up (四舍五入: halves away from zero) unless a rule says otherwise, and every
-split of an amount adds up exactly to the amount (largest-remainder method).
+split of an amount adds up exactly to the amount (largest-remainder method). A series of
+amounts split among the same parties (installments to investors) is split on the running
+total (``split_cumulative``), so that no party drifts more than one fen from its exact share.
 """
 
 import re
@@ -107,17 +109,11 @@ def split_pro_rata(total_fen: int, weights: Sequence[int]) -> list[int]:
 
     Largest-remainder method: every part gets the floor of its exact share, then the fen left over
     go one each to the largest remainders (ties to the earlier party, so the result is stable).
+    Right for one amount; a series of amounts to the same parties takes ``split_cumulative``.
     """
     fen(total_fen)
-    if not weights:
-        raise MoneyError("cannot split among no parties")
-    for weight in weights:
-        _refuse_float(weight)
-        if not isinstance(weight, int) or weight < 0:
-            raise MoneyError("split weights must be non-negative ints")
+    _check_weights(weights)
     weight_sum = sum(weights)
-    if weight_sum == 0:
-        raise MoneyError("split weights must not all be zero")
     sign = -1 if total_fen < 0 else 1
     magnitude = abs(total_fen)
     quotients = [divmod(magnitude * w, weight_sum) for w in weights]
@@ -127,3 +123,65 @@ def split_pro_rata(total_fen: int, weights: Sequence[int]) -> list[int]:
     for index in by_remainder[:left_over]:
         parts[index] += 1
     return [sign * part for part in parts]
+
+
+def _check_weights(weights: Sequence[int]) -> None:
+    if not weights:
+        raise MoneyError("cannot split among no parties")
+    for weight in weights:
+        _refuse_float(weight)
+        if not isinstance(weight, int) or weight < 0:
+            raise MoneyError("split weights must be non-negative ints")
+    if sum(weights) == 0:
+        raise MoneyError("split weights must not all be zero")
+
+
+def split_cumulative(total_fen: int, weights: Sequence[int],
+                     received_fen: Sequence[int]) -> list[int]:
+    """Split ``total_fen`` (≥ 0) among parties who have received ``received_fen`` so far, so
+    that each party's running total stays within one fen of its exact pro-rata share of the
+    running total (Σ received + total); the parts are never negative and add up exactly.
+
+    Every party first gets what brings it up to the floor of its exact running share (none
+    is taken back from a party ahead of it); the fen left over go one each to the parties
+    whose next fen falls due soonest — the smallest running total at which their exact share
+    reaches it, (received + 1) / weight — ties to the earlier party. Earliest-due-first is
+    Balinski and Young's quota method: it never leaves a later split unable to keep every
+    party within one fen, whatever amounts come next, which the per-split largest remainder
+    (``split_pro_rata``) cannot promise — its ties to the first party add up period after
+    period. A running total that is off already (shares split by another rule before) gets
+    its shortfalls filled pro rata, as far as ``total_fen`` goes.
+    """
+    fen(total_fen)
+    _check_weights(weights)
+    if len(received_fen) != len(weights):
+        raise MoneyError("one received amount per party")
+    if total_fen < 0 or any(fen(r) < 0 for r in received_fen):
+        raise MoneyError("a running split takes amounts of zero or more")
+    weight_sum = sum(weights)
+    running_fen = sum(received_fen) + total_fen
+    floors = [w * running_fen // weight_sum for w in weights]
+    reached = [max(r, f) for r, f in zip(received_fen, floors, strict=True)]
+    left_over = running_fen - sum(reached)
+    if left_over < 0:   # received off the rule already: fill the shortfalls pro rata
+        if total_fen == 0:
+            return [0] * len(weights)
+        short = [f - r for r, f in zip(received_fen, reached, strict=True)]
+        return split_pro_rata(total_fen, short)
+    behind = [i for i, w in enumerate(weights) if reached[i] * weight_sum < w * running_fen]
+    behind.sort(key=lambda i: (Fraction(reached[i] + 1, weights[i]), i))
+    for index in behind[:left_over]:
+        reached[index] += 1
+    return [after - before for after, before in zip(reached, received_fen, strict=True)]
+
+
+def split_running(totals_fen: Sequence[int], weights: Sequence[int]) -> list[list[int]]:
+    """Each of ``totals_fen`` split in turn by ``split_cumulative``, from nothing received:
+    what each party gets of each amount (an installment series to its investors)."""
+    received = [0] * len(weights)
+    splits = []
+    for total_fen in totals_fen:
+        parts = split_cumulative(total_fen, weights, received)
+        received = [r + p for r, p in zip(received, parts, strict=True)]
+        splits.append(parts)
+    return splits

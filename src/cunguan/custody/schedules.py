@@ -1,8 +1,19 @@
 """Repayment schedules (R-C12) and each investor's share of every installment.
 
 Installments are rounded half-up to the fen and the last one absorbs the rounding, so the
-principal repaid is exactly the principal lent. Shares are split by largest remainder, so every
-investor's parts add up exactly to the installment.
+principal repaid is exactly the principal lent. Shares are split on the running total
+(``split_running``): every investor's parts add up exactly to each installment, and what each
+has received stays within one fen of their exact share, period after period.
+
+Zero installments (R-C12): a schedule carries a 0.00 installment only where it cannot be
+avoided. A level principal rounded up would run the balance out before the last month (1.00
+yuan over 36 months: 3 fen a month), so then the principal is spread fen by fen instead — the
+floor of principal ÷ months each month, the fen left over one each to the last months — and
+an equal installment's principal keeps a fen for every later month. Every month then repays
+principal when the principal is at least a fen a month, and the last installment always
+carries principal. What is left at 0.00 (interest-first at rate 0, interest rounding to
+nothing, a principal of fewer fen than months at rate 0) owes nothing: it is paid at lending
+(``owes_nothing``), reported in the lending's answer, and never waits for a repayment.
 """
 
 import calendar
@@ -12,7 +23,7 @@ from datetime import date
 from enum import StrEnum
 from fractions import Fraction
 
-from cunguan.core.money import Rate, round_half_up, split_pro_rata, to_fraction
+from cunguan.core.money import Rate, round_half_up, split_pro_rata, split_running, to_fraction
 
 TERM_MONTHS_MAX = 600
 
@@ -72,20 +83,37 @@ def schedule(principal_fen: int, annual_rate: Rate, months: int, method: Method,
     if method is Method.EQUAL_INSTALLMENT and day_count is not DayCount.MONTHLY:
         raise ValueError("equal installments use the monthly rate (annual / 12)")
     level_fen = _level_fen(principal_fen, annual / 12, months, method)
+    spread = _spread_fen(principal_fen, months, level_fen)
     result, balance = [], principal_fen
     for k in range(months):
         interest = round_half_up(balance * rates[k])
+        later_months = months - 1 - k
         if k == months - 1:
             part = balance  # the last installment absorbs every rounding
         elif method is Method.INTEREST_FIRST:
             part = 0
         elif method is Method.EQUAL_INSTALLMENT and annual:
-            part = min(level_fen - interest, balance)
+            # a fen of principal kept for every later month the balance can cover
+            part = max(0, min(level_fen - interest, balance - later_months))
         else:
-            part = min(level_fen, balance)
+            part = min(level_fen, balance) if spread is None else spread[k]
         result.append(Installment(k + 1, dues[k + 1], part, interest))
         balance -= part
     return result
+
+
+def _spread_fen(principal_fen: int, months: int, level_fen: int) -> list[int] | None:
+    """A level principal's months spread fen by fen, when the rounded level would leave the
+    last month nothing (``level × (months − 1) ≥ principal``); None when it leaves some."""
+    if level_fen * (months - 1) < principal_fen:
+        return None
+    floor_fen, extra = divmod(principal_fen, months)
+    return [floor_fen + (k >= months - extra) for k in range(months)]
+
+
+def owes_nothing(installment: Installment) -> bool:
+    """A 0.00 installment: paid at lending, it never waits for a repayment (see above)."""
+    return installment.total_fen == 0
 
 
 def _level_fen(principal_fen: int, monthly: Fraction, months: int, method: Method) -> int:
@@ -102,3 +130,12 @@ def split_installment(installment: Installment, shares_fen: Sequence[int]
     principals = split_pro_rata(installment.principal_fen, shares_fen)
     interests = split_pro_rata(installment.interest_fen, shares_fen)
     return list(zip(principals, interests, strict=True))
+
+
+def split_schedule(installments: Sequence[Installment], shares_fen: Sequence[int]
+                   ) -> list[list[tuple[int, int]]]:
+    """Each investor's (principal, interest) of every installment, split on the running
+    totals, so that no investor drifts more than a fen from their exact share."""
+    principals = split_running([i.principal_fen for i in installments], shares_fen)
+    interests = split_running([i.interest_fen for i in installments], shares_fen)
+    return [list(zip(p, i, strict=True)) for p, i in zip(principals, interests, strict=True)]
