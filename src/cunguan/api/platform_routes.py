@@ -123,9 +123,7 @@ def update_settings(request: Request, body: s.Settings, caller: Caller) -> Respo
     sent = body.model_dump(exclude_unset=True)
     if sent.get("callback_url") is not None:
         check_callback_url(request, sent["callback_url"])
-    current = queries.settings(tenant(caller))
-    kept = {name: current[name] for name in s.Settings.model_fields if name not in sent}
-    return respond(request, 200, queries.set_settings(tenant(caller), **kept, **sent))
+    return respond(request, 200, queries.set_settings(tenant(caller), **sent))
 
 
 # -- hosted pages (account opening and everything that needs the password) ------------------

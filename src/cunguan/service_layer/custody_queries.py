@@ -108,20 +108,27 @@ class CustodyQueries:
                 "return_url_prefix": row.return_url_prefix,
                 "strict_reserved_phone": bool(row.strict_reserved_phone)}
 
-    def set_settings(self, tenant_id: str, *, callback_url: str | None,
-                     return_url_prefix: str | None,
-                     strict_reserved_phone: bool | None = None) -> dict[str, Any]:
-        values: dict[str, Any] = {"callback_url": callback_url,
-                                  "return_url_prefix": return_url_prefix}
-        if strict_reserved_phone is not None:   # R-A1; left as it is unless given
-            values["strict_reserved_phone"] = int(strict_reserved_phone)
+    def set_settings(self, tenant_id: str, **changes: Any) -> dict[str, Any]:
+        """Change the named settings, and only those, in one statement: two platform calls
+        changing different settings at once both take effect (``None`` clears a text
+        setting and turns a yes/no setting off)."""
+        unknown = sorted(set(changes) - set(SETTINGS))
+        if unknown:
+            raise CustodyError("field_invalid", f"no such setting: {', '.join(unknown)}")
+        values = {name: int(bool(value)) if SETTINGS[name] is bool else value
+                  for name, value in changes.items()}
         with self.engine.begin() as conn:
-            changed = conn.execute(update(custody_platforms).where(
+            found = conn.execute(update(custody_platforms).where(
                 custody_platforms.c.tenant_id == tenant_id,
-            ).values(**values)).rowcount
-        if not changed:
+            ).values(**values)).rowcount if values else 1
+        if not found:
             raise CustodyError("tenant_not_found", f"no platform {tenant_id}")
         return self.settings(tenant_id)
+
+
+#: A platform's settings and their kinds (R-A1's strict_reserved_phone is a yes/no).
+SETTINGS: dict[str, type] = {"callback_url": str, "return_url_prefix": str,
+                             "strict_reserved_phone": bool}
 
 
 def _mask(text: str) -> str:
