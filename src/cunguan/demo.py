@@ -125,6 +125,7 @@ def run_business_day(ledger: LedgerService, days: DayService, *, users: int, see
     _money_out(sim, lenders, clock)
     _mistakes(sim, lenders)
     clock.advance(timedelta(hours=9))
+    clock.advance(timedelta(hours=3))   # 24:00 CST: the simulated day has ended, so it closes
     day.close = days.close(TENANT)
     day.balances = {a.account_no: a.balance_fen for a in ledger.accounts(TENANT)}
     return day

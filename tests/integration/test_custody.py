@@ -212,13 +212,14 @@ def test_r_c12_r_c13_repayments_pay_investors_and_close_claims(engine: Engine) -
 
 
 def test_r_c13_overdue_installment_carries_penalty_interest(engine: Engine) -> None:
-    custody, ledger, days, _ = services(engine)
+    custody, ledger, days, clock = services(engine)
     borrower = open_user(custody, 10, role="borrower", recharge_fen=500_000)
     lender = open_user(custody, 1, recharge_fen=1_000_000)
     project = _project(custody, borrower, months=1, method=Method.BULLET)
     assert custody.bid(PLATFORM, "b-1", lender, project, 1_000_000, password=PASSWORD).ok
     assert custody.lend(PLATFORM, "lend", project).ok
     for _ in range(33):  # lent 23 Nov, due 23 Dec: close days until 26 Dec (3 days late)
+        clock.advance(timedelta(days=1))   # a day closes once it has ended (R-L7)
         assert days.close(PLATFORM).closed
     frozen = custody.repay(PLATFORM, "rp-1", project, password=PASSWORD)
     assert frozen.ok, frozen
@@ -343,8 +344,9 @@ def test_r_c1_r_l8_a_sub_account_changed_behind_the_ledger_stops_the_close(
         engine: Engine) -> None:
     from sqlalchemy import text
 
-    custody, _, days, _ = services(engine)
+    custody, _, days, clock = services(engine)
     user = open_user(custody, 1, recharge_fen=100_000)
+    clock.advance(timedelta(days=2))   # the days have ended (R-L7)
     assert days.close(PLATFORM).closed
     with engine.begin() as conn:  # a credit to a sub-account that bypassed the ledger
         conn.execute(text("UPDATE accounts SET balance_fen = balance_fen + 100 "
@@ -489,7 +491,7 @@ def test_r_c18_interest_coupon_is_recorded_at_lending_and_paid_with_repayments(
 
 def test_r_c19_finance_plan_freezes_matches_reinvests_and_pays_interest(engine: Engine
                                                                         ) -> None:
-    custody, _, days, _ = services(engine)
+    custody, _, days, clock = services(engine)
     assert custody.fund_platform(PLATFORM, "fund-int", chart.INTEREST, 1_000_000).ok
     borrower = open_user(custody, 10, role="borrower", recharge_fen=300_000)
     saver = open_user(custody, 1, recharge_fen=2_000_000)
@@ -513,6 +515,7 @@ def test_r_c19_finance_plan_freezes_matches_reinvests_and_pays_interest(engine: 
     assert frozen == balance - 500_000  # what the plan received stays frozen, re-invested
     assert custody.redeem_plan(PLATFORM, "red-0", "buy-1").code == "plan_not_mature"
     for _ in range(3):
+        clock.advance(timedelta(days=1))   # a day closes once it has ended (R-L7)
         assert days.close(PLATFORM).closed
     redeemed = custody.redeem_plan(PLATFORM, "red-1", "buy-1")
     assert redeemed.ok and redeemed.data["interest_fen"] == 740  # 1.5 M × 6% × 3/365

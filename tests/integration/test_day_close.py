@@ -10,15 +10,19 @@ from sqlalchemy import Engine, text
 
 from cunguan.adapters.store import daybook_store
 from cunguan.core.clock import CST, FixedClock
+from cunguan.ledger.daybook import CloseOutcome
 from cunguan.ledger.model import Command, Freeze, Transfer
 from cunguan.service_layer.day_service import DayService
 from cunguan.service_layer.ledger_service import LedgerService
 from tests.helpers import DAY, SUMMARY, TENANT, USERS, chart, ledger_with_tenant
 
+#: A clock after every day these tests close (a day closes once it has ended in CST).
+AFTER_THE_DAYS = FixedClock(datetime(2027, 1, 1, 9, 0, tzinfo=CST))
+
 
 def test_r_l7_cutover_dates_later_postings_on_the_next_day(engine: Engine) -> None:
     ledger = ledger_with_tenant(engine)
-    days = DayService(engine, clock=ledger.clock)
+    days = DayService(engine, clock=AFTER_THE_DAYS)
     ledger.execute(TENANT, [Transfer("a", SUMMARY, "U1", 1_000, "recharge")])
     outcome = days.close(TENANT)
     assert outcome.closed and outcome.accounting_date == DAY, outcome.report
@@ -32,8 +36,8 @@ def test_r_l7_cutover_dates_later_postings_on_the_next_day(engine: Engine) -> No
 
 
 def test_r_l7_days_record_status_and_working_day(engine: Engine) -> None:
-    ledger = ledger_with_tenant(engine)
-    days = DayService(engine, clock=ledger.clock)
+    ledger_with_tenant(engine)
+    days = DayService(engine, clock=AFTER_THE_DAYS)
     for _ in range(6):  # Mon 23 Nov → Sun 29 Nov 2026
         assert days.close(TENANT).closed
     listed = {row[0]: (row[1], row[2]) for row in days.days(TENANT)}
@@ -44,7 +48,7 @@ def test_r_l7_days_record_status_and_working_day(engine: Engine) -> None:
 
 def test_r_l8_trial_balance_and_snapshots_by_subject(engine: Engine) -> None:
     ledger = ledger_with_tenant(engine)
-    days = DayService(engine, clock=ledger.clock)
+    days = DayService(engine, clock=AFTER_THE_DAYS)
     ledger.execute(TENANT, [Transfer("a", SUMMARY, "U1", 1_000, "recharge"),
                             Transfer("b", SUMMARY, "U2", 2_000, "recharge"),
                             Transfer("c", "U2", "U1", 300),
@@ -57,7 +61,7 @@ def test_r_l8_trial_balance_and_snapshots_by_subject(engine: Engine) -> None:
 
 def test_r_l8_a_balance_changed_behind_the_ledger_stops_the_close(engine: Engine) -> None:
     ledger = ledger_with_tenant(engine)
-    days = DayService(engine, clock=ledger.clock)
+    days = DayService(engine, clock=AFTER_THE_DAYS)
     ledger.execute(TENANT, [Transfer("a", SUMMARY, "U1", 1_000, "recharge")])
     with engine.begin() as conn:  # someone edits a balance directly
         conn.execute(text("UPDATE accounts SET balance_fen = balance_fen + 1 "
@@ -81,7 +85,7 @@ def test_r_l8_a_balance_changed_behind_the_ledger_stops_the_close(engine: Engine
 
 def test_r_l4_frozen_out_of_step_with_holds_stops_the_close(engine: Engine) -> None:
     ledger = ledger_with_tenant(engine)
-    days = DayService(engine, clock=ledger.clock)
+    days = DayService(engine, clock=AFTER_THE_DAYS)
     ledger.execute(TENANT, [Transfer("a", SUMMARY, "U1", 1_000, "recharge"),
                             Freeze("f", "U1", 400, "bid")])
     with engine.begin() as conn:
@@ -161,7 +165,7 @@ def test_r_l8_each_close_reads_the_lines_after_the_previous_one(engine: Engine) 
                                                                  tzinfo=CST)))
         ledger.create_tenant(tenant_id, "days", DAY)
         ledger.open_accounts(tenant_id, chart())
-        close = DayService(engine, clock=ledger.clock)
+        close = DayService(engine, clock=AFTER_THE_DAYS)
         closed = []
         for n, (during, late) in enumerate(days):
             ledger.execute(tenant_id, _commands(during, f"d{n}"))
@@ -178,4 +182,69 @@ def test_r_l8_each_close_reads_the_lines_after_the_previous_one(engine: Engine) 
             for day in [*closed, closed[-1] + timedelta(days=1)]:
                 assert ledger.fund_log(tenant_id, account_no, date_from=day) == [
                     line for line in whole if line.accounting_date >= day]
+    check()
+
+
+def test_r_l7_a_day_closes_once_it_has_ended_in_cst_and_only_once(engine: Engine) -> None:
+    """A close before the day is over is refused; once the bank's calendar (CST) is past it
+    the day closes; run again, the close is a no-op that says the day is already closed —
+    it never closes the next day, nor the one after, into the future."""
+    clock = FixedClock(datetime(2026, 11, 23, 23, 59, 59, tzinfo=CST))
+    ledger = ledger_with_tenant(engine, clock)
+    days = DayService(engine, clock=clock)
+    early = days.close(TENANT)
+    assert (early.outcome, early.accounting_date) == (CloseOutcome.NOT_ENDED, DAY)
+    assert not early.closed and "has not ended" in early.report
+    assert ledger.accounting_date(TENANT) == DAY     # no cutover either
+    clock.advance(timedelta(seconds=1))              # 24 Nov 00:00 CST (23 Nov 16:00 UTC)
+    assert days.close(TENANT).closed
+    for _ in range(3):
+        again = days.close(TENANT)
+        assert (again.outcome, again.accounting_date) == (CloseOutcome.ALREADY_CLOSED, DAY)
+        assert f"day {DAY} is already closed" in again.report
+    assert ledger.accounting_date(TENANT) == DAY + timedelta(days=1)
+    tomorrow = DAY + timedelta(days=1)
+    assert days.close(TENANT, tomorrow).outcome is CloseOutcome.NOT_ENDED
+    assert days.close(TENANT, DAY).outcome is CloseOutcome.ALREADY_CLOSED
+    assert days.close(TENANT, DAY - timedelta(days=1)).outcome is CloseOutcome.NOT_NEXT
+    clock.advance(timedelta(days=2))   # 26 Nov: the 24th and the 25th have ended
+    assert days.close(TENANT, DAY + timedelta(days=2)).outcome is CloseOutcome.NOT_NEXT
+    assert days.close(TENANT, tomorrow).closed
+    assert days.close(TENANT).accounting_date == DAY + timedelta(days=2)
+    assert days.close(TENANT).outcome is CloseOutcome.ALREADY_CLOSED
+
+
+def test_r_l7_a_day_already_closed_by_another_close_is_not_closed_twice(
+        engine: Engine) -> None:
+    """Two closes of one day racing: the second to record finds the day closed and says so
+    (its snapshot is not written twice)."""
+    ledger_with_tenant(engine)
+    days = DayService(engine, clock=AFTER_THE_DAYS)
+    with engine.begin() as conn:
+        daybook_store.cut_over(conn, TENANT, days.calendar.is_working_day)
+    first, second = days._check_and_close(TENANT, DAY), days._check_and_close(TENANT, DAY)
+    assert first.closed and second.outcome is CloseOutcome.ALREADY_CLOSED
+
+
+def test_r_l7_no_day_ever_closes_before_it_ends(engine: Engine) -> None:
+    """Whatever the hours between closes, every closed day had ended in CST when it closed,
+    each day closes once and in order, and the open day is never later than the CST date."""
+    @settings(max_examples=20, deadline=None)
+    @given(steps=st.lists(st.integers(0, 40), min_size=1, max_size=12))
+    def check(steps: list[int]) -> None:
+        tenant_id = f"C{next(_tenants)}"
+        clock = FixedClock(datetime(2026, 11, 23, 7, 0, tzinfo=CST))
+        ledger = LedgerService(engine, clock=clock)
+        ledger.create_tenant(tenant_id, "days", DAY)
+        days = DayService(engine, clock=clock)
+        closed: list[date] = []
+        for hours in steps:
+            clock.advance(timedelta(hours=hours))
+            outcome = days.close(tenant_id)
+            today = clock().astimezone(CST).date()
+            if outcome.closed:
+                assert outcome.accounting_date < today
+                closed.append(outcome.accounting_date)
+            assert ledger.accounting_date(tenant_id) <= today
+        assert closed == [DAY + timedelta(days=n) for n in range(len(closed))]
     check()

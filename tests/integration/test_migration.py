@@ -107,7 +107,7 @@ def _staged_and_funded(custody: LendingService, funded_fen: int = TOTAL_FEN
 
 def test_r_c20_maker_and_checker_with_the_funding_credit_the_users_and_the_day_closes(
         engine: Engine, tmp_path: Any) -> None:
-    custody, ledger, days, _ = services(engine)
+    custody, ledger, days, clock = services(engine)
     summary_before = ledger.account(PLATFORM, chart.SUMMARY).balance_fen
     migration = _staged_and_funded(custody)
     assert ledger.account(PLATFORM, chart.SUMMARY).balance_fen == summary_before + TOTAL_FEN
@@ -127,6 +127,7 @@ def test_r_c20_maker_and_checker_with_the_funding_credit_the_users_and_the_day_c
     assert (view["status"], view["maker"], view["checker"]) == ("applied", MAKER, CHECKER)
     write_report(migration.report(PLATFORM, "MIG1"), tmp_path / "report.csv")
     assert len((tmp_path / "report.csv").read_text().splitlines()) == 1 + 7 + 2 + 1
+    clock.advance(timedelta(days=1))   # the day has ended (R-L7)
     closed = days.close(PLATFORM)
     assert closed.closed, closed   # trial balance, continuity and R-C1 all pass
 
@@ -179,7 +180,7 @@ def test_r_c20_funding_short_or_over_refuses_the_checker(custody: LendingService
 
 def test_r_c20_rejection_returns_the_funding_and_cancel_needs_none(
         engine: Engine) -> None:
-    custody, ledger, days, _ = services(engine)
+    custody, ledger, days, clock = services(engine)
     summary_before = ledger.account(PLATFORM, chart.SUMMARY).balance_fen
     migration = _staged_and_funded(custody, TOTAL_FEN + 5)
     assert migration.cancel(PLATFORM, "cx-1", "MIG1").code == "migration_funded"
@@ -191,6 +192,7 @@ def test_r_c20_rejection_returns_the_funding_and_cancel_needs_none(
     assert migration.stage(PLATFORM, "MIG2", FILES).ok
     assert migration.cancel(PLATFORM, "cx-2", "MIG2").ok
     assert migration.view(PLATFORM, "MIG2")["status"] == "cancelled"
+    clock.advance(timedelta(days=1))   # the day has ended (R-L7)
     assert days.close(PLATFORM).closed
 
 

@@ -1,6 +1,8 @@
 """The Alembic migrations build exactly the schema the code's tables describe, on both
 backends, and downgrade cleanly."""
 
+from datetime import timedelta
+
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
@@ -46,7 +48,8 @@ def test_an_index_built_beforehand_is_found_and_left(engine: Engine) -> None:
 def test_0013_gives_days_closed_before_it_their_last_lines(engine: Engine) -> None:
     """The close after the upgrade reads from where the last close before it ended."""
     ledger = ledger_with_tenant(engine)
-    days = DayService(engine, clock=ledger.clock)
+    # two days later: both days closed below have ended (R-L7)
+    days = DayService(engine, clock=lambda: ledger.clock() + timedelta(days=2))
     ledger.execute(TENANT, [Transfer("a", SUMMARY, "U1", 1_000, "recharge"),
                             Transfer("b", "U1", "U2", 300)])
     assert days.close(TENANT).closed

@@ -3,22 +3,34 @@
 import typer
 from rich.table import Table
 
-from cunguan.cli.common import EXIT_REJECTED, console, edge, error_console, services
+from cunguan.cli.common import EXIT_REJECTED, console, edge, error_console, fail, services
+from cunguan.core import fields
+from cunguan.ledger.daybook import CloseOutcome
 
 app = typer.Typer(help="Accounting days: cutover, close, status.", no_args_is_help=True)
 TENANT = typer.Option(..., "--tenant", "-t", help="Tenant (platform) id.")
 
 
 @app.command()
-def close(ctx: typer.Context, tenant: str = TENANT) -> None:
-    """Cut over to the next accounting date and close the day; a failed check stops the close."""
+def close(ctx: typer.Context, tenant: str = TENANT,
+          day: str | None = typer.Option(
+              None, "--date", help="The day meant (YYYY-MM-DD); default: the next to close.")
+          ) -> None:
+    """Cut over to the next accounting date and close the day, once it has ended in CST (a
+    failed check stops the close). Run again, it says the day is already closed (exit 0); a
+    day not over yet is refused (day_not_ended, exit 1)."""
     with edge():
-        outcome = services(ctx).day.close(tenant)
-    if outcome.closed:
-        console.print(f"[green]{outcome.report}[/green]")
-        return
-    error_console.print(f"[red]{outcome.report}[/red]")
-    raise typer.Exit(EXIT_REJECTED)
+        asked = None if day is None else fields.iso_day(day, "--date")
+        outcome = services(ctx).day.close(tenant, asked)
+    if outcome.outcome is CloseOutcome.CLOSED:
+        console.print(f"[green]{outcome.report}[/green]", highlight=False)
+    elif outcome.outcome is CloseOutcome.ALREADY_CLOSED:
+        console.print(outcome.report, highlight=False)
+    elif outcome.outcome is CloseOutcome.FINDINGS:
+        error_console.print(f"[red]{outcome.report}[/red]")
+        raise typer.Exit(EXIT_REJECTED)
+    else:
+        fail("refused", outcome.outcome.value, outcome.report, EXIT_REJECTED)
 
 
 @app.command()

@@ -2,14 +2,74 @@
 
 Each check returns findings; any finding stops the day's close. Nothing is ever "fixed" here.
 Business contexts register their own checks (e.g. custody's summary-account identity, R-C1).
+
+When a day may close (R-L7, ``close_decision``): only once its business date has passed in
+the bank's time zone (CST), and only once. Days close in order, one a call: a close with no
+date closes the earliest day not closed yet, once it has ended; when it has not, and the day
+before it is closed and over, the call is a retry of that close — a no-op that says so
+(``day_already_closed``) — otherwise it is refused (``day_not_ended``). A close of a given
+date: a closed one is ``day_already_closed``, one not over ``day_not_ended``, one that is not
+the next to close ``day_not_next``.
 """
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, timedelta
+from enum import StrEnum
 
 from cunguan.core import limits
+from cunguan.core.clock import CST
 from cunguan.ledger.model import Side
+
+
+class CloseOutcome(StrEnum):
+    """What one close call did (or why it did nothing)."""
+
+    CLOSED = "day_closed"
+    FINDINGS = "day_close_findings"       # a check failed: the day stays cut over
+    ALREADY_CLOSED = "day_already_closed"  # a retry: nothing to do
+    NOT_ENDED = "day_not_ended"           # refused: the business date has not passed in CST
+    NOT_NEXT = "day_not_next"             # refused: an earlier day is still open
+
+
+def day_ended(day: date, now: datetime) -> bool:
+    """A business day has ended once the bank's calendar (CST) has moved past it."""
+    return now.astimezone(CST).date() > day
+
+
+def close_decision(next_day: date, last_closed: date | None, asked: date | None,
+                   asked_closed: bool, now: datetime) -> tuple[CloseOutcome, date]:
+    """Whether a close may go ahead (``CLOSED``: close that day) or what it answers instead.
+
+    ``next_day``: the earliest day not closed (one cut over whose close failed, else the
+    open day); ``last_closed``: the latest day closed; ``asked``: the day named by the
+    caller, if any, and whether it is closed.
+    """
+    if asked is not None:
+        if asked_closed:
+            return CloseOutcome.ALREADY_CLOSED, asked
+        if not day_ended(asked, now):
+            return CloseOutcome.NOT_ENDED, asked
+        if asked != next_day:
+            return CloseOutcome.NOT_NEXT, asked
+        return CloseOutcome.CLOSED, asked
+    if day_ended(next_day, now):
+        return CloseOutcome.CLOSED, next_day
+    if (last_closed is not None and last_closed == next_day - timedelta(days=1)
+            and day_ended(last_closed, now)):
+        return CloseOutcome.ALREADY_CLOSED, last_closed
+    return CloseOutcome.NOT_ENDED, next_day
+
+
+def decision_message(outcome: CloseOutcome, day: date, next_day: date) -> str:
+    """What a close that did not run says."""
+    if outcome is CloseOutcome.ALREADY_CLOSED:
+        later = (f"; {next_day} closes once it has ended (after 24:00 CST)"
+                 if next_day > day else "")
+        return f"day {day} is already closed{later}"
+    if outcome is CloseOutcome.NOT_ENDED:
+        return f"day {day} has not ended: it may close after 24:00 CST"
+    return f"day {day} is not the next day to close: {next_day} is"
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,6 +13,26 @@ from cunguan.ledger.model import Side
 OPEN, CUT_OVER, CLOSED = "open", "cut_over", "closed"
 
 
+def close_state(conn: Connection, tenant_id: str, asked: date | None
+                ) -> tuple[date, date | None, date | None, bool] | None:
+    """For a close (R-L7): the open day (the tenant's row locked on PostgreSQL, so that
+    closes and cutovers of one tenant queue), the day cut over awaiting its close, the latest
+    day closed, and whether the ``asked`` day is closed; None when there is no tenant."""
+    query = select(tenants.c.accounting_date).where(tenants.c.tenant_id == tenant_id)
+    if conn.dialect.name == "postgresql":
+        query = query.with_for_update()
+    open_day: date | None = conn.execute(query).scalar_one_or_none()
+    if open_day is None:
+        return None
+    d = ledger_days.c
+    last_closed = conn.execute(select(d.accounting_date).where(
+        d.tenant_id == tenant_id, d.status == CLOSED,
+    ).order_by(d.accounting_date.desc()).limit(1)).scalar_one_or_none()
+    asked_closed = asked is not None and conn.execute(select(d.status).where(
+        d.tenant_id == tenant_id, d.accounting_date == asked)).scalar_one_or_none() == CLOSED
+    return open_day, pending_close(conn, tenant_id), last_closed, asked_closed
+
+
 def pending_close(conn: Connection, tenant_id: str) -> date | None:
     """A day already cut over whose close has not passed yet (it is retried first)."""
     d = ledger_days.c
@@ -143,8 +163,11 @@ def _account_day(account: Any, opening: Any, lines: Any, held_fen: int) -> Accou
         int(last_frozen_fen) if moved else opening_frozen_fen)
 
 
-def record_close(conn: Connection, facts: DayFacts, report: str, closed_at: datetime) -> None:
-    """Snapshot the day's balances and mark the day closed."""
+def record_close(conn: Connection, facts: DayFacts, report: str, closed_at: datetime) -> bool:
+    """Mark the day closed and snapshot its balances — only if it is still cut over: False
+    when another close got there first (a day closes once)."""
+    if not mark_day(conn, facts.tenant_id, facts.accounting_date, CLOSED, report, closed_at):
+        return False
     rows = [{
         "tenant_id": facts.tenant_id, "accounting_date": facts.accounting_date,
         "account_no": a.account_no, "subject_code": a.subject_code,
@@ -154,14 +177,16 @@ def record_close(conn: Connection, facts: DayFacts, report: str, closed_at: date
     } for a in facts.accounts]
     if rows:
         conn.execute(insert(day_balances), rows)
-    mark_day(conn, facts.tenant_id, facts.accounting_date, CLOSED, report, closed_at)
+    return True
 
 
 def mark_day(conn: Connection, tenant_id: str, day: date, status: str, report: str,
-             closed_at: datetime | None) -> None:
-    conn.execute(update(ledger_days).where(
+             closed_at: datetime | None) -> bool:
+    """Set a cut-over day's status and report; False when the day is no longer cut over."""
+    return conn.execute(update(ledger_days).where(
         ledger_days.c.tenant_id == tenant_id, ledger_days.c.accounting_date == day,
-    ).values(status=status, report=report, closed_at=closed_at))
+        ledger_days.c.status == CUT_OVER,
+    ).values(status=status, report=report, closed_at=closed_at)).rowcount == 1
 
 
 def list_days(conn: Connection, tenant_id: str, rows_max: int) -> list[tuple[Any, ...]]:
