@@ -26,10 +26,16 @@ from cunguan.adapters.store.custody_tables import (
 )
 from cunguan.adapters.store.db import read_connection
 from cunguan.core.errors import CunguanError
-from cunguan.core.money import apply_rate, round_half_up, split_pro_rata, to_fraction
+from cunguan.core.money import (
+    apply_rate,
+    round_half_up,
+    split_cumulative,
+    split_running,
+    to_fraction,
+)
 from cunguan.custody import accounts as chart
 from cunguan.custody.bids import Bidder, BidTerms, ProjectStatus, check_bid
-from cunguan.custody.schedules import Method, schedule
+from cunguan.custody.schedules import Installment, Method, owes_nothing, schedule
 from cunguan.ledger import rules
 from cunguan.ledger.model import (
     Command,
@@ -191,10 +197,37 @@ def _repaying(project: Any) -> Any:
     return project
 
 
+def _owed(installments: list[Any]) -> list[Any]:
+    """The installments still to repay, in period order: due or frozen, and not 0.00 — one
+    that owes nothing never waits for a repayment (R-C12: paid at lending; a schedule
+    written before that rule, or migrated, has its 0.00 ones paid with the next settlement)."""
+    return [i for i in installments if i.status == "frozen"
+            or (i.status == "due" and i.principal_fen + i.interest_fen)]
+
+
+def _owing_nothing(installments: list[Any]) -> list[int]:
+    """The periods of the 0.00 installments still marked due (see ``_owed``)."""
+    return [i.period for i in installments
+            if i.status == "due" and not i.principal_fen + i.interest_fen]
+
+
+def _paid(installments: list[Any]) -> list[Any]:
+    return [i for i in installments if i.status == "paid"]
+
+
+def _received(amounts_fen: list[int], weights: list[int]) -> list[int]:
+    """What each party has received of ``amounts_fen``, each split in turn on the running
+    totals (``split_running``, as the settlements split them)."""
+    received = [0] * len(weights)
+    for parts in split_running(amounts_fen, weights):
+        received = [r + p for r, p in zip(received, parts, strict=True)]
+    return received
+
+
 def _next_due(installments: list[Any]) -> Any:
     """The earliest unpaid installment (earlier installments are paid first, R-C13), if it
     is not already frozen for repayment; ``installments`` in period order."""
-    row = next((i for i in installments if i.status in ("due", "frozen")), None)
+    row = next(iter(_owed(installments)), None)
     if row is None:
         raise CustodyError("nothing_due", "every installment is paid")
     if row.status != "due":
@@ -202,9 +235,13 @@ def _next_due(installments: list[Any]) -> Any:
     return row
 
 
-def _open_claims(claims: dict[str, list[Any]], project_id: str) -> list[Any]:
-    """The investors' open claims (a listed claim is paid to its holder until sold)."""
-    return [c for c in claims.get(project_id, []) if c.status in ("holding", "listed")]
+#: An open claim's statuses (a listed claim is paid to its holder until sold).
+_OPEN_CLAIM = ("holding", "listed")
+
+
+def _open(claims: list[Any]) -> list[Any]:
+    """The investors' open claims among ``claims``."""
+    return [c for c in claims if c.status in _OPEN_CLAIM]
 
 
 def _coupon_moves(request_no: str, claims: list[Any], *, last: bool
@@ -469,10 +506,12 @@ class LendingService(CustodyReads, CustodyService):
                                    lock=True)
         bids = lookups.rows_of(conn, custody_bids, tenant_id, "project_id", ids, "bid_id",
                                status="frozen")
-        lent: list[tuple[Any, list[Any]]] = []
+        lent: list[tuple[Any, list[Any], list[Installment]]] = []
+        day = self.accounting_date(conn, tenant_id) if projects else None
 
         def plan(step: ProjectStep) -> Planned:
             project = _need_project(projects, step.project_id)
+            assert day is not None   # a project was found, so its platform was
             if project.status != ProjectStatus.FULL.value:
                 raise CustodyError("project_not_full", f"project is {project.status}")
             mine = bids.get(step.project_id, [])
@@ -491,24 +530,30 @@ class LendingService(CustodyReads, CustodyService):
                                          fee_fen, "service_fee"))
 
             def done(_: list[Result]) -> Data:
-                lent.append((project, mine))
-                return {"project_id": step.project_id, "lent_fen": project.amount_fen,
-                        "service_fee_fen": fee_fen, "claims": len(mine)}
+                plan_rows = schedule(project.amount_fen, project.annual_rate, project.months,
+                                     Method(project.method), start=day)
+                lent.append((project, mine, plan_rows))
+                data: Data = {"project_id": step.project_id, "lent_fen": project.amount_fen,
+                              "service_fee_fen": fee_fen, "claims": len(mine)}
+                nothing = [i.period for i in plan_rows if owes_nothing(i)]
+                if nothing:   # R-C12: 0.00 installments are paid at lending, and said so
+                    data["installments_paid_at_lending"] = nothing
+                return data
             return Planned(commands, done)
 
         outcomes = self.post_each(conn, tenant_id, [attempt(plan, s) for s in steps])
         if lent:
-            self._after_lending(conn, tenant_id, lent)
+            assert day is not None
+            self._after_lending(conn, tenant_id, day, lent)
         return outcomes
 
-    def _after_lending(self, conn: Connection, tenant_id: str,
-                       lent: list[tuple[Any, list[Any]]]) -> None:
-        """For each project lent (with its bids): claims, the schedule, the bids lent and the
-        project repaying, written set-based."""
-        day = self.accounting_date(conn, tenant_id)
+    def _after_lending(self, conn: Connection, tenant_id: str, day: date,
+                       lent: list[tuple[Any, list[Any], list[Installment]]]) -> None:
+        """For each project lent (with its bids and schedule): claims, the schedule (its 0.00
+        installments paid), the bids lent and the project repaying, written set-based."""
         claims: list[Data] = []
         installments: list[Data] = []
-        for project, bids in lent:
+        for project, bids, plan_rows in lent:
             method = Method(project.method)
             claims += [{
                 "tenant_id": tenant_id, "claim_id": bid.bid_id,
@@ -523,18 +568,18 @@ class LendingService(CustodyReads, CustodyService):
             installments += [{
                 "tenant_id": tenant_id, "project_id": project.project_id, "period": i.period,
                 "due_date": i.due_date, "principal_fen": i.principal_fen,
-                "interest_fen": i.interest_fen, "penalty_fen": 0, "status": "due",
-                "hold_id": None} for i in schedule(project.amount_fen, project.annual_rate,
-                                                   project.months, method, start=day)]
+                "interest_fen": i.interest_fen, "penalty_fen": 0,
+                "status": "paid" if owes_nothing(i) else "due", "hold_id": None}
+                for i in plan_rows]
         insert_rows(conn, custody_claims, claims)
         insert_rows(conn, custody_installments, installments)
         b = custody_bids.c
         conn.execute(update(custody_bids).where(
-            b.tenant_id == tenant_id, b.project_id.in_([project.project_id for project, _ in lent]),
+            b.tenant_id == tenant_id, b.project_id.in_([p.project_id for p, _, _ in lent]),
             b.status == "frozen").values(status="lent"))
         self.set_rows(conn, custody_projects, tenant_id, "project_id", [
             {"project_id": project.project_id, "status": ProjectStatus.REPAYING.value,
-             "lent_on": day} for project, _ in lent])
+             "lent_on": day} for project, _, _ in lent])
 
     def fail_raise(self, tenant_id: str, request_no: str, project_id: str) -> CustodyResult:
         """流标: release every bid hold; investment red packets were never paid, so they go
@@ -645,10 +690,13 @@ class LendingService(CustodyReads, CustodyService):
                             work)
 
     def _unpaid(self, conn: Connection, tenant_id: str, project_id: str) -> list[Any]:
+        """The installments still to repay (``_owed``), in period order."""
+        return _owed(self._installments(conn, tenant_id, project_id))
+
+    def _installments(self, conn: Connection, tenant_id: str, project_id: str) -> list[Any]:
         i = custody_installments.c
         return list(conn.execute(select(custody_installments).where(
-            i.tenant_id == tenant_id, i.project_id == project_id,
-            i.status.in_(("due", "frozen"))).order_by(i.period)))
+            i.tenant_id == tenant_id, i.project_id == project_id).order_by(i.period)))
 
     def _repaying(self, conn: Connection, tenant_id: str, project_id: str
                   ) -> tuple[Any, Any]:
@@ -709,18 +757,18 @@ class LendingService(CustodyReads, CustodyService):
         claims = lookups.rows_of(conn, custody_claims, tenant_id, "project_id", ids,
                                  "claim_id", kind="investment")
         held = {s.project_id for s in steps
-                if any(c.holding_id for c in _open_claims(claims, s.project_id))}
+                if any(c.holding_id for c in claims.get(s.project_id, []))}
         writes = _Settled()
 
         def plan(step: ProjectStep, into: _Settled) -> Planned:
             _need_project(projects, step.project_id)
-            unpaid = [i for i in schedules.get(step.project_id, [])
-                      if i.status in ("due", "frozen")]
+            rows = schedules.get(step.project_id, [])
+            unpaid = _owed(rows)
             due = next((i for i in unpaid if i.status == "frozen"), None)
             if due is None:
                 raise CustodyError("nothing_frozen", "no installment waits for settlement")
-            return self._plan_settlement(tenant_id, step, due,
-                                         _open_claims(claims, step.project_id),
+            return self._plan_settlement(tenant_id, step, due, rows,
+                                         claims.get(step.project_id, []),
                                          last=len(unpaid) == 1, into=into)
 
         plain = [s for s in steps if s.project_id not in held]
@@ -751,19 +799,27 @@ class LendingService(CustodyReads, CustodyService):
             return exc
 
     def _plan_settlement(self, tenant_id: str, step: "ProjectStep", due: Any,
-                         claims: list[Any], *, last: bool, into: "_Settled") -> Planned:
-        parts = self._shares(due, claims, last=last)
+                         installments: list[Any], claims: list[Any], *, last: bool,
+                         into: "_Settled") -> Planned:
+        """``installments``: the project's whole schedule; ``claims``: every investment claim
+        of the project, closed ones too (they keep their weight in the split)."""
+        parts = self._shares(due, claims, _paid(installments), last=last)
         payees = tuple(Payee(chart.user_account_no(c.holder_user_id), sum(p))
                        for c, p in zip(claims, parts, strict=True) if sum(p))
-        coupons, coupon_left = _coupon_moves(step.request_no, claims, last=last)
+        coupons, coupon_left = _coupon_moves(step.request_no, _open(claims), last=last)
 
         def done(_: list[Result]) -> Data:
             for claim, (principal_fen, _income) in zip(claims, parts, strict=True):
+                if claim.status not in _OPEN_CLAIM:
+                    continue
                 left = claim.outstanding_fen - principal_fen
                 into.claims.append({
                     "claim_id": claim.claim_id,
                     "outstanding_fen": left, "status": claim.status if left else "closed",
                     "coupon_due_fen": coupon_left.get(claim.claim_id, claim.coupon_due_fen)})
+            into.installments += [{"tenant_id": tenant_id, "project_id": step.project_id,
+                                   "period": period, "status": "paid", "hold_id": None,
+                                   "penalty_fen": 0} for period in _owing_nothing(installments)]
             into.installments.append({"tenant_id": tenant_id, "project_id": step.project_id,
                                       "period": due.period, "status": "paid",
                                       "hold_id": due.hold_id, "penalty_fen": due.penalty_fen})
@@ -775,23 +831,34 @@ class LendingService(CustodyReads, CustodyService):
         return Planned([Settle(step.request_no, due.hold_id, payees, "repayment"), *coupons],
                        done)
 
-    def _claims(self, conn: Connection, tenant_id: str, project_id: str) -> list[Any]:
-        """The investors' open claims (a listed claim is paid to its holder until sold)."""
+    def _claims(self, conn: Connection, tenant_id: str, project_id: str, *,
+                open_only: bool = True) -> list[Any]:
+        """The investors' open claims (a listed claim is paid to its holder until sold), or
+        all of them; by claim id."""
         k = custody_claims.c
-        return list(conn.execute(select(custody_claims).where(
-            k.tenant_id == tenant_id, k.project_id == project_id, k.kind == "investment",
-            k.status.in_(("holding", "listed")),
-        ).order_by(k.claim_id)))
+        query = select(custody_claims).where(
+            k.tenant_id == tenant_id, k.project_id == project_id, k.kind == "investment")
+        if open_only:
+            query = query.where(k.status.in_(_OPEN_CLAIM))
+        return list(conn.execute(query.order_by(k.claim_id)))
 
     @staticmethod
-    def _shares(due: Any, claims: list[Any], *, last: bool) -> list[tuple[int, int]]:
-        """(principal, interest + penalty) per claim, pro rata to the principal lent."""
+    def _shares(due: Any, claims: list[Any], paid: list[Any], *, last: bool
+                ) -> list[tuple[int, int]]:
+        """(principal, interest + penalty) per claim — every investment claim of the project,
+        by claim id, closed ones too — pro rata to the principal lent, split on the running
+        totals (R-C13): the principal by what each claim has been repaid (lent − outstanding),
+        the income by the project's ``paid`` installments split the same way before, so that
+        no claim drifts more than a fen from its exact share; the last installment closes
+        every claim exactly."""
         weights = [c.principal_fen for c in claims]
         if last:
             principals = [c.outstanding_fen for c in claims]  # closes every claim exactly
         else:
-            principals = split_pro_rata(due.principal_fen, weights)
-        income = split_pro_rata(due.interest_fen + due.penalty_fen, weights)
+            principals = split_cumulative(
+                due.principal_fen, weights, [c.principal_fen - c.outstanding_fen for c in claims])
+        earned = _received([i.interest_fen + i.penalty_fen for i in paid], weights)
+        income = split_cumulative(due.interest_fen + due.penalty_fen, weights, earned)
         return list(zip(principals, income, strict=True))
 
     def _update_claims(self, conn: Connection, tenant_id: str, claims: list[Any],
@@ -838,16 +905,21 @@ class LendingService(CustodyReads, CustodyService):
             holder, account_no = ((project.guarantor_user_id,
                                    chart.user_account_no(project.guarantor_user_id))
                                   if payer == "guarantor" else ("RISK", chart.RISK_RESERVE))
-            claims = self._claims(conn, tenant_id, project_id)
-            last = len(self._unpaid(conn, tenant_id, project_id)) == 1
-            parts = self._shares(due_with_penalty, claims, last=last)
+            claims = self._claims(conn, tenant_id, project_id, open_only=False)
+            rows = self._installments(conn, tenant_id, project_id)
+            last = len(_owed(rows)) == 1
+            parts = self._shares(due_with_penalty, claims, _paid(rows), last=last)
             legs = [Posting(chart.user_account_no(c.holder_user_id), Side.CREDIT, sum(p))
                     for c, p in zip(claims, parts, strict=True) if sum(p)]
             total_fen = sum(leg.amount_fen for leg in legs)
             self.post(conn, tenant_id, [CompoundTransfer(
                 request_no, (Posting(account_no, Side.DEBIT, total_fen), *legs),
                 "compensation")])
-            self._update_claims(conn, tenant_id, claims, [p[0] for p in parts])
+            opened = [(c, p[0]) for c, p in zip(claims, parts, strict=True)
+                      if c.status in _OPEN_CLAIM]
+            self._update_claims(conn, tenant_id, [c for c, _ in opened], [p for _, p in opened])
+            for period in _owing_nothing(rows):   # R-C12: 0.00 installments owe nothing
+                self._set_installment(conn, tenant_id, project_id, period, status="paid")
             self._set_installment(conn, tenant_id, project_id, due.period, status="paid",
                                   penalty_fen=due_with_penalty.penalty_fen)
             conn.execute(insert(custody_claims).values(
