@@ -158,7 +158,7 @@ def test_r_c8_projects_registered_in_one_call_answer_as_one_at_a_time(engine: En
                 _terms("g-9", "N7", borrower, guarantor_user_id="nobody")]
     answers = custody.register_projects(PLATFORM, requests)
     codes = ["ok", "project_exists", "project_exists", "not_a_borrower", "user_not_found",
-             "schedule_invalid", "field_invalid", "ok", "user_not_found"]
+             "field_invalid", "field_invalid", "ok", "user_not_found"]   # months=0: its form
     assert [a.code for a in answers] == codes
     assert answers[0].data == {"project_id": "N1", "status": "raising"}
     fields = [{**asdict(r), "project_id": r.project_id if r.project_id == "P0"

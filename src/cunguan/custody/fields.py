@@ -22,15 +22,15 @@ from typing import Final, TypeVar
 from cunguan.core import fields, limits
 from cunguan.core.fields import FieldInvalid
 from cunguan.custody.kyc import IdKind
-from cunguan.custody.schedules import Method
+from cunguan.custody.schedules import TERM_MONTHS_MAX, Method
 
 Check = Callable[[object, str], object]
 _T = TypeVar("_T")
 
 #: The largest rate any custody field takes (100 % a year); rules narrow it (coupons 24 %).
 RATE_MAX: Final = "1"
-#: A loan's term, a plan's term, a raise's length: far beyond any real one, far below overflow.
-MONTHS_MAX: Final = 600
+#: A plan's term, a raise's length: far beyond any real one, far below overflow (a loan's term
+#: is the schedules' own limit).
 TERM_DAYS_MAX: Final = 36_600
 RAISE_DAYS_MAX: Final = 366
 RISK_LEVEL_MAX: Final = 5
@@ -185,7 +185,7 @@ FIELD_TYPES: Final[Mapping[str, Check]] = {
     "id_no": _id_no, "id_kind": _enum(IdKind), "name": _name,
     "password": _optional(_password), "new_password": _password,
     "annual_rate": _rate, "service_fee_rate": _rate, "fee_rate": _rate, "coupon_rate": _rate,
-    "months": _number(1, MONTHS_MAX), "term_days": _number(1, TERM_DAYS_MAX),
+    "months": _number(1, TERM_MONTHS_MAX), "term_days": _number(1, TERM_DAYS_MAX),
     "raise_days": _number(1, RAISE_DAYS_MAX), "risk_level": _number(1, RISK_LEVEL_MAX),
     "risk_tolerance": _number(1, RISK_LEVEL_MAX),
     "method": _enum(Method),

@@ -57,6 +57,8 @@ from cunguan.service_layer.custody_base import (
     Planned,
     attempt,
     by_rounds,
+    checked,
+    checked_each,
     need_active,
     only,
 )
@@ -292,6 +294,7 @@ class LendingService(CustodyReads, CustodyService):
     early_interest_rule = "current"
 
     # -- projects (R-C8) -------------------------------------------------------------------
+    @checked()
     def register_project(self, tenant_id: str, request_no: str, *, project_id: str,
                          borrower_user_id: str, amount_fen: int, annual_rate: str,
                          months: int, method: Method, bid_min_fen: int, bid_max_fen: int,
@@ -309,10 +312,14 @@ class LendingService(CustodyReads, CustodyService):
              ) -> CustodyResult:
         """The single form of an operation with a set-based form: the request's own checks
         (a refusal there is answered, not recorded), then the shared work with one request."""
+        (request,), (invalid,) = checked_each([request])
         try:
+            if invalid is not None:
+                raise invalid
             request.check()
-        except CustodyError as exc:
-            return CustodyResult(request.request_no, False, exc.code, exc.message)
+        except CunguanError as exc:
+            return CustodyResult(request.request_no, False, exc.code, exc.message,
+                                 dict(exc.details))
         return self.command(tenant_id, request.request_no, operation, request.content(),
                             lambda conn: only(work(conn, tenant_id, [request])[0]))
 
@@ -373,6 +380,7 @@ class LendingService(CustodyReads, CustodyService):
         self.set_row(conn, custody_projects, tenant_id, "project_id", project_id, **values)
 
     # -- bids (R-C9) -----------------------------------------------------------------------
+    @checked()
     def bid(self, tenant_id: str, request_no: str, user_id: str, project_id: str,
             amount_fen: int, *, password: str | None = None,
             red_packet_fen: int = 0, coupon_rate: str = "0") -> CustodyResult:
@@ -388,9 +396,11 @@ class LendingService(CustodyReads, CustodyService):
     def bids(self, tenant_id: str, requests: Sequence["BidRequest"]) -> list[CustodyResult]:
         """Many bids in one DB transaction, set-based; each answers as ``bid`` would, the bids
         before it in the call counted (the project's raised amount, the bidder's money)."""
+        requests, invalid = checked_each(requests)
         return self.commands_many(
             tenant_id, "bid", [(r.request_no, r.content()) for r in requests],
-            lambda conn, new: self._place_bids(conn, tenant_id, [requests[i] for i in new]))
+            lambda conn, new: self._place_bids(conn, tenant_id, [requests[i] for i in new]),
+            invalid=invalid)
 
     def _place_bids(self, conn: Connection, tenant_id: str,
                     requests: Sequence["BidRequest"]) -> list[Data | CunguanError]:
@@ -478,6 +488,7 @@ class LendingService(CustodyReads, CustodyService):
         ).order_by(b.bid_id)))
 
     # -- lending and failed raises (R-C10) -------------------------------------------------
+    @checked()
     def lend(self, tenant_id: str, request_no: str, project_id: str) -> CustodyResult:
         """One linked batch: every bid hold to the borrower, red packets from the marketing
         account, the service fee to the fee account; then claims and the schedule."""
@@ -493,10 +504,12 @@ class LendingService(CustodyReads, CustodyService):
                     ) -> list[CustodyResult]:
         """Requests about many projects in one call; those about the same project run one
         after the other (``by_rounds``)."""
+        steps, invalid = checked_each(steps)
         return self.commands_many(
             tenant_id, operation, [(s.request_no, s.content()) for s in steps],
             lambda conn, new: by_rounds([steps[i] for i in new], _project_of,
-                                        lambda chosen: work(conn, tenant_id, chosen)))
+                                        lambda chosen: work(conn, tenant_id, chosen)),
+            invalid=invalid)
 
     def _lend(self, conn: Connection, tenant_id: str,
               steps: Sequence["ProjectStep"]) -> list[Data | CunguanError]:
@@ -581,6 +594,7 @@ class LendingService(CustodyReads, CustodyService):
             {"project_id": project.project_id, "status": ProjectStatus.REPAYING.value,
              "lent_on": day} for project, _, _ in lent])
 
+    @checked()
     def fail_raise(self, tenant_id: str, request_no: str, project_id: str) -> CustodyResult:
         """流标: release every bid hold; investment red packets were never paid, so they go
         back to the marketing budget untouched."""
@@ -601,6 +615,7 @@ class LendingService(CustodyReads, CustodyService):
         return self.command(tenant_id, request_no, "fail_raise", {"project": project_id}, work)
 
     # -- repayments (R-C12, R-C13) ---------------------------------------------------------
+    @checked()
     def repay(self, tenant_id: str, request_no: str, project_id: str, *,
               password: str | None = None) -> CustodyResult:
         """Freeze the earliest unpaid installment with its overdue penalty (pre-processing)."""
@@ -655,6 +670,7 @@ class LendingService(CustodyReads, CustodyService):
             update_rows(conn, custody_installments, _INSTALLMENT_KEY, frozen)
         return outcomes
 
+    @checked()
     def repay_early(self, tenant_id: str, request_no: str, project_id: str, *,
                     password: str | None = None) -> CustodyResult:
         """Freeze everything still owed: remaining principal, interest by the configured rule,
@@ -730,6 +746,7 @@ class LendingService(CustodyReads, CustodyService):
             i.tenant_id == tenant_id, i.project_id == project_id, i.period == period,
         ).values(**values))
 
+    @checked()
     def settle_repayment(self, tenant_id: str, request_no: str,
                          project_id: str) -> CustodyResult:
         """The batch step: the frozen installment goes to the investors, each by their share;
@@ -888,6 +905,7 @@ class LendingService(CustodyReads, CustodyService):
         return int(claims), int(loan)
 
     # -- compensation (代偿, R-C13) ---------------------------------------------------------
+    @checked()
     def compensate(self, tenant_id: str, request_no: str, project_id: str,
                    payer: str) -> CustodyResult:
         """The guarantor or the risk reserve pays the earliest unpaid installment to the
@@ -934,6 +952,7 @@ class LendingService(CustodyReads, CustodyService):
                             {"project": project_id, "payer": payer}, work)
 
     # -- debt transfer (债权转让, R-C14) ------------------------------------------------------
+    @checked()
     def list_claim(self, tenant_id: str, request_no: str, claim_id: str, seller_user_id: str,
                    price_fen: int, fee_rate: str = "0.005") -> CustodyResult:
         """Lock a claim for sale at a price above or below its outstanding principal."""
@@ -960,6 +979,7 @@ class LendingService(CustodyReads, CustodyService):
                             {"claim": claim_id, "seller": seller_user_id, "price": price_fen,
                              "fee_rate": fee_rate}, work)
 
+    @checked()
     def buy_claim(self, tenant_id: str, request_no: str, listing_id: str, buyer_user_id: str,
                   *, password: str | None = None) -> CustodyResult:
         """Atomic completion: the price from the buyer, less the fee to the seller, the fee to
@@ -992,6 +1012,7 @@ class LendingService(CustodyReads, CustodyService):
         return self.command(tenant_id, request_no, "buy_claim",
                             {"listing": listing_id, "buyer": buyer_user_id}, work)
 
+    @checked()
     def cancel_listing(self, tenant_id: str, request_no: str,
                        listing_id: str) -> CustodyResult:
         def work(conn: Connection) -> Data:
@@ -1025,6 +1046,7 @@ class LendingService(CustodyReads, CustodyService):
         self.set_row(conn, custody_listings, tenant_id, "listing_id", listing_id, **values)
 
     # -- finance plans (理财计划, R-C19) -----------------------------------------------------
+    @checked()
     def create_plan(self, tenant_id: str, request_no: str, plan_id: str, name: str,
                     annual_rate: str, term_days: int) -> CustodyResult:
         if term_days <= 0 or not _coupon_ok(annual_rate):
@@ -1040,6 +1062,7 @@ class LendingService(CustodyReads, CustodyService):
         return self.command(tenant_id, request_no, "create_plan",
                             {"plan": plan_id, "rate": annual_rate, "days": term_days}, work)
 
+    @checked()
     def purchase_plan(self, tenant_id: str, request_no: str, user_id: str, plan_id: str,
                       amount_fen: int, *, password: str | None = None) -> CustodyResult:
         """A purchase freezes the amount; the platform matches it to projects later."""
@@ -1063,6 +1086,7 @@ class LendingService(CustodyReads, CustodyService):
         return self.command(tenant_id, request_no, "purchase_plan",
                             {"user": user_id, "plan": plan_id, "amount": amount_fen}, work)
 
+    @checked()
     def match_plan(self, tenant_id: str, request_no: str, holding_id: str, project_id: str,
                    amount_fen: int) -> CustodyResult:
         """The platform's matching batch step: part of a holding's idle money becomes a bid."""
@@ -1079,6 +1103,7 @@ class LendingService(CustodyReads, CustodyService):
                             {"holding": holding_id, "project": project_id,
                              "amount": amount_fen}, work)
 
+    @checked()
     def redeem_plan(self, tenant_id: str, request_no: str, holding_id: str) -> CustodyResult:
         """At maturity: the plan's interest from the interest-distribution account, the idle
         money released. Matched claims stay the user's (they may be sold by debt transfer)."""
