@@ -44,15 +44,17 @@ def world(engine: Engine) -> tuple[LendingService, str]:
     return custody, user
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def lite() -> Iterator[Engine]:
     """SQLite alone, for the long lists of values: what is refused is decided before any
-    database is touched, so one backend proves it (the tests with ``engine`` run on both)."""
+    database is touched, so one backend proves it (the tests with ``engine`` run on both).
+    One world for the module: each test compares the state before and after its own calls,
+    and what succeeds uses serial nos. of its own."""
     with fresh_engine("sqlite", label="command-fields") as eng:
         yield eng
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def lite_world(lite: Engine) -> tuple[LendingService, str]:
     custody, *_ = services(lite)
     return custody, open_user(custody, 1, recharge_fen=1_000_000)
@@ -208,3 +210,95 @@ def test_an_authorization_expiring_far_in_the_future_is_refused(
                                datetime(2026, 1, 1, tzinfo=CST) + timedelta(days=400_00),
                                PASSWORD)
     _refused_field(result, "expires_at")
+
+
+_SET_BASED = ["recharges", "withdraws", "channel_results", "red_packets", "bids",
+              "register_projects", "lends", "repays", "settle_repayments"]
+
+
+@pytest.mark.parametrize("method", _SET_BASED)
+@pytest.mark.parametrize("tenant_id", ["", " ", "P2P\x00", "１２３", 0, True, None, 2**64,
+                                       float("nan"), Decimal("1"), ["P2P"], "\ud800"], ids=repr)
+def test_a_set_based_call_for_a_malformed_tenant_records_nothing(
+        lite: Engine, lite_world: tuple[LendingService, str], method: str,
+        tenant_id: Any) -> None:
+    """It was refused but recorded under that tenant, or raised Overflow-, Integrity- or
+    ProgrammingError from the database."""
+    custody, user = lite_world
+    request = (("rp-t", user, 100) if method == "red_packets" else
+               CardRequest("rq-t", user, icbc_card(1), 100, True))
+    before = _state(lite)
+    answers = getattr(custody, method)(tenant_id, [request])
+    assert [(a.ok, a.code, a.data.get("field")) for a in answers] == [
+        (False, "field_invalid", "tenant_id")]
+    assert _state(lite) == before
+
+
+@pytest.mark.parametrize("method", _SET_BASED)
+@pytest.mark.parametrize("requests", [0, None, "r1", b"r", 1.5, [5], [None], [{}], ["r1"]],
+                         ids=repr)
+def test_a_set_based_call_that_is_not_a_list_of_requests_is_refused_by_name(
+        lite: Engine, lite_world: tuple[LendingService, str], method: str,
+        requests: Any) -> None:
+    custody, _ = lite_world
+    before = _state(lite)
+    answers = getattr(custody, method)(PLATFORM, requests)
+    assert answers and all((a.ok, a.code, a.data.get("field")) == (
+        False, "field_invalid", "requests") for a in answers)
+    assert _state(lite) == before
+    assert getattr(custody, method)(PLATFORM, []) == []
+
+
+@pytest.mark.parametrize("request_no", ["a#b", "a@b", "a/b", "1,000.00", "r 1"], ids=repr)
+def test_a_platform_cannot_take_a_serial_no_of_the_form_the_bank_derives(
+        lite: Engine, lite_world: tuple[LendingService, str], request_no: str) -> None:
+    """The bank derives nos. with # and @ (a fee's R1#fee, a batch item's B1#3@2): a request
+    under such a no. could stand where the bank's own was to go."""
+    custody, user = lite_world
+    _refused_field(custody.red_packet(PLATFORM, request_no, user, 100), "request_no")
+    _refused_field(custody.withdraw(PLATFORM, request_no, user, icbc_card(1), 100,
+                                    password=PASSWORD), "request_no")
+
+
+@pytest.mark.parametrize("password", [" ", "１２３４５６", "٢٤٦٨١٠", "24681", "2468100", 246810,
+                                      "24681\x00"], ids=repr)
+def test_a_malformed_password_never_counts_as_a_wrong_attempt(
+        lite: Engine, lite_world: tuple[LendingService, str], password: Any) -> None:
+    """It used to answer password_wrong and count towards the lock-out: five such calls by a
+    careless platform locked the user."""
+    custody, user = lite_world
+    before = _state(lite), _attempts(lite)
+    for n in range(6):
+        _refused_field(custody.withdraw(PLATFORM, f"w-pw{n}", user, icbc_card(1), 100,
+                                        password=password), "password")
+    assert (_state(lite), _attempts(lite)) == before
+    assert custody.withdraw(PLATFORM, "w-pw-ok", user, icbc_card(1), 100,
+                            password=PASSWORD).ok   # not locked
+
+
+def _attempts(engine: Engine) -> list[tuple[str, int]]:
+    from cunguan.adapters.store.custody_tables import custody_users
+    with engine.connect() as conn:
+        return [tuple(r) for r in conn.execute(select(
+            custody_users.c.user_id, custody_users.c.failed_attempts))]
+
+
+@pytest.mark.parametrize("payer", ["0", "100", "-1", " 100 ", "1" * 33], ids=repr)
+def test_an_offline_transfer_names_a_real_account_no(
+        lite: Engine, lite_world: tuple[LendingService, str], payer: str) -> None:
+    """'0' and '100' were taken as payers and the money parked as unallocated."""
+    custody, _ = lite_world
+    before = _state(lite)
+    _refused_field(custody.offline_transfer(PLATFORM, "off-1", payer, 100), "payer_card_no")
+    assert _state(lite) == before
+
+
+@pytest.mark.parametrize("now", [None, "2026-11-23", datetime(2026, 11, 23, 12),
+                                 datetime(1, 1, 2, tzinfo=CST)], ids=repr)
+def test_the_batch_worker_refuses_a_time_without_its_zone_by_name(
+        lite_world: tuple[LendingService, str], now: Any) -> None:
+    from cunguan.core.fields import FieldInvalid
+    from cunguan.service_layer.batch_service import BatchService
+    custody, _ = lite_world
+    with pytest.raises(FieldInvalid):
+        BatchService(custody).run_due(now)

@@ -2,7 +2,7 @@
 (R-A1) and exchange-originated projects' records (R-C8)."""
 
 import itertools
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import Engine
@@ -26,10 +26,11 @@ def _balance(custody: LendingService, account_no: str) -> int:
 # -- R-C2: the custody fee -----------------------------------------------------------------
 def test_r_c2_custody_fee_is_charged_from_the_own_account_once_a_month(engine: Engine
                                                                        ) -> None:
-    custody, ledger, days, _ = services(engine)
+    custody, ledger, days, clock = services(engine)
     fees = PlatformFees(engine, ledger)
     fees.set_terms(PLATFORM, monthly_fen=50_000, annual_rate="0.0036")
     assert fees.charge(PLATFORM, "2026-11").code == "fee_period_open"
+    clock.advance(timedelta(days=8))        # 12-01: the month's days have ended
     for _ in range(8):                      # 11-23 … 11-30 closed, 20,000,000 fen held
         assert days.close(PLATFORM).closed
     own_before = _balance(custody, chart.OWN)
@@ -44,13 +45,15 @@ def test_r_c2_custody_fee_is_charged_from_the_own_account_once_a_month(engine: E
     again = fees.charge(PLATFORM, "2026-11")
     assert again.ok and again.replayed and again.data["tx_id"] == charged.data["tx_id"]
     assert _balance(custody, chart.OWN) == own_before - 51_600     # charged once
+    clock.advance(timedelta(days=1))
     assert days.close(PLATFORM).closed     # the day's checks still hold (R-L8)
 
 
 def test_r_c2_a_short_own_account_is_refused_and_the_month_owed(engine: Engine) -> None:
-    custody, ledger, days, _ = services(engine)
+    custody, ledger, days, clock = services(engine)
     fees = PlatformFees(engine, ledger)
     fees.set_terms(PLATFORM, monthly_fen=12_000_000, annual_rate="0")   # > 100,000 yuan own
+    clock.advance(timedelta(days=8))
     for _ in range(8):
         assert days.close(PLATFORM).closed
     refused = fees.charge(PLATFORM, "2026-11")

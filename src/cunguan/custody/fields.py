@@ -14,6 +14,7 @@ business (a card's Luhn digit and bank, an adult's ID number, a bid step) stays 
 
 import dataclasses
 import functools
+import re
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from functools import partial
@@ -21,10 +22,12 @@ from typing import Final, TypeVar
 
 from cunguan.core import fields, limits
 from cunguan.core.fields import FieldInvalid
+from cunguan.custody.cards import CARD_LENGTH_MAX, CARD_LENGTH_MIN
 from cunguan.custody.kyc import IdKind
 from cunguan.custody.schedules import TERM_MONTHS_MAX, Method
 
 Check = Callable[[object, str], object]
+_DERIVED: Final = re.compile(r"[A-Za-z0-9_.:\-]+([#@][A-Za-z0-9_.:\-]+)*")
 _T = TypeVar("_T")
 
 #: The largest rate any custody field takes (100 % a year); rules narrow it (coupons 24 %).
@@ -34,11 +37,13 @@ RATE_MAX: Final = "1"
 TERM_DAYS_MAX: Final = 36_600
 RAISE_DAYS_MAX: Final = 366
 RISK_LEVEL_MAX: Final = 5
-#: Digits of a bank card (ISO/IEC 7812: at most 19) and of a phone number (E.164: 15).
-CARD_DIGITS_MAX: Final = 19
+#: Digits of a phone number (E.164: 15); a card's are the card rules' (cards.CARD_LENGTH_*).
 PHONE_DIGITS_MAX: Final = 15
-#: A password as typed: rules want 6 digits; anything much longer is refused by form.
-PASSWORD_LENGTH_MAX: Final = 64
+#: A transaction password (交易密码) is six digits (R-C4).
+PASSWORD_DIGITS: Final = 6
+#: Digits of a payer's bank account in an offline transfer (a card, or a company's account).
+ACCOUNT_DIGITS_MIN: Final = 8
+ACCOUNT_DIGITS_MAX: Final = 32
 NAME_LENGTH_MAX: Final = 128
 #: Text typed on a page before its rule normalizes it (a name with spaces, a spaced card no.).
 TYPED_TEXT_LENGTH_MAX: Final = 256
@@ -46,12 +51,19 @@ ID_NO_LENGTH_MAX: Final = 32
 
 
 def serial_no(value: object, field: str) -> str:
-    """A serial no. (a request's, a withdrawal's, a batch's): 1 to 64 printable ASCII
-    characters, no spaces."""
+    """A serial no. a platform or operator gives (a request's, a withdrawal's, a batch's): 1
+    to 64 ASCII letters, digits and ``_ . : -``. Never ``#`` or ``@``: the bank derives its
+    own nos. with them (a fee's ``R1#fee``, a batch item's ``B1#3@2``), so no request a
+    platform sends can take one of those."""
+    return fields.identifier(value, field, limits.request_no_length_max)
+
+
+def derived_serial_no(value: object, field: str) -> str:
+    """A serial no. the bank derived from one given to it (``B1#3@2``, a batch's item at its
+    second attempt): a serial no. followed by ``#``/``@`` parts."""
     if (not isinstance(value, str) or not 0 < len(value) <= limits.request_no_length_max
-            or not value.isascii() or not value.isprintable() or " " in value):
-        raise FieldInvalid(field, f"must be 1 to {limits.request_no_length_max} printable "
-                                  "ASCII characters without spaces")
+            or _DERIVED.fullmatch(value) is None):
+        raise FieldInvalid(field, "must be a serial no. with #/@ parts")
     return value
 
 
@@ -81,9 +93,9 @@ def _checked_number(value: object, field: str, *, minimum: int, maximum: int) ->
     return fields.whole_number(value, field, minimum=minimum, maximum=maximum)
 
 
-def _digits(max_length: int) -> Check:
+def _digits(min_length: int, max_length: int) -> Check:
     def check(value: object, field: str) -> str:
-        return fields.digits(value, field, min_length=1, max_length=max_length)
+        return fields.digits(value, field, min_length=min_length, max_length=max_length)
     return check
 
 
@@ -92,11 +104,12 @@ def _rate(value: object, field: str) -> str:
 
 
 def _password(value: object, field: str) -> str:
-    """A password as typed: text without control characters; the rules judge its digits."""
-    if not isinstance(value, str) or not 0 < len(value) <= PASSWORD_LENGTH_MAX:
-        raise FieldInvalid(field, f"must be text of 1 to {PASSWORD_LENGTH_MAX} characters")
-    if not value.isprintable():
-        raise FieldInvalid(field, "must not contain control characters")
+    """A transaction password as typed: six ASCII digits (R-C4). Anything else is refused by
+    its form before the user's row is read, so it never counts as a wrong attempt towards
+    the lock-out; the rules judge the digits (too simple, wrong)."""
+    if (not isinstance(value, str) or len(value) != PASSWORD_DIGITS or not value.isascii()
+            or not value.isdigit()):
+        raise FieldInvalid(field, f"must be {PASSWORD_DIGITS} ASCII digits")
     return value
 
 
@@ -163,8 +176,8 @@ def _flag(value: object, field: str) -> bool:
 
 _ID = _identifier(limits.identifier_length_max)
 _MONEY = _amount(1)
-_CARD = _digits(CARD_DIGITS_MAX)
-_PHONE = _digits(PHONE_DIGITS_MAX)
+_CARD = _digits(CARD_LENGTH_MIN, CARD_LENGTH_MAX)
+_PHONE = _digits(1, PHONE_DIGITS_MAX)
 #: Authorization kinds (免密授权, R-C10).
 AUTHORIZATION_KINDS: Final = frozenset({"recharge", "bid", "repay", "withdraw"})
 
@@ -180,7 +193,8 @@ FIELD_TYPES: Final[Mapping[str, Check]] = {
     "amount_fen": _MONEY, "price_fen": _MONEY, "max_amount_fen": _MONEY,
     "bid_min_fen": _MONEY, "bid_max_fen": _MONEY, "bid_step_fen": _MONEY,
     "red_packet_fen": _amount(0),
-    "card_no": _CARD, "old_card_no": _CARD, "new_card_no": _CARD, "payer_card_no": _CARD,
+    "card_no": _CARD, "old_card_no": _CARD, "new_card_no": _CARD,
+    "payer_card_no": _digits(ACCOUNT_DIGITS_MIN, ACCOUNT_DIGITS_MAX),
     "mobile": _PHONE, "reserved_mobile": _optional(_PHONE),
     "id_no": _id_no, "id_kind": _enum(IdKind), "name": _name,
     "password": _optional(_password), "new_password": _password,

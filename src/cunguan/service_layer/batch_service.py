@@ -16,6 +16,7 @@ from sqlalchemy import Connection, insert, select, update
 from cunguan.adapters.store.bulk import update_rows
 from cunguan.adapters.store.custody_tables import custody_batch_items, custody_batches
 from cunguan.adapters.store.db import read_connection
+from cunguan.core import fields
 from cunguan.core.clock import CST
 from cunguan.custody import fields as custody_fields
 from cunguan.custody.windows import WindowPolicy, next_window
@@ -60,6 +61,9 @@ class BatchService:
 
     def run_due(self, now: datetime) -> int:
         """Process every item of every batch whose window has come; returns items processed."""
+        if not isinstance(now, datetime) or now.tzinfo is None:
+            raise fields.FieldInvalid("now", "must be a datetime with a time zone")
+        fields.day(now.date(), "now")
         with read_connection(self.engine) as conn:
             b = custody_batches.c
             due = conn.execute(select(b.tenant_id, b.batch_no, b.kind).where(
@@ -75,11 +79,12 @@ class BatchService:
             items = conn.execute(select(i.item_no, i.project_id, i.attempt).where(
                 i.tenant_id == tenant_id, i.batch_no == batch_no, i.status == "queued",
             ).order_by(i.item_no)).all()
-        run = self.custody.lends if kind == "lend" else self.custody.settle_repayments
+        step = "lend" if kind == "lend" else "settle_repayment"
         for start in range(0, len(items), ITEMS_PER_TRANSACTION):
             chunk = items[start:start + ITEMS_PER_TRANSACTION]
-            results = run(tenant_id, [ProjectStep(f"{batch_no}#{item_no}@{attempt}", project)
-                                      for item_no, project, attempt in chunk])
+            results = self.custody.batch_steps(
+                tenant_id, [ProjectStep(f"{batch_no}#{item_no}@{attempt}", project)
+                            for item_no, project, attempt in chunk], step)
             with self.engine.begin() as conn:
                 update_rows(conn, custody_batch_items, _ITEM_KEY, [
                     {"tenant_id": tenant_id, "batch_no": batch_no, "item_no": item_no,

@@ -124,8 +124,10 @@ def _refused(request_no: str, exc: CunguanError) -> CustodyResult:
 
 
 def _request_no_ok(request_no: object) -> bool:
+    """A serial no. the request log may hold: a platform's (checked by its form before) or
+    one the bank derived from it."""
     try:
-        custody_fields.serial_no(request_no, "request_no")
+        custody_fields.derived_serial_no(request_no, "request_no")
     except FieldInvalid:
         return False
     return True
@@ -167,6 +169,43 @@ def checked(**overrides: custody_fields.Check) -> Callable[
             return method(*bound.args, **bound.kwargs)
         return run
     return decorate
+
+
+def set_based(kind: type) -> Callable[[Callable[..., list[CustodyResult]]],
+                                      Callable[..., list[CustodyResult]]]:
+    """The form of a set-based call, checked before anything else: its tenant id, and its
+    requests a list of ``kind`` records, 1 to ``limits.requests_per_call_max`` of them. A
+    call of no requests is answered with no results; a call not of that form is answered
+    ``field_invalid`` for every request (naming ``tenant_id`` or ``requests``), nothing run
+    or recorded. Each record's own fields are checked by ``checked_each``."""
+    def decorate(method: Callable[..., list[CustodyResult]]
+                 ) -> Callable[..., list[CustodyResult]]:
+        @functools.wraps(method)
+        def run(self: Any, tenant_id: object, requests: object, *args: Any, **kwargs: Any
+                ) -> list[CustodyResult]:
+            if isinstance(requests, (list, tuple)) and not requests:
+                return []
+            refusal = _call_refusal(tenant_id, requests, kind)
+            if refusal is not None:
+                count = len(requests) if isinstance(requests, (list, tuple)) else 1
+                return [_refused("", refusal)] * count
+            return method(self, tenant_id, requests, *args, **kwargs)
+        return run
+    return decorate
+
+
+def _call_refusal(tenant_id: object, requests: object, kind: type) -> FieldInvalid | None:
+    try:
+        custody_fields.FIELD_TYPES["tenant_id"](tenant_id, "tenant_id")
+    except FieldInvalid as exc:
+        return exc
+    if not isinstance(requests, (list, tuple)):
+        return FieldInvalid("requests", "must be a list of requests")
+    if len(requests) > limits.requests_per_call_max:
+        return FieldInvalid("requests", f"at most {limits.requests_per_call_max} a call")
+    if not all(isinstance(r, kind) for r in requests):
+        return FieldInvalid("requests", f"each request must be a {kind.__name__}")
+    return None
 
 
 def checked_each(records: Sequence[_R], overrides: dict[str, custody_fields.Check] | None = None

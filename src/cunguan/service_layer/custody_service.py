@@ -56,6 +56,7 @@ from cunguan.service_layer.custody_base import (
     checked_each,
     need_active,
     only,
+    set_based,
 )
 from cunguan.service_layer.ledger_service import LedgerService
 
@@ -95,6 +96,13 @@ class RedPacket:
 
     def fields(self) -> tuple[str, str, int]:
         return self.request_no, self.user_id, self.amount_fen
+
+
+def _red_packet(packet: tuple[Any, ...]) -> RedPacket:
+    """A (request no., user, amount) tuple as a record; one of another length has its missing
+    fields None (refused by name)."""
+    values = (*packet, None, None, None)[:3] if len(packet) <= 3 else (*packet[:2], None)
+    return RedPacket(*values)
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,7 +169,10 @@ class CustodyService(CustodyBase):
 
     # -- platforms (R-C1, R-C2) ------------------------------------------------------------
     def onboard_platform(self, tenant_id: str, name: str, accounting_date: date) -> None:
-        """Open a platform: its tenant, summary account and platform accounts (operator)."""
+        """Open a platform: its tenant, summary account and platform accounts (operator). A
+        malformed id, name or date is refused ``field_invalid`` naming it, before anything is
+        written; the name is stored as ``fields.text`` normalizes it."""
+        tenant_id, name, accounting_date = rules.tenant_fields(tenant_id, name, accounting_date)
         self.ledger.create_tenant(tenant_id, name, accounting_date)
         self.ledger.open_accounts(tenant_id, chart.platform_chart(tenant_id))
         with self.engine.begin() as conn:
@@ -192,7 +203,7 @@ class CustodyService(CustodyBase):
 
     # -- users (R-C3, R-C4, R-A1) ----------------------------------------------------------
     @checked(kind=custody_fields.word(frozenset({"person", "company"})),
-             **custody_fields.AS_TYPED)
+             password=custody_fields.FIELD_TYPES["new_password"], **custody_fields.AS_TYPED)
     def open_user(self, tenant_id: str, request_no: str, *, user_id: str, role: str,
                   name: str, id_kind: kyc.IdKind, id_no: str, mobile: str, card_no: str,
                   password: str, kind: str = "person", risk_tolerance: int = 3,
@@ -562,6 +573,7 @@ class CustodyService(CustodyBase):
         return self.command(tenant_id, request_no, "recharge", request.content(),
                             lambda conn: only(self._recharge(conn, tenant_id, [request])[0]))
 
+    @set_based(CardRequest)
     def recharges(self, tenant_id: str, requests: Sequence["CardRequest"],
                   gate: Gate | None = None) -> list[CustodyResult]:
         """Many quick-pay recharges in one DB transaction, set-based; each answers as
@@ -696,11 +708,12 @@ class CustodyService(CustodyBase):
         return self.command(tenant_id, request_no, "red_packet",
                             {"user": user_id, "amount": amount_fen}, work)
 
+    @set_based(tuple)
     def red_packets(self, tenant_id: str, packets: Sequence[tuple[str, str, int]],
                     gate: Gate | None = None) -> list[CustodyResult]:
         """A campaign's cash red packets — (request no., user, amount) each — in one DB
         transaction, set-based; each packet answers as ``red_packet`` would."""
-        checked_packets, invalid = checked_each([RedPacket(*p) for p in packets])
+        checked_packets, invalid = checked_each([_red_packet(p) for p in packets])
         items = [(p.request_no, {"user": p.user_id, "amount": p.amount_fen})
                  for p in checked_packets]
 
@@ -748,6 +761,7 @@ class CustodyService(CustodyBase):
         return self.command(tenant_id, request_no, "withdraw", request.content(),
                             lambda conn: only(self._withdraw(conn, tenant_id, [request])[0]))
 
+    @set_based(CardRequest)
     def withdraws(self, tenant_id: str, requests: Sequence["CardRequest"],
                   gate: Gate | None = None) -> list[CustodyResult]:
         """Many withdrawals in one DB transaction, set-based; each answers as ``withdraw``
@@ -883,6 +897,7 @@ class CustodyService(CustodyBase):
                             lambda conn: only(self._channel_result(conn, tenant_id,
                                                                    [answer])[0]))
 
+    @set_based(ChannelAnswer)
     def channel_results(self, tenant_id: str, answers: Sequence["ChannelAnswer"],
                         gate: Gate | None = None) -> list[CustodyResult]:
         """Many of the channel's answers in one DB transaction, set-based; each answers as

@@ -34,6 +34,7 @@ from cunguan.core.money import (
     to_fraction,
 )
 from cunguan.custody import accounts as chart
+from cunguan.custody import fields as custody_fields
 from cunguan.custody.bids import Bidder, BidTerms, ProjectStatus, check_bid
 from cunguan.custody.schedules import Installment, Method, owes_nothing, schedule
 from cunguan.ledger import rules
@@ -61,6 +62,7 @@ from cunguan.service_layer.custody_base import (
     checked_each,
     need_active,
     only,
+    set_based,
 )
 from cunguan.service_layer.custody_reads import CustodyReads
 from cunguan.service_layer.custody_service import CustodyService
@@ -323,6 +325,7 @@ class LendingService(CustodyReads, CustodyService):
         return self.command(tenant_id, request.request_no, operation, request.content(),
                             lambda conn: only(work(conn, tenant_id, [request])[0]))
 
+    @set_based(ProjectTerms)
     def register_projects(self, tenant_id: str, requests: Sequence[ProjectTerms]
                           ) -> list[CustodyResult]:
         """Many projects registered in one DB transaction, set-based; each answers as
@@ -393,6 +396,7 @@ class LendingService(CustodyReads, CustodyService):
                              coupon_rate, checked)
         return self._one(tenant_id, "bid", request, self._place_bids)
 
+    @set_based(BidRequest)
     def bids(self, tenant_id: str, requests: Sequence["BidRequest"]) -> list[CustodyResult]:
         """Many bids in one DB transaction, set-based; each answers as ``bid`` would, the bids
         before it in the call counted (the project's raised amount, the bidder's money)."""
@@ -494,17 +498,29 @@ class LendingService(CustodyReads, CustodyService):
         account, the service fee to the fee account; then claims and the schedule."""
         return self._one(tenant_id, "lend", ProjectStep(request_no, project_id), self._lend)
 
+    @set_based(ProjectStep)
     def lends(self, tenant_id: str, steps: Sequence["ProjectStep"]) -> list[CustodyResult]:
         """Many projects lent in one DB transaction, set-based (a lending window's batch);
         each answers as ``lend`` would."""
         return self._steps_many(tenant_id, "lend", steps, self._lend)
 
+    @set_based(ProjectStep)
+    def batch_steps(self, tenant_id: str, steps: Sequence["ProjectStep"], kind: str
+                    ) -> list[CustodyResult]:
+        """The bank's own batch items (``BatchService``): lending or settling, each under a
+        serial no. derived from its batch's (``B1#3@2``: item 3, second attempt), a form no
+        platform may send, so no platform request can take an item's number."""
+        work = {"lend": self._lend, "settle_repayment": self._settle}[kind]
+        return self._steps_many(tenant_id, kind, steps, work,
+                                {"request_no": custody_fields.derived_serial_no})
+
     def _steps_many(self, tenant_id: str, operation: str, steps: Sequence[_P],
                     work: Callable[[Connection, str, Sequence[_P]], list[Data | CunguanError]],
+                    overrides: dict[str, custody_fields.Check] | None = None,
                     ) -> list[CustodyResult]:
         """Requests about many projects in one call; those about the same project run one
         after the other (``by_rounds``)."""
-        steps, invalid = checked_each(steps)
+        steps, invalid = checked_each(steps, overrides)
         return self.commands_many(
             tenant_id, operation, [(s.request_no, s.content()) for s in steps],
             lambda conn, new: by_rounds([steps[i] for i in new], _project_of,
@@ -625,6 +641,7 @@ class LendingService(CustodyReads, CustodyService):
         return self._one(tenant_id, "repay", ProjectStep(request_no, project_id, bool(checked)),
                          self._repay)
 
+    @set_based(ProjectStep)
     def repays(self, tenant_id: str, steps: Sequence["ProjectStep"]) -> list[CustodyResult]:
         """Many projects' installments frozen in one DB transaction, set-based, under the
         borrowers' standing authorizations (no passwords here); each answers as ``repay``
@@ -754,6 +771,7 @@ class LendingService(CustodyReads, CustodyService):
         return self._one(tenant_id, "settle_repayment", ProjectStep(request_no, project_id),
                          self._settle)
 
+    @set_based(ProjectStep)
     def settle_repayments(self, tenant_id: str, steps: Sequence["ProjectStep"]
                           ) -> list[CustodyResult]:
         """Many projects' frozen installments settled in one DB transaction, set-based (a
