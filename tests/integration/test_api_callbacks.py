@@ -130,6 +130,7 @@ def test_r_c21_one_delivery_call_posts_page_after_page_many_at_once(api: Api) ->
         "P2P", [(f"rp-{n}", user, 1) for n in range(packets)]))
     events = packets + 3                                    # the fundings and the opening
     assert events % company == limits.events_per_page_max % company == 0   # none left alone
+    api.bank.outbox.timer = lambda: 0.0     # time stands still: a slow machine still finishes
     assert api.bank.outbox.deliver_due(in_company, api.bank.callback_signer) == events
     got = [json.loads(body)["request_no"] for body in receiver.accepted]
     assert len(got) == len(set(got)) == events
@@ -194,3 +195,21 @@ def test_r_c21_cursor_pulls_lose_nothing_under_concurrent_commits(pg_engine: Eng
         expected = {f"{u}-{n}" for u in users for n in range(25)}
         rp = [r for r in seen if r in expected]
         assert len(rp) == len(set(rp)) == len(expected)
+
+
+def test_r_c21_a_delivery_pass_ends_after_the_page_that_outlasts_its_time(api: Api) -> None:
+    """A pass stops once ``limits.callback_pass_ms_max`` has gone by, after the page it is
+    on, leaving the rest for the next pass (the worker's other work runs between passes)."""
+    api.onboard("P2P", callback_url="https://platform.example/callback")
+    _, secret = api.bank.access.platform_secret("P2P")
+    receiver = Receiver(secret, lambda: int(api.clock().timestamp()))
+    receiver.up = True
+    user = api.open_user("P2P", 1)
+    assert all(a.ok for a in api.bank.custody.red_packets(
+        "P2P", [(f"rp-{n}", user, 1) for n in range(limits.events_per_page_max + 10)]))
+    readings = iter([0.0, limits.callback_pass_ms_max / 1000])   # start, after page one
+    api.bank.outbox.timer = lambda: next(readings)
+    assert api.bank.outbox.deliver_due(receiver, api.bank.callback_signer) == \
+        limits.events_per_page_max
+    api.bank.outbox.timer = lambda: 0.0
+    assert api.bank.outbox.deliver_due(receiver, api.bank.callback_signer) == 10 + 3

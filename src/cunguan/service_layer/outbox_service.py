@@ -65,10 +65,13 @@ def _event(row: Any) -> Event:
 
 class OutboxService:
     def __init__(self, engine: Engine, *, clock: Clock = system_clock,
-                 rng: random.Random | None = None) -> None:
+                 rng: random.Random | None = None,
+                 timer: Callable[[], float] = time.monotonic) -> None:
         self.engine = engine
         self.clock = clock
         self.rng = rng or random.Random()
+        #: Seconds, for how long a delivery pass runs (tests give one that stands still).
+        self.timer = timer
 
     # -- the pull cursor -------------------------------------------------------------------
     def sequence(self) -> int:
@@ -121,7 +124,7 @@ class OutboxService:
         ``limits.callback_pass_ms_max`` has passed: each page's events are claimed, posted
         ``limits.callback_sends_in_flight_max`` at a time (``send`` must be thread-safe) and
         their outcomes recorded in one transaction. The number of events tried."""
-        deadline = time.monotonic() + limits.callback_pass_ms_max / 1000
+        deadline = self.timer() + limits.callback_pass_ms_max / 1000
         tried = 0
         while True:
             self._sequence_all()   # every body carries its seq
@@ -129,7 +132,7 @@ class OutboxService:
             if claimed:
                 self._settle(claimed, self._post_all(claimed, send, sign))
             tried += len(claimed)
-            if len(claimed) < limits.events_per_page_max or time.monotonic() >= deadline:
+            if len(claimed) < limits.events_per_page_max or self.timer() >= deadline:
                 return tried
 
     @staticmethod
