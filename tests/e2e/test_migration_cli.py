@@ -53,3 +53,35 @@ def test_r_c20_cli_stages_a_gbk_file_then_maker_and_checker_apply_it(db: list[st
     assert "applied" in _run([*db, "approve", *p, "-r", "a-3", "--operator", "bob"])
     shown = _run([*db, "show", "-p", "P9", "-m", "M1"])
     assert '"checker": "bob"' in shown
+
+
+def test_cli_a_control_character_in_a_cell_refuses_the_file_with_exit_2(db: list[str],
+                                                                         tmp_path: Path) -> None:
+    """The refusal is now a result, not a raised error: still bad input (exit 2), one line
+    naming the line; the migration id stays free for the corrected file."""
+    users = tmp_path / "users.csv"
+    users.write_bytes(csv_bytes([USERS[0], USERS[2], [*USERS[1][:2], "张\x00一",
+                                                      *USERS[1][3:]]]))
+    p = ["-p", "P9", "-m", "C", "--users", str(users), "--report", str(tmp_path / "r.csv")]
+    out = _run([*db, "stage", *p], exit_code=2)
+    assert "file_invalid" in out and "line 3" in out and "U+0000" in out
+    users.write_bytes(csv_bytes(USERS))
+    assert f"balance total {TOTAL_FEN} fen" in _run([*db, "stage", *p])
+
+
+@pytest.mark.parametrize(("args", "field"), [
+    (["cancel", "-m", "a b", "-r", "c-1"], "migration_id"),
+    (["fund", "-m", "a@b", "-r", "f-1", "--amount", "1.00"], "migration_id"),
+    (["approve", "-m", "x" * 49, "-r", "a-1", "--operator", "alice"], "migration_id"),
+    (["approve", "-m", "M1", "-r", "a-1", "--operator", " "], "operator"),
+    (["reject", "-m", "M1", "-r", "j-1", "--operator", "alice", "--reason", "\x07"],
+     "reason"),
+    (["cancel", "-m", "M1", "-r", "c d"], "request_no"),
+], ids=["cancel-id", "fund-id", "approve-id", "approve-operator", "reject-reason",
+        "cancel-request-no"])
+def test_cli_migration_steps_answer_a_malformed_option_field_invalid_exit_2(
+        db: list[str], args: list[str], field: str) -> None:
+    """A malformed migration id was looked up and answered migration_not_found (exit 1); a
+    malformed request no. was "bad request no.", naming nothing."""
+    out = _run([*db, args[0], "-p", "P9", *args[1:]], exit_code=2)
+    assert f"refused field_invalid: {field}:" in out, out

@@ -263,11 +263,10 @@ def test_r_c20_a_file_in_no_accepted_encoding_is_refused_with_its_line() -> None
 def test_r_c20_a_wrong_header_refuses_the_file_whole(custody: LendingService,
                                                      header: list[str], reason: str) -> None:
     migration = MigrationService(custody)
-    with pytest.raises(CustodyError) as found:
-        migration.stage(PLATFORM, "H", {"users": csv_bytes([header, *USERS[1:]])})
-    assert found.value.code == "header_invalid"
-    assert found.value.details["line"] == 1
-    assert found.value.details["reason"].startswith(reason)
+    found = migration.stage(PLATFORM, "H", {"users": csv_bytes([header, *USERS[1:]])})
+    assert (found.ok, found.code) == (False, "header_invalid")
+    assert found.data["line"] == 1
+    assert found.data["reason"].startswith(reason)
     with pytest.raises(CustodyError):
         migration.view(PLATFORM, "H")   # nothing was staged
 
@@ -275,9 +274,8 @@ def test_r_c20_a_wrong_header_refuses_the_file_whole(custody: LendingService,
 def test_r_c20_a_row_with_too_few_cells_refuses_the_file_whole(custody: LendingService
                                                                ) -> None:
     rows = [*USERS[:3], ["m9", "lender"], *USERS[3:]]
-    with pytest.raises(CustodyError) as found:
-        MigrationService(custody).stage(PLATFORM, "R", {"users": csv_bytes(rows)})
-    assert (found.value.code, found.value.details["line"]) == ("file_invalid", 4)
+    found = MigrationService(custody).stage(PLATFORM, "R", {"users": csv_bytes(rows)})
+    assert (found.ok, found.code, found.data["line"]) == (False, "file_invalid", 4)
 
 
 # -- over the API: the attack, and the operators' steps ------------------------------------

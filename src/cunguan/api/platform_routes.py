@@ -315,11 +315,12 @@ async def migrate(request: Request, migration_id: PathId,
     exactly ``balance_total_fen`` has arrived and two of its operators approved. The same
     files sent again under the same id replay; other files are refused (409)."""
     form = await request.form()    # the signed body, read once by the signature check
-    files = {}
+    files: dict[str, Any] = {}     # judged by the service: its names, each a file's bytes
     for name, upload in form.multi_items():
-        if not isinstance(upload, StarletteUpload):
-            raise CustodyError("field_invalid", f"{name} must be a file")
-        files[name] = await upload.read()
+        if name in files:
+            raise CustodyError("field_invalid", f"files: {name} is sent twice",
+                               field="files", reason=f"{name} is sent twice")
+        files[name] = await upload.read() if isinstance(upload, StarletteUpload) else upload
     migration = bank(request).migration
     result = await run_in_threadpool(migration.stage, tenant(caller), migration_id, files)
     if not result.ok:

@@ -7,8 +7,18 @@ from pathlib import Path
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 
-from cunguan.cli.common import console, edge, error_console, yuan
+from cunguan.cli.common import (
+    EXIT_BAD_INPUT,
+    console,
+    edge,
+    error_console,
+    fail,
+    refusal_exit,
+    yuan,
+)
 from cunguan.cli.custody import REQUEST, TENANT, _service, _show
+from cunguan.custody import migration as rules
+from cunguan.service_layer.custody_base import CustodyResult
 from cunguan.service_layer.migration_service import (
     MigrationService,
     outcome_counts,
@@ -25,6 +35,14 @@ def _migrations(ctx: typer.Context) -> MigrationService:
     return MigrationService(_service(ctx))
 
 
+def _refused(result: CustodyResult) -> None:
+    """A refused staging: a file refused whole is bad input (exit 2), as a malformed option
+    is; a rule's refusal (the id used for other files) exits 1."""
+    bad_file = result.code in rules.FILE_CODES
+    fail("refused", result.code, result.message,
+         EXIT_BAD_INPUT if bad_file else refusal_exit(result.code))
+
+
 @app.command()
 def stage(ctx: typer.Context, platform: str = TENANT, migration_id: str = MIGRATION,
           users: Path = typer.Option(..., exists=True, dir_okay=False),
@@ -32,7 +50,8 @@ def stage(ctx: typer.Context, platform: str = TENANT, migration_id: str = MIGRAT
           claims: Path | None = typer.Option(None, exists=True, dir_okay=False),
           report: Path = typer.Option(Path("migration-report.csv"))) -> None:
     """Read the files (UTF-8, GBK or GB18030) whole and stage them; credits nothing. A
-    file with a wrong header or encoding is refused whole, naming the line."""
+    file with a wrong header or encoding, or a control character, is refused whole, naming
+    the line (exit 2)."""
     paths = {"users": users, "projects": projects, "claims": claims}
     files = {name: path.read_bytes() for name, path in paths.items() if path is not None}
     migrations = _migrations(ctx)
@@ -47,7 +66,7 @@ def stage(ctx: typer.Context, platform: str = TENANT, migration_id: str = MIGRAT
             bar.update(tasks[file], completed=done)
         result = migrations.stage(platform, migration_id, files, progress=progress)
     if not result.ok:
-        _show(result)
+        _refused(result)
     rows = migrations.report(platform, migration_id)
     write_report(rows, report)
     view = migrations.view(platform, migration_id)

@@ -26,9 +26,14 @@ identifier_length_max: Final = 64
 date_earliest: Final = date(2000, 1, 1)
 date_latest: Final = date(2099, 12, 31)
 account_no_length_max: Final = 32
+#: An account's business role (lender, custody_summary …) and accounting subject code (科目).
+role_length_max: Final = 32
+subject_code_length_max: Final = 16
 tenant_id_length_max: Final = 32
 business_type_length_max: Final = 32
 reason_length_max: Final = 128
+#: An operator's name or key id, as a migration's maker or checker records it.
+operator_length_max: Final = 64
 memo_length_max: Final = 256
 #: Length of a URL a platform registers or sends (callback, return URL and its prefix).
 url_length_max: Final = 512

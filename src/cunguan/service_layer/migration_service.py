@@ -15,7 +15,11 @@
 
 Each step is a custody command (recorded, replayed by its request no., with its event in the
 outbox). Staging's request no. is made of the migration id, so the same files sent again
-replay, and other files under the same id are refused.
+replay, and other files under the same id are refused. Every step answers a ``CustodyResult``:
+a malformed field (``custody_base.checked``, the migration's field types in
+``custody/migration.py``) and a file refused whole (its code, file, line and reason) are
+answered without running or recording anything, so the corrected request may use the same
+request no. and migration id.
 """
 
 import csv
@@ -44,11 +48,12 @@ from cunguan.adapters.store.db import read_connection
 from cunguan.adapters.store.queries import get_account
 from cunguan.core import fields, limits
 from cunguan.custody import accounts as chart
+from cunguan.custody import fields as custody_fields
 from cunguan.custody import migration as rules
 from cunguan.custody.migration import FileRefused, Outcome, Status, UserDecision
-from cunguan.custody.schedules import Method, schedule
+from cunguan.custody.schedules import Method, owes_nothing, schedule
 from cunguan.ledger.model import Transfer
-from cunguan.service_layer.custody_base import CustodyError, CustodyResult, Data
+from cunguan.service_layer.custody_base import CustodyError, CustodyResult, Data, checked
 from cunguan.service_layer.custody_service import QUICK_PAY_BANKS
 from cunguan.service_layer.lending_service import LendingService
 
@@ -77,8 +82,15 @@ class RowReport:
                 "outcome": self.outcome, "code": self.code, "message": self.message}
 
 
-def _refused(exc: FileRefused) -> CustodyError:
-    return CustodyError(exc.code, str(exc), file=exc.file, line=exc.line, reason=exc.reason)
+#: The migration commands' field types over the custody ones (``custody_base.checked``).
+_FIELDS: Mapping[str, custody_fields.Check] = rules.COMMAND_FIELDS
+
+
+def _file_refused(request_no: str, exc: FileRefused) -> CustodyResult:
+    """A file refused whole: answered, not recorded (the corrected files may be sent under
+    the same migration id)."""
+    return CustodyResult(request_no, False, exc.code, str(exc),
+                         {"file": exc.file, "line": exc.line, "reason": exc.reason})
 
 
 def _digest(files: Mapping[str, bytes]) -> str:
@@ -111,25 +123,21 @@ class MigrationService:
         self.custody = custody
 
     # -- 1. staging (the platform) ---------------------------------------------------------
+    @checked(**_FIELDS)
     def stage(self, tenant_id: str, migration_id: str, files: Mapping[str, bytes], *,
               progress: Progress | None = None) -> CustodyResult:
         """Read the files whole (or refuse them whole, naming the line and the reason) and
         store the migration, its rows' outcomes and its control totals. Credits nothing."""
-        fields.identifier(migration_id, "migration_id", limits.migration_id_length_max)
-        unknown = sorted(set(files) - set(rules.FILES))
-        if unknown or "users" not in files:
-            raise CustodyError("field_invalid", "a users file is required; the others are "
-                               f"projects and claims (unknown: {', '.join(unknown) or '-'})")
+        request_no = f"stage:{migration_id}"
         try:
-            parsed = {name: rules.read_rows(files[name], name)
-                      for name in rules.FILES if name in files}
+            parsed = {name: rules.read_rows(data, name) for name, data in files.items()}
         except FileRefused as exc:
-            raise _refused(exc) from exc
+            return _file_refused(request_no, exc)
         digest = _digest(files)
 
         def work(conn: Connection) -> Data:
             return self._stage(conn, tenant_id, migration_id, digest, parsed, progress)
-        return self.custody.command(tenant_id, f"stage:{migration_id}", "migration_stage",
+        return self.custody.command(tenant_id, request_no, "migration_stage",
                                     {"migration": migration_id, "files": digest}, work)
 
     def _stage(self, conn: Connection, tenant_id: str, migration_id: str, digest: str,
@@ -173,6 +181,7 @@ class MigrationService:
         report += [decide.claim(n, row) for n, row in each("claims")]
         return report
 
+    @checked(**_FIELDS)
     def cancel(self, tenant_id: str, request_no: str, migration_id: str) -> CustodyResult:
         """The platform withdraws a migration not yet applied, before any money arrived
         (money that arrived goes back through the bank: an operator rejects)."""
@@ -188,12 +197,11 @@ class MigrationService:
                                     {"migration": migration_id}, work)
 
     # -- 2. funding (the bank saw the money arrive) ----------------------------------------
+    @checked(**_FIELDS)
     def fund(self, tenant_id: str, request_no: str, migration_id: str,
              amount_fen: int) -> CustodyResult:
         """The platform's funding transfer for a migration arrived at the bank: Dr summary /
         Cr migration clearing. Several transfers add up."""
-        fields.amount_fen(amount_fen, "amount_fen")
-
         def work(conn: Connection) -> Data:
             row = self._open_row(conn, tenant_id, migration_id)
             if get_account(conn, tenant_id, rules.CLEARING) is None:
@@ -210,12 +218,12 @@ class MigrationService:
                                     {"migration": migration_id, "amount": amount_fen}, work)
 
     # -- 3. maker and checker (two operators) ----------------------------------------------
+    @checked(**_FIELDS)
     def approve(self, tenant_id: str, request_no: str, migration_id: str,
                 operator: str) -> CustodyResult:
         """The first approval is the maker's; the second, by another operator, is the
-        checker's and applies the migration — only on funding of exactly the balance total."""
-        fields.text(operator, "operator", max_length=64)
-
+        checker's and applies the migration — only on funding of exactly the balance total.
+        Operators are compared as normalized (``rules.operator``)."""
         def work(conn: Connection) -> Data:
             row = self._open_row(conn, tenant_id, migration_id)
             now = self.custody.clock()
@@ -239,13 +247,11 @@ class MigrationService:
         return self.custody.command(tenant_id, request_no, "migration_approve",
                                     {"migration": migration_id, "operator": operator}, work)
 
+    @checked(**_FIELDS)
     def reject(self, tenant_id: str, request_no: str, migration_id: str, operator: str,
                reason: str) -> CustodyResult:
         """An operator refuses a migration not yet applied; money that arrived for it goes
         back to its payer (Dr clearing / Cr summary)."""
-        fields.text(operator, "operator", max_length=64)
-        fields.text(reason, "reason", max_length=limits.reason_length_max)
-
         def work(conn: Connection) -> Data:
             row = self._open_row(conn, tenant_id, migration_id)
             if row.funded_fen:
@@ -524,8 +530,9 @@ class _Applier:
                 "tenant_id": self.tenant_id, "project_id": p["project_id"],
                 "period": i.period, "due_date": i.due_date, "principal_fen": i.principal_fen,
                 "interest_fen": i.interest_fen, "penalty_fen": 0,
-                "status": "paid" if i.period <= p["periods_paid"] else "due", "hold_id": None}
-                for i in plan]
+                # R-C12: as at lending, a 0.00 installment owes nothing and is paid at once
+                "status": "paid" if i.period <= p["periods_paid"] or owes_nothing(i) else "due",
+                "hold_id": None} for i in plan]
         insert_rows(self.conn, custody_installments, installments)
 
     def _claims(self, claims: list[Data]) -> None:
