@@ -33,9 +33,9 @@ from bench.pg_statistics import fresh_statistics
 from cunguan.adapters.store.db import make_engine, upgrade
 from cunguan.core.clock import CST, FixedClock
 from cunguan.core.process import tune_garbage_collection
-from cunguan.custody import accounts as chart
-from cunguan.custody.kyc import IdKind
-from cunguan.custody.schedules import Method
+from cunguan.custody.rules import accounts as chart
+from cunguan.custody.rules.kyc import IdKind
+from cunguan.custody.rules.schedules import Method
 from cunguan.service_layer.custody_base import CustodyResult
 from cunguan.service_layer.custody_service import CardRequest, ChannelAnswer
 from cunguan.service_layer.group_commit import GroupCommit

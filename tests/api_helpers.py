@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 from cunguan.api.app import create_app
 from cunguan.client import CunguanClient
 from cunguan.core.clock import CST, FixedClock
-from cunguan.custody.kyc import IdKind
+from cunguan.custody.rules.kyc import IdKind
 from cunguan.service_layer.bank import Bank
 from tests.custody_helpers import MONDAY, PASSWORD, icbc_card, resident_id
 

@@ -7,8 +7,8 @@ from stdnum import luhn
 from stdnum.cn import ric
 
 from cunguan.core.clock import CST, FixedClock
-from cunguan.custody import accounts as chart
-from cunguan.custody.kyc import IdKind
+from cunguan.custody.rules import accounts as chart
+from cunguan.custody.rules.kyc import IdKind
 from cunguan.service_layer.custody_service import CustodyPolicy
 from cunguan.service_layer.day_service import DayService
 from cunguan.service_layer.ledger_service import LedgerService

@@ -18,9 +18,9 @@ from typing import TypeVar
 
 from cunguan.core.calendar import WorkingCalendar
 from cunguan.core.clock import CST, FixedClock
-from cunguan.custody import accounts as chart
-from cunguan.custody.kyc import IdKind
-from cunguan.custody.schedules import Method
+from cunguan.custody.rules import accounts as chart
+from cunguan.custody.rules.kyc import IdKind
+from cunguan.custody.rules.schedules import Method
 from cunguan.service_layer.custody_base import CustodyResult
 from cunguan.service_layer.day_service import DayClose, DayService
 from cunguan.service_layer.ledger_service import LedgerService

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import Engine
 
 from cunguan.client import CunguanClient, verify_callback, verify_return
-from cunguan.custody.kyc import IdKind
+from cunguan.custody.rules.kyc import IdKind
 from cunguan.service_layer.bank import CALLBACK_PATH, Bank
 from tests.conftest import PG_URL, drop_pg_schema, pg_schema_engine
 from tests.custody_helpers import PASSWORD, icbc_card, resident_id

@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 from cunguan.adapters.store.db import make_engine
 from cunguan.cli.main import app
-from cunguan.custody.schedules import Method
+from cunguan.custody.rules.schedules import Method
 from tests.conftest import PG_URL, _pg_reachable
 from tests.custody_helpers import PASSWORD, PLATFORM, icbc_card, open_user, services
 from tests.e2e.server_helpers import free_port

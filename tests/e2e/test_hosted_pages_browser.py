@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from cunguan.client import CunguanClient, verify_return
-from cunguan.custody.kyc import IdKind
-from cunguan.custody.schedules import Method
+from cunguan.custody.rules.kyc import IdKind
+from cunguan.custody.rules.schedules import Method
 from cunguan.service_layer.bank import Bank
 from tests.custody_helpers import PASSWORD, icbc_card, resident_id
 from tests.e2e.server_helpers import running_server

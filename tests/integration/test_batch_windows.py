@@ -13,8 +13,8 @@ from sqlalchemy import Engine, text
 
 from cunguan.adapters.store.db import make_engine, read_connection, upgrade
 from cunguan.core.clock import CST
-from cunguan.custody.schedules import Method
-from cunguan.custody.windows import WindowPolicy, next_window
+from cunguan.custody.rules.schedules import Method
+from cunguan.custody.rules.windows import WindowPolicy, next_window
 from cunguan.service_layer.batch_service import ITEMS_PER_TRANSACTION, BatchService
 from cunguan.service_layer.lending_service import LendingService
 from tests.custody_helpers import PASSWORD, PLATFORM, open_user, services

@@ -19,7 +19,7 @@ from sqlalchemy import Engine, func, select
 from cunguan.adapters.store.custody_tables import custody_requests
 from cunguan.adapters.store.tables import fund_log, holds
 from cunguan.core.clock import CST
-from cunguan.custody.schedules import Method
+from cunguan.custody.rules.schedules import Method
 from cunguan.service_layer.custody_service import CardRequest
 from cunguan.service_layer.lending_service import BidRequest, LendingService
 from tests.conftest import fresh_engine
@@ -196,7 +196,7 @@ def test_card_numbers_are_compared_in_their_normalized_form(
 
 
 def test_a_password_of_unicode_digits_is_not_a_password() -> None:
-    from cunguan.custody.passwords import PasswordError, hash_password
+    from cunguan.custody.rules.passwords import PasswordError, hash_password
     with pytest.raises(PasswordError):
         hash_password("２４６８１０")
     with pytest.raises(PasswordError):

@@ -5,10 +5,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import Engine
 from stdnum import luhn
 
-from cunguan.custody import accounts as chart
-from cunguan.custody.kyc import IdKind
-from cunguan.custody.schedules import Method
-from cunguan.custody.withdrawals import FeePolicy
+from cunguan.custody.rules import accounts as chart
+from cunguan.custody.rules.kyc import IdKind
+from cunguan.custody.rules.schedules import Method
+from cunguan.custody.rules.withdrawals import FeePolicy
 from cunguan.service_layer.custody_service import CustodyPolicy
 from cunguan.service_layer.lending_service import LendingService
 from tests.custody_helpers import (

@@ -4,7 +4,7 @@
 import pytest
 from sqlalchemy import Engine
 
-from cunguan.custody.schedules import Method
+from cunguan.custody.rules.schedules import Method
 from cunguan.service_layer.custody_base import CustodyError
 from tests.custody_helpers import PASSWORD, PLATFORM, icbc_card, open_user, services
 

@@ -20,9 +20,9 @@ from cunguan.adapters.store.custody_tables import (
     custody_withdrawals,
 )
 from cunguan.core.clock import CST, FixedClock
-from cunguan.custody import accounts as chart
-from cunguan.custody.kyc import IdKind
-from cunguan.custody.schedules import Method
+from cunguan.custody.rules import accounts as chart
+from cunguan.custody.rules.kyc import IdKind
+from cunguan.custody.rules.schedules import Method
 from cunguan.service_layer.ledger_service import LedgerService
 from cunguan.service_layer.lending_service import LendingService
 from tests.conftest import BACKENDS, fresh_engine, run_state_machine

@@ -9,12 +9,12 @@ from hypothesis import strategies as st
 from sqlalchemy import Engine, select
 
 from cunguan.adapters.store.custody_tables import custody_cards, custody_users
-from cunguan.custody.kyc import IdKind
+from cunguan.custody.rules.kyc import IdKind
 from cunguan.service_layer.lending_service import LendingService
 from tests.custody_helpers import PASSWORD, PLATFORM, icbc_card, open_user, resident_id, services
 
 #: A refused malformed field: the domain's own code, or field_invalid where the service's
-#: field check (custody/fields.py) saw it first.
+#: field check (custody/rules/fields.py) saw it first.
 MOBILE_REFUSED = {"mobile_invalid", "field_invalid"}
 
 

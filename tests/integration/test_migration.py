@@ -12,8 +12,8 @@ from sqlalchemy import Engine
 
 from cunguan.adapters.store.custody_tables import custody_users
 from cunguan.core.errors import CunguanError
-from cunguan.custody import accounts as chart
-from cunguan.custody import migration as rules
+from cunguan.custody.rules import accounts as chart
+from cunguan.custody.rules import migration as rules
 from cunguan.service_layer.custody_base import CustodyError
 from cunguan.service_layer.lending_service import LendingService
 from cunguan.service_layer.migration_service import MigrationService, write_report

@@ -34,8 +34,8 @@ from cunguan.adapters.store.custody_tables import (
 from cunguan.adapters.store.tables import fund_log
 from cunguan.core import limits
 from cunguan.core.errors import CunguanError
-from cunguan.custody import migration as rules
-from cunguan.custody.schedules import Method, owes_nothing, schedule
+from cunguan.custody.rules import migration as rules
+from cunguan.custody.rules.schedules import Method, owes_nothing, schedule
 from cunguan.service_layer.custody_base import CustodyResult
 from cunguan.service_layer.lending_service import LendingService
 from cunguan.service_layer.migration_service import MigrationService

@@ -8,10 +8,10 @@ import pytest
 from sqlalchemy import Engine
 
 from cunguan.core.fields import FieldInvalid
-from cunguan.custody import accounts as chart
-from cunguan.custody.contracts import ExchangeOrigin
-from cunguan.custody.kyc import IdKind
-from cunguan.custody.schedules import Method
+from cunguan.custody.rules import accounts as chart
+from cunguan.custody.rules.contracts import ExchangeOrigin
+from cunguan.custody.rules.kyc import IdKind
+from cunguan.custody.rules.schedules import Method
 from cunguan.service_layer.custody_queries import CustodyQueries
 from cunguan.service_layer.exchange_projects import ExchangeProjects
 from cunguan.service_layer.lending_service import LendingService, ProjectTerms

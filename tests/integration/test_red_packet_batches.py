@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 from sqlalchemy import Engine, func, select
 
 from cunguan.adapters.store.api_tables import outbox_events
-from cunguan.custody import accounts as chart
+from cunguan.custody.rules import accounts as chart
 from tests.custody_helpers import PLATFORM, open_user, services
 
 

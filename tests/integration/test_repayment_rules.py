@@ -9,8 +9,8 @@ from hypothesis import strategies as st
 from sqlalchemy import Engine, select
 
 from cunguan.adapters.store.custody_tables import custody_installments, custody_projects
-from cunguan.custody import accounts as chart
-from cunguan.custody.schedules import Method
+from cunguan.custody.rules import accounts as chart
+from cunguan.custody.rules.schedules import Method
 from cunguan.service_layer.lending_service import LendingService, ProjectStep
 from tests.custody_helpers import PASSWORD, PLATFORM, open_user, services
 

@@ -9,9 +9,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine
 
-from cunguan.custody import accounts as chart
-from cunguan.custody.schedules import Method
-from cunguan.custody.withdrawals import FeePolicy
+from cunguan.custody.rules import accounts as chart
+from cunguan.custody.rules.schedules import Method
+from cunguan.custody.rules.withdrawals import FeePolicy
 from cunguan.service_layer.custody_service import CardRequest, ChannelAnswer, CustodyPolicy
 from cunguan.service_layer.lending_service import BidRequest, LendingService
 from tests.custody_helpers import PASSWORD, PLATFORM, icbc_card, open_user, services

@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from cunguan.core import limits, signing
-from cunguan.custody.callbacks import next_attempt, retry_delay_s
+from cunguan.custody.rules.callbacks import next_attempt, retry_delay_s
 
 T0 = datetime(2026, 11, 23, tzinfo=UTC)
 

@@ -8,17 +8,23 @@ from hypothesis import strategies as st
 
 from cunguan.core.calendar import WorkingCalendar
 from cunguan.core.clock import CST
-from cunguan.custody.bids import Bidder, BidTerms, ProjectStatus, check_bid
 from cunguan.custody.cards import BinTable, CardError, CardType, validate_card_no
-from cunguan.custody.kyc import IdKind, KycError, check_identity
-from cunguan.custody.passwords import (
+from cunguan.custody.rules.bids import Bidder, BidTerms, ProjectStatus, check_bid
+from cunguan.custody.rules.kyc import IdKind, KycError, check_identity
+from cunguan.custody.rules.passwords import (
     FAILED_ATTEMPTS_MAX,
     PasswordError,
     check_attempt,
     hash_password,
 )
-from cunguan.custody.schedules import DayCount, Method, add_months, schedule, split_installment
-from cunguan.custody.withdrawals import (
+from cunguan.custody.rules.schedules import (
+    DayCount,
+    Method,
+    add_months,
+    schedule,
+    split_installment,
+)
+from cunguan.custody.rules.withdrawals import (
     FeePolicy,
     Rail,
     RouteRefused,
@@ -238,7 +244,7 @@ def test_r_c12_every_schedule_repays_to_completion(principal: int, rate_bp: int,
     """R-C12: the last installment always carries principal (a repayment ends the loan); an
     amortizing loan of at least a fen a month has no 0.00 installment; and what is left at
     0.00 is exactly what owes nothing, paid at lending."""
-    from cunguan.custody.schedules import owes_nothing
+    from cunguan.custody.rules.schedules import owes_nothing
 
     plan = schedule(principal, f"{rate_bp / 10000:.4f}", months, method,
                     start=date(2026, 1, 31))

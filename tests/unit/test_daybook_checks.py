@@ -57,7 +57,7 @@ def test_r_l4_frozen_must_match_open_holds() -> None:
 
 
 def test_r_c1_summary_identity_check() -> None:
-    from cunguan.custody.checks import check_summary_matches_sub_accounts
+    from cunguan.custody.rules.checks import check_summary_matches_sub_accounts
 
     balanced = _day(_account("SUMMARY", Side.DEBIT, 0, 500, 0),
                     _account("CHANNEL", Side.DEBIT, 0, 100, 0),

@@ -34,7 +34,7 @@ def test_every_custody_code_is_in_errors_md() -> None:
     for path in (ROOT / "src/cunguan").rglob("*.py"):
         for groups in raised.findall(path.read_text()):
             codes.update(g for g in groups if g)
-    bids = (ROOT / "src/cunguan/custody/bids.py").read_text()
+    bids = (ROOT / "src/cunguan/custody/rules/bids.py").read_text()
     codes.update(re.findall(r'"([a-z_]+)"\),\n', bids))
     codes -= {"ok"}
     errors = (ROOT / "docs/ERRORS.md").read_text()

@@ -5,8 +5,8 @@ import re
 from datetime import date
 from pathlib import Path
 
-from cunguan.custody import kyc
 from cunguan.custody.cards import BinTable, validate_card_no
+from cunguan.custody.rules import kyc
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = sorted([ROOT / "README.md", *(ROOT / "docs").glob("*.md")])

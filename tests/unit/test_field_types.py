@@ -1,4 +1,4 @@
-"""The domain's field types (core/fields.py, custody/fields.py): any Python value is either
+"""The domain's field types (core/fields.py, custody/rules/fields.py): any Python value is either
 taken, normalized to its field's type, or refused with ``field_invalid`` — never another
 exception, never a bool as an int, a float as money or a Unicode digit as a digit."""
 
@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from cunguan.core import fields
 from cunguan.core.fields import FieldInvalid
 from cunguan.core.money import MoneyError, parse_yuan
-from cunguan.custody.fields import FIELD_TYPES
+from cunguan.custody.rules.fields import FIELD_TYPES
 
 ANYTHING = st.one_of(
     st.none(), st.booleans(), st.integers(), st.integers(min_value=2**62, max_value=2**70),

@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cunguan.core.money import split_cumulative, split_pro_rata, split_running
-from cunguan.custody.schedules import Method, schedule, split_schedule
+from cunguan.custody.rules.schedules import Method, schedule, split_schedule
 
 
 def _within_a_fen(received: list[int], weights: list[int]) -> bool:

@@ -20,7 +20,7 @@ from cunguan.api.edge import (
 )
 from cunguan.api.platform_routes import ERRORS, PathId
 from cunguan.core import limits
-from cunguan.custody import accounts as chart
+from cunguan.custody.rules import accounts as chart
 from cunguan.service_layer.access_service import Principal
 from cunguan.service_layer.custody_base import CustodyError
 from cunguan.service_layer.custody_service import ChannelAnswer

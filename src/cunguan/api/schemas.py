@@ -17,7 +17,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 from pydantic_core import PydanticCustomError
 
 from cunguan.core import fields, limits
-from cunguan.custody.schedules import Method
+from cunguan.custody.rules.schedules import Method
 
 
 def domain(check: Callable[[Any, str], Any]) -> Callable[[Any], Any]:

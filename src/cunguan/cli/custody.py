@@ -19,8 +19,8 @@ from cunguan.cli.common import (
     yuan,
 )
 from cunguan.core import fields
-from cunguan.custody.kyc import IdKind
-from cunguan.custody.schedules import Method
+from cunguan.custody.rules.kyc import IdKind
+from cunguan.custody.rules.schedules import Method
 from cunguan.service_layer.custody_base import CustodyResult
 from cunguan.service_layer.ledger_service import LedgerService
 from cunguan.service_layer.lending_service import LendingService

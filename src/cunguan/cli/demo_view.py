@@ -10,7 +10,7 @@ from cunguan.adapters.store.db import upgrade
 from cunguan.adapters.store.db_check import reachable_engine, shown
 from cunguan.cli.common import EXIT_REJECTED, console, explicit_database_url, fail, money
 from cunguan.core import fields, limits
-from cunguan.custody import accounts as chart
+from cunguan.custody.rules import accounts as chart
 from cunguan.demo import TENANT, run_business_day
 from cunguan.service_layer.day_service import DayService
 from cunguan.service_layer.ledger_service import LedgerService

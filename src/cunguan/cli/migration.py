@@ -17,7 +17,7 @@ from cunguan.cli.common import (
     yuan,
 )
 from cunguan.cli.custody import REQUEST, TENANT, _service, _show
-from cunguan.custody import migration as rules
+from cunguan.custody.rules import migration as rules
 from cunguan.service_layer.custody_base import CustodyResult
 from cunguan.service_layer.migration_service import (
     MigrationService,

@@ -18,8 +18,8 @@ from cunguan.adapters.store.custody_tables import custody_batch_items, custody_b
 from cunguan.adapters.store.db import read_connection
 from cunguan.core import fields
 from cunguan.core.clock import CST
-from cunguan.custody import fields as custody_fields
-from cunguan.custody.windows import WindowPolicy, next_window
+from cunguan.custody.rules import fields as custody_fields
+from cunguan.custody.rules.windows import WindowPolicy, next_window
 from cunguan.service_layer.custody_base import CustodyError, CustodyResult, Data, checked
 from cunguan.service_layer.lending_service import LendingService, ProjectStep
 

@@ -38,8 +38,8 @@ from cunguan.core.calendar import WorkingCalendar
 from cunguan.core.clock import Clock
 from cunguan.core.errors import CunguanError
 from cunguan.core.fields import FieldInvalid
-from cunguan.custody import fields as custody_fields
-from cunguan.custody import passwords
+from cunguan.custody.rules import fields as custody_fields
+from cunguan.custody.rules import passwords
 from cunguan.ledger.model import Command, Result
 from cunguan.service_layer.custody_lookups import key_in
 from cunguan.service_layer.ledger_service import LedgerService
@@ -145,7 +145,7 @@ _NOT_FIELDS = frozenset({"self", "gate", "requests", "packets", "answers", "step
 def checked(**overrides: custody_fields.Check) -> Callable[
         [Callable[_P, _O]], Callable[_P, "_O | CustodyResult"]]:
     """Check every argument of a custody command against its field's type
-    (``custody/fields.py``; ``overrides`` for a field this command takes narrower) before
+    (``custody/rules/fields.py``; ``overrides`` for a field this command takes narrower) before
     anything runs, and call the command with the normalized values. A malformed field is
     answered ``field_invalid`` naming it, neither run nor recorded (its serial no. stays
     free, as at the HTTP edge), whoever called: the API, the CLI or Python."""

@@ -27,10 +27,10 @@ from cunguan.core.calendar import WorkingCalendar
 from cunguan.core.clock import CST, Clock, system_clock
 from cunguan.core.errors import CunguanError, RuleError
 from cunguan.core.money import apply_rate, format_yuan
-from cunguan.custody import accounts as chart
-from cunguan.custody import fields as custody_fields
-from cunguan.custody import kyc, passwords, withdrawals
 from cunguan.custody.cards import BinTable, CardError, normalize_card_no, validate_card_no
+from cunguan.custody.rules import accounts as chart
+from cunguan.custody.rules import fields as custody_fields
+from cunguan.custody.rules import kyc, passwords, withdrawals
 from cunguan.ledger import rules
 from cunguan.ledger.model import (
     Account,

@@ -11,7 +11,7 @@ from cunguan.adapters.store.db import read_connection
 from cunguan.core.calendar import WorkingCalendar
 from cunguan.core.clock import Clock, system_clock
 from cunguan.core.errors import CunguanError
-from cunguan.custody import checks as custody_checks
+from cunguan.custody.rules import checks as custody_checks
 from cunguan.ledger.daybook import (
     CloseOutcome,
     Finding,

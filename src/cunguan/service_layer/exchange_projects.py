@@ -3,7 +3,7 @@ contract and offline disbursement record, which the bank keeps and shows with th
 
 Registration is one custody command (one serial no., one DB transaction): the project's own
 checks and row exactly as ``LendingService.register_project`` makes them, then the records,
-checked against each other and the project (``custody/contracts.py``).
+checked against each other and the project (``custody/rules/contracts.py``).
 """
 
 from typing import Any
@@ -12,7 +12,7 @@ from sqlalchemy import Connection, insert
 
 from cunguan.adapters.store.custody_tables import custody_project_origins
 from cunguan.core.errors import CunguanError
-from cunguan.custody.contracts import ExchangeOrigin, OriginError, check_origin, origin_row
+from cunguan.custody.rules.contracts import ExchangeOrigin, OriginError, check_origin, origin_row
 from cunguan.service_layer.custody_base import CustodyResult, Data, only
 from cunguan.service_layer.lending_service import LendingService, ProjectTerms
 from cunguan.service_layer.project_origins import exchange_origin

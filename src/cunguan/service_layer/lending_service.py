@@ -33,10 +33,10 @@ from cunguan.core.money import (
     split_running,
     to_fraction,
 )
-from cunguan.custody import accounts as chart
-from cunguan.custody import fields as custody_fields
-from cunguan.custody.bids import Bidder, BidTerms, ProjectStatus, check_bid
-from cunguan.custody.schedules import Installment, Method, owes_nothing, schedule
+from cunguan.custody.rules import accounts as chart
+from cunguan.custody.rules import fields as custody_fields
+from cunguan.custody.rules.bids import Bidder, BidTerms, ProjectStatus, check_bid
+from cunguan.custody.rules.schedules import Installment, Method, owes_nothing, schedule
 from cunguan.ledger import rules
 from cunguan.ledger.model import (
     Command,

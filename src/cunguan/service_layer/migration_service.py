@@ -17,7 +17,7 @@ Each step is a custody command (recorded, replayed by its request no., with its 
 outbox). Staging's request no. is made of the migration id, so the same files sent again
 replay, and other files under the same id are refused. Every step answers a ``CustodyResult``:
 a malformed field (``custody_base.checked``, the migration's field types in
-``custody/migration.py``) and a file refused whole (its code, file, line and reason) are
+``custody/rules/migration.py``) and a file refused whole (its code, file, line and reason) are
 answered without running or recording anything, so the corrected request may use the same
 request no. and migration id.
 """
@@ -47,11 +47,11 @@ from cunguan.adapters.store.custody_tables import (
 from cunguan.adapters.store.db import read_connection
 from cunguan.adapters.store.queries import get_account
 from cunguan.core import fields, limits
-from cunguan.custody import accounts as chart
-from cunguan.custody import fields as custody_fields
-from cunguan.custody import migration as rules
-from cunguan.custody.migration import FileRefused, Outcome, Status, UserDecision
-from cunguan.custody.schedules import Method, owes_nothing, schedule
+from cunguan.custody.rules import accounts as chart
+from cunguan.custody.rules import fields as custody_fields
+from cunguan.custody.rules import migration as rules
+from cunguan.custody.rules.migration import FileRefused, Outcome, Status, UserDecision
+from cunguan.custody.rules.schedules import Method, owes_nothing, schedule
 from cunguan.ledger.model import Transfer
 from cunguan.service_layer.custody_base import CustodyError, CustodyResult, Data, checked
 from cunguan.service_layer.custody_service import QUICK_PAY_BANKS

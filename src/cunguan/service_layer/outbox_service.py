@@ -28,7 +28,7 @@ from cunguan.adapters.store.custody_tables import custody_platforms
 from cunguan.adapters.store.db import read_connection
 from cunguan.core import limits
 from cunguan.core.clock import Clock, system_clock
-from cunguan.custody.callbacks import next_attempt
+from cunguan.custody.rules.callbacks import next_attempt
 from cunguan.service_layer.unit_of_work import in_transaction
 
 #: Delivers one callback: (url, body, headers) → None when the platform accepted it, else why not.

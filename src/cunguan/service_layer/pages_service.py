@@ -23,7 +23,7 @@ from cunguan.adapters.store.custody_tables import custody_platforms
 from cunguan.adapters.store.db import read_connection
 from cunguan.core import limits, signing
 from cunguan.core.clock import Clock, system_clock
-from cunguan.custody.kyc import IdKind
+from cunguan.custody.rules.kyc import IdKind
 from cunguan.service_layer.access_service import AccessError, AccessService
 from cunguan.service_layer.custody_base import CustodyResult
 from cunguan.service_layer.lending_service import LendingService

@@ -30,7 +30,7 @@ from cunguan.adapters.store.tables import day_balances, ledger_days
 from cunguan.core import fields
 from cunguan.core.errors import CunguanError
 from cunguan.core.money import round_half_up, to_fraction
-from cunguan.custody import accounts as chart
+from cunguan.custody.rules import accounts as chart
 from cunguan.ledger.model import Reject, Transfer
 from cunguan.service_layer.custody_base import CustodyError, CustodyResult
 from cunguan.service_layer.ledger_service import LedgerService

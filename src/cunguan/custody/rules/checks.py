@@ -1,6 +1,6 @@
 """Custody's day-end check (R-C1, R-L8), registered with the ledger's day book."""
 
-from cunguan.custody.accounts import BANK_HELD, SUMMARY
+from cunguan.custody.rules.accounts import BANK_HELD, SUMMARY
 from cunguan.ledger.daybook import DayFacts, Finding, register_check
 
 

@@ -23,8 +23,8 @@ from typing import Final, TypeVar
 from cunguan.core import fields, limits
 from cunguan.core.fields import FieldInvalid
 from cunguan.custody.cards import CARD_LENGTH_MAX, CARD_LENGTH_MIN
-from cunguan.custody.kyc import IdKind
-from cunguan.custody.schedules import TERM_MONTHS_MAX, Method
+from cunguan.custody.rules.kyc import IdKind
+from cunguan.custody.rules.schedules import TERM_MONTHS_MAX, Method
 
 Check = Callable[[object, str], object]
 _DERIVED: Final = re.compile(r"[A-Za-z0-9_.:\-]+([#@][A-Za-z0-9_.:\-]+)*")
@@ -226,7 +226,7 @@ def types_for(names: list[str], overrides: Mapping[str, Check]) -> dict[str, Che
     types = {**FIELD_TYPES, **overrides}
     missing = [name for name in names if name not in types]
     if missing:
-        raise TypeError(f"custody fields without a type in custody/fields.py: {missing}")
+        raise TypeError(f"custody fields without a type in custody/rules/fields.py: {missing}")
     return {name: types[name] for name in names}
 
 

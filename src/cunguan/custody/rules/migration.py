@@ -36,9 +36,9 @@ from cunguan.core import fields, limits
 from cunguan.core.fields import FieldInvalid
 from cunguan.core.money import MoneyError, parse_yuan
 from cunguan.custody.cards import BinTable, CardError, normalize_card_no, validate_card_no
-from cunguan.custody.fields import Check
-from cunguan.custody.kyc import IdKind, KycError, check_identity
-from cunguan.custody.schedules import Method, schedule
+from cunguan.custody.rules.fields import Check
+from cunguan.custody.rules.kyc import IdKind, KycError, check_identity
+from cunguan.custody.rules.schedules import Method, schedule
 from cunguan.ledger.model import AccountFlag, AccountSpec, Side
 
 USER_COLUMNS = ("user_id", "role", "name", "id_kind", "id_no", "mobile", "card_no", "balance")
