@@ -10,11 +10,18 @@ from cunguan.adapters.store.db import read_connection
 from cunguan.adapters.store.ids import IdBlocks
 from cunguan.adapters.store.ledger_store import BatchStore
 from cunguan.adapters.store.tables import accounts, ledger_days, tenants
-from cunguan.core import limits
+from cunguan.core import fields, limits
 from cunguan.core.calendar import WorkingCalendar
 from cunguan.core.clock import Clock, system_clock
 from cunguan.core.errors import CunguanError
-from cunguan.ledger.engine import BatchPlan, BatchState, plan_batch, reusing_ids
+from cunguan.ledger import rules
+from cunguan.ledger.engine import (
+    BatchPlan,
+    BatchState,
+    field_refusals,
+    plan_batch,
+    reusing_ids,
+)
 from cunguan.ledger.model import (
     Account,
     AccountSpec,
@@ -44,9 +51,9 @@ class LedgerService:
 
     # -- set-up --------------------------------------------------------------------------------
     def create_tenant(self, tenant_id: str, name: str, accounting_date: date) -> None:
-        if not tenant_id or len(tenant_id) > limits.tenant_id_length_max:
-            raise CunguanError("field_invalid", "tenant id must be 1 to "
-                               f"{limits.tenant_id_length_max} characters")
+        """A tenant with its first open day; a malformed field is refused ``field_invalid``
+        naming it (an identifier, display text, a date)."""
+        tenant_id, name, accounting_date = rules.tenant_fields(tenant_id, name, accounting_date)
         with self.engine.begin() as conn:
             if conn.execute(tenants.select().where(tenants.c.tenant_id == tenant_id)).first():
                 raise CunguanError("tenant_exists", f"tenant {tenant_id} exists already")
@@ -66,10 +73,10 @@ class LedgerService:
                          specs: Sequence[AccountSpec]) -> None:
         """Open accounts inside the caller's DB transaction."""
         now = self.clock()
+        _tenant(tenant_id)
+        specs = [rules.account_spec(spec) for spec in specs]
         if queries.tenant_date(conn, tenant_id) is None:
             raise CunguanError(Reject.TENANT_NOT_FOUND, f"no tenant {tenant_id}")
-        for spec in specs:
-            _check_spec(spec)
         taken = queries.existing_account_nos(conn, tenant_id, [s.account_no for s in specs])
         if taken or len({s.account_no for s in specs}) < len(specs):
             raise CunguanError("account_exists", "account nos. exist already or repeat: "
@@ -85,6 +92,9 @@ class LedgerService:
     def set_account_status(self, tenant_id: str, account_no: str,
                            status: AccountStatus) -> Account:
         """Freeze for debit (止付), freeze, unfreeze or close an account. Closing needs it empty."""
+        _tenant(tenant_id)
+        _account_no(account_no)
+        status = rules.account_status(status)
         with self.engine.begin() as conn:
             account = queries.get_account(conn, tenant_id, account_no)
             if account is None:
@@ -141,7 +151,12 @@ class LedgerService:
               chains: Sequence[int] | None = None) -> list[Result]:
         if not commands:
             return []
-        accounting_date, state = store.load(tenant_id, commands)
+        _tenant(tenant_id)
+        # Malformed commands are refused by name in planning; the store never reads by them.
+        refusals = field_refusals(commands)
+        loadable = (commands if not any(refusals) else
+                    [c for c, refusal in zip(commands, refusals, strict=True) if refusal is None])
+        accounting_date, state = store.load(tenant_id, loadable)
         if accounting_date is None:
             raise CunguanError(Reject.TENANT_NOT_FOUND, f"no tenant {tenant_id}")
         inside_caller_tx = not commit
@@ -154,12 +169,13 @@ class LedgerService:
         def plan(state: BatchState) -> BatchPlan:   # a second planning reuses the ids
             return plan_batch(tenant_id, commands, state, linked=linked,
                               accounting_date=accounting_date, now=now,
-                              next_tx_id=reusing_ids(issued, tx_ids.__next__), chains=chains)
+                              next_tx_id=reusing_ids(issued, tx_ids.__next__), chains=chains,
+                              refusals=refusals)
 
         planned = plan(state)
         if not store.write(tenant_id, planned, commit=commit):
             # A hot account moved beyond what the plan can carry: plan again, it locked.
-            _, state = store.load(tenant_id, commands, lock_hot=True)
+            _, state = store.load(tenant_id, loadable, lock_hot=True)
             planned = plan(state)
             if not store.write(tenant_id, planned, commit=commit):
                 raise AssertionError("a plan on locked accounts cannot need rebasing")
@@ -170,6 +186,7 @@ class LedgerService:
 
     def expire_holds(self, tenant_id: str) -> list[Result]:
         """Release every open hold whose expiry has passed; safe to run again (R-L4)."""
+        _tenant(tenant_id)
         with read_connection(self.engine) as conn:
             hold_ids = queries.expired_hold_ids(conn, tenant_id, self.clock(),
                                                 limits.commands_per_batch_max)
@@ -179,6 +196,8 @@ class LedgerService:
 
     # -- queries -------------------------------------------------------------------------------
     def account(self, tenant_id: str, account_no: str) -> Account:
+        _tenant(tenant_id)
+        _account_no(account_no)
         with read_connection(self.engine) as conn:
             account = queries.get_account(conn, tenant_id, account_no)
         if account is None:
@@ -186,23 +205,36 @@ class LedgerService:
         return account
 
     def accounts(self, tenant_id: str) -> list[Account]:
+        _tenant(tenant_id)
         with read_connection(self.engine) as conn:
             return queries.list_accounts(conn, tenant_id)
 
     def fund_log(self, tenant_id: str, account_no: str, *, date_from: date | None = None,
                  date_to: date | None = None, after_seq: int = 0,
                  rows_max: int = limits.page_rows_max) -> list[FundLogLine]:
-        rows_max = max(1, min(rows_max, limits.page_rows_max))
+        _tenant(tenant_id)
+        _account_no(account_no)
+        for day, name in ((date_from, "date_from"), (date_to, "date_to")):
+            if day is not None:
+                fields.day(day, name)
+        fields.whole_number(after_seq, "after_seq", minimum=0, maximum=limits.id_max)
+        rows_max = max(1, min(fields.whole_number(rows_max, "rows_max", minimum=-limits.id_max,
+                                                  maximum=limits.id_max), limits.page_rows_max))
         with read_connection(self.engine) as conn:
             return queries.fund_log_page(conn, tenant_id, account_no, date_from=date_from,
                                          date_to=date_to, after_seq=after_seq,
                                          rows_max=rows_max)
 
     def balance_at(self, tenant_id: str, account_no: str, day: date) -> int:
+        _tenant(tenant_id)
+        _account_no(account_no)
+        fields.day(day, "day")
         with read_connection(self.engine) as conn:
             return queries.balance_at(conn, tenant_id, account_no, day)
 
     def hold(self, tenant_id: str, hold_id: int) -> Hold:
+        _tenant(tenant_id)
+        fields.whole_number(hold_id, "hold_id", minimum=1, maximum=limits.id_max)
         with read_connection(self.engine) as conn:
             hold = queries.get_hold(conn, tenant_id, hold_id)
         if hold is None:
@@ -210,6 +242,8 @@ class LedgerService:
         return hold
 
     def open_holds_total(self, tenant_id: str, account_no: str) -> int:
+        _tenant(tenant_id)
+        _account_no(account_no)
         with read_connection(self.engine) as conn:
             return queries.open_holds_total(conn, tenant_id, account_no)
 
@@ -218,6 +252,7 @@ class LedgerService:
             return queries.tenant_ids(conn)
 
     def accounting_date(self, tenant_id: str) -> date:
+        _tenant(tenant_id)
         with read_connection(self.engine) as conn:
             value = queries.tenant_date(conn, tenant_id)
         if value is None:
@@ -225,9 +260,10 @@ class LedgerService:
         return value
 
 
-def _check_spec(spec: AccountSpec) -> None:
-    if not spec.account_no or len(spec.account_no) > limits.account_no_length_max:
-        raise CunguanError(Reject.FIELD_INVALID, "account no. must be 1 to "
-                           f"{limits.account_no_length_max} characters")
-    if spec.overdraft_limit_fen < 0 or spec.overdraft_limit_fen > limits.amount_fen_max:
-        raise CunguanError(Reject.FIELD_INVALID, "overdraft limit out of range")
+def _tenant(tenant_id: object) -> None:
+    """A tenant id looked up: text a column can hold (refused field_invalid otherwise)."""
+    rules.known_name(tenant_id, "tenant_id", limits.tenant_id_length_max)
+
+
+def _account_no(account_no: object) -> None:
+    rules.known_name(account_no, "account_no", limits.account_no_length_max)
