@@ -164,6 +164,29 @@ def test_a_hostile_tenant_is_refused_on_both_backends(engine: Engine, name: str)
     assert _state(engine) == before
 
 
+@pytest.mark.parametrize("read", ["view", "report"])
+def test_a_read_refuses_a_malformed_key_by_name_never_a_driver_error(
+        lite: Engine, read: str) -> None:
+    """``view`` and ``report`` raise their refusals (``migration_not_found``), but 2**63, a
+    lone surrogate or a list reached the driver: OverflowError, UnicodeEncodeError,
+    ProgrammingError."""
+    _, migration = _staged(lite)
+    failures = []
+    for field, values in (("tenant_id", TENANTS_NOT), ("migration_id", MIGRATION_IDS_NOT)):
+        for value in values:
+            args = {"tenant_id": PLATFORM, "migration_id": "MIG1", field: value}
+            try:
+                getattr(migration, read)(**args)
+                failures.append(f"{field}={value!r}: answered")
+            except CunguanError as exc:
+                if (exc.code, exc.details.get("field")) != ("field_invalid", field):
+                    failures.append(f"{field}={value!r}: {exc.code}")
+            except Exception as exc:
+                failures.append(f"{field}={value!r}: raised {type(exc).__name__}")
+    assert not failures, "\n".join(failures)
+    assert getattr(migration, read)(PLATFORM, "MIG1")
+
+
 def test_the_maker_and_checker_are_compared_as_normalized(engine: Engine) -> None:
     """``"alice "`` was another operator than ``"alice"``: the check normalized the name but
     the command compared and stored it as sent, so one operator was maker and checker."""

@@ -84,6 +84,7 @@ class RowReport:
 
 #: The migration commands' field types over the custody ones (``custody_base.checked``).
 _FIELDS: Mapping[str, custody_fields.Check] = rules.COMMAND_FIELDS
+_TENANT = custody_fields.FIELD_TYPES["tenant_id"]
 
 
 def _file_refused(request_no: str, exc: FileRefused) -> CustodyResult:
@@ -91,6 +92,13 @@ def _file_refused(request_no: str, exc: FileRefused) -> CustodyResult:
     the same migration id)."""
     return CustodyResult(request_no, False, exc.code, str(exc),
                          {"file": exc.file, "line": exc.line, "reason": exc.reason})
+
+
+def _read_keys(tenant_id: object, migration_id: object) -> None:
+    """A read's keys checked as the commands' are: one malformed is ``FieldInvalid`` naming
+    it (raised, as a read raises ``migration_not_found``), never a driver's error."""
+    _TENANT(tenant_id, "tenant_id")
+    rules.migration_id(migration_id, "migration_id")
 
 
 def _digest(files: Mapping[str, bytes]) -> str:
@@ -268,11 +276,13 @@ class MigrationService:
     # -- reading ---------------------------------------------------------------------------
     def view(self, tenant_id: str, migration_id: str, *, operator: bool = False) -> Data:
         """Status, control totals and funding; operators also see who approved."""
+        _read_keys(tenant_id, migration_id)
         with read_connection(self.custody.engine) as conn:
             return self._view(conn, tenant_id, migration_id, operator=operator)
 
     def report(self, tenant_id: str, migration_id: str) -> list[RowReport]:
         """Every row's outcome, in file and line order."""
+        _read_keys(tenant_id, migration_id)
         m = custody_migration_rows.c
         order = {name: i for i, name in enumerate(rules.FILES)}
         with read_connection(self.custody.engine) as conn:
