@@ -26,7 +26,7 @@ from cunguan.adapters.store.queries import get_account
 from cunguan.core.calendar import WorkingCalendar
 from cunguan.core.clock import CST, Clock, system_clock
 from cunguan.core.errors import CunguanError, RuleError
-from cunguan.core.money import apply_rate, format_yuan
+from cunguan.core.money import apply_rate
 from cunguan.custody.cards import BinTable, CardError, normalize_card_no, validate_card_no
 from cunguan.custody.rules import accounts as chart
 from cunguan.custody.rules import fields as custody_fields
@@ -784,6 +784,8 @@ class CustodyService(CustodyBase):
         today = now.astimezone(CST).date()
         month = now.astimezone(CST).strftime("%Y-%m")
         taken, hvps_used_fen = self._withdrawals_so_far(conn, tenant_id, user_ids, month, today)
+        so_far = {u: withdrawals.WithdrawnSoFar(taken.get(u, 0), hvps_used_fen.get(u, 0))
+                  for u in user_ids}
         status = "pending_review" if self.policy.withdrawal_review else "processing"
         rows: list[Data] = []
 
@@ -791,21 +793,19 @@ class CustodyService(CustodyBase):
             user = need_active(users, r.user_id)
             self.need_consent(grants, r.user_id, "withdraw", r.amount_fen, r.password_checked)
             need_card(cards, r.user_id, r.card_no)
-            count = taken.get(r.user_id, 0)
-            fee_fen, paid_fen = self._fee(r.amount_fen, count)
+            before = so_far[r.user_id]
+            fee_fen, paid_fen = self._fee(r.amount_fen, before.this_month)
             account = accounts.get(user.account_no)
             if account is None:
                 raise CustodyError("user_not_found", f"no account for user {r.user_id}")
-            self._need_withdrawable(account.available_fen, r.amount_fen, fee_fen, count)
-            used_fen = hvps_used_fen.get(r.user_id, 0)
-            rail = self._route(paid_fen, now, used_fen)
+            self._need_withdrawable(account.available_fen, r.amount_fen, fee_fen,
+                                    before.this_month)
+            rail = self._route(paid_fen, now, before.hvps_today_fen)
             held_fen = paid_fen + fee_fen
             if rules.check_can_pay(account) is None and rules.check_available(
                     account, held_fen) is None:  # the hold will apply: count it for the rest
                 account.frozen_fen += held_fen
-                taken[r.user_id] = count + 1
-                if rail is withdrawals.Rail.HVPS:
-                    hvps_used_fen[r.user_id] = used_fen + paid_fen
+                so_far[r.user_id] = withdrawals.counted(before, paid_fen, rail)
 
             def done(results: list[Result]) -> Data:
                 hold_id = results[0].tx_id
@@ -826,20 +826,18 @@ class CustodyService(CustodyBase):
 
     def _need_withdrawable(self, available_fen: int, amount_fen: int, fee_fen: int,
                            taken: int) -> None:
-        if amount_fen + (0 if self.policy.fees.fee_from_amount else fee_fen) > available_fen:
-            best = withdrawals.max_withdrawable(available_fen, taken, self.policy.fees)
-            raise CustodyError("exceeds_available",
-                               f"at most {format_yuan(best)} yuan can be withdrawn now "
-                               "(amount plus fee)", max_withdrawable_fen=best)
+        try:
+            withdrawals.check_withdrawable(available_fen, amount_fen, fee_fen, taken,
+                                           self.policy.fees)
+        except withdrawals.WithdrawalRefused as exc:
+            raise CustodyError(exc.code, str(exc), **exc.details) from exc
 
     def _fee(self, amount_fen: int, taken: int) -> tuple[int, int]:
-        """(fee, amount paid out): the fee is on top, or taken from the amount if so set."""
-        fee_fen = withdrawals.withdrawal_fee(amount_fen, taken, self.policy.fees)
-        if self.policy.fees.fee_from_amount:
-            if fee_fen >= amount_fen:
-                raise CustodyError("amount_below_fee", "the amount does not cover the fee")
-            return fee_fen, amount_fen - fee_fen
-        return fee_fen, amount_fen
+        """(fee, amount paid out), by the platform's fee policy."""
+        try:
+            return withdrawals.fee_and_payout_fen(amount_fen, taken, self.policy.fees)
+        except withdrawals.WithdrawalRefused as exc:
+            raise CustodyError(exc.code, str(exc)) from exc
 
     def _withdrawals_so_far(self, conn: Connection, tenant_id: str, user_ids: set[str],
                             month: str, today: date) -> tuple[dict[str, int], dict[str, int]]:

@@ -5,11 +5,10 @@ borrower account in one linked batch, a repayment freezes the installment and th
 the investors pro rata to their claims.
 """
 
-import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Any, NamedTuple, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import Connection, insert, select, update
 
@@ -26,16 +25,12 @@ from cunguan.adapters.store.custody_tables import (
 )
 from cunguan.adapters.store.db import read_connection
 from cunguan.core.errors import CunguanError
-from cunguan.core.money import (
-    apply_rate,
-    round_half_up,
-    split_cumulative,
-    split_running,
-    to_fraction,
-)
+from cunguan.core.money import apply_rate, round_half_up, to_fraction
 from cunguan.custody.rules import accounts as chart
 from cunguan.custody.rules import fields as custody_fields
+from cunguan.custody.rules import repayments
 from cunguan.custody.rules.bids import Bidder, BidTerms, ProjectStatus, check_bid
+from cunguan.custody.rules.repayments import COUPON_RATE_MAX, coupon_rate_ok
 from cunguan.custody.rules.schedules import Installment, Method, owes_nothing, schedule
 from cunguan.ledger import rules
 from cunguan.ledger.model import (
@@ -67,29 +62,6 @@ from cunguan.service_layer.custody_base import (
 from cunguan.service_layer.custody_reads import CustodyReads
 from cunguan.service_layer.custody_service import CustodyService
 
-#: Overdue penalty interest per day on the unpaid installment (configurable per service).
-PENALTY_DAILY_RATE_DEFAULT = "0.0005"
-
-
-class _Due(NamedTuple):
-    principal_fen: int
-    interest_fen: int
-    penalty_fen: int
-
-
-#: The largest interest coupon: 24 % a year, the ceiling Chinese courts protect for loans.
-COUPON_RATE_MAX = "0.24"
-
-
-@functools.lru_cache(maxsize=256)
-def _coupon_ok(rate: str) -> bool:
-    """Cached: the same few coupon texts come with thousands of bids (two Fractions compared
-    cost ~5 µs a bid)."""
-    try:
-        return 0 <= to_fraction(rate) <= to_fraction(COUPON_RATE_MAX)
-    except ValueError:
-        return False
-
 
 @dataclass(frozen=True, slots=True)
 class BidRequest:
@@ -109,7 +81,7 @@ class BidRequest:
         """The request's own fields, before anything is read."""
         if not 0 <= self.red_packet_fen < self.amount_fen:
             raise CustodyError("red_packet_invalid", "a red packet is less than the bid")
-        if not _coupon_ok(self.coupon_rate):
+        if not coupon_rate_ok(self.coupon_rate):
             raise CustodyError("coupon_invalid", f"a coupon adds 0 to {COUPON_RATE_MAX} a year")
 
     def content(self) -> Data:
@@ -219,15 +191,6 @@ def _paid(installments: list[Any]) -> list[Any]:
     return [i for i in installments if i.status == "paid"]
 
 
-def _received(amounts_fen: list[int], weights: list[int]) -> list[int]:
-    """What each party has received of ``amounts_fen``, each split in turn on the running
-    totals (``split_running``, as the settlements split them)."""
-    received = [0] * len(weights)
-    for parts in split_running(amounts_fen, weights):
-        received = [r + p for r, p in zip(received, parts, strict=True)]
-    return received
-
-
 def _next_due(installments: list[Any]) -> Any:
     """The earliest unpaid installment (earlier installments are paid first, R-C13), if it
     is not already frozen for repayment; ``installments`` in period order."""
@@ -250,21 +213,15 @@ def _open(claims: list[Any]) -> list[Any]:
 
 def _coupon_moves(request_no: str, claims: list[Any], *, last: bool
                   ) -> tuple[list[Command], dict[str, int]]:
-    """Coupon interest on each claim's outstanding principal for the month, from the
-    marketing account (the last installment pays what is left of the recorded amount); and
-    what each paid claim has left to receive."""
+    """The coupons of ``repayments.coupons_fen`` as transfers from the marketing account;
+    and what each paid claim has left to receive."""
     moves: list[Command] = []
     left: dict[str, int] = {}
-    for claim in claims:
-        if not claim.coupon_due_fen:
-            continue
-        monthly = round_half_up(claim.outstanding_fen * to_fraction(claim.coupon_rate) / 12)
-        amount_fen = claim.coupon_due_fen if last else min(monthly, claim.coupon_due_fen)
-        if amount_fen:
-            moves.append(Transfer(f"{request_no}#coupon#{claim.claim_id}", chart.MARKETING,
-                                  chart.user_account_no(claim.holder_user_id), amount_fen,
-                                  "interest_coupon"))
-            left[claim.claim_id] = claim.coupon_due_fen - amount_fen
+    for claim, amount_fen in repayments.coupons_fen(claims, last=last):
+        moves.append(Transfer(f"{request_no}#coupon#{claim.claim_id}", chart.MARKETING,
+                              chart.user_account_no(claim.holder_user_id), amount_fen,
+                              "interest_coupon"))
+        left[claim.claim_id] = claim.coupon_due_fen - amount_fen
     return moves, left
 
 
@@ -286,14 +243,9 @@ class _Settled:
             for project_id in self.settled_projects])
 
 
-#: Interest owed on early repayment: "current" (this period's), "full" (all scheduled) or
-#: "none"; the platform's loan contract decides.
-EARLY_INTEREST_RULES = ("current", "full", "none")
-
-
 class LendingService(CustodyReads, CustodyService):
-    penalty_daily_rate = PENALTY_DAILY_RATE_DEFAULT
-    early_interest_rule = "current"
+    penalty_daily_rate = repayments.PENALTY_DAILY_RATE_DEFAULT
+    early_interest_rule = "current"   # one of repayments.EARLY_INTEREST_RULES
 
     # -- projects (R-C8) -------------------------------------------------------------------
     @checked()
@@ -700,8 +652,7 @@ class LendingService(CustodyReads, CustodyService):
         def work(conn: Connection) -> Data:
             project, due = self._repaying(conn, tenant_id, project_id)
             rest = self._unpaid(conn, tenant_id, project_id)
-            interest_fen = {"current": due.interest_fen, "none": 0,
-                            "full": sum(r.interest_fen for r in rest)}[self.early_interest_rule]
+            interest_fen = repayments.early_interest_fen(self.early_interest_rule, due, rest)
             principal_fen = sum(r.principal_fen for r in rest)
             penalty_fen = self._penalty(due, self.accounting_date(conn, tenant_id))
             total_fen = principal_fen + interest_fen + penalty_fen
@@ -752,9 +703,7 @@ class LendingService(CustodyReads, CustodyService):
                 custody_projects.c.project_id == project_id)).first()
 
     def _penalty(self, due: Any, day: date) -> int:
-        overdue_days = max(0, (day - due.due_date).days)
-        rate = to_fraction(self.penalty_daily_rate) * overdue_days
-        return round_half_up((due.principal_fen + due.interest_fen) * rate)
+        return repayments.penalty_fen(due, due.due_date, day, self.penalty_daily_rate)
 
     def _set_installment(self, conn: Connection, tenant_id: str, project_id: str,
                          period: int, **values: Any) -> None:
@@ -838,7 +787,7 @@ class LendingService(CustodyReads, CustodyService):
                          into: "_Settled") -> Planned:
         """``installments``: the project's whole schedule; ``claims``: every investment claim
         of the project, closed ones too (they keep their weight in the split)."""
-        parts = self._shares(due, claims, _paid(installments), last=last)
+        parts = repayments.shares_fen(due, claims, _paid(installments), last=last)
         payees = tuple(Payee(chart.user_account_no(c.holder_user_id), sum(p))
                        for c, p in zip(claims, parts, strict=True) if sum(p))
         coupons, coupon_left = _coupon_moves(step.request_no, _open(claims), last=last)
@@ -876,25 +825,6 @@ class LendingService(CustodyReads, CustodyService):
         if open_only:
             query = query.where(k.status.in_(_OPEN_CLAIM))
         return list(conn.execute(query.order_by(k.claim_id)))
-
-    @staticmethod
-    def _shares(due: Any, claims: list[Any], paid: list[Any], *, last: bool
-                ) -> list[tuple[int, int]]:
-        """(principal, interest + penalty) per claim — every investment claim of the project,
-        by claim id, closed ones too — pro rata to the principal lent, split on the running
-        totals (R-C13): the principal by what each claim has been repaid (lent − outstanding),
-        the income by the project's ``paid`` installments split the same way before, so that
-        no claim drifts more than a fen from its exact share; the last installment closes
-        every claim exactly."""
-        weights = [c.principal_fen for c in claims]
-        if last:
-            principals = [c.outstanding_fen for c in claims]  # closes every claim exactly
-        else:
-            principals = split_cumulative(
-                due.principal_fen, weights, [c.principal_fen - c.outstanding_fen for c in claims])
-        earned = _received([i.interest_fen + i.penalty_fen for i in paid], weights)
-        income = split_cumulative(due.interest_fen + due.penalty_fen, weights, earned)
-        return list(zip(principals, income, strict=True))
 
     def _update_claims(self, conn: Connection, tenant_id: str, claims: list[Any],
                        principals: list[int]) -> None:
@@ -936,15 +866,15 @@ class LendingService(CustodyReads, CustodyService):
             if payer == "guarantor" and project.guarantor_user_id is None:
                 raise CustodyError("no_guarantor", "the project has no guarantor")
             day = self.accounting_date(conn, tenant_id)
-            due_with_penalty = _Due(due.principal_fen, due.interest_fen,
-                                    self._penalty(due, day))
+            due_with_penalty = repayments.Due(due.principal_fen, due.interest_fen,
+                                              self._penalty(due, day))
             holder, account_no = ((project.guarantor_user_id,
                                    chart.user_account_no(project.guarantor_user_id))
                                   if payer == "guarantor" else ("RISK", chart.RISK_RESERVE))
             claims = self._claims(conn, tenant_id, project_id, open_only=False)
             rows = self._installments(conn, tenant_id, project_id)
             last = len(_owed(rows)) == 1
-            parts = self._shares(due_with_penalty, claims, _paid(rows), last=last)
+            parts = repayments.shares_fen(due_with_penalty, claims, _paid(rows), last=last)
             legs = [Posting(chart.user_account_no(c.holder_user_id), Side.CREDIT, sum(p))
                     for c, p in zip(claims, parts, strict=True) if sum(p)]
             total_fen = sum(leg.amount_fen for leg in legs)
@@ -1067,7 +997,7 @@ class LendingService(CustodyReads, CustodyService):
     @checked()
     def create_plan(self, tenant_id: str, request_no: str, plan_id: str, name: str,
                     annual_rate: str, term_days: int) -> CustodyResult:
-        if term_days <= 0 or not _coupon_ok(annual_rate):
+        if term_days <= 0 or not coupon_rate_ok(annual_rate):
             return CustodyResult(request_no, False, "field_invalid", "bad rate or term")
 
         def work(conn: Connection) -> Data:

@@ -99,3 +99,54 @@ def max_withdrawable(available_fen: int, withdrawals_this_month: int,
             candidates.append(amount)
             break
     return max(0, *candidates)
+
+
+class WithdrawalRefused(RuleError):
+    """A withdrawal its fee or the money available refuses; ``details`` go in the answer."""
+
+    def __init__(self, code: str, message: str, **details: int) -> None:
+        super().__init__(code, message)
+        self.details = details
+
+
+def fee_and_payout_fen(amount_fen: int, withdrawals_this_month: int,
+                       policy: FeePolicy = FeePolicy()) -> tuple[int, int]:
+    """(fee, amount paid out): the fee is on top, or taken from the amount if so set."""
+    fee_fen = withdrawal_fee(amount_fen, withdrawals_this_month, policy)
+    if policy.fee_from_amount:
+        if fee_fen >= amount_fen:
+            raise WithdrawalRefused("amount_below_fee", "the amount does not cover the fee")
+        return fee_fen, amount_fen - fee_fen
+    return fee_fen, amount_fen
+
+
+def check_withdrawable(available_fen: int, amount_fen: int, fee_fen: int,
+                       withdrawals_this_month: int, policy: FeePolicy = FeePolicy()) -> None:
+    """Refuse a withdrawal whose amount and fee (when on top) exceed ``available_fen``,
+    naming the most that can be withdrawn now."""
+    if amount_fen + (0 if policy.fee_from_amount else fee_fen) > available_fen:
+        best = max_withdrawable(available_fen, withdrawals_this_month, policy)
+        raise WithdrawalRefused("exceeds_available",
+                                f"at most {format_yuan(best)} yuan can be withdrawn now "
+                                "(amount plus fee)", max_withdrawable_fen=best)
+
+
+@dataclass(frozen=True, slots=True)
+class WithdrawnSoFar:
+    """A user's withdrawals that count towards the next one's fee and rail.
+
+    Attributes:
+      this_month: withdrawals this calendar month (CST) not failed or refused, for the free
+        ones (R-C17); the count may stop at the free allowance, past which all pay alike.
+      hvps_today_fen: the amount sent by HVPS today, for its daily quota (R-C16).
+    """
+
+    this_month: int = 0
+    hvps_today_fen: int = 0
+
+
+def counted(so_far: WithdrawnSoFar, paid_fen: int, rail: Rail) -> WithdrawnSoFar:
+    """``so_far`` once a withdrawal paying ``paid_fen`` by ``rail`` is held: the later ones of
+    the same set-based call count it, as they would had it come in a call before."""
+    hvps_fen = paid_fen if rail is Rail.HVPS else 0
+    return WithdrawnSoFar(so_far.this_month + 1, so_far.hvps_today_fen + hvps_fen)
