@@ -50,6 +50,7 @@ from cunguan.core import fields, limits
 from cunguan.custody.rules import accounts as chart
 from cunguan.custody.rules import fields as custody_fields
 from cunguan.custody.rules import migration as rules
+from cunguan.custody.rules.fields import bank_serial_no
 from cunguan.custody.rules.migration import FileRefused, Outcome, Status, UserDecision
 from cunguan.custody.rules.schedules import Method, owes_nothing, schedule
 from cunguan.ledger.model import Transfer
@@ -557,7 +558,7 @@ class _Applier:
         """Clearing account → each user, as many ledger batches as the limit asks, all in
         this one DB transaction (a rejection anywhere refuses the approval whole). Each
         transfer's ledger request no. is the migration id and the user's line."""
-        moves = [Transfer(f"{self.migration_id}#{line}", rules.CLEARING,
+        moves = [Transfer(bank_serial_no("migration", self.migration_id, line), rules.CLEARING,
                           chart.user_account_no(u["user_id"]), u["balance_fen"],
                           "migration_allocation") for line, u in users if u["balance_fen"]]
         step = limits.commands_per_batch_max

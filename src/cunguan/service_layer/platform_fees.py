@@ -31,6 +31,7 @@ from cunguan.core import fields
 from cunguan.core.errors import CunguanError
 from cunguan.core.money import round_half_up, to_fraction
 from cunguan.custody.rules import accounts as chart
+from cunguan.custody.rules.fields import bank_serial_no
 from cunguan.ledger.model import Reject, Transfer
 from cunguan.service_layer.custody_base import CustodyError, CustodyResult
 from cunguan.service_layer.ledger_service import LedgerService
@@ -113,7 +114,8 @@ class PlatformFees:
         if row["fee_fen"]:
             self._ensure_income_account(conn, tenant_id)
             result = self.ledger.post_in(conn, tenant_id, [Transfer(
-                f"{request_no}#{row['attempts']}", chart.OWN, chart.CUSTODY_FEE_INCOME,
+                bank_serial_no("custody-fee", period, row["attempts"]), chart.OWN,
+                chart.CUSTODY_FEE_INCOME,
                 row["fee_fen"], "custody_fee", memo=period)])[0]
             if not result.ok and result.reject is not Reject.EXCEEDS_AVAILABLE:
                 raise CustodyError(str(result.reject), result.detail or str(result.reject))

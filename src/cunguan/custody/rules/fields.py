@@ -58,6 +58,14 @@ def serial_no(value: object, field: str) -> str:
     return fields.identifier(value, field, limits.request_no_length_max)
 
 
+def bank_serial_no(kind: str, *parts: object) -> str:
+    """A ledger no. for what the bank does of its own accord (a month's custody fee, a
+    migration's allocation): it starts with ``#``, which no serial no. a platform sends may
+    hold, so a platform request — nor any no. derived from one, ``R1#2`` — can never take
+    it first and turn the bank's posting away as a duplicate."""
+    return "#" + ":".join([kind, *map(str, parts)])
+
+
 def derived_serial_no(value: object, field: str) -> str:
     """A serial no. the bank derived from one given to it (``B1#3@2``, a batch's item at its
     second attempt): a serial no. followed by ``#``/``@`` parts."""
