@@ -17,6 +17,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 import httpx
 
 from cunguan.core import signing
+from cunguan.core.errors import present
 
 REPLAY_HEADER = "Idempotent-Replayed"
 #: Statuses the bank may send unsigned: it could not tell who asked.
@@ -75,7 +76,7 @@ class CunguanClient:
 
     def _send(self, method: str, target: str, body: bytes, content_type: str) -> Answer:
         key = self.secret if self.algorithm == signing.HMAC_SHA256 else self.sm2_private_key
-        assert key is not None, "SM2 signing needs sm2_private_key"
+        key = present(key, "SM2 signing needs sm2_private_key")
         request = self.http.build_request(method, target, content=body,
                                           headers={"Content-Type": content_type})
         # The path and query as they go on the wire: httpx percent-encodes what a URL may not

@@ -22,7 +22,7 @@ from starlette.concurrency import run_in_threadpool
 
 from cunguan.api.body import json_of
 from cunguan.core import callback_targets, limits, signing
-from cunguan.core.errors import CunguanError
+from cunguan.core.errors import CunguanError, present
 from cunguan.service_layer.access_service import (
     AccessError,
     AccessService,
@@ -340,5 +340,4 @@ class SignedRoute(APIRoute):
 
 
 def tenant(principal: Principal) -> str:
-    assert principal.tenant_id is not None  # platform() let only tenant keys through
-    return principal.tenant_id
+    return present(principal.tenant_id, "platform() lets only tenant keys through")

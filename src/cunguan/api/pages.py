@@ -22,6 +22,7 @@ from fastapi.templating import Jinja2Templates
 
 from cunguan.api.edge import ApiError, bank
 from cunguan.core import limits
+from cunguan.core.errors import InvariantViolation
 from cunguan.core.money import format_yuan
 from cunguan.service_layer.pages_service import PageSession
 
@@ -146,9 +147,11 @@ def _render(request: Request, session: PageSession, lang: str, error: str | None
             status: int = 200) -> HTMLResponse:
     t = TEXTS[lang]
     titles = t["titles"]
-    assert isinstance(titles, dict)
+    if not isinstance(titles, dict):
+        raise InvariantViolation("page texts carry titles")
     id_kinds = t["id_kinds"]
-    assert isinstance(id_kinds, dict)
+    if not isinstance(id_kinds, dict):
+        raise InvariantViolation("page texts carry ID kinds")
     context = {"t": {**t, "title": titles[session.action]}, "lang": lang,
                "action": session.action, "csrf_token": session.csrf_token, "error": error,
                "summary": _summary(session, t), "id_kinds": list(id_kinds.items()),

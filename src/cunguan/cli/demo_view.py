@@ -10,6 +10,7 @@ from cunguan.adapters.store.db import upgrade
 from cunguan.adapters.store.db_check import reachable_engine, shown
 from cunguan.cli.common import EXIT_REJECTED, console, explicit_database_url, fail, money
 from cunguan.core import fields, limits
+from cunguan.core.errors import present
 from cunguan.custody.rules import accounts as chart
 from cunguan.demo import TENANT, run_business_day
 from cunguan.service_layer.day_service import DayService
@@ -62,8 +63,8 @@ def run_demo(ctx: typer.Context, *, users: int, fresh: bool) -> None:
                 else "[red]BROKEN[/red]")
     console.print(f"Summary + channel in transit {money(day.summary_fen)} = Σ sub-accounts "
                   f"{money(day.sub_accounts_fen)}: {identity}")
-    assert day.close is not None
-    colour = "green" if day.close.closed else "red"
-    console.print(f"[{colour}]{day.close.report}[/{colour}]")
-    if not day.close.closed:
+    close = present(day.close, "the demo closes its day")
+    colour = "green" if close.closed else "red"
+    console.print(f"[{colour}]{close.report}[/{colour}]")
+    if not close.closed:
         raise typer.Exit(1)

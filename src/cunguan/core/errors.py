@@ -1,5 +1,9 @@
 """Errors: operating errors are named results, bugs are invariant violations."""
 
+from typing import TypeVar
+
+_T = TypeVar("_T")
+
 
 class InvariantViolation(Exception):
     """An impossible state was reached: a bug, never bad input. Not stripped by ``python -O``."""
@@ -8,6 +12,14 @@ class InvariantViolation(Exception):
 def invariant(condition: bool, message: str) -> None:
     if not condition:
         raise InvariantViolation(message)
+
+
+def present(value: _T | None, message: str) -> _T:
+    """``value``, which cannot be None here (else a bug: ``InvariantViolation``); unlike a bare
+    ``assert``, kept under ``python -O``."""
+    if value is None:
+        raise InvariantViolation(message)
+    return value
 
 
 class RuleError(ValueError):

@@ -12,6 +12,7 @@ from decimal import Decimal
 from fractions import Fraction
 from functools import lru_cache
 
+from cunguan.core.errors import InvariantViolation
 from cunguan.core.limits import amount_fen_max, rate_exponent_max
 
 Rate = Fraction | Decimal | int | str
@@ -73,7 +74,8 @@ def to_fraction(rate: Rate) -> Fraction:
         if not rate.is_finite():
             raise MoneyError(f"rate must be finite, got {rate}")
         exponent = rate.as_tuple().exponent
-        assert isinstance(exponent, int)   # finite
+        if not isinstance(exponent, int):
+            raise InvariantViolation("a finite Decimal has an int exponent")
         if abs(rate.adjusted()) > rate_exponent_max or -exponent > 2 * rate_exponent_max:
             raise MoneyError(f"rate out of range: {rate}")
         return Fraction(rate)

@@ -21,7 +21,7 @@ from cunguan.adapters.store.custody_tables import custody_platforms
 from cunguan.adapters.store.db import read_connection
 from cunguan.core import limits, signing
 from cunguan.core.clock import Clock, system_clock
-from cunguan.core.errors import CunguanError
+from cunguan.core.errors import CunguanError, invariant, present
 
 ROLES = ("platform", "operator")
 #: The one message of every ``signature_invalid``: unknown key, revoked key, wrong signature.
@@ -70,8 +70,8 @@ class SignedRequest:
 
 def nonce_of(request: SignedRequest) -> tuple[str, str]:
     """(key id, nonce) of a request that passed ``verify`` (so it carries both)."""
-    assert request.key_id and request.nonce
-    return request.key_id, request.nonce
+    invariant(bool(request.key_id and request.nonce), "a verified request has both")
+    return present(request.key_id, "verified"), present(request.nonce, "verified")
 
 
 def _each_new(nonces: Sequence[tuple[str, str]], fresh: set[tuple[str, str]]) -> list[bool]:

@@ -40,6 +40,7 @@ from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from cunguan.core import limits
+from cunguan.core.errors import invariant
 
 K = TypeVar("K", bound=Hashable)
 I = TypeVar("I")  # noqa: E741 - the item, as K is the key and R the result
@@ -59,7 +60,8 @@ class Coalescer(Generic[K, I, R]):
     def __init__(self, run_many: Callable[[K, list[I]], Sequence[R | BaseException]],
                  items_max: int, *, name: str, gap_ms: float = limits.coalesce_gap_ms,
                  linger_ms: float = limits.coalesce_linger_ms_max, writers: int = 1) -> None:
-        assert items_max >= 1 and 0 <= gap_ms <= linger_ms and writers >= 1
+        invariant(items_max >= 1 and 0 <= gap_ms <= linger_ms and writers >= 1,
+                  "a coalescer takes at least one item and one writer, gap within linger")
         self.run_many = run_many
         self.items_max = items_max
         self.gap_s = gap_ms / 1000
@@ -124,7 +126,7 @@ class Coalescer(Generic[K, I, R]):
     def _run(self, key: K, group: list[_Queued[K, I]]) -> None:
         try:
             outcomes = list(self.run_many(key, [q.item for q in group]))
-            assert len(outcomes) == len(group), "run_many answers every item"
+            invariant(len(outcomes) == len(group), "run_many answers every item")
         except BaseException as exc:
             if len(group) == 1:
                 outcomes = [exc]

@@ -36,7 +36,7 @@ from cunguan.adapters.store.queries import tenant_date
 from cunguan.core import limits
 from cunguan.core.calendar import WorkingCalendar
 from cunguan.core.clock import Clock
-from cunguan.core.errors import CunguanError
+from cunguan.core.errors import CunguanError, present
 from cunguan.core.fields import FieldInvalid
 from cunguan.custody.rules import fields as custody_fields
 from cunguan.custody.rules import passwords
@@ -398,7 +398,7 @@ class CustodyBase:
                 # recorded before, or earlier in this call (the record is visible): a replay
                 replay = self._prior(conn, tenant_id, no, _digest(operation, content),
                                      operation, content)
-                assert replay is not None
+                replay = present(replay, "a request answered earlier has its record")
                 answers[index] = replay
             return [answers[index] for index in range(len(items))]
         return in_transaction(self.engine, unit)

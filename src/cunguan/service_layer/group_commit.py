@@ -19,7 +19,7 @@ from collections.abc import Callable
 from sqlalchemy import Engine
 
 from cunguan.core import limits
-from cunguan.core.errors import CunguanError
+from cunguan.core.errors import CunguanError, present
 from cunguan.service_layer.coalescer import Coalescer
 from cunguan.service_layer.custody_base import CustodyResult, Refused, Unit
 
@@ -71,8 +71,7 @@ class GroupCommit:
             if index in again:
                 outcomes.append(self._run_alone(*group[index]))
             else:
-                assert result is not None
-                outcomes.append(result)
+                outcomes.append(present(result, "a grouped command has its result"))
         return outcomes
 
     def _run_alone(self, unit: Unit, refused: Refused) -> CustodyResult | BaseException:

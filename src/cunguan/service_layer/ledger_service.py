@@ -13,7 +13,7 @@ from cunguan.adapters.store.tables import accounts, ledger_days, tenants
 from cunguan.core import fields, limits
 from cunguan.core.calendar import WorkingCalendar
 from cunguan.core.clock import Clock, system_clock
-from cunguan.core.errors import CunguanError
+from cunguan.core.errors import CunguanError, present
 from cunguan.ledger import rules
 from cunguan.ledger.engine import (
     BatchPlan,
@@ -108,8 +108,7 @@ class LedgerService:
                 accounts.c.tenant_id == tenant_id, accounts.c.account_no == account_no,
             ).values(status=status.value))
             updated = queries.get_account(conn, tenant_id, account_no)
-        assert updated is not None
-        return updated
+        return present(updated, "the account just updated exists")
 
     # -- commands ------------------------------------------------------------------------------
     def execute(self, tenant_id: str, commands: Sequence[Command], *,

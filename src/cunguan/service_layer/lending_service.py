@@ -488,11 +488,11 @@ class LendingService(CustodyReads, CustodyService):
         bids = lookups.rows_of(conn, custody_bids, tenant_id, "project_id", ids, "bid_id",
                                status="frozen")
         lent: list[tuple[Any, list[Any], list[Installment]]] = []
-        day = self.accounting_date(conn, tenant_id) if projects else None
+        # no project, nothing is planned and the date goes unused
+        day = self.accounting_date(conn, tenant_id) if projects else date.min
 
         def plan(step: ProjectStep) -> Planned:
             project = _need_project(projects, step.project_id)
-            assert day is not None   # a project was found, so its platform was
             if project.status != ProjectStatus.FULL.value:
                 raise CustodyError("project_not_full", f"project is {project.status}")
             mine = bids.get(step.project_id, [])
@@ -524,7 +524,6 @@ class LendingService(CustodyReads, CustodyService):
 
         outcomes = self.post_each(conn, tenant_id, [attempt(plan, s) for s in steps])
         if lent:
-            assert day is not None
             self._after_lending(conn, tenant_id, day, lent)
         return outcomes
 
@@ -611,13 +610,13 @@ class LendingService(CustodyReads, CustodyService):
                                     "period")
         grants = lookups.authorizations(conn, tenant_id, "repay",
                                         {p.borrower_user_id for p in projects.values()})
-        day = self.accounting_date(conn, tenant_id) if projects else None
+        # no project, nothing is planned and the date goes unused
+        day = self.accounting_date(conn, tenant_id) if projects else date.min
         frozen: list[Data] = []
 
         def plan(step: ProjectStep) -> Planned:
             project = _repaying(_need_project(projects, step.project_id))
             due = _next_due(schedules.get(step.project_id, []))
-            assert day is not None   # a project was found, so its platform was
             penalty_fen = self._penalty(due, day)
             total_fen = due.principal_fen + due.interest_fen + penalty_fen
             self.need_consent(grants, project.borrower_user_id, "repay", total_fen,

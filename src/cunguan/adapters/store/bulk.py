@@ -33,6 +33,8 @@ from sqlalchemy import (
     update,
 )
 
+from cunguan.core.errors import present
+
 #: Below this many rows a table's rows go as single-row INSERTs in the call's pipeline (one
 #: round trip for all of them); from it, by binary COPY (two round trips of its own, the least
 #: work per row on both sides). Measured over HTTP (coalesced batches of ~10-30 requests, 64
@@ -64,8 +66,7 @@ def insert_tables(conn: Connection, writes: Sequence[tuple[Table, Rows]]) -> Non
         for table, rows in writes:
             conn.execute(insert(table), list(rows))
         return
-    raw = conn.connection.driver_connection
-    assert raw is not None
+    raw = present(conn.connection.driver_connection, "a live connection has its driver")
     ready: list[Ready] = []
     for table, rows in writes:
         columns = tuple(rows[0])
@@ -151,8 +152,7 @@ def update_rows(conn: Connection, table: Table, keys: tuple[str, ...],
     arrays = [[row[column] for row in latest] for column in columns]
     for index, process in _processors(table, columns, conn.dialect):
         arrays[index] = [process(value) for value in arrays[index]]
-    raw = conn.connection.driver_connection
-    assert raw is not None
+    raw = present(conn.connection.driver_connection, "a live connection has its driver")
     with raw.cursor() as cur:
         cur.execute(_update_from_arrays(table, keys, columns), arrays)
 

@@ -14,6 +14,7 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from cunguan.adapters.store.api_tables import api_nonces
+from cunguan.core.errors import present
 
 _RECORD_PG = ("INSERT INTO api_nonces (key_id, nonce, seen_at) "
               "SELECT * FROM unnest(%s::text[], %s::text[], %s::timestamptz[]) "
@@ -41,8 +42,7 @@ def record_new_in(conn: Connection, nonces: list[tuple[str, str]], seen_at: date
     distinct = _distinct(nonces, seen_at)
     if conn.dialect.name != "postgresql":
         return _record_sqlite(conn, distinct, seen_at)
-    raw = conn.connection.driver_connection
-    assert raw is not None
+    raw = present(conn.connection.driver_connection, "a live connection has its driver")
     with raw.cursor() as cur:
         cur.execute(_RECORD_PG, _arrays(distinct, seen_at))
         return _pairs(cur.fetchall())
@@ -75,8 +75,7 @@ def _record_sqlite(conn: Connection, nonces: list[tuple[str, str]], seen_at: dat
 def _record_pg(engine: Engine, nonces: list[tuple[str, str]], seen_at: datetime
                ) -> set[tuple[str, str]]:
     with engine.connect() as conn:
-        raw = conn.connection.driver_connection
-        assert raw is not None
+        raw = present(conn.connection.driver_connection, "a live connection has its driver")
         with raw.cursor() as cur:
             with raw.pipeline():   # BEGIN, the setting and the insert: one round trip
                 cur.execute(_NO_FSYNC_PG)
