@@ -1,10 +1,13 @@
 """Every limit in one place (DESIGN: put a limit on everything).
 
-Relations between limits are asserted at import, so a bad edit fails at start-up, not in production.
+Relations between limits are checked at import (``invariant``, which ``python -O`` keeps), so a
+bad edit fails at start-up, not in production.
 """
 
 from datetime import date
 from typing import Final
+
+from cunguan.core.errors import invariant
 
 #: Largest amount one posting may carry: 100 billion yuan, far above any single instruction and
 #: far below 2**63 so that sums of a full batch can never overflow a BIGINT column.
@@ -120,9 +123,12 @@ gc_thresholds: Final = (50_000, 20, 100)
 demo_users_min: Final = 40
 demo_users_max: Final = 1_000
 
-assert callback_retry_base_s <= callback_retry_cap_s < callback_give_up_after_s
-assert payees_per_settle_max + 1 <= postings_per_transaction_max
-assert 0 < coalesce_gap_ms <= coalesce_linger_ms_max
-assert amount_fen_max * commands_per_batch_max * postings_per_transaction_max < 2**63 * 1_000
-assert amount_fen_max * commands_per_batch_max < 2**63
-assert page_rows_max >= 1 and db_retries_max >= 1
+invariant(callback_retry_base_s <= callback_retry_cap_s < callback_give_up_after_s,
+          "callback retries: base ≤ cap < give-up")
+invariant(payees_per_settle_max + 1 <= postings_per_transaction_max,
+          "a settlement's payees and its hold fit one transaction")
+invariant(0 < coalesce_gap_ms <= coalesce_linger_ms_max, "coalescing: 0 < gap ≤ linger")
+invariant(amount_fen_max * commands_per_batch_max * postings_per_transaction_max
+          < 2**63 * 1_000, "a batch's sums stay within BIGINT")
+invariant(amount_fen_max * commands_per_batch_max < 2**63, "a batch's total fits a BIGINT")
+invariant(page_rows_max >= 1 and db_retries_max >= 1, "pages and retries are at least one")
