@@ -162,6 +162,19 @@ def test_a_signed_body_that_is_not_json_gets_a_signed_400(
         assert answer.signed
 
 
+@pytest.mark.parametrize("method, path", ROUTED_BODIES[:-1])
+def test_a_body_nested_past_the_limit_gets_a_signed_400_not_a_500(
+        api: Api, platform_key: tuple[str, str], method: str, path: str) -> None:
+    """Python's JSON parser recurses: 1,000 nested brackets raised RecursionError, answered
+    500 on every JSON endpoint, the command lane's included (reviewer's reproduction)."""
+    client = api.client(*platform_key)
+    for depth in (limits.json_nesting_max + 1, 1_000, 100_000):
+        body = b'{"request_no": "x", "a": ' + b"[" * depth + b"]" * depth + b"}"
+        answer = client._send(method, path, body, "application/json")
+        assert (answer.status, answer.body["code"]) == (400, "body_invalid"), depth
+        assert answer.signed
+
+
 def test_a_crash_after_the_signature_is_answered_signed(
         api: Api, platform_key: tuple[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
     def crash(*args: object, **kwargs: object) -> None:

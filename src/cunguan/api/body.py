@@ -17,6 +17,7 @@ from typing import Any, Final
 from fastapi import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from cunguan.core import limits
 from cunguan.core.errors import CunguanError
 
 #: The one media type a body may have (the charset, when named, must be UTF-8).
@@ -88,6 +89,10 @@ async def _too_large(limit: int, send: Send) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
+_OPENING: Final = b"[{"
+_NOT_BRACKETS: Final = bytes(b for b in range(256) if b not in b"[]{}")
+
+
 def json_of(content_type: str | None, body: bytes) -> Any:
     """A body's JSON value, read strictly: ``Content-Type: application/json`` (optionally
     ``; charset=utf-8``), valid UTF-8 without lone surrogates, JSON without NaN or
@@ -96,16 +101,31 @@ def json_of(content_type: str | None, body: bytes) -> Any:
     if content_type is None or _JSON_TYPE.fullmatch(content_type.strip()) is None:
         raise BodyError("content_type_invalid",
                         "the body must be sent as Content-Type: application/json")
+    if _nesting(body) > limits.json_nesting_max:
+        raise BodyError("body_invalid",
+                        f"the body's JSON is nested more than {limits.json_nesting_max} deep")
     try:
         text = body.decode("utf-8")
         value = json.loads(text, object_pairs_hook=_object, parse_constant=_no_constant)
     except UnicodeDecodeError:
         raise BodyError("body_invalid", "the body is not UTF-8 text") from None
+    except RecursionError:   # nested past what the parser recurses into: no request is
+        raise BodyError("body_invalid", "the body's JSON is nested too deeply") from None
     except ValueError as exc:
         raise BodyError("body_invalid", f"the body is not JSON: {exc}") from None
     if _SURROGATE_ESCAPE.search(text) and _has_lone_surrogate(value):
         raise BodyError("body_invalid", "the body's text holds a lone UTF-16 surrogate")
     return value
+
+
+def _nesting(body: bytes) -> int:
+    """How deep the body's brackets go at most (brackets inside strings counted too: an
+    over-estimate only refuses what no request needs)."""
+    depth = deepest = 0
+    for byte in body.translate(None, _NOT_BRACKETS):
+        depth += 1 if byte in _OPENING else -1
+        deepest = max(deepest, depth)
+    return deepest
 
 
 def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:

@@ -105,6 +105,10 @@ migration_id_length_max: Final = 48
 migration_rows_per_file_max: Final = 1_000_000
 #: Values one lookup of a migration's ids names (an IN list), and accounts opened at once.
 migration_lookup_chunk_max: Final = 1_000
+#: How deep a request body's JSON may nest: every request the API takes is a flat object
+#: or an object of lists of flat objects; deeper bodies are refused before they are parsed
+#: (Python's parser recurses, and 1,000 levels exhausted it: a 500).
+json_nesting_max: Final = 32
 #: Body size of one API request, and of one migration upload (several CSV files).
 api_body_bytes_max: Final = 1_048_576
 api_upload_bytes_max: Final = 64 * 1_048_576
