@@ -348,6 +348,25 @@ def test_updating_one_setting_leaves_the_others(api: Api, platform_key: tuple[st
     assert client.get("/v1/platform/settings").body == {**before, "callback_url": None}
 
 
+@pytest.mark.parametrize("value", [None, 1, 0, "yes", "false"], ids=repr)
+def test_a_yes_no_setting_is_never_switched_by_a_null_or_a_lax_value(
+        api: Api, platform_key: tuple[str, str], value: object) -> None:
+    """``{"strict_reserved_phone": null}`` switched the R-A1 safeguard off (reviewer)."""
+    client = api.client(*platform_key)
+    assert client.request("PATCH", "/v1/platform/settings",
+                          {"strict_reserved_phone": True}).status == 200
+    answer = client.request("PATCH", "/v1/platform/settings", {"strict_reserved_phone": value})
+    assert (answer.status, answer.body["code"]) == (422, "field_invalid")
+    assert client.get("/v1/platform/settings").body["strict_reserved_phone"] is True
+
+
+def test_a_yes_no_setting_given_null_in_python_is_refused_by_name(api: Api) -> None:
+    from cunguan.core.fields import FieldInvalid
+    api.onboard("P2P")
+    with pytest.raises(FieldInvalid):
+        api.bank.queries.set_settings("P2P", strict_reserved_phone=None)
+
+
 # -- 7. the pages' rate limit: shared by every process, proxies trusted only when named --------
 def _page_posts(http: Any, token: str, count: int, forwarded: str | None = None) -> list[int]:
     headers = {"X-Forwarded-For": forwarded} if forwarded else {}

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictBool
 from pydantic_core import PydanticCustomError
 
 from cunguan.core import fields, limits
@@ -98,8 +98,9 @@ class Listing(BaseModel):
 class Settings(Body):
     callback_url: Url | None = None
     return_url_prefix: Url | None = None
-    #: R-A1: a card's reserved mobile must match the account's at opening and binding.
-    strict_reserved_phone: bool | None = None
+    #: R-A1: a card's reserved mobile must match the account's at opening and binding. A
+    #: yes/no (true or false only: null, 1 or "yes" would switch a safeguard by accident).
+    strict_reserved_phone: StrictBool = False
 
 
 class CardBind(Command):

@@ -19,6 +19,7 @@ from cunguan.adapters.store.custody_tables import (
     custody_withdrawals,
 )
 from cunguan.adapters.store.db import read_connection
+from cunguan.core.fields import FieldInvalid
 from cunguan.service_layer.custody_base import CustodyError
 from cunguan.service_layer.project_origins import exchange_origin
 
@@ -115,7 +116,10 @@ class CustodyQueries:
         unknown = sorted(set(changes) - set(SETTINGS))
         if unknown:
             raise CustodyError("field_invalid", f"no such setting: {', '.join(unknown)}")
-        values = {name: int(bool(value)) if SETTINGS[name] is bool else value
+        for name, value in changes.items():
+            if SETTINGS[name] is bool and not isinstance(value, bool):
+                raise FieldInvalid(name, "must be true or false")   # never cleared by a null
+        values = {name: int(value) if SETTINGS[name] is bool else value
                   for name, value in changes.items()}
         with self.engine.begin() as conn:
             found = conn.execute(update(custody_platforms).where(
