@@ -3,19 +3,20 @@ a different checker; cleansing, one outcome per row, replays; encodings and head
 
 import csv
 import io
+import json
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, update
 
-from cunguan.adapters.store.custody_tables import custody_users
+from cunguan.adapters.store.custody_tables import custody_migration_rows, custody_users
 from cunguan.core.errors import CunguanError
 from cunguan.custody.rules import accounts as chart
 from cunguan.custody.rules import migration as rules
 from cunguan.service_layer.custody_base import CustodyError
-from cunguan.service_layer.lending_service import LendingService
+from cunguan.service_layer.lending_service import LendingService, ProjectStep
 from cunguan.service_layer.migration_service import MigrationService, write_report
 from tests.api_helpers import Api, api_for
 from tests.custody_helpers import (
@@ -47,7 +48,7 @@ PROJECTS = [["project_id", "borrower_user_id", "amount", "annual_rate", "months"
             ["OLD1", "m2", "10,000.00", "0.12", "12", "equal_installment", "2026-05-23", "6"],
             ["OLD2", "nobody", "1.00", "0.12", "12", "bullet", "2026-05-23", "0"]]
 CLAIMS = [["claim_id", "project_id", "holder_user_id", "principal", "outstanding"],
-          ["C1", "OLD1", "m1", "10,000.00", "5,000.00"]]
+          ["C1", "OLD1", "m1", "10,000.00", "5,149.20"]]   # what the schedule has left
 MAKER, CHECKER = "op-maker", "op-checker"
 
 
@@ -369,3 +370,134 @@ def test_r_c4_a_migrated_users_file_keeps_one_mobile_per_person_and_cards_normal
     assert outcomes["n1"] == ("opened", "ok")
     assert outcomes["n2"] == ("rejected", "mobile_taken")
     assert outcomes["n3"] == ("card_to_replace", "ok")   # the same card, typed without spaces
+
+
+# -- a project's claims add up to it (R-C20) -------------------------------------------------
+#: m2, the borrower, brings 200.00 to repay with; m1 and m5 hold the claims.
+_REPAYING_USERS = [USERS[0], [*USERS[2][:7], "200.00"], USERS[1], USERS[5]]
+_REPAYING_TOTAL_FEN = 20_000 + 100_000 + 2_000
+_PROJECT_HEADER = PROJECTS[0]
+_CLAIM_HEADER = CLAIMS[0]
+
+
+def _repaying_files(project: list[str], *claims: list[str]) -> dict[str, bytes]:
+    return {"users": csv_bytes(_REPAYING_USERS),
+            "projects": csv_bytes([_PROJECT_HEADER, project]),
+            "claims": csv_bytes([_CLAIM_HEADER, *claims])}
+
+
+def _applied(custody: LendingService, migration_id: str, files: dict[str, bytes]) -> Any:
+    migration = MigrationService(custody)
+    assert migration.stage(PLATFORM, migration_id, files).ok
+    assert migration.fund(PLATFORM, f"in-{migration_id}", migration_id,
+                          _REPAYING_TOTAL_FEN).ok
+    assert migration.approve(PLATFORM, f"a1-{migration_id}", migration_id, MAKER).ok
+    return migration.approve(PLATFORM, f"a2-{migration_id}", migration_id, CHECKER)
+
+
+@pytest.mark.parametrize(("project", "claims", "sums"), [
+    # the reviewer's file: 100.00 lent, claims of 100.00 and 100.00
+    (["OLD9", "m2", "100.00", "0.12", "2", "equal_principal", "2026-05-23", "0"],
+     [["C1", "OLD9", "m1", "100.00", "100.00"], ["C2", "OLD9", "m5", "100.00", "100.00"]],
+     "claims' principal 20000 fen, amount 10000 fen; claims' outstanding 20000 fen, "
+     "schedule's principal left 10000 fen after 0 period(s) paid"),
+    # the principal adds up, but the outstanding ignores the period paid (50.00 left)
+    (["OLD9", "m2", "100.00", "0.12", "2", "equal_principal", "2026-05-23", "1"],
+     [["C1", "OLD9", "m1", "60.00", "60.00"], ["C2", "OLD9", "m5", "40.00", "40.00"]],
+     "outstanding 10000 fen, schedule's principal left 5000 fen after 1 period(s) paid"),
+    # a project without claims: no one would be repaid
+    (["OLD9", "m2", "100.00", "0.12", "2", "equal_principal", "2026-05-23", "0"], [],
+     "claims' principal 0 fen, amount 10000 fen")],
+    ids=["claims-over-the-amount", "outstanding-off-the-schedule", "no-claims"])
+def test_r_c20_a_project_whose_claims_do_not_add_up_is_refused_with_its_claims(
+        custody: LendingService, project: list[str], claims: list[list[str]],
+        sums: str) -> None:
+    """Before, the reviewer's file was staged, funded and approved: the claims were owed
+    20,000 fen of a 10,000-fen schedule, the last settlement failed settle_exceeds_hold and
+    the borrower's repayment stayed frozen for ever."""
+    migration = MigrationService(custody)
+    assert migration.stage(PLATFORM, "MIG9", _repaying_files(project, *claims)).ok
+    report = {(r.file, r.key): r for r in migration.report(PLATFORM, "MIG9")}
+    refused = [report[("projects", "OLD9")], *(report[("claims", c[0])] for c in claims)]
+    assert [(r.outcome, r.code) for r in refused] == [
+        ("rejected", "claims_do_not_reconcile")] * len(refused)
+    assert sums in refused[0].message
+    view = migration.view(PLATFORM, "MIG9")
+    assert (view["projects_count"], view["claims_count"]) == (0, 0)
+    assert migration.fund(PLATFORM, "in-9", "MIG9", _REPAYING_TOTAL_FEN).ok
+    assert migration.approve(PLATFORM, "a1-9", "MIG9", MAKER).ok
+    assert migration.approve(PLATFORM, "a2-9", "MIG9", CHECKER).ok   # the users only
+    assert custody.outstanding(PLATFORM, "OLD9") == (0, 0)   # no such project
+    assert custody.repays(PLATFORM, [ProjectStep("rp-9", "OLD9", True)])[0].code == (
+        "project_not_found")
+
+
+def test_r_c20_a_claim_added_to_a_project_already_on_the_platform_is_refused(
+        custody: LendingService) -> None:
+    """Claims come with their project: one staged later for a project already imported would
+    break that project's sums (before, it was imported)."""
+    project = ["OLD9", "m2", "100.00", "0.12", "2", "equal_principal", "2026-05-23", "0"]
+    assert _applied(custody, "MIG9", _repaying_files(
+        project, ["C1", "OLD9", "m1", "100.00", "100.00"])).ok
+    later = {"users": csv_bytes(USERS[:1]),
+             "claims": csv_bytes([_CLAIM_HEADER, ["C8", "OLD9", "m5", "1.00", "1.00"]])}
+    migration = MigrationService(custody)
+    assert migration.stage(PLATFORM, "MIG10", later).ok
+    (claim,) = [r for r in migration.report(PLATFORM, "MIG10") if r.file == "claims"]
+    assert (claim.outcome, claim.code) == ("rejected", "claims_do_not_reconcile")
+    assert "not imported by this migration" in claim.message
+    assert custody.outstanding(PLATFORM, "OLD9") == (10_000, 10_000)
+
+
+def test_r_c20_a_project_whose_claims_add_up_repays_to_the_end_and_settles(
+        engine: Engine) -> None:
+    """100.00 over three months, one period paid: 66.67 left, held as 40.00 and 26.67 of
+    claims of 60.00 and 40.00. The borrower repays the two periods left, each is settled, and
+    every claim closes exactly; the day closes."""
+    custody, ledger, days, clock = services(engine)
+    project = ["OLD9", "m2", "100.00", "0.12", "3", "equal_principal", "2026-05-23", "1"]
+    applied = _applied(custody, "MIG9", _repaying_files(
+        project, ["C1", "OLD9", "m1", "60.00", "40.00"], ["C2", "OLD9", "m5", "40.00",
+                                                          "26.67"]))
+    assert applied.ok and (applied.data["projects"], applied.data["claims"]) == (1, 2), applied
+    assert custody.outstanding(PLATFORM, "OLD9") == (6_667, 6_667)
+    before = {u: ledger.account(PLATFORM, chart.user_account_no(u)).balance_fen
+              for u in ("m1", "m5")}
+    for period in (2, 3):
+        repaid = custody.repays(PLATFORM, [ProjectStep(f"rp-{period}", "OLD9", True)])[0]
+        assert repaid.ok, repaid
+        settled = custody.settle_repayments(PLATFORM, [ProjectStep(f"st-{period}", "OLD9")])[0]
+        assert settled.ok, settled
+    assert custody.outstanding(PLATFORM, "OLD9") == (0, 0)
+    gained = {u: ledger.account(PLATFORM, chart.user_account_no(u)).balance_fen - before[u]
+              for u in ("m1", "m5")}
+    assert gained["m1"] >= 4_000 and gained["m5"] >= 2_667   # principal back, and interest
+    assert gained["m1"] + gained["m5"] > 6_667
+    clock.advance(timedelta(days=1))   # the day has ended (R-L7)
+    assert days.close(PLATFORM).closed
+
+
+def test_r_c20_the_checker_is_refused_claims_that_do_not_add_up(custody: LendingService
+                                                                ) -> None:
+    """A migration staged before the rule (here: its stored claim row made to say what the
+    old staging let through) is checked again at the checker's approval and refused whole."""
+    project = ["OLD9", "m2", "100.00", "0.12", "2", "equal_principal", "2026-05-23", "0"]
+    migration = MigrationService(custody)
+    assert migration.stage(PLATFORM, "MIG9", _repaying_files(
+        project, ["C1", "OLD9", "m1", "100.00", "100.00"])).ok
+    assert migration.fund(PLATFORM, "in-9", "MIG9", _REPAYING_TOTAL_FEN).ok
+    assert migration.approve(PLATFORM, "a1-9", "MIG9", MAKER).ok
+    rows = custody_migration_rows.c
+    with custody.engine.begin() as conn:
+        conn.execute(update(custody_migration_rows).where(
+            rows.tenant_id == PLATFORM, rows.migration_id == "MIG9", rows.file == "claims"
+        ).values(payload=json.dumps({"claim_id": "C1", "project_id": "OLD9",
+                                     "holder_user_id": "m1", "principal_fen": 20_000,
+                                     "outstanding_fen": 20_000})))
+    before = _balances(custody)
+    refused = migration.approve(PLATFORM, "a2-9", "MIG9", CHECKER)
+    assert (refused.ok, refused.code) == (False, "claims_do_not_reconcile")
+    assert (refused.data["file"], refused.data["line"]) == ("projects", 2)
+    assert "claims' principal 20000 fen, amount 10000 fen" in refused.message
+    assert _balances(custody) == before
+    assert migration.view(PLATFORM, "MIG9")["status"] == "maker_approved"

@@ -301,7 +301,10 @@ def test_r_c12_an_imported_projects_0_00_installments_are_paid_at_import(
                 ["Z1", "m2", "3.00", "0", "3", "interest_first", "2026-05-23", "0"]]
     plan = schedule(300, "0", 3, Method.INTEREST_FIRST, start=date(2026, 5, 23))
     assert [owes_nothing(i) for i in plan] == [True, True, False]
-    files = {"users": csv_bytes(USERS), "projects": csv_bytes(projects)}
+    claims = [["claim_id", "project_id", "holder_user_id", "principal", "outstanding"],
+              ["CZ1", "Z1", "m1", "3.00", "3.00"]]   # a project comes with its claims
+    files = {"users": csv_bytes(USERS), "projects": csv_bytes(projects),
+             "claims": csv_bytes(claims)}
     assert migration.stage(PLATFORM, "MIGZ", files).ok
     assert migration.fund(PLATFORM, "in-z", "MIGZ", TOTAL_FEN).ok
     assert migration.approve(PLATFORM, "ap-z1", "MIGZ", MAKER).ok

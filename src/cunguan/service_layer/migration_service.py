@@ -52,7 +52,7 @@ from cunguan.custody.rules import fields as custody_fields
 from cunguan.custody.rules import migration as rules
 from cunguan.custody.rules.fields import bank_serial_no
 from cunguan.custody.rules.migration import FileRefused, Outcome, Status, UserDecision
-from cunguan.custody.rules.schedules import Method, owes_nothing, schedule
+from cunguan.custody.rules.schedules import owes_nothing
 from cunguan.ledger.model import Transfer
 from cunguan.service_layer.custody_base import CustodyError, CustodyResult, Data, checked
 from cunguan.service_layer.custody_service import QUICK_PAY_BANKS
@@ -188,7 +188,7 @@ class MigrationService:
                                                           strict=True)]
         report += [decide.project(n, row) for n, row in each("projects")]
         report += [decide.claim(n, row) for n, row in each("claims")]
-        return report
+        return _reconciled(report)
 
     @checked(**_FIELDS)
     def cancel(self, tenant_id: str, request_no: str, migration_id: str) -> CustodyResult:
@@ -336,6 +336,25 @@ class MigrationService:
                              reason=reason)
 
 
+def _unreconciled(projects: Iterable[tuple[int, Data]], claims: Iterable[tuple[int, Data]]
+                  ) -> list[tuple[str, int, str]]:
+    """``rules.unreconciled`` over accepted rows' payloads, (line, payload) each."""
+    return rules.unreconciled([(line, rules.project_from(p)) for line, p in projects],
+                              [(line, rules.ClaimRow(**c)) for line, c in claims])
+
+
+def _reconciled(report: list[RowReport]) -> list[RowReport]:
+    """The report with every project whose accepted claims do not add up to it refused,
+    its claims with it, and every claim of a project not imported by these files."""
+    def accepted(file: str) -> list[tuple[int, Data]]:
+        return [(r.row_no, r.payload) for r in report if r.file == file and r.accepted]
+    refused = {(file, line): why for file, line, why in _unreconciled(
+        accepted("projects"), accepted("claims"))}
+    return [RowReport(r.file, r.row_no, r.key, Outcome.REJECTED, rules.CLAIMS_DO_NOT_RECONCILE,
+                      refused[r.file, r.row_no]) if (r.file, r.row_no) in refused else r
+            for r in report]
+
+
 class _Decider:
     """Each row's outcome at staging: the pure rules, then what the platform holds already
     (read a chunk at a time before deciding) and what earlier rows of the same files took
@@ -470,6 +489,7 @@ class _Applier:
     def apply(self) -> Data:
         users, projects, claims = (self.accepted(name) for name in rules.FILES)
         self._still_free(users, projects, claims)
+        self._still_reconciled(projects, claims)
         self._users([u for _, u in users])
         self._projects([p for _, p in projects])
         self._claims([c for _, c in claims])
@@ -496,6 +516,18 @@ class _Applier:
                     raise CustodyError("migration_conflict", f"{file} line {line}: "
                                        f"{column} {r[column]} was taken since staging",
                                        file=file, line=line)
+
+    @staticmethod
+    def _still_reconciled(projects: list[tuple[int, Data]],
+                          claims: list[tuple[int, Data]]) -> None:
+        """The accepted projects' claims add up to them (``rules.unreconciled``) — checked
+        again, as a migration staged before the rule was could hold some that do not: the
+        approval is refused whole."""
+        refused = _unreconciled(projects, claims)
+        if refused:
+            file, line, why = refused[0]
+            raise CustodyError(rules.CLAIMS_DO_NOT_RECONCILE, f"{file} line {line}: {why}",
+                               file=file, line=line)
 
     def _users(self, users: list[Data]) -> None:
         now = self.custody.clock()
@@ -534,9 +566,7 @@ class _Applier:
             "created_at": now} for p in projects])
         installments = []
         for p in projects:
-            plan = schedule(p["amount_fen"], p["annual_rate"], p["months"],
-                            Method(p["method"]),
-                            start=date.fromisoformat(p["lent_on"]))
+            plan = rules.project_schedule(rules.project_from(p))
             installments += [{
                 "tenant_id": self.tenant_id, "project_id": p["project_id"],
                 "period": i.period, "due_date": i.due_date, "principal_fen": i.principal_fen,

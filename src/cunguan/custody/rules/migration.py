@@ -16,7 +16,9 @@ custody command's (``custody_base.checked``).
 Every row of a file that was read ends in exactly one outcome. Migrated users set their
 transaction password at activation on the bank's page, so every accepted user starts
 ``pending_activation`` (passports and permits ``pending_review``); a card that cannot be used
-is kept for replacement at activation instead of refusing the account.
+is kept for replacement at activation instead of refusing the account. A project is imported
+only with claims that reconcile with it (``unreconciled``): their principal is its amount and
+their outstanding the principal its schedule has left after the periods paid.
 
 The money side (who may raise the summary account) is not here: balances are credited only
 from the migration clearing account, into which only money arriving at the bank is booked.
@@ -26,11 +28,11 @@ import csv
 import io
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
-from typing import Final
+from typing import Any, Final
 
 from cunguan.core import fields, limits
 from cunguan.core.fields import FieldInvalid
@@ -38,7 +40,7 @@ from cunguan.core.money import MoneyError, parse_yuan
 from cunguan.custody.cards import BinTable, CardError, normalize_card_no, validate_card_no
 from cunguan.custody.rules.fields import Check
 from cunguan.custody.rules.kyc import IdKind, KycError, check_identity
-from cunguan.custody.rules.schedules import Method, schedule
+from cunguan.custody.rules.schedules import Installment, Method, schedule
 from cunguan.ledger.model import AccountFlag, AccountSpec, Side
 
 USER_COLUMNS = ("user_id", "role", "name", "id_kind", "id_no", "mobile", "card_no", "balance")
@@ -338,13 +340,24 @@ def parse_project(row: dict[str, str]) -> ProjectRow:
         project = ProjectRow(values["project_id"], values["borrower_user_id"], amount_fen,
                              values["annual_rate"], months, Method(values["method"]),
                              date.fromisoformat(values["lent_on"]), paid)
-        plan = schedule(amount_fen, project.annual_rate, months, project.method,
-                        start=project.lent_on)
+        plan = project_schedule(project)
     except (ValueError, ArithmeticError) as exc:
         raise ValueError(f"bad project row: {exc}") from exc
     if not 0 <= paid <= len(plan):
         raise ValueError(f"periods_paid must be 0 to {len(plan)}")
     return project
+
+
+def project_schedule(project: ProjectRow) -> list[Installment]:
+    """The project's own schedule (R-C12), as the checker's approval writes it."""
+    return schedule(project.amount_fen, project.annual_rate, project.months, project.method,
+                    start=project.lent_on)
+
+
+def project_from(payload: Mapping[str, Any]) -> ProjectRow:
+    """A project row as staging stored it (``dataclasses.asdict``, method and day as text)."""
+    return ProjectRow(**{**payload, "method": Method(payload["method"]),
+                         "lent_on": date.fromisoformat(payload["lent_on"])})
 
 
 @dataclass(frozen=True, slots=True)
@@ -369,6 +382,54 @@ def parse_claim(row: dict[str, str]) -> ClaimRow:
         raise ValueError("principal must be positive and outstanding 0 to principal")
     return ClaimRow(values["claim_id"], values["project_id"], values["holder_user_id"],
                     principal_fen, outstanding_fen)
+
+
+#: The code of a project and its claims refused because the claims do not add up to it.
+CLAIMS_DO_NOT_RECONCILE: Final = "claims_do_not_reconcile"
+
+
+def principal_left_fen(project: ProjectRow) -> int:
+    """What the project's schedule has left to repay of principal after its ``periods_paid``
+    first installments."""
+    return sum(i.principal_fen for i in project_schedule(project)[project.periods_paid:])
+
+
+def reconciliation_refusal(project: ProjectRow, claims: Sequence[ClaimRow]) -> str | None:
+    """Why a project's claims do not add up to it, or None (R-C20). Each settlement splits
+    an installment's principal among the claims and the last pays each claim its
+    outstanding, so the claims' outstanding must be exactly the principal the schedule has
+    left, and their principal the project's amount (the investors' shares): claims owed more
+    than the borrower repays leave the last settlement short for ever (its repayment frozen,
+    the project never closed), claims owed less leave the borrower's money with no one."""
+    principal_fen = sum(c.principal_fen for c in claims)
+    outstanding_fen = sum(c.outstanding_fen for c in claims)
+    left_fen = principal_left_fen(project)
+    if principal_fen == project.amount_fen and outstanding_fen == left_fen:
+        return None
+    return (f"project {project.project_id}: claims' principal {principal_fen} fen, amount "
+            f"{project.amount_fen} fen; claims' outstanding {outstanding_fen} fen, schedule's "
+            f"principal left {left_fen} fen after {project.periods_paid} period(s) paid")
+
+
+def unreconciled(projects: Sequence[tuple[int, ProjectRow]],
+                 claims: Sequence[tuple[int, ClaimRow]]) -> list[tuple[str, int, str]]:
+    """The rows to refuse ``CLAIMS_DO_NOT_RECONCILE``, as (file, line, reason): a project
+    whose claims do not add up to it, with every claim of it (a project is imported with
+    its claims or not at all), and a claim whose project is not among ``projects`` (claims
+    added to a project already on the platform would break its sums)."""
+    of: dict[str, list[tuple[int, ClaimRow]]] = {}
+    for line, claim in claims:
+        of.setdefault(claim.project_id, []).append((line, claim))
+    refused: list[tuple[str, int, str]] = []
+    for line, project in projects:
+        its = of.pop(project.project_id, [])
+        why = reconciliation_refusal(project, [c for _, c in its])
+        if why is not None:
+            refused += [("projects", line, why), *(("claims", n, why) for n, _ in its)]
+    refused += [("claims", line, f"project {claim.project_id} is not imported by this "
+                 "migration: a project's claims are imported with it")
+                for rows in of.values() for line, claim in rows]
+    return refused
 
 
 def funding_refusal(balance_total_fen: int, funded_fen: int) -> tuple[str, str] | None:
