@@ -5,13 +5,17 @@ import itertools
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
+from cunguan.adapters.store import daybook_store
+from cunguan.core.errors import CunguanError
 from cunguan.core.fields import FieldInvalid
 from cunguan.custody.rules import accounts as chart
+from cunguan.custody.rules import migration as migration_rules
 from cunguan.custody.rules.contracts import ExchangeOrigin
 from cunguan.custody.rules.kyc import IdKind
 from cunguan.custody.rules.schedules import Method
+from cunguan.ledger.model import Transfer
 from cunguan.service_layer.custody_queries import CustodyQueries
 from cunguan.service_layer.exchange_projects import ExchangeProjects
 from cunguan.service_layer.lending_service import LendingService, ProjectTerms
@@ -41,12 +45,74 @@ def test_r_c2_custody_fee_is_charged_from_the_own_account_once_a_month(engine: E
     assert charged.data["balance_days_fen"] == 8 * 20_000_000
     assert charged.data["fee_fen"] == 50_000 + 1_600
     assert _balance(custody, chart.OWN) == own_before - 51_600
-    assert _balance(custody, chart.CUSTODY_FEE_INCOME) == 51_600
     again = fees.charge(PLATFORM, "2026-11")
     assert again.ok and again.replayed and again.data["tx_id"] == charged.data["tx_id"]
     assert _balance(custody, chart.OWN) == own_before - 51_600     # charged once
     clock.advance(timedelta(days=1))
     assert days.close(PLATFORM).closed     # the day's checks still hold (R-L8)
+
+
+def test_r_c2_the_custody_fee_leaves_the_custody_account_for_the_banks_income(
+        engine: Engine) -> None:
+    """The fee is the bank's income, not customer money: the own account and the summary
+    account (the custody bank account) both go down by it, nothing of it stays in the
+    platform's chart, and the day still closes (R-C1)."""
+    custody, ledger, days, clock = services(engine)
+    fees = PlatformFees(engine, ledger)
+    fees.set_terms(PLATFORM, monthly_fen=50_000, annual_rate="0")
+    clock.advance(timedelta(days=8))
+    for _ in range(8):
+        assert days.close(PLATFORM).closed
+    summary_before, own_before = _balance(custody, chart.SUMMARY), _balance(custody, chart.OWN)
+    assert fees.charge(PLATFORM, "2026-11").ok
+    assert _balance(custody, chart.OWN) == own_before - 50_000
+    assert _balance(custody, chart.SUMMARY) == summary_before - 50_000
+    assert _balance(custody, chart.CUSTODY_FEE_INCOME) == 0
+    clock.advance(timedelta(days=1))
+    closed = days.close(PLATFORM)
+    assert closed.closed, closed                 # Σ sub-accounts = summary + in transit
+
+
+def test_r_c2_the_fee_base_is_the_customers_and_the_platforms_money(engine: Engine) -> None:
+    """Money in the custody account that is neither the customers' nor the platform's — the
+    bank's own fee income, migration clearing money, money advanced T+0 — is not billed."""
+    _, ledger, days, clock = services(engine)
+    ledger.open_accounts(PLATFORM, [migration_rules.CLEARING_SPEC])
+    for no, debit, credit, amount_fen in (
+            ("legacy-fee", chart.OWN, chart.CUSTODY_FEE_INCOME, 1_000_000),
+            ("clearing", chart.SUMMARY, migration_rules.CLEARING, 5_000_000),
+            ("advance", chart.SUMMARY, chart.ADVANCE, 3_000_000)):
+        assert ledger.transfer(PLATFORM, Transfer(no, debit, credit, amount_fen)).ok
+    fees = PlatformFees(engine, ledger)
+    fees.set_terms(PLATFORM, monthly_fen=0, annual_rate="0.036")
+    clock.advance(timedelta(days=8))
+    for _ in range(8):
+        assert days.close(PLATFORM).closed
+    charged = fees.charge(PLATFORM, "2026-11")
+    assert charged.ok, charged
+    # own 9,000,000 + marketing 10,000,000 a day, not the 28,000,000 the summary holds
+    assert charged.data["balance_days_fen"] == 8 * 19_000_000
+    assert charged.data["fee_fen"] == 8 * 19_000_000 * 36 // 1000 // 360
+
+
+def test_r_c2_a_month_with_a_day_not_closed_is_not_charged(engine: Engine) -> None:
+    """The month's last day cut over but its checks not passed: the month is still open, so
+    the fee is neither charged on 7 days nor fixed for ever at them."""
+    custody, ledger, days, clock = services(engine)
+    fees = PlatformFees(engine, ledger)
+    fees.set_terms(PLATFORM, monthly_fen=0, annual_rate="0.036")
+    clock.advance(timedelta(days=8))
+    for _ in range(7):                      # 11-23 … 11-29 closed
+        assert days.close(PLATFORM).closed
+    with engine.begin() as conn:            # 11-30 cut over, its close not run yet
+        daybook_store.cut_over(conn, PLATFORM, days.calendar.is_working_day)
+    own_before = _balance(custody, chart.OWN)
+    refused = fees.charge(PLATFORM, "2026-11")
+    assert refused.code == "fee_period_open", refused
+    assert fees.charges(PLATFORM) == [] and _balance(custody, chart.OWN) == own_before
+    assert days.close(PLATFORM).closed      # 11-30
+    charged = fees.charge(PLATFORM, "2026-11")
+    assert charged.ok and charged.data["closed_days"] == 8, charged
 
 
 def test_r_c2_a_short_own_account_is_refused_and_the_month_owed(engine: Engine) -> None:
@@ -166,3 +232,86 @@ def test_r_c8_records_that_disagree_are_refused_and_nothing_is_registered(engine
                                 _origin())
     assert unknown.code == "user_not_found"
     assert exchange.origin(PLATFORM, "XU") is None
+
+
+def _registered(custody: LendingService, project_id: str) -> bool:
+    try:
+        custody.project(PLATFORM, project_id)
+    except CunguanError as exc:
+        assert exc.code == "project_not_found"
+        return False
+    return True
+
+
+def test_r_c8_one_contract_and_one_disbursement_back_one_project(engine: Engine) -> None:
+    """A loan is offered once: the contract or the disbursement of a registered project
+    registers no other project — for the same borrower or any other — so the platform never
+    raises more on a loan than its principal."""
+    custody, _, _, _ = services(engine)
+    borrower, other = (open_user(custody, seq, role="borrower") for seq in (9, 10))
+    exchange = ExchangeProjects(custody)
+    assert exchange.register(PLATFORM, _terms("reg-0", "X0", borrower, 1_000_000),
+                             _origin()).ok
+    cases = [
+        ("X1", borrower, _origin(disbursement_no="FK2"), "origin_contract_used"),
+        ("X2", borrower, _origin(contract_no="JK-2"), "origin_disbursement_used"),
+        ("X3", other, _origin(payee_account_no=icbc_card(10)), "origin_contract_used"),
+    ]
+    for project_id, who, origin, code in cases:
+        refused = exchange.register(PLATFORM, _terms(f"reg-{project_id}", project_id, who,
+                                                     500_000), origin)
+        assert refused.code == code, (project_id, refused)
+        assert exchange.origin(PLATFORM, project_id) is None
+        assert not _registered(custody, project_id)
+    again = exchange.register(PLATFORM, _terms("reg-0", "X0", borrower, 1_000_000), _origin())
+    assert again.ok and again.replayed                  # the same request replays
+    fresh = _origin(contract_no="JK-2", disbursement_no="FK2")
+    assert exchange.register(PLATFORM, _terms("reg-4", "X4", borrower, 1_000_000), fresh).ok
+
+
+def test_r_c8_the_loan_was_paid_to_the_borrowers_bound_card(engine: Engine) -> None:
+    """The disbursement's payee account is a card bound to the project's borrower: another
+    borrower's card, or a card nobody bound, is refused; the card typed with spaces is the
+    card."""
+    custody, _, _, _ = services(engine)
+    open_user(custody, 9, role="borrower")          # icbc_card(9) is bound to u0009
+    other = open_user(custody, 10, role="borrower")
+    exchange = ExchangeProjects(custody)
+    for seq, payee in enumerate((icbc_card(9), icbc_card(77), "62220200000000000000001")):
+        refused = exchange.register(PLATFORM, _terms(f"reg-{seq}", f"X{seq}", other,
+                                                     1_000_000), _origin(payee_account_no=payee))
+        assert refused.code == "origin_payee_not_borrower", (payee, refused)
+        assert not _registered(custody, f"X{seq}")
+    card = icbc_card(10)
+    spaced = " ".join(card[i:i + 4] for i in range(0, len(card), 4))
+    assert exchange.register(PLATFORM, _terms("reg-ok", "XOK", other, 1_000_000),
+                             _origin(payee_account_no=spaced)).ok
+
+
+def test_0019_refuses_to_upgrade_while_one_loan_backs_two_projects(engine: Engine) -> None:
+    """Records stored before 0019 that share a contract are listed, nothing is changed, and
+    the upgrade goes through once an operator has resolved them."""
+    from alembic import command
+
+    from cunguan.adapters.store.db import alembic_config, current_revision, upgrade
+
+    custody, _, _, _ = services(engine)
+    borrower = open_user(custody, 9, role="borrower")
+    exchange = ExchangeProjects(custody)
+    assert exchange.register(PLATFORM, _terms("reg-0", "X0", borrower, 1_000_000),
+                             _origin()).ok
+    command.downgrade(alembic_config(engine), "0018")
+    with engine.begin() as conn:                # what the older code let through
+        conn.execute(text(
+            "INSERT INTO custody_project_origins SELECT tenant_id, 'X1', contract_no, "
+            "signed_on, lender_name, principal_fen, annual_rate, months, 'FK-other', "
+            "disbursed_on, disbursed_fen, payee_account_no, recorded_at "
+            "FROM custody_project_origins"))
+    with pytest.raises(Exception, match="migration 0019 refused") as caught:
+        upgrade(engine)
+    assert "contract JK-2026-0001 backs projects X0, X1" in str(caught.value)
+    assert current_revision(engine) == "0018"
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM custody_project_origins WHERE project_id = 'X1'"))
+    upgrade(engine)
+    assert current_revision(engine) != "0018"

@@ -42,6 +42,11 @@ memo_length_max: Final = 256
 url_length_max: Final = 512
 #: Length of a name shown to people (a platform's, a finance plan's).
 display_name_length_max: Final = 128
+#: An exchange's loan contract no. or disbursement serial no. (R-C8), its original lender's
+#: name, and a payee bank account no. (a card or a settlement account) in digits.
+exchange_record_no_length_max: Final = 64
+lender_name_length_max: Final = 128
+payee_account_digits_max: Final = 32
 #: Rows one page of a fund-log query may return.
 page_rows_max: Final = 1_000
 #: Retries of a DB transaction that lost a serialization or deadlock race.

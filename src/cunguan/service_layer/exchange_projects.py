@@ -3,17 +3,26 @@ contract and offline disbursement record, which the bank keeps and shows with th
 
 Registration is one custody command (one serial no., one DB transaction): the project's own
 checks and row exactly as ``LendingService.register_project`` makes them, then the records,
-checked against each other and the project (``custody/rules/contracts.py``).
+checked against each other and the project (``custody/rules/contracts.py``), against the
+borrower's bound cards, and against the records that already back the platform's projects.
 """
 
 from typing import Any
 
-from sqlalchemy import Connection, insert
+from sqlalchemy import Connection, insert, select
+from sqlalchemy.exc import IntegrityError
 
-from cunguan.adapters.store.custody_tables import custody_project_origins
+from cunguan.adapters.store.custody_tables import custody_cards, custody_project_origins
 from cunguan.core.errors import CunguanError
-from cunguan.custody.rules.contracts import ExchangeOrigin, OriginError, check_origin, origin_row
-from cunguan.service_layer.custody_base import CustodyResult, Data, only
+from cunguan.custody.rules.contracts import (
+    ExchangeOrigin,
+    OriginError,
+    check_first_use,
+    check_origin,
+    check_payee,
+    origin_row,
+)
+from cunguan.service_layer.custody_base import CustodyError, CustodyResult, Data, only
 from cunguan.service_layer.lending_service import LendingService, ProjectTerms
 from cunguan.service_layer.project_origins import exchange_origin
 
@@ -38,8 +47,13 @@ class ExchangeProjects:
 
         def work(conn: Connection) -> Data:
             registered = only(self.lending._register(conn, tenant_id, [terms])[0])
-            conn.execute(insert(custody_project_origins).values(origin_row(
-                tenant_id, terms.project_id, origin, self.lending.clock())))
+            try:
+                check_payee(origin, _bound_cards(conn, tenant_id, terms.borrower_user_id))
+                _check_first_use(conn, tenant_id, origin)
+                _record(conn, origin_row(tenant_id, terms.project_id, origin,
+                                         self.lending.clock()))
+            except OriginError as exc:
+                raise CustodyError(exc.code, str(exc)) from exc
             return {**registered, "origin": "exchange", "contract_no": origin.contract_no}
         return self.lending.command(tenant_id, terms.request_no, "register_exchange_project",
                                     content, work)
@@ -47,3 +61,31 @@ class ExchangeProjects:
     def origin(self, tenant_id: str, project_id: str) -> dict[str, Any] | None:
         """The project's exchange records (None when it is not exchange-originated)."""
         return exchange_origin(self.lending.engine, tenant_id, project_id)
+
+
+def _bound_cards(conn: Connection, tenant_id: str, user_id: str) -> set[str]:
+    c = custody_cards.c
+    return set(conn.execute(select(c.card_no).where(
+        c.tenant_id == tenant_id, c.user_id == user_id, c.status == "bound")).scalars())
+
+
+def _check_first_use(conn: Connection, tenant_id: str, origin: ExchangeOrigin) -> None:
+    o = custody_project_origins.c
+
+    def backing(column: Any, value: str) -> str | None:
+        return conn.execute(select(o.project_id).where(
+            o.tenant_id == tenant_id, column == value)).scalars().first()
+    check_first_use(origin, contract_backs=backing(o.contract_no, origin.contract_no),
+                    disbursement_backs=backing(o.disbursement_no, origin.disbursement_no))
+
+
+def _record(conn: Connection, row: dict[str, Any]) -> None:
+    """Insert the records; a registration that took the contract or the disbursement while
+    this one ran (the unique keys, migration 0019) is answered as if it had come first."""
+    try:
+        with conn.begin_nested():
+            conn.execute(insert(custody_project_origins).values(row))
+    except IntegrityError:
+        _check_first_use(conn, row["tenant_id"], ExchangeOrigin(
+            **{name: row[name] for name in ExchangeOrigin.__slots__}))
+        raise

@@ -1,16 +1,24 @@
 """The custody fee (存管费, R-C2): what the bank charges each platform for custody, debited
 periodically from the platform's own account (平台自有账户) to the bank's fee income.
 
+The fee is the bank's income, not customer money, so it leaves the custody account: Dr OWN /
+Cr SUMMARY — the own sub-account and the custody bank account (the summary account) both go
+down by it, and the bank books the income in its own general ledger, outside the platform's
+custody chart (``custody_fee_charges`` holds the month's charge and its transaction). Σ
+sub-accounts = summary + in transit (R-C1) holds as before. A summary account that does not
+hold the fee yet (the platform's money still in the channel, T+1) is refused
+``awaiting_channel_settlement`` and nothing is recorded.
+
 How the fee is worked out — as banks bill custody of client money — per calendar month:
 
 * a fixed amount (``custody_fee_monthly_fen``), plus
 * an annual rate (``custody_fee_annual_rate``) on the platform's average daily custody
-  balance: for each accounting day of the month that was closed, the balance the bank held
-  for the platform at the close (the summary account plus channel money in transit, which is
-  Σ of all its sub-accounts, R-C1), summed over the days (balance-days) × rate / 360 (the
-  PBOC day count), rounded half-up to the fen. A day not closed is not charged.
+  balance: for each accounting day of the month, the customers' and the platform's money at
+  the close — the closing balances of the users' and the platform's sub-accounts, not the
+  accounts in ``NOT_BILLED`` — summed over the days (balance-days) × rate / 360 (the PBOC day
+  count), rounded half-up to the fen. Days before the platform was onboarded are not charged.
 
-A month is charged once it is over (the platform's accounting date is past its last day),
+A month is charged once it is over and every one of its days is closed (its checks passed),
 once: the period is the key. When the own account is short the charge is refused
 (``platform_own_insufficient``) and the month recorded as owed, with the fee; running the
 command again for that month, after the platform has paid money in, charges it.
@@ -25,14 +33,15 @@ from sqlalchemy import Connection, Engine, func, insert, select, update
 
 from cunguan.adapters.store.custody_tables import custody_fee_charges, custody_platforms
 from cunguan.adapters.store.db import read_connection
-from cunguan.adapters.store.queries import get_account, tenant_date
+from cunguan.adapters.store.queries import tenant_date
 from cunguan.adapters.store.tables import day_balances, ledger_days
 from cunguan.core import fields
 from cunguan.core.errors import CunguanError
 from cunguan.core.money import round_half_up, to_fraction
 from cunguan.custody.rules import accounts as chart
+from cunguan.custody.rules import migration as migration_rules
 from cunguan.custody.rules.fields import bank_serial_no
-from cunguan.ledger.model import Reject, Transfer
+from cunguan.ledger.model import Reject, Result, Transfer
 from cunguan.service_layer.custody_base import CustodyError, CustodyResult
 from cunguan.service_layer.ledger_service import LedgerService
 from cunguan.service_layer.unit_of_work import in_transaction
@@ -41,6 +50,13 @@ from cunguan.service_layer.unit_of_work import in_transaction
 FEE_YEAR_DAYS = 360
 #: The largest custody fee rate a platform may be given: 10 % a year.
 FEE_ANNUAL_RATE_MAX = "0.1"
+#: Accounts of a platform's chart that are not the customers' nor the platform's money, so not
+#: the fee's base: the bank-held side (the summary account, channel money in transit), money
+#: received but not yet allocated to a user, money advanced T+0 (the advancer's), migration
+#: clearing money on its way to the users, and the bank's fee income booked there before
+#: migration 0019's release.
+NOT_BILLED = (*chart.BANK_HELD, chart.UNALLOCATED, chart.ADVANCE, chart.CUSTODY_FEE_INCOME,
+              migration_rules.CLEARING)
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +116,9 @@ class PlatformFees:
         terms = self._terms(conn, tenant_id)    # locks the platform: one fee run at a time
         if self.ledger_date(conn, tenant_id) <= last:
             raise CustodyError("fee_period_open", f"{period} is not over for {tenant_id}")
+        if self._days_not_closed(conn, tenant_id, last):
+            raise CustodyError("fee_period_open", f"{period} has days not closed yet for "
+                               f"{tenant_id}: close them, then charge")
         f = custody_fee_charges.c
         prior = conn.execute(select(custody_fee_charges).where(
             f.tenant_id == tenant_id, f.period == period)).first()
@@ -112,13 +131,11 @@ class PlatformFees:
             "fee_fen": fee_fen(terms, balance_days_fen),
             "attempts": (prior.attempts if prior else 0) + 1, "tx_id": None}
         if row["fee_fen"]:
-            self._ensure_income_account(conn, tenant_id)
             result = self.ledger.post_in(conn, tenant_id, [Transfer(
                 bank_serial_no("custody-fee", period, row["attempts"]), chart.OWN,
-                chart.CUSTODY_FEE_INCOME,
+                chart.SUMMARY,
                 row["fee_fen"], "custody_fee", memo=period)])[0]
-            if not result.ok and result.reject is not Reject.EXCEEDS_AVAILABLE:
-                raise CustodyError(str(result.reject), result.detail or str(result.reject))
+            _refusal(result)
             row["tx_id"] = result.tx_id
         row["status"] = "charged" if row["tx_id"] or not row["fee_fen"] else "owed"
         self._record(conn, tenant_id, period, row, exists=prior is not None)
@@ -153,23 +170,27 @@ class PlatformFees:
         return FeeTerms(int(row[0]), str(row[1]))
 
     @staticmethod
+    def _days_not_closed(conn: Connection, tenant_id: str, last: date) -> bool:
+        """Is any day up to ``last`` not closed (cut over, its checks not passed yet)?"""
+        d = ledger_days.c
+        return conn.execute(select(d.accounting_date).where(
+            d.tenant_id == tenant_id, d.accounting_date <= last, d.status != "closed",
+        ).limit(1)).first() is not None
+
+    @staticmethod
     def _balance_days(conn: Connection, tenant_id: str, first: date,
                       last: date) -> tuple[int, int]:
-        """(closed days of the month, Σ of each one's closing custody balance)."""
+        """(closed days of the month, Σ of each one's closing balances of the customers' and
+        the platform's sub-accounts)."""
         d, b = ledger_days.c, day_balances.c
         closed = select(d.accounting_date).where(
             d.tenant_id == tenant_id, d.status == "closed",
             d.accounting_date.between(first, last))
         days = conn.execute(select(func.count()).select_from(closed.subquery())).scalar_one()
         held = conn.execute(select(func.coalesce(func.sum(b.balance_fen), 0)).where(
-            b.tenant_id == tenant_id, b.account_no.in_(chart.BANK_HELD),
+            b.tenant_id == tenant_id, b.account_no.not_in(NOT_BILLED),
             b.accounting_date.in_(closed))).scalar_one()
         return int(days), int(held)
-
-    def _ensure_income_account(self, conn: Connection, tenant_id: str) -> None:
-        """Platforms onboarded before the fee income account existed are given it now."""
-        if get_account(conn, tenant_id, chart.CUSTODY_FEE_INCOME) is None:
-            self.ledger.open_accounts_in(conn, tenant_id, [chart.custody_fee_income()])
 
     @staticmethod
     def _record(conn: Connection, tenant_id: str, period: str, row: dict[str, Any], *,
@@ -181,6 +202,20 @@ class PlatformFees:
         else:
             conn.execute(insert(custody_fee_charges).values(tenant_id=tenant_id, period=period,
                                                            **row))
+
+
+def _refusal(result: Result) -> None:
+    """A fee the own account cannot pay leaves the month owed (the caller records it); one
+    the summary account does not hold yet, or any other refusal, is answered, not recorded."""
+    if result.ok:
+        return
+    short = result.reject is Reject.EXCEEDS_AVAILABLE
+    if short and (result.detail or "").split(" ")[0] == chart.OWN:
+        return
+    if short:
+        raise CustodyError("awaiting_channel_settlement", "the summary account does not hold "
+                           "the fee yet: the platform's money is still in the channel (T+1)")
+    raise CustodyError(str(result.reject), result.detail or str(result.reject))
 
 
 def _view(row: Any) -> dict[str, Any]:

@@ -327,4 +327,8 @@ custody_project_origins = Table(
     Column("disbursed_fen", BigInteger, nullable=False),
     Column("payee_account_no", String(32), nullable=False),  # the borrower's bank account
     Column("recorded_at", UtcDateTime(), nullable=False),
+    #: One loan, one project (R-C8, migration 0019).
+    Index("ux_custody_project_origins_contract", "tenant_id", "contract_no", unique=True),
+    Index("ux_custody_project_origins_disbursement", "tenant_id", "disbursement_no",
+          unique=True),
 )

@@ -5,23 +5,20 @@ exchange then offers it on the platform as a project. Such a project must carry 
 loan contract (借款合同) and the record of the offline disbursement (放款流水) when it is
 registered, and the bank keeps both with the project. They must agree with each other and
 with the project: the disbursement paid out the contract's principal, not before it was
-signed, and the project raises no more than was lent, at the contract's rate and term.
+signed, to a card bound to the borrower's account, and the project raises no more than was
+lent, at the contract's rate and term. One contract and one disbursement back one project of a
+platform (unique per platform in ``custody_project_origins``).
 """
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from cunguan.core import fields
+from cunguan.core import fields, limits
 from cunguan.core.errors import RuleError
 from cunguan.core.money import to_fraction
-
-#: The longest contract or disbursement serial no. kept.
-RECORD_NO_LENGTH_MAX = 64
-#: The longest original lender's name kept.
-LENDER_NAME_LENGTH_MAX = 128
-#: A payee bank account no. (a card or a settlement account): up to 32 digits.
-PAYEE_ACCOUNT_DIGITS_MAX = 32
+from cunguan.custody.rules.schedules import TERM_MONTHS_MAX
 
 
 class OriginError(RuleError):
@@ -46,17 +43,20 @@ class ExchangeOrigin:
     def checked(self) -> "ExchangeOrigin":
         """Each field's form, normalized (``core.fields``); a malformed one is refused."""
         return ExchangeOrigin(
-            fields.identifier(self.contract_no, "contract_no", RECORD_NO_LENGTH_MAX),
+            fields.identifier(self.contract_no, "contract_no",
+                              limits.exchange_record_no_length_max),
             fields.day(self.signed_on, "signed_on"),
-            fields.text(self.lender_name, "lender_name", max_length=LENDER_NAME_LENGTH_MAX),
+            fields.text(self.lender_name, "lender_name",
+                        max_length=limits.lender_name_length_max),
             fields.amount_fen(self.principal_fen, "principal_fen"),
             fields.rate(self.annual_rate, "annual_rate", maximum="1"),
-            fields.whole_number(self.months, "months", minimum=1, maximum=600),
-            fields.identifier(self.disbursement_no, "disbursement_no", RECORD_NO_LENGTH_MAX),
+            fields.whole_number(self.months, "months", minimum=1, maximum=TERM_MONTHS_MAX),
+            fields.identifier(self.disbursement_no, "disbursement_no",
+                              limits.exchange_record_no_length_max),
             fields.day(self.disbursed_on, "disbursed_on"),
             fields.amount_fen(self.disbursed_fen, "disbursed_fen"),
             fields.digits(self.payee_account_no, "payee_account_no", min_length=8,
-                          max_length=PAYEE_ACCOUNT_DIGITS_MAX))
+                          max_length=limits.payee_account_digits_max))
 
 
 def check_origin(origin: ExchangeOrigin, *, amount_fen: int, annual_rate: str,
@@ -72,6 +72,27 @@ def check_origin(origin: ExchangeOrigin, *, amount_fen: int, annual_rate: str,
     if to_fraction(annual_rate) != to_fraction(origin.annual_rate) or months != origin.months:
         raise OriginError("origin_mismatch", "the project's rate or term differs from the "
                           "contract's")
+
+
+def check_first_use(origin: ExchangeOrigin, *, contract_backs: str | None,
+                    disbursement_backs: str | None) -> None:
+    """One loan, one project: a contract or a disbursement that already backs a project of the
+    platform (``*_backs``: that project's id) backs no other — offered again, or under another
+    borrower, the one loan would raise its principal once more."""
+    if contract_backs is not None:
+        raise OriginError("origin_contract_used", f"contract {origin.contract_no} already "
+                          f"backs project {contract_backs}")
+    if disbursement_backs is not None:
+        raise OriginError("origin_disbursement_used", f"disbursement {origin.disbursement_no} "
+                          f"already backs project {disbursement_backs}")
+
+
+def check_payee(origin: ExchangeOrigin, borrower_cards: Collection[str]) -> None:
+    """The loan was paid to the project's borrower: the disbursement's payee account is a card
+    bound to the borrower's custody account (card nos. compared as kept, digits only)."""
+    if origin.payee_account_no not in borrower_cards:
+        raise OriginError("origin_payee_not_borrower", "the disbursement was not paid to a "
+                          "card bound to the borrower's account")
 
 
 def origin_row(tenant_id: str, project_id: str, origin: ExchangeOrigin,
