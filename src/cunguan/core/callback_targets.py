@@ -11,6 +11,7 @@ e.g. a platform inside the bank's own network, or a receiver on loopback in test
 
 import ipaddress
 import os
+import re
 from typing import Final
 from urllib.parse import urlsplit
 
@@ -42,11 +43,34 @@ def address_refusal(address: str) -> str | None:
         ip = ipaddress.ip_address(address.split("%", 1)[0])   # without an IPv6 zone
     except ValueError:
         return f"{address} is not an IP address"
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    ip = _embedded_ipv4(ip)
     if not ip.is_global or ip.is_multicast:
         return f"{address} is not a public address (loopback, private, link-local or reserved)"
     return None
+
+
+def _embedded_ipv4(ip: ipaddress.IPv4Address | ipaddress.IPv6Address
+                   ) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
+    """The IPv4 address an IPv6 one carries, where it carries one — mapped (::ffff:a.b.c.d),
+    compatible (::a.b.c.d), NAT64 (64:ff9b::/96) or 6to4 (2002::/16) — so that such a form of
+    127.0.0.1 or 169.254.169.254 is judged as the address it reaches."""
+    if not isinstance(ip, ipaddress.IPv6Address):
+        return ip
+    if ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    if ip.sixtofour is not None:
+        return ip.sixtofour
+    packed = ip.packed
+    if packed[:12] == bytes(12) or ip in _NAT64:
+        return ipaddress.IPv4Address(packed[12:])
+    return ip
+
+
+#: Well-known NAT64 prefix (RFC 6052): its last 32 bits are an IPv4 address.
+_NAT64: Final = ipaddress.IPv6Network("64:ff9b::/96")
+#: A host of digits, dots and hex or octal forms ("2130706433", "0x7f.1", "0177.0.0.1") that
+#: resolvers take as an IPv4 address although it is not dotted-quad decimal.
+_NUMERIC_HOST: Final = re.compile(r"(0x[0-9a-f]+|[0-9]+)(\.(0x[0-9a-f]+|[0-9]+)){0,3}\.?")
 
 
 def url_refusal(url: str, allowed_hosts: frozenset[str]) -> str | None:
@@ -61,6 +85,8 @@ def url_refusal(url: str, allowed_hosts: frozenset[str]) -> str | None:
     try:
         ipaddress.ip_address(host.split("%", 1)[0])
     except ValueError:
+        if _NUMERIC_HOST.fullmatch(host):   # not a name: an address in a form to hide it
+            return f"{host} is an address in another form: give a name or a dotted address"
         local = host.rstrip(".") in _LOCAL_NAMES or host.rstrip(".").endswith(_LOCAL_SUFFIXES)
         return f"{host} names a local host" if local else None
     return address_refusal(host)
