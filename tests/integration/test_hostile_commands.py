@@ -960,6 +960,18 @@ def test_arbitrary_hostile_values_are_refused_and_post_nothing(
     assert problem is None, f"{name}.{field_name} = {describe(value)}: {problem}"
 
 
+@pytest.mark.parametrize(("name", "field_name", "value"), [
+    ("fund_platform", "amount_fen", 10_000), ("LedgerService.transfer", "memo", "备注"),
+    ("authorize", "max_amount_fen", 5_000)])
+def test_the_contract_catches_an_accepted_value(world: World, name: str, field_name: str,
+                                                value: Any) -> None:
+    """The checker is not vacuous: a valid value offered as hostile is reported as accepted
+    and, for a command that posts or records, as posted (the SQLite shortcut of ``Watch``
+    sees the commit)."""
+    problem = attempt(world, BY_NAME[name], field_name, value)
+    assert problem is not None and "accepted" in problem and "posted:" in problem, problem
+
+
 @pytest.mark.parametrize("none", [[], ()], ids=["list", "tuple"])
 @pytest.mark.parametrize("name", [c.name for c in COMMANDS if c.name.endswith("[requests]")])
 def test_a_set_based_call_of_no_requests_answers_none(world: World, name: str,
