@@ -95,6 +95,27 @@ def test_r_c2_the_fee_base_is_the_customers_and_the_platforms_money(engine: Engi
     assert charged.data["fee_fen"] == 8 * 19_000_000 * 36 // 1000 // 360
 
 
+def test_r_c2_a_fee_the_summary_account_does_not_hold_yet_waits_for_settlement(
+        engine: Engine) -> None:
+    """The platform's money is in the channel (T+1), not yet in the custody account: the fee
+    cannot leave it, so the run is refused and nothing recorded, and charges once settled."""
+    custody, ledger, days, clock = services(engine)
+    assert ledger.transfer(PLATFORM, Transfer("unsettled", chart.CHANNEL_TRANSIT, chart.SUMMARY,
+                                              15_000_000)).ok      # summary 5,000,000 left
+    fees = PlatformFees(engine, ledger)
+    fees.set_terms(PLATFORM, monthly_fen=6_000_000, annual_rate="0")
+    clock.advance(timedelta(days=8))
+    for _ in range(8):
+        assert days.close(PLATFORM).closed
+    refused = fees.charge(PLATFORM, "2026-11")
+    assert refused.code == "awaiting_channel_settlement", refused
+    assert fees.charges(PLATFORM) == [] and _balance(custody, chart.OWN) == 10_000_000
+    assert ledger.transfer(PLATFORM, Transfer("settled", chart.SUMMARY, chart.CHANNEL_TRANSIT,
+                                              15_000_000)).ok
+    assert fees.charge(PLATFORM, "2026-11").ok
+    assert _balance(custody, chart.SUMMARY) == 14_000_000
+
+
 def test_r_c2_a_month_with_a_day_not_closed_is_not_charged(engine: Engine) -> None:
     """The month's last day cut over but its checks not passed: the month is still open, so
     the fee is neither charged on 7 days nor fixed for ever at them."""
@@ -315,3 +336,22 @@ def test_0019_refuses_to_upgrade_while_one_loan_backs_two_projects(engine: Engin
         conn.execute(text("DELETE FROM custody_project_origins WHERE project_id = 'X1'"))
     upgrade(engine)
     assert current_revision(engine) != "0018"
+
+
+def test_r_c8_a_registration_losing_the_race_for_the_records_is_answered_by_name(
+        engine: Engine) -> None:
+    """Two registrations of one contract at once: the unique key stops the second, which is
+    answered origin_contract_used (not an IntegrityError) with nothing of it kept."""
+    from cunguan.custody.rules.contracts import OriginError, origin_row
+    from cunguan.service_layer import exchange_projects
+
+    custody, _, _, _ = services(engine)
+    borrower = open_user(custody, 9, role="borrower")
+    assert ExchangeProjects(custody).register(
+        PLATFORM, _terms("reg-0", "X0", borrower, 1_000_000), _origin()).ok
+    with engine.begin() as conn:    # past the checks: the other committed in between
+        with pytest.raises(OriginError) as lost:
+            exchange_projects._record(conn, origin_row(PLATFORM, "X9", _origin(),
+                                                       custody.clock()))
+        assert lost.value.code == "origin_contract_used"
+    assert ExchangeProjects(custody).origin(PLATFORM, "X9") is None
