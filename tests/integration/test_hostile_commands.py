@@ -622,6 +622,16 @@ def _set_based_commands() -> list[Command]:
     ]
 
 
+def _funding_source() -> dict[str, Kind]:
+    """A migration funding's payer account and statement reference, where ``fund`` takes
+    them (optional: digits as an offline transfer's payer, an identifier)."""
+    params = inspect.signature(MigrationService.fund).parameters
+    source = {"payer_account_no": Kind("optional_payer_account", lambda v: v is None
+                                       or K_PAYER_ACCOUNT.accepts(v), K_PAYER_ACCOUNT.extras),
+              "reference": K["optional_id"]}
+    return {name: kind for name, kind in source.items() if name in params}
+
+
 def _operator_commands() -> list[Command]:
     """BatchService, MigrationService, platform onboarding and the ledger's commands."""
     t, i = K["tenant"], K["id"]
@@ -697,7 +707,8 @@ def _operator_commands() -> list[Command]:
                 lambda w, no: {"tenant_id": PLATFORM, "request_no": no,
                                "migration_id": "MIG-ST", "amount_fen": 100},
                 {"tenant_id": t, "request_no": K["request_no"], "migration_id": i,
-                 "amount_fen": K["amount"]}, method=MigrationService.fund),
+                 "amount_fen": K["amount"], **_funding_source()},
+                method=MigrationService.fund),
         Command("MigrationService.approve", migration_call("approve"),
                 lambda w, no: {"tenant_id": PLATFORM, "request_no": no,
                                "migration_id": "MIG-ST", "operator": "alice"},
