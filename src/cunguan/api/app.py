@@ -24,10 +24,10 @@ from cunguan.api.edge import envelope, platform_upload, refusal, request_id, res
 from cunguan.api.lane import CommandLane
 from cunguan.core import callback_targets, limits
 from cunguan.core.errors import CunguanError
+from cunguan.core.settings import WORKER_INTERVAL_S_DEFAULT, settings
 from cunguan.service_layer.bank import Bank
 
 log = logging.getLogger("cunguan.api")
-WORKER_INTERVAL_S_DEFAULT = 2.0
 
 
 def create_app(bank: Bank, *, run_worker: bool = False,
@@ -53,6 +53,7 @@ def create_app(bank: Bank, *, run_worker: bool = False,
                   description="Signed requests from platforms to the custody bank. "
                               "See docs/API.md for the signature scheme.")
     app.state.bank = bank
+    app.state.fault_kill_path = settings().fault_kill_after_commit_path
     app.state.callback_allowed_hosts = (
         callback_targets.allowed_hosts_from_env() if callback_allowed_hosts is None
         else frozenset(h.lower() for h in callback_allowed_hosts))

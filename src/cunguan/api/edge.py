@@ -37,7 +37,6 @@ from cunguan.service_layer.custody_base import CustodyResult
 REPLAY_HEADER = "Idempotent-Replayed"
 #: Fault injection for the crash test (docs/OPERATIONS.md): the server process kills itself
 #: after a command on this path commits and before it answers. Never set in production.
-FAULT_KILL_PATH = os.environ.get("CUNGUAN_FAULT_KILL_AFTER_COMMIT_PATH", "")
 _STATUS_BY_CODE = {
     "duplicate_with_different_content": 409, "field_invalid": 422, "forbidden": 403,
     "rate_limited": 429, "body_too_large": 413, "csrf_invalid": 403,
@@ -93,7 +92,8 @@ def refusal(request: Request, code: str, message: str, details: dict[str, Any] |
 
 def answer(request: Request, result: CustodyResult) -> Response:
     """A custody command's result as HTTP: the same status and body for every replay."""
-    if FAULT_KILL_PATH and request.url.path == FAULT_KILL_PATH and not result.replayed:
+    kill_path = request.app.state.fault_kill_path
+    if kill_path and request.url.path == kill_path and not result.replayed:
         os.kill(os.getpid(), signal.SIGKILL)   # fault injection: committed, never answered
     if result.ok:
         return respond(request, 200, {"request_no": result.request_no, "status": "ok",

@@ -8,7 +8,6 @@ The password is posted to the bank only.
 """
 
 import ipaddress
-import os
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from pathlib import Path
@@ -24,6 +23,7 @@ from cunguan.api.edge import ApiError, bank
 from cunguan.core import limits
 from cunguan.core.errors import InvariantViolation
 from cunguan.core.money import format_yuan
+from cunguan.core.settings import settings
 from cunguan.service_layer.pages_service import PageSession
 
 router = APIRouter(prefix="/pages", tags=["hosted pages"], include_in_schema=False)
@@ -101,7 +101,7 @@ def trusted_proxies(entries: Iterable[str]) -> Callable[[str], bool]:
 
 
 def trusted_proxies_from_env() -> list[str]:
-    return os.environ.get(TRUSTED_PROXIES_ENV, "").split(",")
+    return settings().trusted_proxy_list()
 
 
 def client_address(request: Request) -> str:

@@ -72,9 +72,8 @@ def _trusted_proxies(given: list[str]) -> list[str]:
     import os
 
     from cunguan.api.pages import TRUSTED_PROXIES_ENV
-
-    proxies = [p.strip() for p in (given or os.environ.get(TRUSTED_PROXIES_ENV, "").split(","))
-               if p.strip()]
+    from cunguan.core.settings import settings
+    proxies = [p.strip() for p in given if p.strip()] or settings().trusted_proxy_list()
     for proxy in proxies:
         try:
             ipaddress.ip_network(proxy, strict=False)

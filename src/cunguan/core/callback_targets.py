@@ -10,10 +10,11 @@ e.g. a platform inside the bank's own network, or a receiver on loopback in test
 """
 
 import ipaddress
-import os
 import re
 from typing import Final
 from urllib.parse import urlsplit
+
+from cunguan.core.settings import settings
 
 #: The environment variable operators set: hosts (names or addresses) callbacks may reach
 #: even though they are not public, separated by commas.
@@ -25,8 +26,7 @@ _LOCAL_SUFFIXES: Final = (".localhost", ".local", ".internal", ".localdomain")
 
 
 def allowed_hosts_from_env() -> frozenset[str]:
-    return frozenset(h.strip().lower() for h in os.environ.get(ALLOWED_HOSTS_ENV, "").split(",")
-                     if h.strip())
+    return settings().callback_allowed_host_set()
 
 
 def host_of(url: str) -> str:

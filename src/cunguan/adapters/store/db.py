@@ -1,6 +1,5 @@
 """Database connections: embedded SQLite by default, PostgreSQL (psycopg 3) in production."""
 
-import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -14,9 +13,10 @@ from alembic.config import Config
 from sqlalchemy import Connection, Engine, create_engine, event
 
 from cunguan.adapters.store.pg_arrays import use_flat_list_dumper
+from cunguan.core.settings import DATABASE_URL_DEFAULT, settings
 
 #: The demo and a user's first run use this file in the working directory.
-DEFAULT_DATABASE_URL = "sqlite:///cunguan.db"
+DEFAULT_DATABASE_URL = DATABASE_URL_DEFAULT
 DATABASE_URL_ENV = "CUNGUAN_DATABASE_URL"
 #: How long a SQLite writer waits for the lock before giving up.
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -41,7 +41,7 @@ sqlite3.register_adapter(date, date.isoformat)
 
 
 def database_url(explicit: str | None = None) -> str:
-    return explicit or os.environ.get(DATABASE_URL_ENV) or DEFAULT_DATABASE_URL
+    return explicit or settings().database_url or DEFAULT_DATABASE_URL
 
 
 def normalise_url(url: str) -> str:

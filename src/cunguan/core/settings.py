@@ -1,0 +1,59 @@
+"""What an operator may set for a running Cunguan, in one place (pydantic-settings).
+
+Every setting comes from an environment variable named ``CUNGUAN_`` + its name in capitals
+(``CUNGUAN_DATABASE_URL``, ``CUNGUAN_TRUSTED_PROXIES`` …), read when ``settings()`` is called —
+when a server, a worker or a command starts — never when a module is imported, so a test or a
+``cunguan serve`` that sets them first is obeyed. ``cunguan serve`` passes its options to its
+server processes this way. docs/OPERATIONS.md lists them.
+"""
+
+from typing import Final
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+#: The embedded database a first run uses.
+DATABASE_URL_DEFAULT: Final = "sqlite:///cunguan.db"
+#: How often a server process's worker looks for due callbacks and batch windows.
+WORKER_INTERVAL_S_DEFAULT: Final = 2.0
+
+
+class Settings(BaseSettings):
+    """The operator's settings.
+
+    Attributes:
+      database_url: where the ledger lives (SQLite file or PostgreSQL URL); None for the default.
+      worker_interval_s: seconds between a server worker's passes.
+      group_commit: run single commands of concurrent requests in shared transactions.
+      run_worker: a server process also delivers callbacks and runs batch windows.
+      trusted_proxies: addresses or networks, comma-separated, whose X-Forwarded-For is
+        believed (none by default).
+      callback_allowed_hosts: hosts, comma-separated, callbacks may reach although they are
+        not public (a platform inside the bank's network; a test receiver on loopback).
+      fault_kill_after_commit_path: tests only — a path whose first answer is never sent
+        (the process is killed after the commit) to prove a retry gets the recorded answer.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="CUNGUAN_", extra="ignore")
+
+    database_url: str | None = None
+    worker_interval_s: float = WORKER_INTERVAL_S_DEFAULT
+    group_commit: bool = True
+    run_worker: bool = False
+    trusted_proxies: str = ""
+    callback_allowed_hosts: str = ""
+    fault_kill_after_commit_path: str = ""
+
+    @staticmethod
+    def _listed(text: str) -> list[str]:
+        return [item.strip() for item in text.split(",") if item.strip()]
+
+    def trusted_proxy_list(self) -> list[str]:
+        return self._listed(self.trusted_proxies)
+
+    def callback_allowed_host_set(self) -> frozenset[str]:
+        return frozenset(host.lower() for host in self._listed(self.callback_allowed_hosts))
+
+
+def settings() -> Settings:
+    """The settings as the environment gives them now."""
+    return Settings()

@@ -1,0 +1,47 @@
+"""An operator's settings come from one object (core/settings.py), read when a server or a
+command starts, never when a module is imported (issue 19)."""
+
+import ast
+from pathlib import Path
+
+import pytest
+
+from cunguan.core.settings import DATABASE_URL_DEFAULT, settings
+
+SRC = Path(__file__).resolve().parents[2] / "src" / "cunguan"
+#: Where the environment is touched: the settings object reads it; ``cunguan serve`` writes
+#: its options there for the server processes it starts.
+_ALLOWED = {Path("core/settings.py"), Path("cli/serve.py")}
+
+
+def test_settings_are_read_when_asked_not_when_imported(monkeypatch: pytest.MonkeyPatch
+                                                        ) -> None:
+    monkeypatch.setenv("CUNGUAN_TRUSTED_PROXIES", "10.0.0.1, 10.0.1.0/24")
+    monkeypatch.setenv("CUNGUAN_CALLBACK_ALLOWED_HOSTS", "Receiver.Example,127.0.0.1")
+    monkeypatch.setenv("CUNGUAN_GROUP_COMMIT", "0")
+    given = settings()
+    assert given.trusted_proxy_list() == ["10.0.0.1", "10.0.1.0/24"]
+    assert given.callback_allowed_host_set() == {"receiver.example", "127.0.0.1"}
+    assert given.group_commit is False
+
+
+def test_the_database_url_falls_back_to_the_embedded_default(monkeypatch: pytest.MonkeyPatch
+                                                             ) -> None:
+    from cunguan.adapters.store.db import database_url
+    monkeypatch.delenv("CUNGUAN_DATABASE_URL", raising=False)
+    assert database_url() == DATABASE_URL_DEFAULT
+    monkeypatch.setenv("CUNGUAN_DATABASE_URL", "sqlite:///elsewhere.db")
+    assert database_url() == "sqlite:///elsewhere.db"
+    assert database_url("sqlite:///explicit.db") == "sqlite:///explicit.db"
+
+
+def test_no_module_reads_the_environment_but_the_settings() -> None:
+    readers = []
+    for path in sorted(SRC.rglob("*.py")):
+        if path.relative_to(SRC) in _ALLOWED:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (isinstance(node, ast.Attribute) and node.attr in ("environ", "getenv")
+                    and isinstance(node.value, ast.Name) and node.value.id == "os"):
+                readers.append(f"{path.relative_to(SRC)}:{node.lineno}")
+    assert readers == []
