@@ -122,7 +122,7 @@ def test_register_project_refuses_malformed_terms(
     ("max_amount_fen", True), ("max_amount_fen", 1.5), ("max_amount_fen", 100.0),
     ("max_amount_fen", 0), ("kinds", ("bid", "steal")), ("kinds", ()), ("kinds", "bid"),
     ("expires_at", "2027-01-01"), ("expires_at", datetime(2027, 1, 1)),
-    ("password", 246810)], ids=repr)
+    ("password", 246810), ("password", None)], ids=repr)
 def test_authorize_refuses_malformed_fields_with_their_name(
         lite: Engine, lite_world: tuple[LendingService, str], field: str, value: Any) -> None:
     custody, user = lite_world

@@ -783,11 +783,8 @@ COMMANDS = [*_single_commands(), *_set_based_commands(), *_operator_commands()]
 BY_NAME = {c.name: c for c in COMMANDS}
 #: Faults found in src and reported, not yet fixed: (command, field) → what is wrong. Their
 #: cases are strict xfails, so the fix turns them into failures until they are removed here.
-KNOWN_FAULTS = {
-    ("authorize", "password"): "authorize checks its password as the optional kind (None "
-                               "passes the form) and verify_password raises AttributeError "
-                               "on None: authorize needs a required password type",
-}
+#: (command, field) pairs a fix is still owed for, with why (none today).
+KNOWN_FAULTS: dict[tuple[str, str], str] = {}
 
 
 def _field_cases(*, strict: bool) -> list[Any]:

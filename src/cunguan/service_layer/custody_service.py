@@ -523,7 +523,7 @@ class CustodyService(CustodyBase):
         return account
 
     # -- standing authorizations (免密授权) -------------------------------------------------
-    @checked()
+    @checked(password=custody_fields.FIELD_TYPES["new_password"])
     def authorize(self, tenant_id: str, request_no: str, user_id: str, kinds: tuple[str, ...],
                   max_amount_fen: int, expires_at: datetime, password: str) -> CustodyResult:
         """Standing authorizations (免密授权) of one or more kinds, under one password entry."""
