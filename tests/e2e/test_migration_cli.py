@@ -85,3 +85,17 @@ def test_cli_migration_steps_answer_a_malformed_option_field_invalid_exit_2(
     malformed request no. was "bad request no.", naming nothing."""
     out = _run([*db, args[0], "-p", "P9", *args[1:]], exit_code=2)
     assert f"refused field_invalid: {field}:" in out, out
+
+
+def test_cli_fund_takes_the_payers_account_and_the_statements_reference(
+        db: list[str], tmp_path: Path) -> None:
+    users = tmp_path / "users.csv"
+    users.write_bytes(csv_bytes(USERS))
+    p = ["-p", "P9", "-m", "M1"]
+    _run([*db, "stage", *p, "--users", str(users), "--report", str(tmp_path / "r.csv")])
+    bad = _run([*db, "fund", *p, "-r", "in-1", "--amount", "1,070.00", "--payer-account-no",
+                "12ab5678"], exit_code=2)
+    assert "refused field_invalid: payer_account_no:" in bad, bad
+    funded = _run([*db, "fund", *p, "-r", "in-1", "--amount", "1,070.00",
+                   "--payer-account-no", "6222 0212 3456 7890", "--reference", "FT-1"])
+    assert "6222021234567890" in funded and "FT-1" in funded, funded

@@ -501,3 +501,53 @@ def test_r_c20_the_checker_is_refused_claims_that_do_not_add_up(custody: Lending
     assert "claims' principal 20000 fen, amount 10000 fen" in refused.message
     assert _balances(custody) == before
     assert migration.view(PLATFORM, "MIG9")["status"] == "maker_approved"
+
+
+# -- a funding names its payer and the statement's reference (finding 6) --------------------
+def test_r_c20_a_funding_keeps_its_payer_and_reference_for_the_return(
+        custody: LendingService) -> None:
+    """The funding's request record and event carry the account the money came from and the
+    statement's reference, so a rejection's return can be traced to the payer (before, fund
+    took neither). Malformed ones are field_invalid naming the field, nothing posted."""
+    migration = MigrationService(custody)
+    assert migration.stage(PLATFORM, "MIG1", FILES).ok
+    before = _balances(custody)
+    for payer, ref, field in [("1234567", "FT-1", "payer_account_no"),
+                              ("12345678x", "FT-1", "payer_account_no"),
+                              ("１２３４５６７８", "FT-1", "payer_account_no"),
+                              (12345678, "FT-1", "payer_account_no"),
+                              ("12345678", "FT 1", "reference"),
+                              ("12345678", "", "reference"),
+                              ("12345678", "\ud800", "reference")]:
+        bad = migration.fund(PLATFORM, "in-1", "MIG1", TOTAL_FEN, payer, ref)
+        assert (bad.code, bad.message.split(":")[0]) == ("field_invalid", field), (payer, ref)
+    assert _balances(custody) == before
+    funded = migration.fund(PLATFORM, "in-1", "MIG1", TOTAL_FEN,
+                            payer_account_no="6222 0212-3456 7890", reference="FT2026112301")
+    assert funded.ok, funded
+    source = {"payer_account_no": "6222021234567890", "reference": "FT2026112301"}
+    assert source.items() <= funded.data.items()
+    recorded = custody.request_status(PLATFORM, "in-1")
+    assert recorded is not None and source.items() <= recorded["result"].items()
+    other = migration.fund(PLATFORM, "in-1", "MIG1", TOTAL_FEN,
+                           payer_account_no="6222021234567890", reference="FT-OTHER")
+    assert other.code == "duplicate_with_different_content"
+    assert migration.fund(PLATFORM, "in-2", "MIG1", 1).ok   # both stay optional
+    rejected = migration.reject(PLATFORM, "rj-1", "MIG1", MAKER, "wrong files")
+    assert rejected.ok and rejected.data["returned_fen"] == TOTAL_FEN + 1
+
+
+def test_r_c20_over_http_a_funding_names_its_payer_and_reference(api: Api) -> None:
+    p2p = api.onboard("P2P")
+    assert p2p.upload("/v1/migrations/MIG1", {"users": ("users.csv", csv_bytes(USERS))}
+                      ).status == 200
+    base = "/v1/operator/platforms/P2P/migrations/MIG1/fundings"
+    bad = api.operator.post(base, {"request_no": "in-1", "amount_fen": TOTAL_FEN,
+                                   "payer_account_no": "12ab5678"})
+    assert (bad.status, bad.body["details"].get("field")) == (422, "payer_account_no"), bad.body
+    funded = api.operator.post(base, {"request_no": "in-1", "amount_fen": TOTAL_FEN,
+                                      "payer_account_no": "6222021234567890",
+                                      "reference": "FT2026112301"})
+    assert funded.status == 200, funded.body
+    assert (funded.body["data"]["payer_account_no"], funded.body["data"]["reference"]) == (
+        "6222021234567890", "FT2026112301")

@@ -143,8 +143,9 @@ def get_migration(request: Request, tenant_id: Tenant, migration_id: PathId,
 def fund_migration(request: Request, tenant_id: Tenant, migration_id: PathId,
                    body: s.MigrationFunding, caller: Operator) -> Response:
     """The platform's funding transfer for a migration arrived at the bank."""
-    return answer(request, bank(request).migration.fund(tenant_id, body.request_no,
-                                                        migration_id, body.amount_fen))
+    return answer(request, bank(request).migration.fund(
+        tenant_id, body.request_no, migration_id, body.amount_fen, body.payer_account_no,
+        body.reference))
 
 
 @router.post("/platforms/{tenant_id}/migrations/{migration_id}/approve",

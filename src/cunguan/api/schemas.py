@@ -309,6 +309,9 @@ class MigrationFunding(Command):
     """A platform's funding transfer for a migration, seen arriving at the bank (R-C20)."""
 
     amount_fen: Fen
+    #: where it came from, as the statement shows it (checked by the migration's field types)
+    payer_account_no: str | None = None
+    reference: str | None = None
 
 
 class MigrationRejection(Command):

@@ -80,10 +80,15 @@ def stage(ctx: typer.Context, platform: str = TENANT, migration_id: str = MIGRAT
 
 @app.command()
 def fund(ctx: typer.Context, platform: str = TENANT, migration_id: str = MIGRATION,
-         request_no: str = REQUEST, amount: str = typer.Option(...)) -> None:
+         request_no: str = REQUEST, amount: str = typer.Option(...),
+         payer_account_no: str | None = typer.Option(
+             None, help="The account the money came from, as the statement shows it."),
+         reference: str | None = typer.Option(
+             None, help="The bank statement's reference of the transfer.")) -> None:
     """The platform's funding transfer for the migration arrived at the bank (operator)."""
     with edge():
-        _show(_migrations(ctx).fund(platform, request_no, migration_id, yuan(amount)))
+        _show(_migrations(ctx).fund(platform, request_no, migration_id, yuan(amount),
+                                    payer_account_no, reference))
 
 
 @app.command()

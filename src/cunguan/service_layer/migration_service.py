@@ -207,10 +207,16 @@ class MigrationService:
 
     # -- 2. funding (the bank saw the money arrive) ----------------------------------------
     @checked(**_FIELDS)
-    def fund(self, tenant_id: str, request_no: str, migration_id: str,
-             amount_fen: int) -> CustodyResult:
+    def fund(self, tenant_id: str, request_no: str, migration_id: str, amount_fen: int,
+             payer_account_no: str | None = None, reference: str | None = None
+             ) -> CustodyResult:
         """The platform's funding transfer for a migration arrived at the bank: Dr summary /
-        Cr migration clearing. Several transfers add up."""
+        Cr migration clearing. Several transfers add up. The account it came from and the
+        statement's reference, when given, are kept on the funding's request record and its
+        event, so that a rejection's return of the money can be traced to its payer."""
+        source = {key: value for key, value in (("payer_account_no", payer_account_no),
+                                                ("reference", reference)) if value is not None}
+
         def work(conn: Connection) -> Data:
             row = self._open_row(conn, tenant_id, migration_id)
             if get_account(conn, tenant_id, rules.CLEARING) is None:
@@ -222,9 +228,11 @@ class MigrationService:
             self.custody.set_row(conn, custody_migrations, tenant_id, "migration_id",
                                  migration_id, funded_fen=funded_fen)
             return {"migration_id": migration_id, "tx_id": posted.tx_id,
-                    "funded_fen": funded_fen, "balance_total_fen": row.balance_total_fen}
+                    "funded_fen": funded_fen, "balance_total_fen": row.balance_total_fen,
+                    **source}
         return self.custody.command(tenant_id, request_no, "migration_funding",
-                                    {"migration": migration_id, "amount": amount_fen}, work)
+                                    {"migration": migration_id, "amount": amount_fen, **source},
+                                    work)
 
     # -- 3. maker and checker (two operators) ----------------------------------------------
     @checked(**_FIELDS)

@@ -38,7 +38,7 @@ from cunguan.core import fields, limits
 from cunguan.core.fields import FieldInvalid
 from cunguan.core.money import MoneyError, parse_yuan
 from cunguan.custody.cards import BinTable, CardError, normalize_card_no, validate_card_no
-from cunguan.custody.rules.fields import Check
+from cunguan.custody.rules.fields import ACCOUNT_DIGITS_MAX, ACCOUNT_DIGITS_MIN, Check
 from cunguan.custody.rules.kyc import IdKind, KycError, check_identity
 from cunguan.custody.rules.schedules import Installment, Method, schedule
 from cunguan.ledger.model import AccountFlag, AccountSpec, Side
@@ -122,11 +122,26 @@ def reason(value: object, field: str) -> str:
     return fields.text(value, field, max_length=limits.reason_length_max)
 
 
+def payer_account_no(value: object, field: str) -> str | None:
+    """The account a funding came from (a company's account or a card), as the bank's
+    statement shows it: digits, normalized as card nos. are; None when not given."""
+    if value is None:
+        return None
+    return fields.digits(value, field, min_length=ACCOUNT_DIGITS_MIN,
+                         max_length=ACCOUNT_DIGITS_MAX)
+
+
+def reference(value: object, field: str) -> str | None:
+    """The bank statement's reference of a funding transfer (流水号), or None."""
+    return fields.optional_identifier(value, field, limits.identifier_length_max)
+
+
 #: The migration commands' fields, by name (``custody_base.checked``'s overrides): those the
 #: custody field types do not have, and ``migration_id`` narrower than any other id.
 COMMAND_FIELDS: Final[Mapping[str, Check]] = {
     "migration_id": migration_id, "files": files, "progress": progress,
-    "operator": operator, "reason": reason}
+    "operator": operator, "reason": reason, "payer_account_no": payer_account_no,
+    "reference": reference}
 
 
 #: The codes of a file refused whole (bad input: nothing was read from it).
