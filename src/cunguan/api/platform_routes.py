@@ -33,9 +33,12 @@ from cunguan.api.edge import (
 )
 from cunguan.api.lane import Endpoint
 from cunguan.core import limits
+from cunguan.custody.rules.contracts import ExchangeOrigin
 from cunguan.service_layer.access_service import Principal
 from cunguan.service_layer.custody_base import CustodyError
 from cunguan.service_layer.custody_service import CardRequest
+from cunguan.service_layer.exchange_projects import ExchangeProjects
+from cunguan.service_layer.lending_service import ProjectTerms
 
 ERRORS = {code: {"model": s.Error} for code in (400, 401, 403, 404, 409, 413, 415, 422, 429)}
 Caller = Annotated[Principal, Depends(platform)]
@@ -182,6 +185,17 @@ def register_project(request: Request, body: s.Project, caller: Caller) -> Respo
     fields = body.model_dump(exclude={"request_no"})
     return answer(request, bank(request).custody.register_project(
         tenant(caller), body.request_no, **fields))
+
+
+@router.post("/projects/exchange", response_model=s.CommandOk)
+def register_exchange_project(request: Request, body: s.ExchangeProject,
+                              caller: Caller) -> Response:
+    """An exchange-originated project (R-C8): the project with its loan contract and
+    disbursement record, one contract and one disbursement backing one project."""
+    terms = ProjectTerms(body.request_no, **body.model_dump(exclude={"request_no", "origin"}))
+    origin = ExchangeOrigin(**body.origin.model_dump())
+    return answer(request, ExchangeProjects(bank(request).custody).register(
+        tenant(caller), terms, origin))
 
 
 @router.get("/projects/{project_id}", response_model=s.View)

@@ -154,6 +154,29 @@ class Project(Command):
     raise_days: Annotated[int, Field(strict=True, ge=1, le=90)] = 7
 
 
+class ExchangeRecords(Body):
+    """R-C8: the exchange's original loan contract and its offline disbursement record."""
+
+    contract_no: Id
+    signed_on: Day
+    lender_name: Name
+    principal_fen: Fen
+    annual_rate: Rate
+    months: Annotated[int, Field(strict=True, ge=1, le=120)]
+    disbursement_no: Id
+    disbursed_on: Day
+    disbursed_fen: Fen
+    payee_account_no: Annotated[str, Field(pattern=r"^[0-9]{8,32}$",
+                                           description="The account the loan was paid to: "
+                                           "a card bound to the borrower")]
+
+
+class ExchangeProject(Project):
+    """A project an exchange originated (R-C8), registered with its records."""
+
+    origin: ExchangeRecords
+
+
 class Bid(Command):
     user_id: Id
     project_id: Id

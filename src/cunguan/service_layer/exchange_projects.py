@@ -22,7 +22,13 @@ from cunguan.custody.rules.contracts import (
     check_payee,
     origin_row,
 )
-from cunguan.service_layer.custody_base import CustodyError, CustodyResult, Data, only
+from cunguan.service_layer.custody_base import (
+    CustodyError,
+    CustodyResult,
+    Data,
+    checked_each,
+    only,
+)
 from cunguan.service_layer.lending_service import LendingService, ProjectTerms
 from cunguan.service_layer.project_origins import exchange_origin
 
@@ -34,13 +40,17 @@ class ExchangeProjects:
     def register(self, tenant_id: str, terms: ProjectTerms,
                  origin: ExchangeOrigin) -> CustodyResult:
         """Register an exchange-originated project with its contract and disbursement."""
+        (terms,), (malformed,) = checked_each([terms])   # each field's form, as every command
         try:
+            if malformed is not None:
+                raise malformed
             terms.check()
             origin = origin.checked()
             check_origin(origin, amount_fen=terms.amount_fen, annual_rate=terms.annual_rate,
                          months=terms.months)
         except CunguanError as exc:     # a malformed field (field_invalid) or bad terms
-            return CustodyResult(terms.request_no, False, exc.code, exc.message)
+            return CustodyResult(terms.request_no, False, exc.code, exc.message,
+                                 dict(exc.details))
         except OriginError as exc:
             return CustodyResult(terms.request_no, False, exc.code, str(exc))
         content = {**terms.content(), "origin": origin_row("", "", origin, None)}
