@@ -55,3 +55,19 @@ def open_user(custody: LendingService, seq: int, role: str = "lender",
                                      recharge_fen, password=PASSWORD)
         assert recharged.ok, recharged
     return user_id
+
+
+def lent_project(custody: LendingService) -> list[str]:
+    """P1 (10,000.00 yuan, 12 %, 3 months, equal installments) of borrower u0001, raised by
+    lenders u0002 and u0003 (5,000.00 each) and lent; returns the lenders."""
+    from cunguan.custody.rules.schedules import Method
+    borrower = open_user(custody, 1, "borrower")
+    lenders = [open_user(custody, seq, recharge_fen=1_000_000) for seq in (2, 3)]
+    assert custody.register_project(
+        PLATFORM, "prj", project_id="P1", borrower_user_id=borrower, amount_fen=1_000_000,
+        annual_rate="0.12", months=3, method=Method.EQUAL_INSTALLMENT, bid_min_fen=10_000,
+        bid_max_fen=1_000_000, bid_step_fen=10_000).ok
+    for i, lender in enumerate(lenders):
+        assert custody.bid(PLATFORM, f"b-{i}", lender, "P1", 500_000, password=PASSWORD).ok
+    assert custody.lend(PLATFORM, "lend", "P1").ok
+    return lenders

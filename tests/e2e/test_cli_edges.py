@@ -15,9 +15,8 @@ from typer.testing import CliRunner
 
 from cunguan.adapters.store.db import make_engine
 from cunguan.cli.main import app
-from cunguan.custody.rules.schedules import Method
 from tests.conftest import PG_URL, _pg_reachable
-from tests.custody_helpers import PASSWORD, PLATFORM, icbc_card, open_user, services
+from tests.custody_helpers import PASSWORD, PLATFORM, icbc_card, lent_project, services
 from tests.e2e.server_helpers import free_port
 
 runner = CliRunner()
@@ -123,15 +122,7 @@ def test_keys_revoke_refuses_a_key_that_is_not_active(db: list[str]) -> None:
 def _platform_with_a_lent_project(engine: Engine) -> list[str]:
     """P1 lent by two lenders; W-1 a withdrawal of lender u0002; returns the lenders."""
     custody, _ledger, _days, _clock = services(engine)
-    borrower = open_user(custody, 1, "borrower")
-    lenders = [open_user(custody, seq, recharge_fen=1_000_000) for seq in (2, 3)]
-    assert custody.register_project(
-        PLATFORM, "prj", project_id="P1", borrower_user_id=borrower, amount_fen=1_000_000,
-        annual_rate="0.12", months=3, method=Method.EQUAL_INSTALLMENT, bid_min_fen=10_000,
-        bid_max_fen=1_000_000, bid_step_fen=10_000).ok
-    for i, lender in enumerate(lenders):
-        assert custody.bid(PLATFORM, f"b-{i}", lender, "P1", 500_000, password=PASSWORD).ok
-    assert custody.lend(PLATFORM, "lend", "P1").ok
+    lenders = lent_project(custody)
     assert custody.withdraw(PLATFORM, "W-1", lenders[0], icbc_card(2), 50_000,
                             password=PASSWORD).ok
     return lenders

@@ -4,23 +4,14 @@
 import pytest
 from sqlalchemy import Engine
 
-from cunguan.custody.rules.schedules import Method
 from cunguan.service_layer.custody_base import CustodyError
-from tests.custody_helpers import PASSWORD, PLATFORM, icbc_card, open_user, services
+from tests.custody_helpers import PASSWORD, PLATFORM, icbc_card, lent_project, services
 
 
 def test_service_reads_a_lent_project_its_schedule_claims_and_a_withdrawal(
         engine: Engine) -> None:
     custody, _ledger, _days, _clock = services(engine)
-    borrower = open_user(custody, 1, "borrower")
-    lenders = [open_user(custody, seq, recharge_fen=1_000_000) for seq in (2, 3)]
-    assert custody.register_project(
-        PLATFORM, "prj", project_id="P1", borrower_user_id=borrower, amount_fen=1_000_000,
-        annual_rate="0.12", months=3, method=Method.EQUAL_INSTALLMENT, bid_min_fen=10_000,
-        bid_max_fen=1_000_000, bid_step_fen=10_000).ok
-    for i, lender in enumerate(lenders):
-        assert custody.bid(PLATFORM, f"b-{i}", lender, "P1", 500_000, password=PASSWORD).ok
-    assert custody.lend(PLATFORM, "lend", "P1").ok
+    lenders = lent_project(custody)
     assert custody.withdraw(PLATFORM, "W-1", lenders[0], icbc_card(2), 50_000,
                             password=PASSWORD).ok
 
