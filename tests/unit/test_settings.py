@@ -45,3 +45,16 @@ def test_no_module_reads_the_environment_but_the_settings() -> None:
                     and isinstance(node.value, ast.Name) and node.value.id == "os"):
                 readers.append(f"{path.relative_to(SRC)}:{node.lineno}")
     assert readers == []
+
+
+@pytest.mark.parametrize(("variable", "value"), [
+    ("CUNGUAN_WORKER_INTERVAL_S", "nan"), ("CUNGUAN_WORKER_INTERVAL_S", "inf"),
+    ("CUNGUAN_WORKER_INTERVAL_S", "0"), ("CUNGUAN_WORKER_INTERVAL_S", "２"),
+    ("CUNGUAN_GROUP_COMMIT", "maybe"), ("CUNGUAN_RUN_WORKER", "2")])
+def test_a_setting_not_of_its_form_is_refused_naming_its_variable(
+        monkeypatch: pytest.MonkeyPatch, variable: str, value: str) -> None:
+    from cunguan.core.fields import FieldInvalid
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(FieldInvalid) as refused:
+        settings()
+    assert refused.value.details["field"] == variable

@@ -9,12 +9,16 @@ server processes this way. docs/OPERATIONS.md lists them.
 
 from typing import Final
 
+from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from cunguan.core.fields import FieldInvalid
 
 #: The embedded database a first run uses.
 DATABASE_URL_DEFAULT: Final = "sqlite:///cunguan.db"
 #: How often a server process's worker looks for due callbacks and batch windows.
 WORKER_INTERVAL_S_DEFAULT: Final = 2.0
+WORKER_INTERVAL_S_MAX: Final = 3_600.0
 
 
 class Settings(BaseSettings):
@@ -36,7 +40,8 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CUNGUAN_", extra="ignore")
 
     database_url: str | None = None
-    worker_interval_s: float = WORKER_INTERVAL_S_DEFAULT
+    worker_interval_s: float = Field(default=WORKER_INTERVAL_S_DEFAULT, gt=0,
+                                     le=WORKER_INTERVAL_S_MAX, allow_inf_nan=False)
     group_commit: bool = True
     run_worker: bool = False
     trusted_proxies: str = ""
@@ -55,5 +60,11 @@ class Settings(BaseSettings):
 
 
 def settings() -> Settings:
-    """The settings as the environment gives them now."""
-    return Settings()
+    """The settings as the environment gives them now; a value that is not of its setting's
+    form (NaN seconds, "maybe" for yes/no) is refused naming its variable."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = "CUNGUAN_" + str(first["loc"][0]).upper() if first["loc"] else "CUNGUAN_*"
+        raise FieldInvalid(name, first["msg"]) from None
