@@ -21,11 +21,11 @@ from sqlalchemy import text
 
 from bench.ledger_bench import _bench_url, recreate_pg_database
 from bench.pg_statistics import fresh_statistics
-from cunguan.adapters.store.db import make_engine, upgrade
 from cunguan.core import limits, signing
 from cunguan.custody.rules import accounts as chart
 from cunguan.custody.rules.kyc import IdKind
-from cunguan.service_layer.bank import Bank
+from cunguan.db.connection import make_engine, upgrade
+from cunguan.platform.bank import Bank
 
 TENANT = "BENCH-API"
 USERS = 64

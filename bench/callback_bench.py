@@ -24,11 +24,11 @@ from sqlalchemy import func, select
 
 from bench import api_bench
 from bench.ledger_bench import _bench_url, recreate_pg_database
-from cunguan.adapters.callback_sender import HttpSender
-from cunguan.adapters.store.api_tables import outbox_events
-from cunguan.adapters.store.db import make_engine
 from cunguan.core import limits
-from cunguan.service_layer.bank import Bank
+from cunguan.db.connection import make_engine
+from cunguan.db.outbox import outbox_events
+from cunguan.platform.bank import Bank
+from cunguan.platform.callback_sender import HttpSender
 
 EVENTS = 20_000
 RECEIVER_DELAY_MS = 5

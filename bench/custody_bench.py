@@ -30,22 +30,22 @@ from stdnum.cn import ric
 
 from bench.ledger_bench import _bench_url, recreate_pg_database
 from bench.pg_statistics import fresh_statistics
-from cunguan.adapters.store.db import make_engine, upgrade
 from cunguan.core.clock import CST, FixedClock
 from cunguan.core.process import tune_garbage_collection
-from cunguan.custody.rules import accounts as chart
-from cunguan.custody.rules.kyc import IdKind
-from cunguan.custody.rules.schedules import Method
-from cunguan.service_layer.custody_base import CustodyResult
-from cunguan.service_layer.custody_service import CardRequest, ChannelAnswer
-from cunguan.service_layer.group_commit import GroupCommit
-from cunguan.service_layer.ledger_service import LedgerService
-from cunguan.service_layer.lending_service import (
+from cunguan.custody.handlers.base import CustodyResult
+from cunguan.custody.handlers.lending_service import (
     BidRequest,
     LendingService,
     ProjectStep,
     ProjectTerms,
 )
+from cunguan.custody.handlers.service import CardRequest, ChannelAnswer
+from cunguan.custody.rules import accounts as chart
+from cunguan.custody.rules.kyc import IdKind
+from cunguan.custody.rules.schedules import Method
+from cunguan.db.connection import make_engine, upgrade
+from cunguan.ledger.service import LedgerService
+from cunguan.platform.group_commit import GroupCommit
 
 TENANT = "BENCH-P2P"
 USERS = 200
@@ -276,7 +276,7 @@ def _run_backend(url: str, clients: int = 1, grouped: bool = False,
                  per_call: int = 0, operations: int = OPERATIONS,
                  streams: int = 1) -> dict[str, Any]:
     """The mix by one client in order, by ``clients`` threads taking chains with the custody
-    commands of the process group-committed (service_layer/group_commit.py), or set-based in
+    commands of the process group-committed (platform/group_commit.py), or set-based in
     calls of ``per_call`` from ``streams`` processes."""
     custody, users = _setup(url)
     if grouped:

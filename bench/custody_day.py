@@ -29,7 +29,7 @@ from bench import custody_bench
 from bench.ledger_bench import _bench_url, recreate_pg_database
 from bench.run import RESULTS, _replace, describe, save, stamp
 from cunguan.core.clock import FixedClock
-from cunguan.service_layer.day_service import DayService
+from cunguan.platform.day_service import DayService
 
 TENTHS = 10
 BACKENDS = ("postgresql", "sqlite")

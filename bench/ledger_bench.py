@@ -19,9 +19,9 @@ from typing import Any
 
 from sqlalchemy import create_engine, text
 
-from cunguan.adapters.store.db import make_engine, normalise_url, upgrade
+from cunguan.db.connection import make_engine, normalise_url, upgrade
 from cunguan.ledger.model import AccountSpec, Side, Transfer
-from cunguan.service_layer.ledger_service import LedgerService
+from cunguan.ledger.service import LedgerService
 
 ADMIN_URL = os.environ.get("CUNGUAN_BENCH_DATABASE_URL",
                            "postgresql://postgres@127.0.0.1:5432/test")

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 
 from sqlalchemy import create_engine, text
 
-from cunguan.adapters.store.db import normalise_url
+from cunguan.db.connection import normalise_url
 
 INTERVAL_S = 5.0
 #: PostgreSQL's defaults for autovacuum_analyze_threshold and _scale_factor.

@@ -9,11 +9,11 @@ from datetime import datetime
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from cunguan.api.app import create_app
 from cunguan.client import CunguanClient
 from cunguan.core.clock import CST, FixedClock
 from cunguan.custody.rules.kyc import IdKind
-from cunguan.service_layer.bank import Bank
+from cunguan.platform.app import create_app
+from cunguan.platform.bank import Bank
 from tests.custody_helpers import MONDAY, PASSWORD, icbc_card, resident_id
 
 RETURN_PREFIX = "https://platform.example/return"

@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, settings
 from hypothesis.stateful import RuleBasedStateMachine
 from sqlalchemy import Engine, create_engine, text
 
-from cunguan.adapters.store.db import make_engine, normalise_url, upgrade
+from cunguan.db.connection import make_engine, normalise_url, upgrade
 
 PG_URL = os.environ.get("CUNGUAN_TEST_DATABASE_URL",
                         "postgresql://postgres@127.0.0.1:5432/test")

@@ -7,12 +7,12 @@ from stdnum import luhn
 from stdnum.cn import ric
 
 from cunguan.core.clock import CST, FixedClock
+from cunguan.custody.handlers.lending_service import LendingService
+from cunguan.custody.handlers.service import CustodyPolicy
 from cunguan.custody.rules import accounts as chart
 from cunguan.custody.rules.kyc import IdKind
-from cunguan.service_layer.custody_service import CustodyPolicy
-from cunguan.service_layer.day_service import DayService
-from cunguan.service_layer.ledger_service import LedgerService
-from cunguan.service_layer.lending_service import LendingService
+from cunguan.ledger.service import LedgerService
+from cunguan.platform.day_service import DayService
 
 PLATFORM = "P2P"
 MONDAY = date(2026, 11, 23)

@@ -9,7 +9,7 @@ from sqlalchemy import Engine
 
 from cunguan.core.clock import CST, FixedClock
 from cunguan.ledger.model import AccountFlag, AccountSpec, Side
-from cunguan.service_layer.ledger_service import LedgerService
+from cunguan.ledger.service import LedgerService
 
 T = TypeVar("T")
 

@@ -22,9 +22,9 @@ from typing import Any
 from hypothesis import strategies as st
 from sqlalchemy import Engine, inspect
 
-from cunguan.adapters.store.tables import metadata
 from cunguan.core import fields, limits
 from cunguan.core.errors import CunguanError
+from cunguan.platform.schema import metadata
 
 ERRORS_MD = Path(__file__).resolve().parents[1] / "docs" / "ERRORS.md"
 #: Tables a refusal may add to: its request no.'s record and that record's callback event.

@@ -1,5 +1,5 @@
 """``python -m cunguan``: the same as the ``cunguan`` command."""
 
-from cunguan.cli.main import app
+from cunguan.platform.cli.main import app
 
 app()

@@ -12,11 +12,11 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis import checks
 
-from cunguan.adapters.store.db import make_engine, upgrade
-from cunguan.api.app import create_app
 from cunguan.core import signing
 from cunguan.core.clock import CST, FixedClock
-from cunguan.service_layer.bank import Bank
+from cunguan.db.connection import make_engine, upgrade
+from cunguan.platform.app import create_app
+from cunguan.platform.bank import Bank
 
 _CLOCK = FixedClock(datetime(2026, 11, 23, 10, 0, tzinfo=CST))
 _DB = os.path.join(tempfile.mkdtemp(prefix="cunguan-openapi-"), "api.db")

@@ -14,7 +14,7 @@ from sqlalchemy import Engine
 
 from cunguan.client import CunguanClient, verify_callback, verify_return
 from cunguan.custody.rules.kyc import IdKind
-from cunguan.service_layer.bank import CALLBACK_PATH, Bank
+from cunguan.platform.bank import CALLBACK_PATH, Bank
 from tests.conftest import PG_URL, drop_pg_schema, pg_schema_engine
 from tests.custody_helpers import PASSWORD, icbc_card, resident_id
 from tests.e2e.server_helpers import CallbackReceiver, running_server
@@ -25,7 +25,7 @@ RETURN = "http://127.0.0.1:9/return"
 
 @pytest.fixture
 def database() -> Iterator[tuple[Engine, str]]:
-    from cunguan.adapters.store.db import upgrade
+    from cunguan.db.connection import upgrade
     from tests.conftest import _pg_ran
 
     engine, schema = pg_schema_engine()

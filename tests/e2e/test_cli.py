@@ -6,9 +6,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from cunguan.adapters.store.db import make_engine
-from cunguan.cli.main import app
-from cunguan.service_layer.calendar_service import load_calendar
+from cunguan.db.connection import make_engine
+from cunguan.ledger.store.calendar import load_calendar
+from cunguan.platform.cli.main import app
 
 runner = CliRunner()
 

@@ -13,8 +13,8 @@ from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 from typer.testing import CliRunner
 
-from cunguan.adapters.store.db import make_engine
-from cunguan.cli.main import app
+from cunguan.db.connection import make_engine
+from cunguan.platform.cli.main import app
 from tests.conftest import PG_URL, _pg_reachable
 from tests.custody_helpers import PASSWORD, PLATFORM, icbc_card, lent_project, services
 from tests.e2e.server_helpers import free_port
@@ -187,7 +187,7 @@ def test_custody_reads_show_a_project_its_schedule_claims_and_a_withdrawal(
 def test_the_services_name_an_unreachable_database_as_such_not_as_an_old_schema(
         tmp_path: Path) -> None:
     from cunguan.core.errors import CunguanError
-    from cunguan.service_layer.calendar_service import load_calendar
+    from cunguan.ledger.store.calendar import load_calendar
 
     unreachable = make_engine(f"postgresql://postgres@127.0.0.1:{free_port()}/nothing")
     with pytest.raises(CunguanError) as refused:

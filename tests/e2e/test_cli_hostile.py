@@ -22,12 +22,12 @@ import typer.testing
 from sqlalchemy import Engine
 from typer.testing import CliRunner
 
-from cunguan.adapters.store import db_check
-from cunguan.adapters.store.db import make_engine, upgrade
-from cunguan.cli.main import app
 from cunguan.custody import cards
 from cunguan.custody.rules import accounts as chart
 from cunguan.custody.rules.schedules import Method
+from cunguan.db import check as db_check
+from cunguan.db.connection import make_engine, upgrade
+from cunguan.platform.cli.main import app
 from tests.custody_helpers import PASSWORD, PLATFORM, icbc_card, open_user, services
 from tests.hostile import Watch, arabic_indic, full_width, watched_tables
 

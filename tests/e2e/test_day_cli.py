@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from cunguan.cli.main import app
 from cunguan.core.clock import CST
+from cunguan.platform.cli.main import app
 
 runner = CliRunner()
 

@@ -6,11 +6,11 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from cunguan.adapters.store.db import make_engine
-from cunguan.cli.main import app
 from cunguan.core import limits
-from cunguan.demo import TENANT
-from cunguan.service_layer.ledger_service import LedgerService
+from cunguan.db.connection import make_engine
+from cunguan.ledger.service import LedgerService
+from cunguan.platform.cli.main import app
+from cunguan.platform.demo import TENANT
 
 runner = CliRunner()
 

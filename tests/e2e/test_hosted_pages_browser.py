@@ -11,7 +11,7 @@ import pytest
 from cunguan.client import CunguanClient, verify_return
 from cunguan.custody.rules.kyc import IdKind
 from cunguan.custody.rules.schedules import Method
-from cunguan.service_layer.bank import Bank
+from cunguan.platform.bank import Bank
 from tests.custody_helpers import PASSWORD, icbc_card, resident_id
 from tests.e2e.server_helpers import running_server
 
@@ -37,7 +37,7 @@ def browser():
 
 
 def test_r_c4_r_c9_open_recharge_and_bid_in_a_real_browser(tmp_path: Path, browser) -> None:
-    from cunguan.adapters.store.db import make_engine, upgrade
+    from cunguan.db.connection import make_engine, upgrade
 
     url = f"sqlite:///{tmp_path}/pages.db"
     engine = make_engine(url)

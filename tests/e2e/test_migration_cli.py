@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from cunguan.cli.main import app
+from cunguan.platform.cli.main import app
 from tests.integration.test_migration import TOTAL_FEN, USERS, csv_bytes
 
 runner = CliRunner()

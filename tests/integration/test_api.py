@@ -10,11 +10,11 @@ import httpx
 import pytest
 from sqlalchemy import Engine
 
-from cunguan.api.edge import read_credential_once
 from cunguan.client import CunguanClient, ResponseSignatureError
 from cunguan.core import signing
 from cunguan.core.clock import CST, FixedClock
-from cunguan.service_layer.access_service import AccessError, AccessService, SignedRequest
+from cunguan.platform.access import AccessError, AccessService, SignedRequest
+from cunguan.platform.edge import read_credential_once
 from tests.api_helpers import Api, api_for
 
 

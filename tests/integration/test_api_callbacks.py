@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 
 from cunguan.client import verify_callback
 from cunguan.core import limits
-from cunguan.service_layer.bank import CALLBACK_PATH
+from cunguan.platform.bank import CALLBACK_PATH
 from tests.api_helpers import Api, api_for
 
 
@@ -96,13 +96,13 @@ def test_r_c21_callbacks_back_off_then_dead_letter_then_redeliver(api: Api) -> N
 def _due_in(api: Api) -> float | None:
     from sqlalchemy import func, select
 
-    from cunguan.adapters.store.api_tables import outbox_events as e
+    from cunguan.db.outbox import outbox_events as e
     with api.bank.engine.connect() as conn:
         due = conn.execute(select(func.min(e.c.next_attempt_at)).where(
             e.c.delivery == "pending")).scalar()
     if due is None:
         return None
-    from cunguan.adapters.store.db import as_utc
+    from cunguan.db.connection import as_utc
     return (as_utc(due) - api.clock()).total_seconds()
 
 

@@ -302,7 +302,7 @@ def test_a_callback_url_to_a_private_address_is_refused(
 def test_an_operator_may_allow_a_private_callback_host(engine: Engine) -> None:
     from fastapi.testclient import TestClient
 
-    from cunguan.api.app import create_app
+    from cunguan.platform.app import create_app
     with api_for(engine) as api:
         p2p = api.onboard("P2P")
         allowed = create_app(api.bank, callback_allowed_hosts=frozenset({"127.0.0.1"}))
@@ -315,7 +315,7 @@ def test_an_operator_may_allow_a_private_callback_host(engine: Engine) -> None:
 
 
 def test_the_sender_refuses_a_name_that_resolves_to_a_private_address() -> None:
-    from cunguan.adapters.callback_sender import HttpSender
+    from cunguan.platform.callback_sender import HttpSender
     sender = HttpSender(timeout_ms=500, allowed_hosts=frozenset())
     try:
         for url in ("http://localhost:9/cb", "http://127.0.0.1:9/cb", "http://2130706433:9/cb"):
@@ -384,8 +384,8 @@ def _page_token(api: Api) -> str:
 def test_two_app_instances_on_one_database_share_the_page_rate_limit(engine: Engine) -> None:
     from fastapi.testclient import TestClient
 
-    from cunguan.api.app import create_app
-    from cunguan.service_layer.bank import Bank
+    from cunguan.platform.app import create_app
+    from cunguan.platform.bank import Bank
     per_minute = limits.page_posts_per_minute_max
     with api_for(engine) as api:
         token = _page_token(api)
@@ -404,7 +404,7 @@ def test_two_app_instances_on_one_database_share_the_page_rate_limit(engine: Eng
 def test_x_forwarded_for_is_believed_only_from_a_trusted_proxy(engine: Engine) -> None:
     from fastapi.testclient import TestClient
 
-    from cunguan.api.app import create_app
+    from cunguan.platform.app import create_app
     per_minute = limits.page_posts_per_minute_max
     with api_for(engine) as api:
         token = _page_token(api)

@@ -14,9 +14,11 @@ from fastapi.routing import APIRoute
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cunguan.adapters.store.db import make_engine, upgrade
-from cunguan.api import operator_routes, pages, platform_routes
 from cunguan.core import signing
+from cunguan.custody import operator_routes
+from cunguan.custody import routes as platform_routes
+from cunguan.db.connection import make_engine, upgrade
+from cunguan.platform import pages
 from tests.api_helpers import Api, api_for
 
 #: Ids that exist (an account's log is read only once the account is found).

@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 from sqlalchemy import Engine, func, select
 
-from cunguan.adapters.store.api_tables import outbox_events
-from cunguan.service_layer.group_commit import GroupCommit
+from cunguan.db.outbox import outbox_events
+from cunguan.platform.group_commit import GroupCommit
 from tests.api_helpers import Api, api_for
 from tests.conftest import BACKENDS, fresh_engine, run_state_machine
 from tests.custody_helpers import icbc_card

@@ -12,8 +12,8 @@ import pytest
 from fastapi.routing import APIRoute
 from sqlalchemy import Engine, select
 
-from cunguan.adapters.store.custody_tables import custody_claims, custody_users
 from cunguan.custody.rules.schedules import Method
+from cunguan.custody.store.tables import custody_claims, custody_users
 from tests.api_helpers import Api, api_for
 from tests.custody_helpers import PASSWORD, icbc_card
 

@@ -12,10 +12,10 @@ from datetime import timedelta
 
 from sqlalchemy import Engine
 
+from cunguan.custody.handlers.platform_fees import PlatformFees
 from cunguan.custody.rules import accounts as chart
 from cunguan.custody.rules.fields import bank_serial_no, serial_no
 from cunguan.custody.rules.schedules import Method
-from cunguan.service_layer.platform_fees import PlatformFees
 from tests.custody_helpers import PASSWORD, PLATFORM, open_user, services
 
 

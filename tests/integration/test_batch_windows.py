@@ -11,12 +11,12 @@ from pathlib import Path
 
 from sqlalchemy import Engine, text
 
-from cunguan.adapters.store.db import make_engine, read_connection, upgrade
 from cunguan.core.clock import CST
+from cunguan.custody.handlers.batches import ITEMS_PER_TRANSACTION, BatchService
+from cunguan.custody.handlers.lending_service import LendingService
 from cunguan.custody.rules.schedules import Method
 from cunguan.custody.rules.windows import WindowPolicy, next_window
-from cunguan.service_layer.batch_service import ITEMS_PER_TRANSACTION, BatchService
-from cunguan.service_layer.lending_service import LendingService
+from cunguan.db.connection import make_engine, read_connection, upgrade
 from tests.custody_helpers import PASSWORD, PLATFORM, open_user, services
 
 

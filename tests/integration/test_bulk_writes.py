@@ -1,4 +1,4 @@
-"""The bulk writers (adapters/store/bulk.py) leave a table as the row-at-a-time statements would.
+"""The bulk writers (db/bulk.py) leave a table as the row-at-a-time statements would.
 
 ``insert_rows`` switches to binary COPY and ``update_rows`` to one UPDATE joining arrays on
 PostgreSQL from ``COPY_ROWS_MIN`` rows; below it, and on SQLite, they go row by row. Each
@@ -13,8 +13,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine, delete, select, update
 
-from cunguan.adapters.store.bulk import COPY_ROWS_MIN, insert_rows, insert_tables, update_rows
-from cunguan.adapters.store.custody_tables import custody_withdrawals
+from cunguan.custody.store.tables import custody_withdrawals
+from cunguan.db.bulk import COPY_ROWS_MIN, insert_rows, insert_tables, update_rows
 
 TENANT = "T1"
 KEY = ("tenant_id", "request_no")

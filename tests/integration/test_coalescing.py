@@ -12,15 +12,16 @@ from typing import Any
 import pytest
 from sqlalchemy import Connection, Engine, func, select
 
-from cunguan.adapters.store import nonce_store
-from cunguan.adapters.store.api_tables import api_nonces, outbox_events
 from cunguan.core import signing
-from cunguan.service_layer.access_service import (
+from cunguan.db.outbox import outbox_events
+from cunguan.platform.access import (
     AccessError,
     Principal,
     SignedRequest,
     replayed,
 )
+from cunguan.platform.store import nonces as nonce_store
+from cunguan.platform.store.tables import api_nonces
 from tests.api_helpers import Api, api_for
 from tests.custody_helpers import icbc_card
 

@@ -16,12 +16,12 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, func, select
 
-from cunguan.adapters.store.custody_tables import custody_requests
-from cunguan.adapters.store.tables import fund_log, holds
 from cunguan.core.clock import CST
+from cunguan.custody.handlers.lending_service import BidRequest, LendingService
+from cunguan.custody.handlers.service import CardRequest
 from cunguan.custody.rules.schedules import Method
-from cunguan.service_layer.custody_service import CardRequest
-from cunguan.service_layer.lending_service import BidRequest, LendingService
+from cunguan.custody.store.tables import custody_requests
+from cunguan.ledger.store.tables import fund_log, holds
 from tests.conftest import fresh_engine
 from tests.custody_helpers import PASSWORD, PLATFORM, icbc_card, open_user, services
 
@@ -277,7 +277,7 @@ def test_a_malformed_password_never_counts_as_a_wrong_attempt(
 
 
 def _attempts(engine: Engine) -> list[tuple[str, int]]:
-    from cunguan.adapters.store.custody_tables import custody_users
+    from cunguan.custody.store.tables import custody_users
     with engine.connect() as conn:
         return [tuple(r) for r in conn.execute(select(
             custody_users.c.user_id, custody_users.c.failed_attempts))]
@@ -298,7 +298,7 @@ def test_an_offline_transfer_names_a_real_account_no(
 def test_the_batch_worker_refuses_a_time_without_its_zone_by_name(
         lite_world: tuple[LendingService, str], now: Any) -> None:
     from cunguan.core.fields import FieldInvalid
-    from cunguan.service_layer.batch_service import BatchService
+    from cunguan.custody.handlers.batches import BatchService
     custody, _ = lite_world
     with pytest.raises(FieldInvalid):
         BatchService(custody).run_due(now)

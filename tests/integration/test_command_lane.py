@@ -1,4 +1,4 @@
-"""The command lane (api/lane.py) answers exactly as the router does: the same requests — valid,
+"""The command lane (platform/lane.py) answers as the router does: the same requests — valid,
 replayed, conflicting, malformed, unsigned, tampered — sent to an app with the lane and to one
 without get the same statuses, bodies and headers, and leave the same balances."""
 
@@ -13,9 +13,9 @@ import httpx
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cunguan.adapters.store.db import make_engine, upgrade
-from cunguan.api import platform_routes
 from cunguan.core import signing
+from cunguan.custody import routes as platform_routes
+from cunguan.db.connection import make_engine, upgrade
 from tests.api_helpers import Api, api_for
 from tests.custody_helpers import icbc_card
 

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import Engine, text
 
 from cunguan.ledger.model import AccountSpec, Reject, Result, Side, Transfer
-from cunguan.service_layer.ledger_service import LedgerService
+from cunguan.ledger.service import LedgerService
 from tests.helpers import SUMMARY, TENANT, in_threads, ledger_with_tenant
 
 THREADS = 8

@@ -5,12 +5,12 @@ from datetime import datetime, timedelta
 from sqlalchemy import Engine
 from stdnum import luhn
 
+from cunguan.custody.handlers.lending_service import LendingService
+from cunguan.custody.handlers.service import CustodyPolicy
 from cunguan.custody.rules import accounts as chart
 from cunguan.custody.rules.kyc import IdKind
 from cunguan.custody.rules.schedules import Method
 from cunguan.custody.rules.withdrawals import FeePolicy
-from cunguan.service_layer.custody_service import CustodyPolicy
-from cunguan.service_layer.lending_service import LendingService
 from tests.custody_helpers import (
     PASSWORD,
     PLATFORM,

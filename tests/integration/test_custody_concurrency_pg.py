@@ -6,9 +6,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import Engine, select
 
-from cunguan.adapters.store.custody_tables import custody_projects, custody_users
 from cunguan.custody.rules.passwords import FAILED_ATTEMPTS_MAX
 from cunguan.custody.rules.schedules import Method
+from cunguan.custody.store.tables import custody_projects, custody_users
 from tests.custody_helpers import PASSWORD, PLATFORM, icbc_card, open_user, resident_id, services
 from tests.helpers import in_threads
 

@@ -4,7 +4,7 @@
 import pytest
 from sqlalchemy import Engine
 
-from cunguan.service_layer.custody_base import CustodyError
+from cunguan.custody.rules.refusals import CustodyError
 from tests.custody_helpers import PASSWORD, PLATFORM, icbc_card, lent_project, services
 
 

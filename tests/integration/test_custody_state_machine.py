@@ -13,18 +13,18 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 from sqlalchemy import Engine, select
 
-from cunguan.adapters.store.custody_tables import (
+from cunguan.core.clock import CST, FixedClock
+from cunguan.custody.handlers.lending_service import LendingService
+from cunguan.custody.rules import accounts as chart
+from cunguan.custody.rules.kyc import IdKind
+from cunguan.custody.rules.schedules import Method
+from cunguan.custody.store.tables import (
     custody_bids,
     custody_installments,
     custody_projects,
     custody_withdrawals,
 )
-from cunguan.core.clock import CST, FixedClock
-from cunguan.custody.rules import accounts as chart
-from cunguan.custody.rules.kyc import IdKind
-from cunguan.custody.rules.schedules import Method
-from cunguan.service_layer.ledger_service import LedgerService
-from cunguan.service_layer.lending_service import LendingService
+from cunguan.ledger.service import LedgerService
 from tests.conftest import BACKENDS, fresh_engine, run_state_machine
 from tests.custody_helpers import MONDAY, PASSWORD, icbc_card, resident_id
 

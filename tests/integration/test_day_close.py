@@ -8,12 +8,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine, text
 
-from cunguan.adapters.store import daybook_store
 from cunguan.core.clock import CST, FixedClock
 from cunguan.ledger.daybook import CloseOutcome
 from cunguan.ledger.model import Command, Freeze, Transfer
-from cunguan.service_layer.day_service import DayService
-from cunguan.service_layer.ledger_service import LedgerService
+from cunguan.ledger.service import LedgerService
+from cunguan.ledger.store import daybook as daybook_store
+from cunguan.platform.day_service import DayService
 from tests.helpers import DAY, SUMMARY, TENANT, USERS, chart, ledger_with_tenant
 
 #: A clock after every day these tests close (a day closes once it has ended in CST).

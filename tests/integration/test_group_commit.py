@@ -1,4 +1,4 @@
-"""Group commit (service_layer/group_commit.py): commands that share a DB transaction keep
+"""Group commit (platform/group_commit.py): commands that share a DB transaction keep
 their one-at-a-time meaning — each applied or refused alone, answered after the commit,
 recorded once, replayable."""
 
@@ -7,9 +7,9 @@ from collections import Counter
 
 from sqlalchemy import Engine, func, select
 
-from cunguan.adapters.store.api_tables import outbox_events
-from cunguan.service_layer.custody_base import CustodyResult
-from cunguan.service_layer.group_commit import GroupCommit
+from cunguan.custody.handlers.base import CustodyResult
+from cunguan.db.outbox import outbox_events
+from cunguan.platform.group_commit import GroupCommit
 from tests.custody_helpers import PLATFORM, open_user, services
 
 

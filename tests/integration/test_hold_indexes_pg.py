@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import Engine, Select, text
 from sqlalchemy.dialects import postgresql
 
-from cunguan.adapters.store import queries
+from cunguan.ledger.store import queries
 
 pytestmark = pytest.mark.postgres
 

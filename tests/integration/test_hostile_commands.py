@@ -42,16 +42,26 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine, event
 
-from cunguan.adapters.store.db import make_engine, upgrade
 from cunguan.core import fields, limits
 from cunguan.core.clock import CST, FixedClock
 from cunguan.core.errors import CunguanError
 from cunguan.custody.cards import BinTable
+from cunguan.custody.handlers.base import CustodyResult
+from cunguan.custody.handlers.batches import BatchService
+from cunguan.custody.handlers.lending_service import (
+    BidRequest,
+    LendingService,
+    ProjectStep,
+    ProjectTerms,
+)
+from cunguan.custody.handlers.migration import MigrationService
+from cunguan.custody.handlers.service import CardRequest, ChannelAnswer, CustodyPolicy
 from cunguan.custody.rules import accounts as chart
 from cunguan.custody.rules import fields as custody_fields
 from cunguan.custody.rules import passwords
 from cunguan.custody.rules.kyc import IdKind
 from cunguan.custody.rules.schedules import Method
+from cunguan.db.connection import make_engine, upgrade
 from cunguan.ledger import rules as ledger_rules
 from cunguan.ledger.model import (
     AccountFlag,
@@ -66,17 +76,7 @@ from cunguan.ledger.model import (
     Side,
     Transfer,
 )
-from cunguan.service_layer.batch_service import BatchService
-from cunguan.service_layer.custody_base import CustodyResult
-from cunguan.service_layer.custody_service import CardRequest, ChannelAnswer, CustodyPolicy
-from cunguan.service_layer.ledger_service import LedgerService
-from cunguan.service_layer.lending_service import (
-    BidRequest,
-    LendingService,
-    ProjectStep,
-    ProjectTerms,
-)
-from cunguan.service_layer.migration_service import MigrationService
+from cunguan.ledger.service import LedgerService
 from tests.conftest import _pg_ran, drop_pg_schema, pg_schema_engine
 from tests.custody_helpers import MONDAY, PASSWORD, PLATFORM, icbc_card, open_user, resident_id
 from tests.hostile import (

@@ -9,11 +9,11 @@ from datetime import datetime
 import pytest
 from sqlalchemy import Engine, text
 
-from cunguan.adapters.store.ledger_store import BatchStore
 from cunguan.core.clock import CST
 from cunguan.ledger.engine import plan_batch
 from cunguan.ledger.model import AccountFlag, AccountSpec, Reject, Side, Transfer
-from cunguan.service_layer.ledger_service import LedgerService
+from cunguan.ledger.service import LedgerService
+from cunguan.ledger.store.batches import BatchStore
 from tests.helpers import DAY, SUMMARY, TENANT, in_threads, ledger_with_tenant
 
 POOL = "POOL"           # a hot account many batches draw from, as a marketing account is

@@ -8,9 +8,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine, select
 
-from cunguan.adapters.store.custody_tables import custody_cards, custody_users
+from cunguan.custody.handlers.lending_service import LendingService
 from cunguan.custody.rules.kyc import IdKind
-from cunguan.service_layer.lending_service import LendingService
+from cunguan.custody.store.tables import custody_cards, custody_users
 from tests.custody_helpers import PASSWORD, PLATFORM, icbc_card, open_user, resident_id, services
 
 #: A refused malformed field: the domain's own code, or field_invalid where the service's
@@ -132,7 +132,7 @@ def _downgraded_with(engine: Engine, users: list[tuple[str, str, str]],
     from alembic import command
     from sqlalchemy import insert
 
-    from cunguan.adapters.store.db import alembic_config
+    from cunguan.db.connection import alembic_config
 
     custody, _, _, _ = services(engine)
     command.downgrade(alembic_config(engine), "0017")
@@ -151,7 +151,7 @@ def _downgraded_with(engine: Engine, users: list[tuple[str, str, str]],
 
 
 def test_0018_normalizes_stored_mobiles_cards_and_id_nos(engine: Engine) -> None:
-    from cunguan.adapters.store.db import upgrade
+    from cunguan.db.connection import upgrade
 
     card = SIXTEEN_DIGITS   # spaced, it still fits the column (PostgreSQL refused longer)
     _downgraded_with(engine, [("a", resident_id(1).lower(), "13800138000\n"),
@@ -166,7 +166,7 @@ def test_0018_refuses_to_upgrade_when_normalized_accounts_would_share(engine: En
     import pytest
     from alembic import command
 
-    from cunguan.adapters.store.db import alembic_config, current_revision, upgrade
+    from cunguan.db.connection import alembic_config, current_revision, upgrade
 
     card = SIXTEEN_DIGITS
     _downgraded_with(engine, [("a", resident_id(1), "13800138000"),

@@ -14,11 +14,9 @@ import pytest
 from sqlalchemy import Engine, func, select
 from typer.testing import CliRunner
 
-from cunguan.adapters.store.custody_tables import custody_platforms
-from cunguan.adapters.store.tables import accounts, tenants, transactions
-from cunguan.cli.main import app
 from cunguan.core.errors import CunguanError
 from cunguan.core.fields import FieldInvalid
+from cunguan.custody.store.tables import custody_platforms
 from cunguan.ledger.model import (
     AccountFlag,
     AccountSpec,
@@ -33,7 +31,9 @@ from cunguan.ledger.model import (
     Side,
     Transfer,
 )
-from cunguan.service_layer.ledger_service import LedgerService
+from cunguan.ledger.service import LedgerService
+from cunguan.ledger.store.tables import accounts, tenants, transactions
+from cunguan.platform.cli.main import app
 from tests.custody_helpers import services
 from tests.helpers import DAY, SUMMARY, TENANT, balances, ledger_with_tenant
 

@@ -20,7 +20,7 @@ from cunguan.ledger.model import (
     Side,
     Transfer,
 )
-from cunguan.service_layer.ledger_service import LedgerService
+from cunguan.ledger.service import LedgerService
 from tests.helpers import DAY, FEE, MARKETING, SUMMARY, TENANT, balances, ledger_with_tenant
 
 

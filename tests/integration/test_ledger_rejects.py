@@ -22,7 +22,7 @@ from cunguan.ledger.model import (
     Side,
     Transfer,
 )
-from cunguan.service_layer.ledger_service import LedgerService
+from cunguan.ledger.service import LedgerService
 from tests.helpers import FEE, MARKETING, OD, SUMMARY, TENANT, balances, ledger_with_tenant
 
 

@@ -36,7 +36,7 @@ from cunguan.ledger.model import (
     Side,
     Transfer,
 )
-from cunguan.service_layer.ledger_service import LedgerService
+from cunguan.ledger.service import LedgerService
 from tests.conftest import BACKENDS, fresh_engine, run_state_machine
 from tests.helpers import DAY, FEE, MARKETING, OD, SUMMARY, chart
 

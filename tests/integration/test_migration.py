@@ -11,13 +11,13 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, update
 
-from cunguan.adapters.store.custody_tables import custody_migration_rows, custody_users
 from cunguan.core.errors import CunguanError
+from cunguan.custody.handlers.lending_service import LendingService, ProjectStep
+from cunguan.custody.handlers.migration import MigrationService, write_report
 from cunguan.custody.rules import accounts as chart
 from cunguan.custody.rules import migration as rules
-from cunguan.service_layer.custody_base import CustodyError
-from cunguan.service_layer.lending_service import LendingService, ProjectStep
-from cunguan.service_layer.migration_service import MigrationService, write_report
+from cunguan.custody.rules.refusals import CustodyError
+from cunguan.custody.store.tables import custody_migration_rows, custody_users
 from tests.api_helpers import Api, api_for
 from tests.custody_helpers import (
     PASSWORD,

@@ -26,19 +26,19 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine, func, select
 
-from cunguan.adapters.store.custody_tables import (
+from cunguan.core import limits
+from cunguan.core.errors import CunguanError
+from cunguan.custody.handlers.base import CustodyResult
+from cunguan.custody.handlers.lending_service import LendingService
+from cunguan.custody.handlers.migration import MigrationService
+from cunguan.custody.rules import migration as rules
+from cunguan.custody.rules.schedules import Method, owes_nothing, schedule
+from cunguan.custody.store.tables import (
     custody_migration_rows,
     custody_migrations,
     custody_requests,
 )
-from cunguan.adapters.store.tables import fund_log
-from cunguan.core import limits
-from cunguan.core.errors import CunguanError
-from cunguan.custody.rules import migration as rules
-from cunguan.custody.rules.schedules import Method, owes_nothing, schedule
-from cunguan.service_layer.custody_base import CustodyResult
-from cunguan.service_layer.lending_service import LendingService
-from cunguan.service_layer.migration_service import MigrationService
+from cunguan.ledger.store.tables import fund_log
 from tests.api_helpers import Api, api_for
 from tests.conftest import fresh_engine
 from tests.custody_helpers import PLATFORM, services

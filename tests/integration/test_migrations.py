@@ -8,12 +8,10 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, inspect, text
 
-import cunguan.adapters.store.api_tables
-import cunguan.adapters.store.custody_tables  # noqa: F401  (registers the custody tables)
-from cunguan.adapters.store.db import alembic_config, upgrade
-from cunguan.adapters.store.tables import metadata
+from cunguan.db.connection import alembic_config, upgrade
 from cunguan.ledger.model import Transfer
-from cunguan.service_layer.day_service import DayService
+from cunguan.platform.day_service import DayService
+from cunguan.platform.schema import metadata
 from tests.helpers import DAY, SUMMARY, TENANT, ledger_with_tenant
 
 

@@ -1,4 +1,4 @@
-"""Array parameters on PostgreSQL (adapters/store/pg_arrays.py): a flat list of str or int
+"""Array parameters on PostgreSQL (db/pg_arrays.py): a flat list of str or int
 arrives as exactly that list, whatever its elements hold; any other list as psycopg sends it."""
 
 from typing import Any

@@ -7,19 +7,19 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import Engine, text
 
-from cunguan.adapters.store import daybook_store
 from cunguan.core.errors import CunguanError
 from cunguan.core.fields import FieldInvalid
+from cunguan.custody.handlers.exchange_projects import ExchangeProjects
+from cunguan.custody.handlers.lending_service import LendingService, ProjectTerms
+from cunguan.custody.handlers.platform_fees import PlatformFees
 from cunguan.custody.rules import accounts as chart
 from cunguan.custody.rules import migration as migration_rules
 from cunguan.custody.rules.contracts import ExchangeOrigin
 from cunguan.custody.rules.kyc import IdKind
 from cunguan.custody.rules.schedules import Method
+from cunguan.custody.store.queries import CustodyQueries
 from cunguan.ledger.model import Transfer
-from cunguan.service_layer.custody_queries import CustodyQueries
-from cunguan.service_layer.exchange_projects import ExchangeProjects
-from cunguan.service_layer.lending_service import LendingService, ProjectTerms
-from cunguan.service_layer.platform_fees import PlatformFees
+from cunguan.ledger.store import daybook as daybook_store
 from tests.custody_helpers import PASSWORD, PLATFORM, icbc_card, open_user, resident_id, services
 
 
@@ -314,7 +314,7 @@ def test_0019_refuses_to_upgrade_while_one_loan_backs_two_projects(engine: Engin
     the upgrade goes through once an operator has resolved them."""
     from alembic import command
 
-    from cunguan.adapters.store.db import alembic_config, current_revision, upgrade
+    from cunguan.db.connection import alembic_config, current_revision, upgrade
 
     custody, _, _, _ = services(engine)
     borrower = open_user(custody, 9, role="borrower")
@@ -342,9 +342,8 @@ def test_r_c8_a_registration_losing_the_race_for_the_records_is_answered_by_name
         engine: Engine) -> None:
     """Two registrations of one contract at once: the unique key stops the second, which is
     answered origin_contract_used (not an IntegrityError) with nothing of it kept."""
+    from cunguan.custody.handlers import exchange_projects
     from cunguan.custody.rules.contracts import OriginError, origin_row
-    from cunguan.service_layer import exchange_projects
-
     custody, _, _, _ = services(engine)
     borrower = open_user(custody, 9, role="borrower")
     assert ExchangeProjects(custody).register(

@@ -5,8 +5,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine, func, select
 
-from cunguan.adapters.store.api_tables import outbox_events
 from cunguan.custody.rules import accounts as chart
+from cunguan.db.outbox import outbox_events
 from tests.custody_helpers import PLATFORM, open_user, services
 
 

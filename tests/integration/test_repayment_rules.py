@@ -8,10 +8,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine, select
 
-from cunguan.adapters.store.custody_tables import custody_installments, custody_projects
+from cunguan.custody.handlers.lending_service import LendingService, ProjectStep
 from cunguan.custody.rules import accounts as chart
 from cunguan.custody.rules.schedules import Method
-from cunguan.service_layer.lending_service import LendingService, ProjectStep
+from cunguan.custody.store.tables import custody_installments, custody_projects
 from tests.custody_helpers import PASSWORD, PLATFORM, open_user, services
 
 _projects = itertools.count()

@@ -1,13 +1,13 @@
-"""What ``cunguan serve`` does to each server process it starts (``cunguan.api.server``)."""
+"""What ``cunguan serve`` does to each server process it starts (``cunguan.platform.server``)."""
 
 import gc
 from pathlib import Path
 
 import pytest
 
-from cunguan.adapters.store.db import make_engine, upgrade
-from cunguan.api import server
 from cunguan.core import limits
+from cunguan.db.connection import make_engine, upgrade
+from cunguan.platform import server
 
 
 def test_the_server_factory_freezes_its_startup_heap_and_collects_less_often(

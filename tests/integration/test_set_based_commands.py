@@ -9,11 +9,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine
 
+from cunguan.custody.handlers.lending_service import BidRequest, LendingService
+from cunguan.custody.handlers.service import CardRequest, ChannelAnswer, CustodyPolicy
 from cunguan.custody.rules import accounts as chart
 from cunguan.custody.rules.schedules import Method
 from cunguan.custody.rules.withdrawals import FeePolicy
-from cunguan.service_layer.custody_service import CardRequest, ChannelAnswer, CustodyPolicy
-from cunguan.service_layer.lending_service import BidRequest, LendingService
 from tests.custody_helpers import PASSWORD, PLATFORM, icbc_card, open_user, services
 
 _KINDS = ("recharge", "bid", "withdraw")

@@ -11,10 +11,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine, select
 
-from cunguan.adapters.store.custody_tables import custody_claims, custody_installments
+from cunguan.custody.handlers.lending_service import LendingService, ProjectStep, ProjectTerms
 from cunguan.custody.rules import accounts as chart
 from cunguan.custody.rules.schedules import Method
-from cunguan.service_layer.lending_service import LendingService, ProjectStep, ProjectTerms
+from cunguan.custody.store.tables import custody_claims, custody_installments
 from tests.custody_helpers import PASSWORD, PLATFORM, open_user, services
 
 _PLATFORM_ACCOUNTS = (chart.SUMMARY, chart.FEE, chart.OWN, chart.MARKETING,

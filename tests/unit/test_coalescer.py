@@ -1,10 +1,10 @@
-"""The coalescer (service_layer/coalescer.py): concurrent items run together, grouped by key,
+"""The coalescer (platform/coalescer.py): concurrent items run together, grouped by key,
 each answered with its own outcome; a failing group is run again item by item."""
 
 import threading
 import time
 
-from cunguan.service_layer.coalescer import Coalescer
+from cunguan.platform.coalescer import Coalescer
 
 
 def _submit_from_threads(coalescer: Coalescer, items: list[tuple[str, int]]) -> dict:

@@ -7,7 +7,7 @@ import json
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cunguan.service_layer.custody_base import _canonical, _digest
+from cunguan.custody.handlers.base import _canonical, _digest
 
 _values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.text(),

@@ -11,7 +11,7 @@ from cunguan.core.settings import DATABASE_URL_DEFAULT, settings
 SRC = Path(__file__).resolve().parents[2] / "src" / "cunguan"
 #: Where the environment is touched: the settings object reads it; ``cunguan serve`` writes
 #: its options there for the server processes it starts.
-_ALLOWED = {Path("core/settings.py"), Path("cli/serve.py")}
+_ALLOWED = {Path("core/settings.py"), Path("platform/cli/serve.py")}
 
 
 def test_settings_are_read_when_asked_not_when_imported(monkeypatch: pytest.MonkeyPatch
@@ -27,7 +27,7 @@ def test_settings_are_read_when_asked_not_when_imported(monkeypatch: pytest.Monk
 
 def test_the_database_url_falls_back_to_the_embedded_default(monkeypatch: pytest.MonkeyPatch
                                                              ) -> None:
-    from cunguan.adapters.store.db import database_url
+    from cunguan.db.connection import database_url
     monkeypatch.delenv("CUNGUAN_DATABASE_URL", raising=False)
     assert database_url() == DATABASE_URL_DEFAULT
     monkeypatch.setenv("CUNGUAN_DATABASE_URL", "sqlite:///elsewhere.db")

@@ -84,7 +84,7 @@ id_max: Final = 2**63 - 1
 api_requests_in_flight_max: Final = 16
 #: Commands one group commit may carry (one DB transaction; each in its own savepoint).
 group_commit_commands_max: Final = 64
-#: Under load, a coalescing writer (service_layer/coalescer.py) keeps taking requests while
+#: Under load, a coalescing writer (platform/coalescer.py) keeps taking requests while
 #: they arrive less than this apart. Measured at 64 API clients: without it each process's
 #: clients split into two cohorts whose groups alternated (batches of 11 and 22, 8 and 23);
 #: 2 ms against 1 ms: p99 34–39 ms against 40–73 at 64 clients, 16 clients ~20 % fewer

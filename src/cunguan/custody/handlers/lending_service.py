@@ -1,0 +1,1112 @@
+"""The lending cycle (R-C8..R-C13): projects, bids, lending, failed raises, repayments.
+
+Every money step goes through the ledger: a bid freezes, lending settles the bid holds into the
+borrower account in one linked batch, a repayment freezes the installment and then settles it to
+the investors pro rata to their claims.
+"""
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any, Protocol, TypeVar
+
+from sqlalchemy import Connection, insert, select, update
+
+from cunguan.core.errors import CunguanError
+from cunguan.core.money import apply_rate, round_half_up, to_fraction
+from cunguan.custody.handlers.base import (
+    CustodyResult,
+    Data,
+    Planned,
+    attempt,
+    by_rounds,
+    checked,
+    checked_each,
+    need_active,
+    only,
+    set_based,
+)
+from cunguan.custody.handlers.reads import CustodyReads
+from cunguan.custody.handlers.service import CustodyService
+from cunguan.custody.rules import accounts as chart
+from cunguan.custody.rules import fields as custody_fields
+from cunguan.custody.rules import repayments
+from cunguan.custody.rules.bids import Bidder, BidTerms, ProjectStatus, check_bid
+from cunguan.custody.rules.refusals import CustodyError
+from cunguan.custody.rules.repayments import COUPON_RATE_MAX, coupon_rate_ok
+from cunguan.custody.rules.schedules import Installment, Method, owes_nothing, schedule
+from cunguan.custody.store import lookups
+from cunguan.custody.store.tables import (
+    custody_bids,
+    custody_claims,
+    custody_installments,
+    custody_listings,
+    custody_plan_holdings,
+    custody_plans,
+    custody_projects,
+    custody_users,
+)
+from cunguan.db.bulk import insert_rows, update_rows
+from cunguan.db.connection import read_connection
+from cunguan.ledger import rules
+from cunguan.ledger.model import (
+    Command,
+    CompoundTransfer,
+    Freeze,
+    Payee,
+    Posting,
+    Release,
+    Result,
+    Settle,
+    Side,
+    Transfer,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class BidRequest:
+    """A bid (R-C9) as the set-based call takes it; ``holding_id`` marks a finance plan's
+    matched bid (R-C19)."""
+
+    request_no: str
+    user_id: str
+    project_id: str
+    amount_fen: int
+    red_packet_fen: int = 0
+    coupon_rate: str = "0"
+    password_checked: bool = False
+    holding_id: str | None = None
+
+    def check(self) -> None:
+        """The request's own fields, before anything is read."""
+        if not 0 <= self.red_packet_fen < self.amount_fen:
+            raise CustodyError("red_packet_invalid", "a red packet is less than the bid")
+        if not coupon_rate_ok(self.coupon_rate):
+            raise CustodyError("coupon_invalid", f"a coupon adds 0 to {COUPON_RATE_MAX} a year")
+
+    def content(self) -> Data:
+        return {"user": self.user_id, "project": self.project_id, "amount": self.amount_fen,
+                "red_packet": self.red_packet_fen, "coupon": self.coupon_rate}
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectTerms:
+    """A request to register a project (R-C8): its borrower, amount, rate and bid rules."""
+
+    request_no: str
+    project_id: str
+    borrower_user_id: str
+    amount_fen: int
+    annual_rate: str
+    months: int
+    method: Method
+    bid_min_fen: int
+    bid_max_fen: int
+    bid_step_fen: int
+    service_fee_rate: str = "0"
+    newbie_only: bool = False
+    risk_level: int = 1
+    raise_days: int = 7
+    guarantor_user_id: str | None = None
+
+    def check(self) -> None:
+        """The request's own fields, before anything is read."""
+        if (self.amount_fen <= 0 or not 0 < self.bid_min_fen <= self.bid_max_fen
+                or self.bid_step_fen <= 0):
+            raise CustodyError("field_invalid", "bad amounts")
+
+    def content(self) -> Data:
+        return {"project": self.project_id, "borrower": self.borrower_user_id,
+                "amount": self.amount_fen, "rate": self.annual_rate, "months": self.months,
+                "method": self.method, "min": self.bid_min_fen, "max": self.bid_max_fen,
+                "step": self.bid_step_fen, "fee": self.service_fee_rate,
+                "newbie": self.newbie_only, "risk": self.risk_level,
+                "guarantor": self.guarantor_user_id}
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectStep:
+    """A request to lend, repay or settle one project (one item of a batch)."""
+
+    request_no: str
+    project_id: str
+    password_checked: bool = False
+
+    def check(self) -> None:
+        """Nothing to check before the project is read."""
+
+    def content(self) -> Data:
+        return {"project": self.project_id}
+
+
+class _OnProject(Protocol):
+    """A request about one project (a bid, its registration, a step of its life) of an
+    operation with a set-based form."""
+
+    @property
+    def request_no(self) -> str: ...
+    @property
+    def project_id(self) -> str: ...
+    def check(self) -> None: ...
+    def content(self) -> Data: ...
+
+
+_P = TypeVar("_P", bound=_OnProject)
+#: An installment's key columns.
+_INSTALLMENT_KEY = ("tenant_id", "project_id", "period")
+
+
+def _project_of(request: _OnProject) -> str:
+    return request.project_id
+
+
+def _need_project(projects: dict[str, Any], project_id: str) -> Any:
+    project = projects.get(project_id)
+    if project is None:
+        raise CustodyError("project_not_found", f"no project_id {project_id}")
+    return project
+
+
+def _repaying(project: Any) -> Any:
+    if project.status != ProjectStatus.REPAYING.value:
+        raise CustodyError("project_not_repaying", f"project is {project.status}")
+    return project
+
+
+def _owed(installments: list[Any]) -> list[Any]:
+    """The installments still to repay, in period order: due or frozen, and not 0.00 — one
+    that owes nothing never waits for a repayment (R-C12: paid at lending; a schedule
+    written before that rule, or migrated, has its 0.00 ones paid with the next settlement)."""
+    return [i for i in installments if i.status == "frozen"
+            or (i.status == "due" and i.principal_fen + i.interest_fen)]
+
+
+def _owing_nothing(installments: list[Any]) -> list[int]:
+    """The periods of the 0.00 installments still marked due (see ``_owed``)."""
+    return [i.period for i in installments
+            if i.status == "due" and not i.principal_fen + i.interest_fen]
+
+
+def _paid(installments: list[Any]) -> list[Any]:
+    return [i for i in installments if i.status == "paid"]
+
+
+def _next_due(installments: list[Any]) -> Any:
+    """The earliest unpaid installment (earlier installments are paid first, R-C13), if it
+    is not already frozen for repayment; ``installments`` in period order."""
+    row = next(iter(_owed(installments)), None)
+    if row is None:
+        raise CustodyError("nothing_due", "every installment is paid")
+    if row.status != "due":
+        raise CustodyError("repayment_in_progress", f"installment {row.period} is frozen")
+    return row
+
+
+#: An open claim's statuses (a listed claim is paid to its holder until sold).
+_OPEN_CLAIM = ("holding", "listed")
+
+
+def _open(claims: list[Any]) -> list[Any]:
+    """The investors' open claims among ``claims``."""
+    return [c for c in claims if c.status in _OPEN_CLAIM]
+
+
+def _coupon_moves(request_no: str, claims: list[Any], *, last: bool
+                  ) -> tuple[list[Command], dict[str, int]]:
+    """The coupons of ``repayments.coupons_fen`` as transfers from the marketing account;
+    and what each paid claim has left to receive."""
+    moves: list[Command] = []
+    left: dict[str, int] = {}
+    for claim, amount_fen in repayments.coupons_fen(claims, last=last):
+        moves.append(Transfer(f"{request_no}#coupon#{claim.claim_id}", chart.MARKETING,
+                              chart.user_account_no(claim.holder_user_id), amount_fen,
+                              "interest_coupon"))
+        left[claim.claim_id] = claim.coupon_due_fen - amount_fen
+    return moves, left
+
+
+@dataclass
+class _Settled:
+    """What settlements write once posted, set-based: claims (outstanding, status, coupon
+    left), installments paid, projects settled; and what re-invests in plan holdings."""
+
+    claims: list[Data] = field(default_factory=list)
+    installments: list[Data] = field(default_factory=list)
+    settled_projects: list[str] = field(default_factory=list)
+    reinvest: list[tuple[str, list[Any], list[tuple[int, int]]]] = field(default_factory=list)
+
+    def write(self, conn: Connection, tenant_id: str) -> None:
+        CustodyService.set_rows(conn, custody_claims, tenant_id, "claim_id", self.claims)
+        update_rows(conn, custody_installments, _INSTALLMENT_KEY, self.installments)
+        CustodyService.set_rows(conn, custody_projects, tenant_id, "project_id", [
+            {"project_id": project_id, "status": ProjectStatus.SETTLED.value}
+            for project_id in self.settled_projects])
+
+
+class LendingService(CustodyReads, CustodyService):
+    penalty_daily_rate = repayments.PENALTY_DAILY_RATE_DEFAULT
+    early_interest_rule = "current"   # one of repayments.EARLY_INTEREST_RULES
+
+    # -- projects (R-C8) -------------------------------------------------------------------
+    @checked()
+    def register_project(self, tenant_id: str, request_no: str, *, project_id: str,
+                         borrower_user_id: str, amount_fen: int, annual_rate: str,
+                         months: int, method: Method, bid_min_fen: int, bid_max_fen: int,
+                         bid_step_fen: int, service_fee_rate: str = "0",
+                         newbie_only: bool = False, risk_level: int = 1, raise_days: int = 7,
+                         guarantor_user_id: str | None = None) -> CustodyResult:
+        terms = ProjectTerms(request_no, project_id, borrower_user_id, amount_fen, annual_rate,
+                             months, method, bid_min_fen, bid_max_fen, bid_step_fen,
+                             service_fee_rate, newbie_only, risk_level, raise_days,
+                             guarantor_user_id)
+        return self._one(tenant_id, "register_project", terms, self._register)
+
+    def _one(self, tenant_id: str, operation: str, request: _P,
+             work: Callable[[Connection, str, Sequence[_P]], list[Data | CunguanError]],
+             ) -> CustodyResult:
+        """The single form of an operation with a set-based form: the request's own checks
+        (a refusal there is answered, not recorded), then the shared work with one request."""
+        (request,), (invalid,) = checked_each([request])
+        try:
+            if invalid is not None:
+                raise invalid
+            request.check()
+        except CunguanError as exc:
+            return CustodyResult(request.request_no, False, exc.code, exc.message,
+                                 dict(exc.details))
+        return self.command(tenant_id, request.request_no, operation, request.content(),
+                            lambda conn: only(work(conn, tenant_id, [request])[0]))
+
+    @set_based(ProjectTerms)
+    def register_projects(self, tenant_id: str, requests: Sequence[ProjectTerms]
+                          ) -> list[CustodyResult]:
+        """Many projects registered in one DB transaction, set-based; each answers as
+        ``register_project`` would."""
+        return self._steps_many(tenant_id, "register_project", requests, self._register)
+
+    def _register(self, conn: Connection, tenant_id: str,
+                  requests: Sequence[ProjectTerms]) -> list[Data | CunguanError]:
+        """Projects with distinct ids: each checked, then all inserted in one statement."""
+        existing = lookups.rows_by(conn, custody_projects, tenant_id, "project_id",
+                                   {r.project_id for r in requests})
+        users = lookups.users(conn, tenant_id, {r.borrower_user_id for r in requests} | {
+            r.guarantor_user_id for r in requests if r.guarantor_user_id is not None})
+        now = self.clock()
+        rows: list[Data] = []
+
+        def register(r: ProjectTerms) -> Data:
+            r.check()
+            if r.project_id in existing:
+                raise CustodyError("project_exists", f"project_id {r.project_id} exists")
+            borrower = need_active(users, r.borrower_user_id)
+            if borrower.role != "borrower":
+                raise CustodyError("not_a_borrower", f"{r.borrower_user_id} is a {borrower.role}")
+            if r.guarantor_user_id is not None:
+                need_active(users, r.guarantor_user_id)
+            try:  # refuse terms no schedule can be made for, before anyone bids
+                schedule(r.amount_fen, r.annual_rate, r.months, r.method, start=date(2000, 1, 1))
+            except ValueError as exc:
+                raise CustodyError("schedule_invalid", str(exc)) from exc
+            rows.append({
+                "tenant_id": tenant_id, "project_id": r.project_id,
+                "borrower_user_id": r.borrower_user_id, "guarantor_user_id": r.guarantor_user_id,
+                "amount_fen": r.amount_fen, "annual_rate": r.annual_rate, "months": r.months,
+                "method": r.method.value, "bid_min_fen": r.bid_min_fen,
+                "bid_max_fen": r.bid_max_fen, "bid_step_fen": r.bid_step_fen,
+                "newbie_only": int(r.newbie_only), "risk_level": r.risk_level,
+                "service_fee_rate": r.service_fee_rate,
+                "raise_until": now + timedelta(days=r.raise_days),
+                "status": ProjectStatus.RAISING.value, "raised_fen": 0, "lent_on": None,
+                "created_at": now})
+            return {"project_id": r.project_id, "status": ProjectStatus.RAISING.value}
+
+        outcomes = [attempt(register, r) for r in requests]
+        if rows:
+            insert_rows(conn, custody_projects, rows)
+        return outcomes
+
+    def _project(self, conn: Connection, tenant_id: str, project_id: str, *,
+                 lock: bool = True) -> Any:
+        return self.row(conn, custody_projects, tenant_id, "project_id", project_id,
+                        missing="project_not_found", lock=lock)
+
+    def _set_project(self, conn: Connection, tenant_id: str, project_id: str,
+                     **values: Any) -> None:
+        self.set_row(conn, custody_projects, tenant_id, "project_id", project_id, **values)
+
+    # -- bids (R-C9) -----------------------------------------------------------------------
+    @checked()
+    def bid(self, tenant_id: str, request_no: str, user_id: str, project_id: str,
+            amount_fen: int, *, password: str | None = None,
+            red_packet_fen: int = 0, coupon_rate: str = "0") -> CustodyResult:
+        """Check the bid (R-C9) and freeze it; an investment red packet pays part at lending,
+        an interest coupon (加息券) adds ``coupon_rate`` a year paid by the marketing account."""
+        checked = self._password_step(tenant_id, user_id, password)
+        if isinstance(checked, CustodyResult):
+            return CustodyResult(request_no, False, checked.code, checked.message)
+        request = BidRequest(request_no, user_id, project_id, amount_fen, red_packet_fen,
+                             coupon_rate, checked)
+        return self._one(tenant_id, "bid", request, self._place_bids)
+
+    @set_based(BidRequest)
+    def bids(self, tenant_id: str, requests: Sequence["BidRequest"]) -> list[CustodyResult]:
+        """Many bids in one DB transaction, set-based; each answers as ``bid`` would, the bids
+        before it in the call counted (the project's raised amount, the bidder's money)."""
+        requests, invalid = checked_each(requests)
+        return self.commands_many(
+            tenant_id, "bid", [(r.request_no, r.content()) for r in requests],
+            lambda conn, new: self._place_bids(conn, tenant_id, [requests[i] for i in new]),
+            invalid=invalid)
+
+    def _place_bids(self, conn: Connection, tenant_id: str,
+                    requests: Sequence["BidRequest"]) -> list[Data | CunguanError]:
+        """The checks of R-C9 and the freezes, shared by bids and finance-plan matching."""
+        user_ids = {r.user_id for r in requests}
+        projects = lookups.rows_by(conn, custody_projects, tenant_id, "project_id",
+                                   {r.project_id for r in requests}, lock=True)
+        raised = {no: (row.raised_fen, ProjectStatus(row.status))
+                  for no, row in projects.items()}
+        users = lookups.users(conn, tenant_id, user_ids)
+        has_bid = {user: bool(row.has_bid) for user, row in users.items()}
+        grants = lookups.authorizations(conn, tenant_id, "bid", user_ids)
+        accounts = lookups.account_states(conn, tenant_id,
+                                          {chart.user_account_no(u) for u in user_ids})
+        now = self.clock()
+        rows: list[Data] = []
+
+        def plan(r: BidRequest) -> Planned:
+            r.check()
+            project = projects.get(r.project_id)
+            if project is None:
+                raise CustodyError("project_not_found", f"no project_id {r.project_id}")
+            user = users.get(r.user_id)
+            if user is None:
+                raise CustodyError("user_not_found", f"no user_id {r.user_id}")
+            consent = r.password_checked or self._covers(grants.get(r.user_id), r.amount_fen)
+            account = accounts.get(user.account_no)
+            if account is None:
+                raise CustodyError("user_not_found", f"no account for user {r.user_id}")
+            raised_fen, status = raised[r.project_id]
+            bidder = Bidder(r.user_id, user.status == "active", consent,
+                            account.available_fen + r.red_packet_fen, has_bid[r.user_id],
+                            user.risk_tolerance)
+            terms = BidTerms(project.borrower_user_id, status, project.amount_fen, raised_fen,
+                             project.bid_min_fen, project.bid_max_fen, project.bid_step_fen,
+                             bool(project.newbie_only), project.risk_level)
+            if now > project.raise_until:
+                raise CustodyError("project_raise_ended", "the raise period is over")
+            code = check_bid(terms, bidder, r.amount_fen)
+            if code is not None:
+                raise CustodyError(code, f"bid refused: {code}")
+            own_fen = r.amount_fen - r.red_packet_fen
+            after_fen = raised_fen + r.amount_fen
+            after = (ProjectStatus.FULL if after_fen == project.amount_fen
+                     else ProjectStatus.RAISING)
+            if rules.check_can_pay(account) is None and rules.check_available(
+                    account, own_fen) is None:  # the hold will apply: count it for the rest
+                account.frozen_fen += own_fen
+                raised[r.project_id] = (after_fen, after)
+                has_bid[r.user_id] = True
+
+            def done(results: list[Result]) -> Data:
+                rows.append({"tenant_id": tenant_id, "bid_id": r.request_no,
+                             "project_id": r.project_id, "user_id": r.user_id,
+                             "amount_fen": r.amount_fen, "red_packet_fen": r.red_packet_fen,
+                             "coupon_rate": r.coupon_rate, "holding_id": r.holding_id,
+                             "hold_id": results[0].tx_id, "status": "frozen"})
+                return {"bid_id": r.request_no, "hold_id": results[0].tx_id,
+                        "project_status": after.value}
+            return Planned([Freeze(r.request_no, user.account_no, own_fen,
+                                   f"bid {r.project_id}", None, "bid")], done)
+
+        outcomes = self.post_each(conn, tenant_id, [attempt(plan, r) for r in requests])
+        if rows:
+            self._record_bids(conn, tenant_id, rows, raised)
+        return outcomes
+
+    def _record_bids(self, conn: Connection, tenant_id: str, rows: list[Data],
+                     raised: dict[str, tuple[int, ProjectStatus]]) -> None:
+        insert_rows(conn, custody_bids, rows)
+        self.set_rows(conn, custody_projects, tenant_id, "project_id", [
+            {"project_id": project_id, "raised_fen": raised[project_id][0],
+             "status": raised[project_id][1].value}
+            for project_id in sorted({row["project_id"] for row in rows})])
+        # Only the first bid changes a user's row (PostgreSQL writes a new row version for
+        # an update that changes nothing).
+        conn.execute(update(custody_users).where(
+            custody_users.c.tenant_id == tenant_id, custody_users.c.has_bid == 0,
+            custody_users.c.user_id.in_({row["user_id"] for row in rows})).values(has_bid=1))
+
+    def _bids(self, conn: Connection, tenant_id: str, project_id: str) -> list[Any]:
+        b = custody_bids.c
+        return list(conn.execute(select(custody_bids).where(
+            b.tenant_id == tenant_id, b.project_id == project_id, b.status == "frozen",
+        ).order_by(b.bid_id)))
+
+    # -- lending and failed raises (R-C10) -------------------------------------------------
+    @checked()
+    def lend(self, tenant_id: str, request_no: str, project_id: str) -> CustodyResult:
+        """One linked batch: every bid hold to the borrower, red packets from the marketing
+        account, the service fee to the fee account; then claims and the schedule."""
+        return self._one(tenant_id, "lend", ProjectStep(request_no, project_id), self._lend)
+
+    @set_based(ProjectStep)
+    def lends(self, tenant_id: str, steps: Sequence["ProjectStep"]) -> list[CustodyResult]:
+        """Many projects lent in one DB transaction, set-based (a lending window's batch);
+        each answers as ``lend`` would."""
+        return self._steps_many(tenant_id, "lend", steps, self._lend)
+
+    @set_based(ProjectStep)
+    def batch_steps(self, tenant_id: str, steps: Sequence["ProjectStep"], kind: str
+                    ) -> list[CustodyResult]:
+        """The bank's own batch items (``BatchService``): lending or settling, each under a
+        serial no. derived from its batch's (``B1#3@2``: item 3, second attempt), a form no
+        platform may send, so no platform request can take an item's number."""
+        work = {"lend": self._lend, "settle_repayment": self._settle}[kind]
+        return self._steps_many(tenant_id, kind, steps, work,
+                                {"request_no": custody_fields.derived_serial_no})
+
+    def _steps_many(self, tenant_id: str, operation: str, steps: Sequence[_P],
+                    work: Callable[[Connection, str, Sequence[_P]], list[Data | CunguanError]],
+                    overrides: dict[str, custody_fields.Check] | None = None,
+                    ) -> list[CustodyResult]:
+        """Requests about many projects in one call; those about the same project run one
+        after the other (``by_rounds``)."""
+        steps, invalid = checked_each(steps, overrides)
+        return self.commands_many(
+            tenant_id, operation, [(s.request_no, s.content()) for s in steps],
+            lambda conn, new: by_rounds([steps[i] for i in new], _project_of,
+                                        lambda chosen: work(conn, tenant_id, chosen)),
+            invalid=invalid)
+
+    def _lend(self, conn: Connection, tenant_id: str,
+              steps: Sequence["ProjectStep"]) -> list[Data | CunguanError]:
+        """Lending of distinct projects, each its own all-or-nothing chain."""
+        ids = {s.project_id for s in steps}
+        projects = lookups.rows_by(conn, custody_projects, tenant_id, "project_id", ids,
+                                   lock=True)
+        bids = lookups.rows_of(conn, custody_bids, tenant_id, "project_id", ids, "bid_id",
+                               status="frozen")
+        lent: list[tuple[Any, list[Any], list[Installment]]] = []
+        # no project, nothing is planned and the date goes unused
+        day = self.accounting_date(conn, tenant_id) if projects else date.min
+
+        def plan(step: ProjectStep) -> Planned:
+            project = _need_project(projects, step.project_id)
+            if project.status != ProjectStatus.FULL.value:
+                raise CustodyError("project_not_full", f"project is {project.status}")
+            mine = bids.get(step.project_id, [])
+            borrower = chart.user_account_no(project.borrower_user_id)
+            commands: list[Command] = [
+                Settle(f"{step.request_no}#{i}", bid.hold_id,
+                       (Payee(borrower, bid.amount_fen - bid.red_packet_fen),), "lend")
+                for i, bid in enumerate(mine)]
+            packets_fen = sum(bid.red_packet_fen for bid in mine)
+            if packets_fen:
+                commands.append(Transfer(f"{step.request_no}#rp", chart.MARKETING, borrower,
+                                         packets_fen, "investment_red_packet"))
+            fee_fen = apply_rate(project.amount_fen, project.service_fee_rate)
+            if fee_fen:
+                commands.append(Transfer(f"{step.request_no}#fee", borrower, chart.FEE,
+                                         fee_fen, "service_fee"))
+
+            def done(_: list[Result]) -> Data:
+                plan_rows = schedule(project.amount_fen, project.annual_rate, project.months,
+                                     Method(project.method), start=day)
+                lent.append((project, mine, plan_rows))
+                data: Data = {"project_id": step.project_id, "lent_fen": project.amount_fen,
+                              "service_fee_fen": fee_fen, "claims": len(mine)}
+                nothing = [i.period for i in plan_rows if owes_nothing(i)]
+                if nothing:   # R-C12: 0.00 installments are paid at lending, and said so
+                    data["installments_paid_at_lending"] = nothing
+                return data
+            return Planned(commands, done)
+
+        outcomes = self.post_each(conn, tenant_id, [attempt(plan, s) for s in steps])
+        if lent:
+            self._after_lending(conn, tenant_id, day, lent)
+        return outcomes
+
+    def _after_lending(self, conn: Connection, tenant_id: str, day: date,
+                       lent: list[tuple[Any, list[Any], list[Installment]]]) -> None:
+        """For each project lent (with its bids and schedule): claims, the schedule (its 0.00
+        installments paid), the bids lent and the project repaying, written set-based."""
+        claims: list[Data] = []
+        installments: list[Data] = []
+        for project, bids, plan_rows in lent:
+            method = Method(project.method)
+            claims += [{
+                "tenant_id": tenant_id, "claim_id": bid.bid_id,
+                "project_id": project.project_id, "holder_user_id": bid.user_id,
+                "principal_fen": bid.amount_fen, "outstanding_fen": bid.amount_fen,
+                "status": "holding", "coupon_rate": bid.coupon_rate,
+                "holding_id": bid.holding_id,
+                # R-C18: the coupon's interest is recorded at lending, paid with each repayment.
+                "coupon_due_fen": sum(i.interest_fen for i in schedule(
+                    bid.amount_fen, bid.coupon_rate, project.months, method, start=day))
+                if to_fraction(bid.coupon_rate) else 0} for bid in bids]
+            installments += [{
+                "tenant_id": tenant_id, "project_id": project.project_id, "period": i.period,
+                "due_date": i.due_date, "principal_fen": i.principal_fen,
+                "interest_fen": i.interest_fen, "penalty_fen": 0,
+                "status": "paid" if owes_nothing(i) else "due", "hold_id": None}
+                for i in plan_rows]
+        insert_rows(conn, custody_claims, claims)
+        insert_rows(conn, custody_installments, installments)
+        b = custody_bids.c
+        conn.execute(update(custody_bids).where(
+            b.tenant_id == tenant_id, b.project_id.in_([p.project_id for p, _, _ in lent]),
+            b.status == "frozen").values(status="lent"))
+        self.set_rows(conn, custody_projects, tenant_id, "project_id", [
+            {"project_id": project.project_id, "status": ProjectStatus.REPAYING.value,
+             "lent_on": day} for project, _, _ in lent])
+
+    @checked()
+    def fail_raise(self, tenant_id: str, request_no: str, project_id: str) -> CustodyResult:
+        """流标: release every bid hold; investment red packets were never paid, so they go
+        back to the marketing budget untouched."""
+        def work(conn: Connection) -> Data:
+            project = self._project(conn, tenant_id, project_id)
+            if project.status not in (ProjectStatus.RAISING.value, ProjectStatus.FULL.value):
+                raise CustodyError("project_not_raising", f"project is {project.status}")
+            bids = self._bids(conn, tenant_id, project_id)
+            self.post(conn, tenant_id, [Release(f"{request_no}#{i}", bid.hold_id,
+                                                "raise failed") for i, bid in enumerate(bids)])
+            b = custody_bids.c
+            conn.execute(update(custody_bids).where(
+                b.tenant_id == tenant_id, b.project_id == project_id,
+                b.status == "frozen").values(status="released"))
+            self._set_project(conn, tenant_id, project_id, status=ProjectStatus.FAILED.value)
+            return {"project_id": project_id, "released_bids": len(bids),
+                    "red_packets_returned_fen": sum(b.red_packet_fen for b in bids)}
+        return self.command(tenant_id, request_no, "fail_raise", {"project": project_id}, work)
+
+    # -- repayments (R-C12, R-C13) ---------------------------------------------------------
+    @checked()
+    def repay(self, tenant_id: str, request_no: str, project_id: str, *,
+              password: str | None = None) -> CustodyResult:
+        """Freeze the earliest unpaid installment with its overdue penalty (pre-processing)."""
+        checked = self._borrower_password(tenant_id, project_id, password)
+        if isinstance(checked, CustodyResult):
+            return CustodyResult(request_no, False, checked.code, checked.message)
+        return self._one(tenant_id, "repay", ProjectStep(request_no, project_id, bool(checked)),
+                         self._repay)
+
+    @set_based(ProjectStep)
+    def repays(self, tenant_id: str, steps: Sequence["ProjectStep"]) -> list[CustodyResult]:
+        """Many projects' installments frozen in one DB transaction, set-based, under the
+        borrowers' standing authorizations (no passwords here); each answers as ``repay``
+        would."""
+        return self._steps_many(tenant_id, "repay", steps, self._repay)
+
+    def _repay(self, conn: Connection, tenant_id: str,
+               steps: Sequence["ProjectStep"]) -> list[Data | CunguanError]:
+        """Each distinct project's earliest unpaid installment frozen in the borrower's
+        account."""
+        ids = {s.project_id for s in steps}
+        projects = lookups.rows_by(conn, custody_projects, tenant_id, "project_id", ids,
+                                   lock=True)
+        schedules = lookups.rows_of(conn, custody_installments, tenant_id, "project_id", ids,
+                                    "period")
+        grants = lookups.authorizations(conn, tenant_id, "repay",
+                                        {p.borrower_user_id for p in projects.values()})
+        # no project, nothing is planned and the date goes unused
+        day = self.accounting_date(conn, tenant_id) if projects else date.min
+        frozen: list[Data] = []
+
+        def plan(step: ProjectStep) -> Planned:
+            project = _repaying(_need_project(projects, step.project_id))
+            due = _next_due(schedules.get(step.project_id, []))
+            penalty_fen = self._penalty(due, day)
+            total_fen = due.principal_fen + due.interest_fen + penalty_fen
+            self.need_consent(grants, project.borrower_user_id, "repay", total_fen,
+                              step.password_checked)
+
+            def done(results: list[Result]) -> Data:
+                frozen.append({"tenant_id": tenant_id, "project_id": step.project_id,
+                               "period": due.period, "status": "frozen",
+                               "hold_id": results[0].tx_id, "penalty_fen": penalty_fen})
+                return {"period": due.period, "principal_fen": due.principal_fen,
+                        "interest_fen": due.interest_fen, "penalty_fen": penalty_fen,
+                        "hold_id": results[0].tx_id}
+            return Planned([Freeze(
+                step.request_no, chart.user_account_no(project.borrower_user_id), total_fen,
+                f"repayment {step.project_id}/{due.period}", None, "repayment")], done)
+
+        outcomes = self.post_each(conn, tenant_id, [attempt(plan, s) for s in steps])
+        if frozen:
+            update_rows(conn, custody_installments, _INSTALLMENT_KEY, frozen)
+        return outcomes
+
+    @checked()
+    def repay_early(self, tenant_id: str, request_no: str, project_id: str, *,
+                    password: str | None = None) -> CustodyResult:
+        """Freeze everything still owed: remaining principal, interest by the configured rule,
+        any penalty. The later installments are marked prepaid; settling pays the investors
+        and closes every claim."""
+        checked = self._borrower_password(tenant_id, project_id, password)
+        if isinstance(checked, CustodyResult):
+            return CustodyResult(request_no, False, checked.code, checked.message)
+
+        def work(conn: Connection) -> Data:
+            project, due = self._repaying(conn, tenant_id, project_id)
+            rest = self._unpaid(conn, tenant_id, project_id)
+            interest_fen = repayments.early_interest_fen(self.early_interest_rule, due, rest)
+            principal_fen = sum(r.principal_fen for r in rest)
+            penalty_fen = self._penalty(due, self.accounting_date(conn, tenant_id))
+            total_fen = principal_fen + interest_fen + penalty_fen
+            self.require_consent(conn, tenant_id, project.borrower_user_id, "repay",
+                                 total_fen, bool(checked))
+            hold = self.post(conn, tenant_id, [Freeze(
+                request_no, chart.user_account_no(project.borrower_user_id), total_fen,
+                f"early repayment {project_id}", None, "early_repayment")])[0]
+            for later in rest[1:]:
+                self._set_installment(conn, tenant_id, project_id, later.period,
+                                      status="prepaid")
+            self._set_installment(conn, tenant_id, project_id, due.period, status="frozen",
+                                  hold_id=hold.tx_id, principal_fen=principal_fen,
+                                  interest_fen=interest_fen, penalty_fen=penalty_fen)
+            return {"period": due.period, "principal_fen": principal_fen,
+                    "interest_fen": interest_fen, "penalty_fen": penalty_fen,
+                    "rule": self.early_interest_rule}
+        return self.command(tenant_id, request_no, "repay_early", {"project": project_id},
+                            work)
+
+    def _unpaid(self, conn: Connection, tenant_id: str, project_id: str) -> list[Any]:
+        """The installments still to repay (``_owed``), in period order."""
+        return _owed(self._installments(conn, tenant_id, project_id))
+
+    def _installments(self, conn: Connection, tenant_id: str, project_id: str) -> list[Any]:
+        i = custody_installments.c
+        return list(conn.execute(select(custody_installments).where(
+            i.tenant_id == tenant_id, i.project_id == project_id).order_by(i.period)))
+
+    def _repaying(self, conn: Connection, tenant_id: str, project_id: str
+                  ) -> tuple[Any, Any]:
+        """The project (locked) and its earliest unpaid installment, if it is being repaid."""
+        project = _repaying(self._project(conn, tenant_id, project_id))
+        return project, _next_due(self._unpaid(conn, tenant_id, project_id))
+
+    def _borrower_password(self, tenant_id: str, project_id: str,
+                           password: str | None) -> bool | CustodyResult:
+        """The borrower's password step for a repayment (see ``_password_step``)."""
+        project = self._read_project(tenant_id, project_id)
+        if project is None:
+            return False  # the command itself answers project_not_found
+        return self._password_step(tenant_id, project.borrower_user_id, password)
+
+    def _read_project(self, tenant_id: str, project_id: str) -> Any:
+        with read_connection(self.engine) as conn:
+            return conn.execute(select(custody_projects).where(
+                custody_projects.c.tenant_id == tenant_id,
+                custody_projects.c.project_id == project_id)).first()
+
+    def _penalty(self, due: Any, day: date) -> int:
+        return repayments.penalty_fen(due, due.due_date, day, self.penalty_daily_rate)
+
+    def _set_installment(self, conn: Connection, tenant_id: str, project_id: str,
+                         period: int, **values: Any) -> None:
+        i = custody_installments.c
+        conn.execute(update(custody_installments).where(
+            i.tenant_id == tenant_id, i.project_id == project_id, i.period == period,
+        ).values(**values))
+
+    @checked()
+    def settle_repayment(self, tenant_id: str, request_no: str,
+                         project_id: str) -> CustodyResult:
+        """The batch step: the frozen installment goes to the investors, each by their share;
+        the last installment closes every claim exactly (R-C12, R-C13)."""
+        return self._one(tenant_id, "settle_repayment", ProjectStep(request_no, project_id),
+                         self._settle)
+
+    @set_based(ProjectStep)
+    def settle_repayments(self, tenant_id: str, steps: Sequence["ProjectStep"]
+                          ) -> list[CustodyResult]:
+        """Many projects' frozen installments settled in one DB transaction, set-based (a
+        repayment window's batch); each answers as ``settle_repayment`` would."""
+        return self._steps_many(tenant_id, "settle_repayment", steps, self._settle)
+
+    def _settle(self, conn: Connection, tenant_id: str,
+                steps: Sequence["ProjectStep"]) -> list[Data | CunguanError]:
+        """Settlement of distinct projects, each one chain: the installment's hold to the
+        investors and the month's coupon interest from the marketing account. A project some
+        of whose claims belong to finance-plan holdings re-invests what it pays them, which
+        posts again on what the settlement paid: it runs on its own, after the others."""
+        ids = {s.project_id for s in steps}
+        projects = lookups.rows_by(conn, custody_projects, tenant_id, "project_id", ids,
+                                   lock=True)
+        schedules = lookups.rows_of(conn, custody_installments, tenant_id, "project_id", ids,
+                                    "period")
+        claims = lookups.rows_of(conn, custody_claims, tenant_id, "project_id", ids,
+                                 "claim_id", kind="investment")
+        held = {s.project_id for s in steps
+                if any(c.holding_id for c in claims.get(s.project_id, []))}
+        writes = _Settled()
+
+        def plan(step: ProjectStep, into: _Settled) -> Planned:
+            _need_project(projects, step.project_id)
+            rows = schedules.get(step.project_id, [])
+            unpaid = _owed(rows)
+            due = next((i for i in unpaid if i.status == "frozen"), None)
+            if due is None:
+                raise CustodyError("nothing_frozen", "no installment waits for settlement")
+            return self._plan_settlement(tenant_id, step, due, rows,
+                                         claims.get(step.project_id, []),
+                                         last=len(unpaid) == 1, into=into)
+
+        plain = [s for s in steps if s.project_id not in held]
+        answers = dict(zip([s.request_no for s in plain], self.post_each(
+            conn, tenant_id, [attempt(lambda s: plan(s, writes), s) for s in plain]),
+            strict=True))
+        writes.write(conn, tenant_id)
+        for step in steps:
+            if step.project_id in held:
+                answers[step.request_no] = self._settle_held(conn, tenant_id, step, plan)
+        return [answers[s.request_no] for s in steps]
+
+    def _settle_held(self, conn: Connection, tenant_id: str, step: "ProjectStep",
+                     plan: Callable[["ProjectStep", "_Settled"], Planned]
+                     ) -> Data | CunguanError:
+        """One settlement whose investors include finance-plan holdings, in a savepoint: a
+        refusal of the re-investment undoes the settlement with it."""
+        try:
+            with conn.begin_nested():
+                writes = _Settled()
+                planned = plan(step, writes)
+                data = planned.done(self.post(conn, tenant_id, planned.commands))
+                writes.write(conn, tenant_id)
+                for request_no, claims, parts in writes.reinvest:
+                    self._reinvest(conn, tenant_id, request_no, claims, parts)
+                return data
+        except CunguanError as exc:
+            return exc
+
+    def _plan_settlement(self, tenant_id: str, step: "ProjectStep", due: Any,
+                         installments: list[Any], claims: list[Any], *, last: bool,
+                         into: "_Settled") -> Planned:
+        """``installments``: the project's whole schedule; ``claims``: every investment claim
+        of the project, closed ones too (they keep their weight in the split)."""
+        parts = repayments.shares_fen(due, claims, _paid(installments), last=last)
+        payees = tuple(Payee(chart.user_account_no(c.holder_user_id), sum(p))
+                       for c, p in zip(claims, parts, strict=True) if sum(p))
+        coupons, coupon_left = _coupon_moves(step.request_no, _open(claims), last=last)
+
+        def done(_: list[Result]) -> Data:
+            for claim, (principal_fen, _income) in zip(claims, parts, strict=True):
+                if claim.status not in _OPEN_CLAIM:
+                    continue
+                left = claim.outstanding_fen - principal_fen
+                into.claims.append({
+                    "claim_id": claim.claim_id,
+                    "outstanding_fen": left, "status": claim.status if left else "closed",
+                    "coupon_due_fen": coupon_left.get(claim.claim_id, claim.coupon_due_fen)})
+            into.installments += [{"tenant_id": tenant_id, "project_id": step.project_id,
+                                   "period": period, "status": "paid", "hold_id": None,
+                                   "penalty_fen": 0} for period in _owing_nothing(installments)]
+            into.installments.append({"tenant_id": tenant_id, "project_id": step.project_id,
+                                      "period": due.period, "status": "paid",
+                                      "hold_id": due.hold_id, "penalty_fen": due.penalty_fen})
+            if last:
+                into.settled_projects.append(step.project_id)
+            into.reinvest.append((step.request_no, claims, parts))
+            return {"period": due.period, "investors": len(payees),
+                    "paid_fen": sum(p.amount_fen for p in payees)}
+        return Planned([Settle(step.request_no, due.hold_id, payees, "repayment"), *coupons],
+                       done)
+
+    def _claims(self, conn: Connection, tenant_id: str, project_id: str, *,
+                open_only: bool = True) -> list[Any]:
+        """The investors' open claims (a listed claim is paid to its holder until sold), or
+        all of them; by claim id."""
+        k = custody_claims.c
+        query = select(custody_claims).where(
+            k.tenant_id == tenant_id, k.project_id == project_id, k.kind == "investment")
+        if open_only:
+            query = query.where(k.status.in_(_OPEN_CLAIM))
+        return list(conn.execute(query.order_by(k.claim_id)))
+
+    def _update_claims(self, conn: Connection, tenant_id: str, claims: list[Any],
+                       principals: list[int]) -> None:
+        k = custody_claims.c
+        for claim, principal_fen in zip(claims, principals, strict=True):
+            left = claim.outstanding_fen - principal_fen
+            conn.execute(update(custody_claims).where(
+                k.tenant_id == tenant_id, k.claim_id == claim.claim_id,
+            ).values(outstanding_fen=left, status=claim.status if left else "closed"))
+
+    def claims(self, tenant_id: str, project_id: str) -> list[Any]:
+        """A project's open investment claims (R-C21 query)."""
+        with read_connection(self.engine) as conn:
+            return self._claims(conn, tenant_id, project_id)
+
+    def outstanding(self, tenant_id: str, project_id: str) -> tuple[int, int]:
+        """(Σ claims outstanding, principal still due on the schedule): equal at all times."""
+        with read_connection(self.engine) as conn:
+            k, i = custody_claims.c, custody_installments.c
+            claims = sum(conn.execute(select(k.outstanding_fen).where(
+                k.tenant_id == tenant_id, k.project_id == project_id,
+                k.kind == "investment")).scalars())
+            loan = sum(conn.execute(select(i.principal_fen).where(
+                i.tenant_id == tenant_id, i.project_id == project_id,
+                i.status.in_(("due", "frozen")))).scalars())
+        return int(claims), int(loan)
+
+    # -- compensation (代偿, R-C13) ---------------------------------------------------------
+    @checked()
+    def compensate(self, tenant_id: str, request_no: str, project_id: str,
+                   payer: str) -> CustodyResult:
+        """The guarantor or the risk reserve pays the earliest unpaid installment to the
+        investors; the payer gets a recourse claim on the borrower for what it paid."""
+        if payer not in ("guarantor", "risk_reserve"):
+            return CustodyResult(request_no, False, "field_invalid", "guarantor or risk_reserve")
+
+        def work(conn: Connection) -> Data:
+            project, due = self._repaying(conn, tenant_id, project_id)
+            if payer == "guarantor" and project.guarantor_user_id is None:
+                raise CustodyError("no_guarantor", "the project has no guarantor")
+            day = self.accounting_date(conn, tenant_id)
+            due_with_penalty = repayments.Due(due.principal_fen, due.interest_fen,
+                                              self._penalty(due, day))
+            holder, account_no = ((project.guarantor_user_id,
+                                   chart.user_account_no(project.guarantor_user_id))
+                                  if payer == "guarantor" else ("RISK", chart.RISK_RESERVE))
+            claims = self._claims(conn, tenant_id, project_id, open_only=False)
+            rows = self._installments(conn, tenant_id, project_id)
+            last = len(_owed(rows)) == 1
+            parts = repayments.shares_fen(due_with_penalty, claims, _paid(rows), last=last)
+            legs = [Posting(chart.user_account_no(c.holder_user_id), Side.CREDIT, sum(p))
+                    for c, p in zip(claims, parts, strict=True) if sum(p)]
+            total_fen = sum(leg.amount_fen for leg in legs)
+            self.post(conn, tenant_id, [CompoundTransfer(
+                request_no, (Posting(account_no, Side.DEBIT, total_fen), *legs),
+                "compensation")])
+            opened = [(c, p[0]) for c, p in zip(claims, parts, strict=True)
+                      if c.status in _OPEN_CLAIM]
+            self._update_claims(conn, tenant_id, [c for c, _ in opened], [p for _, p in opened])
+            for period in _owing_nothing(rows):   # R-C12: 0.00 installments owe nothing
+                self._set_installment(conn, tenant_id, project_id, period, status="paid")
+            self._set_installment(conn, tenant_id, project_id, due.period, status="paid",
+                                  penalty_fen=due_with_penalty.penalty_fen)
+            conn.execute(insert(custody_claims).values(
+                tenant_id=tenant_id, claim_id=request_no, project_id=project_id,
+                holder_user_id=holder, principal_fen=total_fen, outstanding_fen=total_fen,
+                status="holding", kind="recourse"))
+            if last:
+                self._set_project(conn, tenant_id, project_id,
+                                  status=ProjectStatus.SETTLED.value)
+            return {"period": due.period, "paid_fen": total_fen, "recourse_claim": request_no}
+        return self.command(tenant_id, request_no, "compensate",
+                            {"project": project_id, "payer": payer}, work)
+
+    # -- debt transfer (债权转让, R-C14) ------------------------------------------------------
+    @checked()
+    def list_claim(self, tenant_id: str, request_no: str, claim_id: str, seller_user_id: str,
+                   price_fen: int, fee_rate: str = "0.005") -> CustodyResult:
+        """Lock a claim for sale at a price above or below its outstanding principal."""
+        if price_fen <= 0:
+            return CustodyResult(request_no, False, "field_invalid", "the price is positive")
+
+        def work(conn: Connection) -> Data:
+            claim = self._claim(conn, tenant_id, claim_id)
+            if claim.holder_user_id != seller_user_id or claim.kind != "investment":
+                raise CustodyError("claim_not_held", "the seller does not hold this claim")
+            if claim.status != "holding":
+                raise CustodyError("claim_not_transferable", f"the claim is {claim.status}")
+            fee_fen = apply_rate(price_fen, fee_rate)
+            if fee_fen >= price_fen:
+                raise CustodyError("field_invalid", "the fee would take the whole price")
+            conn.execute(insert(custody_listings).values(
+                tenant_id=tenant_id, listing_id=request_no, claim_id=claim_id,
+                seller_user_id=seller_user_id, price_fen=price_fen, fee_fen=fee_fen,
+                status="listed", buyer_user_id=None))
+            self._set_claim(conn, tenant_id, claim_id, status="listed")
+            return {"listing_id": request_no, "outstanding_fen": claim.outstanding_fen,
+                    "price_fen": price_fen, "fee_fen": fee_fen}
+        return self.command(tenant_id, request_no, "list_claim",
+                            {"claim": claim_id, "seller": seller_user_id, "price": price_fen,
+                             "fee_rate": fee_rate}, work)
+
+    @checked()
+    def buy_claim(self, tenant_id: str, request_no: str, listing_id: str, buyer_user_id: str,
+                  *, password: str | None = None) -> CustodyResult:
+        """Atomic completion: the price from the buyer, less the fee to the seller, the fee to
+        the fee account, the claim to the buyer."""
+        checked = self._password_step(tenant_id, buyer_user_id, password)
+        if isinstance(checked, CustodyResult):
+            return CustodyResult(request_no, False, checked.code, checked.message)
+
+        def work(conn: Connection) -> Data:
+            listing = self._listing(conn, tenant_id, listing_id)
+            self.active_user(conn, tenant_id, buyer_user_id)
+            if buyer_user_id == listing.seller_user_id:
+                raise CustodyError("buyer_is_seller", "a seller cannot buy their own claim")
+            self.require_consent(conn, tenant_id, buyer_user_id, "bid", listing.price_fen,
+                                 bool(checked))
+            buyer = chart.user_account_no(buyer_user_id)
+            seller = chart.user_account_no(listing.seller_user_id)
+            legs = [Posting(buyer, Side.DEBIT, listing.price_fen),
+                    Posting(seller, Side.CREDIT, listing.price_fen - listing.fee_fen)]
+            if listing.fee_fen:
+                legs.append(Posting(chart.FEE, Side.CREDIT, listing.fee_fen))
+            self.post(conn, tenant_id, [CompoundTransfer(request_no, tuple(legs),
+                                                         "debt_transfer")])
+            self._set_claim(conn, tenant_id, listing.claim_id, status="holding",
+                            holder_user_id=buyer_user_id)
+            self._set_listing(conn, tenant_id, listing_id, status="sold",
+                              buyer_user_id=buyer_user_id)
+            return {"claim_id": listing.claim_id, "buyer": buyer_user_id,
+                    "price_fen": listing.price_fen, "fee_fen": listing.fee_fen}
+        return self.command(tenant_id, request_no, "buy_claim",
+                            {"listing": listing_id, "buyer": buyer_user_id}, work)
+
+    @checked()
+    def cancel_listing(self, tenant_id: str, request_no: str,
+                       listing_id: str) -> CustodyResult:
+        def work(conn: Connection) -> Data:
+            listing = self._listing(conn, tenant_id, listing_id)
+            self._set_listing(conn, tenant_id, listing_id, status="cancelled")
+            self._set_claim(conn, tenant_id, listing.claim_id, status="holding")
+            return {"listing_id": listing_id, "status": "cancelled"}
+        return self.command(tenant_id, request_no, "cancel_listing", {"listing": listing_id},
+                            work)
+
+    def _claim(self, conn: Connection, tenant_id: str, claim_id: str) -> Any:
+        return self.row(conn, custody_claims, tenant_id, "claim_id", claim_id,
+                        missing="claim_not_found")
+
+    def _set_claim(self, conn: Connection, tenant_id: str, claim_id: str,
+                   **values: Any) -> None:
+        self.set_row(conn, custody_claims, tenant_id, "claim_id", claim_id, **values)
+
+    def _listing(self, conn: Connection, tenant_id: str, listing_id: str) -> Any:
+        row = self.row(conn, custody_listings, tenant_id, "listing_id", listing_id,
+                       missing="listing_not_found")
+        if row.status != "listed":
+            raise CustodyError("listing_not_open", f"the listing is {row.status}")
+        claim = self._claim(conn, tenant_id, row.claim_id)
+        if claim.status != "listed":
+            raise CustodyError("listing_not_open", f"the claim is {claim.status}")
+        return row
+
+    def _set_listing(self, conn: Connection, tenant_id: str, listing_id: str,
+                     **values: Any) -> None:
+        self.set_row(conn, custody_listings, tenant_id, "listing_id", listing_id, **values)
+
+    # -- finance plans (理财计划, R-C19) -----------------------------------------------------
+    @checked()
+    def create_plan(self, tenant_id: str, request_no: str, plan_id: str, name: str,
+                    annual_rate: str, term_days: int) -> CustodyResult:
+        if term_days <= 0 or not coupon_rate_ok(annual_rate):
+            return CustodyResult(request_no, False, "field_invalid", "bad rate or term")
+
+        def work(conn: Connection) -> Data:
+            self.require_new(conn, custody_plans, tenant_id, "plan_id", plan_id,
+                             exists="plan_exists")
+            conn.execute(insert(custody_plans).values(
+                tenant_id=tenant_id, plan_id=plan_id, name=name, annual_rate=annual_rate,
+                term_days=term_days, status="open"))
+            return {"plan_id": plan_id}
+        return self.command(tenant_id, request_no, "create_plan",
+                            {"plan": plan_id, "rate": annual_rate, "days": term_days}, work)
+
+    @checked()
+    def purchase_plan(self, tenant_id: str, request_no: str, user_id: str, plan_id: str,
+                      amount_fen: int, *, password: str | None = None) -> CustodyResult:
+        """A purchase freezes the amount; the platform matches it to projects later."""
+        checked = self._password_step(tenant_id, user_id, password)
+        if isinstance(checked, CustodyResult):
+            return CustodyResult(request_no, False, checked.code, checked.message)
+
+        def work(conn: Connection) -> Data:
+            plan = self.row(conn, custody_plans, tenant_id, "plan_id", plan_id,
+                            missing="plan_not_found")
+            user = self.active_user(conn, tenant_id, user_id)
+            self.require_consent(conn, tenant_id, user_id, "bid", amount_fen, bool(checked))
+            hold = self.post(conn, tenant_id, [Freeze(request_no, user.account_no, amount_fen,
+                                                      f"plan {plan_id}", None, "plan")])[0]
+            matures_on = self.accounting_date(conn, tenant_id) + timedelta(days=plan.term_days)
+            conn.execute(insert(custody_plan_holdings).values(
+                tenant_id=tenant_id, holding_id=request_no, plan_id=plan_id, user_id=user_id,
+                amount_fen=amount_fen, idle_fen=amount_fen, idle_hold_id=hold.tx_id,
+                matures_on=matures_on, status="active"))
+            return {"holding_id": request_no, "matures_on": matures_on.isoformat()}
+        return self.command(tenant_id, request_no, "purchase_plan",
+                            {"user": user_id, "plan": plan_id, "amount": amount_fen}, work)
+
+    @checked()
+    def match_plan(self, tenant_id: str, request_no: str, holding_id: str, project_id: str,
+                   amount_fen: int) -> CustodyResult:
+        """The platform's matching batch step: part of a holding's idle money becomes a bid."""
+        def work(conn: Connection) -> Data:
+            holding = self._holding(conn, tenant_id, holding_id)
+            if amount_fen > holding.idle_fen:
+                raise CustodyError("plan_idle_short", "the holding has less idle money")
+            self._refreeze_idle(conn, tenant_id, request_no, holding,
+                                holding.idle_fen - amount_fen)
+            return only(self._place_bids(conn, tenant_id, [BidRequest(
+                request_no, holding.user_id, project_id, amount_fen, password_checked=True,
+                holding_id=holding_id)])[0])
+        return self.command(tenant_id, request_no, "match_plan",
+                            {"holding": holding_id, "project": project_id,
+                             "amount": amount_fen}, work)
+
+    @checked()
+    def redeem_plan(self, tenant_id: str, request_no: str, holding_id: str) -> CustodyResult:
+        """At maturity: the plan's interest from the interest-distribution account, the idle
+        money released. Matched claims stay the user's (they may be sold by debt transfer)."""
+        def work(conn: Connection) -> Data:
+            holding = self._holding(conn, tenant_id, holding_id)
+            if self.accounting_date(conn, tenant_id) < holding.matures_on:
+                raise CustodyError("plan_not_mature", f"matures on {holding.matures_on}")
+            plan = self.row(conn, custody_plans, tenant_id, "plan_id", holding.plan_id,
+                            missing="plan_not_found")
+            interest_fen = round_half_up(holding.amount_fen * to_fraction(plan.annual_rate)
+                                         * plan.term_days / 365)
+            commands: list[Command] = []
+            if holding.idle_hold_id is not None:
+                commands.append(Release(f"{request_no}#idle", holding.idle_hold_id, "redeemed"))
+            if interest_fen:
+                commands.append(Transfer(request_no, chart.INTEREST,
+                                         chart.user_account_no(holding.user_id), interest_fen,
+                                         "plan_interest"))
+            self.post(conn, tenant_id, commands)
+            self.set_row(conn, custody_plan_holdings, tenant_id, "holding_id", holding_id,
+                         status="redeemed", idle_fen=0, idle_hold_id=None)
+            return {"holding_id": holding_id, "interest_fen": interest_fen,
+                    "released_fen": holding.idle_fen}
+        return self.command(tenant_id, request_no, "redeem_plan", {"holding": holding_id},
+                            work)
+
+    def _holding(self, conn: Connection, tenant_id: str, holding_id: str) -> Any:
+        holding = self.row(conn, custody_plan_holdings, tenant_id, "holding_id", holding_id,
+                           missing="holding_not_found")
+        if holding.status != "active":
+            raise CustodyError("holding_not_active", f"the holding is {holding.status}")
+        return holding
+
+    def _refreeze_idle(self, conn: Connection, tenant_id: str, request_no: str,
+                       holding: Any, idle_fen: int) -> None:
+        """Holds are settled or released whole, so a changed idle amount is a new hold."""
+        commands: list[Command] = []
+        if holding.idle_hold_id is not None:
+            commands.append(Release(f"{request_no}#idle-", holding.idle_hold_id, "plan"))
+        if idle_fen:
+            commands.append(Freeze(f"{request_no}#idle+", chart.user_account_no(holding.user_id),
+                                   idle_fen, f"plan {holding.plan_id}", None, "plan"))
+        results = self.post(conn, tenant_id, commands)
+        self.set_row(conn, custody_plan_holdings, tenant_id, "holding_id", holding.holding_id,
+                     idle_fen=idle_fen, idle_hold_id=results[-1].tx_id if idle_fen else None)
+
+    def _reinvest(self, conn: Connection, tenant_id: str, request_no: str,
+                  claims: list[Any], parts: list[tuple[int, int]]) -> None:
+        """Repayments on a plan's claims stay frozen in the holding, ready to re-invest."""
+        for claim, (principal_fen, income_fen) in zip(claims, parts, strict=True):
+            if claim.holding_id is None or not principal_fen + income_fen:
+                continue
+            holding = conn.execute(select(custody_plan_holdings).where(
+                custody_plan_holdings.c.tenant_id == tenant_id,
+                custody_plan_holdings.c.holding_id == claim.holding_id)).first()
+            if holding is None or holding.status != "active":
+                continue
+            self._refreeze_idle(conn, tenant_id, f"{request_no}#{claim.claim_id}", holding,
+                                holding.idle_fen + principal_fen + income_fen)

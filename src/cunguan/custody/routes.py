@@ -1,0 +1,413 @@
+"""Endpoints for platforms: each one verifies the caller, calls one custody command or query
+inside the caller's tenant, and answers. Nothing here decides a business rule.
+
+The busiest commands (money in and out, each with a set-based form) are lane commands: their
+endpoints take nothing but the request, and the app's command lane (platform/lane.py) calls them
+directly, without the router. The router tries routes in the order they are declared, and
+each route tried costs several microseconds: the busiest of the others come first.
+"""
+
+import dataclasses
+from collections.abc import Awaitable, Callable
+from enum import Enum
+from typing import Annotated, Any, TypeVar
+
+from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile as StarletteUpload
+
+from cunguan.core import limits
+from cunguan.custody import schemas as s
+from cunguan.custody.handlers.exchange_projects import ExchangeProjects
+from cunguan.custody.handlers.lending_service import ProjectTerms
+from cunguan.custody.handlers.service import CardRequest
+from cunguan.custody.rules.contracts import ExchangeOrigin
+from cunguan.custody.rules.refusals import CustodyError
+from cunguan.platform.access import Principal
+from cunguan.platform.edge import (
+    SignedRoute,
+    answer,
+    bank,
+    check_callback_url,
+    command_input,
+    platform,
+    platform_command,
+    platform_upload,
+    respond,
+    set_based,
+    tenant,
+)
+from cunguan.platform.lane import Endpoint
+
+ERRORS = {code: {"model": s.Error} for code in (400, 401, 403, 404, 409, 413, 415, 422, 429)}
+Caller = Annotated[Principal, Depends(platform)]
+PathId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:@#-]+$")]
+router = APIRouter(prefix="/v1", tags=["platform"], responses=ERRORS,  # type: ignore[arg-type]
+                   route_class=SignedRoute)
+#: The lane commands' endpoints by path (``lane_command``), for the command lane.
+LANE: dict[str, Endpoint] = {}
+C = TypeVar("C", bound=s.Command)
+
+
+def lane_command(path: str, schema: type[C]
+                 ) -> Callable[[Callable[[Request, Principal, C], Awaitable[Response]]],
+                               Endpoint]:
+    """Declares a lane command: its handler gets the verified caller and the body of
+    ``schema`` (``command_input``); the endpoint around it takes only the request, and is
+    both a route (with the body documented) and the command lane's for ``path``."""
+    def declare(handle: Callable[[Request, Principal, C], Awaitable[Response]]) -> Endpoint:
+        async def endpoint(request: Request) -> Response:
+            caller, body = await command_input(request, schema, platform_command)
+            return await handle(request, caller, body)
+        # Name and summary only: functools.wraps would set __wrapped__, and FastAPI would then
+        # read the handler's parameters as the endpoint's and solve them again.
+        endpoint.__name__, endpoint.__doc__ = handle.__name__, handle.__doc__
+        body_doc = {"required": True, "content": {"application/json": {
+            "schema": schema.model_json_schema()}}}
+        router.post(path, response_model=s.CommandOk,
+                    openapi_extra={"requestBody": body_doc})(endpoint)
+        LANE[router.prefix + path] = endpoint
+        return endpoint
+    return declare
+
+
+# -- money in and out ----------------------------------------------------------------------
+@lane_command("/recharges", s.Recharge)
+async def recharge(request: Request, caller: Principal, body: s.Recharge) -> Response:
+    """Quick-pay recharge under a standing authorization (otherwise use a page)."""
+    return answer(request, await set_based(request, tenant(caller), "recharge", CardRequest(
+        body.request_no, body.user_id, body.card_no, body.amount_fen)))
+
+
+@lane_command("/red-packets", s.RedPacket)
+async def red_packet(request: Request, caller: Principal, body: s.RedPacket) -> Response:
+    """A cash red packet from the platform's marketing account to a user."""
+    return answer(request, await set_based(request, tenant(caller), "red_packet", (
+        body.request_no, body.user_id, body.amount_fen)))
+
+
+@router.post("/red-packet-batches", response_model=s.Listing)
+def red_packet_batch(request: Request, body: s.RedPacketBatch, caller: Caller) -> Response:
+    """A campaign: up to 5,000 red packets in one transaction, each with its own request no.,
+    answered one by one (``items``: status ok or code, like single red packets)."""
+    answers = bank(request).custody.red_packets(
+        tenant(caller), [(p.request_no, p.user_id, p.amount_fen) for p in body.packets])
+    return respond(request, 200, {"items": [
+        {"request_no": a.request_no, "status": "ok" if a.ok else "rejected", "code": a.code,
+         "replayed": a.replayed, "data": a.data} for a in answers]})
+
+
+@lane_command("/withdrawals", s.Withdrawal)
+async def withdraw(request: Request, caller: Principal, body: s.Withdrawal) -> Response:
+    """Withdrawal under a standing authorization (otherwise use a page)."""
+    return answer(request, await set_based(request, tenant(caller), "withdraw", CardRequest(
+        body.request_no, body.user_id, body.card_no, body.amount_fen)))
+
+
+@router.get("/withdrawals/{withdrawal_no}", response_model=s.View)
+def get_withdrawal(request: Request, withdrawal_no: PathId, caller: Caller) -> Response:
+    return respond(request, 200, bank(request).queries.withdrawal(tenant(caller),
+                                                                  withdrawal_no))
+
+
+# -- the platform itself -------------------------------------------------------------------
+@router.get("/platform/settings", response_model=s.View)
+def get_settings(request: Request, caller: Caller) -> Response:
+    return respond(request, 200, bank(request).queries.settings(tenant(caller)))
+
+
+@router.patch("/platform/settings", response_model=s.View)
+@router.put("/platform/settings", response_model=s.View)
+def update_settings(request: Request, body: s.Settings, caller: Caller) -> Response:
+    """Change the settings the body names, and only those (``null`` clears one); PUT is the
+    same partial update. Any field ``Settings`` declares is taken, with no code of its own."""
+    queries = bank(request).queries
+    sent = body.model_dump(exclude_unset=True)
+    if sent.get("callback_url") is not None:
+        check_callback_url(request, sent["callback_url"])
+    return respond(request, 200, queries.set_settings(tenant(caller), **sent))
+
+
+# -- hosted pages (account opening and everything that needs the password) ------------------
+@router.post("/pages", response_model=s.PageCreated, tags=["pages"])
+def create_page(request: Request, body: s.PageRequest, caller: Caller) -> Response:
+    params = body.model_dump(mode="json", exclude={"action", "request_no", "return_url"})
+    session = bank(request).pages.create(tenant(caller), body.action, body.request_no, params,
+                                         body.return_url)
+    url = str(request.url_for("page_form", token=session.token))
+    return respond(request, 200, {"page_url": url, "expires_at": session.expires_at.isoformat()})
+
+
+# -- users and cards -----------------------------------------------------------------------
+@router.get("/users/{user_id}", response_model=s.View)
+def get_user(request: Request, user_id: PathId, caller: Caller) -> Response:
+    return respond(request, 200, bank(request).queries.user(tenant(caller), user_id))
+
+
+@router.post("/users/{user_id}/cards", response_model=s.CommandOk)
+def bind_card(request: Request, user_id: PathId, body: s.CardBind, caller: Caller) -> Response:
+    return answer(request, bank(request).custody.bind_card(
+        tenant(caller), body.request_no, user_id, body.card_no))
+
+
+@router.post("/users/{user_id}/cards/unbind", response_model=s.CommandOk)
+def unbind_card(request: Request, user_id: PathId, body: s.CardBind,
+                caller: Caller) -> Response:
+    return answer(request, bank(request).custody.unbind_card(
+        tenant(caller), body.request_no, user_id, body.card_no))
+
+
+@router.post("/users/{user_id}/cards/replace", response_model=s.CommandOk)
+def replace_card(request: Request, user_id: PathId, body: s.CardReplace,
+                 caller: Caller) -> Response:
+    return answer(request, bank(request).custody.replace_card(
+        tenant(caller), body.request_no, user_id, body.old_card_no, body.new_card_no))
+
+
+@router.post("/users/{user_id}/authorizations/{kind}/revoke", response_model=s.CommandOk)
+def revoke_authorization(request: Request, user_id: PathId,
+                         kind: Annotated[str, Path(pattern="^(recharge|bid|repay|withdraw)$")],
+                         body: s.Approval, caller: Caller) -> Response:
+    return answer(request, bank(request).custody.revoke_authorization(
+        tenant(caller), body.request_no, user_id, kind))
+
+
+@router.get("/users/{user_id}/claims", response_model=s.Listing)
+def user_claims(request: Request, user_id: PathId, caller: Caller) -> Response:
+    items = bank(request).queries.claims(tenant(caller), holder_user_id=user_id)
+    return respond(request, 200, {"items": items})
+
+
+# -- projects, bids, lending, repayment -----------------------------------------------------
+@router.post("/projects", response_model=s.CommandOk)
+def register_project(request: Request, body: s.Project, caller: Caller) -> Response:
+    fields = body.model_dump(exclude={"request_no"})
+    return answer(request, bank(request).custody.register_project(
+        tenant(caller), body.request_no, **fields))
+
+
+@router.post("/projects/exchange", response_model=s.CommandOk)
+def register_exchange_project(request: Request, body: s.ExchangeProject,
+                              caller: Caller) -> Response:
+    """An exchange-originated project (R-C8): the project with its loan contract and
+    disbursement record, one contract and one disbursement backing one project."""
+    terms = ProjectTerms(body.request_no, **body.model_dump(exclude={"request_no", "origin"}))
+    origin = ExchangeOrigin(**body.origin.model_dump())
+    return answer(request, ExchangeProjects(bank(request).custody).register(
+        tenant(caller), terms, origin))
+
+
+@router.get("/projects/{project_id}", response_model=s.View)
+def get_project(request: Request, project_id: PathId, caller: Caller) -> Response:
+    return respond(request, 200, bank(request).queries.project(tenant(caller), project_id))
+
+
+@router.get("/projects/{project_id}/schedule", response_model=s.Listing)
+def project_schedule(request: Request, project_id: PathId, caller: Caller) -> Response:
+    items = bank(request).queries.schedule(tenant(caller), project_id)
+    return respond(request, 200, {"items": items})
+
+
+@router.get("/projects/{project_id}/claims", response_model=s.Listing)
+def project_claims(request: Request, project_id: PathId, caller: Caller) -> Response:
+    items = bank(request).queries.claims(tenant(caller), project_id=project_id)
+    return respond(request, 200, {"items": items})
+
+
+@router.post("/bids", response_model=s.CommandOk)
+def bid(request: Request, body: s.Bid, caller: Caller) -> Response:
+    """A bid under a standing authorization (otherwise use a page)."""
+    return answer(request, bank(request).custody.bid(
+        tenant(caller), body.request_no, body.user_id, body.project_id, body.amount_fen,
+        red_packet_fen=body.red_packet_fen, coupon_rate=body.coupon_rate))
+
+
+def _project_command(operation: str, summary: str) -> None:
+    def endpoint(request: Request, project_id: PathId, body: s.Approval,
+                 caller: Caller) -> Response:
+        run = getattr(bank(request).custody, operation)
+        return answer(request, run(tenant(caller), body.request_no, project_id))
+    endpoint.__name__ = operation
+    router.add_api_route(f"/projects/{{project_id}}/{operation.replace('_', '-')}", endpoint,
+                         methods=["POST"], summary=summary, response_model=s.CommandOk)
+
+
+for _operation, _summary in (("lend", "Lend a full project (one linked batch)"),
+                             ("fail_raise", "Release every bid of a project that failed"),
+                             ("repay", "Freeze the due installment (standing authorization)"),
+                             ("repay_early", "Repay early (standing authorization)"),
+                             ("settle_repayment", "Pay a frozen installment to the investors")):
+    _project_command(_operation, _summary)
+
+
+@router.post("/projects/{project_id}/compensate", response_model=s.CommandOk)
+def compensate(request: Request, project_id: PathId, body: s.Compensation,
+               caller: Caller) -> Response:
+    """The guarantor pays the due installment (risk-reserve payouts are the bank's call)."""
+    return answer(request, bank(request).custody.compensate(
+        tenant(caller), body.request_no, project_id, body.payer))
+
+
+@router.post("/batches", response_model=s.CommandOk)
+def submit_batch(request: Request, body: s.Batch, caller: Caller) -> Response:
+    return answer(request, bank(request).batches.submit(
+        tenant(caller), body.batch_no, body.kind, list(body.project_ids)))
+
+
+@router.get("/batches/{batch_no}", response_model=s.View)
+def get_batch(request: Request, batch_no: PathId, caller: Caller) -> Response:
+    return respond(request, 200, bank(request).batches.batch(tenant(caller), batch_no))
+
+
+# -- debt transfer and finance plans --------------------------------------------------------
+@router.post("/claims/{claim_id}/listings", response_model=s.CommandOk)
+def list_claim(request: Request, claim_id: PathId, body: s.ClaimListing,
+               caller: Caller) -> Response:
+    return answer(request, bank(request).custody.list_claim(
+        tenant(caller), body.request_no, claim_id, body.seller_user_id, body.price_fen,
+        body.fee_rate))
+
+
+@router.post("/listings/{listing_id}/purchase", response_model=s.CommandOk)
+def buy_claim(request: Request, listing_id: PathId, body: s.ClaimPurchase,
+              caller: Caller) -> Response:
+    return answer(request, bank(request).custody.buy_claim(
+        tenant(caller), body.request_no, listing_id, body.buyer_user_id))
+
+
+@router.post("/listings/{listing_id}/cancel", response_model=s.CommandOk)
+def cancel_listing(request: Request, listing_id: PathId, body: s.Approval,
+                   caller: Caller) -> Response:
+    return answer(request, bank(request).custody.cancel_listing(
+        tenant(caller), body.request_no, listing_id))
+
+
+@router.post("/plans", response_model=s.CommandOk)
+def create_plan(request: Request, body: s.Plan, caller: Caller) -> Response:
+    return answer(request, bank(request).custody.create_plan(
+        tenant(caller), body.request_no, body.plan_id, body.name, body.annual_rate,
+        body.term_days))
+
+
+@router.post("/plans/{plan_id}/purchases", response_model=s.CommandOk)
+def purchase_plan(request: Request, plan_id: PathId, body: s.PlanPurchase,
+                  caller: Caller) -> Response:
+    return answer(request, bank(request).custody.purchase_plan(
+        tenant(caller), body.request_no, body.user_id, plan_id, body.amount_fen))
+
+
+@router.post("/plan-holdings/{holding_id}/match", response_model=s.CommandOk)
+def match_plan(request: Request, holding_id: PathId, body: s.PlanMatch,
+               caller: Caller) -> Response:
+    return answer(request, bank(request).custody.match_plan(
+        tenant(caller), body.request_no, holding_id, body.project_id, body.amount_fen))
+
+
+@router.post("/plan-holdings/{holding_id}/redeem", response_model=s.CommandOk)
+def redeem_plan(request: Request, holding_id: PathId, body: s.Approval,
+                caller: Caller) -> Response:
+    return answer(request, bank(request).custody.redeem_plan(
+        tenant(caller), body.request_no, holding_id))
+
+
+# -- migration (R-C20) ----------------------------------------------------------------------
+_UPLOAD_SCHEMA = {"requestBody": {"required": True, "content": {"multipart/form-data": {
+    "schema": {"type": "object", "required": ["users"], "properties": {
+        name: {"type": "string", "format": "binary"}
+        for name in ("users", "projects", "claims")}}}}}}
+
+
+@router.post("/migrations/{migration_id}", response_model=s.View, tags=["migration"],
+             openapi_extra=_UPLOAD_SCHEMA)
+async def migrate(request: Request, migration_id: PathId,
+                  caller: Annotated[Principal, Depends(platform_upload)]) -> Response:
+    """Stage a migration: upload the users (and projects and claims) as CSV files (UTF-8,
+    GBK or GB18030). The files are read whole — a file with a wrong header or encoding is
+    refused whole, naming the line — and answered with the control totals and a report per
+    row. Nothing is credited: the bank credits the balances once the funding transfer for
+    exactly ``balance_total_fen`` has arrived and two of its operators approved. The same
+    files sent again under the same id replay; other files are refused (409)."""
+    form = await request.form()    # the signed body, read once by the signature check
+    files: dict[str, Any] = {}     # judged by the service: its names, each a file's bytes
+    for name, upload in form.multi_items():
+        if name in files:
+            raise CustodyError("field_invalid", f"files: {name} is sent twice",
+                               field="files", reason=f"{name} is sent twice")
+        files[name] = await upload.read() if isinstance(upload, StarletteUpload) else upload
+    migration = bank(request).migration
+    result = await run_in_threadpool(migration.stage, tenant(caller), migration_id, files)
+    if not result.ok:
+        return answer(request, result)
+    view = migration.view(tenant(caller), migration_id)
+    items = [row.public() for row in migration.report(tenant(caller), migration_id)]
+    return respond(request, 200, {**view, "items": items}, replayed=result.replayed)
+
+
+@router.get("/migrations/{migration_id}", response_model=s.View, tags=["migration"])
+def get_migration(request: Request, migration_id: PathId, caller: Caller) -> Response:
+    """A staged migration's status, control totals and the funding that arrived for it."""
+    return respond(request, 200, bank(request).migration.view(tenant(caller), migration_id))
+
+
+@router.get("/migrations/{migration_id}/rows", response_model=s.Listing, tags=["migration"])
+def migration_rows(request: Request, migration_id: PathId, caller: Caller) -> Response:
+    """Every row's outcome, in file and line order."""
+    report = bank(request).migration.report(tenant(caller), migration_id)
+    return respond(request, 200, {"items": [row.public() for row in report]})
+
+
+@router.post("/migrations/{migration_id}/cancel", response_model=s.CommandOk,
+             tags=["migration"])
+def cancel_migration(request: Request, migration_id: PathId, body: s.Approval,
+                     caller: Caller) -> Response:
+    """Withdraw a migration not applied yet, before any money arrived for it."""
+    return answer(request, bank(request).migration.cancel(tenant(caller), body.request_no,
+                                                          migration_id))
+
+
+# -- balances, fund log, requests, events ---------------------------------------------------
+@router.get("/accounts/{account_no}", response_model=s.View)
+def get_account(request: Request, account_no: PathId, caller: Caller) -> Response:
+    account = bank(request).ledger.account(tenant(caller), account_no)
+    return respond(request, 200, {
+        "account_no": account.account_no, "status": account.status.value,
+        "balance_fen": account.balance_fen, "frozen_fen": account.frozen_fen,
+        "available_fen": account.available_fen})
+
+
+@router.get("/accounts/{account_no}/log", response_model=s.Listing)
+def fund_log(request: Request, account_no: PathId, caller: Caller,
+             date_from: Annotated[s.Day | None, Query()] = None,
+             date_to: Annotated[s.Day | None, Query()] = None,
+             after_seq: Annotated[int, Query(ge=0, le=limits.id_max)] = 0,
+             limit: Annotated[int, Query(ge=1, le=limits.page_rows_max)] = 100) -> Response:
+    bank(request).ledger.account(tenant(caller), account_no)   # unknown → account_not_found
+    lines = bank(request).ledger.fund_log(tenant(caller), account_no, date_from=date_from,
+                                          date_to=date_to, after_seq=after_seq, rows_max=limit)
+    return respond(request, 200, {"items": [_line(line) for line in lines]})
+
+
+def _line(line: Any) -> dict[str, object]:
+    return {k: v.value if isinstance(v, Enum) else v
+            for k, v in dataclasses.asdict(line).items()}
+
+
+@router.get("/requests/{request_no}", response_model=s.View)
+def request_status(request: Request, request_no: PathId, caller: Caller) -> Response:
+    """What became of a request, by its serial no. (R-C21)."""
+    found = bank(request).custody.request_status(tenant(caller), request_no)
+    if found is None:
+        raise CustodyError("request_not_found", f"no request {request_no}")
+    return respond(request, 200, found)
+
+
+@router.get("/events", response_model=s.Listing)
+def events(request: Request, caller: Caller,
+           after: Annotated[int, Query(ge=0, le=limits.id_max,
+                                       description="The last seq you have")] = 0,
+           limit: Annotated[int, Query(ge=1, le=limits.events_per_page_max)] = 100
+           ) -> Response:
+    """Every result since the cursor, oldest first; the same events the callbacks carry."""
+    found = bank(request).outbox.events_since(tenant(caller), after, limit)
+    return respond(request, 200, {"items": [event.body() for event in found]})
