@@ -1,8 +1,11 @@
 """The docs stay true: the rule table is current and every reject code is documented."""
 
 import importlib.util
+import re
 from pathlib import Path
+from typing import Any
 
+from cunguan.custody.rules.refusals import Refusal
 from cunguan.ledger.model import Reject
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -24,8 +27,6 @@ def test_every_reject_code_is_in_errors_md() -> None:
 
 
 def test_every_custody_code_is_in_errors_md() -> None:
-    import re
-
     raised = re.compile(
         r'(?:CustodyError|KycError|CardError|PasswordError|RouteRefused|AccessError|ApiError'
         r'|SignatureError)\(\s*"([a-z_]+)"'
@@ -34,9 +35,38 @@ def test_every_custody_code_is_in_errors_md() -> None:
     for path in (ROOT / "src/cunguan").rglob("*.py"):
         for groups in raised.findall(path.read_text()):
             codes.update(g for g in groups if g)
-    bids = (ROOT / "src/cunguan/custody/rules/bids.py").read_text()
-    codes.update(re.findall(r'"([a-z_]+)"\),\n', bids))
+    codes.update(code.value for code in Refusal)
     codes -= {"ok"}
     errors = (ROOT / "docs/ERRORS.md").read_text()
     assert len(codes) > 40
     assert [c for c in sorted(codes) if f"`{c}`" not in errors] == []
+
+
+def _script(name: str) -> object:
+    spec = importlib.util.spec_from_file_location(name, ROOT / f"scripts/{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_errors_md_custody_table_is_written_from_the_refusal_enum() -> None:
+    module: Any = _script("errors_table")
+    current = (ROOT / "docs/ERRORS.md").read_text()
+    assert module.rewritten(current) == current, (
+        "docs/ERRORS.md is stale: run python scripts/errors_table.py")
+    assert all(f"| `{code.value}` |" in current for code in Refusal)
+
+
+def test_custody_refuses_only_with_codes_of_the_enum() -> None:
+    """Below its edges, custody names a refusal by its ``Refusal`` member, never a bare string,
+    so a misspelt code cannot reach a platform undocumented."""
+    bare = re.compile(r'(?:CustodyError|KycError|CardError|PasswordError|RouteRefused'
+                      r'|WithdrawalRefused|OriginError)\(\s*"|CustodyResult\([^()\n]*False,\s*"')
+    custody = ROOT / "src/cunguan/custody"
+    below_edges = [p for part in ("handlers", "store", "rules")
+                   for p in (custody / part).rglob("*.py")] + [custody / "cards.py"]
+    assert len(below_edges) > 10
+    found = [f"{p.relative_to(ROOT)}: {m.group(0)}" for p in below_edges
+             for m in bare.finditer(p.read_text())]
+    assert found == []

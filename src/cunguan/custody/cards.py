@@ -17,6 +17,7 @@ from stdnum.exceptions import ValidationError
 
 from cunguan.core import fields
 from cunguan.core.errors import RuleError
+from cunguan.custody.rules.refusals import Refusal
 
 CARD_LENGTH_MIN, CARD_LENGTH_MAX = 15, 19
 
@@ -81,7 +82,7 @@ def normalize_card_no(card_no: object) -> str:
         return fields.digits(card_no, "card_no", min_length=CARD_LENGTH_MIN,
                              max_length=CARD_LENGTH_MAX)
     except fields.FieldInvalid as exc:
-        raise CardError("card_no_invalid",
+        raise CardError(Refusal.CARD_NO_INVALID,
                         f"a card no. is {CARD_LENGTH_MIN} to {CARD_LENGTH_MAX} ASCII digits"
                         ) from exc
 
@@ -93,10 +94,10 @@ def validate_card_no(card_no: str, table: BinTable) -> CardBin:
     try:
         luhn.validate(digits)
     except ValidationError as exc:
-        raise CardError("card_no_invalid", "the card no. fails its check digit") from exc
+        raise CardError(Refusal.CARD_NO_INVALID, "the card no. fails its check digit") from exc
     found = table.lookup(digits)
     if found is None:
-        raise CardError("card_bin_unknown", "the card's bank cannot be identified")
+        raise CardError(Refusal.CARD_BIN_UNKNOWN, "the card's bank cannot be identified")
     if found.card_type is not CardType.DEBIT:
-        raise CardError("card_not_debit", f"only debit cards; this is {found.card_type.name}")
+        raise CardError(Refusal.CARD_NOT_DEBIT, f"only debit cards; this is {found.card_type.name}")
     return found

@@ -23,7 +23,7 @@ from cunguan.custody.handlers.exchange_projects import ExchangeProjects
 from cunguan.custody.handlers.lending_service import ProjectTerms
 from cunguan.custody.handlers.service import CardRequest
 from cunguan.custody.rules.contracts import ExchangeOrigin
-from cunguan.custody.rules.refusals import CustodyError
+from cunguan.custody.rules.refusals import CustodyError, Refusal
 from cunguan.platform.access import Principal
 from cunguan.platform.edge import (
     SignedRoute,
@@ -332,7 +332,7 @@ async def migrate(request: Request, migration_id: PathId,
     files: dict[str, Any] = {}     # judged by the service: its names, each a file's bytes
     for name, upload in form.multi_items():
         if name in files:
-            raise CustodyError("field_invalid", f"files: {name} is sent twice",
+            raise CustodyError(Refusal.FIELD_INVALID, f"files: {name} is sent twice",
                                field="files", reason=f"{name} is sent twice")
         files[name] = await upload.read() if isinstance(upload, StarletteUpload) else upload
     migration = bank(request).migration

@@ -22,6 +22,7 @@ from cunguan.core.clock import Clock, system_clock
 from cunguan.custody.handlers.base import CustodyResult
 from cunguan.custody.handlers.lending_service import LendingService
 from cunguan.custody.rules.kyc import IdKind
+from cunguan.custody.rules.refusals import Refusal
 from cunguan.custody.store.tables import custody_platforms
 from cunguan.db.connection import read_connection
 from cunguan.platform.access import AccessError, AccessService
@@ -197,7 +198,7 @@ class PagesService:
         try:
             id_kind = IdKind(form.get("id_kind", IdKind.RESIDENT_ID.value))
         except ValueError:
-            return CustodyResult(s.request_no, False, "field_invalid", "unknown ID kind")
+            return CustodyResult(s.request_no, False, Refusal.FIELD_INVALID, "unknown ID kind")
         return self.custody.open_user(
             s.tenant_id, s.request_no, user_id=s.params["user_id"], role=s.params["role"],
             name=form.get("name", "").strip(), id_kind=id_kind,

@@ -31,7 +31,7 @@ from cunguan.core.errors import CunguanError, present
 from cunguan.core.fields import FieldInvalid
 from cunguan.custody.rules import fields as custody_fields
 from cunguan.custody.rules import passwords
-from cunguan.custody.rules.refusals import CustodyError
+from cunguan.custody.rules.refusals import CustodyError, Refusal
 from cunguan.custody.store.lookups import key_in
 from cunguan.custody.store.tables import (
     custody_authorizations,
@@ -107,7 +107,7 @@ def _row_query(table: Table, key: str, lock: bool) -> Select[Any]:
 
 
 def _consent_refused(kind: str) -> CustodyError:
-    return CustodyError("authorization_required",
+    return CustodyError(Refusal.AUTHORIZATION_REQUIRED,
                         f"{kind} needs the transaction password or an authorization")
 
 
@@ -156,7 +156,7 @@ def checked(**overrides: custody_fields.Check) -> Callable[
             try:
                 bound = signature.bind(*args, **kwargs)
             except TypeError as exc:
-                return CustodyResult("", False, "field_invalid", str(exc))
+                return CustodyResult("", False, Refusal.FIELD_INVALID, str(exc))
             bound.apply_defaults()
             try:
                 for name, check in types.items():
@@ -304,9 +304,9 @@ def need_active(users: dict[str, Any], user_id: str) -> Any:
     """The user's row from a set-based read, or the refusal the single form gives."""
     row = users.get(user_id)
     if row is None:
-        raise CustodyError("user_not_found", f"no user_id {user_id}")
+        raise CustodyError(Refusal.USER_NOT_FOUND, f"no user_id {user_id}")
     if row.status != "active":
-        raise CustodyError("user_not_active", f"user {user_id} is {row.status}")
+        raise CustodyError(Refusal.USER_NOT_ACTIVE, f"user {user_id} is {row.status}")
     return row
 
 
@@ -327,7 +327,7 @@ class CustodyBase:
                 work: Callable[[Connection], Data]) -> CustodyResult:
         """Run ``work`` once per request no.: atomically, recorded, replayable."""
         if not _request_no_ok(request_no):
-            return CustodyResult(request_no, False, "field_invalid", "bad request no.")
+            return CustodyResult(request_no, False, Refusal.FIELD_INVALID, "bad request no.")
         digest = _digest(operation, content)
 
         def unit(conn: Connection) -> CustodyResult:
@@ -363,7 +363,7 @@ class CustodyBase:
         refusal and neither run nor recorded, so its serial no. stays free; so is a request
         whose fields are malformed (``invalid``, from ``checked_each``)."""
         if not 0 < len(items) <= limits.requests_per_call_max:
-            raise CustodyError("field_invalid",
+            raise CustodyError(Refusal.FIELD_INVALID,
                                f"1 to {limits.requests_per_call_max} requests per call")
         malformed = list(invalid) if invalid is not None else [None] * len(items)
 
@@ -390,7 +390,8 @@ class CustodyBase:
                 if index in answers:
                     continue
                 if not _request_no_ok(no):
-                    answers[index] = CustodyResult(no, False, "field_invalid", "bad request no.")
+                    answers[index] = CustodyResult(no, False, Refusal.FIELD_INVALID,
+                                                   "bad request no.")
                     continue
                 # recorded before, or earlier in this call (the record is visible): a replay
                 replay = self._prior(conn, tenant_id, no, _digest(operation, content),
@@ -425,7 +426,7 @@ class CustodyBase:
         if row[0] != digest:
             fields = (["operation"] if row[3] != operation else
                       differing_fields(json.loads(row[4] or "{}"), content))
-            return CustodyResult(request_no, False, "duplicate_with_different_content",
+            return CustodyResult(request_no, False, Refusal.DUPLICATE_WITH_DIFFERENT_CONTENT,
                                  "this request no. was used for another request: "
                                  + ", ".join(fields), {"fields": fields})
         data = json.loads(row[2])
@@ -540,7 +541,7 @@ class CustodyBase:
     def active_user(self, conn: Connection, tenant_id: str, user_id: str) -> Any:
         row = self.user(conn, tenant_id, user_id)
         if row.status != "active":
-            raise CustodyError("user_not_active", f"user {user_id} is {row.status}")
+            raise CustodyError(Refusal.USER_NOT_ACTIVE, f"user {user_id} is {row.status}")
         return row
 
     def verify_password(self, tenant_id: str, user_id: str, password: str) -> None:
@@ -550,7 +551,7 @@ class CustodyBase:
         def check(conn: Connection) -> bool:
             row = self.user(conn, tenant_id, user_id, lock=True)
             if row.password_hash is None:
-                raise CustodyError("password_not_set", "the user has no transaction password")
+                raise CustodyError(Refusal.PASSWORD_NOT_SET, "the user has no transaction password")
             try:
                 attempt = passwords.check_attempt(
                     row.password_hash, password, failed_attempts=row.failed_attempts,
@@ -564,7 +565,7 @@ class CustodyBase:
             return attempt.ok
 
         if not in_transaction(self.engine, check):
-            raise CustodyError("password_wrong", "the transaction password is wrong")
+            raise CustodyError(Refusal.PASSWORD_WRONG, "the transaction password is wrong")
 
     def authorized(self, conn: Connection, tenant_id: str, user_id: str, kind: str,
                    amount_fen: int) -> bool:
@@ -592,7 +593,7 @@ class CustodyBase:
     def accounting_date(self, conn: Connection, tenant_id: str) -> date:
         day = tenant_date(conn, tenant_id)
         if day is None:
-            raise CustodyError("tenant_not_found", f"no platform {tenant_id}")
+            raise CustodyError(Refusal.TENANT_NOT_FOUND, f"no platform {tenant_id}")
         return day
 
     def now(self) -> datetime:

@@ -18,7 +18,7 @@ from cunguan.core.clock import CST
 from cunguan.custody.handlers.base import CustodyResult, Data, checked
 from cunguan.custody.handlers.lending_service import LendingService, ProjectStep
 from cunguan.custody.rules import fields as custody_fields
-from cunguan.custody.rules.refusals import CustodyError
+from cunguan.custody.rules.refusals import CustodyError, Refusal
 from cunguan.custody.rules.windows import WindowPolicy, next_window
 from cunguan.custody.store.tables import custody_batch_items, custody_batches
 from cunguan.db.bulk import update_rows
@@ -42,7 +42,7 @@ class BatchService:
                project_ids: list[str]) -> CustodyResult:
         """Queue a batch for the next window; returns the window it will run in."""
         if len(project_ids) > ITEMS_PER_BATCH_MAX:
-            return CustodyResult(batch_no, False, "field_invalid",
+            return CustodyResult(batch_no, False, Refusal.FIELD_INVALID,
                                  f"at most {ITEMS_PER_BATCH_MAX} items a batch")
 
         def work(conn: Connection) -> Data:
@@ -110,9 +110,9 @@ class BatchService:
             row = conn.execute(select(b.status).where(
                 b.tenant_id == tenant_id, b.batch_no == batch_no)).first()
             if row is None:
-                raise CustodyError("batch_not_found", f"no batch {batch_no}")
+                raise CustodyError(Refusal.BATCH_NOT_FOUND, f"no batch {batch_no}")
             if row[0] != "failed":
-                raise CustodyError("batch_not_failed", f"the batch is {row[0]}")
+                raise CustodyError(Refusal.BATCH_NOT_FAILED, f"the batch is {row[0]}")
             items = conn.execute(update(custody_batch_items).where(
                 i.tenant_id == tenant_id, i.batch_no == batch_no, i.status == "failed",
             ).values(status="queued", attempt=i.attempt + 1, code="", message=""))
@@ -129,7 +129,7 @@ class BatchService:
             head = conn.execute(select(b.kind, b.status, b.window_at).where(
                 b.tenant_id == tenant_id, b.batch_no == batch_no)).first()
             if head is None:
-                raise CustodyError("batch_not_found", f"no batch {batch_no}")
+                raise CustodyError(Refusal.BATCH_NOT_FOUND, f"no batch {batch_no}")
             items = conn.execute(select(i.item_no, i.project_id, i.attempt, i.status, i.code)
                                  .where(i.tenant_id == tenant_id, i.batch_no == batch_no)
                                  .order_by(i.item_no)).all()

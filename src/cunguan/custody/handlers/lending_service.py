@@ -32,7 +32,7 @@ from cunguan.custody.rules import accounts as chart
 from cunguan.custody.rules import fields as custody_fields
 from cunguan.custody.rules import repayments
 from cunguan.custody.rules.bids import Bidder, BidTerms, ProjectStatus, check_bid
-from cunguan.custody.rules.refusals import CustodyError
+from cunguan.custody.rules.refusals import CustodyError, Refusal
 from cunguan.custody.rules.repayments import COUPON_RATE_MAX, coupon_rate_ok
 from cunguan.custody.rules.schedules import Installment, Method, owes_nothing, schedule
 from cunguan.custody.store import lookups
@@ -80,9 +80,10 @@ class BidRequest:
     def check(self) -> None:
         """The request's own fields, before anything is read."""
         if not 0 <= self.red_packet_fen < self.amount_fen:
-            raise CustodyError("red_packet_invalid", "a red packet is less than the bid")
+            raise CustodyError(Refusal.RED_PACKET_INVALID, "a red packet is less than the bid")
         if not coupon_rate_ok(self.coupon_rate):
-            raise CustodyError("coupon_invalid", f"a coupon adds 0 to {COUPON_RATE_MAX} a year")
+            raise CustodyError(Refusal.COUPON_INVALID,
+                               f"a coupon adds 0 to {COUPON_RATE_MAX} a year")
 
     def content(self) -> Data:
         return {"user": self.user_id, "project": self.project_id, "amount": self.amount_fen,
@@ -113,7 +114,7 @@ class ProjectTerms:
         """The request's own fields, before anything is read."""
         if (self.amount_fen <= 0 or not 0 < self.bid_min_fen <= self.bid_max_fen
                 or self.bid_step_fen <= 0):
-            raise CustodyError("field_invalid", "bad amounts")
+            raise CustodyError(Refusal.FIELD_INVALID, "bad amounts")
 
     def content(self) -> Data:
         return {"project": self.project_id, "borrower": self.borrower_user_id,
@@ -163,13 +164,13 @@ def _project_of(request: _OnProject) -> str:
 def _need_project(projects: dict[str, Any], project_id: str) -> Any:
     project = projects.get(project_id)
     if project is None:
-        raise CustodyError("project_not_found", f"no project_id {project_id}")
+        raise CustodyError(Refusal.PROJECT_NOT_FOUND, f"no project_id {project_id}")
     return project
 
 
 def _repaying(project: Any) -> Any:
     if project.status != ProjectStatus.REPAYING.value:
-        raise CustodyError("project_not_repaying", f"project is {project.status}")
+        raise CustodyError(Refusal.PROJECT_NOT_REPAYING, f"project is {project.status}")
     return project
 
 
@@ -196,9 +197,9 @@ def _next_due(installments: list[Any]) -> Any:
     is not already frozen for repayment; ``installments`` in period order."""
     row = next(iter(_owed(installments)), None)
     if row is None:
-        raise CustodyError("nothing_due", "every installment is paid")
+        raise CustodyError(Refusal.NOTHING_DUE, "every installment is paid")
     if row.status != "due":
-        raise CustodyError("repayment_in_progress", f"installment {row.period} is frozen")
+        raise CustodyError(Refusal.REPAYMENT_IN_PROGRESS, f"installment {row.period} is frozen")
     return row
 
 
@@ -297,16 +298,17 @@ class LendingService(CustodyReads, CustodyService):
         def register(r: ProjectTerms) -> Data:
             r.check()
             if r.project_id in existing:
-                raise CustodyError("project_exists", f"project_id {r.project_id} exists")
+                raise CustodyError(Refusal.PROJECT_EXISTS, f"project_id {r.project_id} exists")
             borrower = need_active(users, r.borrower_user_id)
             if borrower.role != "borrower":
-                raise CustodyError("not_a_borrower", f"{r.borrower_user_id} is a {borrower.role}")
+                raise CustodyError(Refusal.NOT_A_BORROWER,
+                                   f"{r.borrower_user_id} is a {borrower.role}")
             if r.guarantor_user_id is not None:
                 need_active(users, r.guarantor_user_id)
             try:  # refuse terms no schedule can be made for, before anyone bids
                 schedule(r.amount_fen, r.annual_rate, r.months, r.method, start=date(2000, 1, 1))
             except ValueError as exc:
-                raise CustodyError("schedule_invalid", str(exc)) from exc
+                raise CustodyError(Refusal.SCHEDULE_INVALID, str(exc)) from exc
             rows.append({
                 "tenant_id": tenant_id, "project_id": r.project_id,
                 "borrower_user_id": r.borrower_user_id, "guarantor_user_id": r.guarantor_user_id,
@@ -378,14 +380,14 @@ class LendingService(CustodyReads, CustodyService):
             r.check()
             project = projects.get(r.project_id)
             if project is None:
-                raise CustodyError("project_not_found", f"no project_id {r.project_id}")
+                raise CustodyError(Refusal.PROJECT_NOT_FOUND, f"no project_id {r.project_id}")
             user = users.get(r.user_id)
             if user is None:
-                raise CustodyError("user_not_found", f"no user_id {r.user_id}")
+                raise CustodyError(Refusal.USER_NOT_FOUND, f"no user_id {r.user_id}")
             consent = r.password_checked or self._covers(grants.get(r.user_id), r.amount_fen)
             account = accounts.get(user.account_no)
             if account is None:
-                raise CustodyError("user_not_found", f"no account for user {r.user_id}")
+                raise CustodyError(Refusal.USER_NOT_FOUND, f"no account for user {r.user_id}")
             raised_fen, status = raised[r.project_id]
             bidder = Bidder(r.user_id, user.status == "active", consent,
                             account.available_fen + r.red_packet_fen, has_bid[r.user_id],
@@ -394,7 +396,7 @@ class LendingService(CustodyReads, CustodyService):
                              project.bid_min_fen, project.bid_max_fen, project.bid_step_fen,
                              bool(project.newbie_only), project.risk_level)
             if now > project.raise_until:
-                raise CustodyError("project_raise_ended", "the raise period is over")
+                raise CustodyError(Refusal.PROJECT_RAISE_ENDED, "the raise period is over")
             code = check_bid(terms, bidder, r.amount_fen)
             if code is not None:
                 raise CustodyError(code, f"bid refused: {code}")
@@ -494,7 +496,7 @@ class LendingService(CustodyReads, CustodyService):
         def plan(step: ProjectStep) -> Planned:
             project = _need_project(projects, step.project_id)
             if project.status != ProjectStatus.FULL.value:
-                raise CustodyError("project_not_full", f"project is {project.status}")
+                raise CustodyError(Refusal.PROJECT_NOT_FULL, f"project is {project.status}")
             mine = bids.get(step.project_id, [])
             borrower = chart.user_account_no(project.borrower_user_id)
             commands: list[Command] = [
@@ -568,7 +570,7 @@ class LendingService(CustodyReads, CustodyService):
         def work(conn: Connection) -> Data:
             project = self._project(conn, tenant_id, project_id)
             if project.status not in (ProjectStatus.RAISING.value, ProjectStatus.FULL.value):
-                raise CustodyError("project_not_raising", f"project is {project.status}")
+                raise CustodyError(Refusal.PROJECT_NOT_RAISING, f"project is {project.status}")
             bids = self._bids(conn, tenant_id, project_id)
             self.post(conn, tenant_id, [Release(f"{request_no}#{i}", bid.hold_id,
                                                 "raise failed") for i, bid in enumerate(bids)])
@@ -749,7 +751,7 @@ class LendingService(CustodyReads, CustodyService):
             unpaid = _owed(rows)
             due = next((i for i in unpaid if i.status == "frozen"), None)
             if due is None:
-                raise CustodyError("nothing_frozen", "no installment waits for settlement")
+                raise CustodyError(Refusal.NOTHING_FROZEN, "no installment waits for settlement")
             return self._plan_settlement(tenant_id, step, due, rows,
                                          claims.get(step.project_id, []),
                                          last=len(unpaid) == 1, into=into)
@@ -858,12 +860,13 @@ class LendingService(CustodyReads, CustodyService):
         """The guarantor or the risk reserve pays the earliest unpaid installment to the
         investors; the payer gets a recourse claim on the borrower for what it paid."""
         if payer not in ("guarantor", "risk_reserve"):
-            return CustodyResult(request_no, False, "field_invalid", "guarantor or risk_reserve")
+            return CustodyResult(request_no, False, Refusal.FIELD_INVALID,
+                                 "guarantor or risk_reserve")
 
         def work(conn: Connection) -> Data:
             project, due = self._repaying(conn, tenant_id, project_id)
             if payer == "guarantor" and project.guarantor_user_id is None:
-                raise CustodyError("no_guarantor", "the project has no guarantor")
+                raise CustodyError(Refusal.NO_GUARANTOR, "the project has no guarantor")
             day = self.accounting_date(conn, tenant_id)
             due_with_penalty = repayments.Due(due.principal_fen, due.interest_fen,
                                               self._penalty(due, day))
@@ -904,17 +907,17 @@ class LendingService(CustodyReads, CustodyService):
                    price_fen: int, fee_rate: str = "0.005") -> CustodyResult:
         """Lock a claim for sale at a price above or below its outstanding principal."""
         if price_fen <= 0:
-            return CustodyResult(request_no, False, "field_invalid", "the price is positive")
+            return CustodyResult(request_no, False, Refusal.FIELD_INVALID, "the price is positive")
 
         def work(conn: Connection) -> Data:
             claim = self._claim(conn, tenant_id, claim_id)
             if claim.holder_user_id != seller_user_id or claim.kind != "investment":
-                raise CustodyError("claim_not_held", "the seller does not hold this claim")
+                raise CustodyError(Refusal.CLAIM_NOT_HELD, "the seller does not hold this claim")
             if claim.status != "holding":
-                raise CustodyError("claim_not_transferable", f"the claim is {claim.status}")
+                raise CustodyError(Refusal.CLAIM_NOT_TRANSFERABLE, f"the claim is {claim.status}")
             fee_fen = apply_rate(price_fen, fee_rate)
             if fee_fen >= price_fen:
-                raise CustodyError("field_invalid", "the fee would take the whole price")
+                raise CustodyError(Refusal.FIELD_INVALID, "the fee would take the whole price")
             conn.execute(insert(custody_listings).values(
                 tenant_id=tenant_id, listing_id=request_no, claim_id=claim_id,
                 seller_user_id=seller_user_id, price_fen=price_fen, fee_fen=fee_fen,
@@ -939,7 +942,7 @@ class LendingService(CustodyReads, CustodyService):
             listing = self._listing(conn, tenant_id, listing_id)
             self.active_user(conn, tenant_id, buyer_user_id)
             if buyer_user_id == listing.seller_user_id:
-                raise CustodyError("buyer_is_seller", "a seller cannot buy their own claim")
+                raise CustodyError(Refusal.BUYER_IS_SELLER, "a seller cannot buy their own claim")
             self.require_consent(conn, tenant_id, buyer_user_id, "bid", listing.price_fen,
                                  bool(checked))
             buyer = chart.user_account_no(buyer_user_id)
@@ -982,10 +985,10 @@ class LendingService(CustodyReads, CustodyService):
         row = self.row(conn, custody_listings, tenant_id, "listing_id", listing_id,
                        missing="listing_not_found")
         if row.status != "listed":
-            raise CustodyError("listing_not_open", f"the listing is {row.status}")
+            raise CustodyError(Refusal.LISTING_NOT_OPEN, f"the listing is {row.status}")
         claim = self._claim(conn, tenant_id, row.claim_id)
         if claim.status != "listed":
-            raise CustodyError("listing_not_open", f"the claim is {claim.status}")
+            raise CustodyError(Refusal.LISTING_NOT_OPEN, f"the claim is {claim.status}")
         return row
 
     def _set_listing(self, conn: Connection, tenant_id: str, listing_id: str,
@@ -997,7 +1000,7 @@ class LendingService(CustodyReads, CustodyService):
     def create_plan(self, tenant_id: str, request_no: str, plan_id: str, name: str,
                     annual_rate: str, term_days: int) -> CustodyResult:
         if term_days <= 0 or not coupon_rate_ok(annual_rate):
-            return CustodyResult(request_no, False, "field_invalid", "bad rate or term")
+            return CustodyResult(request_no, False, Refusal.FIELD_INVALID, "bad rate or term")
 
         def work(conn: Connection) -> Data:
             self.require_new(conn, custody_plans, tenant_id, "plan_id", plan_id,
@@ -1040,7 +1043,7 @@ class LendingService(CustodyReads, CustodyService):
         def work(conn: Connection) -> Data:
             holding = self._holding(conn, tenant_id, holding_id)
             if amount_fen > holding.idle_fen:
-                raise CustodyError("plan_idle_short", "the holding has less idle money")
+                raise CustodyError(Refusal.PLAN_IDLE_SHORT, "the holding has less idle money")
             self._refreeze_idle(conn, tenant_id, request_no, holding,
                                 holding.idle_fen - amount_fen)
             return only(self._place_bids(conn, tenant_id, [BidRequest(
@@ -1057,7 +1060,7 @@ class LendingService(CustodyReads, CustodyService):
         def work(conn: Connection) -> Data:
             holding = self._holding(conn, tenant_id, holding_id)
             if self.accounting_date(conn, tenant_id) < holding.matures_on:
-                raise CustodyError("plan_not_mature", f"matures on {holding.matures_on}")
+                raise CustodyError(Refusal.PLAN_NOT_MATURE, f"matures on {holding.matures_on}")
             plan = self.row(conn, custody_plans, tenant_id, "plan_id", holding.plan_id,
                             missing="plan_not_found")
             interest_fen = round_half_up(holding.amount_fen * to_fraction(plan.annual_rate)
@@ -1081,7 +1084,7 @@ class LendingService(CustodyReads, CustodyService):
         holding = self.row(conn, custody_plan_holdings, tenant_id, "holding_id", holding_id,
                            missing="holding_not_found")
         if holding.status != "active":
-            raise CustodyError("holding_not_active", f"the holding is {holding.status}")
+            raise CustodyError(Refusal.HOLDING_NOT_ACTIVE, f"the holding is {holding.status}")
         return holding
 
     def _refreeze_idle(self, conn: Connection, tenant_id: str, request_no: str,

@@ -43,7 +43,7 @@ from cunguan.custody.rules import fields as custody_fields
 from cunguan.custody.rules import migration as rules
 from cunguan.custody.rules.fields import bank_serial_no
 from cunguan.custody.rules.migration import FileRefused, Outcome, Status, UserDecision
-from cunguan.custody.rules.refusals import CustodyError
+from cunguan.custody.rules.refusals import CustodyError, Refusal
 from cunguan.custody.rules.schedules import owes_nothing
 from cunguan.custody.store.tables import (
     custody_cards,
@@ -198,7 +198,7 @@ class MigrationService:
         def work(conn: Connection) -> Data:
             row = self._open_row(conn, tenant_id, migration_id)
             if row.funded_fen:
-                raise CustodyError("migration_funded", "money arrived for this migration: "
+                raise CustodyError(Refusal.MIGRATION_FUNDED, "money arrived for this migration: "
                                    "the bank rejects it and returns the money")
             self._close(conn, tenant_id, migration_id, Status.CANCELLED, "cancelled by the "
                         "platform")
@@ -251,7 +251,7 @@ class MigrationService:
                                      maker=operator, maker_at=now)
                 return {"migration_id": migration_id, "status": Status.MAKER_APPROVED.value}
             if row.maker == operator:
-                raise CustodyError("checker_is_maker", "the checker must be another operator "
+                raise CustodyError(Refusal.CHECKER_IS_MAKER, "the checker must be another operator "
                                    "than the maker")
             gap = rules.funding_refusal(row.balance_total_fen, row.funded_fen)
             if gap is not None:
@@ -328,13 +328,13 @@ class MigrationService:
             query = query.with_for_update()
         found = conn.execute(query).first()
         if found is None:
-            raise CustodyError("migration_not_found", f"no migration {migration_id}")
+            raise CustodyError(Refusal.MIGRATION_NOT_FOUND, f"no migration {migration_id}")
         return found
 
     def _open_row(self, conn: Connection, tenant_id: str, migration_id: str) -> Any:
         row = self._row(conn, tenant_id, migration_id)
         if row.status not in rules.OPEN_STATUSES:
-            raise CustodyError("migration_wrong_state", f"migration {migration_id} is "
+            raise CustodyError(Refusal.MIGRATION_WRONG_STATE, f"migration {migration_id} is "
                                f"{row.status}", status=row.status)
         return row
 
@@ -522,7 +522,7 @@ class _Applier:
             for line, r in rows:
                 if r[column] in taken and (column != "id_no"
                                            or taken[r[column]].id_kind == r["id_kind"]):
-                    raise CustodyError("migration_conflict", f"{file} line {line}: "
+                    raise CustodyError(Refusal.MIGRATION_CONFLICT, f"{file} line {line}: "
                                        f"{column} {r[column]} was taken since staging",
                                        file=file, line=line)
 

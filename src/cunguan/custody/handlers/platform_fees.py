@@ -38,7 +38,7 @@ from cunguan.custody.handlers.base import CustodyResult
 from cunguan.custody.rules import accounts as chart
 from cunguan.custody.rules import migration as migration_rules
 from cunguan.custody.rules.fields import bank_serial_no
-from cunguan.custody.rules.refusals import CustodyError
+from cunguan.custody.rules.refusals import CustodyError, Refusal
 from cunguan.custody.store.tables import custody_fee_charges, custody_platforms
 from cunguan.db.connection import read_connection
 from cunguan.db.unit_of_work import in_transaction
@@ -98,7 +98,7 @@ class PlatformFees:
                 custody_fee_monthly_fen=terms.monthly_fen,
                 custody_fee_annual_rate=terms.annual_rate)).rowcount
         if not changed:
-            raise CustodyError("tenant_not_found", f"no platform {tenant_id}")
+            raise CustodyError(Refusal.TENANT_NOT_FOUND, f"no platform {tenant_id}")
         return terms
 
     def charge(self, tenant_id: str, period: str) -> CustodyResult:
@@ -116,9 +116,9 @@ class PlatformFees:
         request_no = f"custody-fee:{period}"
         terms = self._terms(conn, tenant_id)    # locks the platform: one fee run at a time
         if self.ledger_date(conn, tenant_id) <= last:
-            raise CustodyError("fee_period_open", f"{period} is not over for {tenant_id}")
+            raise CustodyError(Refusal.FEE_PERIOD_OPEN, f"{period} is not over for {tenant_id}")
         if self._days_not_closed(conn, tenant_id, last):
-            raise CustodyError("fee_period_open", f"{period} has days not closed yet for "
+            raise CustodyError(Refusal.FEE_PERIOD_OPEN, f"{period} has days not closed yet for "
                                f"{tenant_id}: close them, then charge")
         f = custody_fee_charges.c
         prior = conn.execute(select(custody_fee_charges).where(
@@ -141,7 +141,7 @@ class PlatformFees:
         row["status"] = "charged" if row["tx_id"] or not row["fee_fen"] else "owed"
         self._record(conn, tenant_id, period, row, exists=prior is not None)
         if row["status"] == "owed":
-            return CustodyResult(request_no, False, "platform_own_insufficient",
+            return CustodyResult(request_no, False, Refusal.PLATFORM_OWN_INSUFFICIENT,
                                  "the platform's own account cannot pay the custody fee; "
                                  "recorded as owed", {"period": period, **row})
         return CustodyResult(request_no, True, "ok", data={"period": period, **row})
@@ -158,7 +158,7 @@ class PlatformFees:
     def ledger_date(conn: Connection, tenant_id: str) -> date:
         found = tenant_date(conn, tenant_id)
         if found is None:
-            raise CustodyError("tenant_not_found", f"no platform {tenant_id}")
+            raise CustodyError(Refusal.TENANT_NOT_FOUND, f"no platform {tenant_id}")
         return found
 
     @staticmethod
@@ -167,7 +167,7 @@ class PlatformFees:
         row = conn.execute(select(p.custody_fee_monthly_fen, p.custody_fee_annual_rate).where(
             p.tenant_id == tenant_id).with_for_update()).first()
         if row is None:
-            raise CustodyError("tenant_not_found", f"no platform {tenant_id}")
+            raise CustodyError(Refusal.TENANT_NOT_FOUND, f"no platform {tenant_id}")
         return FeeTerms(int(row[0]), str(row[1]))
 
     @staticmethod
@@ -214,7 +214,7 @@ def _refusal(result: Result) -> None:
     if short and (result.detail or "").split(" ")[0] == chart.OWN:
         return
     if short:
-        raise CustodyError("awaiting_channel_settlement", "the summary account does not hold "
+        raise CustodyError(Refusal.AWAITING_CHANNEL_SETTLEMENT, "the summary account does not hold "
                            "the fee yet: the platform's money is still in the channel (T+1)")
     raise CustodyError(str(result.reject), result.detail or str(result.reject))
 

@@ -32,7 +32,7 @@ from cunguan.custody.handlers.base import (
 from cunguan.custody.rules import accounts as chart
 from cunguan.custody.rules import fields as custody_fields
 from cunguan.custody.rules import kyc, passwords, withdrawals
-from cunguan.custody.rules.refusals import CustodyError
+from cunguan.custody.rules.refusals import CustodyError, Refusal
 from cunguan.custody.store import lookups
 from cunguan.custody.store.tables import (
     custody_authorizations,
@@ -121,7 +121,7 @@ def need_card(cards: dict[str, Any], user_id: str, card_no: str) -> Any:
     """The user's bound card from a set-based read (same card in, same card out: R-C5)."""
     row = cards.get(card_no)
     if row is None or row.user_id != user_id:
-        raise CustodyError("card_not_bound", "same card in, same card out: use a bound card")
+        raise CustodyError(Refusal.CARD_NOT_BOUND, "same card in, same card out: use a bound card")
     return row
 
 
@@ -191,7 +191,7 @@ class CustodyService(CustodyBase):
         """The platform pays its own money into the summary account for one of its accounts
         (own, marketing, risk reserve, interest distribution)."""
         if account_no not in (chart.OWN, chart.MARKETING, chart.RISK_RESERVE, chart.INTEREST):
-            return CustodyResult(request_no, False, "account_not_fundable", account_no)
+            return CustodyResult(request_no, False, Refusal.ACCOUNT_NOT_FUNDABLE, account_no)
 
         def work(conn: Connection) -> Data:
             result = self.post(conn, tenant_id, [Transfer(
@@ -215,7 +215,7 @@ class CustodyService(CustodyBase):
         what is stored and compared, so one person, mobile or card is one key. Strict
         reserved-mobile matching (R-A1) applies when asked here or set for the platform."""
         if role not in ("lender", "borrower", "guarantor") or kind not in ("person", "company"):
-            return CustodyResult(request_no, False, "field_invalid", "unknown role or kind")
+            return CustodyResult(request_no, False, Refusal.FIELD_INVALID, "unknown role or kind")
         try:
             name, id_no = kyc.normalize_name(name), kyc.normalize_id_no(id_no)
             mobile = (kyc.normalize_contact_phone(mobile) if kind == "company"
@@ -300,16 +300,16 @@ class CustodyService(CustodyBase):
             u.tenant_id == tenant_id, u.id_kind == identity.id_kind.value,
             u.id_no == identity.id_no)).first()
         if taken is not None:
-            raise CustodyError("person_has_account", "one person, one account per platform",
+            raise CustodyError(Refusal.PERSON_HAS_ACCOUNT, "one person, one account per platform",
                                user_id=taken[0])
         if conn.execute(select(u.user_id).where(u.tenant_id == tenant_id,
                                                 u.mobile == identity.mobile)).first():
             # R-C4: name, ID no. and mobile are each one person's on a platform.
-            raise CustodyError("mobile_taken", "this mobile no. belongs to another account "
+            raise CustodyError(Refusal.MOBILE_TAKEN, "this mobile no. belongs to another account "
                                "on the platform")
         if conn.execute(select(u.user_id).where(u.tenant_id == tenant_id,
                                                 u.user_id == user_id)).first():
-            raise CustodyError("user_exists", f"user {user_id} exists already")
+            raise CustodyError(Refusal.USER_EXISTS, f"user {user_id} exists already")
         conn.execute(insert(custody_users).values(
             tenant_id=tenant_id, user_id=user_id, kind=kind, role=role, status=status,
             name=identity.name, id_kind=identity.id_kind.value, id_no=identity.id_no,
@@ -323,7 +323,8 @@ class CustodyService(CustodyBase):
         row = conn.execute(select(c.user_id, c.status).where(
             c.tenant_id == tenant_id, c.card_no == card_no)).first()
         if row is not None and row[1] == "bound":
-            raise CustodyError("card_bound_elsewhere", "this card is bound to another account")
+            raise CustodyError(Refusal.CARD_BOUND_ELSEWHERE,
+                               "this card is bound to another account")
         values = {"user_id": user_id, "bank_code": card.bank_code, "bank_name": card.bank_name,
                   "quick_pay": int(card.bank_code in QUICK_PAY_BANKS), "status": "bound",
                   "bound_at": self.clock(), "unbound_at": None}
@@ -341,7 +342,7 @@ class CustodyService(CustodyBase):
         def work(conn: Connection) -> Data:
             row = self.user(conn, tenant_id, user_id)
             if row.status not in ("pending_approval", "pending_review"):
-                raise CustodyError("user_not_pending", f"user {user_id} is {row.status}")
+                raise CustodyError(Refusal.USER_NOT_PENDING, f"user {user_id} is {row.status}")
             # A migrated user still sets a password (and maybe a card) at activation.
             status = "active" if row.password_hash else "pending_activation"
             conn.execute(update(custody_users).where(
@@ -363,7 +364,7 @@ class CustodyService(CustodyBase):
         except passwords.PasswordError as exc:
             return CustodyResult(request_no, False, exc.code, str(exc))
         except RuleError:
-            return CustodyResult(request_no, False, "identity_mismatch",
+            return CustodyResult(request_no, False, Refusal.IDENTITY_MISMATCH,
                                  "the ID no., mobile or card does not match the account")
 
         def matches(conn: Connection, *, lock: bool) -> bool:
@@ -381,12 +382,12 @@ class CustodyService(CustodyBase):
             except CustodyError:   # an unknown user: the command itself answers that
                 guessed_right = True
         if not guessed_right:
-            return CustodyResult(request_no, False, "identity_mismatch",
+            return CustodyResult(request_no, False, Refusal.IDENTITY_MISMATCH,
                                  "the ID no., mobile or card does not match the account")
 
         def work(conn: Connection) -> Data:
             if not matches(conn, lock=True):
-                raise CustodyError("identity_mismatch",
+                raise CustodyError(Refusal.IDENTITY_MISMATCH,
                                    "the ID no., mobile or card does not match the account")
             conn.execute(update(custody_users).where(
                 custody_users.c.tenant_id == tenant_id, custody_users.c.user_id == user_id,
@@ -410,7 +411,7 @@ class CustodyService(CustodyBase):
         def work(conn: Connection) -> Data:
             row = self.user(conn, tenant_id, user_id)
             if row.status != "pending_activation":
-                raise CustodyError("user_not_pending", f"user {user_id} is {row.status}")
+                raise CustodyError(Refusal.USER_NOT_PENDING, f"user {user_id} is {row.status}")
             if card_no is not None:
                 card = self._card(card_no)
                 self._need_reserved_match(conn, tenant_id, row.mobile, card_no)
@@ -419,7 +420,7 @@ class CustodyService(CustodyBase):
             if conn.execute(select(c.card_no).where(
                     c.tenant_id == tenant_id, c.user_id == user_id,
                     c.status == "bound")).first() is None:
-                raise CustodyError("card_required", "bind a usable debit card to activate")
+                raise CustodyError(Refusal.CARD_REQUIRED, "bind a usable debit card to activate")
             conn.execute(update(custody_users).where(
                 custody_users.c.tenant_id == tenant_id, custody_users.c.user_id == user_id,
             ).values(status="active", password_hash=password_hash))
@@ -487,13 +488,13 @@ class CustodyService(CustodyBase):
     def _check_may_unbind(self, conn: Connection, tenant_id: str, user_id: str) -> None:
         account = self.ledger_account(conn, tenant_id, user_id)
         if account.balance_fen or account.frozen_fen:
-            raise CustodyError("balance_not_zero", "a card is unbound only at zero balance")
+            raise CustodyError(Refusal.BALANCE_NOT_ZERO, "a card is unbound only at zero balance")
         k = custody_claims.c
         open_claims = conn.execute(select(func.count()).where(
             k.tenant_id == tenant_id, k.holder_user_id == user_id,
             k.status.in_(("holding", "listed")))).scalar_one()
         if open_claims:
-            raise CustodyError("claims_open", "a card is unbound only without open claims")
+            raise CustodyError(Refusal.CLAIMS_OPEN, "a card is unbound only without open claims")
 
     def _unbind(self, conn: Connection, tenant_id: str, user_id: str, card_no: str) -> None:
         c = custody_cards.c
@@ -501,25 +502,26 @@ class CustodyService(CustodyBase):
             c.tenant_id == tenant_id, c.card_no == card_no, c.user_id == user_id,
             c.status == "bound").values(status="unbound", unbound_at=self.clock()))
         if done.rowcount != 1:
-            raise CustodyError("card_not_bound", "the user has no such bound card")
+            raise CustodyError(Refusal.CARD_NOT_BOUND, "the user has no such bound card")
 
     def bound_card(self, conn: Connection, tenant_id: str, user_id: str,
                    card_no: str) -> Any:
         try:
             card_no = normalize_card_no(card_no)
         except CardError as exc:
-            raise CustodyError("card_not_bound", "same card in, same card out: use a bound "
+            raise CustodyError(Refusal.CARD_NOT_BOUND, "same card in, same card out: use a bound "
                                "card") from exc
         row = conn.execute(_BOUND_CARD, {"tenant_id": tenant_id, "card_no": card_no,
                                          "user_id": user_id}).first()
         if row is None:
-            raise CustodyError("card_not_bound", "same card in, same card out: use a bound card")
+            raise CustodyError(Refusal.CARD_NOT_BOUND,
+                               "same card in, same card out: use a bound card")
         return row
 
     def ledger_account(self, conn: Connection, tenant_id: str, user_id: str) -> Account:
         account = get_account(conn, tenant_id, chart.user_account_no(user_id))
         if account is None:
-            raise CustodyError("user_not_found", f"no account for user {user_id}")
+            raise CustodyError(Refusal.USER_NOT_FOUND, f"no account for user {user_id}")
         return account
 
     # -- standing authorizations (免密授权) -------------------------------------------------
@@ -556,7 +558,8 @@ class CustodyService(CustodyBase):
                 a.tenant_id == tenant_id, a.user_id == user_id, a.kind == kind,
                 a.status == "active").values(status="revoked"))
             if done.rowcount != 1:
-                raise CustodyError("authorization_not_found", f"no active {kind} authorization")
+                raise CustodyError(Refusal.AUTHORIZATION_NOT_FOUND,
+                                   f"no active {kind} authorization")
             return {"kind": kind, "status": "revoked"}
         return self.command(tenant_id, request_no, "revoke_authorization",
                             {"user": user_id, "kind": kind}, work)
@@ -598,7 +601,7 @@ class CustodyService(CustodyBase):
             need_active(users, r.user_id)
             card = need_card(cards, r.user_id, r.card_no)
             if not card.quick_pay:
-                raise CustodyError("bank_not_supported",
+                raise CustodyError(Refusal.BANK_NOT_SUPPORTED,
                                    f"{card.bank_name} cards cannot recharge by quick pay")
             self.need_consent(grants, r.user_id, "recharge", r.amount_fen, r.password_checked)
             fee_fen = apply_rate(r.amount_fen, self.policy.quick_pay_fee_rate)
@@ -629,7 +632,7 @@ class CustodyService(CustodyBase):
         if (isinstance(outcome, CunguanError) and outcome.code == "exceeds_available"
                 and self.policy.quick_pay_fee_payer != "user"
                 and str(outcome.details.get("ledger_request_no", "")).endswith("#fee")):
-            return CustodyError("platform_own_insufficient",
+            return CustodyError(Refusal.PLATFORM_OWN_INSUFFICIENT,
                                 "the platform's own account cannot pay the channel fee")
         return outcome
 
@@ -732,9 +735,9 @@ class CustodyService(CustodyBase):
         transfers = []
         for no, user, amount in packets:
             if user not in status:
-                outcomes.append(CustodyError("user_not_found", f"no user_id {user}"))
+                outcomes.append(CustodyError(Refusal.USER_NOT_FOUND, f"no user_id {user}"))
             elif status[user] != "active":
-                outcomes.append(CustodyError("user_not_active", f"user {user} is "
+                outcomes.append(CustodyError(Refusal.USER_NOT_ACTIVE, f"user {user} is "
                                                                 f"{status[user]}"))
             else:
                 outcomes.append({})
@@ -797,7 +800,7 @@ class CustodyService(CustodyBase):
             fee_fen, paid_fen = self._fee(r.amount_fen, before.this_month)
             account = accounts.get(user.account_no)
             if account is None:
-                raise CustodyError("user_not_found", f"no account for user {r.user_id}")
+                raise CustodyError(Refusal.USER_NOT_FOUND, f"no account for user {r.user_id}")
             self._need_withdrawable(account.available_fen, r.amount_fen, fee_fen,
                                     before.this_month)
             rail = self._route(paid_fen, now, before.hvps_today_fen)
@@ -919,9 +922,9 @@ class CustodyService(CustodyBase):
             nonlocal summary_fen
             row = found.get(a.withdrawal_no)
             if row is None:
-                raise CustodyError("withdrawal_not_found", f"no request_no {a.withdrawal_no}")
+                raise CustodyError(Refusal.WITHDRAWAL_NOT_FOUND, f"no request_no {a.withdrawal_no}")
             if states[a.withdrawal_no] != "processing":
-                raise CustodyError("withdrawal_wrong_state",
+                raise CustodyError(Refusal.WITHDRAWAL_WRONG_STATE,
                                    f"withdrawal is {states[a.withdrawal_no]}")
             if a.succeeded:
                 payees = [Payee(chart.SUMMARY, row.amount_fen)]
@@ -955,7 +958,7 @@ class CustodyService(CustodyBase):
         if shortfall_fen <= 0:
             return []
         if self.policy.advance_funder is None:
-            raise CustodyError("awaiting_channel_settlement",
+            raise CustodyError(Refusal.AWAITING_CHANNEL_SETTLEMENT,
                                "the money is not settled by the channel yet (T+1)")
         return [Transfer(f"{request_no}#advance", chart.SUMMARY, chart.ADVANCE, shortfall_fen,
                          "advance_funding", memo=self.policy.advance_funder)]
@@ -979,7 +982,7 @@ class CustodyService(CustodyBase):
         row = self.row(conn, custody_withdrawals, tenant_id, "request_no", withdrawal_no,
                        missing="withdrawal_not_found")
         if row.status != status:
-            raise CustodyError("withdrawal_wrong_state", f"withdrawal is {row.status}")
+            raise CustodyError(Refusal.WITHDRAWAL_WRONG_STATE, f"withdrawal is {row.status}")
         return row
 
     def _set_withdrawal(self, conn: Connection, tenant_id: str, withdrawal_no: str,

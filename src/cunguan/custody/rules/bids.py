@@ -3,6 +3,8 @@
 from dataclasses import dataclass
 from enum import StrEnum
 
+from cunguan.custody.rules.refusals import Refusal
+
 
 class ProjectStatus(StrEnum):
     RAISING = "raising"
@@ -41,17 +43,17 @@ class Bidder:
 def check_bid(terms: BidTerms, bidder: Bidder, amount_fen: int) -> str | None:
     """The first failed check's code, or None."""
     checks: list[tuple[bool, str]] = [
-        (bidder.account_open, "investor_account_not_open"),
-        (bidder.authorized, "authorization_required"),
-        (bidder.user_id != terms.borrower_user_id, "borrower_cannot_bid"),
-        (terms.status in (ProjectStatus.RAISING, ProjectStatus.FULL), "project_not_raising"),
-        (terms.raised_fen < terms.amount_fen, "project_full"),
-        (amount_fen >= terms.bid_min_fen, "bid_below_minimum"),
-        (amount_fen <= terms.bid_max_fen, "bid_above_maximum"),
-        ((amount_fen - terms.bid_min_fen) % terms.bid_step_fen == 0, "bid_not_on_step"),
-        (terms.raised_fen + amount_fen <= terms.amount_fen, "bid_exceeds_remaining"),
-        (not (terms.newbie_only and bidder.has_bid_before), "newbie_project_only_once"),
-        (bidder.risk_tolerance >= terms.risk_level, "risk_level_unsuitable"),
-        (bidder.available_fen >= amount_fen, "exceeds_available"),
+        (bidder.account_open, Refusal.INVESTOR_ACCOUNT_NOT_OPEN),
+        (bidder.authorized, Refusal.AUTHORIZATION_REQUIRED),
+        (bidder.user_id != terms.borrower_user_id, Refusal.BORROWER_CANNOT_BID),
+        (terms.status in (ProjectStatus.RAISING, ProjectStatus.FULL), Refusal.PROJECT_NOT_RAISING),
+        (terms.raised_fen < terms.amount_fen, Refusal.PROJECT_FULL),
+        (amount_fen >= terms.bid_min_fen, Refusal.BID_BELOW_MINIMUM),
+        (amount_fen <= terms.bid_max_fen, Refusal.BID_ABOVE_MAXIMUM),
+        ((amount_fen - terms.bid_min_fen) % terms.bid_step_fen == 0, Refusal.BID_NOT_ON_STEP),
+        (terms.raised_fen + amount_fen <= terms.amount_fen, Refusal.BID_EXCEEDS_REMAINING),
+        (not (terms.newbie_only and bidder.has_bid_before), Refusal.NEWBIE_PROJECT_ONLY_ONCE),
+        (bidder.risk_tolerance >= terms.risk_level, Refusal.RISK_LEVEL_UNSUITABLE),
+        (bidder.available_fen >= amount_fen, Refusal.EXCEEDS_AVAILABLE),
     ]
     return next((code for passed, code in checks if not passed), None)

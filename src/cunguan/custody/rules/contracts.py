@@ -18,6 +18,7 @@ from typing import Any
 from cunguan.core import fields, limits
 from cunguan.core.errors import RuleError
 from cunguan.core.money import to_fraction
+from cunguan.custody.rules.refusals import Refusal
 from cunguan.custody.rules.schedules import TERM_MONTHS_MAX
 
 
@@ -63,14 +64,14 @@ def check_origin(origin: ExchangeOrigin, *, amount_fen: int, annual_rate: str,
                  months: int) -> None:
     """The records agree with each other and with the project being registered."""
     if origin.disbursed_fen != origin.principal_fen:
-        raise OriginError("origin_mismatch", "the disbursement did not pay the contract's "
+        raise OriginError(Refusal.ORIGIN_MISMATCH, "the disbursement did not pay the contract's "
                           "principal")
     if origin.disbursed_on < origin.signed_on:
-        raise OriginError("origin_mismatch", "the disbursement predates the contract")
+        raise OriginError(Refusal.ORIGIN_MISMATCH, "the disbursement predates the contract")
     if amount_fen > origin.principal_fen:
-        raise OriginError("origin_mismatch", "the project raises more than the contract lent")
+        raise OriginError(Refusal.ORIGIN_MISMATCH, "the project raises more than the contract lent")
     if to_fraction(annual_rate) != to_fraction(origin.annual_rate) or months != origin.months:
-        raise OriginError("origin_mismatch", "the project's rate or term differs from the "
+        raise OriginError(Refusal.ORIGIN_MISMATCH, "the project's rate or term differs from the "
                           "contract's")
 
 
@@ -80,10 +81,11 @@ def check_first_use(origin: ExchangeOrigin, *, contract_backs: str | None,
     platform (``*_backs``: that project's id) backs no other — offered again, or under another
     borrower, the one loan would raise its principal once more."""
     if contract_backs is not None:
-        raise OriginError("origin_contract_used", f"contract {origin.contract_no} already "
+        raise OriginError(Refusal.ORIGIN_CONTRACT_USED, f"contract {origin.contract_no} already "
                           f"backs project {contract_backs}")
     if disbursement_backs is not None:
-        raise OriginError("origin_disbursement_used", f"disbursement {origin.disbursement_no} "
+        raise OriginError(Refusal.ORIGIN_DISBURSEMENT_USED,
+                          f"disbursement {origin.disbursement_no} "
                           f"already backs project {disbursement_backs}")
 
 
@@ -91,7 +93,7 @@ def check_payee(origin: ExchangeOrigin, borrower_cards: Collection[str]) -> None
     """The loan was paid to the project's borrower: the disbursement's payee account is a card
     bound to the borrower's custody account (card nos. compared as kept, digits only)."""
     if origin.payee_account_no not in borrower_cards:
-        raise OriginError("origin_payee_not_borrower", "the disbursement was not paid to a "
+        raise OriginError(Refusal.ORIGIN_PAYEE_NOT_BORROWER, "the disbursement was not paid to a "
                           "card bound to the borrower's account")
 
 

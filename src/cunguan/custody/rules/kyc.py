@@ -9,6 +9,7 @@ from stdnum.exceptions import ValidationError
 
 from cunguan.core import fields
 from cunguan.core.errors import RuleError
+from cunguan.custody.rules.refusals import Refusal
 
 ADULT_AGE_YEARS = 18
 NAME_LENGTH_MAX = 64
@@ -50,7 +51,7 @@ def normalize_name(name: object) -> str:
     try:
         return fields.text(name, "name", max_length=NAME_LENGTH_MAX)
     except fields.FieldInvalid as exc:
-        raise KycError("name_invalid", f"a name is 1 to {NAME_LENGTH_MAX} characters "
+        raise KycError(Refusal.NAME_INVALID, f"a name is 1 to {NAME_LENGTH_MAX} characters "
                        "without control characters") from exc
 
 
@@ -61,9 +62,9 @@ def normalize_mobile(mobile: object) -> str:
         cleaned = fields.digits(mobile, "mobile", min_length=MOBILE_DIGITS,
                                 max_length=MOBILE_DIGITS)
     except fields.FieldInvalid as exc:
-        raise KycError("mobile_invalid", "a mainland mobile no. is 11 ASCII digits") from exc
+        raise KycError(Refusal.MOBILE_INVALID, "a mainland mobile no. is 11 ASCII digits") from exc
     if cleaned[0] != "1" or cleaned[1] not in "3456789":
-        raise KycError("mobile_invalid", "a mainland mobile no. is 11 digits starting 13–19")
+        raise KycError(Refusal.MOBILE_INVALID, "a mainland mobile no. is 11 digits starting 13–19")
     return cleaned
 
 
@@ -73,18 +74,18 @@ def normalize_contact_phone(phone: object) -> str:
     try:
         return fields.digits(phone, "mobile", min_length=5, max_length=16)
     except fields.FieldInvalid as exc:
-        raise KycError("mobile_invalid", "a contact phone is 5 to 16 ASCII digits") from exc
+        raise KycError(Refusal.MOBILE_INVALID, "a contact phone is 5 to 16 ASCII digits") from exc
 
 
 def normalize_id_no(id_no: object) -> str:
     """A document no. as stored and compared: all white space removed, ASCII letters and
     digits only, letters upper-case (a resident ID's check character x is X)."""
     if not isinstance(id_no, str):
-        raise KycError("id_no_invalid", "a document no. is text")
+        raise KycError(Refusal.ID_NO_INVALID, "a document no. is text")
     cleaned = "".join(id_no.split()).upper()
     if not 0 < len(cleaned) <= ID_NO_LENGTH_MAX or not cleaned.isascii() \
             or not cleaned.isalnum():
-        raise KycError("id_no_invalid",
+        raise KycError(Refusal.ID_NO_INVALID,
                        f"a document no. is 1 to {ID_NO_LENGTH_MAX} ASCII letters and digits")
     return cleaned
 
@@ -93,10 +94,11 @@ def check_mobile_match(mobile: str, reserved_mobile: str | None) -> None:
     """R-A1: where strict matching is set, the mobile must be the one reserved at the card's
     bank; an unknown reserved mobile cannot be matched, so it is refused too."""
     if reserved_mobile is None:
-        raise KycError("reserved_mobile_unknown",
+        raise KycError(Refusal.RESERVED_MOBILE_UNKNOWN,
                        "strict matching is set and the card's reserved mobile is not known")
     if normalize_mobile(mobile) != normalize_mobile(reserved_mobile):
-        raise KycError("mobile_mismatch", "the mobile no. differs from the one the bank holds")
+        raise KycError(Refusal.MOBILE_MISMATCH,
+                       "the mobile no. differs from the one the bank holds")
 
 
 def check_identity(name: str, id_kind: IdKind, id_no: str, mobile: str, *,
@@ -118,8 +120,9 @@ def check_identity(name: str, id_kind: IdKind, id_no: str, mobile: str, *,
     try:
         compact = ric.validate(id_no)
     except ValidationError as exc:
-        raise KycError("id_no_invalid", "the resident ID no. is not valid (GB 11643)") from exc
+        raise KycError(Refusal.ID_NO_INVALID,
+                       "the resident ID no. is not valid (GB 11643)") from exc
     birth = ric.get_birth_date(compact)
     if age_on(birth, on) < ADULT_AGE_YEARS:
-        raise KycError("under_age", f"account holders must be {ADULT_AGE_YEARS} or older")
+        raise KycError(Refusal.UNDER_AGE, f"account holders must be {ADULT_AGE_YEARS} or older")
     return Identity(name, id_kind, compact, mobile, birth, needs_review=False)

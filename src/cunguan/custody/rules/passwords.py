@@ -7,6 +7,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from cunguan.core.errors import RuleError
+from cunguan.custody.rules.refusals import Refusal
 
 #: OWASP's argon2id minimum: 19 MiB of memory, 2 passes.
 ARGON2_MEMORY_KIB = 19 * 1024
@@ -26,9 +27,9 @@ class PasswordError(RuleError):
 
 def hash_password(password: str) -> str:
     if len(password) != _PIN_LENGTH or not (password.isascii() and password.isdigit()):
-        raise PasswordError("password_invalid", "a transaction password is 6 digits")
+        raise PasswordError(Refusal.PASSWORD_INVALID, "a transaction password is 6 digits")
     if len(set(password)) == 1 or password in "0123456789" or password in "9876543210":
-        raise PasswordError("password_too_simple", "no repeated or sequential digits")
+        raise PasswordError(Refusal.PASSWORD_TOO_SIMPLE, "no repeated or sequential digits")
     return _hasher.hash(password)
 
 
@@ -53,7 +54,7 @@ def check_attempt(password_hash: str, password: str, *, failed_attempts: int,
                   lock_for: timedelta = LOCK_DEFAULT) -> Attempt:
     """One check: a locked password refuses even the right digits; the 5th failure locks."""
     if locked_until is not None and now < locked_until:
-        raise PasswordError("password_locked", f"locked until {locked_until.isoformat()}")
+        raise PasswordError(Refusal.PASSWORD_LOCKED, f"locked until {locked_until.isoformat()}")
     if password_matches(password_hash, password):
         return Attempt(True, 0, None)
     failed = failed_attempts + 1

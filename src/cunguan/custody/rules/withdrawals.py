@@ -8,6 +8,7 @@ from cunguan.core.calendar import WorkingCalendar
 from cunguan.core.clock import CST
 from cunguan.core.errors import RuleError
 from cunguan.core.money import Rate, apply_rate, format_yuan, to_fraction
+from cunguan.custody.rules.refusals import Refusal
 
 
 class Rail(StrEnum):
@@ -50,14 +51,14 @@ def route(amount_fen: int, now: datetime, *, hvps_used_today_fen: int,
     if hvps_business_day(now, calendar, policy) is None:
         limit = format_yuan(policy.super_online_max_fen)
         raise RouteRefused(
-            "hvps_closed",
+            Refusal.HVPS_CLOSED,
             f"{format_yuan(amount_fen)} yuan is above the {limit} yuan limit of super online "
             f"banking and HVPS is closed: it takes large payouts from "
             f"{policy.hvps_opens:%H:%M} on the day before a working day to "
             f"{policy.hvps_closes:%H:%M} on the working day")
     if hvps_used_today_fen + amount_fen > policy.hvps_daily_max_fen:
         left = max(0, policy.hvps_daily_max_fen - hvps_used_today_fen)
-        raise RouteRefused("hvps_daily_limit",
+        raise RouteRefused(Refusal.HVPS_DAILY_LIMIT,
                            f"HVPS takes at most {format_yuan(policy.hvps_daily_max_fen)} yuan a "
                            f"day per payer; {format_yuan(left)} yuan is left today")
     return Rail.HVPS
@@ -115,7 +116,7 @@ def fee_and_payout_fen(amount_fen: int, withdrawals_this_month: int,
     fee_fen = withdrawal_fee(amount_fen, withdrawals_this_month, policy)
     if policy.fee_from_amount:
         if fee_fen >= amount_fen:
-            raise WithdrawalRefused("amount_below_fee", "the amount does not cover the fee")
+            raise WithdrawalRefused(Refusal.AMOUNT_BELOW_FEE, "the amount does not cover the fee")
         return fee_fen, amount_fen - fee_fen
     return fee_fen, amount_fen
 
@@ -126,7 +127,7 @@ def check_withdrawable(available_fen: int, amount_fen: int, fee_fen: int,
     naming the most that can be withdrawn now."""
     if amount_fen + (0 if policy.fee_from_amount else fee_fen) > available_fen:
         best = max_withdrawable(available_fen, withdrawals_this_month, policy)
-        raise WithdrawalRefused("exceeds_available",
+        raise WithdrawalRefused(Refusal.EXCEEDS_AVAILABLE,
                                 f"at most {format_yuan(best)} yuan can be withdrawn now "
                                 "(amount plus fee)", max_withdrawable_fen=best)
 

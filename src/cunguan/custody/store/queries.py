@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Engine, Table, select, update
 
 from cunguan.core.fields import FieldInvalid
-from cunguan.custody.rules.refusals import CustodyError
+from cunguan.custody.rules.refusals import CustodyError, Refusal
 from cunguan.custody.store.origins import exchange_origin
 from cunguan.custody.store.tables import (
     custody_cards,
@@ -115,7 +115,7 @@ class CustodyQueries:
         setting and turns a yes/no setting off)."""
         unknown = sorted(set(changes) - set(SETTINGS))
         if unknown:
-            raise CustodyError("field_invalid", f"no such setting: {', '.join(unknown)}")
+            raise CustodyError(Refusal.FIELD_INVALID, f"no such setting: {', '.join(unknown)}")
         for name, value in changes.items():
             if SETTINGS[name] is bool and not isinstance(value, bool):
                 raise FieldInvalid(name, "must be true or false")   # never cleared by a null
@@ -126,7 +126,7 @@ class CustodyQueries:
                 custody_platforms.c.tenant_id == tenant_id,
             ).values(**values)).rowcount if values else 1
         if not found:
-            raise CustodyError("tenant_not_found", f"no platform {tenant_id}")
+            raise CustodyError(Refusal.TENANT_NOT_FOUND, f"no platform {tenant_id}")
         return self.settings(tenant_id)
 
 
