@@ -117,3 +117,11 @@ def current_revision(engine: Engine) -> str | None:
 
     with engine.connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()
+
+
+#: ``Connection`` and ``Engine`` are re-exported so that handlers and edges can name them in
+#: their signatures while only the database kernel and the stores import SQLAlchemy.
+__all__ = ["DATABASE_URL_ENV", "DEFAULT_DATABASE_URL", "POOL_RECYCLE_S", "READ_ONLY_OPTION",
+           "SQLITE_BUSY_TIMEOUT_MS", "Connection", "Engine", "alembic_config", "as_utc",
+           "current_revision", "database_url", "make_engine", "normalise_url", "read_connection",
+           "upgrade"]
