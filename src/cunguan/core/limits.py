@@ -88,7 +88,7 @@ group_commit_commands_max: Final = 64
 #: they arrive less than this apart. Measured at 64 API clients: without it each process's
 #: clients split into two cohorts whose groups alternated (batches of 11 and 22, 8 and 23);
 #: 2 ms against 1 ms: p99 34–39 ms against 40–73 at 64 clients, 16 clients ~20 % fewer
-#: requests/s (docs/ARCHITECTURE.md). Again with the command lane (3 alternating pairs each):
+#: requests/s (docs/PERFORMANCE.md). Again with the command lane (3 alternating pairs each):
 #: 1 ms 1,785–1,867 requests/s against 2,667–2,935 (p99 67–75 ms against 37–43); 3 ms no
 #: different from 2 (2,600–2,904 against 2,742–3,027, p99 36–40 against 35–43).
 coalesce_gap_ms: Final = 2.0
