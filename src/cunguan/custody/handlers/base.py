@@ -3,311 +3,60 @@
 A custody command is one DB transaction: its ledger postings, its custody rows and its request
 record commit together or not at all. A request no. is single-use per platform: a replay with the
 same content returns the recorded result (success or rejection); other content is refused.
+
+A request's form and digest are ``handlers/requests.py``'s, a set-based call's steps
+``handlers/steps.py``'s; both are re-exported here, where the handlers have always found them.
 """
 
-import functools
-import hashlib
-import inspect
 import json
-from collections.abc import Callable, Collection, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
 from datetime import date, datetime, timedelta
-from typing import Any, ParamSpec, TypeVar
-
-from sqlalchemy import (
-    Connection,
-    Engine,
-    Select,
-    Table,
-    bindparam,
-    select,
-    update,
-)
+from typing import Any
 
 from cunguan.core import limits
 from cunguan.core.calendar import WorkingCalendar
 from cunguan.core.clock import Clock
 from cunguan.core.errors import CunguanError, present
-from cunguan.core.fields import FieldInvalid
-from cunguan.custody.rules import fields as custody_fields
+from cunguan.custody.handlers.requests import (
+    CustodyResult,
+    Data,
+    Gate,
+    Refused,
+    Unit,
+    _canonical,
+    _digest,
+    _refusal,
+    _refused,
+    _request_no_ok,
+    _to_run,
+    checked,
+    checked_each,
+    differing_fields,
+    set_based,
+)
+from cunguan.custody.handlers.steps import Planned, attempt, by_rounds, need_active, only
 from cunguan.custody.rules import passwords
 from cunguan.custody.rules.refusals import CustodyError, Refusal
-from cunguan.custody.store.lookups import key_in
-from cunguan.custody.store.tables import (
-    custody_authorizations,
-    custody_requests,
-    custody_users,
-)
-from cunguan.db.bulk import insert_tables, update_rows
-from cunguan.db.connection import read_connection
-from cunguan.db.outbox import outbox_events
+from cunguan.custody.store import credentials
+from cunguan.custody.store import requests as request_log
+from cunguan.custody.store import rows as keyed
+from cunguan.custody.store.rows import Table
+from cunguan.custody.store.tables import custody_users
+from cunguan.db.connection import Connection, Engine, read_connection
 from cunguan.db.unit_of_work import in_transaction
 from cunguan.ledger.model import Command, Result
 from cunguan.ledger.service import LedgerService
 from cunguan.ledger.store.queries import tenant_date
 
-Data = dict[str, Any]
-_R = TypeVar("_R")
-_O = TypeVar("_O")
-_P = ParamSpec("_P")
-
-
-@dataclass(frozen=True, slots=True)
-class CustodyResult:
-    """What became of one custody request.
-
-    Attributes:
-      request_no: the platform's serial no.
-      ok: True when applied.
-      code: "ok" or the reject code.
-      message: for people.
-      data: what the operation returns (ids, amounts, statuses).
-      replayed: True when this answer was recorded earlier and nothing was done now.
-    """
-
-    request_no: str
-    ok: bool
-    code: str
-    message: str = ""
-    data: Data = field(default_factory=dict)
-    replayed: bool = False
-
-
-#: A command's work with its request log, and how its refusal is recorded.
-Unit = Callable[[Connection], CustodyResult]
-Refused = Callable[[Connection, CunguanError], CustodyResult]
-#: Run first in a set-based call's transaction: for each request, the refusal that turns it
-#: away before it runs, or None (``CustodyBase.commands_many``).
-Gate = Callable[[Connection], Sequence[CunguanError | None]]
-
-
-# Statements every command runs, built once: building and keying a statement costs ~5× what
-# executing a prebuilt one does (measured: 130 µs against 25 µs on SQLite).
-_PRIOR = select(custody_requests.c.content_hash, custody_requests.c.status,
-                custody_requests.c.result, custody_requests.c.operation,
-                custody_requests.c.content).where(
-    custody_requests.c.tenant_id == bindparam("tenant_id"),
-    custody_requests.c.request_no == bindparam("request_no"))
-_PRIORS_PG, _PRIORS_SQLITE = (
-    select(custody_requests.c.request_no).where(key_in(custody_requests, "request_no", pg))
-    for pg in (True, False))
-_AUTHORIZATION = select(custody_authorizations.c.max_amount_fen,
-                        custody_authorizations.c.expires_at).where(
-    custody_authorizations.c.tenant_id == bindparam("tenant_id"),
-    custody_authorizations.c.user_id == bindparam("user_id"),
-    custody_authorizations.c.kind == bindparam("kind"),
-    custody_authorizations.c.status == "active")
-
-
-@functools.lru_cache(maxsize=128)
-def _row_query(table: Table, key: str, lock: bool) -> Select[Any]:
-    query = select(table).where(table.c.tenant_id == bindparam("tenant_id"),
-                                table.c[key] == bindparam("value"))
-    return query.with_for_update() if lock else query
+#: Names the handlers, edges and tests import from here (defined in ``requests``, ``steps``).
+__all__ = ["CustodyBase", "CustodyResult", "Data", "Gate", "Planned", "Refused", "Unit",
+           "_canonical", "_digest", "attempt", "by_rounds", "checked", "checked_each",
+           "differing_fields", "need_active", "only", "set_based"]
 
 
 def _consent_refused(kind: str) -> CustodyError:
     return CustodyError(Refusal.AUTHORIZATION_REQUIRED,
                         f"{kind} needs the transaction password or an authorization")
-
-
-def _refusal(exc: CunguanError) -> Data:
-    """How a refusal is recorded (and replayed)."""
-    return {"code": exc.code, "message": exc.message, **exc.details}
-
-
-def _refused(request_no: str, exc: CunguanError) -> CustodyResult:
-    return CustodyResult(request_no, False, exc.code, exc.message, dict(exc.details))
-
-
-def _request_no_ok(request_no: object) -> bool:
-    """A serial no. the request log may hold: a platform's (checked by its form before) or
-    one the bank derived from it."""
-    try:
-        custody_fields.derived_serial_no(request_no, "request_no")
-    except FieldInvalid:
-        return False
-    return True
-
-
-def _as_text(request_no: object) -> str:
-    """A request no. to answer with: as sent when it is text, else empty."""
-    return request_no if isinstance(request_no, str) else ""
-
-
-#: Parameters of service methods that are not a request's fields.
-_NOT_FIELDS = frozenset({"self", "gate", "requests", "packets", "answers", "steps"})
-
-
-def checked(**overrides: custody_fields.Check) -> Callable[
-        [Callable[_P, _O]], Callable[_P, "_O | CustodyResult"]]:
-    """Check every argument of a custody command against its field's type
-    (``custody/rules/fields.py``; ``overrides`` for a field this command takes narrower) before
-    anything runs, and call the command with the normalized values. A malformed field is
-    answered ``field_invalid`` naming it, neither run nor recorded (its serial no. stays
-    free, as at the HTTP edge), whoever called: the API, the CLI or Python."""
-    def decorate(method: Callable[_P, _O]) -> Callable[_P, "_O | CustodyResult"]:
-        signature = inspect.signature(method)
-        names = [n for n in signature.parameters if n not in _NOT_FIELDS]
-        types = custody_fields.types_for(names, overrides)
-
-        @functools.wraps(method)
-        def run(*args: _P.args, **kwargs: _P.kwargs) -> "_O | CustodyResult":
-            try:
-                bound = signature.bind(*args, **kwargs)
-            except TypeError as exc:
-                return CustodyResult("", False, Refusal.FIELD_INVALID, str(exc))
-            bound.apply_defaults()
-            try:
-                for name, check in types.items():
-                    bound.arguments[name] = check(bound.arguments[name], name)
-            except FieldInvalid as exc:
-                return _refused(_as_text(bound.arguments.get("request_no")), exc)
-            return method(*bound.args, **bound.kwargs)
-        return run
-    return decorate
-
-
-def set_based(kind: type) -> Callable[[Callable[..., list[CustodyResult]]],
-                                      Callable[..., list[CustodyResult]]]:
-    """The form of a set-based call, checked before anything else: its tenant id, and its
-    requests a list of ``kind`` records, 1 to ``limits.requests_per_call_max`` of them. A
-    call of no requests is answered with no results; a call not of that form is answered
-    ``field_invalid`` for every request (naming ``tenant_id`` or ``requests``), nothing run
-    or recorded. Each record's own fields are checked by ``checked_each``."""
-    def decorate(method: Callable[..., list[CustodyResult]]
-                 ) -> Callable[..., list[CustodyResult]]:
-        @functools.wraps(method)
-        def run(self: Any, tenant_id: object, requests: object, *args: Any, **kwargs: Any
-                ) -> list[CustodyResult]:
-            if isinstance(requests, (list, tuple)) and not requests:
-                return []
-            refusal = _call_refusal(tenant_id, requests, kind)
-            if refusal is not None:
-                count = len(requests) if isinstance(requests, (list, tuple)) else 1
-                return [_refused("", refusal)] * count
-            return method(self, tenant_id, requests, *args, **kwargs)
-        return run
-    return decorate
-
-
-def _call_refusal(tenant_id: object, requests: object, kind: type) -> FieldInvalid | None:
-    try:
-        custody_fields.FIELD_TYPES["tenant_id"](tenant_id, "tenant_id")
-    except FieldInvalid as exc:
-        return exc
-    if not isinstance(requests, (list, tuple)):
-        return FieldInvalid("requests", "must be a list of requests")
-    if len(requests) > limits.requests_per_call_max:
-        return FieldInvalid("requests", f"at most {limits.requests_per_call_max} a call")
-    if not all(isinstance(r, kind) for r in requests):
-        return FieldInvalid("requests", f"each request must be a {kind.__name__}")
-    return None
-
-
-def checked_each(records: Sequence[_R], overrides: dict[str, custody_fields.Check] | None = None
-                 ) -> tuple[list[_R], list[CunguanError | None]]:
-    """The request records of a set-based call checked one by one: each normalized, or its
-    refusal (the call answers it at once and neither runs nor records it)."""
-    normalized: list[_R] = []
-    refusals: list[CunguanError | None] = []
-    for record in records:
-        try:
-            normalized.append(custody_fields.checked_record(record, overrides))
-            refusals.append(None)
-        except FieldInvalid as exc:
-            normalized.append(record)
-            refusals.append(exc)
-    return normalized, refusals
-
-
-def _canonical(content: Data) -> str:
-    return json.dumps(content, sort_keys=True, default=str, ensure_ascii=False)
-
-
-def _digest(operation: str, content: Data, canonical: str | None = None) -> int:
-    """The request's content hash: blake2b of the JSON text of ``[operation, content]``,
-    spelt from the content's canonical text when it is at hand (the same text, so the same
-    hash as every recorded request's)."""
-    body = _canonical(content) if canonical is None else canonical
-    text = f"[{json.dumps(operation, ensure_ascii=False)}, {body}]"
-    return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "big",
-                          signed=True)
-
-
-def _to_run(items: Sequence[tuple[str, Data]], answered: Collection[int],
-            recorded: set[str]) -> list[int]:
-    """The requests of a set-based call to run (by index): each serial no.'s first, unless
-    answered already, recorded before or malformed."""
-    seen: set[str] = set()
-    chosen = []
-    for index, (no, _) in enumerate(items):
-        if index in answered or no in recorded or no in seen or not _request_no_ok(no):
-            continue
-        seen.add(no)
-        chosen.append(index)
-    return chosen
-
-
-def differing_fields(recorded: Data, sent: Data) -> list[str]:
-    """The fields whose values differ between a recorded request and a new one."""
-    sent = json.loads(_canonical(sent))
-    return sorted(k for k in recorded.keys() | sent.keys() if recorded.get(k) != sent.get(k))
-
-
-@dataclass(frozen=True, slots=True)
-class Planned:
-    """A request that passed the custody checks: its ledger commands (one all-or-nothing
-    chain), and what to record and answer once they are posted (given their results)."""
-
-    commands: list[Command]
-    done: Callable[[list[Result]], Data]
-
-
-def only(outcome: "Data | CunguanError") -> Data:
-    """The single form of a set-based step: its one outcome, a refusal raised."""
-    if isinstance(outcome, CunguanError):
-        raise outcome
-    return outcome
-
-
-def attempt(step: Callable[[_R], _O], request: _R) -> "_O | CunguanError":
-    """What ``step`` makes of a request (its plan, its data), or the refusal its checks
-    raised."""
-    try:
-        return step(request)
-    except CunguanError as exc:
-        return exc
-
-
-def by_rounds(items: Sequence[_R], key: Callable[[_R], str],
-              run: Callable[[list[_R]], list[_O]]) -> list[_O]:
-    """``run`` over ``items`` in rounds in which no key repeats, each key's items in their
-    order, the outcomes given back in the items' order: two requests of one call on the same
-    project run one after the other, the second seeing what the first did."""
-    pending = list(range(len(items)))
-    outcomes: dict[int, _O] = {}
-    while pending:
-        seen: set[str] = set()
-        chosen: list[int] = []
-        later: list[int] = []
-        for index in pending:
-            (later if key(items[index]) in seen else chosen).append(index)
-            seen.add(key(items[index]))
-        for index, outcome in zip(chosen, run([items[i] for i in chosen]), strict=True):
-            outcomes[index] = outcome
-        pending = later
-    return [outcomes[index] for index in range(len(items))]
-
-
-def need_active(users: dict[str, Any], user_id: str) -> Any:
-    """The user's row from a set-based read, or the refusal the single form gives."""
-    row = users.get(user_id)
-    if row is None:
-        raise CustodyError(Refusal.USER_NOT_FOUND, f"no user_id {user_id}")
-    if row.status != "active":
-        raise CustodyError(Refusal.USER_NOT_ACTIVE, f"user {user_id} is {row.status}")
-    return row
 
 
 class CustodyBase:
@@ -402,12 +151,7 @@ class CustodyBase:
         return in_transaction(self.engine, unit)
 
     def _priors(self, conn: Connection, tenant_id: str, request_nos: list[str]) -> set[str]:
-        if not request_nos:
-            return set()
-        postgres = conn.dialect.name == "postgresql"
-        query = _PRIORS_PG if postgres else _PRIORS_SQLITE
-        return set(conn.execute(query, {"tenant_id": tenant_id,
-                                        "keys": sorted(set(request_nos))}).scalars())
+        return request_log.recorded(conn, tenant_id, request_nos)
 
     def run_alone(self, unit: Unit, refused: Refused) -> CustodyResult:
         """A command in a DB transaction of its own; its refusal recorded in another (the
@@ -420,7 +164,7 @@ class CustodyBase:
 
     def _prior(self, conn: Connection, tenant_id: str, request_no: str, digest: int,
                operation: str, content: Data) -> CustodyResult | None:
-        row = conn.execute(_PRIOR, {"tenant_id": tenant_id, "request_no": request_no}).first()
+        row = request_log.prior(conn, tenant_id, request_no)
         if row is None:
             return None
         if row[0] != digest:
@@ -442,26 +186,17 @@ class CustodyBase:
         its callback, nor the reverse."""
         if not rows:
             return
-        now = self.clock()
         results = [json.dumps(data, default=str, ensure_ascii=False) for *_, data in rows]
         canonicals = [_canonical(content) for _, content, _, _ in rows]
-        insert_tables(conn, [(custody_requests, [
-            {"tenant_id": tenant_id, "request_no": no, "operation": operation,
-             "content_hash": _digest(operation, content, canonical), "status": status,
-             "result": result, "created_at": now, "content": canonical}
+        request_log.record(conn, tenant_id, operation, self.clock(), [
+            (no, _digest(operation, content, canonical), status, result, canonical)
             for (no, content, status, _), result, canonical
-            in zip(rows, results, canonicals, strict=True)]), (outbox_events, [
-                {"tenant_id": tenant_id, "operation": operation, "request_no": no,
-                 "status": status, "payload": result, "created_at": now, "delivery": "pending",
-                 "attempts": 0, "next_attempt_at": now, "last_error": ""}
-                for (no, _, status, _), result in zip(rows, results, strict=True)])])
+            in zip(rows, results, canonicals, strict=True)])
 
     def request_status(self, tenant_id: str, request_no: str) -> Data | None:
         """R-C21: what became of a request, by its serial no."""
-        r = custody_requests.c
         with read_connection(self.engine) as conn:
-            row = conn.execute(select(r.operation, r.status, r.result, r.created_at).where(
-                r.tenant_id == tenant_id, r.request_no == request_no)).first()
+            row = request_log.status(conn, tenant_id, request_no)
         if row is None:
             return None
         return {"operation": row[0], "status": row[1], "result": json.loads(row[2]),
@@ -473,8 +208,7 @@ class CustodyBase:
             missing: str, lock: bool = True) -> Any:
         """The tenant's row of ``table`` whose ``key`` column is ``value`` (locked on
         PostgreSQL), or the named error ``missing``."""
-        query = _row_query(table, key, lock and conn.dialect.name == "postgresql")
-        found = conn.execute(query, {"tenant_id": tenant_id, "value": value}).first()
+        found = keyed.row(conn, table, tenant_id, key, value, lock=lock)
         if found is None:
             raise CustodyError(missing, f"no {key} {value}")
         return found
@@ -484,16 +218,14 @@ class CustodyBase:
                     exists: str) -> None:
         """Refuse with ``exists`` when the tenant already has a row whose ``key`` is ``value``
         (a concurrent twin loses on the unique key, is retried, and lands here)."""
-        if conn.execute(select(table.c[key]).where(table.c.tenant_id == tenant_id,
-                                                   table.c[key] == value)).first() is not None:
+        if keyed.exists(conn, table, tenant_id, key, value):
             raise CustodyError(exists, f"{key} {value} exists")
 
     @staticmethod
     def set_rows(conn: Connection, table: Table, tenant_id: str, key: str,
                  rows: Sequence[Data]) -> None:
         """New values for many of the tenant's rows, each named by its ``key`` column."""
-        update_rows(conn, table, ("tenant_id", key),
-                    [{"tenant_id": tenant_id, **row} for row in rows])
+        keyed.set_rows(conn, table, tenant_id, key, rows)
 
     @staticmethod
     def set_row(conn: Connection, table: Table, tenant_id: str, key: str, value: str,
@@ -559,9 +291,9 @@ class CustodyBase:
                     lock_for=self.password_lock)
             except passwords.PasswordError as exc:
                 raise CustodyError(exc.code, str(exc)) from exc
-            conn.execute(update(custody_users).where(
-                custody_users.c.tenant_id == tenant_id, custody_users.c.user_id == user_id,
-            ).values(failed_attempts=attempt.failed_attempts, locked_until=attempt.locked_until))
+            credentials.set_password_attempts(conn, tenant_id, user_id,
+                                              failed_attempts=attempt.failed_attempts,
+                                              locked_until=attempt.locked_until)
             return attempt.ok
 
         if not in_transaction(self.engine, check):
@@ -570,8 +302,7 @@ class CustodyBase:
     def authorized(self, conn: Connection, tenant_id: str, user_id: str, kind: str,
                    amount_fen: int) -> bool:
         """A standing authorization (免密授权) of ``kind`` that covers ``amount_fen`` now."""
-        row = conn.execute(_AUTHORIZATION, {"tenant_id": tenant_id, "user_id": user_id,
-                                            "kind": kind}).first()
+        row = credentials.authorization(conn, tenant_id, user_id, kind)
         return self._covers(row, amount_fen)
 
     def _covers(self, grant: Any, amount_fen: int) -> bool:
