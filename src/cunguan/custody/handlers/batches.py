@@ -11,8 +11,6 @@ the set-based form of their command (one DB transaction, each item its own comma
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
-
 from cunguan.core import fields
 from cunguan.core.clock import CST
 from cunguan.custody.handlers.base import CustodyResult, Data, checked
@@ -20,15 +18,13 @@ from cunguan.custody.handlers.lending_service import LendingService, ProjectStep
 from cunguan.custody.rules import fields as custody_fields
 from cunguan.custody.rules.refusals import CustodyError, Refusal
 from cunguan.custody.rules.windows import WindowPolicy, next_window
-from cunguan.custody.store.tables import custody_batch_items, custody_batches
-from cunguan.db.bulk import update_rows
-from cunguan.db.connection import read_connection
+from cunguan.custody.store import batches as store
+from cunguan.db.connection import Connection, read_connection
 
 BATCH_KINDS = frozenset({"lend", "repay"})
 ITEMS_PER_BATCH_MAX = 5_000
 #: Items run together, set-based, in one DB transaction (each still its own command).
 ITEMS_PER_TRANSACTION = 50
-_ITEM_KEY = ("tenant_id", "batch_no", "item_no")
 
 
 class BatchService:
@@ -48,13 +44,7 @@ class BatchService:
         def work(conn: Connection) -> Data:
             now = self.custody.clock()
             window = next_window(now, self.policy)
-            conn.execute(insert(custody_batches).values(
-                tenant_id=tenant_id, batch_no=batch_no, kind=kind, window_at=window,
-                status="queued", created_at=now))
-            conn.execute(insert(custody_batch_items), [{
-                "tenant_id": tenant_id, "batch_no": batch_no, "item_no": n,
-                "project_id": project, "attempt": 1, "status": "queued", "code": "",
-                "message": ""} for n, project in enumerate(project_ids, start=1)])
+            store.queue(conn, tenant_id, batch_no, kind, window, now, project_ids)
             return {"batch_no": batch_no, "window_at": window.astimezone(CST).isoformat(),
                     "items": len(project_ids)}
         return self.custody.command(tenant_id, batch_no, "submit_batch",
@@ -66,20 +56,15 @@ class BatchService:
             raise fields.FieldInvalid("now", "must be a datetime with a time zone")
         fields.day(now.date(), "now")
         with read_connection(self.engine) as conn:
-            b = custody_batches.c
-            due = conn.execute(select(b.tenant_id, b.batch_no, b.kind).where(
-                b.status == "queued", b.window_at <= now).order_by(b.window_at)).all()
+            due = store.due(conn, now)
         done = 0
         for tenant_id, batch_no, kind in due:
             done += self._run_batch(tenant_id, batch_no, kind)
         return done
 
     def _run_batch(self, tenant_id: str, batch_no: str, kind: str) -> int:
-        i = custody_batch_items.c
         with read_connection(self.engine) as conn:
-            items = conn.execute(select(i.item_no, i.project_id, i.attempt).where(
-                i.tenant_id == tenant_id, i.batch_no == batch_no, i.status == "queued",
-            ).order_by(i.item_no)).all()
+            items = store.queued_items(conn, tenant_id, batch_no)
         step = "lend" if kind == "lend" else "settle_repayment"
         for start in range(0, len(items), ITEMS_PER_TRANSACTION):
             chunk = items[start:start + ITEMS_PER_TRANSACTION]
@@ -87,52 +72,35 @@ class BatchService:
                 tenant_id, [ProjectStep(f"{batch_no}#{item_no}@{attempt}", project)
                             for item_no, project, attempt in chunk], step)
             with self.engine.begin() as conn:
-                update_rows(conn, custody_batch_items, _ITEM_KEY, [
-                    {"tenant_id": tenant_id, "batch_no": batch_no, "item_no": item_no,
-                     "status": "done" if result.ok else "failed", "code": result.code,
-                     "message": result.message[:256]}
+                store.set_items(conn, tenant_id, batch_no, [
+                    {"item_no": item_no, "status": "done" if result.ok else "failed",
+                     "code": result.code, "message": result.message[:256]}
                     for (item_no, _, _), result in zip(chunk, results, strict=True)])
         with self.engine.begin() as conn:
-            failed = conn.execute(select(i.item_no).where(
-                i.tenant_id == tenant_id, i.batch_no == batch_no,
-                i.status == "failed")).first()
-            conn.execute(update(custody_batches).where(
-                custody_batches.c.tenant_id == tenant_id,
-                custody_batches.c.batch_no == batch_no,
-            ).values(status="failed" if failed else "done"))
+            store.close(conn, tenant_id, batch_no)
         return len(items)
 
     @checked()
     def retrigger(self, tenant_id: str, request_no: str, batch_no: str) -> CustodyResult:
         """An operator re-runs a batch's failed items at the next worker run (new attempt)."""
         def work(conn: Connection) -> Data:
-            b, i = custody_batches.c, custody_batch_items.c
-            row = conn.execute(select(b.status).where(
-                b.tenant_id == tenant_id, b.batch_no == batch_no)).first()
-            if row is None:
+            status = store.status(conn, tenant_id, batch_no)
+            if status is None:
                 raise CustodyError(Refusal.BATCH_NOT_FOUND, f"no batch {batch_no}")
-            if row[0] != "failed":
-                raise CustodyError(Refusal.BATCH_NOT_FAILED, f"the batch is {row[0]}")
-            items = conn.execute(update(custody_batch_items).where(
-                i.tenant_id == tenant_id, i.batch_no == batch_no, i.status == "failed",
-            ).values(status="queued", attempt=i.attempt + 1, code="", message=""))
-            conn.execute(update(custody_batches).where(
-                b.tenant_id == tenant_id, b.batch_no == batch_no,
-            ).values(status="queued", window_at=self.custody.clock() - timedelta(seconds=1)))
-            return {"batch_no": batch_no, "requeued_items": items.rowcount}
+            if status != "failed":
+                raise CustodyError(Refusal.BATCH_NOT_FAILED, f"the batch is {status}")
+            requeued = store.requeue_failed(conn, tenant_id, batch_no,
+                                            self.custody.clock() - timedelta(seconds=1))
+            return {"batch_no": batch_no, "requeued_items": requeued}
         return self.custody.command(tenant_id, request_no, "retrigger_batch",
                                     {"batch": batch_no}, work)
 
     def batch(self, tenant_id: str, batch_no: str) -> dict[str, Any]:
-        b, i = custody_batches.c, custody_batch_items.c
         with read_connection(self.engine) as conn:
-            head = conn.execute(select(b.kind, b.status, b.window_at).where(
-                b.tenant_id == tenant_id, b.batch_no == batch_no)).first()
+            head = store.head(conn, tenant_id, batch_no)
             if head is None:
                 raise CustodyError(Refusal.BATCH_NOT_FOUND, f"no batch {batch_no}")
-            items = conn.execute(select(i.item_no, i.project_id, i.attempt, i.status, i.code)
-                                 .where(i.tenant_id == tenant_id, i.batch_no == batch_no)
-                                 .order_by(i.item_no)).all()
+            items = store.items(conn, tenant_id, batch_no)
         return {"kind": head[0], "status": head[1], "window_at": head[2].isoformat(),
                 "items": [dict(zip(("item_no", "project_id", "attempt", "status", "code"),
                                    item, strict=True)) for item in items]}

@@ -9,9 +9,6 @@ borrower's bound cards, and against the records that already back the platform's
 
 from typing import Any
 
-from sqlalchemy import Connection, insert, select
-from sqlalchemy.exc import IntegrityError
-
 from cunguan.core.errors import CunguanError
 from cunguan.custody.handlers.base import CustodyResult, Data, checked_each, only
 from cunguan.custody.handlers.lending_service import LendingService, ProjectTerms
@@ -24,8 +21,8 @@ from cunguan.custody.rules.contracts import (
     origin_row,
 )
 from cunguan.custody.rules.refusals import CustodyError
-from cunguan.custody.store.origins import exchange_origin
-from cunguan.custody.store.tables import custody_cards, custody_project_origins
+from cunguan.custody.store import origins
+from cunguan.db.connection import Connection
 
 
 class ExchangeProjects:
@@ -53,7 +50,8 @@ class ExchangeProjects:
         def work(conn: Connection) -> Data:
             registered = only(self.lending._register(conn, tenant_id, [terms])[0])
             try:
-                check_payee(origin, _bound_cards(conn, tenant_id, terms.borrower_user_id))
+                check_payee(origin, origins.bound_card_nos(conn, tenant_id,
+                                                           terms.borrower_user_id))
                 _check_first_use(conn, tenant_id, origin)
                 _record(conn, origin_row(tenant_id, terms.project_id, origin,
                                          self.lending.clock()))
@@ -65,32 +63,19 @@ class ExchangeProjects:
 
     def origin(self, tenant_id: str, project_id: str) -> dict[str, Any] | None:
         """The project's exchange records (None when it is not exchange-originated)."""
-        return exchange_origin(self.lending.engine, tenant_id, project_id)
-
-
-def _bound_cards(conn: Connection, tenant_id: str, user_id: str) -> set[str]:
-    c = custody_cards.c
-    return set(conn.execute(select(c.card_no).where(
-        c.tenant_id == tenant_id, c.user_id == user_id, c.status == "bound")).scalars())
+        return origins.exchange_origin(self.lending.engine, tenant_id, project_id)
 
 
 def _check_first_use(conn: Connection, tenant_id: str, origin: ExchangeOrigin) -> None:
-    o = custody_project_origins.c
-
-    def backing(column: Any, value: str) -> str | None:
-        return conn.execute(select(o.project_id).where(
-            o.tenant_id == tenant_id, column == value)).scalars().first()
-    check_first_use(origin, contract_backs=backing(o.contract_no, origin.contract_no),
-                    disbursement_backs=backing(o.disbursement_no, origin.disbursement_no))
+    check_first_use(origin, contract_backs=origins.backing_project(
+        conn, tenant_id, "contract_no", origin.contract_no),
+        disbursement_backs=origins.backing_project(
+            conn, tenant_id, "disbursement_no", origin.disbursement_no))
 
 
 def _record(conn: Connection, row: dict[str, Any]) -> None:
     """Insert the records; a registration that took the contract or the disbursement while
     this one ran (the unique keys, migration 0019) is answered as if it had come first."""
-    try:
-        with conn.begin_nested():
-            conn.execute(insert(custody_project_origins).values(row))
-    except IntegrityError:
-        _check_first_use(conn, row["tenant_id"], ExchangeOrigin(
-            **{name: row[name] for name in ExchangeOrigin.__slots__}))
-        raise
+    origins.insert_origin(conn, row, taken=lambda: _check_first_use(
+        conn, row["tenant_id"], ExchangeOrigin(
+            **{name: row[name] for name in ExchangeOrigin.__slots__})))

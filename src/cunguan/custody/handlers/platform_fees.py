@@ -29,8 +29,6 @@ from datetime import date, timedelta
 from fractions import Fraction
 from typing import Any
 
-from sqlalchemy import Connection, Engine, func, insert, select, update
-
 from cunguan.core import fields
 from cunguan.core.errors import CunguanError
 from cunguan.core.money import round_half_up, to_fraction
@@ -39,13 +37,12 @@ from cunguan.custody.rules import accounts as chart
 from cunguan.custody.rules import migration as migration_rules
 from cunguan.custody.rules.fields import bank_serial_no
 from cunguan.custody.rules.refusals import CustodyError, Refusal
-from cunguan.custody.store.tables import custody_fee_charges, custody_platforms
-from cunguan.db.connection import read_connection
+from cunguan.custody.store import fees as store
+from cunguan.db.connection import Connection, Engine, read_connection
 from cunguan.db.unit_of_work import in_transaction
 from cunguan.ledger.model import Reject, Result, Transfer
 from cunguan.ledger.service import LedgerService
 from cunguan.ledger.store.queries import tenant_date
-from cunguan.ledger.store.tables import day_balances, ledger_days
 
 #: Days in the year the annual rate is divided by (the PBOC convention for RMB interest).
 FEE_YEAR_DAYS = 360
@@ -93,10 +90,8 @@ class PlatformFees:
         terms = FeeTerms(fields.amount_fen(monthly_fen, "monthly_fen", minimum=0),
                          fields.rate(annual_rate, "annual_rate", maximum=FEE_ANNUAL_RATE_MAX))
         with self.engine.begin() as conn:
-            changed = conn.execute(update(custody_platforms).where(
-                custody_platforms.c.tenant_id == tenant_id).values(
-                custody_fee_monthly_fen=terms.monthly_fen,
-                custody_fee_annual_rate=terms.annual_rate)).rowcount
+            changed = store.set_terms(conn, tenant_id, monthly_fen=terms.monthly_fen,
+                                      annual_rate=terms.annual_rate)
         if not changed:
             raise CustodyError(Refusal.TENANT_NOT_FOUND, f"no platform {tenant_id}")
         return terms
@@ -117,15 +112,13 @@ class PlatformFees:
         terms = self._terms(conn, tenant_id)    # locks the platform: one fee run at a time
         if self.ledger_date(conn, tenant_id) <= last:
             raise CustodyError(Refusal.FEE_PERIOD_OPEN, f"{period} is not over for {tenant_id}")
-        if self._days_not_closed(conn, tenant_id, last):
+        if store.days_not_closed(conn, tenant_id, last):
             raise CustodyError(Refusal.FEE_PERIOD_OPEN, f"{period} has days not closed yet for "
                                f"{tenant_id}: close them, then charge")
-        f = custody_fee_charges.c
-        prior = conn.execute(select(custody_fee_charges).where(
-            f.tenant_id == tenant_id, f.period == period)).first()
+        prior = store.charge(conn, tenant_id, period)
         if prior is not None and prior.status == "charged":
             return CustodyResult(request_no, True, "ok", data=_view(prior), replayed=True)
-        days, balance_days_fen = self._balance_days(conn, tenant_id, first, last)
+        days, balance_days_fen = store.balance_days(conn, tenant_id, first, last, NOT_BILLED)
         row: dict[str, Any] = {
             "monthly_fen": terms.monthly_fen, "annual_rate": terms.annual_rate,
             "closed_days": days, "balance_days_fen": balance_days_fen,
@@ -139,7 +132,7 @@ class PlatformFees:
             _refusal(result)
             row["tx_id"] = result.tx_id
         row["status"] = "charged" if row["tx_id"] or not row["fee_fen"] else "owed"
-        self._record(conn, tenant_id, period, row, exists=prior is not None)
+        store.record_charge(conn, tenant_id, period, row, exists=prior is not None)
         if row["status"] == "owed":
             return CustodyResult(request_no, False, Refusal.PLATFORM_OWN_INSUFFICIENT,
                                  "the platform's own account cannot pay the custody fee; "
@@ -148,10 +141,8 @@ class PlatformFees:
 
     def charges(self, tenant_id: str) -> list[dict[str, Any]]:
         """Every month charged or owed, latest first."""
-        f = custody_fee_charges.c
         with read_connection(self.engine) as conn:
-            rows = conn.execute(select(custody_fee_charges).where(
-                f.tenant_id == tenant_id).order_by(f.period.desc())).all()
+            rows = store.charges(conn, tenant_id)
         return [_view(row) for row in rows]
 
     @staticmethod
@@ -163,46 +154,10 @@ class PlatformFees:
 
     @staticmethod
     def _terms(conn: Connection, tenant_id: str) -> FeeTerms:
-        p = custody_platforms.c
-        row = conn.execute(select(p.custody_fee_monthly_fen, p.custody_fee_annual_rate).where(
-            p.tenant_id == tenant_id).with_for_update()).first()
+        row = store.terms_locked(conn, tenant_id)
         if row is None:
             raise CustodyError(Refusal.TENANT_NOT_FOUND, f"no platform {tenant_id}")
         return FeeTerms(int(row[0]), str(row[1]))
-
-    @staticmethod
-    def _days_not_closed(conn: Connection, tenant_id: str, last: date) -> bool:
-        """Is any day up to ``last`` not closed (cut over, its checks not passed yet)?"""
-        d = ledger_days.c
-        return conn.execute(select(d.accounting_date).where(
-            d.tenant_id == tenant_id, d.accounting_date <= last, d.status != "closed",
-        ).limit(1)).first() is not None
-
-    @staticmethod
-    def _balance_days(conn: Connection, tenant_id: str, first: date,
-                      last: date) -> tuple[int, int]:
-        """(closed days of the month, Σ of each one's closing balances of the customers' and
-        the platform's sub-accounts)."""
-        d, b = ledger_days.c, day_balances.c
-        closed = select(d.accounting_date).where(
-            d.tenant_id == tenant_id, d.status == "closed",
-            d.accounting_date.between(first, last))
-        days = conn.execute(select(func.count()).select_from(closed.subquery())).scalar_one()
-        held = conn.execute(select(func.coalesce(func.sum(b.balance_fen), 0)).where(
-            b.tenant_id == tenant_id, b.account_no.not_in(NOT_BILLED),
-            b.accounting_date.in_(closed))).scalar_one()
-        return int(days), int(held)
-
-    @staticmethod
-    def _record(conn: Connection, tenant_id: str, period: str, row: dict[str, Any], *,
-                exists: bool) -> None:
-        f = custody_fee_charges.c
-        if exists:
-            conn.execute(update(custody_fee_charges).where(
-                f.tenant_id == tenant_id, f.period == period).values(**row))
-        else:
-            conn.execute(insert(custody_fee_charges).values(tenant_id=tenant_id, period=period,
-                                                           **row))
 
 
 def _refusal(result: Result) -> None:

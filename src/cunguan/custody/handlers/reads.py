@@ -10,9 +10,8 @@ code names what was not found (``project_not_found``, ``withdrawal_not_found``).
 
 from typing import Any
 
-from sqlalchemy import Engine
-
 from cunguan.custody.store.queries import CustodyQueries
+from cunguan.db.connection import Engine
 
 
 class CustodyReads:
