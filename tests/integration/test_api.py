@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import Engine
 
 from cunguan.client import CunguanClient, ResponseSignatureError
-from cunguan.core import signing
+from cunguan.core import limits, signing
 from cunguan.core.clock import CST, FixedClock
 from cunguan.platform.access import AccessError, AccessService, SignedRequest
 from cunguan.platform.edge import read_credential_once
@@ -95,9 +95,9 @@ def test_r_c21_bad_signatures_are_refused_and_change_nothing(signed_setup, attac
     elif attack == "tampered_path":
         kwargs = {"sent_path": "/v1/recharges"}
     elif attack == "skewed_ahead":
-        kwargs = {"skew_s": signing.CLOCK_SKEW_MAX_S + 1}
+        kwargs = {"skew_s": limits.signed_clock_skew_max_s + 1}
     elif attack == "skewed_behind":
-        kwargs = {"skew_s": -signing.CLOCK_SKEW_MAX_S - 1}
+        kwargs = {"skew_s": -limits.signed_clock_skew_max_s - 1}
     elif attack == "wrong_key":
         secret = secret[:-1] + ("A" if secret[-1] != "A" else "B")
     elif attack == "unknown_key":
@@ -113,7 +113,8 @@ def test_r_c21_bad_signatures_are_refused_and_change_nothing(signed_setup, attac
 
 def test_r_c21_a_skew_inside_the_window_passes(signed_setup) -> None:
     api, key_id, secret, body = signed_setup
-    assert _send(api, key_id, secret, body=body, skew_s=signing.CLOCK_SKEW_MAX_S - 5)[0] == 200
+    skew_s = limits.signed_clock_skew_max_s - 5
+    assert _send(api, key_id, secret, body=body, skew_s=skew_s)[0] == 200
 
 
 def test_r_c21_unsigned_requests_are_refused(api: Api) -> None:

@@ -11,7 +11,7 @@ from datetime import date, timedelta
 
 import chinese_calendar
 
-_DAYS_SEARCHED_MAX = 60
+from cunguan.core import limits
 
 
 def covered_years() -> range:
@@ -41,8 +41,9 @@ class WorkingCalendar:
     def next_working_day(self, day: date) -> date:
         """The first working day strictly after ``day``."""
         candidate = day
-        for _ in range(_DAYS_SEARCHED_MAX):
+        for _ in range(limits.working_day_search_days_max):
             candidate += timedelta(days=1)
             if self.is_working_day(candidate):
                 return candidate
-        raise ValueError(f"no working day within {_DAYS_SEARCHED_MAX} days after {day}")
+        raise ValueError(f"no working day within {limits.working_day_search_days_max} days "
+                         f"after {day}")

@@ -18,10 +18,10 @@ commands_per_batch_max: Final = 10_000
 postings_per_transaction_max: Final = 2_000
 #: Payees one hold settlement may pay.
 payees_per_settle_max: Final = postings_per_transaction_max - 1
-#: Length of a request serial no. (请求流水号), account no., business type, reason, memo.
 #: A rate's decimal exponent is within ± this (fees and interest are small numbers; 1e999999999
 #: would take the process minutes to turn into a fraction).
 rate_exponent_max: Final = 18
+#: Length of a request serial no. (请求流水号), account no., business type, reason, memo.
 request_no_length_max: Final = 64
 #: Length of an id a platform chooses (user, project, plan, listing, claim, migration).
 identifier_length_max: Final = 64
@@ -127,6 +127,18 @@ credential_cache_ms: Final = 1_000
 #: Measured at 64 API clients (6 alternating pairs, the start-up heap frozen in both): p99
 #: 61–67 ms against 65–72 ms, Python 0.75 ms a request against 0.81 (medians).
 gc_thresholds: Final = (50_000, 20, 100)
+#: How far a signed request's timestamp may be from the bank's clock.
+signed_clock_skew_max_s: Final = 300
+#: A signed request's nonce, key id and signature lengths (SM2's r‖s in hex is 128 characters;
+#: an HMAC-SHA256 in base64 44); its timestamp is Unix seconds in ASCII digits (12 reach the
+#: year 33658).
+nonce_length_max: Final = 64
+key_id_length_max: Final = 64
+signature_length_max: Final = 128
+timestamp_digits_max: Final = 12
+#: How far ahead the calendar looks for the next working day (the longest Chinese holiday run
+#: with its weekends is 9 days; 60 leaves room for any notice).
+working_day_search_days_max: Final = 60
 #: Simulated users ``cunguan demo`` takes: fewer cannot raise its projects and pay out its
 #: withdrawals; more take long (argon2 hashes every opening) and nothing more shows.
 demo_users_min: Final = 40

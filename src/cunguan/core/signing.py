@@ -19,26 +19,20 @@ import secrets
 from dataclasses import dataclass
 from typing import Any, Final
 
+from cunguan.core import limits
+
 HMAC_SHA256: Final = "HMAC-SHA256"
 SM2_SM3: Final = "SM2-SM3"
 ALGORITHMS: Final = (HMAC_SHA256, SM2_SM3)
-#: How far a request's timestamp may be from the bank's clock.
-CLOCK_SKEW_MAX_S: Final = 300
-NONCE_LENGTH_MAX: Final = 64
-#: Unix seconds in ASCII digits: 12 reach the year 33658.
-TIMESTAMP_DIGITS_MAX: Final = 12
-KEY_ID_LENGTH_MAX: Final = 64
-#: SM2's r‖s in hex is 128; an HMAC-SHA256 in base64 44.
-SIGNATURE_LENGTH_MAX: Final = 128
 #: The SM2 curve's generator point G (GM/T 0003.5), as a public key: the key whose private
 #: key is 1, which no one registers. An unknown key's SM2 request is checked against it.
 SM2_STAND_IN_PUBLIC_KEY: Final = (
     "32c4ae2c1f1981195f9904466a39c9948fe30bbff2660be1715a4589334c74c7"
     "bc3736a2f4f6779c59bdcee36b692153d0a9877cc62a474002df32e52139f0a0")
-_TIMESTAMP: Final = re.compile(f"[0-9]{{1,{TIMESTAMP_DIGITS_MAX}}}")
-_NONCE: Final = re.compile(f"[A-Za-z0-9]{{8,{NONCE_LENGTH_MAX}}}")
-_KEY_ID: Final = re.compile(f"[A-Za-z0-9_]{{1,{KEY_ID_LENGTH_MAX}}}")
-_SIGNATURE: Final = re.compile(f"[A-Za-z0-9+/=]{{1,{SIGNATURE_LENGTH_MAX}}}")
+_TIMESTAMP: Final = re.compile(f"[0-9]{{1,{limits.timestamp_digits_max}}}")
+_NONCE: Final = re.compile(f"[A-Za-z0-9]{{8,{limits.nonce_length_max}}}")
+_KEY_ID: Final = re.compile(f"[A-Za-z0-9_]{{1,{limits.key_id_length_max}}}")
+_SIGNATURE: Final = re.compile(f"[A-Za-z0-9+/=]{{1,{limits.signature_length_max}}}")
 
 HEADER_KEY: Final = "X-Cunguan-Key"
 HEADER_ALGORITHM: Final = "X-Cunguan-Algorithm"
@@ -114,16 +108,16 @@ def sign_request(key_id: str, algorithm: str, key: str, method: str, target: str
 
 
 def check_fresh(timestamp: str, nonce: str, now_s: int) -> int:
-    """The timestamp as an int when within ``CLOCK_SKEW_MAX_S`` of ``now_s`` and the nonce is
-    well formed; otherwise a named refusal. Parsed strictly: ``str.isdigit`` takes ``²`` and
-    ``٣`` (which ``int`` then refuses), and ``int`` of 5,000 digits costs what an attacker
-    likes; only 1 to ``TIMESTAMP_DIGITS_MAX`` ASCII digits are a timestamp."""
+    """The timestamp as an int when within ``limits.signed_clock_skew_max_s`` of ``now_s`` and
+    the nonce is well formed; otherwise a named refusal. Parsed strictly: ``str.isdigit``
+    takes ``²`` and ``٣`` (which ``int`` then refuses), and ``int`` of 5,000 digits costs what
+    an attacker likes; only 1 to ``limits.timestamp_digits_max`` ASCII digits are a timestamp."""
     if not isinstance(timestamp, str) or _TIMESTAMP.fullmatch(timestamp) is None:
         raise SignatureError("signature_missing", "the timestamp header is not a number")
     stamp = int(timestamp)
-    if abs(now_s - stamp) > CLOCK_SKEW_MAX_S:
+    if abs(now_s - stamp) > limits.signed_clock_skew_max_s:
         raise SignatureError("signature_expired", f"the timestamp is more than "
-                             f"{CLOCK_SKEW_MAX_S} s from the bank's clock")
+                             f"{limits.signed_clock_skew_max_s} s from the bank's clock")
     if not isinstance(nonce, str) or _NONCE.fullmatch(nonce) is None:
         raise SignatureError("signature_missing", "the nonce is 8 to 64 letters and digits")
     return stamp
@@ -135,8 +129,8 @@ def key_id_well_formed(key_id: str) -> bool:
 
 def check_form(key_id: str, algorithm: str, signature: str) -> None:
     """The other signature headers, before anything is looked up by them: a key id of
-    1 to ``KEY_ID_LENGTH_MAX`` ASCII letters, digits and ``_``, a known algorithm, and a
-    signature of at most ``SIGNATURE_LENGTH_MAX`` base64 or hex characters."""
+    1 to ``limits.key_id_length_max`` ASCII letters, digits and ``_``, a known algorithm, and a
+    signature of at most ``limits.signature_length_max`` base64 or hex characters."""
     if not key_id_well_formed(key_id):
         raise SignatureError("signature_missing", "the key id is 1 to 64 letters, digits and _")
     if algorithm not in ALGORITHMS:
@@ -144,7 +138,7 @@ def check_form(key_id: str, algorithm: str, signature: str) -> None:
                              f"{HMAC_SHA256} nor {SM2_SM3}")
     if _SIGNATURE.fullmatch(signature) is None:
         raise SignatureError("signature_missing", "the signature is base64 or hex, at most "
-                             f"{SIGNATURE_LENGTH_MAX} characters")
+                             f"{limits.signature_length_max} characters")
 
 
 def verify_signed(algorithm: str, key: str, method: str, target: str, timestamp: str,
