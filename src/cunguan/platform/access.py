@@ -279,6 +279,6 @@ class AccessService:
     def forget_old_nonces(self) -> int:
         """Nonces older than twice the allowed skew can never be replayed: their timestamps
         would be refused first."""
-        horizon = self.clock() - timedelta(seconds=2 * signing.CLOCK_SKEW_MAX_S)
+        horizon = self.clock() - timedelta(seconds=2 * limits.signed_clock_skew_max_s)
         with self.engine.begin() as conn:
             return conn.execute(delete(api_nonces).where(api_nonces.c.seen_at < horizon)).rowcount
