@@ -8,7 +8,7 @@ the investors pro rata to their claims.
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Any, Protocol, TypeVar
+from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
 
@@ -19,21 +19,21 @@ from cunguan.custody.handlers.base import (
     Data,
     Planned,
     attempt,
-    by_rounds,
     checked,
-    checked_each,
-    need_active,
     only,
     set_based,
 )
+from cunguan.custody.handlers.lending_commands import BidRequest, ProjectStep, ProjectTerms
+from cunguan.custody.handlers.project_steps import need_project
+from cunguan.custody.handlers.projects import Projects
 from cunguan.custody.handlers.reads import CustodyReads
 from cunguan.custody.handlers.service import CustodyService
 from cunguan.custody.rules import accounts as chart
 from cunguan.custody.rules import fields as custody_fields
 from cunguan.custody.rules import repayments
-from cunguan.custody.rules.bids import Bidder, BidTerms, ProjectStatus, check_bid
+from cunguan.custody.rules.bids import ProjectStatus
 from cunguan.custody.rules.refusals import CustodyError, Refusal
-from cunguan.custody.rules.repayments import COUPON_RATE_MAX, coupon_rate_ok
+from cunguan.custody.rules.repayments import coupon_rate_ok
 from cunguan.custody.rules.schedules import Installment, Method, owes_nothing, schedule
 from cunguan.custody.store import lookups
 from cunguan.custody.store.tables import (
@@ -44,11 +44,9 @@ from cunguan.custody.store.tables import (
     custody_plan_holdings,
     custody_plans,
     custody_projects,
-    custody_users,
 )
 from cunguan.db.bulk import insert_rows, update_rows
 from cunguan.db.connection import read_connection
-from cunguan.ledger import rules
 from cunguan.ledger.model import (
     Command,
     CompoundTransfer,
@@ -62,168 +60,11 @@ from cunguan.ledger.model import (
     Transfer,
 )
 
+#: What importers of the lending service take from it (the records live in lending_commands).
+__all__ = ["BidRequest", "LendingService", "ProjectStep", "ProjectTerms"]
 
-@dataclass(frozen=True, slots=True)
-class BidRequest:
-    """A bid (R-C9) as the set-based call takes it; ``holding_id`` marks a finance plan's
-    matched bid (R-C19)."""
-
-    request_no: str
-    user_id: str
-    project_id: str
-    amount_fen: int
-    red_packet_fen: int = 0
-    coupon_rate: str = "0"
-    password_checked: bool = False
-    holding_id: str | None = None
-
-    def check(self) -> None:
-        """The request's own fields, before anything is read."""
-        if not 0 <= self.red_packet_fen < self.amount_fen:
-            raise CustodyError(Refusal.RED_PACKET_INVALID, "a red packet is less than the bid")
-        if not coupon_rate_ok(self.coupon_rate):
-            raise CustodyError(Refusal.COUPON_INVALID,
-                               f"a coupon adds 0 to {COUPON_RATE_MAX} a year")
-
-    def content(self) -> Data:
-        return {"user": self.user_id, "project": self.project_id, "amount": self.amount_fen,
-                "red_packet": self.red_packet_fen, "coupon": self.coupon_rate}
-
-
-@dataclass(frozen=True, slots=True)
-class ProjectTerms:
-    """A request to register a project (R-C8): its borrower, amount, rate and bid rules."""
-
-    request_no: str
-    project_id: str
-    borrower_user_id: str
-    amount_fen: int
-    annual_rate: str
-    months: int
-    method: Method
-    bid_min_fen: int
-    bid_max_fen: int
-    bid_step_fen: int
-    service_fee_rate: str = "0"
-    newbie_only: bool = False
-    risk_level: int = 1
-    raise_days: int = 7
-    guarantor_user_id: str | None = None
-
-    def check(self) -> None:
-        """The request's own fields, before anything is read."""
-        if (self.amount_fen <= 0 or not 0 < self.bid_min_fen <= self.bid_max_fen
-                or self.bid_step_fen <= 0):
-            raise CustodyError(Refusal.FIELD_INVALID, "bad amounts")
-
-    def content(self) -> Data:
-        return {"project": self.project_id, "borrower": self.borrower_user_id,
-                "amount": self.amount_fen, "rate": self.annual_rate, "months": self.months,
-                "method": self.method, "min": self.bid_min_fen, "max": self.bid_max_fen,
-                "step": self.bid_step_fen, "fee": self.service_fee_rate,
-                "newbie": self.newbie_only, "risk": self.risk_level,
-                "guarantor": self.guarantor_user_id}
-
-
-@dataclass(frozen=True, slots=True)
-class ProjectStep:
-    """A request to lend, repay or settle one project (one item of a batch)."""
-
-    request_no: str
-    project_id: str
-    password_checked: bool = False
-
-    def check(self) -> None:
-        """Nothing to check before the project is read."""
-
-    def content(self) -> Data:
-        return {"project": self.project_id}
-
-
-class _OnProject(Protocol):
-    """A request about one project (a bid, its registration, a step of its life) of an
-    operation with a set-based form."""
-
-    @property
-    def request_no(self) -> str: ...
-    @property
-    def project_id(self) -> str: ...
-    def check(self) -> None: ...
-    def content(self) -> Data: ...
-
-
-_P = TypeVar("_P", bound=_OnProject)
 #: An installment's key columns.
 _INSTALLMENT_KEY = ("tenant_id", "project_id", "period")
-
-
-def _project_of(request: _OnProject) -> str:
-    return request.project_id
-
-
-def _need_project(projects: dict[str, Any], project_id: str) -> Any:
-    project = projects.get(project_id)
-    if project is None:
-        raise CustodyError(Refusal.PROJECT_NOT_FOUND, f"no project_id {project_id}")
-    return project
-
-
-def _repaying(project: Any) -> Any:
-    if project.status != ProjectStatus.REPAYING.value:
-        raise CustodyError(Refusal.PROJECT_NOT_REPAYING, f"project is {project.status}")
-    return project
-
-
-def _owed(installments: list[Any]) -> list[Any]:
-    """The installments still to repay, in period order: due or frozen, and not 0.00 — one
-    that owes nothing never waits for a repayment (R-C12: paid at lending; a schedule
-    written before that rule, or migrated, has its 0.00 ones paid with the next settlement)."""
-    return [i for i in installments if i.status == "frozen"
-            or (i.status == "due" and i.principal_fen + i.interest_fen)]
-
-
-def _owing_nothing(installments: list[Any]) -> list[int]:
-    """The periods of the 0.00 installments still marked due (see ``_owed``)."""
-    return [i.period for i in installments
-            if i.status == "due" and not i.principal_fen + i.interest_fen]
-
-
-def _paid(installments: list[Any]) -> list[Any]:
-    return [i for i in installments if i.status == "paid"]
-
-
-def _next_due(installments: list[Any]) -> Any:
-    """The earliest unpaid installment (earlier installments are paid first, R-C13), if it
-    is not already frozen for repayment; ``installments`` in period order."""
-    row = next(iter(_owed(installments)), None)
-    if row is None:
-        raise CustodyError(Refusal.NOTHING_DUE, "every installment is paid")
-    if row.status != "due":
-        raise CustodyError(Refusal.REPAYMENT_IN_PROGRESS, f"installment {row.period} is frozen")
-    return row
-
-
-#: An open claim's statuses (a listed claim is paid to its holder until sold).
-_OPEN_CLAIM = ("holding", "listed")
-
-
-def _open(claims: list[Any]) -> list[Any]:
-    """The investors' open claims among ``claims``."""
-    return [c for c in claims if c.status in _OPEN_CLAIM]
-
-
-def _coupon_moves(request_no: str, claims: list[Any], *, last: bool
-                  ) -> tuple[list[Command], dict[str, int]]:
-    """The coupons of ``repayments.coupons_fen`` as transfers from the marketing account;
-    and what each paid claim has left to receive."""
-    moves: list[Command] = []
-    left: dict[str, int] = {}
-    for claim, amount_fen in repayments.coupons_fen(claims, last=last):
-        moves.append(Transfer(f"{request_no}#coupon#{claim.claim_id}", chart.MARKETING,
-                              chart.user_account_no(claim.holder_user_id), amount_fen,
-                              "interest_coupon"))
-        left[claim.claim_id] = claim.coupon_due_fen - amount_fen
-    return moves, left
 
 
 @dataclass
@@ -244,206 +85,9 @@ class _Settled:
             for project_id in self.settled_projects])
 
 
-class LendingService(CustodyReads, CustodyService):
+class LendingService(CustodyReads, Projects):
     penalty_daily_rate = repayments.PENALTY_DAILY_RATE_DEFAULT
     early_interest_rule = "current"   # one of repayments.EARLY_INTEREST_RULES
-
-    # -- projects (R-C8) -------------------------------------------------------------------
-    @checked()
-    def register_project(self, tenant_id: str, request_no: str, *, project_id: str,
-                         borrower_user_id: str, amount_fen: int, annual_rate: str,
-                         months: int, method: Method, bid_min_fen: int, bid_max_fen: int,
-                         bid_step_fen: int, service_fee_rate: str = "0",
-                         newbie_only: bool = False, risk_level: int = 1, raise_days: int = 7,
-                         guarantor_user_id: str | None = None) -> CustodyResult:
-        terms = ProjectTerms(request_no, project_id, borrower_user_id, amount_fen, annual_rate,
-                             months, method, bid_min_fen, bid_max_fen, bid_step_fen,
-                             service_fee_rate, newbie_only, risk_level, raise_days,
-                             guarantor_user_id)
-        return self._one(tenant_id, "register_project", terms, self._register)
-
-    def _one(self, tenant_id: str, operation: str, request: _P,
-             work: Callable[[Connection, str, Sequence[_P]], list[Data | CunguanError]],
-             ) -> CustodyResult:
-        """The single form of an operation with a set-based form: the request's own checks
-        (a refusal there is answered, not recorded), then the shared work with one request."""
-        (request,), (invalid,) = checked_each([request])
-        try:
-            if invalid is not None:
-                raise invalid
-            request.check()
-        except CunguanError as exc:
-            return CustodyResult(request.request_no, False, exc.code, exc.message,
-                                 dict(exc.details))
-        return self.command(tenant_id, request.request_no, operation, request.content(),
-                            lambda conn: only(work(conn, tenant_id, [request])[0]))
-
-    @set_based(ProjectTerms)
-    def register_projects(self, tenant_id: str, requests: Sequence[ProjectTerms]
-                          ) -> list[CustodyResult]:
-        """Many projects registered in one DB transaction, set-based; each answers as
-        ``register_project`` would."""
-        return self._steps_many(tenant_id, "register_project", requests, self._register)
-
-    def _register(self, conn: Connection, tenant_id: str,
-                  requests: Sequence[ProjectTerms]) -> list[Data | CunguanError]:
-        """Projects with distinct ids: each checked, then all inserted in one statement."""
-        existing = lookups.rows_by(conn, custody_projects, tenant_id, "project_id",
-                                   {r.project_id for r in requests})
-        users = lookups.users(conn, tenant_id, {r.borrower_user_id for r in requests} | {
-            r.guarantor_user_id for r in requests if r.guarantor_user_id is not None})
-        now = self.clock()
-        rows: list[Data] = []
-
-        def register(r: ProjectTerms) -> Data:
-            r.check()
-            if r.project_id in existing:
-                raise CustodyError(Refusal.PROJECT_EXISTS, f"project_id {r.project_id} exists")
-            borrower = need_active(users, r.borrower_user_id)
-            if borrower.role != "borrower":
-                raise CustodyError(Refusal.NOT_A_BORROWER,
-                                   f"{r.borrower_user_id} is a {borrower.role}")
-            if r.guarantor_user_id is not None:
-                need_active(users, r.guarantor_user_id)
-            try:  # refuse terms no schedule can be made for, before anyone bids
-                schedule(r.amount_fen, r.annual_rate, r.months, r.method, start=date(2000, 1, 1))
-            except ValueError as exc:
-                raise CustodyError(Refusal.SCHEDULE_INVALID, str(exc)) from exc
-            rows.append({
-                "tenant_id": tenant_id, "project_id": r.project_id,
-                "borrower_user_id": r.borrower_user_id, "guarantor_user_id": r.guarantor_user_id,
-                "amount_fen": r.amount_fen, "annual_rate": r.annual_rate, "months": r.months,
-                "method": r.method.value, "bid_min_fen": r.bid_min_fen,
-                "bid_max_fen": r.bid_max_fen, "bid_step_fen": r.bid_step_fen,
-                "newbie_only": int(r.newbie_only), "risk_level": r.risk_level,
-                "service_fee_rate": r.service_fee_rate,
-                "raise_until": now + timedelta(days=r.raise_days),
-                "status": ProjectStatus.RAISING.value, "raised_fen": 0, "lent_on": None,
-                "created_at": now})
-            return {"project_id": r.project_id, "status": ProjectStatus.RAISING.value}
-
-        outcomes = [attempt(register, r) for r in requests]
-        if rows:
-            insert_rows(conn, custody_projects, rows)
-        return outcomes
-
-    def _project(self, conn: Connection, tenant_id: str, project_id: str, *,
-                 lock: bool = True) -> Any:
-        return self.row(conn, custody_projects, tenant_id, "project_id", project_id,
-                        missing="project_not_found", lock=lock)
-
-    def _set_project(self, conn: Connection, tenant_id: str, project_id: str,
-                     **values: Any) -> None:
-        self.set_row(conn, custody_projects, tenant_id, "project_id", project_id, **values)
-
-    # -- bids (R-C9) -----------------------------------------------------------------------
-    @checked()
-    def bid(self, tenant_id: str, request_no: str, user_id: str, project_id: str,
-            amount_fen: int, *, password: str | None = None,
-            red_packet_fen: int = 0, coupon_rate: str = "0") -> CustodyResult:
-        """Check the bid (R-C9) and freeze it; an investment red packet pays part at lending,
-        an interest coupon (加息券) adds ``coupon_rate`` a year paid by the marketing account."""
-        checked = self._password_step(tenant_id, user_id, password)
-        if isinstance(checked, CustodyResult):
-            return CustodyResult(request_no, False, checked.code, checked.message)
-        request = BidRequest(request_no, user_id, project_id, amount_fen, red_packet_fen,
-                             coupon_rate, checked)
-        return self._one(tenant_id, "bid", request, self._place_bids)
-
-    @set_based(BidRequest)
-    def bids(self, tenant_id: str, requests: Sequence["BidRequest"]) -> list[CustodyResult]:
-        """Many bids in one DB transaction, set-based; each answers as ``bid`` would, the bids
-        before it in the call counted (the project's raised amount, the bidder's money)."""
-        requests, invalid = checked_each(requests)
-        return self.commands_many(
-            tenant_id, "bid", [(r.request_no, r.content()) for r in requests],
-            lambda conn, new: self._place_bids(conn, tenant_id, [requests[i] for i in new]),
-            invalid=invalid)
-
-    def _place_bids(self, conn: Connection, tenant_id: str,
-                    requests: Sequence["BidRequest"]) -> list[Data | CunguanError]:
-        """The checks of R-C9 and the freezes, shared by bids and finance-plan matching."""
-        user_ids = {r.user_id for r in requests}
-        projects = lookups.rows_by(conn, custody_projects, tenant_id, "project_id",
-                                   {r.project_id for r in requests}, lock=True)
-        raised = {no: (row.raised_fen, ProjectStatus(row.status))
-                  for no, row in projects.items()}
-        users = lookups.users(conn, tenant_id, user_ids)
-        has_bid = {user: bool(row.has_bid) for user, row in users.items()}
-        grants = lookups.authorizations(conn, tenant_id, "bid", user_ids)
-        accounts = lookups.account_states(conn, tenant_id,
-                                          {chart.user_account_no(u) for u in user_ids})
-        now = self.clock()
-        rows: list[Data] = []
-
-        def plan(r: BidRequest) -> Planned:
-            r.check()
-            project = projects.get(r.project_id)
-            if project is None:
-                raise CustodyError(Refusal.PROJECT_NOT_FOUND, f"no project_id {r.project_id}")
-            user = users.get(r.user_id)
-            if user is None:
-                raise CustodyError(Refusal.USER_NOT_FOUND, f"no user_id {r.user_id}")
-            consent = r.password_checked or self._covers(grants.get(r.user_id), r.amount_fen)
-            account = accounts.get(user.account_no)
-            if account is None:
-                raise CustodyError(Refusal.USER_NOT_FOUND, f"no account for user {r.user_id}")
-            raised_fen, status = raised[r.project_id]
-            bidder = Bidder(r.user_id, user.status == "active", consent,
-                            account.available_fen + r.red_packet_fen, has_bid[r.user_id],
-                            user.risk_tolerance)
-            terms = BidTerms(project.borrower_user_id, status, project.amount_fen, raised_fen,
-                             project.bid_min_fen, project.bid_max_fen, project.bid_step_fen,
-                             bool(project.newbie_only), project.risk_level)
-            if now > project.raise_until:
-                raise CustodyError(Refusal.PROJECT_RAISE_ENDED, "the raise period is over")
-            code = check_bid(terms, bidder, r.amount_fen)
-            if code is not None:
-                raise CustodyError(code, f"bid refused: {code}")
-            own_fen = r.amount_fen - r.red_packet_fen
-            after_fen = raised_fen + r.amount_fen
-            after = (ProjectStatus.FULL if after_fen == project.amount_fen
-                     else ProjectStatus.RAISING)
-            if rules.check_can_pay(account) is None and rules.check_available(
-                    account, own_fen) is None:  # the hold will apply: count it for the rest
-                account.frozen_fen += own_fen
-                raised[r.project_id] = (after_fen, after)
-                has_bid[r.user_id] = True
-
-            def done(results: list[Result]) -> Data:
-                rows.append({"tenant_id": tenant_id, "bid_id": r.request_no,
-                             "project_id": r.project_id, "user_id": r.user_id,
-                             "amount_fen": r.amount_fen, "red_packet_fen": r.red_packet_fen,
-                             "coupon_rate": r.coupon_rate, "holding_id": r.holding_id,
-                             "hold_id": results[0].tx_id, "status": "frozen"})
-                return {"bid_id": r.request_no, "hold_id": results[0].tx_id,
-                        "project_status": after.value}
-            return Planned([Freeze(r.request_no, user.account_no, own_fen,
-                                   f"bid {r.project_id}", None, "bid")], done)
-
-        outcomes = self.post_each(conn, tenant_id, [attempt(plan, r) for r in requests])
-        if rows:
-            self._record_bids(conn, tenant_id, rows, raised)
-        return outcomes
-
-    def _record_bids(self, conn: Connection, tenant_id: str, rows: list[Data],
-                     raised: dict[str, tuple[int, ProjectStatus]]) -> None:
-        insert_rows(conn, custody_bids, rows)
-        self.set_rows(conn, custody_projects, tenant_id, "project_id", [
-            {"project_id": project_id, "raised_fen": raised[project_id][0],
-             "status": raised[project_id][1].value}
-            for project_id in sorted({row["project_id"] for row in rows})])
-        # Only the first bid changes a user's row (PostgreSQL writes a new row version for
-        # an update that changes nothing).
-        conn.execute(update(custody_users).where(
-            custody_users.c.tenant_id == tenant_id, custody_users.c.has_bid == 0,
-            custody_users.c.user_id.in_({row["user_id"] for row in rows})).values(has_bid=1))
-
-    def _bids(self, conn: Connection, tenant_id: str, project_id: str) -> list[Any]:
-        b = custody_bids.c
-        return list(conn.execute(select(custody_bids).where(
-            b.tenant_id == tenant_id, b.project_id == project_id, b.status == "frozen",
-        ).order_by(b.bid_id)))
 
     # -- lending and failed raises (R-C10) -------------------------------------------------
     @checked()
@@ -468,19 +112,6 @@ class LendingService(CustodyReads, CustodyService):
         return self._steps_many(tenant_id, kind, steps, work,
                                 {"request_no": custody_fields.derived_serial_no})
 
-    def _steps_many(self, tenant_id: str, operation: str, steps: Sequence[_P],
-                    work: Callable[[Connection, str, Sequence[_P]], list[Data | CunguanError]],
-                    overrides: dict[str, custody_fields.Check] | None = None,
-                    ) -> list[CustodyResult]:
-        """Requests about many projects in one call; those about the same project run one
-        after the other (``by_rounds``)."""
-        steps, invalid = checked_each(steps, overrides)
-        return self.commands_many(
-            tenant_id, operation, [(s.request_no, s.content()) for s in steps],
-            lambda conn, new: by_rounds([steps[i] for i in new], _project_of,
-                                        lambda chosen: work(conn, tenant_id, chosen)),
-            invalid=invalid)
-
     def _lend(self, conn: Connection, tenant_id: str,
               steps: Sequence["ProjectStep"]) -> list[Data | CunguanError]:
         """Lending of distinct projects, each its own all-or-nothing chain."""
@@ -494,7 +125,7 @@ class LendingService(CustodyReads, CustodyService):
         day = self.accounting_date(conn, tenant_id) if projects else date.min
 
         def plan(step: ProjectStep) -> Planned:
-            project = _need_project(projects, step.project_id)
+            project = need_project(projects, step.project_id)
             if project.status != ProjectStatus.FULL.value:
                 raise CustodyError(Refusal.PROJECT_NOT_FULL, f"project is {project.status}")
             mine = bids.get(step.project_id, [])
@@ -563,26 +194,6 @@ class LendingService(CustodyReads, CustodyService):
             {"project_id": project.project_id, "status": ProjectStatus.REPAYING.value,
              "lent_on": day} for project, _, _ in lent])
 
-    @checked()
-    def fail_raise(self, tenant_id: str, request_no: str, project_id: str) -> CustodyResult:
-        """流标: release every bid hold; investment red packets were never paid, so they go
-        back to the marketing budget untouched."""
-        def work(conn: Connection) -> Data:
-            project = self._project(conn, tenant_id, project_id)
-            if project.status not in (ProjectStatus.RAISING.value, ProjectStatus.FULL.value):
-                raise CustodyError(Refusal.PROJECT_NOT_RAISING, f"project is {project.status}")
-            bids = self._bids(conn, tenant_id, project_id)
-            self.post(conn, tenant_id, [Release(f"{request_no}#{i}", bid.hold_id,
-                                                "raise failed") for i, bid in enumerate(bids)])
-            b = custody_bids.c
-            conn.execute(update(custody_bids).where(
-                b.tenant_id == tenant_id, b.project_id == project_id,
-                b.status == "frozen").values(status="released"))
-            self._set_project(conn, tenant_id, project_id, status=ProjectStatus.FAILED.value)
-            return {"project_id": project_id, "released_bids": len(bids),
-                    "red_packets_returned_fen": sum(b.red_packet_fen for b in bids)}
-        return self.command(tenant_id, request_no, "fail_raise", {"project": project_id}, work)
-
     # -- repayments (R-C12, R-C13) ---------------------------------------------------------
     @checked()
     def repay(self, tenant_id: str, request_no: str, project_id: str, *,
@@ -617,8 +228,8 @@ class LendingService(CustodyReads, CustodyService):
         frozen: list[Data] = []
 
         def plan(step: ProjectStep) -> Planned:
-            project = _repaying(_need_project(projects, step.project_id))
-            due = _next_due(schedules.get(step.project_id, []))
+            project = repayments.repaying(need_project(projects, step.project_id))
+            due = repayments.next_due(schedules.get(step.project_id, []))
             penalty_fen = self._penalty(due, day)
             total_fen = due.principal_fen + due.interest_fen + penalty_fen
             self.need_consent(grants, project.borrower_user_id, "repay", total_fen,
@@ -676,7 +287,7 @@ class LendingService(CustodyReads, CustodyService):
 
     def _unpaid(self, conn: Connection, tenant_id: str, project_id: str) -> list[Any]:
         """The installments still to repay (``_owed``), in period order."""
-        return _owed(self._installments(conn, tenant_id, project_id))
+        return repayments.owed(self._installments(conn, tenant_id, project_id))
 
     def _installments(self, conn: Connection, tenant_id: str, project_id: str) -> list[Any]:
         i = custody_installments.c
@@ -686,8 +297,8 @@ class LendingService(CustodyReads, CustodyService):
     def _repaying(self, conn: Connection, tenant_id: str, project_id: str
                   ) -> tuple[Any, Any]:
         """The project (locked) and its earliest unpaid installment, if it is being repaid."""
-        project = _repaying(self._project(conn, tenant_id, project_id))
-        return project, _next_due(self._unpaid(conn, tenant_id, project_id))
+        project = repayments.repaying(self._project(conn, tenant_id, project_id))
+        return project, repayments.next_due(self._unpaid(conn, tenant_id, project_id))
 
     def _borrower_password(self, tenant_id: str, project_id: str,
                            password: str | None) -> bool | CustodyResult:
@@ -746,9 +357,9 @@ class LendingService(CustodyReads, CustodyService):
         writes = _Settled()
 
         def plan(step: ProjectStep, into: _Settled) -> Planned:
-            _need_project(projects, step.project_id)
+            need_project(projects, step.project_id)
             rows = schedules.get(step.project_id, [])
-            unpaid = _owed(rows)
+            unpaid = repayments.owed(rows)
             due = next((i for i in unpaid if i.status == "frozen"), None)
             if due is None:
                 raise CustodyError(Refusal.NOTHING_FROZEN, "no installment waits for settlement")
@@ -788,14 +399,15 @@ class LendingService(CustodyReads, CustodyService):
                          into: "_Settled") -> Planned:
         """``installments``: the project's whole schedule; ``claims``: every investment claim
         of the project, closed ones too (they keep their weight in the split)."""
-        parts = repayments.shares_fen(due, claims, _paid(installments), last=last)
+        parts = repayments.shares_fen(due, claims, repayments.paid(installments), last=last)
         payees = tuple(Payee(chart.user_account_no(c.holder_user_id), sum(p))
                        for c, p in zip(claims, parts, strict=True) if sum(p))
-        coupons, coupon_left = _coupon_moves(step.request_no, _open(claims), last=last)
+        coupons, coupon_left = repayments.coupon_moves(
+            step.request_no, repayments.open_claims(claims), last=last)
 
         def done(_: list[Result]) -> Data:
             for claim, (principal_fen, _income) in zip(claims, parts, strict=True):
-                if claim.status not in _OPEN_CLAIM:
+                if claim.status not in repayments.OPEN_CLAIM:
                     continue
                 left = claim.outstanding_fen - principal_fen
                 into.claims.append({
@@ -804,7 +416,8 @@ class LendingService(CustodyReads, CustodyService):
                     "coupon_due_fen": coupon_left.get(claim.claim_id, claim.coupon_due_fen)})
             into.installments += [{"tenant_id": tenant_id, "project_id": step.project_id,
                                    "period": period, "status": "paid", "hold_id": None,
-                                   "penalty_fen": 0} for period in _owing_nothing(installments)]
+                                   "penalty_fen": 0}
+                                  for period in repayments.owing_nothing(installments)]
             into.installments.append({"tenant_id": tenant_id, "project_id": step.project_id,
                                       "period": due.period, "status": "paid",
                                       "hold_id": due.hold_id, "penalty_fen": due.penalty_fen})
@@ -824,7 +437,7 @@ class LendingService(CustodyReads, CustodyService):
         query = select(custody_claims).where(
             k.tenant_id == tenant_id, k.project_id == project_id, k.kind == "investment")
         if open_only:
-            query = query.where(k.status.in_(_OPEN_CLAIM))
+            query = query.where(k.status.in_(repayments.OPEN_CLAIM))
         return list(conn.execute(query.order_by(k.claim_id)))
 
     def _update_claims(self, conn: Connection, tenant_id: str, claims: list[Any],
@@ -875,8 +488,9 @@ class LendingService(CustodyReads, CustodyService):
                                   if payer == "guarantor" else ("RISK", chart.RISK_RESERVE))
             claims = self._claims(conn, tenant_id, project_id, open_only=False)
             rows = self._installments(conn, tenant_id, project_id)
-            last = len(_owed(rows)) == 1
-            parts = repayments.shares_fen(due_with_penalty, claims, _paid(rows), last=last)
+            last = len(repayments.owed(rows)) == 1
+            parts = repayments.shares_fen(due_with_penalty, claims, repayments.paid(rows),
+                                          last=last)
             legs = [Posting(chart.user_account_no(c.holder_user_id), Side.CREDIT, sum(p))
                     for c, p in zip(claims, parts, strict=True) if sum(p)]
             total_fen = sum(leg.amount_fen for leg in legs)
@@ -884,9 +498,9 @@ class LendingService(CustodyReads, CustodyService):
                 request_no, (Posting(account_no, Side.DEBIT, total_fen), *legs),
                 "compensation")])
             opened = [(c, p[0]) for c, p in zip(claims, parts, strict=True)
-                      if c.status in _OPEN_CLAIM]
+                      if c.status in repayments.OPEN_CLAIM]
             self._update_claims(conn, tenant_id, [c for c, _ in opened], [p for _, p in opened])
-            for period in _owing_nothing(rows):   # R-C12: 0.00 installments owe nothing
+            for period in repayments.owing_nothing(rows):   # R-C12: 0.00 installments owe nothing
                 self._set_installment(conn, tenant_id, project_id, period, status="paid")
             self._set_installment(conn, tenant_id, project_id, due.period, status="paid",
                                   penalty_fen=due_with_penalty.penalty_fen)

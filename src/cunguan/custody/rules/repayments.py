@@ -1,6 +1,6 @@
-"""Repayment rules (R-C13): overdue penalty interest, early repayment's interest, the
-investors' shares of an installment and interest coupons. Pure: the handlers read the rows
-and post what these compute.
+"""Repayment rules (R-C12, R-C13): which installments are owed, overdue penalty interest, early
+repayment's interest, the investors' shares of an installment and interest coupons. Pure: the
+handlers read the rows and post what these compute.
 
 Inputs are read through small protocols (a database row or a frozen record will do); amounts
 are int fen, rates exact decimal text.
@@ -13,6 +13,10 @@ from datetime import date
 from typing import Protocol, TypeVar
 
 from cunguan.core.money import round_half_up, split_cumulative, split_running, to_fraction
+from cunguan.custody.rules import accounts as chart
+from cunguan.custody.rules.bids import ProjectStatus
+from cunguan.custody.rules.refusals import CustodyError, Refusal
+from cunguan.ledger.model import Command, Transfer
 
 #: Overdue penalty interest per day on the unpaid installment (configurable per service).
 PENALTY_DAILY_RATE_DEFAULT = "0.0005"
@@ -23,6 +27,9 @@ COUPON_RATE_MAX = "0.24"
 #: Interest owed on early repayment: "current" (this period's), "full" (all scheduled) or
 #: "none"; the platform's loan contract decides.
 EARLY_INTEREST_RULES = ("current", "full", "none")
+
+#: An open claim's statuses (a listed claim is paid to its holder until sold).
+OPEN_CLAIM = ("holding", "listed")
 
 
 class Owed(Protocol):
@@ -61,7 +68,41 @@ class CouponClaim(Protocol):
     def coupon_due_fen(self) -> int: ...
 
 
+class ScheduleRow(Owed, Protocol):
+    """An installment of a project's schedule as stored: its period and status too."""
+
+    @property
+    def period(self) -> int: ...
+    @property
+    def status(self) -> str: ...
+
+
+class Dated(Owed, Protocol):
+    """An installment with its due date."""
+
+    @property
+    def due_date(self) -> date: ...
+
+
+class Stated(Protocol):
+    """A row with a status: a claim, a project."""
+
+    @property
+    def status(self) -> str: ...
+
+
+class CouponHolder(CouponClaim, Protocol):
+    """An open claim with a coupon, as a settlement pays it: its id and holder too."""
+
+    @property
+    def claim_id(self) -> str: ...
+    @property
+    def holder_user_id(self) -> str: ...
+
+
 _C = TypeVar("_C", bound=CouponClaim)
+_S = TypeVar("_S", bound=ScheduleRow)
+_T = TypeVar("_T", bound=Stated)
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,3 +186,64 @@ def coupons_fen(claims: Sequence[_C], *, last: bool) -> list[tuple[_C, int]]:
         if amount_fen:
             paid.append((claim, amount_fen))
     return paid
+
+
+def owed(installments: Sequence[_S]) -> list[_S]:
+    """The installments still to repay, in period order: due or frozen, and not 0.00 — one
+    that owes nothing never waits for a repayment (R-C12: paid at lending; a schedule
+    written before that rule, or migrated, has its 0.00 ones paid with the next settlement)."""
+    return [i for i in installments if i.status == "frozen"
+            or (i.status == "due" and i.principal_fen + i.interest_fen)]
+
+
+def owing_nothing(installments: Sequence[ScheduleRow]) -> list[int]:
+    """The periods of the 0.00 installments still marked due (see ``owed``)."""
+    return [i.period for i in installments
+            if i.status == "due" and not i.principal_fen + i.interest_fen]
+
+
+def paid(installments: Sequence[_S]) -> list[_S]:
+    """The installments repaid (their income split weighs in the next split, ``shares_fen``)."""
+    return [i for i in installments if i.status == "paid"]
+
+
+def next_due(installments: Sequence[_S]) -> _S:
+    """The earliest unpaid installment (earlier installments are paid first, R-C13), if it
+    is not already frozen for repayment; ``installments`` in period order."""
+    row = next(iter(owed(installments)), None)
+    if row is None:
+        raise CustodyError(Refusal.NOTHING_DUE, "every installment is paid")
+    if row.status != "due":
+        raise CustodyError(Refusal.REPAYMENT_IN_PROGRESS, f"installment {row.period} is frozen")
+    return row
+
+
+def repaying(project: _T) -> _T:
+    """``project`` if it is being repaid (lent, not yet settled); refused otherwise."""
+    if project.status != ProjectStatus.REPAYING.value:
+        raise CustodyError(Refusal.PROJECT_NOT_REPAYING, f"project is {project.status}")
+    return project
+
+
+def overdue_penalty_fen(due: Dated, day: date, daily_rate: str) -> int:
+    """``penalty_fen`` on an installment overdue since its own due date."""
+    return penalty_fen(due, due.due_date, day, daily_rate)
+
+
+def open_claims(claims: Sequence[_T]) -> list[_T]:
+    """The investors' open claims among ``claims`` (``OPEN_CLAIM``)."""
+    return [c for c in claims if c.status in OPEN_CLAIM]
+
+
+def coupon_moves(request_no: str, claims: Sequence[CouponHolder], *, last: bool
+                 ) -> tuple[list[Command], dict[str, int]]:
+    """The coupons of ``coupons_fen`` as transfers from the marketing account; and what each
+    paid claim has left to receive."""
+    moves: list[Command] = []
+    left: dict[str, int] = {}
+    for claim, amount_fen in coupons_fen(claims, last=last):
+        moves.append(Transfer(f"{request_no}#coupon#{claim.claim_id}", chart.MARKETING,
+                              chart.user_account_no(claim.holder_user_id), amount_fen,
+                              "interest_coupon"))
+        left[claim.claim_id] = claim.coupon_due_fen - amount_fen
+    return moves, left

@@ -1,0 +1,90 @@
+"""What every use case of the lending cycle shares (``Projects``, ``Lending``, ``Repayments``,
+``Claims``, ``Plans`` inherit it): an operation's single form run through its set-based
+work, many requests about projects in one call, and a project's row read and written."""
+
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol, TypeVar
+
+from cunguan.core.errors import CunguanError
+from cunguan.custody.handlers.base import (
+    CustodyResult,
+    Data,
+    by_rounds,
+    checked_each,
+    only,
+)
+from cunguan.custody.handlers.service import CustodyService
+from cunguan.custody.rules import fields as custody_fields
+from cunguan.custody.rules.refusals import CustodyError, Refusal
+from cunguan.custody.store import projects as project_rows
+from cunguan.custody.store.tables import custody_projects
+from cunguan.db.connection import Connection
+
+
+class OnProject(Protocol):
+    """A request about one project (a bid, its registration, a step of its life) of an
+    operation with a set-based form."""
+
+    @property
+    def request_no(self) -> str: ...
+    @property
+    def project_id(self) -> str: ...
+    def check(self) -> None: ...
+    def content(self) -> Data: ...
+
+
+P = TypeVar("P", bound=OnProject)
+#: The set-based work of an operation: the requests' outcomes, in their order.
+Work = Callable[[Connection, str, Sequence[P]], list[Data | CunguanError]]
+
+
+def project_of(request: OnProject) -> str:
+    return request.project_id
+
+
+def need_project(projects: dict[str, Any], project_id: str) -> Any:
+    """The project read set-based, or refused as not found."""
+    project = projects.get(project_id)
+    if project is None:
+        raise CustodyError(Refusal.PROJECT_NOT_FOUND, f"no project_id {project_id}")
+    return project
+
+
+class ProjectSteps(CustodyService):
+    """The steps the lending cycle's mixins share."""
+
+    def _one(self, tenant_id: str, operation: str, request: P, work: Work[P]
+             ) -> CustodyResult:
+        """The single form of an operation with a set-based form: the request's own checks
+        (a refusal there is answered, not recorded), then the shared work with one request."""
+        (request,), (invalid,) = checked_each([request])
+        try:
+            if invalid is not None:
+                raise invalid
+            request.check()
+        except CunguanError as exc:
+            return CustodyResult(request.request_no, False, exc.code, exc.message,
+                                 dict(exc.details))
+        return self.command(tenant_id, request.request_no, operation, request.content(),
+                            lambda conn: only(work(conn, tenant_id, [request])[0]))
+
+    def _steps_many(self, tenant_id: str, operation: str, steps: Sequence[P], work: Work[P],
+                    overrides: dict[str, custody_fields.Check] | None = None,
+                    ) -> list[CustodyResult]:
+        """Requests about many projects in one call; those about the same project run one
+        after the other (``by_rounds``)."""
+        steps, invalid = checked_each(steps, overrides)
+        return self.commands_many(
+            tenant_id, operation, [(s.request_no, s.content()) for s in steps],
+            lambda conn, new: by_rounds([steps[i] for i in new], project_of,
+                                        lambda chosen: work(conn, tenant_id, chosen)),
+            invalid=invalid)
+
+    def _project(self, conn: Connection, tenant_id: str, project_id: str, *,
+                 lock: bool = True) -> Any:
+        return self.row(conn, custody_projects, tenant_id, "project_id", project_id,
+                        missing="project_not_found", lock=lock)
+
+    def _set_project(self, conn: Connection, tenant_id: str, project_id: str,
+                     **values: Any) -> None:
+        project_rows.set_many(conn, tenant_id, [{"project_id": project_id, **values}])
