@@ -23,6 +23,7 @@ from cunguan.custody.handlers.base import (
     only,
     set_based,
 )
+from cunguan.custody.handlers.claims import Claims
 from cunguan.custody.handlers.lending_commands import BidRequest, ProjectStep, ProjectTerms
 from cunguan.custody.handlers.project_steps import need_project
 from cunguan.custody.handlers.projects import Projects
@@ -35,12 +36,12 @@ from cunguan.custody.rules.bids import ProjectStatus
 from cunguan.custody.rules.refusals import CustodyError, Refusal
 from cunguan.custody.rules.repayments import coupon_rate_ok
 from cunguan.custody.rules.schedules import Installment, Method, owes_nothing, schedule
+from cunguan.custody.store import claims as claim_rows
 from cunguan.custody.store import lookups
 from cunguan.custody.store.tables import (
     custody_bids,
     custody_claims,
     custody_installments,
-    custody_listings,
     custody_plan_holdings,
     custody_plans,
     custody_projects,
@@ -85,7 +86,7 @@ class _Settled:
             for project_id in self.settled_projects])
 
 
-class LendingService(CustodyReads, Projects):
+class LendingService(CustodyReads, Projects, Claims):
     penalty_daily_rate = repayments.PENALTY_DAILY_RATE_DEFAULT
     early_interest_rule = "current"   # one of repayments.EARLY_INTEREST_RULES
 
@@ -429,43 +430,6 @@ class LendingService(CustodyReads, Projects):
         return Planned([Settle(step.request_no, due.hold_id, payees, "repayment"), *coupons],
                        done)
 
-    def _claims(self, conn: Connection, tenant_id: str, project_id: str, *,
-                open_only: bool = True) -> list[Any]:
-        """The investors' open claims (a listed claim is paid to its holder until sold), or
-        all of them; by claim id."""
-        k = custody_claims.c
-        query = select(custody_claims).where(
-            k.tenant_id == tenant_id, k.project_id == project_id, k.kind == "investment")
-        if open_only:
-            query = query.where(k.status.in_(repayments.OPEN_CLAIM))
-        return list(conn.execute(query.order_by(k.claim_id)))
-
-    def _update_claims(self, conn: Connection, tenant_id: str, claims: list[Any],
-                       principals: list[int]) -> None:
-        k = custody_claims.c
-        for claim, principal_fen in zip(claims, principals, strict=True):
-            left = claim.outstanding_fen - principal_fen
-            conn.execute(update(custody_claims).where(
-                k.tenant_id == tenant_id, k.claim_id == claim.claim_id,
-            ).values(outstanding_fen=left, status=claim.status if left else "closed"))
-
-    def claims(self, tenant_id: str, project_id: str) -> list[Any]:
-        """A project's open investment claims (R-C21 query)."""
-        with read_connection(self.engine) as conn:
-            return self._claims(conn, tenant_id, project_id)
-
-    def outstanding(self, tenant_id: str, project_id: str) -> tuple[int, int]:
-        """(Σ claims outstanding, principal still due on the schedule): equal at all times."""
-        with read_connection(self.engine) as conn:
-            k, i = custody_claims.c, custody_installments.c
-            claims = sum(conn.execute(select(k.outstanding_fen).where(
-                k.tenant_id == tenant_id, k.project_id == project_id,
-                k.kind == "investment")).scalars())
-            loan = sum(conn.execute(select(i.principal_fen).where(
-                i.tenant_id == tenant_id, i.project_id == project_id,
-                i.status.in_(("due", "frozen")))).scalars())
-        return int(claims), int(loan)
-
     # -- compensation (代偿, R-C13) ---------------------------------------------------------
     @checked()
     def compensate(self, tenant_id: str, request_no: str, project_id: str,
@@ -486,7 +450,7 @@ class LendingService(CustodyReads, Projects):
             holder, account_no = ((project.guarantor_user_id,
                                    chart.user_account_no(project.guarantor_user_id))
                                   if payer == "guarantor" else ("RISK", chart.RISK_RESERVE))
-            claims = self._claims(conn, tenant_id, project_id, open_only=False)
+            claims = claim_rows.of_project(conn, tenant_id, project_id, open_only=False)
             rows = self._installments(conn, tenant_id, project_id)
             last = len(repayments.owed(rows)) == 1
             parts = repayments.shares_fen(due_with_penalty, claims, repayments.paid(rows),
@@ -499,7 +463,8 @@ class LendingService(CustodyReads, Projects):
                 "compensation")])
             opened = [(c, p[0]) for c, p in zip(claims, parts, strict=True)
                       if c.status in repayments.OPEN_CLAIM]
-            self._update_claims(conn, tenant_id, [c for c, _ in opened], [p for _, p in opened])
+            claim_rows.repay_principal(conn, tenant_id, [c for c, _ in opened],
+                                       [p for _, p in opened])
             for period in repayments.owing_nothing(rows):   # R-C12: 0.00 installments owe nothing
                 self._set_installment(conn, tenant_id, project_id, period, status="paid")
             self._set_installment(conn, tenant_id, project_id, due.period, status="paid",
@@ -514,100 +479,6 @@ class LendingService(CustodyReads, Projects):
             return {"period": due.period, "paid_fen": total_fen, "recourse_claim": request_no}
         return self.command(tenant_id, request_no, "compensate",
                             {"project": project_id, "payer": payer}, work)
-
-    # -- debt transfer (债权转让, R-C14) ------------------------------------------------------
-    @checked()
-    def list_claim(self, tenant_id: str, request_no: str, claim_id: str, seller_user_id: str,
-                   price_fen: int, fee_rate: str = "0.005") -> CustodyResult:
-        """Lock a claim for sale at a price above or below its outstanding principal."""
-        if price_fen <= 0:
-            return CustodyResult(request_no, False, Refusal.FIELD_INVALID, "the price is positive")
-
-        def work(conn: Connection) -> Data:
-            claim = self._claim(conn, tenant_id, claim_id)
-            if claim.holder_user_id != seller_user_id or claim.kind != "investment":
-                raise CustodyError(Refusal.CLAIM_NOT_HELD, "the seller does not hold this claim")
-            if claim.status != "holding":
-                raise CustodyError(Refusal.CLAIM_NOT_TRANSFERABLE, f"the claim is {claim.status}")
-            fee_fen = apply_rate(price_fen, fee_rate)
-            if fee_fen >= price_fen:
-                raise CustodyError(Refusal.FIELD_INVALID, "the fee would take the whole price")
-            conn.execute(insert(custody_listings).values(
-                tenant_id=tenant_id, listing_id=request_no, claim_id=claim_id,
-                seller_user_id=seller_user_id, price_fen=price_fen, fee_fen=fee_fen,
-                status="listed", buyer_user_id=None))
-            self._set_claim(conn, tenant_id, claim_id, status="listed")
-            return {"listing_id": request_no, "outstanding_fen": claim.outstanding_fen,
-                    "price_fen": price_fen, "fee_fen": fee_fen}
-        return self.command(tenant_id, request_no, "list_claim",
-                            {"claim": claim_id, "seller": seller_user_id, "price": price_fen,
-                             "fee_rate": fee_rate}, work)
-
-    @checked()
-    def buy_claim(self, tenant_id: str, request_no: str, listing_id: str, buyer_user_id: str,
-                  *, password: str | None = None) -> CustodyResult:
-        """Atomic completion: the price from the buyer, less the fee to the seller, the fee to
-        the fee account, the claim to the buyer."""
-        checked = self._password_step(tenant_id, buyer_user_id, password)
-        if isinstance(checked, CustodyResult):
-            return CustodyResult(request_no, False, checked.code, checked.message)
-
-        def work(conn: Connection) -> Data:
-            listing = self._listing(conn, tenant_id, listing_id)
-            self.active_user(conn, tenant_id, buyer_user_id)
-            if buyer_user_id == listing.seller_user_id:
-                raise CustodyError(Refusal.BUYER_IS_SELLER, "a seller cannot buy their own claim")
-            self.require_consent(conn, tenant_id, buyer_user_id, "bid", listing.price_fen,
-                                 bool(checked))
-            buyer = chart.user_account_no(buyer_user_id)
-            seller = chart.user_account_no(listing.seller_user_id)
-            legs = [Posting(buyer, Side.DEBIT, listing.price_fen),
-                    Posting(seller, Side.CREDIT, listing.price_fen - listing.fee_fen)]
-            if listing.fee_fen:
-                legs.append(Posting(chart.FEE, Side.CREDIT, listing.fee_fen))
-            self.post(conn, tenant_id, [CompoundTransfer(request_no, tuple(legs),
-                                                         "debt_transfer")])
-            self._set_claim(conn, tenant_id, listing.claim_id, status="holding",
-                            holder_user_id=buyer_user_id)
-            self._set_listing(conn, tenant_id, listing_id, status="sold",
-                              buyer_user_id=buyer_user_id)
-            return {"claim_id": listing.claim_id, "buyer": buyer_user_id,
-                    "price_fen": listing.price_fen, "fee_fen": listing.fee_fen}
-        return self.command(tenant_id, request_no, "buy_claim",
-                            {"listing": listing_id, "buyer": buyer_user_id}, work)
-
-    @checked()
-    def cancel_listing(self, tenant_id: str, request_no: str,
-                       listing_id: str) -> CustodyResult:
-        def work(conn: Connection) -> Data:
-            listing = self._listing(conn, tenant_id, listing_id)
-            self._set_listing(conn, tenant_id, listing_id, status="cancelled")
-            self._set_claim(conn, tenant_id, listing.claim_id, status="holding")
-            return {"listing_id": listing_id, "status": "cancelled"}
-        return self.command(tenant_id, request_no, "cancel_listing", {"listing": listing_id},
-                            work)
-
-    def _claim(self, conn: Connection, tenant_id: str, claim_id: str) -> Any:
-        return self.row(conn, custody_claims, tenant_id, "claim_id", claim_id,
-                        missing="claim_not_found")
-
-    def _set_claim(self, conn: Connection, tenant_id: str, claim_id: str,
-                   **values: Any) -> None:
-        self.set_row(conn, custody_claims, tenant_id, "claim_id", claim_id, **values)
-
-    def _listing(self, conn: Connection, tenant_id: str, listing_id: str) -> Any:
-        row = self.row(conn, custody_listings, tenant_id, "listing_id", listing_id,
-                       missing="listing_not_found")
-        if row.status != "listed":
-            raise CustodyError(Refusal.LISTING_NOT_OPEN, f"the listing is {row.status}")
-        claim = self._claim(conn, tenant_id, row.claim_id)
-        if claim.status != "listed":
-            raise CustodyError(Refusal.LISTING_NOT_OPEN, f"the claim is {claim.status}")
-        return row
-
-    def _set_listing(self, conn: Connection, tenant_id: str, listing_id: str,
-                     **values: Any) -> None:
-        self.set_row(conn, custody_listings, tenant_id, "listing_id", listing_id, **values)
 
     # -- finance plans (理财计划, R-C19) -----------------------------------------------------
     @checked()
