@@ -3,13 +3,11 @@
 from collections.abc import Sequence
 from datetime import date
 
-from sqlalchemy import Connection, Engine, insert, update
-
 from cunguan.core import fields, limits
 from cunguan.core.calendar import WorkingCalendar
 from cunguan.core.clock import Clock, system_clock
 from cunguan.core.errors import CunguanError, present
-from cunguan.db.connection import read_connection
+from cunguan.db.connection import Connection, Engine, read_connection
 from cunguan.db.unit_of_work import with_retries
 from cunguan.ledger import rules
 from cunguan.ledger.engine import (
@@ -31,11 +29,10 @@ from cunguan.ledger.model import (
     Result,
     Transfer,
 )
-from cunguan.ledger.store import queries
+from cunguan.ledger.store import queries, setup
 from cunguan.ledger.store.batches import BatchStore
 from cunguan.ledger.store.calendar import load_calendar
 from cunguan.ledger.store.ids import IdBlocks
-from cunguan.ledger.store.tables import accounts, ledger_days, tenants
 
 
 class LedgerService:
@@ -55,14 +52,10 @@ class LedgerService:
         naming it (an identifier, display text, a date)."""
         tenant_id, name, accounting_date = rules.tenant_fields(tenant_id, name, accounting_date)
         with self.engine.begin() as conn:
-            if conn.execute(tenants.select().where(tenants.c.tenant_id == tenant_id)).first():
+            if setup.tenant_exists(conn, tenant_id):
                 raise CunguanError("tenant_exists", f"tenant {tenant_id} exists already")
-            conn.execute(insert(tenants).values(tenant_id=tenant_id, name=name,
-                                                accounting_date=accounting_date,
-                                                created_at=self.clock()))
-            conn.execute(insert(ledger_days).values(
-                tenant_id=tenant_id, accounting_date=accounting_date, status="open",
-                is_working_day=int(self.calendar.is_working_day(accounting_date)), report=""))
+            setup.insert_tenant(conn, tenant_id, name, accounting_date, created_at=self.clock(),
+                                is_working_day=self.calendar.is_working_day(accounting_date))
 
     def open_accounts(self, tenant_id: str, specs: Sequence[AccountSpec]) -> None:
         """Open accounts, all or none; an existing account no. refuses the whole call."""
@@ -81,13 +74,7 @@ class LedgerService:
         if taken or len({s.account_no for s in specs}) < len(specs):
             raise CunguanError("account_exists", "account nos. exist already or repeat: "
                                f"{', '.join(sorted(taken)[:10])}")
-        conn.execute(insert(accounts), [{
-            "tenant_id": tenant_id, "account_no": s.account_no, "owner": s.owner,
-            "role": s.role, "subject_code": s.subject_code,
-            "normal_side": s.normal_side.value, "status": AccountStatus.NORMAL.value,
-            "flags": int(s.flags), "overdraft_limit_fen": s.overdraft_limit_fen,
-            "balance_fen": 0, "frozen_fen": 0, "entry_seq": 0, "opened_at": now,
-        } for s in specs])
+        setup.insert_accounts(conn, tenant_id, specs, opened_at=now)
 
     def set_account_status(self, tenant_id: str, account_no: str,
                            status: AccountStatus) -> Account:
@@ -104,9 +91,7 @@ class LedgerService:
             if status is AccountStatus.CLOSED and (account.balance_fen or account.frozen_fen):
                 raise CunguanError("account_not_empty",
                                    f"account {account_no} still holds money or holds")
-            conn.execute(update(accounts).where(
-                accounts.c.tenant_id == tenant_id, accounts.c.account_no == account_no,
-            ).values(status=status.value))
+            setup.set_account_status(conn, tenant_id, account_no, status)
             updated = queries.get_account(conn, tenant_id, account_no)
         return present(updated, "the account just updated exists")
 
