@@ -12,16 +12,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, delete, insert, select, update
-from sqlalchemy.exc import IntegrityError
-
 from cunguan.core import limits, signing
 from cunguan.core.clock import Clock, system_clock
 from cunguan.core.errors import CunguanError, invariant, present
-from cunguan.custody.store.tables import custody_platforms
-from cunguan.db.connection import read_connection
+from cunguan.db.connection import Connection, Engine, read_connection
+from cunguan.platform.store import credentials as credential_store
 from cunguan.platform.store import nonces as nonce_store
-from cunguan.platform.store.tables import api_bank_keys, api_credentials, api_nonces
+from cunguan.platform.store.platforms import platform_exists
 
 ROLES = ("platform", "operator")
 #: The one message of every ``signature_invalid``: unknown key, revoked key, wrong signature.
@@ -107,33 +104,26 @@ class AccessService:
         key_id = f"{'op' if role == 'operator' else 'pk'}_{secrets.token_hex(8)}"
         secret = secrets.token_urlsafe(32)
         with self.engine.begin() as conn:
-            if tenant_id is not None and conn.execute(select(custody_platforms.c.tenant_id).where(
-                    custody_platforms.c.tenant_id == tenant_id)).first() is None:
+            if tenant_id is not None and not platform_exists(conn, tenant_id):
                 raise AccessError("tenant_not_found", f"no platform {tenant_id}")
-            conn.execute(insert(api_credentials).values(
-                key_id=key_id, tenant_id=tenant_id, role=role, secret=secret,
-                sm2_public_key=sm2_public_key, status="active", created_at=self.clock()))
+            credential_store.insert_credential(
+                conn, key_id=key_id, tenant_id=tenant_id, role=role, secret=secret,
+                sm2_public_key=sm2_public_key, created_at=self.clock())
         return IssuedCredential(key_id, secret, role, tenant_id)
 
     def revoke(self, key_id: str) -> bool:
         """Revoke an active key at once; False when no active key has this id (unknown, or
         revoked already)."""
         with self.engine.begin() as conn:
-            changed = conn.execute(update(api_credentials).where(
-                api_credentials.c.key_id == key_id, api_credentials.c.status == "active",
-            ).values(status="revoked")).rowcount
+            changed = credential_store.revoke(conn, key_id)
         self._credentials_read.pop(key_id, None)
         return bool(changed)
 
     def platform_secret(self, tenant_id: str) -> tuple[str, str] | None:
         """(key id, secret) of the platform's newest active credential: callbacks and page
         results are signed with it."""
-        c = api_credentials.c
         with read_connection(self.engine) as conn:
-            row = conn.execute(select(c.key_id, c.secret).where(
-                c.tenant_id == tenant_id, c.status == "active",
-            ).order_by(c.created_at.desc(), c.key_id).limit(1)).first()
-        return None if row is None else (row[0], row[1])
+            return credential_store.newest_active_secret(conn, tenant_id)
 
     def bank_sm2_key(self) -> tuple[str, str]:
         """The bank's SM2 (private, public) key pair, made on first use; it never changes,
@@ -143,20 +133,14 @@ class AccessService:
         return self._bank_sm2
 
     def _load_bank_sm2_key(self) -> tuple[str, str]:
-        k = api_bank_keys.c
         with read_connection(self.engine) as conn:
-            row = conn.execute(select(k.private_key, k.public_key).where(
-                k.algorithm == signing.SM2_SM3)).first()
-        if row is not None:
-            return row[0], row[1]
+            pair = credential_store.bank_key(conn, signing.SM2_SM3)
+        if pair is not None:
+            return pair
         private, public = signing.sm2_keypair()
-        try:
-            with self.engine.begin() as conn:
-                conn.execute(insert(api_bank_keys).values(
-                    algorithm=signing.SM2_SM3, private_key=private, public_key=public,
-                    created_at=self.clock()))
-        except IntegrityError:   # another worker made it first
-            return self._load_bank_sm2_key()
+        if not credential_store.insert_bank_key(self.engine, signing.SM2_SM3, private, public,
+                                                self.clock()):
+            return self._load_bank_sm2_key()   # another worker made it first
         return private, public
 
     # -- checking a request ----------------------------------------------------------------
@@ -199,11 +183,8 @@ class AccessService:
             elif read[1] is not None:
                 found[key_id] = read[1]
         if stale:
-            c = api_credentials.c
             with read_connection(self.engine) as conn:
-                rows = {row.key_id: row for row in conn.execute(select(
-                    c.key_id, c.role, c.tenant_id, c.secret, c.sm2_public_key, c.status,
-                ).where(c.key_id.in_(stale)))}
+                rows = credential_store.credential_rows(conn, stale)
             for key_id in stale:
                 self._credentials_read[key_id] = (now_ms, rows.get(key_id))
             found.update(rows)
@@ -281,4 +262,4 @@ class AccessService:
         would be refused first."""
         horizon = self.clock() - timedelta(seconds=2 * limits.signed_clock_skew_max_s)
         with self.engine.begin() as conn:
-            return conn.execute(delete(api_nonces).where(api_nonces.c.seen_at < horizon)).rowcount
+            return nonce_store.forget_before(conn, horizon)

@@ -5,8 +5,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine
-
 from cunguan.core import limits
 from cunguan.core.clock import Clock, system_clock
 from cunguan.core.signing import HMAC_SHA256, sign_request
@@ -16,6 +14,7 @@ from cunguan.custody.handlers.lending_service import LendingService
 from cunguan.custody.handlers.migration import MigrationService
 from cunguan.custody.handlers.service import CustodyPolicy
 from cunguan.custody.store.queries import CustodyQueries
+from cunguan.db.connection import Connection, Engine
 from cunguan.ledger.service import LedgerService
 from cunguan.platform.access import (
     AccessError,

@@ -4,13 +4,11 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Engine
-
 from cunguan.core.calendar import WorkingCalendar
 from cunguan.core.clock import Clock, system_clock
 from cunguan.core.errors import CunguanError
 from cunguan.custody.rules import checks as custody_checks
-from cunguan.db.connection import read_connection
+from cunguan.db.connection import Engine, read_connection
 from cunguan.ledger.daybook import (
     CloseOutcome,
     Finding,

@@ -16,11 +16,10 @@ command that fails for any reason but a refusal is also run again on its own, af
 
 from collections.abc import Callable
 
-from sqlalchemy import Engine
-
 from cunguan.core import limits
 from cunguan.core.errors import CunguanError, present
 from cunguan.custody.handlers.base import CustodyResult, Refused, Unit
+from cunguan.db.connection import Engine
 from cunguan.platform.coalescer import Coalescer
 
 Queued = tuple[Unit, Refused]

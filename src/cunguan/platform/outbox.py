@@ -20,16 +20,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, insert, select, update
-
 from cunguan.core import limits
 from cunguan.core.clock import Clock, system_clock
 from cunguan.custody.rules.callbacks import next_attempt
-from cunguan.custody.store.tables import custody_platforms
-from cunguan.db.bulk import update_rows
-from cunguan.db.connection import read_connection
-from cunguan.db.outbox import outbox_events, outbox_sequencer
+from cunguan.db.connection import Connection, Engine, read_connection
 from cunguan.db.unit_of_work import in_transaction
+from cunguan.platform.store import outbox as outbox_store
+from cunguan.platform.store.platforms import callback_urls
 
 #: Delivers one callback: (url, body, headers) → None when the platform accepted it, else why not.
 Sender = Callable[[str, bytes, dict[str, str]], str | None]
@@ -77,17 +74,7 @@ class OutboxService:
     def sequence(self) -> int:
         """Give every visible, unsequenced event the next cursor values; returns how many."""
         def unit(conn: Connection) -> int:
-            last = self._lock_sequencer(conn)
-            e = outbox_events.c
-            ids = conn.execute(select(e.event_id).where(e.seq.is_(None))
-                               .order_by(e.event_id).limit(limits.events_per_page_max)
-                               ).scalars().all()
-            for offset, event_id in enumerate(ids, start=1):
-                conn.execute(update(outbox_events).where(e.event_id == event_id)
-                             .values(seq=last + offset))
-            conn.execute(update(outbox_sequencer).where(outbox_sequencer.c.name == _SEQUENCER)
-                         .values(last_seq=last + len(ids)))
-            return len(ids)
+            return outbox_store.sequence_page(conn, _SEQUENCER, limits.events_per_page_max)
         return in_transaction(self.engine, unit)
 
     def _sequence_all(self) -> None:
@@ -95,27 +82,13 @@ class OutboxService:
         while self.sequence() == limits.events_per_page_max:
             pass
 
-    @staticmethod
-    def _lock_sequencer(conn: Connection) -> int:
-        s = outbox_sequencer.c
-        query = select(s.last_seq).where(s.name == _SEQUENCER)
-        if conn.dialect.name == "postgresql":
-            query = query.with_for_update()
-        last = conn.execute(query).scalar()
-        if last is None:
-            conn.execute(insert(outbox_sequencer).values(name=_SEQUENCER, last_seq=0))
-            return 0
-        return int(last)
-
     def events_since(self, tenant_id: str, after_seq: int,
                      rows_max: int = limits.events_per_page_max) -> list[Event]:
         """The tenant's events after the cursor, oldest first."""
         self._sequence_all()
-        e = outbox_events.c
         with read_connection(self.engine) as conn:
-            rows = conn.execute(select(outbox_events).where(
-                e.tenant_id == tenant_id, e.seq > after_seq,
-            ).order_by(e.seq).limit(min(rows_max, limits.events_per_page_max))).all()
+            rows = outbox_store.events_after(conn, tenant_id, after_seq,
+                                             min(rows_max, limits.events_per_page_max))
         return [_event(row) for row in rows]
 
     # -- delivery --------------------------------------------------------------------------
@@ -162,22 +135,11 @@ class OutboxService:
         now = self.clock()
 
         def unit(conn: Connection) -> list[tuple[Event, str | None, int]]:
-            e, p = outbox_events.c, custody_platforms.c
-            query = (select(outbox_events).where(e.delivery == "pending",
-                                                 e.next_attempt_at <= now)
-                     .order_by(e.next_attempt_at, e.event_id).limit(limits.events_per_page_max))
-            if conn.dialect.name == "postgresql":
-                query = query.with_for_update(skip_locked=True)
-            rows = conn.execute(query).all()
+            lease = now + timedelta(seconds=limits.callback_lease_s)
+            rows = outbox_store.claim_due(conn, now, lease, limits.events_per_page_max)
             if not rows:
                 return []
-            lease = now + timedelta(seconds=limits.callback_lease_s)
-            conn.execute(update(outbox_events).where(
-                e.event_id.in_([row.event_id for row in rows])).values(next_attempt_at=lease))
-            urls: dict[str, str | None] = {
-                tenant: url for tenant, url in conn.execute(
-                    select(p.tenant_id, p.callback_url).where(
-                        p.tenant_id.in_({row.tenant_id for row in rows})))}
+            urls = callback_urls(conn, {row.tenant_id for row in rows})
             return [(_event(row), urls.get(row.tenant_id), row.attempts) for row in rows]
         return in_transaction(self.engine, unit)
 
@@ -189,7 +151,7 @@ class OutboxService:
         rows = [self._outcome(event, attempts, error, now)
                 for (event, _, attempts), error in zip(claimed, errors, strict=True)]
         with self.engine.begin() as conn:
-            update_rows(conn, outbox_events, ("event_id",), rows)
+            outbox_store.record_outcomes(conn, rows)
 
     def _outcome(self, event: Event, attempts_before: int, error: str | None,
                  now: datetime) -> dict[str, Any]:
@@ -206,28 +168,17 @@ class OutboxService:
 
     # -- operators -------------------------------------------------------------------------
     def dead_letters(self, tenant_id: str | None = None) -> list[dict[str, Any]]:
-        e = outbox_events.c
-        query = select(outbox_events).where(e.delivery == "dead")
-        if tenant_id is not None:
-            query = query.where(e.tenant_id == tenant_id)
         with read_connection(self.engine) as conn:
-            rows = conn.execute(query.order_by(e.event_id)
-                                .limit(limits.events_per_page_max)).all()
+            rows = outbox_store.dead_events(conn, tenant_id, limits.events_per_page_max)
         return [{**_event(row).body(), "tenant_id": row.tenant_id, "attempts": row.attempts,
                  "last_error": row.last_error} for row in rows]
 
     def redeliver(self, event_id: int) -> bool:
         """An operator sends a dead-lettered event again: one more attempt, now."""
-        e = outbox_events.c
         with self.engine.begin() as conn:
-            changed = conn.execute(update(outbox_events).where(
-                e.event_id == event_id, e.delivery == "dead",
-            ).values(delivery="pending", next_attempt_at=self.clock())).rowcount
+            changed = outbox_store.redeliver(conn, event_id, self.clock())
         return bool(changed)
 
     def delivery_status(self, event_id: int) -> dict[str, Any] | None:
-        e = outbox_events.c
         with read_connection(self.engine) as conn:
-            row = conn.execute(select(e.delivery, e.attempts, e.last_error, e.delivered_at)
-                               .where(e.event_id == event_id)).first()
-        return None if row is None else dict(row._mapping)
+            return outbox_store.delivery_status(conn, event_id)

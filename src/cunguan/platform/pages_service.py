@@ -15,19 +15,17 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
-from sqlalchemy import Engine, insert, select, update
-
 from cunguan.core import limits, signing
 from cunguan.core.clock import Clock, system_clock
 from cunguan.custody.handlers.base import CustodyResult
 from cunguan.custody.handlers.lending_service import LendingService
 from cunguan.custody.rules.kyc import IdKind
 from cunguan.custody.rules.refusals import Refusal
-from cunguan.custody.store.tables import custody_platforms
-from cunguan.db.connection import read_connection
+from cunguan.db.connection import Engine, read_connection
 from cunguan.platform.access import AccessError, AccessService
+from cunguan.platform.store import page_sessions as session_store
 from cunguan.platform.store import rate_limits as rate_limit_store
-from cunguan.platform.store.tables import page_sessions
+from cunguan.platform.store.platforms import return_url_prefix
 
 PAGE_ACTIONS = ("open_account", "recharge", "bid", "withdraw", "repay", "authorize",
                 "reset_password", "activate")
@@ -80,8 +78,7 @@ class PagesService:
         if action not in PAGE_ACTIONS:
             raise AccessError("field_invalid", f"unknown page action {action}")
         with read_connection(self.engine) as conn:
-            prefix = conn.execute(select(custody_platforms.c.return_url_prefix).where(
-                custody_platforms.c.tenant_id == tenant_id)).scalar()
+            prefix = return_url_prefix(conn, tenant_id)
         if not prefix or not return_url.startswith(prefix) or \
                 urlsplit(return_url).scheme not in ("http", "https"):
             raise AccessError("return_url_not_allowed",
@@ -91,11 +88,11 @@ class PagesService:
                               return_url, secrets.token_urlsafe(24), "open", None,
                               now + timedelta(seconds=limits.page_session_ttl_s))
         with self.engine.begin() as conn:
-            conn.execute(insert(page_sessions).values(
-                tenant_id=tenant_id, token=session.token, action=action, request_no=request_no,
-                params=json.dumps(params, ensure_ascii=False), return_url=return_url,
-                csrf_token=session.csrf_token, status="open",
-                expires_at=session.expires_at, created_at=now))
+            session_store.insert_session(
+                conn, tenant_id=tenant_id, token=session.token, action=action,
+                request_no=request_no, params_json=json.dumps(params, ensure_ascii=False),
+                return_url=return_url, csrf_token=session.csrf_token,
+                expires_at=session.expires_at, created_at=now)
         return session
 
     def allow_post(self, client: str) -> bool:
@@ -113,9 +110,8 @@ class PagesService:
         return hits <= limits.page_posts_per_minute_max
 
     def get(self, token: str) -> PageSession:
-        p = page_sessions.c
         with read_connection(self.engine) as conn:
-            row = conn.execute(select(page_sessions).where(p.token == token)).first()
+            row = session_store.session_row(conn, token)
         if row is None or row.expires_at < self.clock():
             raise AccessError("page_session_not_found", "this page has expired or never existed")
         return PageSession(row.token, row.tenant_id, row.action, row.request_no,
@@ -135,8 +131,7 @@ class PagesService:
         answer = {"request_no": session.request_no, "status": "ok" if result.ok else "rejected",
                   "code": result.code}
         with self.engine.begin() as conn:
-            conn.execute(update(page_sessions).where(page_sessions.c.token == token)
-                         .values(status="done", result=json.dumps(answer)))
+            session_store.mark_done(conn, token, json.dumps(answer))
         return PageOutcome(self.return_link(session, answer))
 
     def return_link(self, session: PageSession, answer: dict[str, Any]) -> str:

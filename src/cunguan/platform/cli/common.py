@@ -16,18 +16,17 @@ from typing import Any, NoReturn
 import typer
 from rich.console import Console
 from rich.text import Text
-from sqlalchemy import Engine
-from sqlalchemy.exc import DBAPIError
 from typer.core import TyperGroup
 
 from cunguan.core import fields
 from cunguan.core.errors import CunguanError
 from cunguan.core.money import MoneyError, format_yuan, parse_yuan
-from cunguan.db.check import database_problem, ready_engine
-from cunguan.db.connection import database_url
+from cunguan.db.check import ready_engine
+from cunguan.db.connection import Engine, database_url
 from cunguan.ledger.model import Result
 from cunguan.ledger.service import LedgerService
 from cunguan.platform.day_service import DayService
+from cunguan.platform.store.driver_errors import named_database_errors
 
 console = Console()
 error_console = Console(stderr=True, soft_wrap=True, highlight=False)
@@ -78,11 +77,8 @@ class CunguanGroup(TyperGroup):
     error that escapes a command (the server went away mid-way) is named for what it says."""
 
     def invoke(self, ctx: Any) -> Any:
-        with edge():
-            try:
-                return super().invoke(ctx)
-            except DBAPIError as exc:
-                raise database_problem(exc, configured_url(ctx)) from exc
+        with edge(), named_database_errors(lambda: configured_url(ctx)):
+            return super().invoke(ctx)
 
 
 def _root_obj(ctx: Any) -> dict[str, Any]:

@@ -10,7 +10,7 @@ command's own transaction (``record_new_in``).
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, delete
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from cunguan.core.errors import present
@@ -83,3 +83,8 @@ def _record_pg(engine: Engine, nonces: list[tuple[str, str]], seen_at: datetime
             recorded = _pairs(cur.fetchall())
         raw.commit()
     return recorded
+
+
+def forget_before(conn: Connection, seen_before: datetime) -> int:
+    """Drop the nonces seen before this moment; how many."""
+    return conn.execute(delete(api_nonces).where(api_nonces.c.seen_at < seen_before)).rowcount
