@@ -17,7 +17,7 @@ framework looks them up (the nearest class in the exception's MRO); the handler 
 unexpected error is answered and logged once, the same way on either path.
 
 Measured at 64 API clients (bench/api_ab.py, alternating rounds against the router): see
-docs/ARCHITECTURE.md, "The command lane".
+docs/PERFORMANCE.md, "The command lane".
 """
 
 import inspect
