@@ -7,26 +7,25 @@ the investors pro rata to their claims.
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
 
 from cunguan.core.errors import CunguanError
-from cunguan.core.money import apply_rate, round_half_up, to_fraction
+from cunguan.core.money import apply_rate, to_fraction
 from cunguan.custody.handlers.base import (
     CustodyResult,
     Data,
     Planned,
     attempt,
     checked,
-    only,
     set_based,
 )
 from cunguan.custody.handlers.claims import Claims
 from cunguan.custody.handlers.lending_commands import BidRequest, ProjectStep, ProjectTerms
+from cunguan.custody.handlers.plans import Plans
 from cunguan.custody.handlers.project_steps import need_project
-from cunguan.custody.handlers.projects import Projects
 from cunguan.custody.handlers.reads import CustodyReads
 from cunguan.custody.handlers.service import CustodyService
 from cunguan.custody.rules import accounts as chart
@@ -34,7 +33,6 @@ from cunguan.custody.rules import fields as custody_fields
 from cunguan.custody.rules import repayments
 from cunguan.custody.rules.bids import ProjectStatus
 from cunguan.custody.rules.refusals import CustodyError, Refusal
-from cunguan.custody.rules.repayments import coupon_rate_ok
 from cunguan.custody.rules.schedules import Installment, Method, owes_nothing, schedule
 from cunguan.custody.store import claims as claim_rows
 from cunguan.custody.store import lookups
@@ -42,8 +40,6 @@ from cunguan.custody.store.tables import (
     custody_bids,
     custody_claims,
     custody_installments,
-    custody_plan_holdings,
-    custody_plans,
     custody_projects,
 )
 from cunguan.db.bulk import insert_rows, update_rows
@@ -54,7 +50,6 @@ from cunguan.ledger.model import (
     Freeze,
     Payee,
     Posting,
-    Release,
     Result,
     Settle,
     Side,
@@ -86,7 +81,7 @@ class _Settled:
             for project_id in self.settled_projects])
 
 
-class LendingService(CustodyReads, Projects, Claims):
+class LendingService(CustodyReads, Plans, Claims):
     penalty_daily_rate = repayments.PENALTY_DAILY_RATE_DEFAULT
     early_interest_rule = "current"   # one of repayments.EARLY_INTEREST_RULES
 
@@ -479,122 +474,3 @@ class LendingService(CustodyReads, Projects, Claims):
             return {"period": due.period, "paid_fen": total_fen, "recourse_claim": request_no}
         return self.command(tenant_id, request_no, "compensate",
                             {"project": project_id, "payer": payer}, work)
-
-    # -- finance plans (理财计划, R-C19) -----------------------------------------------------
-    @checked()
-    def create_plan(self, tenant_id: str, request_no: str, plan_id: str, name: str,
-                    annual_rate: str, term_days: int) -> CustodyResult:
-        if term_days <= 0 or not coupon_rate_ok(annual_rate):
-            return CustodyResult(request_no, False, Refusal.FIELD_INVALID, "bad rate or term")
-
-        def work(conn: Connection) -> Data:
-            self.require_new(conn, custody_plans, tenant_id, "plan_id", plan_id,
-                             exists="plan_exists")
-            conn.execute(insert(custody_plans).values(
-                tenant_id=tenant_id, plan_id=plan_id, name=name, annual_rate=annual_rate,
-                term_days=term_days, status="open"))
-            return {"plan_id": plan_id}
-        return self.command(tenant_id, request_no, "create_plan",
-                            {"plan": plan_id, "rate": annual_rate, "days": term_days}, work)
-
-    @checked()
-    def purchase_plan(self, tenant_id: str, request_no: str, user_id: str, plan_id: str,
-                      amount_fen: int, *, password: str | None = None) -> CustodyResult:
-        """A purchase freezes the amount; the platform matches it to projects later."""
-        checked = self._password_step(tenant_id, user_id, password)
-        if isinstance(checked, CustodyResult):
-            return CustodyResult(request_no, False, checked.code, checked.message)
-
-        def work(conn: Connection) -> Data:
-            plan = self.row(conn, custody_plans, tenant_id, "plan_id", plan_id,
-                            missing="plan_not_found")
-            user = self.active_user(conn, tenant_id, user_id)
-            self.require_consent(conn, tenant_id, user_id, "bid", amount_fen, bool(checked))
-            hold = self.post(conn, tenant_id, [Freeze(request_no, user.account_no, amount_fen,
-                                                      f"plan {plan_id}", None, "plan")])[0]
-            matures_on = self.accounting_date(conn, tenant_id) + timedelta(days=plan.term_days)
-            conn.execute(insert(custody_plan_holdings).values(
-                tenant_id=tenant_id, holding_id=request_no, plan_id=plan_id, user_id=user_id,
-                amount_fen=amount_fen, idle_fen=amount_fen, idle_hold_id=hold.tx_id,
-                matures_on=matures_on, status="active"))
-            return {"holding_id": request_no, "matures_on": matures_on.isoformat()}
-        return self.command(tenant_id, request_no, "purchase_plan",
-                            {"user": user_id, "plan": plan_id, "amount": amount_fen}, work)
-
-    @checked()
-    def match_plan(self, tenant_id: str, request_no: str, holding_id: str, project_id: str,
-                   amount_fen: int) -> CustodyResult:
-        """The platform's matching batch step: part of a holding's idle money becomes a bid."""
-        def work(conn: Connection) -> Data:
-            holding = self._holding(conn, tenant_id, holding_id)
-            if amount_fen > holding.idle_fen:
-                raise CustodyError(Refusal.PLAN_IDLE_SHORT, "the holding has less idle money")
-            self._refreeze_idle(conn, tenant_id, request_no, holding,
-                                holding.idle_fen - amount_fen)
-            return only(self._place_bids(conn, tenant_id, [BidRequest(
-                request_no, holding.user_id, project_id, amount_fen, password_checked=True,
-                holding_id=holding_id)])[0])
-        return self.command(tenant_id, request_no, "match_plan",
-                            {"holding": holding_id, "project": project_id,
-                             "amount": amount_fen}, work)
-
-    @checked()
-    def redeem_plan(self, tenant_id: str, request_no: str, holding_id: str) -> CustodyResult:
-        """At maturity: the plan's interest from the interest-distribution account, the idle
-        money released. Matched claims stay the user's (they may be sold by debt transfer)."""
-        def work(conn: Connection) -> Data:
-            holding = self._holding(conn, tenant_id, holding_id)
-            if self.accounting_date(conn, tenant_id) < holding.matures_on:
-                raise CustodyError(Refusal.PLAN_NOT_MATURE, f"matures on {holding.matures_on}")
-            plan = self.row(conn, custody_plans, tenant_id, "plan_id", holding.plan_id,
-                            missing="plan_not_found")
-            interest_fen = round_half_up(holding.amount_fen * to_fraction(plan.annual_rate)
-                                         * plan.term_days / 365)
-            commands: list[Command] = []
-            if holding.idle_hold_id is not None:
-                commands.append(Release(f"{request_no}#idle", holding.idle_hold_id, "redeemed"))
-            if interest_fen:
-                commands.append(Transfer(request_no, chart.INTEREST,
-                                         chart.user_account_no(holding.user_id), interest_fen,
-                                         "plan_interest"))
-            self.post(conn, tenant_id, commands)
-            self.set_row(conn, custody_plan_holdings, tenant_id, "holding_id", holding_id,
-                         status="redeemed", idle_fen=0, idle_hold_id=None)
-            return {"holding_id": holding_id, "interest_fen": interest_fen,
-                    "released_fen": holding.idle_fen}
-        return self.command(tenant_id, request_no, "redeem_plan", {"holding": holding_id},
-                            work)
-
-    def _holding(self, conn: Connection, tenant_id: str, holding_id: str) -> Any:
-        holding = self.row(conn, custody_plan_holdings, tenant_id, "holding_id", holding_id,
-                           missing="holding_not_found")
-        if holding.status != "active":
-            raise CustodyError(Refusal.HOLDING_NOT_ACTIVE, f"the holding is {holding.status}")
-        return holding
-
-    def _refreeze_idle(self, conn: Connection, tenant_id: str, request_no: str,
-                       holding: Any, idle_fen: int) -> None:
-        """Holds are settled or released whole, so a changed idle amount is a new hold."""
-        commands: list[Command] = []
-        if holding.idle_hold_id is not None:
-            commands.append(Release(f"{request_no}#idle-", holding.idle_hold_id, "plan"))
-        if idle_fen:
-            commands.append(Freeze(f"{request_no}#idle+", chart.user_account_no(holding.user_id),
-                                   idle_fen, f"plan {holding.plan_id}", None, "plan"))
-        results = self.post(conn, tenant_id, commands)
-        self.set_row(conn, custody_plan_holdings, tenant_id, "holding_id", holding.holding_id,
-                     idle_fen=idle_fen, idle_hold_id=results[-1].tx_id if idle_fen else None)
-
-    def _reinvest(self, conn: Connection, tenant_id: str, request_no: str,
-                  claims: list[Any], parts: list[tuple[int, int]]) -> None:
-        """Repayments on a plan's claims stay frozen in the holding, ready to re-invest."""
-        for claim, (principal_fen, income_fen) in zip(claims, parts, strict=True):
-            if claim.holding_id is None or not principal_fen + income_fen:
-                continue
-            holding = conn.execute(select(custody_plan_holdings).where(
-                custody_plan_holdings.c.tenant_id == tenant_id,
-                custody_plan_holdings.c.holding_id == claim.holding_id)).first()
-            if holding is None or holding.status != "active":
-                continue
-            self._refreeze_idle(conn, tenant_id, f"{request_no}#{claim.claim_id}", holding,
-                                holding.idle_fen + principal_fen + income_fen)
