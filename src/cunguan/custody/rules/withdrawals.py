@@ -8,7 +8,8 @@ from cunguan.core.calendar import WorkingCalendar
 from cunguan.core.clock import CST
 from cunguan.core.errors import RuleError
 from cunguan.core.money import Rate, apply_rate, format_yuan, to_fraction
-from cunguan.custody.rules.refusals import Refusal
+from cunguan.custody.rules.refusals import CustodyError, Refusal
+from cunguan.ledger.rules import AccountState, check_available, check_can_pay
 
 
 class Rail(StrEnum):
@@ -151,3 +152,44 @@ def counted(so_far: WithdrawnSoFar, paid_fen: int, rail: Rail) -> WithdrawnSoFar
     the same set-based call count it, as they would had it come in a call before."""
     hvps_fen = paid_fen if rail is Rail.HVPS else 0
     return WithdrawnSoFar(so_far.this_month + 1, so_far.hvps_today_fen + hvps_fen)
+
+
+# -- a withdrawal's steps, their refusals as custody answers them ------------------------------
+def rail_or_refuse(amount_fen: int, now: datetime, hvps_used_today_fen: int,
+                   calendar: WorkingCalendar, policy: RoutingPolicy) -> Rail:
+    """``route``, a payout no rail takes now refused as custody answers it."""
+    try:
+        return route(amount_fen, now, hvps_used_today_fen=hvps_used_today_fen,
+                     calendar=calendar, policy=policy)
+    except RouteRefused as exc:
+        raise CustodyError(exc.code, str(exc)) from exc
+
+
+def fee_or_refuse(amount_fen: int, withdrawals_this_month: int,
+                  policy: FeePolicy) -> tuple[int, int]:
+    """(fee, amount paid out) by the platform's fee policy, refused as custody answers it."""
+    try:
+        return fee_and_payout_fen(amount_fen, withdrawals_this_month, policy)
+    except WithdrawalRefused as exc:
+        raise CustodyError(exc.code, str(exc)) from exc
+
+
+def need_withdrawable(available_fen: int, amount_fen: int, fee_fen: int,
+                      withdrawals_this_month: int, policy: FeePolicy) -> None:
+    """``check_withdrawable``, refused as custody answers it (the most withdrawable named)."""
+    try:
+        check_withdrawable(available_fen, amount_fen, fee_fen, withdrawals_this_month, policy)
+    except WithdrawalRefused as exc:
+        raise CustodyError(exc.code, str(exc), **exc.details) from exc
+
+
+def count_hold(account: AccountState, so_far: WithdrawnSoFar, paid_fen: int, fee_fen: int,
+               rail: Rail) -> WithdrawnSoFar:
+    """The in-batch quota: when the ledger will apply a withdrawal's hold of ``paid_fen`` +
+    ``fee_fen`` (the account may pay and has the money), ``account`` (the batch's working
+    copy) holds it and the later withdrawals of the call count it; else nothing changes."""
+    held_fen = paid_fen + fee_fen
+    if check_can_pay(account) is not None or check_available(account, held_fen) is not None:
+        return so_far
+    account.frozen_fen += held_fen
+    return counted(so_far, paid_fen, rail)
