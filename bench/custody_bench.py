@@ -33,13 +33,13 @@ from bench.pg_statistics import fresh_statistics
 from cunguan.core.clock import CST, FixedClock
 from cunguan.core.process import tune_garbage_collection
 from cunguan.custody.handlers.base import CustodyResult
+from cunguan.custody.handlers.commands import CardRequest, ChannelAnswer
 from cunguan.custody.handlers.lending_service import (
     BidRequest,
     LendingService,
     ProjectStep,
     ProjectTerms,
 )
-from cunguan.custody.handlers.service import CardRequest, ChannelAnswer
 from cunguan.custody.rules import accounts as chart
 from cunguan.custody.rules.kyc import IdKind
 from cunguan.custody.rules.schedules import Method

@@ -7,8 +7,8 @@ from stdnum import luhn
 from stdnum.cn import ric
 
 from cunguan.core.clock import CST, FixedClock
+from cunguan.custody.handlers.commands import CustodyPolicy
 from cunguan.custody.handlers.lending_service import LendingService
-from cunguan.custody.handlers.service import CustodyPolicy
 from cunguan.custody.rules import accounts as chart
 from cunguan.custody.rules.kyc import IdKind
 from cunguan.ledger.service import LedgerService

@@ -17,8 +17,8 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 from cunguan.core.clock import CST
+from cunguan.custody.handlers.commands import CardRequest
 from cunguan.custody.handlers.lending_service import BidRequest, LendingService
-from cunguan.custody.handlers.service import CardRequest
 from cunguan.custody.rules.schedules import Method
 from cunguan.custody.store.tables import custody_requests
 from cunguan.ledger.store.tables import fund_log, holds

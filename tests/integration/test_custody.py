@@ -5,8 +5,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import Engine
 from stdnum import luhn
 
+from cunguan.custody.handlers.commands import CustodyPolicy
 from cunguan.custody.handlers.lending_service import LendingService
-from cunguan.custody.handlers.service import CustodyPolicy
 from cunguan.custody.rules import accounts as chart
 from cunguan.custody.rules.kyc import IdKind
 from cunguan.custody.rules.schedules import Method

@@ -48,6 +48,7 @@ from cunguan.core.errors import CunguanError
 from cunguan.custody.cards import BinTable
 from cunguan.custody.handlers.base import CustodyResult
 from cunguan.custody.handlers.batches import BatchService
+from cunguan.custody.handlers.commands import CardRequest, ChannelAnswer, CustodyPolicy
 from cunguan.custody.handlers.lending_service import (
     BidRequest,
     LendingService,
@@ -55,7 +56,6 @@ from cunguan.custody.handlers.lending_service import (
     ProjectTerms,
 )
 from cunguan.custody.handlers.migration import MigrationService
-from cunguan.custody.handlers.service import CardRequest, ChannelAnswer, CustodyPolicy
 from cunguan.custody.rules import accounts as chart
 from cunguan.custody.rules import fields as custody_fields
 from cunguan.custody.rules import passwords

@@ -9,8 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine
 
+from cunguan.custody.handlers.commands import CardRequest, ChannelAnswer, CustodyPolicy
 from cunguan.custody.handlers.lending_service import BidRequest, LendingService
-from cunguan.custody.handlers.service import CardRequest, ChannelAnswer, CustodyPolicy
 from cunguan.custody.rules import accounts as chart
 from cunguan.custody.rules.schedules import Method
 from cunguan.custody.rules.withdrawals import FeePolicy
