@@ -185,6 +185,14 @@ def test_r_c2_platforms_cannot_debit_the_summary_or_risk_reserve(api: Api) -> No
     assert api.bank.ledger.account("P2P", "SUMMARY").balance_fen == 20_000_000
 
 
+def test_r_c1_a_platform_onboarded_twice_is_refused_tenant_exists(api: Api) -> None:
+    api.onboard("P2P")
+    again = api.operator.post("/v1/operator/platforms", {
+        "tenant_id": "P2P", "name": "again", "accounting_date": "2026-11-23"})
+    assert (again.status, again.body["code"]) == (422, "tenant_exists")
+    assert api.bank.ledger.account("P2P", "SUMMARY").balance_fen == 20_000_000
+
+
 def test_r_c21_operator_endpoints_need_an_operator_key(api: Api) -> None:
     p2p = api.onboard("P2P")
     answer = p2p.post("/v1/operator/platforms", {"tenant_id": "X", "name": "x",

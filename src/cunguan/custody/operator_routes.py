@@ -5,7 +5,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
-from sqlalchemy.exc import IntegrityError
 
 from cunguan.core import limits
 from cunguan.custody import schemas as s
@@ -50,10 +49,7 @@ def onboard(request: Request, body: s.Onboarding, caller: Operator) -> Response:
     b = bank(request)
     if body.callback_url is not None:
         check_callback_url(request, body.callback_url)
-    try:
-        b.custody.onboard_platform(body.tenant_id, body.name, body.accounting_date)
-    except IntegrityError as exc:
-        raise CustodyError("tenant_exists", f"platform {body.tenant_id} exists") from exc
+    b.custody.onboard_platform(body.tenant_id, body.name, body.accounting_date)
     b.queries.set_settings(body.tenant_id, callback_url=body.callback_url,
                            return_url_prefix=body.return_url_prefix)
     issued = b.access.issue("platform", body.tenant_id)

@@ -4,7 +4,9 @@ from collections.abc import Sequence
 from datetime import date, datetime
 
 from sqlalchemy import Connection, insert, update
+from sqlalchemy.exc import IntegrityError
 
+from cunguan.core.errors import CunguanError
 from cunguan.ledger.model import AccountSpec, AccountStatus
 from cunguan.ledger.store.tables import accounts, ledger_days, tenants
 
@@ -16,10 +18,14 @@ def tenant_exists(conn: Connection, tenant_id: str) -> bool:
 
 def insert_tenant(conn: Connection, tenant_id: str, name: str, accounting_date: date, *,
                   created_at: datetime, is_working_day: bool) -> None:
-    """The tenant row and its first day, open."""
-    conn.execute(insert(tenants).values(tenant_id=tenant_id, name=name,
-                                        accounting_date=accounting_date,
-                                        created_at=created_at))
+    """The tenant row and its first day, open; ``tenant_exists`` when a concurrent creation
+    took the id first (the look-up before found none)."""
+    try:
+        conn.execute(insert(tenants).values(tenant_id=tenant_id, name=name,
+                                            accounting_date=accounting_date,
+                                            created_at=created_at))
+    except IntegrityError as exc:
+        raise CunguanError("tenant_exists", f"tenant {tenant_id} exists already") from exc
     conn.execute(insert(ledger_days).values(
         tenant_id=tenant_id, accounting_date=accounting_date, status="open",
         is_working_day=int(is_working_day), report=""))
