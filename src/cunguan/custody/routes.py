@@ -14,8 +14,6 @@ from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
-from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import UploadFile as StarletteUpload
 
 from cunguan.core import limits
 from cunguan.custody import schemas as s
@@ -23,7 +21,7 @@ from cunguan.custody.handlers.exchange_projects import ExchangeProjects
 from cunguan.custody.handlers.lending_service import ProjectTerms
 from cunguan.custody.handlers.service import CardRequest
 from cunguan.custody.rules.contracts import ExchangeOrigin
-from cunguan.custody.rules.refusals import CustodyError, Refusal
+from cunguan.custody.rules.refusals import CustodyError
 from cunguan.platform.access import Principal
 from cunguan.platform.edge import (
     SignedRoute,
@@ -33,7 +31,6 @@ from cunguan.platform.edge import (
     command_input,
     platform,
     platform_command,
-    platform_upload,
     respond,
     set_based,
     tenant,
@@ -309,61 +306,6 @@ def redeem_plan(request: Request, holding_id: PathId, body: s.Approval,
                 caller: Caller) -> Response:
     return answer(request, bank(request).custody.redeem_plan(
         tenant(caller), body.request_no, holding_id))
-
-
-# -- migration (R-C20) ----------------------------------------------------------------------
-_UPLOAD_SCHEMA = {"requestBody": {"required": True, "content": {"multipart/form-data": {
-    "schema": {"type": "object", "required": ["users"], "properties": {
-        name: {"type": "string", "format": "binary"}
-        for name in ("users", "projects", "claims")}}}}}}
-
-
-@router.post("/migrations/{migration_id}", response_model=s.View, tags=["migration"],
-             openapi_extra=_UPLOAD_SCHEMA)
-async def migrate(request: Request, migration_id: PathId,
-                  caller: Annotated[Principal, Depends(platform_upload)]) -> Response:
-    """Stage a migration: upload the users (and projects and claims) as CSV files (UTF-8,
-    GBK or GB18030). The files are read whole — a file with a wrong header or encoding is
-    refused whole, naming the line — and answered with the control totals and a report per
-    row. Nothing is credited: the bank credits the balances once the funding transfer for
-    exactly ``balance_total_fen`` has arrived and two of its operators approved. The same
-    files sent again under the same id replay; other files are refused (409)."""
-    form = await request.form()    # the signed body, read once by the signature check
-    files: dict[str, Any] = {}     # judged by the service: its names, each a file's bytes
-    for name, upload in form.multi_items():
-        if name in files:
-            raise CustodyError(Refusal.FIELD_INVALID, f"files: {name} is sent twice",
-                               field="files", reason=f"{name} is sent twice")
-        files[name] = await upload.read() if isinstance(upload, StarletteUpload) else upload
-    migration = bank(request).migration
-    result = await run_in_threadpool(migration.stage, tenant(caller), migration_id, files)
-    if not result.ok:
-        return answer(request, result)
-    view = migration.view(tenant(caller), migration_id)
-    items = [row.public() for row in migration.report(tenant(caller), migration_id)]
-    return respond(request, 200, {**view, "items": items}, replayed=result.replayed)
-
-
-@router.get("/migrations/{migration_id}", response_model=s.View, tags=["migration"])
-def get_migration(request: Request, migration_id: PathId, caller: Caller) -> Response:
-    """A staged migration's status, control totals and the funding that arrived for it."""
-    return respond(request, 200, bank(request).migration.view(tenant(caller), migration_id))
-
-
-@router.get("/migrations/{migration_id}/rows", response_model=s.Listing, tags=["migration"])
-def migration_rows(request: Request, migration_id: PathId, caller: Caller) -> Response:
-    """Every row's outcome, in file and line order."""
-    report = bank(request).migration.report(tenant(caller), migration_id)
-    return respond(request, 200, {"items": [row.public() for row in report]})
-
-
-@router.post("/migrations/{migration_id}/cancel", response_model=s.CommandOk,
-             tags=["migration"])
-def cancel_migration(request: Request, migration_id: PathId, body: s.Approval,
-                     caller: Caller) -> Response:
-    """Withdraw a migration not applied yet, before any money arrived for it."""
-    return answer(request, bank(request).migration.cancel(tenant(caller), body.request_no,
-                                                          migration_id))
 
 
 # -- balances, fund log, requests, events ---------------------------------------------------

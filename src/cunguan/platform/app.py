@@ -20,7 +20,7 @@ from starlette.types import Scope
 from cunguan.core import callback_targets, limits
 from cunguan.core.errors import CunguanError
 from cunguan.core.settings import WORKER_INTERVAL_S_DEFAULT, settings
-from cunguan.custody import operator_routes
+from cunguan.custody import migration_routes, operator_routes
 from cunguan.custody import routes as platform_routes
 from cunguan.platform import pages
 from cunguan.platform.bank import Bank
@@ -63,6 +63,7 @@ def create_app(bank: Bank, *, run_worker: bool = False,
         pages.trusted_proxies_from_env() if trusted_proxies is None else trusted_proxies)
     app.state.credential_reads = {}   # key id → the read of its credential under way
     app.include_router(platform_routes.router)
+    app.include_router(migration_routes.router)
     app.include_router(operator_routes.router)
     app.include_router(pages.router)
     _handlers(app)
@@ -81,7 +82,8 @@ def create_app(bank: Bank, *, run_worker: bool = False,
 def _body_bytes_max() -> Callable[[Scope], int]:
     """A request's body limit: ``api_upload_bytes_max`` on the routes that take uploads
     (their caller is ``edge.platform_upload``), ``api_body_bytes_max`` everywhere else."""
-    routes = [*platform_routes.router.routes, *operator_routes.router.routes]
+    routes = [*platform_routes.router.routes, *migration_routes.router.routes,
+              *operator_routes.router.routes]
     uploads = [route.path_regex for route in routes if isinstance(route, APIRoute)
                and any(d.call is platform_upload for d in route.dependant.dependencies)]
 
