@@ -10,7 +10,6 @@ from cunguan.custody.rules import accounts as chart
 from cunguan.custody.rules.refusals import CustodyError, Refusal
 from cunguan.custody.store import claims as claim_rows
 from cunguan.custody.store import installments as installment_rows
-from cunguan.custody.store.tables import custody_claims, custody_listings
 from cunguan.db.connection import Connection, read_connection
 from cunguan.ledger.model import CompoundTransfer, Posting, Side
 
@@ -103,16 +102,19 @@ class Claims(ProjectSteps):
                             work)
 
     def _claim(self, conn: Connection, tenant_id: str, claim_id: str) -> Any:
-        return self.row(conn, custody_claims, tenant_id, "claim_id", claim_id,
-                        missing="claim_not_found")
+        claim = claim_rows.claim(conn, tenant_id, claim_id)
+        if claim is None:
+            raise CustodyError(Refusal.CLAIM_NOT_FOUND, f"no claim_id {claim_id}")
+        return claim
 
     def _set_claim(self, conn: Connection, tenant_id: str, claim_id: str,
                    **values: Any) -> None:
         claim_rows.set_many(conn, tenant_id, [{"claim_id": claim_id, **values}])
 
     def _listing(self, conn: Connection, tenant_id: str, listing_id: str) -> Any:
-        row = self.row(conn, custody_listings, tenant_id, "listing_id", listing_id,
-                       missing="listing_not_found")
+        row = claim_rows.listing(conn, tenant_id, listing_id)
+        if row is None:
+            raise CustodyError(Refusal.LISTING_NOT_FOUND, f"no listing_id {listing_id}")
         if row.status != "listed":
             raise CustodyError(Refusal.LISTING_NOT_OPEN, f"the listing is {row.status}")
         claim = self._claim(conn, tenant_id, row.claim_id)

@@ -13,7 +13,6 @@ from cunguan.custody.rules import accounts as chart
 from cunguan.custody.rules.refusals import CustodyError, Refusal
 from cunguan.custody.rules.repayments import coupon_rate_ok
 from cunguan.custody.store import plans as plan_rows
-from cunguan.custody.store.tables import custody_plan_holdings, custody_plans
 from cunguan.db.connection import Connection
 from cunguan.ledger.model import Command, Freeze, Release, Transfer
 
@@ -28,8 +27,8 @@ class Plans(Projects):
             return CustodyResult(request_no, False, Refusal.FIELD_INVALID, "bad rate or term")
 
         def work(conn: Connection) -> Data:
-            self.require_new(conn, custody_plans, tenant_id, "plan_id", plan_id,
-                             exists="plan_exists")
+            if plan_rows.plan_exists(conn, tenant_id, plan_id):
+                raise CustodyError(Refusal.PLAN_EXISTS, f"plan_id {plan_id} exists")
             plan_rows.insert_plan(
                 conn, tenant_id=tenant_id, plan_id=plan_id, name=name, annual_rate=annual_rate,
                 term_days=term_days, status="open")
@@ -46,8 +45,7 @@ class Plans(Projects):
             return CustodyResult(request_no, False, checked.code, checked.message)
 
         def work(conn: Connection) -> Data:
-            plan = self.row(conn, custody_plans, tenant_id, "plan_id", plan_id,
-                            missing="plan_not_found")
+            plan = self._plan(conn, tenant_id, plan_id)
             user = self.active_user(conn, tenant_id, user_id)
             self.require_consent(conn, tenant_id, user_id, "bid", amount_fen, bool(checked))
             hold = self.post(conn, tenant_id, [Freeze(request_no, user.account_no, amount_fen,
@@ -86,8 +84,7 @@ class Plans(Projects):
             holding = self._holding(conn, tenant_id, holding_id)
             if self.accounting_date(conn, tenant_id) < holding.matures_on:
                 raise CustodyError(Refusal.PLAN_NOT_MATURE, f"matures on {holding.matures_on}")
-            plan = self.row(conn, custody_plans, tenant_id, "plan_id", holding.plan_id,
-                            missing="plan_not_found")
+            plan = self._plan(conn, tenant_id, holding.plan_id)
             interest_fen = round_half_up(holding.amount_fen * to_fraction(plan.annual_rate)
                                          * plan.term_days / 365)
             commands: list[Command] = []
@@ -105,9 +102,16 @@ class Plans(Projects):
         return self.command(tenant_id, request_no, "redeem_plan", {"holding": holding_id},
                             work)
 
+    def _plan(self, conn: Connection, tenant_id: str, plan_id: str) -> Any:
+        plan = plan_rows.plan(conn, tenant_id, plan_id)
+        if plan is None:
+            raise CustodyError(Refusal.PLAN_NOT_FOUND, f"no plan_id {plan_id}")
+        return plan
+
     def _holding(self, conn: Connection, tenant_id: str, holding_id: str) -> Any:
-        holding = self.row(conn, custody_plan_holdings, tenant_id, "holding_id", holding_id,
-                           missing="holding_not_found")
+        holding = plan_rows.locked_holding(conn, tenant_id, holding_id)
+        if holding is None:
+            raise CustodyError(Refusal.HOLDING_NOT_FOUND, f"no holding_id {holding_id}")
         if holding.status != "active":
             raise CustodyError(Refusal.HOLDING_NOT_ACTIVE, f"the holding is {holding.status}")
         return holding

@@ -17,7 +17,6 @@ from cunguan.custody.handlers.service import CustodyService
 from cunguan.custody.rules import fields as custody_fields
 from cunguan.custody.rules.refusals import CustodyError, Refusal
 from cunguan.custody.store import projects as project_rows
-from cunguan.custody.store.tables import custody_projects
 from cunguan.db.connection import Connection
 
 
@@ -82,8 +81,10 @@ class ProjectSteps(CustodyService):
 
     def _project(self, conn: Connection, tenant_id: str, project_id: str, *,
                  lock: bool = True) -> Any:
-        return self.row(conn, custody_projects, tenant_id, "project_id", project_id,
-                        missing="project_not_found", lock=lock)
+        project = project_rows.project(conn, tenant_id, project_id, lock=lock)
+        if project is None:
+            raise CustodyError(Refusal.PROJECT_NOT_FOUND, f"no project_id {project_id}")
+        return project
 
     def _set_project(self, conn: Connection, tenant_id: str, project_id: str,
                      **values: Any) -> None:

@@ -8,6 +8,7 @@ from sqlalchemy import Connection, insert, select, update
 
 from cunguan.custody.rules.repayments import OPEN_CLAIM
 from cunguan.custody.store import lookups
+from cunguan.custody.store import rows as keyed
 from cunguan.custody.store.tables import custody_claims, custody_listings
 from cunguan.db.bulk import Rows, insert_rows, update_rows
 
@@ -71,3 +72,13 @@ def insert_listing(conn: Connection, **values: Any) -> None:
 def set_listing(conn: Connection, tenant_id: str, listing_id: str, **values: Any) -> None:
     update_rows(conn, custody_listings, ("tenant_id", "listing_id"),
                 [{"tenant_id": tenant_id, "listing_id": listing_id, **values}])
+
+
+def claim(conn: Connection, tenant_id: str, claim_id: str) -> Any:
+    """The claim (locked on PostgreSQL), or None."""
+    return keyed.row(conn, custody_claims, tenant_id, "claim_id", claim_id, lock=True)
+
+
+def listing(conn: Connection, tenant_id: str, listing_id: str) -> Any:
+    """The listing (locked on PostgreSQL), or None."""
+    return keyed.row(conn, custody_listings, tenant_id, "listing_id", listing_id, lock=True)

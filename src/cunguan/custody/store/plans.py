@@ -4,6 +4,7 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select
 
+from cunguan.custody.store import rows as keyed
 from cunguan.custody.store.tables import custody_plan_holdings, custody_plans
 from cunguan.db.bulk import update_rows
 
@@ -26,3 +27,18 @@ def holding(conn: Connection, tenant_id: str, holding_id: str) -> Any:
 def set_holding(conn: Connection, tenant_id: str, holding_id: str, **values: Any) -> None:
     update_rows(conn, custody_plan_holdings, ("tenant_id", "holding_id"),
                 [{"tenant_id": tenant_id, "holding_id": holding_id, **values}])
+
+
+def plan(conn: Connection, tenant_id: str, plan_id: str) -> Any:
+    """The plan (locked on PostgreSQL), or None."""
+    return keyed.row(conn, custody_plans, tenant_id, "plan_id", plan_id, lock=True)
+
+
+def plan_exists(conn: Connection, tenant_id: str, plan_id: str) -> bool:
+    return keyed.exists(conn, custody_plans, tenant_id, "plan_id", plan_id)
+
+
+def locked_holding(conn: Connection, tenant_id: str, holding_id: str) -> Any:
+    """The holding (locked on PostgreSQL), or None."""
+    return keyed.row(conn, custody_plan_holdings, tenant_id, "holding_id", holding_id,
+                     lock=True)

@@ -6,6 +6,7 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from cunguan.custody.store import lookups
+from cunguan.custody.store import rows as keyed
 from cunguan.custody.store.tables import custody_projects
 from cunguan.db.bulk import Rows, insert_rows, update_rows
 
@@ -33,3 +34,8 @@ def set_many(conn: Connection, tenant_id: str, rows: Sequence[dict[str, Any]]) -
     """New values for the tenant's projects, each row naming its ``project_id``."""
     update_rows(conn, custody_projects, ("tenant_id", "project_id"),
                 [{"tenant_id": tenant_id, **row} for row in rows])
+
+
+def project(conn: Connection, tenant_id: str, project_id: str, *, lock: bool) -> Any:
+    """The project (locked on PostgreSQL when ``lock``), or None."""
+    return keyed.row(conn, custody_projects, tenant_id, "project_id", project_id, lock=lock)
