@@ -13,7 +13,7 @@ from cunguan.custody.handlers.base import (
     checked_each,
     only,
 )
-from cunguan.custody.handlers.service import CustodyService
+from cunguan.custody.handlers.common import CustodyCommon
 from cunguan.custody.rules import fields as custody_fields
 from cunguan.custody.rules.refusals import CustodyError, Refusal
 from cunguan.custody.store import projects as project_rows
@@ -49,7 +49,7 @@ def need_project(projects: dict[str, Any], project_id: str) -> Any:
     return project
 
 
-class ProjectSteps(CustodyService):
+class ProjectSteps(CustodyCommon):
     """The steps the lending cycle's mixins share."""
 
     def _one(self, tenant_id: str, operation: str, request: P, work: Work[P]
