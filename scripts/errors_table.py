@@ -1,5 +1,5 @@
 """Writes docs/ERRORS.md's custody table from ``cunguan.custody.rules.refusals``, its single
-source: ``.venv/bin/python scripts/errors_table.py``; tests/unit/test_docs.py checks it."""
+source: ``.venv/bin/python scripts/errors_table.py``; tests/project/test_docs.py checks it."""
 
 import re
 import sys

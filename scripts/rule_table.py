@@ -1,8 +1,8 @@
 """Writes docs/rules.md: which SPEC rules (R-…) are proved by which tests.
 
 A test proves a rule by naming it (``test_r_c17_withdrawal_fee_…``; several rules may be named:
-``test_r_l1_r_l5_…``). ``tests/unit/test_docs.py`` fails when docs/rules.md is out of date, so run
-``python scripts/rule_table.py`` after adding or renaming tests.
+``test_r_l1_r_l5_…``). ``tests/project/test_docs.py`` fails when docs/rules.md is out of date,
+so run ``python scripts/rule_table.py`` after adding or renaming tests.
 """
 
 import re

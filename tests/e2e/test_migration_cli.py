@@ -7,7 +7,7 @@ import pytest
 from typer.testing import CliRunner
 
 from cunguan.platform.cli.main import app
-from tests.integration.test_migration import TOTAL_FEN, USERS, csv_bytes
+from tests.custody.integration.test_migration import TOTAL_FEN, USERS, csv_bytes
 
 runner = CliRunner()
 

@@ -32,7 +32,7 @@ CALLBACK_PATH = "/callback"
 #: A request for a set-based call: its (key id, nonce) to record first, or None, and the item.
 Signed = tuple[tuple[str, str] | None, Any]
 #: Custody operations whose single requests the server may coalesce, and the set-based call
-#: that runs many (each answers exactly as its single form: tests/integration/
+#: that runs many (each answers exactly as its single form: tests/custody/integration/
 #: test_set_based_commands.py).
 SET_BASED_CALLS = {"red_packet": "red_packets", "recharge": "recharges",
                    "withdraw": "withdraws", "channel_result": "channel_results"}

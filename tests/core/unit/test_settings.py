@@ -8,7 +8,7 @@ import pytest
 
 from cunguan.core.settings import DATABASE_URL_DEFAULT, settings
 
-SRC = Path(__file__).resolve().parents[2] / "src" / "cunguan"
+SRC = Path(__file__).resolve().parents[3] / "src" / "cunguan"
 #: Where the environment is touched: the settings object reads it; ``cunguan serve`` writes
 #: its options there for the server processes it starts.
 _ALLOWED = {Path("core/settings.py"), Path("platform/cli/serve.py")}

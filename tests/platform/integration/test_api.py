@@ -214,7 +214,7 @@ def test_r_c20_migration_upload_answers_a_report_per_row_and_reruns_safely(api: 
     import csv
     import io
 
-    from tests.integration.test_migration import CLAIMS, PROJECTS, USERS
+    from tests.custody.integration.test_migration import CLAIMS, PROJECTS, USERS
 
     def text(rows: list[list[str]]) -> bytes:
         out = io.StringIO()

@@ -41,8 +41,15 @@ from cunguan.custody.store.tables import (
 from cunguan.ledger.store.tables import fund_log
 from tests.api_helpers import Api, api_for
 from tests.conftest import fresh_engine
+from tests.custody.integration.test_migration import (
+    CHECKER,
+    FILES,
+    MAKER,
+    TOTAL_FEN,
+    USERS,
+    csv_bytes,
+)
 from tests.custody_helpers import PLATFORM, services
-from tests.integration.test_migration import CHECKER, FILES, MAKER, TOTAL_FEN, USERS, csv_bytes
 
 #: Values of other types than the field's, that once reached the database or the parser.
 OTHER_TYPES: list[Any] = [0, 2**63, -(2**63), True, 1.5, float("nan"), Decimal("1"),
