@@ -1,6 +1,6 @@
 """Custody's refusals: every code a custody command may answer besides ``ok``, one enum,
 with each code's rule and meaning. This is the single source of docs/ERRORS.md's custody
-table (``scripts/errors_table.py`` writes it; tests/unit/test_docs.py checks it is current).
+table (``scripts/errors_table.py`` writes it; tests/project/test_docs.py checks it is current).
 
 A code that is also a ledger reject (``exceeds_available``, ``duplicate_with_different_content``)
 has the ledger's value: a ledger reject met inside a custody command is answered as it is.
