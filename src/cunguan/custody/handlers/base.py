@@ -87,14 +87,22 @@ class CustodyBase:
             self._record(conn, tenant_id, operation, [(request_no, content, "ok", data)])
             return CustodyResult(request_no, True, "ok", data=data)
 
+        return self.runner(unit, self._refused(tenant_id, operation, request_no, content))
+
+    def _refused(self, tenant_id: str, operation: str, request_no: str,
+                 content: Data) -> Refused:
+        """How a request refused by a raised error is answered: recorded (in a transaction
+        of its own, or in its group's after its savepoint was undone) unless a concurrent
+        twin got there first, whose answer then stands."""
         def refused(conn: Connection, exc: CunguanError) -> CustodyResult:
-            prior = self._prior(conn, tenant_id, request_no, digest, operation, content)
-            if prior is not None:   # a concurrent twin got there first: its answer stands
+            prior = self._prior(conn, tenant_id, request_no, _digest(operation, content),
+                                operation, content)
+            if prior is not None:
                 return prior
             self._record(conn, tenant_id, operation,
                          [(request_no, content, "rejected", _refusal(exc))])
             return _refused(request_no, exc)
-        return self.runner(unit, refused)
+        return refused
 
     def commands_many(self, tenant_id: str, operation: str,
                       items: Sequence[tuple[str, Data]],
@@ -102,7 +110,7 @@ class CustodyBase:
                       gate: Gate | None = None,
                       invalid: Sequence[CunguanError | None] | None = None
                       ) -> list[CustodyResult]:
-        """Many requests of one operation in one DB transaction, set-based: the request log
+        """Requests of one operation in one DB transaction, set-based: the request log
         read and written in one statement each, ``work`` given the indexes of the new ones and
         answering each with its data or its refusal. Each request keeps the meaning it has
         through ``command``: its own serial no., replay, refusal, event.
@@ -148,6 +156,13 @@ class CustodyBase:
                 replay = present(replay, "a request answered earlier has its record")
                 answers[index] = replay
             return [answers[index] for index in range(len(items))]
+        if len(items) == 1 and gate is None and malformed[0] is None:
+            # A single request is a call of one, run as every single command is (alone, or
+            # grouped with concurrent ones by group commit); a refusal its work raises is
+            # recorded the same way.
+            no, content = items[0]
+            return [self.runner(lambda conn: unit(conn)[0],
+                                self._refused(tenant_id, operation, no, content))]
         return in_transaction(self.engine, unit)
 
     def _priors(self, conn: Connection, tenant_id: str, request_nos: list[str]) -> set[str]:
@@ -299,26 +314,19 @@ class CustodyBase:
         if not in_transaction(self.engine, check):
             raise CustodyError(Refusal.PASSWORD_WRONG, "the transaction password is wrong")
 
-    def authorized(self, conn: Connection, tenant_id: str, user_id: str, kind: str,
-                   amount_fen: int) -> bool:
-        """A standing authorization (免密授权) of ``kind`` that covers ``amount_fen`` now."""
-        row = credentials.authorization(conn, tenant_id, user_id, kind)
-        return self._covers(row, amount_fen)
-
-    def _covers(self, grant: Any, amount_fen: int) -> bool:
-        return (grant is not None and amount_fen <= grant.max_amount_fen
-                and self.clock() < grant.expires_at)
-
-    def require_consent(self, conn: Connection, tenant_id: str, user_id: str, kind: str,
-                        amount_fen: int, password_checked: bool) -> None:
-        if not password_checked and not self.authorized(conn, tenant_id, user_id, kind,
-                                                        amount_fen):
-            raise _consent_refused(kind)
+    def consented(self, grants: dict[str, Any], user_id: str, amount_fen: int,
+                  password_checked: bool) -> bool:
+        """The user entered the transaction password, or holds a standing authorization
+        (免密授权) covering ``amount_fen`` now: ``grants`` are the active ones of the kind,
+        read set-based by user (``lookups.authorizations``), for one request or many."""
+        grant = grants.get(user_id)
+        return password_checked or (grant is not None and amount_fen <= grant.max_amount_fen
+                                    and self.clock() < grant.expires_at)
 
     def need_consent(self, grants: dict[str, Any], user_id: str, kind: str, amount_fen: int,
                      password_checked: bool) -> None:
-        """``require_consent`` over authorizations read set-based."""
-        if not password_checked and not self._covers(grants.get(user_id), amount_fen):
+        """``consented``, or refused ``authorization_required``."""
+        if not self.consented(grants, user_id, amount_fen, password_checked):
             raise _consent_refused(kind)
 
     def accounting_date(self, conn: Connection, tenant_id: str) -> date:

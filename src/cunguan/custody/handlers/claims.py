@@ -10,6 +10,7 @@ from cunguan.custody.rules import accounts as chart
 from cunguan.custody.rules.refusals import CustodyError, Refusal
 from cunguan.custody.store import claims as claim_rows
 from cunguan.custody.store import installments as installment_rows
+from cunguan.custody.store import lookups
 from cunguan.db.connection import Connection, read_connection
 from cunguan.ledger.model import CompoundTransfer, Posting, Side
 
@@ -71,8 +72,8 @@ class Claims(ProjectSteps):
             self.active_user(conn, tenant_id, buyer_user_id)
             if buyer_user_id == listing.seller_user_id:
                 raise CustodyError(Refusal.BUYER_IS_SELLER, "a seller cannot buy their own claim")
-            self.require_consent(conn, tenant_id, buyer_user_id, "bid", listing.price_fen,
-                                 bool(checked))
+            grants = lookups.authorizations(conn, tenant_id, "bid", {buyer_user_id})
+            self.need_consent(grants, buyer_user_id, "bid", listing.price_fen, bool(checked))
             buyer = chart.user_account_no(buyer_user_id)
             seller = chart.user_account_no(listing.seller_user_id)
             legs = [Posting(buyer, Side.DEBIT, listing.price_fen),

@@ -33,7 +33,7 @@ class Lending(Repayments):
     def lend(self, tenant_id: str, request_no: str, project_id: str) -> CustodyResult:
         """One linked batch: every bid hold to the borrower, red packets from the marketing
         account, the service fee to the fee account; then claims and the schedule."""
-        return self._one(tenant_id, "lend", ProjectStep(request_no, project_id), self._lend)
+        return self.lends(tenant_id, [ProjectStep(request_no, project_id)])[0]
 
     @set_based(ProjectStep)
     def lends(self, tenant_id: str, steps: Sequence[ProjectStep]) -> list[CustodyResult]:

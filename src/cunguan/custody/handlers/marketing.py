@@ -25,14 +25,7 @@ class Marketing(CustodyBase):
     def red_packet(self, tenant_id: str, request_no: str, user_id: str,
                    amount_fen: int) -> CustodyResult:
         """A cash red packet: from the marketing account to the user, irreversible."""
-        def work(conn: Connection) -> Data:
-            outcome = self._pay_red_packets(conn, tenant_id,
-                                            [(request_no, user_id, amount_fen)])[0]
-            if isinstance(outcome, CunguanError):
-                raise outcome
-            return outcome
-        return self.command(tenant_id, request_no, "red_packet",
-                            {"user": user_id, "amount": amount_fen}, work)
+        return self.red_packets(tenant_id, [(request_no, user_id, amount_fen)])[0]
 
     @set_based(tuple)
     def red_packets(self, tenant_id: str, packets: Sequence[tuple[str, str, int]],

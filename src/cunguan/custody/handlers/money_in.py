@@ -15,7 +15,6 @@ from cunguan.custody.handlers.base import (
     checked,
     checked_each,
     need_active,
-    only,
     set_based,
 )
 from cunguan.custody.handlers.commands import CardRequest
@@ -39,8 +38,7 @@ class MoneyIn(CustodyCommon):
         if isinstance(checked, CustodyResult):
             return CustodyResult(request_no, False, checked.code, checked.message)
         request = CardRequest(request_no, user_id, card_no, amount_fen, checked)
-        return self.command(tenant_id, request_no, "recharge", request.content(),
-                            lambda conn: only(self._recharge(conn, tenant_id, [request])[0]))
+        return self.recharges(tenant_id, [request])[0]
 
     @set_based(CardRequest)
     def recharges(self, tenant_id: str, requests: Sequence["CardRequest"],

@@ -12,6 +12,7 @@ from cunguan.custody.handlers.projects import Projects
 from cunguan.custody.rules import accounts as chart
 from cunguan.custody.rules.refusals import CustodyError, Refusal
 from cunguan.custody.rules.repayments import coupon_rate_ok
+from cunguan.custody.store import lookups
 from cunguan.custody.store import plans as plan_rows
 from cunguan.db.connection import Connection
 from cunguan.ledger.model import Command, Freeze, Release, Transfer
@@ -47,7 +48,8 @@ class Plans(Projects):
         def work(conn: Connection) -> Data:
             plan = self._plan(conn, tenant_id, plan_id)
             user = self.active_user(conn, tenant_id, user_id)
-            self.require_consent(conn, tenant_id, user_id, "bid", amount_fen, bool(checked))
+            grants = lookups.authorizations(conn, tenant_id, "bid", {user_id})
+            self.need_consent(grants, user_id, "bid", amount_fen, bool(checked))
             hold = self.post(conn, tenant_id, [Freeze(request_no, user.account_no, amount_fen,
                                                       f"plan {plan_id}", None, "plan")])[0]
             matures_on = self.accounting_date(conn, tenant_id) + timedelta(days=plan.term_days)

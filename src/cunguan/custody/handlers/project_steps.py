@@ -1,6 +1,6 @@
 """What every use case of the lending cycle shares (``Projects``, ``Lending``, ``Repayments``,
-``Claims``, ``Plans`` inherit it): an operation's single form run through its set-based
-work, many requests about projects in one call, and a project's row read and written."""
+``Claims``, ``Plans`` inherit it): requests about projects run set-based (a single request
+is a call of one), and a project's row read and written."""
 
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol, TypeVar
@@ -11,7 +11,6 @@ from cunguan.custody.handlers.base import (
     Data,
     by_rounds,
     checked_each,
-    only,
 )
 from cunguan.custody.handlers.common import CustodyCommon
 from cunguan.custody.rules import fields as custody_fields
@@ -51,21 +50,6 @@ def need_project(projects: dict[str, Any], project_id: str) -> Any:
 
 class ProjectSteps(CustodyCommon):
     """The steps the lending cycle's mixins share."""
-
-    def _one(self, tenant_id: str, operation: str, request: P, work: Work[P]
-             ) -> CustodyResult:
-        """The single form of an operation with a set-based form: the request's own checks
-        (a refusal there is answered, not recorded), then the shared work with one request."""
-        (request,), (invalid,) = checked_each([request])
-        try:
-            if invalid is not None:
-                raise invalid
-            request.check()
-        except CunguanError as exc:
-            return CustodyResult(request.request_no, False, exc.code, exc.message,
-                                 dict(exc.details))
-        return self.command(tenant_id, request.request_no, operation, request.content(),
-                            lambda conn: only(work(conn, tenant_id, [request])[0]))
 
     def _steps_many(self, tenant_id: str, operation: str, steps: Sequence[P], work: Work[P],
                     overrides: dict[str, custody_fields.Check] | None = None,

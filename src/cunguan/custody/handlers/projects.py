@@ -47,7 +47,7 @@ class Projects(ProjectSteps):
                              months, method, bid_min_fen, bid_max_fen, bid_step_fen,
                              service_fee_rate, newbie_only, risk_level, raise_days,
                              guarantor_user_id)
-        return self._one(tenant_id, "register_project", terms, self._register)
+        return self.register_projects(tenant_id, [terms])[0]
 
     @set_based(ProjectTerms)
     def register_projects(self, tenant_id: str, requests: Sequence[ProjectTerms]
@@ -109,7 +109,7 @@ class Projects(ProjectSteps):
             return CustodyResult(request_no, False, checked.code, checked.message)
         request = BidRequest(request_no, user_id, project_id, amount_fen, red_packet_fen,
                              coupon_rate, checked)
-        return self._one(tenant_id, "bid", request, self._place_bids)
+        return self.bids(tenant_id, [request])[0]
 
     @set_based(BidRequest)
     def bids(self, tenant_id: str, requests: Sequence[BidRequest]) -> list[CustodyResult]:
@@ -145,7 +145,7 @@ class Projects(ProjectSteps):
             user = users.get(r.user_id)
             if user is None:
                 raise CustodyError(Refusal.USER_NOT_FOUND, f"no user_id {r.user_id}")
-            consent = r.password_checked or self._covers(grants.get(r.user_id), r.amount_fen)
+            consent = self.consented(grants, r.user_id, r.amount_fen, r.password_checked)
             account = accounts.get(user.account_no)
             if account is None:
                 raise CustodyError(Refusal.USER_NOT_FOUND, f"no account for user {r.user_id}")

@@ -58,8 +58,7 @@ class Repayments(Plans):
         checked = self._borrower_password(tenant_id, project_id, password)
         if isinstance(checked, CustodyResult):
             return CustodyResult(request_no, False, checked.code, checked.message)
-        return self._one(tenant_id, "repay", ProjectStep(request_no, project_id, bool(checked)),
-                         self._repay)
+        return self.repays(tenant_id, [ProjectStep(request_no, project_id, bool(checked))])[0]
 
     @set_based(ProjectStep)
     def repays(self, tenant_id: str, steps: Sequence[ProjectStep]) -> list[CustodyResult]:
@@ -122,8 +121,9 @@ class Repayments(Plans):
             principal_fen = sum(r.principal_fen for r in rest)
             penalty_fen = self._penalty(due, self.accounting_date(conn, tenant_id))
             total_fen = principal_fen + interest_fen + penalty_fen
-            self.require_consent(conn, tenant_id, project.borrower_user_id, "repay",
-                                 total_fen, bool(checked))
+            borrower = project.borrower_user_id
+            grants = lookups.authorizations(conn, tenant_id, "repay", {borrower})
+            self.need_consent(grants, borrower, "repay", total_fen, bool(checked))
             hold = self.post(conn, tenant_id, [Freeze(
                 request_no, chart.user_account_no(project.borrower_user_id), total_fen,
                 f"early repayment {project_id}", None, "early_repayment")])[0]
@@ -173,8 +173,7 @@ class Repayments(Plans):
                          project_id: str) -> CustodyResult:
         """The batch step: the frozen installment goes to the investors, each by their share;
         the last installment closes every claim exactly (R-C12, R-C13)."""
-        return self._one(tenant_id, "settle_repayment", ProjectStep(request_no, project_id),
-                         self._settle)
+        return self.settle_repayments(tenant_id, [ProjectStep(request_no, project_id)])[0]
 
     @set_based(ProjectStep)
     def settle_repayments(self, tenant_id: str, steps: Sequence[ProjectStep]

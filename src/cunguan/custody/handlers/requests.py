@@ -149,17 +149,23 @@ def _call_refusal(tenant_id: object, requests: object, kind: type) -> FieldInval
 
 def checked_each(records: Sequence[_R], overrides: dict[str, custody_fields.Check] | None = None
                  ) -> tuple[list[_R], list[CunguanError | None]]:
-    """The request records of a set-based call checked one by one: each normalized, or its
-    refusal (the call answers it at once and neither runs nor records it)."""
+    """The request records of a set-based call checked one by one: each normalized and, when
+    the record has its own ``check`` (a bid's red packet below its amount, a project's bid
+    limits), checked by it; or its refusal (the call answers it at once and neither runs nor
+    records it, so its serial no. stays free)."""
     normalized: list[_R] = []
     refusals: list[CunguanError | None] = []
-    for record in records:
+    for sent in records:
+        record = sent
         try:
-            normalized.append(custody_fields.checked_record(record, overrides))
+            record = custody_fields.checked_record(sent, overrides)
+            own_check = getattr(record, "check", None)
+            if own_check is not None:
+                own_check()
             refusals.append(None)
-        except FieldInvalid as exc:
-            normalized.append(record)
+        except CunguanError as exc:
             refusals.append(exc)
+        normalized.append(record)
     return normalized, refusals
 
 

@@ -15,7 +15,6 @@ from cunguan.custody.handlers.base import (
     checked,
     checked_each,
     need_active,
-    only,
     set_based,
 )
 from cunguan.custody.handlers.commands import CardRequest, ChannelAnswer
@@ -38,8 +37,7 @@ class Withdrawals(CustodyCommon):
         if isinstance(checked, CustodyResult):
             return CustodyResult(request_no, False, checked.code, checked.message)
         request = CardRequest(request_no, user_id, card_no, amount_fen, checked)
-        return self.command(tenant_id, request_no, "withdraw", request.content(),
-                            lambda conn: only(self._withdraw(conn, tenant_id, [request])[0]))
+        return self.withdraws(tenant_id, [request])[0]
 
     @set_based(CardRequest)
     def withdraws(self, tenant_id: str, requests: Sequence["CardRequest"],
@@ -124,10 +122,8 @@ class Withdrawals(CustodyCommon):
                        succeeded: bool) -> CustodyResult:
         """The channel's answer: paid (money leaves the summary account, fee to the fee
         account) or failed (the hold is released)."""
-        answer = ChannelAnswer(request_no, withdrawal_no, succeeded)
-        return self.command(tenant_id, request_no, "channel_result", answer.content(),
-                            lambda conn: only(self._channel_result(conn, tenant_id,
-                                                                   [answer])[0]))
+        return self.channel_results(
+            tenant_id, [ChannelAnswer(request_no, withdrawal_no, succeeded)])[0]
 
     @set_based(ChannelAnswer)
     def channel_results(self, tenant_id: str, answers: Sequence["ChannelAnswer"],
