@@ -11,7 +11,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine, select
 
-from cunguan.custody.handlers.lending_service import LendingService, ProjectStep, ProjectTerms
+from cunguan.custody.handlers.lending_service import (
+    BidRequest,
+    LendingService,
+    ProjectStep,
+    ProjectTerms,
+)
 from cunguan.custody.rules import accounts as chart
 from cunguan.custody.rules.schedules import Method
 from cunguan.custody.store.tables import custody_claims, custody_installments
@@ -167,3 +172,28 @@ def test_r_c8_projects_registered_in_one_call_answer_as_one_at_a_time(engine: En
                   for f in fields]
     assert [a.code for a in one_by_one] == codes
     assert custody.register_projects(PLATFORM, requests[:1])[0].replayed
+
+
+def test_r_c9_r_l5_a_bid_malformed_by_its_own_check_is_answered_and_not_recorded(
+        engine: Engine) -> None:
+    """A bid whose red packet is not below its amount, or whose coupon is out of range, is
+    refused by its own check in a call of many as alone, and is not recorded: its serial
+    no. stays free for the corrected bid, however it was sent."""
+    custody, *_ = services(engine)
+    lender = _authorized(custody, open_user(custody, 1, recharge_fen=1_000_000))
+    borrower = open_user(custody, 2, role="borrower")
+    assert custody.register_project(
+        PLATFORM, "reg", project_id="P", borrower_user_id=borrower, amount_fen=600_000,
+        annual_rate="0.12", months=3, method=Method.EQUAL_INSTALLMENT, bid_min_fen=100_000,
+        bid_max_fen=600_000, bid_step_fen=100_000).ok
+    packet, coupon = custody.bids(PLATFORM, [
+        BidRequest("b1", lender, "P", 100_000, red_packet_fen=100_000),
+        BidRequest("b2", lender, "P", 100_000, coupon_rate="0.5")])
+    alone = custody.bid(PLATFORM, "b3", lender, "P", 100_000, red_packet_fen=200_000)
+    assert [packet.code, coupon.code, alone.code] == [
+        "red_packet_invalid", "coupon_invalid", "red_packet_invalid"]
+    assert [custody.request_status(PLATFORM, no) for no in ("b1", "b2", "b3")] == [None] * 3
+    fixed = custody.bids(PLATFORM, [BidRequest("b1", lender, "P", 100_000),
+                                    BidRequest("b2", lender, "P", 100_000)])
+    assert all(answer.ok and not answer.replayed for answer in fixed)
+    assert custody.bid(PLATFORM, "b3", lender, "P", 100_000).ok
