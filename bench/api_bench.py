@@ -11,7 +11,8 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from statistics import median
@@ -159,21 +160,28 @@ def start_server(url: str, port: int, env: dict[str, str] | None = None
     return server
 
 
-def run(log: Callable[[str], None]) -> dict[str, object]:
+@contextmanager
+def serving(seed: Callable[[str], tuple[str, str]]) -> Iterator[tuple[str, str, str, str]]:
+    """A fresh benchmark database seeded by ``seed`` (which answers the platform's key) and
+    ``cunguan serve`` on it: (database URL, key id, secret, base URL); stopped after."""
     recreate_pg_database()
     url = _bench_url()
-    key_id, secret = _seed(url)
+    key_id, secret = seed(url)
     port = free_port()
     server = start_server(url, port)
-    base = f"http://127.0.0.1:{port}"
     try:
+        yield url, key_id, secret, f"http://127.0.0.1:{port}"
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
+def run(log: Callable[[str], None]) -> dict[str, object]:
+    with serving(_seed) as (url, key_id, secret, base):
         _load(base, key_id, secret, 4)            # warm-up: connections, caches, plans
         with fresh_statistics(url):
             levels = _levels(base, key_id, secret, log)
         bare = _bare(base) if WRK else None
-    finally:
-        server.terminate()
-        server.wait(10)
     return {"levels": levels, "server_workers": SERVER_WORKERS, "backend": "postgresql",
             "command": "POST /v1/red-packets (HMAC-SHA256 signed, marketing → user transfer)",
             "target": {"requests_per_s": TARGET_RPS, "p99_ms": TARGET_P99_MS},

@@ -27,8 +27,8 @@ from typing import Any
 import httpx
 from sqlalchemy import text
 
-from bench.api_bench import free_port, start_server
-from bench.ledger_bench import _bench_url, recreate_pg_database
+from bench.api_bench import serving
+from bench.custody_bench import _card, _id_no
 from cunguan.core import signing
 from cunguan.custody.rules import accounts as chart
 from cunguan.custody.rules.kyc import IdKind
@@ -46,20 +46,6 @@ BID_STEP_FEN = 100 * 100
 INVESTOR_FUNDS_FEN = 10 * 1_000 * 100
 RED_PACKET_SECONDS = 10
 PASSWORD = "246810"
-
-
-def _id_no(seq: int) -> str:
-    from stdnum.cn import ric
-
-    body = f"11010519{80 + seq % 20:02d}0101{seq % 1000:03d}"
-    return next(body + d for d in "0123456789X" if ric.is_valid(body + d))
-
-
-def _card(seq: int) -> str:
-    from stdnum import luhn
-
-    card = f"622202{seq:012d}"
-    return card + luhn.calc_check_digit(card)
 
 
 def _seed(url: str) -> tuple[str, str]:
@@ -208,23 +194,14 @@ def _books(url: str) -> dict[str, int]:
 
 
 def run(log: Callable[[str], None]) -> dict[str, Any]:
-    recreate_pg_database()
-    url = _bench_url()
-    key_id, secret = _seed(url)
-    port = free_port()
-    server = start_server(url, port)
-    base = f"http://127.0.0.1:{port}"
     run_id = uuid.uuid4().hex[:6]
-    try:
+    with serving(_seed) as (url, key_id, secret, base):
         _load(base, _signed_file(key_id, secret, "/v1/red-packets",
                                  _red_packets(f"warm{run_id}", 500)), None)
         bids = _load(base, _signed_file(key_id, secret, "/v1/bids", _bids(run_id)), None)
         packets = _load(base, _signed_file(key_id, secret, "/v1/red-packets",
                                            _red_packets(run_id, 60_000)), RED_PACKET_SECONDS)
         bare = _bare(base)
-    finally:
-        server.terminate()
-        server.wait(10)
     books = _books(url)
     result = {
         "flash_raise": {"bids": BIDS, "clients": CLIENTS, "project_fen": PROJECT_FEN,

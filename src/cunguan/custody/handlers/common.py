@@ -6,7 +6,7 @@ from typing import Any
 from cunguan.core.errors import RuleError
 from cunguan.custody.cards import BinTable, CardError, normalize_card_no, validate_card_no
 from cunguan.custody.handlers.base import CustodyBase, CustodyResult
-from cunguan.custody.handlers.commands import CustodyPolicy, ReservedPhones
+from cunguan.custody.handlers.commands import CardRequest, CustodyPolicy, ReservedPhones
 from cunguan.custody.rules import accounts as chart
 from cunguan.custody.rules import kyc
 from cunguan.custody.rules.refusals import CustodyError, Refusal
@@ -53,6 +53,15 @@ class CustodyCommon(CustodyBase):
         except CustodyError as exc:
             return CustodyResult("", False, exc.code, exc.message)
         return True
+
+    def _card_request(self, tenant_id: str, request_no: str, user_id: str, card_no: str,
+                      amount_fen: int, password: str | None) -> CardRequest | CustodyResult:
+        """A single money-in or money-out request as its set-based call takes it, with its
+        password checked first when one was given; or the wrong or locked password's answer."""
+        checked = self._password_step(tenant_id, user_id, password)
+        if isinstance(checked, CustodyResult):
+            return CustodyResult(request_no, False, checked.code, checked.message)
+        return CardRequest(request_no, user_id, card_no, amount_fen, checked)
 
     def _card(self, card_no: str) -> Any:
         try:

@@ -33,10 +33,10 @@ class Withdrawals(CustodyCommon):
     def withdraw(self, tenant_id: str, request_no: str, user_id: str, card_no: str,
                  amount_fen: int, password: str | None = None) -> CustodyResult:
         """Hold amount + fee, pick the rail, and wait for review or the channel's answer."""
-        checked = self._password_step(tenant_id, user_id, password)
-        if isinstance(checked, CustodyResult):
-            return CustodyResult(request_no, False, checked.code, checked.message)
-        request = CardRequest(request_no, user_id, card_no, amount_fen, checked)
+        request = self._card_request(tenant_id, request_no, user_id, card_no, amount_fen,
+                                     password)
+        if isinstance(request, CustodyResult):
+            return request
         return self.withdraws(tenant_id, [request])[0]
 
     @set_based(CardRequest)
