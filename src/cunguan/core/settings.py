@@ -12,13 +12,11 @@ from typing import Final
 from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from cunguan.core import limits
 from cunguan.core.fields import FieldInvalid
 
 #: The embedded database a first run uses.
 DATABASE_URL_DEFAULT: Final = "sqlite:///cunguan.db"
-#: How often a server process's worker looks for due callbacks and batch windows.
-WORKER_INTERVAL_S_DEFAULT: Final = 2.0
-WORKER_INTERVAL_S_MAX: Final = 3_600.0
 
 
 class Settings(BaseSettings):
@@ -40,8 +38,8 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CUNGUAN_", extra="ignore")
 
     database_url: str | None = None
-    worker_interval_s: float = Field(default=WORKER_INTERVAL_S_DEFAULT, gt=0,
-                                     le=WORKER_INTERVAL_S_MAX, allow_inf_nan=False)
+    worker_interval_s: float = Field(default=limits.server_worker_interval_default_s, gt=0,
+                                     le=limits.server_worker_interval_max_s, allow_inf_nan=False)
     group_commit: bool = True
     run_worker: bool = False
     trusted_proxies: str = ""

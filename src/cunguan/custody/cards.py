@@ -15,11 +15,9 @@ from pathlib import Path
 from stdnum import luhn
 from stdnum.exceptions import ValidationError
 
-from cunguan.core import fields
+from cunguan.core import fields, limits
 from cunguan.core.errors import RuleError
 from cunguan.custody.rules.refusals import Refusal
-
-CARD_LENGTH_MIN, CARD_LENGTH_MAX = 15, 19
 
 
 class CardType(StrEnum):
@@ -79,11 +77,12 @@ def normalize_card_no(card_no: object) -> str:
     removed, ASCII digits only ("6222 0212 …" and "62220212…" are one card, "６２２２…" is
     none). Every place a card no. comes in goes through here, so one card is one key."""
     try:
-        return fields.digits(card_no, "card_no", min_length=CARD_LENGTH_MIN,
-                             max_length=CARD_LENGTH_MAX)
+        return fields.digits(card_no, "card_no", min_length=limits.card_no_digits_min,
+                             max_length=limits.card_no_digits_max)
     except fields.FieldInvalid as exc:
         raise CardError(Refusal.CARD_NO_INVALID,
-                        f"a card no. is {CARD_LENGTH_MIN} to {CARD_LENGTH_MAX} ASCII digits"
+                        f"a card no. is {limits.card_no_digits_min} to "
+                        f"{limits.card_no_digits_max} ASCII digits"
                         ) from exc
 
 

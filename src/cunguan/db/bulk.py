@@ -33,17 +33,8 @@ from sqlalchemy import (
     update,
 )
 
+from cunguan.core import limits
 from cunguan.core.errors import present
-
-#: Below this many rows a table's rows go as single-row INSERTs in the call's pipeline (one
-#: round trip for all of them); from it, by binary COPY (two round trips of its own, the least
-#: work per row on both sides). Measured over HTTP (coalesced batches of ~10-30 requests, 64
-#: clients): 8 against 64 gave 1,510-1,566 requests/s against 1,027-1,366, in alternating
-#: runs. An INSERT over one array per column, pipelined, was tried instead of COPY and cost
-#: more client time at every size (psycopg dumps array elements one by one in Python): 15 red
-#: packets 4.7 against 3.6 ms, 100 packets 18.7 against 9.7 ms, 1,000 140 against 52 ms.
-COPY_ROWS_MIN = 8
-
 
 Rows = Sequence[Mapping[str, Any]]
 #: A table, the columns given, and the rows' values in that order, ready for the driver.
@@ -59,7 +50,7 @@ def insert_rows(conn: Connection, table: Table, rows: Rows) -> None:
 
 def insert_tables(conn: Connection, writes: Sequence[tuple[Table, Rows]]) -> None:
     """``insert_rows`` for several tables at once, in order; on PostgreSQL in one round trip
-    below ``COPY_ROWS_MIN`` rows a table (a command's request records and their callback
+    below ``limits.copy_rows_min`` rows a table (a command's request records and their callback
     events, say)."""
     writes = [(table, rows) for table, rows in writes if rows]
     if conn.dialect.name != "postgresql":
@@ -87,7 +78,7 @@ def write_pg(raw: Any, writes: Sequence[Ready], after: Sequence[Statement] = (),
     pending: list[Statement] = []
     with raw.cursor() as cur:
         for table, columns, rows in writes:
-            if len(rows) >= COPY_ROWS_MIN:
+            if len(rows) >= limits.copy_rows_min:
                 _pipelined(raw, cur, pending)   # earlier tables first: their order can matter
                 pending = []
                 copy_in(cur, table, columns, rows)

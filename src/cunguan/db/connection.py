@@ -12,16 +12,13 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, Engine, create_engine, event
 
+from cunguan.core import limits
 from cunguan.core.settings import DATABASE_URL_DEFAULT, settings
 from cunguan.db.pg_arrays import use_flat_list_dumper
 
 #: The demo and a user's first run use this file in the working directory.
 DEFAULT_DATABASE_URL = DATABASE_URL_DEFAULT
 DATABASE_URL_ENV = "CUNGUAN_DATABASE_URL"
-#: How long a SQLite writer waits for the lock before giving up.
-SQLITE_BUSY_TIMEOUT_MS = 30_000
-#: Pooled PostgreSQL connections are replaced after this long.
-POOL_RECYCLE_S = 1_800
 
 
 def as_utc(value: datetime) -> datetime:
@@ -61,7 +58,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=FULL")  # durable commits
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.execute(f"PRAGMA busy_timeout={limits.sqlite_busy_timeout_ms}")
     cursor.close()
 
 
@@ -95,7 +92,7 @@ def make_engine(url: str | None = None, *, pool_size: int = 8) -> Engine:
     # No pre-ping: it costs a round trip per transaction; stale connections are recycled instead
     # and a failed statement is retried by the service.
     engine = create_engine(resolved, pool_size=pool_size, max_overflow=pool_size,
-                           pool_recycle=POOL_RECYCLE_S)
+                           pool_recycle=limits.pool_recycle_s)
     event.listen(engine, "connect", use_flat_list_dumper)
     return engine
 
@@ -121,7 +118,6 @@ def current_revision(engine: Engine) -> str | None:
 
 #: ``Connection`` and ``Engine`` are re-exported so that handlers and edges can name them in
 #: their signatures while only the database kernel and the stores import SQLAlchemy.
-__all__ = ["DATABASE_URL_ENV", "DEFAULT_DATABASE_URL", "POOL_RECYCLE_S", "READ_ONLY_OPTION",
-           "SQLITE_BUSY_TIMEOUT_MS", "Connection", "Engine", "alembic_config", "as_utc",
-           "current_revision", "database_url", "make_engine", "normalise_url", "read_connection",
-           "upgrade"]
+__all__ = ["DATABASE_URL_ENV", "DEFAULT_DATABASE_URL", "READ_ONLY_OPTION", "Connection", "Engine",
+           "alembic_config", "as_utc", "current_revision", "database_url", "make_engine",
+           "normalise_url", "read_connection", "upgrade"]

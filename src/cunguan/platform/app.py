@@ -19,7 +19,7 @@ from starlette.types import Scope
 
 from cunguan.core import callback_targets, limits
 from cunguan.core.errors import CunguanError
-from cunguan.core.settings import WORKER_INTERVAL_S_DEFAULT, settings
+from cunguan.core.settings import settings
 from cunguan.custody import migration_routes, operator_routes
 from cunguan.custody import routes as platform_routes
 from cunguan.platform import pages
@@ -33,7 +33,7 @@ log = logging.getLogger("cunguan.api")
 
 
 def create_app(bank: Bank, *, run_worker: bool = False,
-               worker_interval_s: float = WORKER_INTERVAL_S_DEFAULT,
+               worker_interval_s: float = limits.server_worker_interval_default_s,
                command_lane: bool = True,
                callback_allowed_hosts: frozenset[str] | None = None,
                trusted_proxies: list[str] | None = None) -> FastAPI:

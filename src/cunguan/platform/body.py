@@ -25,8 +25,6 @@ _JSON_TYPE: Final = re.compile(r"application/json\s*(;\s*charset\s*=\s*\"?utf-8\
                                re.IGNORECASE)
 #: An escaped UTF-16 surrogate in JSON text: only then can a lone one reach a str.
 _SURROGATE_ESCAPE: Final = re.compile(r"\\u[dD][89a-fA-F]")
-#: Characters of a duplicate key shown in the refusal.
-_KEY_SHOWN_MAX: Final = 66
 
 
 class BodyError(CunguanError):
@@ -133,7 +131,8 @@ def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     if len(found) != len(pairs):
         counts = Counter(k for k, _ in pairs)
         # As JSON, cut short: a key may be long or hold what the answer could not encode.
-        twice = sorted(json.dumps(k)[:_KEY_SHOWN_MAX] for k, n in counts.items() if n > 1)
+        shown = limits.duplicate_key_shown_length_max
+        twice = sorted(json.dumps(k)[:shown] for k, n in counts.items() if n > 1)
         raise BodyError("body_duplicate_key", f"a JSON object names {', '.join(twice)} twice",
                         keys=twice)
     return found

@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from cunguan.core import limits
 from cunguan.core.calendar import WorkingCalendar
 from cunguan.core.clock import Clock, system_clock
 from cunguan.core.errors import CunguanError
@@ -21,7 +22,6 @@ from cunguan.ledger.model import Reject
 from cunguan.ledger.store import daybook as daybook_store
 from cunguan.ledger.store.calendar import load_calendar
 
-DAYS_LISTED_MAX = 31
 #: Contexts whose day-end checks register themselves on import.
 CHECK_MODULES = (custody_checks,)
 
@@ -89,7 +89,7 @@ class DayService:
 
     def days(self, tenant_id: str) -> list[tuple[Any, ...]]:
         with read_connection(self.engine) as conn:
-            return daybook_store.list_days(conn, tenant_id, DAYS_LISTED_MAX)
+            return daybook_store.list_days(conn, tenant_id, limits.days_listed_max)
 
     def subject_balances(self, tenant_id: str, day: date) -> list[tuple[Any, ...]]:
         with read_connection(self.engine) as conn:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import TypeVar
 
+from cunguan.core import limits
 from cunguan.core.calendar import WorkingCalendar
 from cunguan.core.clock import CST, FixedClock
 from cunguan.custody.handlers.base import CustodyResult
@@ -30,8 +31,6 @@ TENANT = "DEMO-P2P"
 PASSWORD = "246810"
 #: argon2id is deliberately slow; two threads use both cores for openings and authorizations.
 HASHING_THREADS = 2
-#: Borrowers the day needs: four projects raised and lent, a failed raise, a plan's project.
-BORROWERS_MIN = 5
 #: Card and ID sequence nos. of the people who are not simulated users (the refused minor,
 #: the passport holder, an unknown payer): far above any user's, so never anyone's card.
 _OUTSIDER_SEQ = 900_000_000
@@ -132,7 +131,7 @@ def run_business_day(ledger: LedgerService, days: DayService, *, users: int, see
 
 
 def _open_users(sim: _Sim, users: int) -> tuple[list[str], list[str]]:
-    borrowers_count = max(BORROWERS_MIN, users // 10)
+    borrowers_count = max(limits.demo_borrowers_min, users // 10)
     specs = [(i, "borrower" if i < borrowers_count else "lender") for i in range(users)]
 
     def open_one(spec: tuple[int, str]) -> CustodyResult:

@@ -38,10 +38,6 @@ RETRY_ON_PAGE = frozenset({"password_wrong", "password_too_simple", "password_in
                            "card_required"})
 
 
-#: Characters of a client address kept in its rate-limit bucket (an IPv6 address has 45).
-RATE_BUCKET_CLIENT_MAX = 64
-
-
 @dataclass(frozen=True, slots=True)
 class PageSession:
     token: str
@@ -102,8 +98,8 @@ class PagesService:
         N processes allowed N times the limit)."""
         window = self.clock().replace(second=0, microsecond=0)
         with self.engine.begin() as conn:
-            hits = rate_limit_store.count_hit(conn, f"pages:{client[:RATE_BUCKET_CLIENT_MAX]}",
-                                              window)
+            bucket = f"pages:{client[:limits.rate_bucket_client_length_max]}"
+            hits = rate_limit_store.count_hit(conn, bucket, window)
         if hits == 1:   # a new window: the counts before it limit nothing any more
             with self.engine.begin() as conn:
                 rate_limit_store.forget_before(conn, window - timedelta(minutes=1))

@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import Engine, select
 
-from cunguan.custody.rules.passwords import FAILED_ATTEMPTS_MAX
+from cunguan.core import limits
 from cunguan.custody.rules.schedules import Method
 from cunguan.custody.store.tables import custody_projects, custody_users
 from tests.custody_helpers import PASSWORD, PLATFORM, icbc_card, open_user, resident_id, services
@@ -17,13 +17,14 @@ from tests.helpers import in_threads
 def test_r_c4_concurrent_wrong_passwords_are_counted_exactly(pg_engine: Engine) -> None:
     custody, _, _, _ = services(pg_engine)
     user = open_user(custody, 1, recharge_fen=100_000)
-    wrong = in_threads(FAILED_ATTEMPTS_MAX - 1, lambda i: custody.withdraw(
+    below_lock = limits.failed_password_attempts_max - 1
+    wrong = in_threads(below_lock, lambda i: custody.withdraw(
         PLATFORM, f"wd-{i}", user, icbc_card(1), 100, password="975310"))
     assert {r.code for r in wrong} == {"password_wrong"}
     with pg_engine.connect() as conn:
         row = conn.execute(select(custody_users.c.failed_attempts, custody_users.c.locked_until)
                            .where(custody_users.c.user_id == user)).one()
-    assert tuple(row) == (FAILED_ATTEMPTS_MAX - 1, None)  # none lost, none double-counted
+    assert tuple(row) == (below_lock, None)  # none lost, none double-counted
     last = custody.withdraw(PLATFORM, "wd-last", user, icbc_card(1), 100, password="975310")
     assert last.code == "password_wrong"
     assert custody.withdraw(PLATFORM, "wd-ok", user, icbc_card(1), 100,

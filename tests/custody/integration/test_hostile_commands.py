@@ -57,7 +57,6 @@ from cunguan.custody.handlers.lending_service import (
 )
 from cunguan.custody.handlers.migration import MigrationService
 from cunguan.custody.rules import accounts as chart
-from cunguan.custody.rules import fields as custody_fields
 from cunguan.custody.rules import passwords
 from cunguan.custody.rules.kyc import IdKind
 from cunguan.custody.rules.schedules import Method
@@ -125,8 +124,8 @@ K_FILES = Kind("migration_files", lambda v: isinstance(v, dict) and "users" in v
 K_PROGRESS = Kind("progress", lambda v: v is None or callable(v), (5, "print", True))
 #: An offline transfer's payer: a bank account of 8 to 32 digits (a card, or a company's).
 K_PAYER_ACCOUNT = Kind("payer_account", lambda v: K["card"].accepts(v) or accepted_by(
-    lambda w: fields.digits(w, "f", min_length=custody_fields.ACCOUNT_DIGITS_MIN,
-                            max_length=custody_fields.ACCOUNT_DIGITS_MAX))(v),
+    lambda w: fields.digits(w, "f", min_length=limits.payer_account_digits_min,
+                            max_length=limits.payer_account_digits_max))(v),
     (*K["card"].extras, "1234567", "1" * 33, "6222"))
 #: The ledger's request no.: printable ASCII without spaces, wider than a platform's serial
 #: no. (the custody layer derives the ledger's with '#', '@' and '+'): ledger/rules.py.

@@ -6,13 +6,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from cunguan.core import limits
 from cunguan.core.calendar import WorkingCalendar
 from cunguan.core.clock import CST
 from cunguan.custody.cards import BinTable, CardError, CardType, validate_card_no
 from cunguan.custody.rules.bids import Bidder, BidTerms, ProjectStatus, check_bid
 from cunguan.custody.rules.kyc import IdKind, KycError, check_identity
 from cunguan.custody.rules.passwords import (
-    FAILED_ATTEMPTS_MAX,
     PasswordError,
     check_attempt,
     hash_password,
@@ -113,7 +113,7 @@ def test_r_c4_five_failures_lock_the_password_even_for_the_right_digits() -> Non
     encoded = hash_password("246810")
     now = datetime(2026, 11, 23, 10, tzinfo=CST)
     failed, locked = 0, None
-    for _ in range(FAILED_ATTEMPTS_MAX):
+    for _ in range(limits.failed_password_attempts_max):
         attempt = check_attempt(encoded, "000001", failed_attempts=failed,
                                 locked_until=locked, now=now)
         assert not attempt.ok

@@ -1,7 +1,7 @@
 """The bulk writers (db/bulk.py) leave a table as the row-at-a-time statements would.
 
 ``insert_rows`` switches to binary COPY and ``update_rows`` to one UPDATE joining arrays on
-PostgreSQL from ``COPY_ROWS_MIN`` rows; below it, and on SQLite, they go row by row. Each
+PostgreSQL from ``limits.copy_rows_min`` rows; below it, and on SQLite, they go row by row. Each
 property here writes the same rows both ways (or against a row-by-row reference) and compares
 what the table holds, with nulls, dates, timestamps and keys named more than once.
 """
@@ -13,14 +13,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine, delete, select, update
 
+from cunguan.core import limits
 from cunguan.custody.store.tables import custody_withdrawals
-from cunguan.db.bulk import COPY_ROWS_MIN, insert_rows, insert_tables, update_rows
+from cunguan.db.bulk import insert_rows, insert_tables, update_rows
 
 TENANT = "T1"
 KEY = ("tenant_id", "request_no")
 _DAY = date(2026, 12, 3)
 _NOON = datetime(2026, 12, 3, 4, 0, tzinfo=UTC)
-_NOS = [f"WD{i}" for i in range(3 * COPY_ROWS_MIN)]
+_NOS = [f"WD{i}" for i in range(3 * limits.copy_rows_min)]
 
 
 def _withdrawal(no: str, amount_fen: int) -> dict[str, Any]:
@@ -36,7 +37,7 @@ _changes = st.lists(st.fixed_dictionaries({
     "settle_tx_id": st.none() | st.integers(1, 2**62),
     "business_date": st.dates(date(2026, 1, 1), date(2027, 12, 31)),
     "created_at": st.integers(0, 10**6).map(lambda s: _NOON + timedelta(seconds=s)),
-}), max_size=3 * COPY_ROWS_MIN)
+}), max_size=3 * limits.copy_rows_min)
 
 
 def _table(engine: Engine) -> list[tuple[Any, ...]]:
@@ -54,7 +55,7 @@ def _reset(engine: Engine) -> None:
 
 def test_update_rows_leaves_what_one_update_per_row_leaves(engine: Engine) -> None:
     """Whatever the rows (a key twice: the later values stay), on both backends and on both
-    sides of ``COPY_ROWS_MIN``."""
+    sides of ``limits.copy_rows_min``."""
     @settings(max_examples=40, deadline=None)
     @given(changes=_changes)
     def check(changes: list[dict[str, Any]]) -> None:
@@ -87,12 +88,12 @@ def test_update_rows_touches_no_other_tenant_or_column(engine: Engine) -> None:
 
 
 def test_insert_tables_reads_back_what_was_given(engine: Engine) -> None:
-    """Both sides of ``COPY_ROWS_MIN`` in one call (a pipelined INSERT and a COPY on
+    """Both sides of ``limits.copy_rows_min`` in one call (a pipelined INSERT and a COPY on
     PostgreSQL): nulls, dates and times (stored UTC) come back equal."""
     few = [{**_withdrawal(f"A{i}", i + 1), "settle_tx_id": i or None}
-           for i in range(COPY_ROWS_MIN - 1)]
+           for i in range(limits.copy_rows_min - 1)]
     many = [{**_withdrawal(f"B{i}", 2**62 - i), "created_at": _NOON + timedelta(minutes=i),
-             "settle_tx_id": None if i % 2 else i} for i in range(2 * COPY_ROWS_MIN)]
+             "settle_tx_id": None if i % 2 else i} for i in range(2 * limits.copy_rows_min)]
     with engine.begin() as conn:
         insert_tables(conn, [(custody_withdrawals, few), (custody_withdrawals, many)])
     columns = list(custody_withdrawals.c.keys())

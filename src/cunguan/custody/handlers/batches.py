@@ -11,7 +11,7 @@ the set-based form of their command (one DB transaction, each item its own comma
 from datetime import datetime, timedelta
 from typing import Any
 
-from cunguan.core import fields
+from cunguan.core import fields, limits
 from cunguan.core.clock import CST
 from cunguan.custody.handlers.base import CustodyResult, Data, checked
 from cunguan.custody.handlers.lending_service import LendingService, ProjectStep
@@ -22,7 +22,6 @@ from cunguan.custody.store import batches as store
 from cunguan.db.connection import Connection, read_connection
 
 BATCH_KINDS = frozenset({"lend", "repay"})
-ITEMS_PER_BATCH_MAX = 5_000
 #: Items run together, set-based, in one DB transaction (each still its own command).
 ITEMS_PER_TRANSACTION = 50
 
@@ -37,9 +36,9 @@ class BatchService:
     def submit(self, tenant_id: str, batch_no: str, kind: str,
                project_ids: list[str]) -> CustodyResult:
         """Queue a batch for the next window; returns the window it will run in."""
-        if len(project_ids) > ITEMS_PER_BATCH_MAX:
+        if len(project_ids) > limits.items_per_platform_batch_max:
             return CustodyResult(batch_no, False, Refusal.FIELD_INVALID,
-                                 f"at most {ITEMS_PER_BATCH_MAX} items a batch")
+                                 f"at most {limits.items_per_platform_batch_max} items a batch")
 
         def work(conn: Connection) -> Data:
             now = self.custody.clock()

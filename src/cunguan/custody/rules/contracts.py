@@ -19,7 +19,6 @@ from cunguan.core import fields, limits
 from cunguan.core.errors import RuleError
 from cunguan.core.money import to_fraction
 from cunguan.custody.rules.refusals import Refusal
-from cunguan.custody.rules.schedules import TERM_MONTHS_MAX
 
 
 class OriginError(RuleError):
@@ -51,7 +50,8 @@ class ExchangeOrigin:
                         max_length=limits.lender_name_length_max),
             fields.amount_fen(self.principal_fen, "principal_fen"),
             fields.rate(self.annual_rate, "annual_rate", maximum="1"),
-            fields.whole_number(self.months, "months", minimum=1, maximum=TERM_MONTHS_MAX),
+            fields.whole_number(self.months, "months", minimum=1,
+                                maximum=limits.loan_term_months_max),
             fields.identifier(self.disbursement_no, "disbursement_no",
                               limits.exchange_record_no_length_max),
             fields.day(self.disbursed_on, "disbursed_on"),

@@ -22,9 +22,8 @@ from typing import Final, TypeVar
 
 from cunguan.core import fields, limits
 from cunguan.core.fields import FieldInvalid
-from cunguan.custody.cards import CARD_LENGTH_MAX, CARD_LENGTH_MIN
 from cunguan.custody.rules.kyc import IdKind
-from cunguan.custody.rules.schedules import TERM_MONTHS_MAX, Method
+from cunguan.custody.rules.schedules import Method
 
 Check = Callable[[object, str], object]
 _DERIVED: Final = re.compile(r"[A-Za-z0-9_.:\-]+([#@][A-Za-z0-9_.:\-]+)*")
@@ -32,22 +31,8 @@ _T = TypeVar("_T")
 
 #: The largest rate any custody field takes (100 % a year); rules narrow it (coupons 24 %).
 RATE_MAX: Final = "1"
-#: A plan's term, a raise's length: far beyond any real one, far below overflow (a loan's term
-#: is the schedules' own limit).
-TERM_DAYS_MAX: Final = 36_600
-RAISE_DAYS_MAX: Final = 366
-RISK_LEVEL_MAX: Final = 5
-#: Digits of a phone number (E.164: 15); a card's are the card rules' (cards.CARD_LENGTH_*).
-PHONE_DIGITS_MAX: Final = 15
 #: A transaction password (交易密码) is six digits (R-C4).
 PASSWORD_DIGITS: Final = 6
-#: Digits of a payer's bank account in an offline transfer (a card, or a company's account).
-ACCOUNT_DIGITS_MIN: Final = 8
-ACCOUNT_DIGITS_MAX: Final = 32
-NAME_LENGTH_MAX: Final = 128
-#: Text typed on a page before its rule normalizes it (a name with spaces, a spaced card no.).
-TYPED_TEXT_LENGTH_MAX: Final = 256
-ID_NO_LENGTH_MAX: Final = 32
 
 
 def serial_no(value: object, field: str) -> str:
@@ -122,7 +107,7 @@ def _password(value: object, field: str) -> str:
 
 
 def _name(value: object, field: str) -> str:
-    return fields.text(value, field, max_length=NAME_LENGTH_MAX)
+    return fields.text(value, field, max_length=limits.name_field_length_max)
 
 
 def _id_no(value: object, field: str) -> str:
@@ -131,9 +116,10 @@ def _id_no(value: object, field: str) -> str:
     if not isinstance(value, str):
         raise FieldInvalid(field, f"must be text, got {type(value).__name__}")
     cleaned = "".join(value.split()).upper()
-    if not 0 < len(cleaned) <= ID_NO_LENGTH_MAX or not cleaned.isascii() or \
+    if not 0 < len(cleaned) <= limits.id_no_length_max or not cleaned.isascii() or \
             not cleaned.isalnum():
-        raise FieldInvalid(field, f"must be 1 to {ID_NO_LENGTH_MAX} ASCII letters and digits")
+        raise FieldInvalid(field, f"must be 1 to {limits.id_no_length_max} ASCII letters and "
+                                  "digits")
     return cleaned
 
 
@@ -184,8 +170,8 @@ def _flag(value: object, field: str) -> bool:
 
 _ID = _identifier(limits.identifier_length_max)
 _MONEY = _amount(1)
-_CARD = _digits(CARD_LENGTH_MIN, CARD_LENGTH_MAX)
-_PHONE = _digits(1, PHONE_DIGITS_MAX)
+_CARD = _digits(limits.card_no_digits_min, limits.card_no_digits_max)
+_PHONE = _digits(1, limits.phone_digits_max)
 #: Authorization kinds (免密授权, R-C10).
 AUTHORIZATION_KINDS: Final = frozenset({"recharge", "bid", "repay", "withdraw"})
 
@@ -202,14 +188,17 @@ FIELD_TYPES: Final[Mapping[str, Check]] = {
     "bid_min_fen": _MONEY, "bid_max_fen": _MONEY, "bid_step_fen": _MONEY,
     "red_packet_fen": _amount(0),
     "card_no": _CARD, "old_card_no": _CARD, "new_card_no": _CARD,
-    "payer_card_no": _digits(ACCOUNT_DIGITS_MIN, ACCOUNT_DIGITS_MAX),
+    "payer_card_no": _digits(limits.payer_account_digits_min,
+                              limits.payer_account_digits_max),
     "mobile": _PHONE, "reserved_mobile": _optional(_PHONE),
     "id_no": _id_no, "id_kind": _enum(IdKind), "name": _name,
     "password": _optional(_password), "new_password": _password,
     "annual_rate": _rate, "service_fee_rate": _rate, "fee_rate": _rate, "coupon_rate": _rate,
-    "months": _number(1, TERM_MONTHS_MAX), "term_days": _number(1, TERM_DAYS_MAX),
-    "raise_days": _number(1, RAISE_DAYS_MAX), "risk_level": _number(1, RISK_LEVEL_MAX),
-    "risk_tolerance": _number(1, RISK_LEVEL_MAX),
+    "months": _number(1, limits.loan_term_months_max),
+    "term_days": _number(1, limits.term_days_max),
+    "raise_days": _number(1, limits.raise_days_max),
+    "risk_level": _number(1, limits.risk_level_max),
+    "risk_tolerance": _number(1, limits.risk_level_max),
     "method": _enum(Method),
     "role": _words(frozenset({"lender", "borrower", "guarantor"})),
     "kinds": _many(_words(AUTHORIZATION_KINDS), len(AUTHORIZATION_KINDS)),
@@ -265,8 +254,9 @@ def typed_text(value: object, field: str) -> str:
     """Text as a person typed it, to be normalized by its rule (a mobile, a card no., an ID
     no. or a name on a bank page, whose rules answer in their own codes: ``mobile_invalid``,
     ``card_no_invalid``…): only its type and size are checked here."""
-    if not isinstance(value, str) or len(value) > TYPED_TEXT_LENGTH_MAX:
-        raise FieldInvalid(field, f"must be text of at most {TYPED_TEXT_LENGTH_MAX} characters")
+    if not isinstance(value, str) or len(value) > limits.typed_text_length_max:
+        raise FieldInvalid(field, f"must be text of at most {limits.typed_text_length_max} "
+                                  "characters")
     return value
 
 

@@ -7,15 +7,12 @@ from enum import StrEnum
 from stdnum.cn import ric
 from stdnum.exceptions import ValidationError
 
-from cunguan.core import fields
+from cunguan.core import fields, limits
 from cunguan.core.errors import RuleError
 from cunguan.custody.rules.refusals import Refusal
 
 ADULT_AGE_YEARS = 18
-NAME_LENGTH_MAX = 64
 MOBILE_DIGITS = 11
-#: Longest document number kept (custody_users.id_no).
-ID_NO_LENGTH_MAX = 32
 
 
 class IdKind(StrEnum):
@@ -49,9 +46,10 @@ def age_on(birth: date, day: date) -> int:
 def normalize_name(name: object) -> str:
     """A holder's name as stored: stripped, NFC, no control characters (``fields.text``)."""
     try:
-        return fields.text(name, "name", max_length=NAME_LENGTH_MAX)
+        return fields.text(name, "name", max_length=limits.holder_name_length_max)
     except fields.FieldInvalid as exc:
-        raise KycError(Refusal.NAME_INVALID, f"a name is 1 to {NAME_LENGTH_MAX} characters "
+        raise KycError(Refusal.NAME_INVALID,
+                       f"a name is 1 to {limits.holder_name_length_max} characters "
                        "without control characters") from exc
 
 
@@ -83,10 +81,10 @@ def normalize_id_no(id_no: object) -> str:
     if not isinstance(id_no, str):
         raise KycError(Refusal.ID_NO_INVALID, "a document no. is text")
     cleaned = "".join(id_no.split()).upper()
-    if not 0 < len(cleaned) <= ID_NO_LENGTH_MAX or not cleaned.isascii() \
+    if not 0 < len(cleaned) <= limits.id_no_length_max or not cleaned.isascii() \
             or not cleaned.isalnum():
         raise KycError(Refusal.ID_NO_INVALID,
-                       f"a document no. is 1 to {ID_NO_LENGTH_MAX} ASCII letters and digits")
+                       f"a document no. is 1 to {limits.id_no_length_max} ASCII letters and digits")
     return cleaned
 
 

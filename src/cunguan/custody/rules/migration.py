@@ -27,7 +27,7 @@ from cunguan.core import fields, limits
 from cunguan.core.fields import FieldInvalid
 from cunguan.core.money import MoneyError, parse_yuan
 from cunguan.custody.cards import BinTable, CardError, normalize_card_no, validate_card_no
-from cunguan.custody.rules.fields import ACCOUNT_DIGITS_MAX, ACCOUNT_DIGITS_MIN, Check
+from cunguan.custody.rules.fields import Check
 from cunguan.custody.rules.kyc import IdKind, KycError, check_identity
 from cunguan.custody.rules.migration_files import (
     CLAIM_COLUMNS,
@@ -122,8 +122,8 @@ def payer_account_no(value: object, field: str) -> str | None:
     statement shows it: digits, normalized as card nos. are; None when not given."""
     if value is None:
         return None
-    return fields.digits(value, field, min_length=ACCOUNT_DIGITS_MIN,
-                         max_length=ACCOUNT_DIGITS_MAX)
+    return fields.digits(value, field, min_length=limits.payer_account_digits_min,
+                         max_length=limits.payer_account_digits_max)
 
 
 def reference(value: object, field: str) -> str | None:

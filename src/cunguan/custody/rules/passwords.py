@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
+from cunguan.core import limits
 from cunguan.core.errors import RuleError
 from cunguan.custody.rules.refusals import Refusal
 
@@ -13,7 +14,6 @@ from cunguan.custody.rules.refusals import Refusal
 ARGON2_MEMORY_KIB = 19 * 1024
 ARGON2_TIME_COST = 2
 ARGON2_PARALLELISM = 1
-FAILED_ATTEMPTS_MAX = 5
 LOCK_DEFAULT = timedelta(hours=3)
 _PIN_LENGTH = 6
 
@@ -58,6 +58,6 @@ def check_attempt(password_hash: str, password: str, *, failed_attempts: int,
     if password_matches(password_hash, password):
         return Attempt(True, 0, None)
     failed = failed_attempts + 1
-    if failed >= FAILED_ATTEMPTS_MAX:
+    if failed >= limits.failed_password_attempts_max:
         return Attempt(False, 0, now + lock_for)
     return Attempt(False, failed, None)

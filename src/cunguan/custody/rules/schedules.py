@@ -23,9 +23,8 @@ from datetime import date
 from enum import StrEnum
 from fractions import Fraction
 
+from cunguan.core import limits
 from cunguan.core.money import Rate, round_half_up, split_pro_rata, split_running, to_fraction
-
-TERM_MONTHS_MAX = 600
 
 
 class Method(StrEnum):
@@ -70,7 +69,7 @@ def _period_rate(annual: Fraction, day_count: DayCount, start: date, end: date) 
 def schedule(principal_fen: int, annual_rate: Rate, months: int, method: Method, *,
              start: date, day_count: DayCount = DayCount.MONTHLY) -> list[Installment]:
     """The installments of a loan of ``principal_fen`` lent on ``start`` for ``months``."""
-    if principal_fen <= 0 or not 1 <= months <= TERM_MONTHS_MAX:
+    if principal_fen <= 0 or not 1 <= months <= limits.loan_term_months_max:
         raise ValueError("principal must be positive and the term 1 to 600 months")
     annual = to_fraction(annual_rate)
     if annual < 0:

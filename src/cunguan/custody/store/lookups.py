@@ -18,6 +18,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 
+from cunguan.core import limits
 from cunguan.custody.store.tables import (
     custody_authorizations,
     custody_cards,
@@ -26,9 +27,6 @@ from cunguan.custody.store.tables import (
 from cunguan.ledger.model import AccountStatus, Side
 from cunguan.ledger.rules import AccountState
 from cunguan.ledger.store.tables import accounts
-
-#: Keys per IN list, below SQLite's bound-parameter limit.
-_KEYS_PER_STATEMENT_MAX = 5_000
 
 
 def key_in(table: Table, key: str, postgres: bool) -> ColumnElement[bool]:
@@ -81,8 +79,8 @@ def _rows(conn: Connection, table: Table, tenant_id: str, key: str, keys: Iterab
     wanted = sorted(set(keys))
     postgres = conn.dialect.name == "postgresql"
     query = _rows_query(table, key, postgres, lock and postgres, tuple(sorted(equal)), then)
-    for start in range(0, len(wanted), _KEYS_PER_STATEMENT_MAX):
-        chunk = wanted[start:start + _KEYS_PER_STATEMENT_MAX]
+    for start in range(0, len(wanted), limits.keys_per_statement_max):
+        chunk = wanted[start:start + limits.keys_per_statement_max]
         params = {"tenant_id": tenant_id, "keys": chunk,
                   **{f"eq_{name}": value for name, value in equal.items()}}
         yield from conn.execute(query, params)

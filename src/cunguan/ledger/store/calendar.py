@@ -11,13 +11,12 @@ from pathlib import Path
 from sqlalchemy import Engine, delete, insert, select
 from sqlalchemy.exc import DBAPIError
 
+from cunguan.core import limits
 from cunguan.core.calendar import WorkingCalendar
 from cunguan.core.errors import CunguanError
 from cunguan.db.check import database_problem
 from cunguan.db.connection import read_connection
 from cunguan.ledger.store.tables import calendar_days
-
-CALENDAR_ROWS_MAX = 1_000
 
 
 def load_calendar(engine: Engine) -> WorkingCalendar:
@@ -45,8 +44,8 @@ def import_overrides(engine: Engine, path: Path) -> int:
                                    ) from exc
             rows.append({"day": day, "is_working_day": working,
                          "name": (row.get("name") or "").strip()[:64]})
-    if not rows or len(rows) > CALENDAR_ROWS_MAX:
-        raise CunguanError("calendar_row_invalid", f"1 to {CALENDAR_ROWS_MAX} rows")
+    if not rows or len(rows) > limits.calendar_rows_max:
+        raise CunguanError("calendar_row_invalid", f"1 to {limits.calendar_rows_max} rows")
     with engine.begin() as conn:
         conn.execute(delete(calendar_days).where(
             calendar_days.c.day.in_([r["day"] for r in rows])))

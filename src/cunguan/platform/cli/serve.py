@@ -8,18 +8,12 @@ import typer
 if TYPE_CHECKING:
     import uvicorn
 
-from cunguan.core import fields
+from cunguan.core import fields, limits
 from cunguan.core.callback_targets import ALLOWED_HOSTS_ENV
 from cunguan.platform.bank import Bank
 from cunguan.platform.cli.common import EXIT_REJECTED, configured_url, console, engine, fail
 
 keys = typer.Typer(help="API credentials of platforms and operators.", no_args_is_help=True)
-
-
-#: Ports a server may listen on (0 would pick one at random, unknown to the platforms).
-PORT_MIN, PORT_MAX = 1, 65_535
-#: Server processes one ``cunguan serve`` may start.
-SERVER_PROCESSES_MAX = 64
 
 
 def _bank(ctx: typer.Context) -> Bank:
@@ -46,8 +40,8 @@ def serve(ctx: typer.Context,
 
     import uvicorn
 
-    fields.whole_number(port, "--port", minimum=PORT_MIN, maximum=PORT_MAX)
-    fields.whole_number(workers, "--workers", minimum=1, maximum=SERVER_PROCESSES_MAX)
+    fields.whole_number(port, "--port", minimum=limits.port_min, maximum=limits.port_max)
+    fields.whole_number(workers, "--workers", minimum=1, maximum=limits.server_processes_max)
     engine(ctx).dispose()   # there, reachable and migrated, or one line and exit 3
     os.environ["CUNGUAN_DATABASE_URL"] = configured_url(ctx)
     os.environ["CUNGUAN_RUN_WORKER"] = "1" if worker else "0"

@@ -5,26 +5,23 @@ import time
 
 import typer
 
-from cunguan.core import fields
+from cunguan.core import fields, limits
 from cunguan.core.process import tune_garbage_collection
 from cunguan.platform.bank import Bank
 from cunguan.platform.callback_sender import HttpSender
 from cunguan.platform.cli.common import console, engine, optional_instant
 
-WORKER_INTERVAL_S_DEFAULT = 30
-#: The longest rest between passes a worker may be given: a day.
-WORKER_INTERVAL_S_MAX = 86_400
-
 
 def worker(ctx: typer.Context,
            once: bool = typer.Option(False, help="One pass, then exit."),
-           interval_s: int = typer.Option(WORKER_INTERVAL_S_DEFAULT,
+           interval_s: int = typer.Option(limits.standalone_worker_interval_default_s,
                                           help="Seconds between passes."),
            as_of: str = typer.Option("", help="Process as if at this ISO time with its UTC "
                                               "offset (replays, tests)."),
            ) -> None:
     """Process due batch windows, expired holds and callbacks, until stopped (or once)."""
-    fields.whole_number(interval_s, "--interval-s", minimum=0, maximum=WORKER_INTERVAL_S_MAX)
+    fields.whole_number(interval_s, "--interval-s", minimum=0,
+                        maximum=limits.standalone_worker_interval_max_s)
     fixed_now = optional_instant(as_of, "--as-of")
     bank = Bank(engine(ctx))
     sender = HttpSender()
