@@ -18,11 +18,12 @@ from fastapi.responses import Response
 from cunguan.core import limits
 from cunguan.custody import schemas as s
 from cunguan.custody.handlers.exchange_projects import ExchangeProjects
-from cunguan.custody.handlers.lending_service import ProjectTerms
+from cunguan.custody.handlers.lending_service import BidRequest, ProjectStep, ProjectTerms
 from cunguan.custody.handlers.service import CardRequest
 from cunguan.custody.rules.contracts import ExchangeOrigin
 from cunguan.custody.rules.refusals import CustodyError
 from cunguan.platform.access import Principal
+from cunguan.platform.bank import SET_BASED_CALLS
 from cunguan.platform.edge import (
     SignedRoute,
     answer,
@@ -39,6 +40,8 @@ from cunguan.platform.lane import Endpoint
 
 ERRORS = {code: {"model": s.Error} for code in (400, 401, 403, 404, 409, 413, 415, 422, 429)}
 Caller = Annotated[Principal, Depends(platform)]
+#: A platform's command run set-based: its nonce is recorded with the command's outcome.
+Command = Annotated[Principal, Depends(platform_command)]
 PathId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:@#-]+$")]
 router = APIRouter(prefix="/v1", tags=["platform"], responses=ERRORS,  # type: ignore[arg-type]
                    route_class=SignedRoute)
@@ -82,6 +85,17 @@ async def red_packet(request: Request, caller: Principal, body: s.RedPacket) -> 
     """A cash red packet from the platform's marketing account to a user."""
     return answer(request, await set_based(request, tenant(caller), "red_packet", (
         body.request_no, body.user_id, body.amount_fen)))
+
+
+@lane_command("/bids", s.Bid)
+async def bid(request: Request, caller: Principal, body: s.Bid) -> Response:
+    """A bid under a standing authorization (otherwise use a page). Concurrent bids are
+    placed together, set-based, in arrival order: what is left of a project is decided bid
+    by bid, so a flash raise fills it exactly and the last bids are refused ``project_full``
+    or ``bid_exceeds_remaining``, never over-raised."""
+    return answer(request, await set_based(request, tenant(caller), "bid", BidRequest(
+        body.request_no, body.user_id, body.project_id, body.amount_fen, body.red_packet_fen,
+        body.coupon_rate)))
 
 
 @router.post("/red-packet-batches", response_model=s.Listing)
@@ -178,10 +192,9 @@ def user_claims(request: Request, user_id: PathId, caller: Caller) -> Response:
 
 # -- projects, bids, lending, repayment -----------------------------------------------------
 @router.post("/projects", response_model=s.CommandOk)
-def register_project(request: Request, body: s.Project, caller: Caller) -> Response:
-    fields = body.model_dump(exclude={"request_no"})
-    return answer(request, bank(request).custody.register_project(
-        tenant(caller), body.request_no, **fields))
+async def register_project(request: Request, body: s.Project, caller: Command) -> Response:
+    return answer(request, await set_based(request, tenant(caller), "register_project",
+                                           ProjectTerms(**body.model_dump())))
 
 
 @router.post("/projects/exchange", response_model=s.CommandOk)
@@ -212,19 +225,19 @@ def project_claims(request: Request, project_id: PathId, caller: Caller) -> Resp
     return respond(request, 200, {"items": items})
 
 
-@router.post("/bids", response_model=s.CommandOk)
-def bid(request: Request, body: s.Bid, caller: Caller) -> Response:
-    """A bid under a standing authorization (otherwise use a page)."""
-    return answer(request, bank(request).custody.bid(
-        tenant(caller), body.request_no, body.user_id, body.project_id, body.amount_fen,
-        red_packet_fen=body.red_packet_fen, coupon_rate=body.coupon_rate))
-
-
 def _project_command(operation: str, summary: str) -> None:
-    def endpoint(request: Request, project_id: PathId, body: s.Approval,
-                 caller: Caller) -> Response:
+    """A step of a project's life: set-based with the concurrent requests of the same step
+    when the step has a set-based form, on its own otherwise."""
+    async def grouped(request: Request, project_id: PathId, body: s.Approval,
+                      caller: Command) -> Response:
+        return answer(request, await set_based(request, tenant(caller), operation,
+                                               ProjectStep(body.request_no, project_id)))
+
+    def alone(request: Request, project_id: PathId, body: s.Approval,
+              caller: Caller) -> Response:
         run = getattr(bank(request).custody, operation)
         return answer(request, run(tenant(caller), body.request_no, project_id))
+    endpoint = grouped if operation in SET_BASED_CALLS else alone
     endpoint.__name__ = operation
     router.add_api_route(f"/projects/{{project_id}}/{operation.replace('_', '-')}", endpoint,
                          methods=["POST"], summary=summary, response_model=s.CommandOk)

@@ -34,7 +34,9 @@ Signed = tuple[tuple[str, str] | None, Any]
 #: Custody operations whose single requests the server may coalesce, and the set-based call
 #: that runs many (each answers exactly as its single form: tests/custody/integration/
 #: test_set_based_commands.py).
-SET_BASED_CALLS = {"red_packet": "red_packets", "recharge": "recharges",
+SET_BASED_CALLS = {"red_packet": "red_packets", "recharge": "recharges", "bid": "bids",
+                   "register_project": "register_projects", "lend": "lends", "repay": "repays",
+                   "settle_repayment": "settle_repayments",
                    "withdraw": "withdraws", "channel_result": "channel_results"}
 
 

@@ -9,7 +9,15 @@ from typing import Any
 
 from cunguan.core.errors import CunguanError
 from cunguan.core.money import apply_rate, to_fraction
-from cunguan.custody.handlers.base import CustodyResult, Data, Planned, attempt, checked, set_based
+from cunguan.custody.handlers.base import (
+    CustodyResult,
+    Data,
+    Gate,
+    Planned,
+    attempt,
+    checked,
+    set_based,
+)
 from cunguan.custody.handlers.lending_commands import ProjectStep
 from cunguan.custody.handlers.project_steps import need_project
 from cunguan.custody.handlers.repayments import Repayments
@@ -36,10 +44,11 @@ class Lending(Repayments):
         return self.lends(tenant_id, [ProjectStep(request_no, project_id)])[0]
 
     @set_based(ProjectStep)
-    def lends(self, tenant_id: str, steps: Sequence[ProjectStep]) -> list[CustodyResult]:
+    def lends(self, tenant_id: str, steps: Sequence[ProjectStep],
+              gate: Gate | None = None) -> list[CustodyResult]:
         """Many projects lent in one DB transaction, set-based (a lending window's batch);
         each answers as ``lend`` would."""
-        return self._steps_many(tenant_id, "lend", steps, self._lend)
+        return self._steps_many(tenant_id, "lend", steps, self._lend, gate=gate)
 
     @set_based(ProjectStep)
     def batch_steps(self, tenant_id: str, steps: Sequence[ProjectStep], kind: str

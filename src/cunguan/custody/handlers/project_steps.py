@@ -9,6 +9,7 @@ from cunguan.core.errors import CunguanError
 from cunguan.custody.handlers.base import (
     CustodyResult,
     Data,
+    Gate,
     by_rounds,
     checked_each,
 )
@@ -53,7 +54,7 @@ class ProjectSteps(CustodyCommon):
 
     def _steps_many(self, tenant_id: str, operation: str, steps: Sequence[P], work: Work[P],
                     overrides: dict[str, custody_fields.Check] | None = None,
-                    ) -> list[CustodyResult]:
+                    gate: Gate | None = None) -> list[CustodyResult]:
         """Requests about many projects in one call; those about the same project run one
         after the other (``by_rounds``)."""
         steps, invalid = checked_each(steps, overrides)
@@ -61,7 +62,7 @@ class ProjectSteps(CustodyCommon):
             tenant_id, operation, [(s.request_no, s.content()) for s in steps],
             lambda conn, new: by_rounds([steps[i] for i in new], project_of,
                                         lambda chosen: work(conn, tenant_id, chosen)),
-            invalid=invalid)
+            gate, invalid)
 
     def _project(self, conn: Connection, tenant_id: str, project_id: str, *,
                  lock: bool = True) -> Any:

@@ -11,6 +11,7 @@ from cunguan.core.errors import CunguanError
 from cunguan.custody.handlers.base import (
     CustodyResult,
     Data,
+    Gate,
     Planned,
     attempt,
     checked,
@@ -50,11 +51,12 @@ class Projects(ProjectSteps):
         return self.register_projects(tenant_id, [terms])[0]
 
     @set_based(ProjectTerms)
-    def register_projects(self, tenant_id: str, requests: Sequence[ProjectTerms]
-                          ) -> list[CustodyResult]:
+    def register_projects(self, tenant_id: str, requests: Sequence[ProjectTerms],
+                          gate: Gate | None = None) -> list[CustodyResult]:
         """Many projects registered in one DB transaction, set-based; each answers as
         ``register_project`` would."""
-        return self._steps_many(tenant_id, "register_project", requests, self._register)
+        return self._steps_many(tenant_id, "register_project", requests, self._register,
+                                gate=gate)
 
     def _register(self, conn: Connection, tenant_id: str,
                   requests: Sequence[ProjectTerms]) -> list[Data | CunguanError]:
@@ -112,14 +114,15 @@ class Projects(ProjectSteps):
         return self.bids(tenant_id, [request])[0]
 
     @set_based(BidRequest)
-    def bids(self, tenant_id: str, requests: Sequence[BidRequest]) -> list[CustodyResult]:
+    def bids(self, tenant_id: str, requests: Sequence[BidRequest],
+             gate: Gate | None = None) -> list[CustodyResult]:
         """Many bids in one DB transaction, set-based; each answers as ``bid`` would, the bids
         before it in the call counted (the project's raised amount, the bidder's money)."""
         requests, invalid = checked_each(requests)
         return self.commands_many(
             tenant_id, "bid", [(r.request_no, r.content()) for r in requests],
             lambda conn, new: self._place_bids(conn, tenant_id, [requests[i] for i in new]),
-            invalid=invalid)
+            gate, invalid)
 
     def _place_bids(self, conn: Connection, tenant_id: str,
                     requests: Sequence[BidRequest]) -> list[Data | CunguanError]:

@@ -9,7 +9,15 @@ from datetime import date
 from typing import Any
 
 from cunguan.core.errors import CunguanError
-from cunguan.custody.handlers.base import CustodyResult, Data, Planned, attempt, checked, set_based
+from cunguan.custody.handlers.base import (
+    CustodyResult,
+    Data,
+    Gate,
+    Planned,
+    attempt,
+    checked,
+    set_based,
+)
 from cunguan.custody.handlers.lending_commands import ProjectStep
 from cunguan.custody.handlers.plans import Plans
 from cunguan.custody.handlers.project_steps import need_project
@@ -61,11 +69,12 @@ class Repayments(Plans):
         return self.repays(tenant_id, [ProjectStep(request_no, project_id, bool(checked))])[0]
 
     @set_based(ProjectStep)
-    def repays(self, tenant_id: str, steps: Sequence[ProjectStep]) -> list[CustodyResult]:
+    def repays(self, tenant_id: str, steps: Sequence[ProjectStep],
+               gate: Gate | None = None) -> list[CustodyResult]:
         """Many projects' installments frozen in one DB transaction, set-based, under the
         borrowers' standing authorizations (no passwords here); each answers as ``repay``
         would."""
-        return self._steps_many(tenant_id, "repay", steps, self._repay)
+        return self._steps_many(tenant_id, "repay", steps, self._repay, gate=gate)
 
     def _repay(self, conn: Connection, tenant_id: str,
                steps: Sequence[ProjectStep]) -> list[Data | CunguanError]:
@@ -176,11 +185,12 @@ class Repayments(Plans):
         return self.settle_repayments(tenant_id, [ProjectStep(request_no, project_id)])[0]
 
     @set_based(ProjectStep)
-    def settle_repayments(self, tenant_id: str, steps: Sequence[ProjectStep]
-                          ) -> list[CustodyResult]:
+    def settle_repayments(self, tenant_id: str, steps: Sequence[ProjectStep],
+                          gate: Gate | None = None) -> list[CustodyResult]:
         """Many projects' frozen installments settled in one DB transaction, set-based (a
         repayment window's batch); each answers as ``settle_repayment`` would."""
-        return self._steps_many(tenant_id, "settle_repayment", steps, self._settle)
+        return self._steps_many(tenant_id, "settle_repayment", steps, self._settle,
+                                gate=gate)
 
     def _settle(self, conn: Connection, tenant_id: str,
                 steps: Sequence[ProjectStep]) -> list[Data | CunguanError]:
