@@ -8,26 +8,27 @@ rate, which bids are measured against) and bare ``GET /health`` (the machine's c
 
     python -m bench.flash_raise        # prints the JSON it measured
 
-The load generator is a separate process (``python -m bench.flash_raise load FILE``): it
-replays requests signed just before each phase, each on its own nonce and request no.
+The load comes from wrk (C, one thread, as the API benchmark's): it replays requests signed
+just before each phase, each on its own nonce and request no., once each, and stops when every
+one is answered (``bench/flash_wrk.lua``); the rate is the requests over that time. What each
+bid was answered is read from the request log afterwards.
 """
 
-import asyncio
 import json
+import re
 import subprocess
-import sys
 import tempfile
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import httpx
 from sqlalchemy import text
 
-from bench.api_bench import serving
+from bench.api_bench import _UNITS_MS, WRK, _bare, serving
 from bench.custody_bench import _card, _id_no
 from cunguan.core import signing
 from cunguan.custody.rules import accounts as chart
@@ -44,7 +45,10 @@ PROJECT_FEN = 1_000_000 * 100
 BID_STEP_FEN = 100 * 100
 #: Each investor holds enough for every bid it may send (10 bids of at most 1,000 yuan).
 INVESTOR_FUNDS_FEN = 10 * 1_000 * 100
-RED_PACKET_SECONDS = 10
+#: Red packets of the same run, replayed the same way (a few seconds' worth).
+RED_PACKETS = 20_000
+#: wrk's duration: an upper bound; a replay stops when every request is answered.
+REPLAY_S_MAX = 600
 PASSWORD = "246810"
 
 
@@ -84,15 +88,15 @@ def _seed(url: str) -> tuple[str, str]:
 
 
 def _signed_file(key_id: str, secret: str, path: str, bodies: list[dict[str, Any]]) -> str:
-    """The requests, signed now, one JSON line each (path, headers, body)."""
+    """The requests, signed now, one line each for ``flash_wrk.lua``."""
     now = int(time.time())
-    with tempfile.NamedTemporaryFile("w", suffix=".jsonl", delete=False) as out:
-        for body in bodies:
-            raw = json.dumps(body, separators=(",", ":")).encode()
+    batch = uuid.uuid4().hex[:12]
+    with tempfile.NamedTemporaryFile("w", suffix=".tsv", delete=False) as out:
+        for n, body in enumerate(bodies):
+            raw = json.dumps(body, separators=(",", ":"))
             signed = signing.sign_request(key_id, signing.HMAC_SHA256, secret, "POST", path,
-                                          raw, now)
-            out.write(json.dumps({"path": path, "headers": signed.headers(),
-                                  "body": raw.decode()}) + "\n")
+                                          raw.encode(), now, f"f{batch}{n:07d}")
+            out.write(f"{key_id}\t{signed.nonce}\t{now}\t{signed.signature}\t{path}\t{raw}\n")
     return out.name
 
 
@@ -108,74 +112,38 @@ def _red_packets(run: str, count: int) -> list[dict[str, Any]]:
              "amount_fen": 1} for n in range(count)]
 
 
-def _load(base: str, file: str, seconds: float | None) -> dict[str, Any]:
-    out = subprocess.run([sys.executable, "-m", "bench.flash_raise", "load", base, file,
-                          str(CLIENTS), str(seconds or 0)],
-                         capture_output=True, text=True, check=True)
+def _replay(base: str, file: str, count: int) -> dict[str, Any]:
+    """Every request of ``file`` sent once from ``CLIENTS`` connections: the rate at which
+    they were answered and their latencies (wrk's)."""
+    out = subprocess.run(
+        [str(WRK), "-t", "1", "-c", str(CLIENTS), "-d", f"{REPLAY_S_MAX}s", "--latency",
+         "-s", str(Path(__file__).parent / "flash_wrk.lua"), base, "--", file],
+        capture_output=True, text=True, check=True).stdout
     Path(file).unlink()
-    return dict(json.loads(out.stdout))
+    sent, span, unit = re.search(r"(\d+) requests in ([\d.]+)(ms|s|m),", out).groups()
+    elapsed_s = float(span) * {"ms": 0.001, "s": 1.0, "m": 60.0}[unit]
+    errors = re.search(r"Socket errors: (.*)", out)
+
+    def pct(label: str) -> float:
+        value, unit = re.search(rf"{label}%\s+([\d.]+)(us|ms|s)", out).groups()
+        return round(float(value) * _UNITS_MS[unit], 2)
+
+    return {"requests": count, "sent_with_extras": int(sent), "elapsed_s": round(elapsed_s, 2),
+            "answered_per_s": round(count / elapsed_s, 1), "p50_ms": pct("50"),
+            "p99_ms": pct("99"), "socket_errors": errors.group(1) if errors else "none"}
 
 
-async def _replay(base: str, lines: list[dict[str, Any]], clients: int,
-                  seconds: float) -> dict[str, Any]:
-    """Send every line (or, with ``seconds``, as many as fit in that time) from ``clients``
-    concurrent clients; latencies, status codes and the answers' codes."""
-    queue = iter(lines)
-    latencies_ms: list[float] = []
-    statuses: dict[str, int] = {}
-    codes: dict[str, int] = {}
-    stop_at = time.monotonic() + seconds if seconds else float("inf")
-
-    async def client(http: httpx.AsyncClient) -> None:
-        for line in queue:
-            if time.monotonic() > stop_at:
-                return
-            started = time.perf_counter()
-            try:
-                reply = await http.post(line["path"], content=line["body"].encode(),
-                                        headers={**line["headers"],
-                                                 "Content-Type": "application/json"})
-                status, code = str(reply.status_code), str(reply.json().get("code") or "ok")
-            except (httpx.HTTPError, ValueError) as exc:  # counted: a dropped answer
-                status, code = "no_answer", type(exc).__name__
-            latencies_ms.append((time.perf_counter() - started) * 1000)
-            statuses[status] = statuses.get(status, 0) + 1
-            codes[code] = codes.get(code, 0) + 1
-
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
-    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=60) as http:
-        started = time.monotonic()
-        await asyncio.gather(*(client(http) for _ in range(clients)))
-        elapsed_s = time.monotonic() - started
-    latencies_ms.sort()
-
-    def pct(p: float) -> float:
-        return round(latencies_ms[min(len(latencies_ms) - 1, int(p * len(latencies_ms)))], 2)
-
-    return {"requests": len(latencies_ms), "elapsed_s": round(elapsed_s, 2),
-            "answered_per_s": round(len(latencies_ms) / elapsed_s, 1),
-            "p50_ms": pct(0.50), "p99_ms": pct(0.99), "statuses": statuses, "codes": codes}
-
-
-def _bare(base: str) -> dict[str, Any]:
-    """``GET /health`` at ``CLIENTS`` clients for 5 s from the same generator."""
-    async def go() -> dict[str, Any]:
-        latencies_ms: list[float] = []
-        stop_at = time.monotonic() + 5
-
-        async def client(http: httpx.AsyncClient) -> None:
-            while time.monotonic() < stop_at:
-                started = time.perf_counter()
-                await http.get("/health")
-                latencies_ms.append((time.perf_counter() - started) * 1000)
-
-        limits = httpx.Limits(max_connections=CLIENTS, max_keepalive_connections=CLIENTS)
-        async with httpx.AsyncClient(base_url=base, limits=limits, timeout=60) as http:
-            await asyncio.gather(*(client(http) for _ in range(CLIENTS)))
-        latencies_ms.sort()
-        return {"requests_per_s": round(len(latencies_ms) / 5, 1),
-                "p99_ms": round(latencies_ms[int(0.99 * len(latencies_ms))], 2)}
-    return asyncio.run(go())
+def _answers(url: str) -> dict[str, int]:
+    """How the bids were answered, by code (the request log's record of each)."""
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        rows = conn.execute(text(
+            "SELECT status, result FROM custody_requests WHERE tenant_id = :t "
+            "AND operation = 'bid'"), {"t": TENANT})
+        codes = Counter("ok" if status == "ok" else json.loads(result)["code"]
+                        for status, result in rows)
+    engine.dispose()
+    return dict(codes)
 
 
 def _books(url: str) -> dict[str, int]:
@@ -196,36 +164,26 @@ def _books(url: str) -> dict[str, int]:
 def run(log: Callable[[str], None]) -> dict[str, Any]:
     run_id = uuid.uuid4().hex[:6]
     with serving(_seed) as (url, key_id, secret, base):
-        _load(base, _signed_file(key_id, secret, "/v1/red-packets",
-                                 _red_packets(f"warm{run_id}", 500)), None)
-        bids = _load(base, _signed_file(key_id, secret, "/v1/bids", _bids(run_id)), None)
-        packets = _load(base, _signed_file(key_id, secret, "/v1/red-packets",
-                                           _red_packets(run_id, 60_000)), RED_PACKET_SECONDS)
+        _replay(base, _signed_file(key_id, secret, "/v1/red-packets",
+                                   _red_packets(f"warm{run_id}", 2_000)), 2_000)
+        bids = _replay(base, _signed_file(key_id, secret, "/v1/bids", _bids(run_id)), BIDS)
+        packets = _replay(base, _signed_file(key_id, secret, "/v1/red-packets",
+                                             _red_packets(run_id, RED_PACKETS)), RED_PACKETS)
         bare = _bare(base)
     books = _books(url)
-    result = {
-        "flash_raise": {"bids": BIDS, "clients": CLIENTS, "project_fen": PROJECT_FEN,
-                        "bids_per_s": bids["answered_per_s"], "p50_ms": bids["p50_ms"],
-                        "p99_ms": bids["p99_ms"],
-                        "over_raised_fen": max(0, books["raised_fen"] - PROJECT_FEN),
-                        "raised_fen": books["raised_fen"], "held_bids_fen": books["held_bids_fen"],
-                        "answers": bids["codes"], "statuses": bids["statuses"],
-                        "red_packets_per_s_same_run": packets["answered_per_s"],
-                        "red_packets_p99_ms_same_run": packets["p99_ms"],
-                        "bare_health_same_run": bare},
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
-    }
-    flash = result["flash_raise"]
+    flash = {"bids": BIDS, "clients": CLIENTS, "project_fen": PROJECT_FEN,
+             "bids_per_s": bids["answered_per_s"], "p50_ms": bids["p50_ms"],
+             "p99_ms": bids["p99_ms"], "over_raised_fen": max(0, books["raised_fen"] - PROJECT_FEN),
+             "raised_fen": books["raised_fen"], "held_bids_fen": books["held_bids_fen"],
+             "answers": _answers(url), "socket_errors": bids["socket_errors"],
+             "red_packets_per_s_same_run": packets["answered_per_s"],
+             "red_packets_p99_ms_same_run": packets["p99_ms"], "bare_health_same_run": bare,
+             "generator": "wrk (pre-signed requests, each sent once)"}
     log(f"flash raise: {flash['bids_per_s']:,.0f} bids/s (p50 {flash['p50_ms']} ms, p99 "
         f"{flash['p99_ms']} ms), raised {flash['raised_fen']:,} of {PROJECT_FEN:,} fen; red "
         f"packets {flash['red_packets_per_s_same_run']:,.0f}/s; /health p99 {bare['p99_ms']} ms")
-    return result
+    return {"flash_raise": flash, "date": datetime.now(UTC).isoformat(timespec="seconds")}
 
 
 if __name__ == "__main__":
-    if sys.argv[1:2] == ["load"]:
-        base_url, path, clients, seconds = sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5]
-        lines = [json.loads(line) for line in Path(path).read_text().splitlines()]
-        print(json.dumps(asyncio.run(_replay(base_url, lines, int(clients), float(seconds)))))
-    else:
-        print(json.dumps(run(print), indent=2))
+    print(json.dumps(run(print), indent=2))

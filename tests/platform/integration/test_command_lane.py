@@ -31,7 +31,9 @@ _VOLATILE_HEADERS = {"x-request-id", "x-cunguan-signature", "x-cunguan-key", "co
 def _body(path: str, flaw: str, request_no: str, user_id: str, amount_fen: int) -> bytes:
     payload: dict[str, Any] = {"request_no": request_no, "user_id": user_id,
                                "amount_fen": amount_fen}
-    if path != "/v1/red-packets":
+    if path == "/v1/bids":
+        payload["project_id"] = "P1"
+    elif path != "/v1/red-packets":
         payload["card_no"] = icbc_card(int(user_id[1:]))
     if flaw == "unknown_field":
         payload["status"] = "settled"
@@ -73,10 +75,18 @@ def _seen(answer: httpx.Response) -> tuple[int, Any, dict[str, str]]:
 
 
 def _platform(api: Api) -> tuple[str, str]:
+    """The platform, two investors with money and standing authorizations, and a project
+    raising in steps of a fen (every lane command's well-formed request may succeed)."""
     client = api.onboard("P2P")
     for seq in (1, 2):
         user_id = api.open_user("P2P", seq)
         api.authorize("P2P", user_id)
+        assert api.bank.custody.red_packet("P2P", f"fund-{seq}", user_id, 100_000).ok
+    borrower = api.open_user("P2P", 3, role="borrower")
+    assert api.bank.custody.register_project(
+        "P2P", "reg-P1", project_id="P1", borrower_user_id=borrower, amount_fen=10**9,
+        annual_rate="0.1", months=3, method="equal_installment", bid_min_fen=1,
+        bid_max_fen=10**9, bid_step_fen=1).ok
     return client.key_id, client.secret
 
 
