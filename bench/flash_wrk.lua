@@ -1,12 +1,20 @@
 -- wrk script for the flash raise (bench/flash_raise.py): replays a list of pre-signed
--- requests once each, in order, and stops when every one has been answered. A request's
--- line: key \t nonce \t timestamp \t signature \t path \t body.
--- Usage: wrk -t 1 -c 64 -d 300s --latency -s bench/flash_wrk.lua URL -- FILE
+-- requests once each, in order; when every one has been answered it stops sending and
+-- creates DONE_FILE, on which the caller interrupts wrk (SIGINT: wrk then reports, its
+-- duration the time until then). A request's line:
+-- key \t nonce \t timestamp \t signature \t path \t body.
+-- Usage: wrk -t 1 -c 64 -d 600s --latency -s bench/flash_wrk.lua URL -- FILE DONE_FILE
 local requests = {}
 local index = 0
 local answered = 0
+local done_file = nil
+-- wrk asks each thread for one request before it starts, to check its form, and never sends
+-- it: that first ask gets a /health, so that no request of the list is lost.
+local checked = false
+local HEALTH_BODY = '{"status":"ok"}'
 
 function init(args)
+  done_file = args[2]
   for line in io.lines(args[1]) do
     local key, nonce, stamp, signature, path, body =
       line:match("([^\t]+)\t([^\t]+)\t([^\t]+)\t([^\t]+)\t([^\t]+)\t(.*)")
@@ -19,6 +27,10 @@ function init(args)
 end
 
 function request()
+  if not checked then
+    checked = true
+    return wrk.format("GET", "/health")
+  end
   index = index + 1
   if index > #requests then
     -- every request is out; a connection that asks again gets /health (counted apart)
@@ -28,8 +40,12 @@ function request()
 end
 
 function response(status, headers, body)
+  if body == HEALTH_BODY then
+    return   -- an extra after the list ran out (or the form check's, were it ever sent)
+  end
   answered = answered + 1
-  if answered >= #requests then
+  if answered == #requests then
+    io.open(done_file, "w"):close()
     wrk.thread:stop()
   end
 end
