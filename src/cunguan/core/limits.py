@@ -139,6 +139,12 @@ timestamp_digits_max: Final = 12
 #: How far ahead the calendar looks for the next working day (the longest Chinese holiday run
 #: with its weekends is 9 days; 60 leaves room for any notice).
 working_day_search_days_max: Final = 60
+#: How long a server keeps an idle keep-alive connection open. Longer than every common
+#: client keeps one idle (httpx 5 s, Go 90 s, nginx upstream 60 s), so the client always closes
+#: first: with uvicorn's default of 5 s, equal to httpx's, a client could send a request on a
+#: connection in the instant the server closed it, and get a closed connection and no answer
+#: (issue 20: 2 requests of a flash raise were lost so, never reaching the database).
+server_keep_alive_s: Final = 120
 #: Simulated users ``cunguan demo`` takes: fewer cannot raise its projects and pay out its
 #: withdrawals; more take long (argon2 hashes every opening) and nothing more shows.
 demo_users_min: Final = 40

@@ -52,6 +52,7 @@ def serve(ctx: typer.Context,
     # uvicorn trusts X-Forwarded-For from loopback unless told otherwise: from these only
     config = uvicorn.Config("cunguan.platform.server:app", host=host, port=port, workers=workers,
                             factory=True, log_level="warning", access_log=False,
+                            timeout_keep_alive=limits.server_keep_alive_s,
                             proxy_headers=bool(proxies), forwarded_allow_ips=proxies or None)
     if workers == 1:
         uvicorn.Server(config).run()
