@@ -809,7 +809,7 @@ READ_ONLY = {
 INTERNAL = {
     "LendingService": {"command", "commands_many", "run_alone", "row", "require_new",
                        "set_rows", "set_row", "post", "post_each", "user", "active_user",
-                       "verify_password", "consented", "need_consent",
+                       "verify_password", "consented", "need_consent", "records_many",
                        "accounting_date", "bound_card", "ledger_account",
                        "strict_reserved_phone", "batch_steps"},
     "BatchService": set(),

@@ -11,7 +11,7 @@ A request's form and digest are ``handlers/requests.py``'s, a set-based call's s
 import json
 from collections.abc import Callable, Sequence
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from cunguan.core import limits
 from cunguan.core.calendar import WorkingCalendar
@@ -35,6 +35,7 @@ from cunguan.custody.handlers.requests import (
     set_based,
 )
 from cunguan.custody.handlers.steps import Planned, attempt, by_rounds, need_active, only
+from cunguan.custody.rules import fields as custody_fields
 from cunguan.custody.rules import passwords
 from cunguan.custody.rules.refusals import CustodyError, Refusal
 from cunguan.custody.store import credentials
@@ -52,6 +53,19 @@ from cunguan.ledger.store.queries import tenant_date
 __all__ = ["CustodyBase", "CustodyResult", "Data", "Gate", "Planned", "Refused", "Unit",
            "_canonical", "_digest", "attempt", "by_rounds", "checked", "checked_each",
            "differing_fields", "need_active", "only", "set_based"]
+
+
+class Record(Protocol):
+    """A request of a set-based call: its serial no. and the content recorded with it."""
+
+    @property
+    def request_no(self) -> str: ...
+    def content(self) -> Data: ...
+
+
+R = TypeVar("R", bound=Record)
+#: What a set-based call does with its new requests: each one's data or refusal, in order.
+RecordsWork = Callable[[Connection, str, list[R]], list["Data | CunguanError"]]
 
 
 def _consent_refused(kind: str) -> CustodyError:
@@ -164,6 +178,17 @@ class CustodyBase:
             return [self.runner(lambda conn: unit(conn)[0],
                                 self._refused(tenant_id, operation, no, content))]
         return in_transaction(self.engine, unit)
+
+    def records_many(self, tenant_id: str, operation: str, records: Sequence[R],
+                     work: RecordsWork[R], gate: Gate | None = None,
+                     overrides: dict[str, custody_fields.Check] | None = None
+                     ) -> list[CustodyResult]:
+        """A set-based call of request records: each checked by its form first
+        (``checked_each``), then run as ``commands_many``, ``work`` given the new ones."""
+        records, invalid = checked_each(records, overrides)
+        return self.commands_many(
+            tenant_id, operation, [(r.request_no, r.content()) for r in records],
+            lambda conn, new: work(conn, tenant_id, [records[i] for i in new]), gate, invalid)
 
     def _priors(self, conn: Connection, tenant_id: str, request_nos: list[str]) -> set[str]:
         return request_log.recorded(conn, tenant_id, request_nos)

@@ -13,7 +13,6 @@ from cunguan.custody.handlers.base import (
     Planned,
     attempt,
     checked,
-    checked_each,
     need_active,
     set_based,
 )
@@ -45,11 +44,7 @@ class MoneyIn(CustodyCommon):
                   gate: Gate | None = None) -> list[CustodyResult]:
         """Many quick-pay recharges in one DB transaction, set-based; each answers as
         ``recharge`` would (under standing authorizations: no passwords here)."""
-        requests, invalid = checked_each(requests)
-        return self.commands_many(
-            tenant_id, "recharge", [(r.request_no, r.content()) for r in requests],
-            lambda conn, new: self._recharge(conn, tenant_id, [requests[i] for i in new]),
-            gate, invalid)
+        return self.records_many(tenant_id, "recharge", requests, self._recharge, gate)
 
     def _recharge(self, conn: Connection, tenant_id: str,
                   requests: Sequence["CardRequest"]) -> list[Data | CunguanError]:

@@ -11,7 +11,6 @@ from cunguan.custody.handlers.base import (
     Data,
     Gate,
     by_rounds,
-    checked_each,
 )
 from cunguan.custody.handlers.common import CustodyCommon
 from cunguan.custody.rules import fields as custody_fields
@@ -57,12 +56,9 @@ class ProjectSteps(CustodyCommon):
                     gate: Gate | None = None) -> list[CustodyResult]:
         """Requests about many projects in one call; those about the same project run one
         after the other (``by_rounds``)."""
-        steps, invalid = checked_each(steps, overrides)
-        return self.commands_many(
-            tenant_id, operation, [(s.request_no, s.content()) for s in steps],
-            lambda conn, new: by_rounds([steps[i] for i in new], project_of,
-                                        lambda chosen: work(conn, tenant_id, chosen)),
-            gate, invalid)
+        def in_rounds(conn: Connection, tenant: str, new: list[P]) -> list[Data | CunguanError]:
+            return by_rounds(new, project_of, lambda chosen: work(conn, tenant, chosen))
+        return self.records_many(tenant_id, operation, steps, in_rounds, gate, overrides)
 
     def _project(self, conn: Connection, tenant_id: str, project_id: str, *,
                  lock: bool = True) -> Any:

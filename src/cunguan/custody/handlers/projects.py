@@ -15,7 +15,6 @@ from cunguan.custody.handlers.base import (
     Planned,
     attempt,
     checked,
-    checked_each,
     need_active,
     set_based,
 )
@@ -118,11 +117,7 @@ class Projects(ProjectSteps):
              gate: Gate | None = None) -> list[CustodyResult]:
         """Many bids in one DB transaction, set-based; each answers as ``bid`` would, the bids
         before it in the call counted (the project's raised amount, the bidder's money)."""
-        requests, invalid = checked_each(requests)
-        return self.commands_many(
-            tenant_id, "bid", [(r.request_no, r.content()) for r in requests],
-            lambda conn, new: self._place_bids(conn, tenant_id, [requests[i] for i in new]),
-            gate, invalid)
+        return self.records_many(tenant_id, "bid", requests, self._place_bids, gate)
 
     def _place_bids(self, conn: Connection, tenant_id: str,
                     requests: Sequence[BidRequest]) -> list[Data | CunguanError]:

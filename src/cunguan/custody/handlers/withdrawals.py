@@ -13,7 +13,6 @@ from cunguan.custody.handlers.base import (
     Planned,
     attempt,
     checked,
-    checked_each,
     need_active,
     set_based,
 )
@@ -44,11 +43,7 @@ class Withdrawals(CustodyCommon):
                   gate: Gate | None = None) -> list[CustodyResult]:
         """Many withdrawals in one DB transaction, set-based; each answers as ``withdraw``
         would, the ones before it in the call counted (free withdrawals, HVPS quota, money)."""
-        requests, invalid = checked_each(requests)
-        return self.commands_many(
-            tenant_id, "withdraw", [(r.request_no, r.content()) for r in requests],
-            lambda conn, new: self._withdraw(conn, tenant_id, [requests[i] for i in new]),
-            gate, invalid)
+        return self.records_many(tenant_id, "withdraw", requests, self._withdraw, gate)
 
     def _withdraw(self, conn: Connection, tenant_id: str,
                   requests: Sequence["CardRequest"]) -> list[Data | CunguanError]:
@@ -130,11 +125,8 @@ class Withdrawals(CustodyCommon):
                         gate: Gate | None = None) -> list[CustodyResult]:
         """Many of the channel's answers in one DB transaction, set-based; each answers as
         ``channel_result`` would."""
-        answers, invalid = checked_each(answers)
-        return self.commands_many(
-            tenant_id, "channel_result", [(a.request_no, a.content()) for a in answers],
-            lambda conn, new: self._channel_result(conn, tenant_id, [answers[i] for i in new]),
-            gate, invalid)
+        return self.records_many(tenant_id, "channel_result", answers, self._channel_result,
+                                 gate)
 
     def _channel_result(self, conn: Connection, tenant_id: str,
                         answers: Sequence["ChannelAnswer"]) -> list[Data | CunguanError]:
