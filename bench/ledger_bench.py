@@ -8,6 +8,7 @@ import os
 import random
 import re
 import shutil
+import sqlite3
 import statistics
 import subprocess
 import tempfile
@@ -33,6 +34,8 @@ ROUNDS = 3
 ROUND_SECONDS = 12
 BATCH_SIZE = 1_000
 BATCHES_PER_ROUND = 12
+#: Rows a transfer writes: its transaction, two fund-log lines, two account updates.
+ROWS_PER_TRANSFER = 5
 PGBENCH_SCALE = 4
 
 
@@ -143,6 +146,62 @@ def batched_transfers_per_s(url: str, round_no: int) -> float:
     return BATCH_SIZE * BATCHES_PER_ROUND / elapsed
 
 
+#: The ledger's tables a batch writes, and what the SQLite reference writes them again into.
+_RAW_TABLES = ("transactions", "fund_log", "accounts")
+
+
+def sqlite_raw_transfers_per_s(url: str, round_no: int) -> float:
+    """The reference for batched SQLite (issue 20: the ledger ≥ 0.5× of it): the rows that
+    ``BATCHES_PER_ROUND`` batches of ``BATCH_SIZE`` transfers wrote — their transactions, their
+    fund-log lines and their accounts' new balances — read back from the ledger's own tables and
+    written again by plain ``executemany`` into tables of the same shape (the same DDL and
+    indexes, no triggers), one commit a batch, on the same file and pragmas (WAL,
+    synchronous=FULL): SQLite's own cost of that writing, with no ledger work. Transfers/s."""
+    path = url.removeprefix("sqlite:///")
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=FULL")
+    _raw_tables(conn, round_no)
+    transfers = BATCH_SIZE * BATCHES_PER_ROUND
+    txs = conn.execute("SELECT * FROM transactions ORDER BY rowid DESC LIMIT ?",
+                       (transfers,)).fetchall()
+    lines = conn.execute("SELECT * FROM fund_log ORDER BY rowid DESC LIMIT ?",
+                         (2 * transfers,)).fetchall()
+    balances = conn.execute("SELECT balance_fen, frozen_fen, tenant_id, account_no "
+                            "FROM accounts").fetchall()
+    tx_sql = f"INSERT INTO raw{round_no}_transactions VALUES ({', '.join('?' * len(txs[0]))})"
+    line_sql = f"INSERT INTO raw{round_no}_fund_log VALUES ({', '.join('?' * len(lines[0]))})"
+    update_sql = (f"UPDATE raw{round_no}_accounts SET balance_fen = ?, frozen_fen = ? "
+                  "WHERE tenant_id = ? AND account_no = ?")
+    started = time.perf_counter()
+    for b in range(BATCHES_PER_ROUND):
+        conn.execute("BEGIN IMMEDIATE")
+        conn.executemany(tx_sql, txs[b * BATCH_SIZE:(b + 1) * BATCH_SIZE])
+        conn.executemany(line_sql, lines[2 * b * BATCH_SIZE:2 * (b + 1) * BATCH_SIZE])
+        touched = [balances[(b * 2 * BATCH_SIZE + n) % len(balances)]
+                   for n in range(2 * BATCH_SIZE)]
+        conn.executemany(update_sql, touched)
+        conn.execute("COMMIT")
+    elapsed = time.perf_counter() - started
+    conn.close()
+    return transfers / elapsed
+
+
+def _raw_tables(conn: sqlite3.Connection, round_no: int) -> None:
+    """Empty copies of the ledger's tables (accounts with its rows), indexes included."""
+    for table in _RAW_TABLES:
+        raw = f"raw{round_no}_{table}"
+        for kind, name, sql in conn.execute(
+                "SELECT type, name, sql FROM sqlite_master WHERE tbl_name = ? AND sql IS NOT "
+                "NULL AND type IN ('table', 'index') ORDER BY type DESC", (table,)).fetchall():
+            copy = sql.replace(f"TABLE {table} ", f"TABLE {raw} ", 1).replace(
+                f" ON {table} ", f" ON {raw} ", 1)
+            if kind == "index":
+                copy = copy.replace(f"INDEX {name} ", f"INDEX raw{round_no}_{name} ", 1)
+            conn.execute(copy)
+    conn.execute(f"INSERT INTO raw{round_no}_accounts SELECT * FROM accounts")
+
+
 def pgbench_tps(clients: int) -> list[float]:
     if shutil.which("pgbench") is None:
         raise RuntimeError("pgbench not found: install PostgreSQL's client tools")
@@ -190,6 +249,8 @@ def run(log: Callable[[str], None]) -> dict[str, Any]:
         seed(sqlite_url)
         log("batched transfers on SQLite (synchronous=FULL)")
         batched_sqlite = rounds(lambda r: batched_transfers_per_s(sqlite_url, r))
+        log("the same rows by plain executemany on SQLite (the reference)")
+        raw_sqlite = rounds(lambda r: sqlite_raw_transfers_per_s(sqlite_url, r))
         log("single transfers on SQLite, 1 client")
         single_sqlite = rounds(lambda r: single_transfer_tps(sqlite_url, 1, r))
     median = statistics.median
@@ -200,11 +261,15 @@ def run(log: Callable[[str], None]) -> dict[str, Any]:
         "batched_transfers_per_s_pg": round(median(batched_pg), 1),
         "batched_transfers_per_s_sqlite": round(median(batched_sqlite), 1),
         "single_transfer_tps_sqlite": round(median(single_sqlite), 1),
+        "sqlite_raw_rows_per_s": round(median(raw_sqlite) * ROWS_PER_TRANSFER, 1),
+        "sqlite_raw_transfers_per_s": round(median(raw_sqlite), 1),
+        "batched_vs_raw_sqlite_ratio": round(median(batched_sqlite) / median(raw_sqlite), 3),
         "clients": CLIENTS,
         "batch_size": BATCH_SIZE,
         "rounds": {"pgbench_tpcb_tps": pgbench, "single_transfer_tps_pg": single_pg,
                    "batched_transfers_per_s_pg": batched_pg,
                    "batched_transfers_per_s_sqlite": batched_sqlite,
+                   "sqlite_raw_transfers_per_s": raw_sqlite,
                    "single_transfer_tps_sqlite": single_sqlite},
         "targets": {"single_vs_pgbench_ratio": 0.8, "batched_transfers_per_s_pg": 30_000,
                     "batched_transfers_per_s_sqlite": 50_000},

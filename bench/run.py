@@ -57,6 +57,11 @@ def table(results: dict[str, object]) -> str:
     for label, key, unit, target in rows:
         lines.append(f"| {label} | {results[key]:,.0f} | {unit} | {target or ''} |")
     lines.append(f"| single ÷ pgbench | {results['single_vs_pgbench_ratio']} | ratio | ≥ 0.8 |")
+    if "sqlite_raw_transfers_per_s" in results:   # measured since issue 20
+        lines.append(f"| the same rows by plain executemany, SQLite (reference) | "
+                     f"{results['sqlite_raw_transfers_per_s']:,.0f} | transfers/s |  |")
+        lines.append(f"| batched SQLite ÷ plain executemany | "
+                     f"{results['batched_vs_raw_sqlite_ratio']} | ratio | ≥ 0.5 |")
     lines.append("")
     lines.append(f"Measured {results['date']} on {describe(results['machine'])}.")
     return "\n".join(lines)
