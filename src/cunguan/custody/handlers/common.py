@@ -1,6 +1,7 @@
 """The steps several custody use cases share: the password step, cards (checked, bound, found)
 and the user's ledger account. Each use-case mixin inherits ``CustodyCommon``."""
 
+from collections.abc import Callable
 from typing import Any
 
 from cunguan.core.errors import RuleError
@@ -54,14 +55,16 @@ class CustodyCommon(CustodyBase):
             return CustodyResult("", False, exc.code, exc.message)
         return True
 
-    def _card_request(self, tenant_id: str, request_no: str, user_id: str, card_no: str,
-                      amount_fen: int, password: str | None) -> CardRequest | CustodyResult:
-        """A single money-in or money-out request as its set-based call takes it, with its
-        password checked first when one was given; or the wrong or locked password's answer."""
+    def _card_command(self, run_many: Callable[[str, list[CardRequest]], list[CustodyResult]],
+                      tenant_id: str, request_no: str, user_id: str, card_no: str,
+                      amount_fen: int, password: str | None) -> CustodyResult:
+        """A single money-in or money-out request: its password checked first when one was
+        given (a wrong or locked one answered at once), then its set-based call of one."""
         checked = self._password_step(tenant_id, user_id, password)
         if isinstance(checked, CustodyResult):
             return CustodyResult(request_no, False, checked.code, checked.message)
-        return CardRequest(request_no, user_id, card_no, amount_fen, checked)
+        return run_many(tenant_id, [CardRequest(request_no, user_id, card_no, amount_fen,
+                                                checked)])[0]
 
     def _card(self, card_no: str) -> Any:
         try:

@@ -33,11 +33,8 @@ class MoneyIn(CustodyCommon):
     def recharge(self, tenant_id: str, request_no: str, user_id: str, card_no: str,
                  amount_fen: int, password: str | None = None) -> CustodyResult:
         """Quick-pay recharge: available at once; the channel settles T+1 less its fee."""
-        request = self._card_request(tenant_id, request_no, user_id, card_no, amount_fen,
-                                     password)
-        if isinstance(request, CustodyResult):
-            return request
-        return self.recharges(tenant_id, [request])[0]
+        return self._card_command(self.recharges, tenant_id, request_no, user_id, card_no,
+                                  amount_fen, password)
 
     @set_based(CardRequest)
     def recharges(self, tenant_id: str, requests: Sequence["CardRequest"],

@@ -32,11 +32,8 @@ class Withdrawals(CustodyCommon):
     def withdraw(self, tenant_id: str, request_no: str, user_id: str, card_no: str,
                  amount_fen: int, password: str | None = None) -> CustodyResult:
         """Hold amount + fee, pick the rail, and wait for review or the channel's answer."""
-        request = self._card_request(tenant_id, request_no, user_id, card_no, amount_fen,
-                                     password)
-        if isinstance(request, CustodyResult):
-            return request
-        return self.withdraws(tenant_id, [request])[0]
+        return self._card_command(self.withdraws, tenant_id, request_no, user_id, card_no,
+                                  amount_fen, password)
 
     @set_based(CardRequest)
     def withdraws(self, tenant_id: str, requests: Sequence["CardRequest"],
