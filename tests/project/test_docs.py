@@ -50,12 +50,16 @@ def _script(name: str) -> object:
     return module
 
 
-def test_errors_md_custody_table_is_written_from_the_refusal_enum() -> None:
+def test_errors_md_tables_are_written_from_each_contexts_refusal_enum() -> None:
     module: Any = _script("errors_table")
     current = (ROOT / "docs/ERRORS.md").read_text()
     assert module.rewritten(current) == current, (
         "docs/ERRORS.md is stale: run python scripts/errors_table.py")
-    assert all(f"| `{code.value}` |" in current for code in Refusal)
+    for context in module.CONTEXTS:
+        start, end = module.markers(context)
+        section = current[current.index(start):current.index(end)]
+        enum = importlib.import_module(f"cunguan.{context}.rules.refusals").Refusal
+        assert [c for c in enum if f"| `{c.value}` |" not in section] == [], context
 
 
 def test_custody_refuses_only_with_codes_of_the_enum() -> None:

@@ -1,0 +1,1 @@
+"""Clearing's pure rules: parameters, packaging, caps, netting, sessions, exceptions."""

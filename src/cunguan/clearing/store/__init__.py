@@ -1,0 +1,1 @@
+"""Clearing's SQL: participants, packages, items, positions, sessions (both dialects)."""

@@ -1,0 +1,1 @@
+"""Reconciliation's pure rules: statement records, matching, breaks, checks, identities."""

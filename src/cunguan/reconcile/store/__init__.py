@@ -1,0 +1,1 @@
+"""Reconciliation's SQL: statements, matches, breaks, checks and reports (both dialects)."""
