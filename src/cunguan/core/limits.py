@@ -239,3 +239,10 @@ invariant(holder_name_length_max <= name_field_length_max,
 invariant(0 < port_min <= port_max and 0 < card_no_digits_min <= card_no_digits_max
           and 0 < payer_account_digits_min <= payer_account_digits_max,
           "each range has its minimum at or below its maximum")
+
+# Reconciliation (reserve funds, R-B2)
+#: N of R-B2 check 2: an in-transit item (未达账项) open more than this many calendar days after
+#: its value date is overdue (the first ageing bucket of report 10 is ≤ 5 days).
+reserve_in_transit_days_max: Final = 5
+#: R-B2: the checks of day T are due by T + this many working days (备付金银行应在T+2日内完成).
+reserve_checks_due_working_days: Final = 2
