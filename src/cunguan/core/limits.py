@@ -253,3 +253,10 @@ clearing_bank_code_digits: Final = 12
 clearing_message_id_length_max: Final = 35
 #: The most items released from one payer bank's queue in one pass (the rest wait a pass).
 clearing_queue_release_max: Final = 10_000
+
+# Reconciliation (reserve funds, R-B2)
+#: N of R-B2 check 2: an in-transit item (未达账项) open more than this many calendar days after
+#: its value date is overdue (the first ageing bucket of report 10 is ≤ 5 days).
+reserve_in_transit_days_max: Final = 5
+#: R-B2: the checks of day T are due by T + this many working days (备付金银行应在T+2日内完成).
+reserve_checks_due_working_days: Final = 2
