@@ -239,3 +239,17 @@ invariant(holder_name_length_max <= name_field_length_max,
 invariant(0 < port_min <= port_max and 0 < card_no_digits_min <= card_no_digits_max
           and 0 < payer_account_digits_min <= payer_account_digits_max,
           "each range has its minimum at or below its maximum")
+
+# Reconciliation (store, handlers, CLI: issue 21)
+#: A bank account no. in the reconciliation register (IBAN's maximum; Chinese accounts ≤ 32).
+bank_account_no_length_max: Final = 34
+#: A statement's id as the bank (or the format, derived) gives it.
+statement_id_length_max: Final = 128
+#: A line key, a book item id, and a bank or end-to-end reference as stored.
+reconcile_key_length_max: Final = 128
+#: A note on a break, or a resolution's text.
+reconcile_note_length_max: Final = 1_000
+#: Lines between two calls of an import's progress callback.
+import_progress_every_lines: Final = 1_000
+#: Breaks and in-transit items a CLI listing shows at most.
+breaks_listed_max: Final = 1_000
