@@ -260,3 +260,17 @@ clearing_queue_release_max: Final = 10_000
 reserve_in_transit_days_max: Final = 5
 #: R-B2: the checks of day T are due by T + this many working days (备付金银行应在T+2日内完成).
 reserve_checks_due_working_days: Final = 2
+
+# Reconciliation (store, handlers, CLI: issue 21)
+#: A bank account no. in the reconciliation register (IBAN's maximum; Chinese accounts ≤ 32).
+bank_account_no_length_max: Final = 34
+#: A statement's id as the bank (or the format, derived) gives it.
+statement_id_length_max: Final = 128
+#: A line key, a book item id, and a bank or end-to-end reference as stored.
+reconcile_key_length_max: Final = 128
+#: A note on a break, or a resolution's text.
+reconcile_note_length_max: Final = 1_000
+#: Lines between two calls of an import's progress callback.
+import_progress_every_lines: Final = 1_000
+#: Breaks and in-transit items a CLI listing shows at most.
+breaks_listed_max: Final = 1_000
