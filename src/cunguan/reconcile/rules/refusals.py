@@ -16,6 +16,10 @@ class Refusal(StrEnum):
     STATEMENT_UNPARSABLE = "statement_unparsable"
     STATEMENT_BALANCE_MISMATCH = "statement_balance_mismatch"
     STATEMENT_NOT_CONTINUOUS = "statement_not_continuous"
+    BREAK_STATE_ILLEGAL = "break_state_illegal"
+    BREAK_CLOSED = "break_closed"
+    CHECKER_IS_MAKER = "checker_is_maker"
+    APPROVER_REPEATED = "approver_repeated"
 
 
 #: Each refusal's rule (SPEC id, or "—") and meaning, as docs/ERRORS.md shows them.
@@ -33,6 +37,19 @@ EXPLAINED: dict[Refusal, tuple[str, str]] = {
     Refusal.STATEMENT_NOT_CONTINUOUS: ("R-B2, R-B3",
         "the opening balance does not continue the closing balance of the account's last "
         "imported statement: refused whole"),
+    Refusal.BREAK_STATE_ILLEGAL: ("R-B2",
+        "the break workflow does not allow this step in the case's state (assign from open, "
+        "assigned or rejected; propose from assigned or rejected; approve or reject only a "
+        "proposed adjustment, so nothing is approved twice; post only an approved one); "
+        "`details` carry `state` and `action`"),
+    Refusal.BREAK_CLOSED: ("R-B2",
+        "the break is resolved or written off already: it takes notes, no other step"),
+    Refusal.CHECKER_IS_MAKER: ("R-B2",
+        "the checker approving or rejecting a break's adjustment is its maker: the checker "
+        "must be another operator (names compared NFKC-normalised and case-folded)"),
+    Refusal.APPROVER_REPEATED: ("R-B2",
+        "a write-off above the second-approval limit was approved by this checker already: "
+        "the second approval must come from yet another operator"),
 }
 
 
