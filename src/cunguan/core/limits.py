@@ -278,3 +278,22 @@ breaks_listed_max: Final = 1_000
 clearing_item_id_length_max: Final = 64
 invariant(clearing_bank_code_digits + clearing_message_id_length_max + 8
           <= clearing_item_id_length_max, "an item id holds its sender, message id and no.")
+
+# Reconciliation (matching and breaks)
+#: How far apart (calendar days) a line's and an item's value dates may be and still match by
+#: amount and date (rule 2), or a group's members precede its single side (rule 3).
+match_date_tolerance_days_max: Final = 31
+match_group_window_days_max: Final = 31
+#: The largest amount difference a policy may tolerate in rule 2 (100 yuan).
+match_amount_tolerance_fen_max: Final = 10_000
+#: Members one group of rule 3 may have (a channel's day of payments, a batch payout).
+match_group_items_max: Final = 100_000
+#: The longest arrival window (T+N, calendar days) a policy may give an item in transit.
+match_arrival_days_max: Final = 366
+#: A write-off of a break above this (1,000 yuan) needs a second checker's approval.
+writeoff_second_approval_fen: Final = 100_000
+#: A break's id (matching's ``b:``/``k:`` and the line or item key) and one note's length.
+break_id_length_max: Final = 128
+break_note_length_max: Final = 1_000
+invariant(memo_length_max + 200 <= break_note_length_max,
+          "a break's note quotes a proposed adjustment's memo whole")
