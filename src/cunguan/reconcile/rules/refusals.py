@@ -16,6 +16,9 @@ class Refusal(StrEnum):
     STATEMENT_UNPARSABLE = "statement_unparsable"
     STATEMENT_BALANCE_MISMATCH = "statement_balance_mismatch"
     STATEMENT_NOT_CONTINUOUS = "statement_not_continuous"
+    STATEMENT_TOO_LARGE = "statement_too_large"
+    STATEMENT_CONTROL_TOTALS_MISMATCH = "statement_control_totals_mismatch"
+    STATEMENT_ACCOUNT_MISMATCH = "statement_account_mismatch"
 
 
 #: Each refusal's rule (SPEC id, or "—") and meaning, as docs/ERRORS.md shows them.
@@ -33,6 +36,15 @@ EXPLAINED: dict[Refusal, tuple[str, str]] = {
     Refusal.STATEMENT_NOT_CONTINUOUS: ("R-B2, R-B3",
         "the opening balance does not continue the closing balance of the account's last "
         "imported statement: refused whole"),
+    Refusal.STATEMENT_TOO_LARGE: ("R-B2",
+        "the file is larger than `statement_file_bytes_max` or holds more lines than "
+        "`statement_lines_max` (core/limits.py): refused before it is read"),
+    Refusal.STATEMENT_CONTROL_TOTALS_MISMATCH: ("R-B2",
+        "the count or sums the file prints (a channel file's totals line, a bank export's "
+        "合计 lines) are not those of its detail lines: refused whole"),
+    Refusal.STATEMENT_ACCOUNT_MISMATCH: ("R-B2",
+        "the file is a statement of another account than the one named for the import, or "
+        "names none and none was given"),
 }
 
 
