@@ -40,6 +40,8 @@ from cunguan.reconcile.rules.statements import Direction, LineStatus, Statement,
 
 _XSD = Path(__file__).resolve().parent / "xsd"
 _MESSAGES = {"camt.053": ("camt.053.001.08", "Stmt"), "camt.054": ("camt.054.001.08", "Ntfctn")}
+#: Up to this size a file refused by the XSD is parsed again as a tree to name the line.
+_RELOCATE_BYTES_MAX = 64 * 1024 * 1024
 _PENDING = frozenset({"PDNG", "INFO", "FUTR"})
 
 
@@ -188,20 +190,38 @@ def _on_end(read: _Read, elem: etree._Element) -> None:
             del parent[0]  # type: ignore[index]
 
 
+def _schema_error_line(data: bytes, version: str) -> int:
+    """Streamed validation reports no line; a file small enough is validated again as a tree,
+    which does (0 when too large to do that cheaply)."""
+    if len(data) > _RELOCATE_BYTES_MAX:
+        return 0
+    try:
+        tree = etree.parse(io.BytesIO(data), etree.XMLParser(no_network=True, load_dtd=False))
+    except etree.XMLSyntaxError as error:
+        return error.lineno or 0
+    validator = schema(version)
+    if validator.validate(tree):
+        return 0
+    last = validator.error_log.last_error
+    return last.line if last is not None else 0
+
+
 def _stream(data: bytes, version: str, container: str) -> _Read:
     if b"<!DOCTYPE" in data:
         common.refuse(0, "a DOCTYPE: ISO 20022 messages have none")
     ns = f"urn:iso:std:iso:20022:tech:xsd:{version}"
     read = _Read(ns=ns, container=container)
     tags = [f"{{{ns}}}{name}" for name in (container, "Acct", "Bal", "Ntry")]
+    # No resolve_entities=False here: with it lxml's iterparse closes a truncated file's open
+    # elements silently instead of failing. Entities cannot be declared anyway: no DOCTYPE.
     context = etree.iterparse(
         io.BytesIO(data), events=("end",), tag=tags, schema=schema(version),
-        resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
+        no_network=True, load_dtd=False, huge_tree=False)
     try:
         for _, elem in context:
             _on_end(read, elem)
     except etree.XMLSyntaxError as error:
-        line = error.lineno or (error.position[0] if error.position else 0)
+        line = error.lineno or _schema_error_line(data, version)
         common.refuse(line, f"{version} (XSD-checked): {error.msg}"[:300])
     if read.containers != 1:
         common.refuse(0, f"no {container} element in {version}")

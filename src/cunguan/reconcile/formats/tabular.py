@@ -147,8 +147,15 @@ def _add_labels(table: _Table, line: int, cells: list[str]) -> None:
 
 
 def _is_footer(cells: list[str], cmap: ColumnMap) -> bool:
+    """A blank row, or one whose first cell is a summary label or holds a footer marker."""
     texts = [cell.strip() for cell in cells if cell.strip()]
-    return not texts or any(_norm(texts[0]).startswith(m) for m in cmap.footer_markers)
+    if not texts:
+        return True
+    first = _norm(texts[0])
+    labels = (*cmap.count_labels, *cmap.debit_total_labels, *cmap.credit_total_labels,
+              *cmap.closing_labels)
+    return (any(first.startswith(_norm(label)) for label in labels)
+            or any(marker in first for marker in cmap.footer_markers))
 
 
 def read_table(rows: Iterable[Row], cmap: ColumnMap) -> _Table:
