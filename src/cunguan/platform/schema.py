@@ -6,8 +6,9 @@ from cunguan.db import outbox
 from cunguan.db.schema import metadata
 from cunguan.ledger.store import tables as ledger_tables
 from cunguan.platform.store import tables as platform_tables
+from cunguan.reconcile.store import tables as reconcile_tables
 
 #: The modules whose tables make up the schema (imported for their tables).
-TABLE_MODULES = (ledger_tables, custody_tables, platform_tables, outbox)
+TABLE_MODULES = (ledger_tables, custody_tables, platform_tables, reconcile_tables, outbox)
 
 __all__ = ["TABLE_MODULES", "metadata"]

@@ -16,6 +16,10 @@ class Refusal(StrEnum):
     STATEMENT_UNPARSABLE = "statement_unparsable"
     STATEMENT_BALANCE_MISMATCH = "statement_balance_mismatch"
     STATEMENT_NOT_CONTINUOUS = "statement_not_continuous"
+    ACCOUNT_NOT_REGISTERED = "account_not_registered"
+    ACCOUNT_REGISTERED = "account_registered"
+    BREAK_NOT_FOUND = "break_not_found"
+    ADJUSTMENT_POSTING_REFUSED = "adjustment_posting_refused"
     STATEMENT_TOO_LARGE = "statement_too_large"
     STATEMENT_CONTROL_TOTALS_MISMATCH = "statement_control_totals_mismatch"
     STATEMENT_ACCOUNT_MISMATCH = "statement_account_mismatch"
@@ -36,6 +40,16 @@ EXPLAINED: dict[Refusal, tuple[str, str]] = {
     Refusal.STATEMENT_NOT_CONTINUOUS: ("R-B2, R-B3",
         "the opening balance does not continue the closing balance of the account's last "
         "imported statement: refused whole"),
+    Refusal.ACCOUNT_NOT_REGISTERED: ("R-B1",
+        "the bank account is not in the reconciliation register (`cunguan reconcile accounts "
+        "add`): nothing is imported or matched for it"),
+    Refusal.ACCOUNT_REGISTERED: ("R-B1",
+        "the bank account is in the register already"),
+    Refusal.BREAK_NOT_FOUND: ("R-B2",
+        "no break (or no adjustment of it) has that id"),
+    Refusal.ADJUSTMENT_POSTING_REFUSED: ("R-L1",
+        "the ledger refused the approved adjustment's transaction (its reject is in "
+        "`details.reject`): nothing is posted and the adjustment stays approved, to post again"),
     Refusal.STATEMENT_TOO_LARGE: ("R-B2",
         "the file is larger than `statement_file_bytes_max` or holds more lines than "
         "`statement_lines_max` (core/limits.py): refused before it is read"),
