@@ -112,7 +112,9 @@ def _check_list(key: str, value: object) -> None:
 
 def _check(cmap: ColumnMap) -> None:
     for key in _TEXT_KEYS:
-        _check_text(key, getattr(cmap, key), empty_ok=key not in ("name", "date", "bank_ref"))
+        if key != "delimiter":
+            _check_text(key, getattr(cmap, key),
+                        empty_ok=key not in ("name", "date", "bank_ref"))
     for key in _LIST_KEYS:
         _check_list(key, getattr(cmap, key))
     if cmap.delimiter not in (",", "\t", "|", ";"):
