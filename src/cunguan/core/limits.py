@@ -297,3 +297,23 @@ break_id_length_max: Final = 128
 break_note_length_max: Final = 1_000
 invariant(memo_length_max + 200 <= break_note_length_max,
           "a break's note quotes a proposed adjustment's memo whole")
+
+
+# Reconciliation (statement formats)
+#: Largest statement file one import reads (bytes in memory): a day of a busy custody account
+#: in camt.053 (about 600 bytes an entry) with room for a million entries.
+statement_file_bytes_max: Final = 1_073_741_824
+#: Lines (entries, detail rows) one statement file may hold.
+statement_lines_max: Final = 2_000_000
+#: Largest amount or balance a statement may state, in fen (10^15 yuan): far above any bank
+#: balance, far below 2**63, so a statement's sums never overflow a BIGINT.
+statement_amount_fen_max: Final = 100_000_000_000_000_000
+#: Characters one cell, tag or XML text of a statement may hold (a narrative, a name).
+statement_field_chars_max: Final = 1_024
+#: Uncompressed bytes an XLSX statement may expand to (a zip bomb is refused before reading).
+statement_xlsx_unzipped_bytes_max: Final = 2_147_483_648
+#: Rows before the header row a bank export may print (title, account, period, balances).
+statement_preamble_rows_max: Final = 50
+
+invariant(amount_fen_max <= statement_amount_fen_max < 2**63,
+          "a statement states any posting's amount and a balance fits a BIGINT")

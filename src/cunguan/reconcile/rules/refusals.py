@@ -20,6 +20,9 @@ class Refusal(StrEnum):
     ACCOUNT_REGISTERED = "account_registered"
     BREAK_NOT_FOUND = "break_not_found"
     ADJUSTMENT_POSTING_REFUSED = "adjustment_posting_refused"
+    STATEMENT_TOO_LARGE = "statement_too_large"
+    STATEMENT_CONTROL_TOTALS_MISMATCH = "statement_control_totals_mismatch"
+    STATEMENT_ACCOUNT_MISMATCH = "statement_account_mismatch"
 
     BREAK_STATE_ILLEGAL = "break_state_illegal"
     BREAK_CLOSED = "break_closed"
@@ -66,6 +69,16 @@ EXPLAINED: dict[Refusal, tuple[str, str]] = {
     Refusal.APPROVER_REPEATED: ("R-B2",
         "a write-off above the second-approval limit was approved by this checker already: "
         "the second approval must come from yet another operator"),
+
+    Refusal.STATEMENT_TOO_LARGE: ("R-B2",
+        "the file is larger than `statement_file_bytes_max` or holds more lines than "
+        "`statement_lines_max` (core/limits.py): refused before it is read"),
+    Refusal.STATEMENT_CONTROL_TOTALS_MISMATCH: ("R-B2",
+        "the count or sums the file prints (a channel file's totals line, a bank export's "
+        "合计 lines) are not those of its detail lines: refused whole"),
+    Refusal.STATEMENT_ACCOUNT_MISMATCH: ("R-B2",
+        "the file is a statement of another account than the one named for the import, or "
+        "names none and none was given"),
 }
 
 
