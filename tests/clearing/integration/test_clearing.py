@@ -197,7 +197,7 @@ def test_r_s6_earmarked_funds_do_not_settle_a_net_debit(engine: Engine) -> None:
 
 def test_r_s9_cutover_submits_the_last_session_and_business_flows_into_the_next_day(
         engine: Engine) -> None:
-    service, clock = clearing(engine, at=(16, 30))
+    service, _ = clearing(engine, at=(16, 30))
     service.set_cap(ICBC, collateral_fen=0, haircut_bps=0, credit_line_fen=1_000_000)
     service.submit_package(credit("M1", ICBC, CCB, 1_000))
     result = service.cutover()

@@ -160,11 +160,15 @@ class Participants(Netting):
     def available_cap(self, code: object) -> dict[str, Any]:
         """A direct participant's cap, its parts, its position and what is left (R-S3)."""
         bank = bank_code(code)
-        return self.unit(lambda conn: self._cap_view(conn, bank))
 
-    def _direct(self, conn: Connection, bank: str) -> Any:
+        def work(conn: Connection) -> dict[str, Any]:
+            self._direct(conn, bank, lock=False)
+            return self._cap_view(conn, bank)
+        return self.unit(work)
+
+    def _direct(self, conn: Connection, bank: str, *, lock: bool = True) -> Any:
         self.system(conn)
-        rows = systems.banks(conn, self.system_id, [bank], lock=True)
+        rows = systems.banks(conn, self.system_id, [bank], lock=lock)
         if bank not in rows:
             raise ClearingError(Refusal.BANK_UNKNOWN, f"{bank} is no direct participant",
                                 bank_code=bank)
