@@ -23,9 +23,9 @@ from cunguan.clearing.rules.commands import package_from
 from cunguan.clearing.rules.exceptions import ItemState
 from cunguan.clearing.rules.packages import AcceptedPackage, Package, check_package
 from cunguan.clearing.rules.parameters import BusinessType
-from cunguan.clearing.rules.participants import bank_code
+from cunguan.clearing.rules.participants import bank_code, clearing_bank
 from cunguan.clearing.rules.refusals import ClearingError, Refusal
-from cunguan.clearing.store import items, systems
+from cunguan.clearing.store import items, sessions, systems
 from cunguan.core import limits
 from cunguan.core.fields import FieldInvalid, flag, identifier
 from cunguan.db.connection import Connection
@@ -47,18 +47,26 @@ def digest(package: Package) -> str:
 
 
 class Packages(Participants):
-    def submit_package(self, raw: object) -> Intake:
-        """Take a package from a participant (raw fields: a JSON body, a parsed message)."""
+    def submit_package(self, raw: object, *, by_bank: object | None = None) -> Intake:
+        """Take a package (raw fields: a JSON body, a parsed message). ``by_bank``, when a
+        participant sends it, must be the clearing bank of its sender (itself or an indirect
+        participant behind it)."""
         package = raw if isinstance(raw, Package) else package_from(raw)
-        return self.unit(lambda conn: self._intake(conn, package))
+        sent_by = None if by_bank is None else bank_code(by_bank, "by_bank")
+        return self.unit(lambda conn: self._intake(conn, package, sent_by))
 
-    def _intake(self, conn: Connection, package: Package) -> Intake:
+    def _intake(self, conn: Connection, package: Package, sent_by: str | None) -> Intake:
         work_date, params = self.system(conn)
+        register = systems.register(conn, self.system_id)
+        if sent_by is not None and clearing_bank(package.sender_bank, register,
+                                                 "sender_bank").bank_code != sent_by:
+            raise ClearingError(Refusal.NOT_ENTITLED,
+                                f"{sent_by} may send only its own and its indirect "
+                                "participants' packages")
         known = items.package_row(conn, self.system_id, package.sender_bank, package.message_id)
         if known is not None:
             return self._replay(conn, known, digest(package))
-        accepted = check_package(package, systems.register(conn, self.system_id),
-                                 work_date=work_date, params=params)
+        accepted = check_package(package, register, work_date=work_date, params=params)
         kind = package.business_type
         first = ItemState.ACCEPTED if kind.is_credit and not kind.is_realtime else (
             ItemState.AWAITING_RECEIPT if kind.moves_money else ItemState.CREDITED)
@@ -108,7 +116,11 @@ class Packages(Participants):
             else:
                 items.set_state(conn, self.system_id, ids, ItemState.ACCEPTED)
                 self.net(conn, items.flows(conn, self.system_id, ids))
-            return {r.item_id: r.state for r in (self._item(conn, i) for i in ids)}
+            states = {r.item_id: r.state for r in (self._item(conn, i) for i in ids)}
+            sessions.insert_events(conn, self.system_id, "receipt", [
+                (r.sender_bank, {"item_id": r.item_id, "paid": is_paid,
+                                 "state": states[r.item_id]}) for r in rows], self.clock())
+            return states
         return self.unit(work)
 
     def _check_answer(self, row: Any, bank: str) -> None:

@@ -56,6 +56,10 @@ class Sessions(Packages):
                                 settles_on=settles_on, now=self.clock())
         items.submit_session_items(conn, self.system_id, work_date, session_no,
                                    ItemState.SUBMITTED)
+        sessions.insert_events(conn, self.system_id, "session_submitted", [
+            (bank, {"work_date": work_date.isoformat(), "session_no": session_no,
+                    "position_fen": position, "settles_on": settles_on.isoformat()})
+            for bank, position in sorted(positions.items())], self.clock())
         return {"work_date": work_date.isoformat(), "session_no": session_no, "items": count,
                 "net_debits_fen": balance.net_debits_fen, "settles_on": settles_on.isoformat()}
 
@@ -95,6 +99,10 @@ class Sessions(Packages):
         settled = collected + paid
         sessions.mark_positions_settled(conn, self.system_id, row.work_date, row.session_no,
                                         settled)
+        by_bank = {leg.bank_code: leg.position_fen for leg in legs}
+        sessions.insert_events(conn, self.system_id, "session_settled", [
+            (bank, {"work_date": row.work_date.isoformat(), "session_no": row.session_no,
+                    "position_fen": by_bank[bank]}) for bank in settled], self.clock())
         self._unwind_positions(conn, {leg.bank_code: leg.position_fen for leg in legs
                                       if leg.bank_code in settled})
         if not waiting:
