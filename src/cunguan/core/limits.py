@@ -246,3 +246,8 @@ invariant(0 < port_min <= port_max and 0 < card_no_digits_min <= card_no_digits_
 reserve_in_transit_days_max: Final = 5
 #: R-B2: the checks of day T are due by T + this many working days (备付金银行应在T+2日内完成).
 reserve_checks_due_working_days: Final = 2
+#: Characters of one report cell (Excel holds at most 32,767 in a cell): a row's source ids
+#: beyond it are cut (the XLSX keeps the rest traceable through the report's item rows).
+report_cell_chars_max: Final = 32_000
+#: Rows of one report printed in the PDF; the rest are in the XLSX (the PDF says how many).
+report_pdf_rows_max: Final = 2_000
