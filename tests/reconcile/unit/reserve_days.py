@@ -223,3 +223,19 @@ def consistent_days(draw: st.DrawFn) -> ReserveDay:
               + in_transit_fen(previous))
     others = {n: draw(st.integers(0, 50_000_000)) for n in banks[1:]}
     return settle_banks(raw, {banks[0]: before - sum(others.values()), **others})
+
+
+def carry(day: ReserveDay, items: tuple[CustomerItem, ...] = (),
+          in_transit: tuple[InTransitItem, ...] | None = None,
+          adjustments: tuple[Adjustment, ...] = ()) -> ReserveDay:
+    """The next calendar day after ``day``: its balances, stocks and open in-transit items
+    carried forward, T's own items given, the banks settled from the books."""
+    customers = tuple(replace(c, previous_closing_fen=c.closing_fen, credits_fen=0,
+                              debits_fen=0, closing_fen=0) for c in day.customer_accounts)
+    following = replace(
+        day, day=day.day + timedelta(days=1), customer_accounts=customers, customer_items=items,
+        adjustments=adjustments, in_transit_previous=day.in_transit,
+        in_transit=day.in_transit if in_transit is None else in_transit, breaks=(),
+        previous_stocks=day.stocks, prepaid_items=())
+    return settle_banks(following, {b.account.account_no: b.closing_fen
+                                    for b in day.bank_accounts})

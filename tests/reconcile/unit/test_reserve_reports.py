@@ -86,12 +86,15 @@ def test_r_b5_xlsx_of_any_consistent_day_reads_back_exactly(day: ReserveDay) -> 
 
 def test_r_b5_a_hostile_text_stays_text_in_the_workbook() -> None:
     day = hand_day()
-    items = tuple(replace(i, counterparty_name="=HYPERLINK(\"http://x\")")
+    items = tuple(replace(i, counterparty_name="=HYPERLINK(\"http://x\")",
+                          counterparty_account="62\x00<b>&amp;")
                   if i.source_id == "W1" else i for i in day.customer_items)
     reports = report_set([replace(day, customer_items=items)])
     sheet = openpyxl.load_workbook(io.BytesIO(render_xlsx(reports)))["2"]
     assert sheet.cell(HEADER_ROW + 2, 7).value == "=HYPERLINK(\"http://x\")"
     assert sheet.cell(HEADER_ROW + 2, 7).data_type == "s"
+    assert sheet.cell(HEADER_ROW + 2, 6).value == "62\ufffd<b>&amp;"
+    assert render_pdf(reports).startswith(b"%PDF-")
 
 
 def pdf_text(data: bytes) -> str:

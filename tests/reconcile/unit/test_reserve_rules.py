@@ -33,7 +33,7 @@ from cunguan.reconcile.rules.reserve import (
     Side,
 )
 from cunguan.reconcile.rules.statements import Direction
-from tests.reconcile.unit.reserve_days import DAY, PAYEE, consistent_days, hand_day
+from tests.reconcile.unit.reserve_days import DAY, PAYEE, carry, consistent_days, hand_day
 
 CALENDAR = WorkingCalendar()
 
@@ -79,6 +79,15 @@ def test_r_b4_custody_bank_item_level_cooperating_banks_report_mode() -> None:
     custody = ReserveBankAccount("A", "工行", BankKind.CUSTODY, BankRole.CUSTODY)
     partner = ReserveBankAccount("B", "招行", BankKind.COOPERATING, BankRole.RECEIPT_PAYMENT)
     assert (custody.subject, partner.subject) == ("100201", "100211")
+
+
+def test_r_b1_registered_accounts_are_reserve_accounts_except_a_channels() -> None:
+    from cunguan.reconcile.rules.register import AccountKind, BankAccount
+    custody = ReserveBankAccount.from_register(BankAccount("A", "工行", AccountKind.CUSTODY))
+    partner = ReserveBankAccount.from_register(BankAccount("B", "招行", AccountKind.COOPERATING))
+    assert custody is not None and custody.mode is Mode.ITEM and custody.subject == "100201"
+    assert partner is not None and partner.mode is Mode.REPORT
+    assert ReserveBankAccount.from_register(BankAccount("C", "渠道", AccountKind.CHANNEL)) is None
 
 
 def test_r_b1_a_custody_account_is_only_at_the_custody_bank() -> None:
@@ -280,3 +289,27 @@ def test_r_b2_7_management_accounts_must_shadow_the_customer_accounts() -> None:
     assert sorted((f.account_no, f.amount_fen) for f in found) == [
         ("S-1", 20_000), ("U-1", 1), ("Z-9", 5)]
     assert {f.rule for f in found} == {"R-B2(7)"}
+
+
+def test_r_b2_r_b3_a_week_where_items_arrive_and_one_stays_in_transit_past_n_days() -> None:
+    """The issue's demo day, in pure form: a payout returned, a fee 0.01 yuan off, the day's
+    in-transit receipt arriving the next day, a payout the bank never shows raised once it is
+    more than N = 5 days old; the identities hold every day (the in-transit term carries it)."""
+    first = hand_day()
+    lost = CustomerItem("W9", "withdrawal", "U-1", Direction.DEBIT, 500, 0, "C001", PAYEE)
+    never = InTransitItem("W9", Side.BOOK, "C001", Direction.DEBIT, 500, first.day
+                          + timedelta(days=1), None, "payout W9")
+    second = carry(first, (lost,), (never,))
+    second = replace(second, breaks=(BreakItem("L7", "fee_mismatch", "C001", Side.BANK, 10_000,
+                                               1, "fee differs by 0.01 yuan"),))
+    assert [(f.check, f.amount_fen) for f in run_checks(second, CALENDAR).findings] == [
+        ("item_match", 1)]
+    assert ids.movement(second).term("in_transit").amount_fen == 3_000 + 500
+    days = [second]
+    for _ in range(6):
+        days.append(carry(days[-1]))
+    for day in days:
+        assert failing(day) == {}
+    overdue = [[f.sources for f in run_checks(d, CALENDAR).findings
+                if f.check == "in_transit_arrived"] for d in days]
+    assert overdue == [[], [], [], [], [], [], [("W9",)]]

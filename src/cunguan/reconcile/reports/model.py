@@ -3,11 +3,19 @@ columns and rows of int fen, text and counts; an item-level row keeps the ids of
 lines (ledger transactions, statement lines), so every figure is traceable (R-B5). The XLSX and
 PDF renderers only lay these out."""
 
+import unicodedata
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
 from cunguan.core.errors import invariant
+
+
+def printable(text: str) -> str:
+    """Text as a report may show it: control characters (NUL and the like, which a hostile
+    statement may carry and which XLSX and PDF cannot hold) and lone surrogates become U+FFFD."""
+    return "".join("\ufffd" if unicodedata.category(c) in ("Cc", "Cs") and c not in "\t\n"
+                   else c for c in text)
 
 
 class ColumnKind(StrEnum):

@@ -32,7 +32,7 @@ from reportlab.platypus import (
 from cunguan.core import limits
 from cunguan.core.money import format_yuan
 from cunguan.reconcile.reports.build import AGEING
-from cunguan.reconcile.reports.model import ColumnKind, Report, ReportSet
+from cunguan.reconcile.reports.model import ColumnKind, Report, ReportSet, printable
 
 FONT = "STSong-Light"
 _registered: list[bool] = []
@@ -58,7 +58,8 @@ def _styles() -> dict[str, ParagraphStyle]:
 
 
 def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    """Text for a Paragraph: printable, and its markup characters escaped."""
+    return printable(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _table(report: Report, styles: dict[str, ParagraphStyle], width: float) -> Table:
@@ -95,7 +96,7 @@ def _table(report: Report, styles: dict[str, ParagraphStyle], width: float) -> T
 def _bar_chart(title: str, names: Sequence[str], series: Sequence[Sequence[float]],
                width: float) -> Drawing:
     drawing = Drawing(width, 180)
-    drawing.add(String(0, 168, title, fontName=FONT, fontSize=10))
+    drawing.add(String(0, 168, printable(title), fontName=FONT, fontSize=10))
     chart = VerticalBarChart()
     chart.x, chart.y, chart.width, chart.height = 50, 30, width - 80, 120
     chart.data = [list(s) for s in series] if names else [[0.0]]
@@ -119,7 +120,7 @@ def _plot(amount_fen: int) -> float:
 def _charts(report_set: ReportSet, width: float) -> list[Flowable]:
     summary = report_set.get("1")
     balances = [r for r in summary.rows if r.key.startswith("bank:") or r.key == "customer"]
-    names = [str(r.cells[1])[:18] for r in balances]
+    names = [printable(str(r.cells[1]))[:18] for r in balances]
     closing = summary.column_index("closing")
     opening = summary.column_index("opening")
     chart = _bar_chart("备付金银行账户与客户资金账户余额(元): 期初 / 期末", names,
@@ -156,8 +157,9 @@ def render_pdf(report_set: ReportSet) -> bytes:
     buffer = io.BytesIO()
     page = landscape(A4)
     doc = SimpleDocTemplate(buffer, pagesize=page, leftMargin=12 * mm, rightMargin=12 * mm,
-                            topMargin=12 * mm, bottomMargin=12 * mm, title=report_set.title,
-                            author=report_set.institution, invariant=1)
+                            topMargin=12 * mm, bottomMargin=12 * mm,
+                            title=printable(report_set.title),
+                            author=printable(report_set.institution), invariant=1)
     styles = _styles()
     width = page[0] - 24 * mm
     story = _cover(report_set, styles, width)

@@ -15,7 +15,7 @@ from typing import Any
 import xlsxwriter
 
 from cunguan.core import limits
-from cunguan.reconcile.reports.model import ColumnKind, Report, ReportSet
+from cunguan.reconcile.reports.model import ColumnKind, Report, ReportSet, printable
 
 #: Rows above the header: title, subtitle, a blank row.
 HEADER_ROW = 3
@@ -50,14 +50,15 @@ def _width(text: str) -> int:
 def _write_sheet(book: Any, formats: dict[str, Any], report: Report, name: str) -> None:
     sheet = book.add_worksheet(name)
     last_column = len(report.columns)
-    sheet.merge_range(0, 0, 0, last_column, report.title, formats["title"])
+    sheet.merge_range(0, 0, 0, last_column, printable(report.title), formats["title"])
     account = f"  账户: {report.account}" if report.account else ""
-    sheet.write(1, 0, f"机构: {report.institution}  期间: {report.period_from} 至 "
-                      f"{report.period_to}{account}  单位: 元", formats["subtitle"])
+    institution = printable(report.institution)
+    sheet.write_string(1, 0, f"机构: {institution}  期间: {report.period_from} 至 "
+                             f"{report.period_to}{account}  单位: 元", formats["subtitle"])
     widths = [_width(c.title) + 2 for c in report.columns] + [_width(SOURCES_TITLE) + 2]
     for index, column in enumerate(report.columns):
-        sheet.write(HEADER_ROW, index, column.title, formats["header"])
-    sheet.write(HEADER_ROW, last_column, SOURCES_TITLE, formats["header"])
+        sheet.write_string(HEADER_ROW, index, column.title, formats["header"])
+    sheet.write_string(HEADER_ROW, last_column, SOURCES_TITLE, formats["header"])
     for offset, row in enumerate(report.rows, start=1):
         bold = "_total" if row.total else ""
         for index, (column, cell) in enumerate(zip(report.columns, row.cells, strict=True)):
@@ -67,9 +68,10 @@ def _write_sheet(book: Any, formats: dict[str, Any], report: Report, name: str) 
             elif column.kind is ColumnKind.COUNT and isinstance(cell, int):
                 sheet.write_number(HEADER_ROW + offset, index, cell, formats["count" + bold])
             else:
-                sheet.write_string(HEADER_ROW + offset, index, str(cell), formats["text" + bold])
+                text = printable(str(cell))
+                sheet.write_string(HEADER_ROW + offset, index, text, formats["text" + bold])
                 widths[index] = max(widths[index], _width(str(cell)) + 2)
-        sources = " ".join(row.sources)[:limits.report_cell_chars_max]
+        sources = printable(" ".join(row.sources))[:limits.report_cell_chars_max]
         sheet.write_string(HEADER_ROW + offset, last_column, sources, formats["text"])
     for index, width in enumerate(widths):
         sheet.set_column(index, index, min(width, 60))
@@ -100,7 +102,7 @@ def render_xlsx(report_set: ReportSet) -> bytes:
     buffer = io.BytesIO()
     book = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_numbers": False,
                                         "strings_to_formulas": False, "strings_to_urls": False})
-    book.set_properties({"title": report_set.title, "subject": "客户备付金报表 (R-B5)"})
+    book.set_properties({"title": printable(report_set.title), "subject": "客户备付金报表 (R-B5)"})
     formats = _formats(book)
     taken: set[str] = set()
     for report in report_set.reports:
