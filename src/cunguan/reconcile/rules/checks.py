@@ -141,9 +141,9 @@ def check_continuity(day: ReserveDay) -> list[Finding]:
             found.append(_finding("continuity", 3, number, identity.difference_fen,
                                   "balance(T−1) + movement(T) ≠ balance(T)",
                                   account.statement_ids))
-    items: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    items: dict[str, list[int]] = defaultdict(lambda: [0, 0])   # account: [credits, debits]
     for item in day.customer_items:
-        items[item.account_no][item.direction is Direction.DEBIT] += item.amount_fen
+        items[item.account_no][0 if item.direction is Direction.CREDIT else 1] += item.amount_fen
     for customer in day.customer_accounts:
         difference = customer.previous_closing_fen + customer.movement_fen - customer.closing_fen
         if difference:

@@ -26,6 +26,7 @@ from cunguan.core.errors import invariant
 from cunguan.reconcile.rules.reserve import (
     AdjustmentKind,
     BankAccountDay,
+    InTransitItem,
     ReserveDay,
     in_transit_fen,
 )
@@ -153,8 +154,8 @@ def _adjustment(day: ReserveDay, kind: AdjustmentKind, label: str, sign: int) ->
                 tuple(a.key for a in items))
 
 
-def _keys(items: Iterable[object]) -> tuple[str, ...]:
-    return tuple(str(getattr(i, "key", "")) for i in items)
+def _keys(items: Iterable[InTransitItem]) -> tuple[str, ...]:
+    return tuple(i.key for i in items)
 
 
 def movement(day: ReserveDay) -> Identity:
