@@ -45,6 +45,9 @@ def test_r_b5_item_rows_keep_their_sources() -> None:
     assert reports.get("2").rows[0].sources == ("W1",)
     assert reports.get("11").row("interest_received").sources == ("I1",)
     assert reports.get("9/P001").rows[0].sources == ("R2",)
+    assert reports.get("1").row("untransferred_fee_income").sources == ("W1", "F1")
+    assert reports.get("1").row("in_transit").sources == ("R0", "R2")
+    assert reports.get("5").row("settlement").sources == ("B1",)
 
 
 def _read_back(data: bytes, reports: ReportSet) -> None:

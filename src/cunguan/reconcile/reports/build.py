@@ -127,6 +127,32 @@ STOCK_ZH = (("cash_reserve_held", "以现金形式持有的客户备付金"),
             ("other", "其他调整项目"))
 
 
+#: The adjustment kinds moving each R-B3 stock (report 1's sources).
+_STOCK_KINDS: dict[str, tuple[AdjustmentKind, ...]] = {
+    "cash_reserve_held": (AdjustmentKind.CASH_RESERVE_RECEIVED,
+                          AdjustmentKind.CASH_RESERVE_DEPOSITED),
+    "prepaid_advanced": (AdjustmentKind.PREPAID_REDEEMED_OWN_FUNDS,
+                         AdjustmentKind.REDEMPTION_FUNDS_TRANSFERRED),
+    "untransferred_interest": (AdjustmentKind.INTEREST_RECEIVED,
+                               AdjustmentKind.INTEREST_TRANSFERRED,
+                               AdjustmentKind.RISK_RESERVE_TRANSFERRED),
+    "untransferred_fee_income": (AdjustmentKind.FEE_EXPENSE,
+                                 AdjustmentKind.FEE_INCOME_TRANSFERRED),
+    "own_funds": (AdjustmentKind.OWN_FUNDS_DEPOSITED,),
+    "other": (AdjustmentKind.OTHER,),
+}
+
+
+def _stock_sources(day: ReserveDay, name: str) -> tuple[str, ...]:
+    """The keys of the items that moved a stock on T."""
+    if name == "in_transit":
+        return tuple(i.key for i in (*day.in_transit_previous, *day.in_transit))
+    fees = (tuple(i.source_id for i in day.customer_items if i.fee_fen)
+            if name == "untransferred_fee_income" else ())
+    kinds = _STOCK_KINDS[name]
+    return fees + tuple(a.key for a in day.adjustments if a.kind in kinds)
+
+
 def _stock_fen(day: ReserveDay, name: str, *, closing: bool) -> int:
     if name == "in_transit":
         return in_transit_fen(day.in_transit if closing else day.in_transit_previous)
@@ -156,12 +182,14 @@ def report_1(days: Days) -> Report:
         "2", "客户资金账户余额合计", sum(c.previous_closing_fen for c in first.customer_accounts),
         sum(c.credits_fen for d in days for c in d.customer_accounts),
         sum(c.debits_fen for d in days for c in d.customer_accounts),
-        sum(c.closing_fen for c in last.customer_accounts))))
+        sum(c.closing_fen for c in last.customer_accounts)),
+        tuple(i.source_id for d in days for i in d.customer_items)))
     for n, (name, title) in enumerate(STOCK_ZH, start=3):
         moves = [_stock_moves(d)[name] for d in days]
         rows.append(Row(name, (str(n), title, _stock_fen(first, name, closing=False),
                                sum(m[0] for m in moves), sum(m[1] for m in moves),
-                               _stock_fen(last, name, closing=True))))
+                               _stock_fen(last, name, closing=True)),
+                        tuple(k for d in days for k in _stock_sources(d, name))))
     rows.append(Row("difference", (str(len(STOCK_ZH) + 3), "余额勾稽差额(R-B3)", 0, 0, 0,
                                    ids.balance(last).difference_fen)))
     return _report("1", "客户备付金信息统计报表", days, SUMMARY_COLUMNS, rows, notes=(
@@ -304,6 +332,14 @@ def _class_sum(days: Days, kind: CustomerKind, inflow: bool) -> int:
     return total
 
 
+def _kind_sources(days: Days, kind: CustomerKind) -> tuple[str, ...]:
+    found = []
+    for day in days:
+        accounts = {c.account_no for c in day.customer_accounts if c.kind is kind}
+        found += [i.source_id for i in day.customer_items if i.account_no in accounts]
+    return tuple(found)
+
+
 def report_5(days: Days) -> Report:
     """客户资金账户余额统计表, by kind of customer fund account: opening balance, credits from
     the three increasing classes (收款调增), debits from the two decreasing ones (打款调减),
@@ -319,7 +355,7 @@ def report_5(days: Days) -> Report:
             KIND_ZH[kind], len(last), sum(c.previous_closing_fen for c in first),
             _class_sum(days, kind, True), _class_sum(days, kind, False),
             sum(c.debits_fen for c in every), sum(c.credits_fen for c in every),
-            sum(c.closing_fen for c in last))))
+            sum(c.closing_fen for c in last)), _kind_sources(days, kind)))
     return _report("5", "客户资金账户余额统计表", days, BALANCE_COLUMNS,
                    with_total(BALANCE_COLUMNS, rows), notes=(
                        "期末余额 = 期初余额 + 贷方发生额 - 借方发生额 (R-B3)",))
