@@ -313,3 +313,13 @@ def test_r_b2_r_b3_a_week_where_items_arrive_and_one_stays_in_transit_past_n_day
     overdue = [[f.sources for f in run_checks(d, CALENDAR).findings
                 if f.check == "in_transit_arrived"] for d in days]
     assert overdue == [[], [], [], [], [], [], [("W9",)]]
+
+
+def test_r_b2_1_r_b4_a_cooperating_bank_is_checked_by_its_totals() -> None:
+    day = hand_day()
+    custody, partner = day.bank_accounts
+    more = replace(partner, credits_fen=partner.credits_fen + 1, closing_fen=partner.closing_fen
+                   + 1)
+    found = [f for f in run_checks(replace(day, bank_accounts=(custody, more)), CALENDAR).findings
+             if f.check == "item_match"]
+    assert [(f.account_no, f.amount_fen) for f in found] == [("P001", 1)]
