@@ -67,12 +67,87 @@ class _Read:
     containers: int = 0
 
 
-def _finder(elem: etree._Element, ns: str) -> Callable[[str], str]:
-    namespaces = {"c": ns}
+def _flat(elem: etree._Element, ns: str) -> dict[str, str]:
+    """Texts under ``elem`` by path ("c:Amt", "c:NtryDtls/c:TxDtls/c:Refs/c:EndToEndId"; an
+    amount's currency as "c:Amt@Ccy"), the first of each path: one walk of the subtree, then
+    dictionary look-ups (a namespaced ``findtext`` per field cost ten times more)."""
+    flat: dict[str, str] = {}
+    cut = len(ns) + 2
 
-    def text(path: str) -> str:
-        return (elem.findtext(path, namespaces=namespaces) or "").strip()
-    return text
+    def walk(node: etree._Element, path: str) -> None:
+        for child in node:
+            tag = child.tag
+            if not isinstance(tag, str):
+                continue  # a comment or processing instruction
+            here = f"{path}/c:{tag[cut:]}" if path else f"c:{tag[cut:]}"
+            if here not in flat:
+                flat[here] = (child.text or "").strip()
+                currency = child.get("Ccy")
+                if currency is not None:
+                    flat[f"{here}@Ccy"] = currency
+                if here in _DESCEND:
+                    walk(child, here)
+    walk(elem, "")
+    return flat
+
+
+_TX = "c:NtryDtls/c:TxDtls"
+#: The only branches of an entry or balance read: the walk never enters the others.
+_DESCEND = frozenset({
+    "c:Sts", "c:BookgDt", "c:ValDt", "c:Chrgs", "c:Tp", "c:Tp/c:CdOrPrtry", "c:Dt",
+    "c:Acct", "c:Acct/c:Id", "c:Acct/c:Id/c:Othr", "c:FrToDt",
+    "c:NtryDtls", _TX, f"{_TX}/c:Refs", f"{_TX}/c:RltdPties", f"{_TX}/c:RmtInf",
+    f"{_TX}/c:RtrInf", f"{_TX}/c:RtrInf/c:Rsn",
+    *(f"{_TX}/c:RltdPties/c:{side}{rest}" for side in ("Dbtr", "Cdtr")
+      for rest in ("", "/c:Pty", "/c:Agt", "/c:Agt/c:FinInstnId", "Acct", "Acct/c:Id",
+                   "Acct/c:Id/c:Othr")),
+})
+
+
+_TX1 = "c:NtryDtls/c:TxDtls[1]"
+#: What an entry is read for, by the path ``find`` names it with: one compiled XPath joins them
+#: all (one call per entry in C, four times faster than walking the entry in Python).
+_ENTRY_PATHS: tuple[tuple[str, str], ...] = (
+    ("c:Amt", "c:Amt"), ("c:Amt@Ccy", "c:Amt/@Ccy"), ("c:CdtDbtInd", "c:CdtDbtInd"),
+    ("c:RvslInd", "c:RvslInd"), ("c:Sts/c:Cd", "c:Sts/c:Cd"), ("c:Sts/c:Prtry", "c:Sts/c:Prtry"),
+    ("c:Sts", "c:Sts"), ("c:BookgDt/c:Dt", "c:BookgDt/c:Dt"),
+    ("c:BookgDt/c:DtTm", "c:BookgDt/c:DtTm"), ("c:ValDt/c:Dt", "c:ValDt/c:Dt"),
+    ("c:ValDt/c:DtTm", "c:ValDt/c:DtTm"), ("c:AcctSvcrRef", "c:AcctSvcrRef"),
+    ("c:NtryRef", "c:NtryRef"), ("c:Chrgs/c:TtlChrgsAndTaxAmt", "c:Chrgs/c:TtlChrgsAndTaxAmt"),
+    ("c:AddtlNtryInf", "c:AddtlNtryInf"),
+    *((f"{_TX}/c:{path}", f"{_TX1}/c:{path}") for path in (
+        "Refs/c:AcctSvcrRef", "Refs/c:EndToEndId", "Refs/c:InstrId", "RmtInf/c:Ustrd[1]",
+        "RtrInf/c:Rsn/c:Cd", "RtrInf/c:AddtlInf", "RltdPties/c:Dbtr/c:Pty/c:Nm",
+        "RltdPties/c:Dbtr/c:Agt/c:FinInstnId/c:Nm", "RltdPties/c:DbtrAcct/c:Id/c:IBAN",
+        "RltdPties/c:DbtrAcct/c:Id/c:Othr/c:Id", "RltdPties/c:Cdtr/c:Pty/c:Nm",
+        "RltdPties/c:Cdtr/c:Agt/c:FinInstnId/c:Nm", "RltdPties/c:CdtrAcct/c:Id/c:IBAN",
+        "RltdPties/c:CdtrAcct/c:Id/c:Othr/c:Id")),
+)
+_RETURNED = "returned"
+#: Joins the fields; legal XML text, so a file holding it is refused rather than misread.
+_SEPARATOR = "\ue000"
+
+
+@cache
+def _entry_xpath(ns: str) -> etree.XPath:
+    parts = [f"normalize-space(string({path}))" for _, path in _ENTRY_PATHS]
+    parts.append(f"count({_TX1}/c:RtrInf)")
+    joined = f", '{_SEPARATOR}', ".join(parts)
+    return etree.XPath(f"concat({joined})", namespaces={"c": ns})
+
+
+def _entry_fields(entry: etree._Element, ns: str, line: int) -> dict[str, str]:
+    values = str(_entry_xpath(ns)(entry)).split(_SEPARATOR)
+    if len(values) != len(_ENTRY_PATHS) + 1:
+        common.refuse(line, "an entry holds the character U+E000")
+    fields = dict(zip((name for name, _ in _ENTRY_PATHS), values, strict=False))
+    fields[_RETURNED] = values[-1]
+    return fields
+
+
+def _finder(elem: etree._Element, ns: str) -> Callable[[str], str]:
+    flat = _flat(elem, ns)
+    return lambda path: flat.get(path, "")
 
 
 def _date(value: str, line: int, what: str) -> date | None:
@@ -107,8 +182,7 @@ def _balance(read: _Read, bal: etree._Element) -> None:
     read.balances.setdefault(kind, fen)
     if when:
         read.balance_dates.setdefault(kind, when)
-    currency = bal.find("c:Amt", namespaces={"c": read.ns})
-    read.currency = read.currency or (currency.get("Ccy", "") if currency is not None else "")
+    read.currency = read.currency or find("c:Amt@Ccy")
 
 
 def _party(find: Callable[[str], str], side: str) -> tuple[str, str]:
@@ -119,11 +193,11 @@ def _party(find: Callable[[str], str], side: str) -> tuple[str, str]:
     return account, name
 
 
-def _status(find: Callable[[str], str], entry: etree._Element, ns: str) -> LineStatus:
+def _status(find: Callable[[str], str], returned: bool) -> LineStatus:
     code = find("c:Sts/c:Cd") or find("c:Sts/c:Prtry") or find("c:Sts")
     if code in _PENDING:
         return LineStatus.PENDING
-    if entry.find("c:NtryDtls/c:TxDtls/c:RtrInf", namespaces={"c": ns}) is not None:
+    if returned:
         return LineStatus.RETURNED
     if find("c:RvslInd") in ("true", "1"):
         return LineStatus.REVERSED
@@ -131,12 +205,15 @@ def _status(find: Callable[[str], str], entry: etree._Element, ns: str) -> LineS
 
 
 def _entry(read: _Read, entry: etree._Element) -> StatementLine:
-    find = _finder(entry, read.ns)
     line = entry.sourceline or 0
+    flat = _entry_fields(entry, read.ns, line)
+
+    def find(path: str) -> str:
+        return flat.get(path, "")
     amount = common.decimal_fen(find("c:Amt"), line, "Amt")
     if amount == 0:
         common.refuse(line, "the amount is zero")
-    currency = entry.find("c:Amt", namespaces={"c": read.ns}).get("Ccy", "")  # type: ignore[union-attr]
+    currency = find("c:Amt@Ccy")
     read.currency = read.currency or currency
     if currency != read.currency:
         common.refuse(line, f"an entry in {currency} on a {read.currency} statement")
@@ -151,7 +228,7 @@ def _entry(read: _Read, entry: etree._Element) -> StatementLine:
         common.refuse(line, "an entry without AcctSvcrRef or NtryRef")
     end_to_end = find(f"{refs}EndToEndId")
     end_to_end = "" if end_to_end == "NOTPROVIDED" else end_to_end
-    status = _status(find, entry, read.ns)
+    status = _status(find, flat[_RETURNED] not in ("0", ""))
     account, name = _party(find, "Dbtr" if direction is Direction.CREDIT else "Cdtr")
     fee = find("c:Chrgs/c:TtlChrgsAndTaxAmt")
     narrative = " / ".join(t for t in (
