@@ -264,7 +264,7 @@ def _on_end(read: _Read, elem: etree._Element) -> None:
         # Free what was read: the entry and the (already cleared) siblings before it.
         elem.clear()
         while elem.getprevious() is not None:
-            del parent[0]  # type: ignore[index]
+            del parent[0]
 
 
 def _schema_error_line(data: bytes, version: str) -> int:

@@ -19,6 +19,7 @@ import logging
 import re
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 import mt940
 
@@ -92,12 +93,12 @@ def _parse(text: str) -> mt940.models.Transactions:
 
 def _balance(data: dict[str, object], keys: tuple[str, ...], what: str) -> tuple[int, date, str]:
     for key in keys:
-        balance = data.get(key)
+        balance: Any = data.get(key)
         if balance is not None:
-            amount = balance.amount  # type: ignore[attr-defined]
+            amount = balance.amount
             fen = common.decimal_fen(Decimal(amount.amount), 0, what)
-            return fen, date(balance.date.year, balance.date.month,  # type: ignore[attr-defined]
-                             balance.date.day), str(amount.currency or "")
+            when = balance.date
+            return fen, date(when.year, when.month, when.day), str(amount.currency or "")
     common.refuse(0, f"no {what} balance ({'/'.join(keys)})")
 
 
