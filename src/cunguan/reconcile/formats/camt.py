@@ -43,6 +43,10 @@ _MESSAGES = {"camt.053": ("camt.053.001.08", "Stmt"), "camt.054": ("camt.054.001
 #: Up to this size a file refused by the XSD is parsed again as a tree to name the line.
 _RELOCATE_BYTES_MAX = 64 * 1024 * 1024
 _PENDING = frozenset({"PDNG", "INFO", "FUTR"})
+_ENTRY_TAGS = ("Amt", "CdtDbtInd", "RvslInd", "Sts", "Cd", "Prtry", "BookgDt", "ValDt",
+               "AcctSvcrRef", "NtryRef", "EndToEndId", "InstrId", "RtrInf", "AddtlInf",
+               "Dbtr", "Cdtr", "DbtrAcct", "CdtrAcct", "IBAN", "Id", "Nm",
+               "TtlChrgsAndTaxAmt", "AddtlNtryInf", "Ustrd")
 
 
 @cache
@@ -65,12 +69,16 @@ class _Read:
     balance_dates: dict[str, date] = field(default_factory=dict)
     lines: list[StatementLine] = field(default_factory=list)
     containers: int = 0
+    tags: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        # Texts of the schema are bounded (Max35Text … Max500Text): no length check needed.
+        self.tags = {name: f"{{{self.ns}}}{name}" for name in _ENTRY_TAGS}
 
 
 def _flat(elem: etree._Element, ns: str) -> dict[str, str]:
-    """Texts under ``elem`` by path ("c:Amt", "c:NtryDtls/c:TxDtls/c:Refs/c:EndToEndId"; an
-    amount's currency as "c:Amt@Ccy"), the first of each path: one walk of the subtree, then
-    dictionary look-ups (a namespaced ``findtext`` per field cost ten times more)."""
+    """Texts under a statement header or balance by path ("c:Acct/c:Id/c:IBAN"; an amount's
+    currency as "c:Amt@Ccy"), the first of each path."""
     flat: dict[str, str] = {}
     cut = len(ns) + 2
 
@@ -91,58 +99,9 @@ def _flat(elem: etree._Element, ns: str) -> dict[str, str]:
     return flat
 
 
-_TX = "c:NtryDtls/c:TxDtls"
-#: The only branches of an entry or balance read: the walk never enters the others.
-_DESCEND = frozenset({
-    "c:Sts", "c:BookgDt", "c:ValDt", "c:Chrgs", "c:Tp", "c:Tp/c:CdOrPrtry", "c:Dt",
-    "c:Acct", "c:Acct/c:Id", "c:Acct/c:Id/c:Othr", "c:FrToDt",
-    "c:NtryDtls", _TX, f"{_TX}/c:Refs", f"{_TX}/c:RltdPties", f"{_TX}/c:RmtInf",
-    f"{_TX}/c:RtrInf", f"{_TX}/c:RtrInf/c:Rsn",
-    *(f"{_TX}/c:RltdPties/c:{side}{rest}" for side in ("Dbtr", "Cdtr")
-      for rest in ("", "/c:Pty", "/c:Agt", "/c:Agt/c:FinInstnId", "Acct", "Acct/c:Id",
-                   "Acct/c:Id/c:Othr")),
-})
-
-
-_TX1 = "c:NtryDtls/c:TxDtls[1]"
-#: What an entry is read for, by the path ``find`` names it with: one compiled XPath joins them
-#: all (one call per entry in C, four times faster than walking the entry in Python).
-_ENTRY_PATHS: tuple[tuple[str, str], ...] = (
-    ("c:Amt", "c:Amt"), ("c:Amt@Ccy", "c:Amt/@Ccy"), ("c:CdtDbtInd", "c:CdtDbtInd"),
-    ("c:RvslInd", "c:RvslInd"), ("c:Sts/c:Cd", "c:Sts/c:Cd"), ("c:Sts/c:Prtry", "c:Sts/c:Prtry"),
-    ("c:Sts", "c:Sts"), ("c:BookgDt/c:Dt", "c:BookgDt/c:Dt"),
-    ("c:BookgDt/c:DtTm", "c:BookgDt/c:DtTm"), ("c:ValDt/c:Dt", "c:ValDt/c:Dt"),
-    ("c:ValDt/c:DtTm", "c:ValDt/c:DtTm"), ("c:AcctSvcrRef", "c:AcctSvcrRef"),
-    ("c:NtryRef", "c:NtryRef"), ("c:Chrgs/c:TtlChrgsAndTaxAmt", "c:Chrgs/c:TtlChrgsAndTaxAmt"),
-    ("c:AddtlNtryInf", "c:AddtlNtryInf"),
-    *((f"{_TX}/c:{path}", f"{_TX1}/c:{path}") for path in (
-        "Refs/c:AcctSvcrRef", "Refs/c:EndToEndId", "Refs/c:InstrId", "RmtInf/c:Ustrd[1]",
-        "RtrInf/c:Rsn/c:Cd", "RtrInf/c:AddtlInf", "RltdPties/c:Dbtr/c:Pty/c:Nm",
-        "RltdPties/c:Dbtr/c:Agt/c:FinInstnId/c:Nm", "RltdPties/c:DbtrAcct/c:Id/c:IBAN",
-        "RltdPties/c:DbtrAcct/c:Id/c:Othr/c:Id", "RltdPties/c:Cdtr/c:Pty/c:Nm",
-        "RltdPties/c:Cdtr/c:Agt/c:FinInstnId/c:Nm", "RltdPties/c:CdtrAcct/c:Id/c:IBAN",
-        "RltdPties/c:CdtrAcct/c:Id/c:Othr/c:Id")),
-)
-_RETURNED = "returned"
-#: Joins the fields; legal XML text, so a file holding it is refused rather than misread.
-_SEPARATOR = "\ue000"
-
-
-@cache
-def _entry_xpath(ns: str) -> etree.XPath:
-    parts = [f"normalize-space(string({path}))" for _, path in _ENTRY_PATHS]
-    parts.append(f"count({_TX1}/c:RtrInf)")
-    joined = f", '{_SEPARATOR}', ".join(parts)
-    return etree.XPath(f"concat({joined})", namespaces={"c": ns})
-
-
-def _entry_fields(entry: etree._Element, ns: str, line: int) -> dict[str, str]:
-    values = str(_entry_xpath(ns)(entry)).split(_SEPARATOR)
-    if len(values) != len(_ENTRY_PATHS) + 1:
-        common.refuse(line, "an entry holds the character U+E000")
-    fields = dict(zip((name for name, _ in _ENTRY_PATHS), values, strict=False))
-    fields[_RETURNED] = values[-1]
-    return fields
+#: The only branches of a statement header or a balance read: the walk enters no other.
+_DESCEND = frozenset({"c:Tp", "c:Tp/c:CdOrPrtry", "c:Dt", "c:Acct", "c:Acct/c:Id",
+                      "c:Acct/c:Id/c:Othr", "c:FrToDt"})
 
 
 def _finder(elem: etree._Element, ns: str) -> Callable[[str], str]:
@@ -185,64 +144,91 @@ def _balance(read: _Read, bal: etree._Element) -> None:
     read.currency = read.currency or find("c:Amt@Ccy")
 
 
-def _party(find: Callable[[str], str], side: str) -> tuple[str, str]:
-    base = "c:NtryDtls/c:TxDtls/c:RltdPties/c:"
-    name = find(f"{base}{side}/c:Pty/c:Nm") or find(f"{base}{side}/c:Agt/c:FinInstnId/c:Nm")
-    account = (find(f"{base}{side}Acct/c:Id/c:IBAN") or
-               find(f"{base}{side}Acct/c:Id/c:Othr/c:Id"))
-    return account, name
+def _first_text(elem: etree._Element | None, *tags: str) -> str:
+    """The first non-empty text among ``elem``'s descendants named ``tags`` (C-level iter)."""
+    if elem is None:
+        return ""
+    for found in elem.iter(*tags):
+        text = (found.text or "").strip()
+        if text:
+            return text
+    return ""
 
 
-def _status(find: Callable[[str], str], returned: bool) -> LineStatus:
-    code = find("c:Sts/c:Cd") or find("c:Sts/c:Prtry") or find("c:Sts")
+def _status(code: str, returned: bool, reversal: str) -> LineStatus:
     if code in _PENDING:
         return LineStatus.PENDING
     if returned:
         return LineStatus.RETURNED
-    if find("c:RvslInd") in ("true", "1"):
+    if reversal in ("true", "1"):
         return LineStatus.REVERSED
     return LineStatus.BOOKED
 
 
-def _entry(read: _Read, entry: etree._Element) -> StatementLine:
-    line = entry.sourceline or 0
-    flat = _entry_fields(entry, read.ns, line)
+def _date_of(elem: etree._Element | None, line: int, what: str) -> date | None:
+    """A DateAndDateTime2Choice's date (its Dt, or its DtTm's date)."""
+    if elem is None or not len(elem):
+        return None
+    text = (elem[0].text or "").strip()
+    if len(text) >= 10 and text[4] == "-" and text[7] == "-" and text[:10].isascii():
+        try:
+            return date.fromisoformat(text[:10])
+        except ValueError:
+            pass
+    return _date(text, line, what)
 
-    def find(path: str) -> str:
-        return flat.get(path, "")
-    amount = common.decimal_fen(find("c:Amt"), line, "Amt")
+
+def _entry(read: _Read, entry: etree._Element) -> StatementLine:
+    """One Ntry, read in one pass over its elements: the first of each name (the schema's
+    order puts the entry's own Amt, CdtDbtInd, AcctSvcrRef before its details' ones)."""
+    t = read.tags
+    first: dict[str, etree._Element] = {}
+    for elem in entry.iter():
+        first.setdefault(elem.tag, elem)
+
+    def text(name: str) -> str:
+        found = first.get(t[name])
+        return (found.text or "").strip() if found is not None else ""
+    line = entry.sourceline or 0
+    amount = common.decimal_fen(text("Amt"), line, "Amt")
     if amount == 0:
         common.refuse(line, "the amount is zero")
-    currency = find("c:Amt@Ccy")
+    currency = first[t["Amt"]].get("Ccy", "")  # Amt is there: decimal_fen("") refused
     read.currency = read.currency or currency
     if currency != read.currency:
         common.refuse(line, f"an entry in {currency} on a {read.currency} statement")
-    direction = Direction.CREDIT if find("c:CdtDbtInd") == "CRDT" else Direction.DEBIT
-    booking = _date(find("c:BookgDt/c:Dt") or find("c:BookgDt/c:DtTm"), line, "BookgDt")
-    value = _date(find("c:ValDt/c:Dt") or find("c:ValDt/c:DtTm"), line, "ValDt")
+    credit = text("CdtDbtInd") == "CRDT"
+    booking = _date_of(first.get(t["BookgDt"]), line, "BookgDt")
+    value = _date_of(first.get(t["ValDt"]), line, "ValDt")
     if booking is None and value is None:
         common.refuse(line, "an entry with neither booking nor value date")
-    refs = "c:NtryDtls/c:TxDtls/c:Refs/c:"
-    bank_ref = find("c:AcctSvcrRef") or find("c:NtryRef") or find(f"{refs}AcctSvcrRef")
+    bank_ref = text("AcctSvcrRef") or text("NtryRef")
     if not bank_ref:
         common.refuse(line, "an entry without AcctSvcrRef or NtryRef")
-    end_to_end = find(f"{refs}EndToEndId")
+    end_to_end = text("EndToEndId")
     end_to_end = "" if end_to_end == "NOTPROVIDED" else end_to_end
-    status = _status(find, flat[_RETURNED] not in ("0", ""))
-    account, name = _party(find, "Dbtr" if direction is Direction.CREDIT else "Cdtr")
-    fee = find("c:Chrgs/c:TtlChrgsAndTaxAmt")
-    narrative = " / ".join(t for t in (
-        find("c:AddtlNtryInf"), find("c:NtryDtls/c:TxDtls/c:RmtInf/c:Ustrd"),
-        find("c:NtryDtls/c:TxDtls/c:RtrInf/c:Rsn/c:Cd"),
-        find("c:NtryDtls/c:TxDtls/c:RtrInf/c:AddtlInf")) if t)
+    sts = first.get(t["Sts"])
+    if sts is None:  # the XSD refuses it too, but only after the entry's end event
+        common.refuse(line, "an entry without Sts")
+    returned = first.get(t["RtrInf"])
+    status = _status(_first_text(sts, t["Cd"], t["Prtry"]) or (sts.text or "").strip(),
+                     returned is not None, text("RvslInd"))
+    party = first.get(t["Dbtr" if credit else "Cdtr"])
+    party_account = first.get(t["DbtrAcct" if credit else "CdtrAcct"])
+    fee = text("TtlChrgsAndTaxAmt")
+    narrative = " / ".join(x for x in (
+        text("AddtlNtryInf"), text("Ustrd"), _first_text(returned, t["Cd"]),
+        _first_text(returned, t["AddtlInf"])) if x)
     undone = status in (LineStatus.RETURNED, LineStatus.REVERSED)
     return StatementLine(
-        line_no=line, value_date=value or booking, booking_date=booking or value,  # type: ignore[arg-type]
-        direction=direction, amount_fen=amount, bank_ref=bank_ref, end_to_end_ref=end_to_end,
-        counterparty_account=account, counterparty_name=common.check_text(name, line, "Nm"),
-        description=common.check_text(narrative, line, "narrative"), status=status,
-        fee_fen=common.decimal_fen(fee, line, "Chrgs") if fee else 0,
-        original_ref=(end_to_end or find(f"{refs}InstrId")) if undone else "")
+        line_no=line, value_date=value or booking,  # type: ignore[arg-type]
+        booking_date=booking or value,  # type: ignore[arg-type]
+        direction=Direction.CREDIT if credit else Direction.DEBIT, amount_fen=amount,
+        bank_ref=bank_ref, end_to_end_ref=end_to_end,
+        counterparty_account=_first_text(party_account, t["IBAN"], t["Id"]),
+        counterparty_name=_first_text(party, t["Nm"]), description=narrative,
+        status=status, fee_fen=common.decimal_fen(fee, line, "Chrgs") if fee else 0,
+        original_ref=(end_to_end or text("InstrId")) if undone else "")
 
 
 def _on_end(read: _Read, elem: etree._Element) -> None:
