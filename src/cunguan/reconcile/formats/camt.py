@@ -35,6 +35,7 @@ from pathlib import Path
 
 from lxml import etree
 
+from cunguan.core import limits
 from cunguan.reconcile.formats import common
 from cunguan.reconcile.rules.statements import Direction, LineStatus, Statement, StatementLine
 
@@ -47,6 +48,8 @@ _ENTRY_TAGS = ("Amt", "CdtDbtInd", "RvslInd", "Sts", "Cd", "Prtry", "BookgDt", "
                "AcctSvcrRef", "NtryRef", "EndToEndId", "InstrId", "RtrInf", "AddtlInf",
                "Dbtr", "Cdtr", "DbtrAcct", "CdtrAcct", "IBAN", "Id", "Nm",
                "TtlChrgsAndTaxAmt", "AddtlNtryInf", "Ustrd")
+#: Read inside an element found first (Sts/Cd, Dbtr/…/Nm), never looked up on their own.
+_INNER = frozenset({"Cd", "Prtry", "AddtlInf", "IBAN", "Id", "Nm"})
 
 
 @cache
@@ -70,10 +73,16 @@ class _Read:
     lines: list[StatementLine] = field(default_factory=list)
     containers: int = 0
     tags: dict[str, str] = field(default_factory=dict)
+    wanted: tuple[str, ...] = ()
+    container_tag: str = ""
+    entry_tag: str = ""
 
     def __post_init__(self) -> None:
         # Texts of the schema are bounded (Max35Text … Max500Text): no length check needed.
-        self.tags = {name: f"{{{self.ns}}}{name}" for name in _ENTRY_TAGS}
+        self.tags = {name: f"{{{self.ns}}}{name}" for name in (*_ENTRY_TAGS, "Acct", "Bal")}
+        self.container_tag = f"{{{self.ns}}}{self.container}"
+        self.entry_tag = f"{{{self.ns}}}Ntry"
+        self.wanted = tuple(self.tags[name] for name in _ENTRY_TAGS if name not in _INNER)
 
 
 def _flat(elem: etree._Element, ns: str) -> dict[str, str]:
@@ -183,7 +192,7 @@ def _entry(read: _Read, entry: etree._Element) -> StatementLine:
     order puts the entry's own Amt, CdtDbtInd, AcctSvcrRef before its details' ones)."""
     t = read.tags
     first: dict[str, etree._Element] = {}
-    for elem in entry.iter():
+    for elem in entry.iter(*read.wanted):  # filtered in C: no proxy for the rest
         first.setdefault(elem.tag, elem)
 
     def text(name: str) -> str:
@@ -232,25 +241,28 @@ def _entry(read: _Read, entry: etree._Element) -> StatementLine:
 
 
 def _on_end(read: _Read, elem: etree._Element) -> None:
-    local = etree.QName(elem).localname
-    parent = elem.getparent()
-    in_container = parent is not None and etree.QName(parent).localname == read.container
-    if local == read.container:
+    tag = elem.tag
+    if tag == read.container_tag:
         read.containers += 1
         if read.containers > 1:
             common.refuse(elem.sourceline or 0, f"a second {read.container}: one per file")
-    elif local == "Acct" and in_container:
-        _header(read, elem)
-    elif local == "Bal" and in_container:
-        _balance(read, elem)
-        elem.clear()
-    elif local == "Ntry" and in_container:
+        return
+    parent = elem.getparent()
+    if parent is None or parent.tag != read.container_tag:
+        return  # an Acct or Bal deeper down (none in these messages), read by its entry
+    if tag == read.entry_tag:
         read.lines.append(_entry(read, elem))
-        common.check_line_count(len(read.lines))
+        if len(read.lines) > limits.statement_lines_max:
+            common.check_line_count(len(read.lines))
         # Free what was read: the entry and the (already cleared) siblings before it.
         elem.clear()
         while elem.getprevious() is not None:
             del parent[0]
+    elif tag == read.tags["Acct"]:
+        _header(read, elem)
+    else:
+        _balance(read, elem)
+        elem.clear()
 
 
 def _schema_error_line(data: bytes, version: str) -> int:
