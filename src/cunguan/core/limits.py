@@ -260,6 +260,11 @@ clearing_queue_release_max: Final = 10_000
 reserve_in_transit_days_max: Final = 5
 #: R-B2: the checks of day T are due by T + this many working days (备付金银行应在T+2日内完成).
 reserve_checks_due_working_days: Final = 2
+#: Characters of one report cell (Excel holds at most 32,767 in a cell): a row's source ids
+#: beyond it are cut (the XLSX keeps the rest traceable through the report's item rows).
+report_cell_chars_max: Final = 32_000
+#: Rows of one report printed in the PDF; the rest are in the XLSX (the PDF says how many).
+report_pdf_rows_max: Final = 2_000
 
 # Reconciliation (store, handlers, CLI: issue 21)
 #: A bank account no. in the reconciliation register (IBAN's maximum; Chinese accounts ≤ 32).
@@ -274,6 +279,30 @@ reconcile_note_length_max: Final = 1_000
 import_progress_every_lines: Final = 1_000
 #: Breaks and in-transit items a CLI listing shows at most.
 breaks_listed_max: Final = 1_000
+#: A clearing item's id: its sender's bank code, the package's message id and its item no.
+clearing_item_id_length_max: Final = 64
+invariant(clearing_bank_code_digits + clearing_message_id_length_max + 8
+          <= clearing_item_id_length_max, "an item id holds its sender, message id and no.")
+
+# Reconciliation (matching and breaks)
+#: How far apart (calendar days) a line's and an item's value dates may be and still match by
+#: amount and date (rule 2), or a group's members precede its single side (rule 3).
+match_date_tolerance_days_max: Final = 31
+match_group_window_days_max: Final = 31
+#: The largest amount difference a policy may tolerate in rule 2 (100 yuan).
+match_amount_tolerance_fen_max: Final = 10_000
+#: Members one group of rule 3 may have (a channel's day of payments, a batch payout).
+match_group_items_max: Final = 100_000
+#: The longest arrival window (T+N, calendar days) a policy may give an item in transit.
+match_arrival_days_max: Final = 366
+#: A write-off of a break above this (1,000 yuan) needs a second checker's approval.
+writeoff_second_approval_fen: Final = 100_000
+#: A break's id (matching's ``b:``/``k:`` and the line or item key) and one note's length.
+break_id_length_max: Final = 128
+break_note_length_max: Final = 1_000
+invariant(memo_length_max + 200 <= break_note_length_max,
+          "a break's note quotes a proposed adjustment's memo whole")
+
 
 # Reconciliation (statement formats)
 #: Largest statement file one import reads (bytes in memory): a day of a busy custody account

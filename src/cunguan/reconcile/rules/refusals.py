@@ -24,6 +24,11 @@ class Refusal(StrEnum):
     STATEMENT_CONTROL_TOTALS_MISMATCH = "statement_control_totals_mismatch"
     STATEMENT_ACCOUNT_MISMATCH = "statement_account_mismatch"
 
+    BREAK_STATE_ILLEGAL = "break_state_illegal"
+    BREAK_CLOSED = "break_closed"
+    CHECKER_IS_MAKER = "checker_is_maker"
+    APPROVER_REPEATED = "approver_repeated"
+
 
 #: Each refusal's rule (SPEC id, or "—") and meaning, as docs/ERRORS.md shows them.
 EXPLAINED: dict[Refusal, tuple[str, str]] = {
@@ -50,6 +55,21 @@ EXPLAINED: dict[Refusal, tuple[str, str]] = {
     Refusal.ADJUSTMENT_POSTING_REFUSED: ("R-L1",
         "the ledger refused the approved adjustment's transaction (its reject is in "
         "`details.reject`): nothing is posted and the adjustment stays approved, to post again"),
+
+    Refusal.BREAK_STATE_ILLEGAL: ("R-B2",
+        "the break workflow does not allow this step in the case's state (assign from open, "
+        "assigned or rejected; propose from assigned or rejected; approve or reject only a "
+        "proposed adjustment, so nothing is approved twice; post only an approved one); "
+        "`details` carry `state` and `action`"),
+    Refusal.BREAK_CLOSED: ("R-B2",
+        "the break is resolved or written off already: it takes notes, no other step"),
+    Refusal.CHECKER_IS_MAKER: ("R-B2",
+        "the checker approving or rejecting a break's adjustment is its maker: the checker "
+        "must be another operator (names compared NFKC-normalised and case-folded)"),
+    Refusal.APPROVER_REPEATED: ("R-B2",
+        "a write-off above the second-approval limit was approved by this checker already: "
+        "the second approval must come from yet another operator"),
+
     Refusal.STATEMENT_TOO_LARGE: ("R-B2",
         "the file is larger than `statement_file_bytes_max` or holds more lines than "
         "`statement_lines_max` (core/limits.py): refused before it is read"),
