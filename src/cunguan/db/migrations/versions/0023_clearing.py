@@ -29,6 +29,7 @@ def upgrade() -> None:
         sa.Column("debit_answer_days_max", sa.Integer(), nullable=False),
         sa.Column("realtime_receipt_timeout_s", sa.Integer(), nullable=False),
         sa.Column("cap_warning_used_pcts", sa.String(length=64), nullable=False),
+        sa.Column("fee_per_item_fen", sa.BigInteger(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("system_id"),
     )
