@@ -16,6 +16,9 @@ class Refusal(StrEnum):
     STATEMENT_UNPARSABLE = "statement_unparsable"
     STATEMENT_BALANCE_MISMATCH = "statement_balance_mismatch"
     STATEMENT_NOT_CONTINUOUS = "statement_not_continuous"
+    TENANT_NOT_FOUND = "tenant_not_found"
+    DAY_NOT_CLOSED = "day_not_closed"
+    PLATFORM_KEY_MISSING = "platform_key_missing"
 
 
 #: Each refusal's rule (SPEC id, or "—") and meaning, as docs/ERRORS.md shows them.
@@ -33,6 +36,13 @@ EXPLAINED: dict[Refusal, tuple[str, str]] = {
     Refusal.STATEMENT_NOT_CONTINUOUS: ("R-B2, R-B3",
         "the opening balance does not continue the closing balance of the account's last "
         "imported statement: refused whole"),
+    Refusal.TENANT_NOT_FOUND: ("R-C22", "no such platform"),
+    Refusal.DAY_NOT_CLOSED: ("R-C22, R-L7",
+        "a platform's reconciliation file is made only for a closed accounting day; this one "
+        "is still open, cut over awaiting its close, or not a day of the platform "
+        "(`details.business_date`)"),
+    Refusal.PLATFORM_KEY_MISSING: ("R-C22",
+        "the platform has no active key to sign its reconciliation file with: issue one"),
 }
 
 
