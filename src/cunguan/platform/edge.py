@@ -83,6 +83,15 @@ def respond(request: Request, status: int, payload: Any, *, replayed: bool = Fal
     return Response(body, status_code=status, media_type="application/json", headers=headers)
 
 
+def respond_bytes(request: Request, body: bytes, media_type: str,
+                  headers: dict[str, str]) -> Response:
+    """A 200 answer that is not JSON (a file), signed as every answer is: ``headers`` are
+    the endpoint's own (a file's signature), beside the response's signature."""
+    signed = {"X-Request-Id": request_id(request), **headers}
+    signed.update(_response_signature(request, 200, body))
+    return Response(body, status_code=200, media_type=media_type, headers=signed)
+
+
 def refusal(request: Request, code: str, message: str, details: dict[str, Any] | None = None,
             *, request_no: str | None = None, replayed: bool = False) -> Response:
     return respond(request, status_for(code),

@@ -6,8 +6,10 @@ from cunguan.db import outbox
 from cunguan.db.schema import metadata
 from cunguan.ledger.store import tables as ledger_tables
 from cunguan.platform.store import tables as platform_tables
+from cunguan.reconcile.store import platform_files as reconcile_platform_files
 
 #: The modules whose tables make up the schema (imported for their tables).
-TABLE_MODULES = (ledger_tables, custody_tables, platform_tables, outbox)
+TABLE_MODULES = (ledger_tables, custody_tables, platform_tables, outbox,
+                 reconcile_platform_files)
 
 __all__ = ["TABLE_MODULES", "metadata"]
