@@ -239,3 +239,81 @@ invariant(holder_name_length_max <= name_field_length_max,
 invariant(0 < port_min <= port_max and 0 < card_no_digits_min <= card_no_digits_max
           and 0 < payer_account_digits_min <= payer_account_digits_max,
           "each range has its minimum at or below its maximum")
+
+# Clearing (BEPS, cunguan.clearing)
+#: The most items one BEPS package may carry (a periodic credit batch of a large payroll).
+clearing_items_per_package_max: Final = 10_000
+#: The largest N a debit's T+N answer period may be set to.
+clearing_debit_answer_days_max: Final = 30
+#: The most netting sessions a day may have besides the one at cutover.
+clearing_sessions_per_day_max: Final = 24
+#: A CNAPS bank code (行号) has exactly this many digits.
+clearing_bank_code_digits: Final = 12
+#: A BEPS message id's longest form (ISO 20022 MsgId is Max35Text).
+clearing_message_id_length_max: Final = 35
+#: The most items released from one payer bank's queue in one pass (the rest wait a pass).
+clearing_queue_release_max: Final = 10_000
+
+# Reconciliation (reserve funds, R-B2)
+#: N of R-B2 check 2: an in-transit item (未达账项) open more than this many calendar days after
+#: its value date is overdue (the first ageing bucket of report 10 is ≤ 5 days).
+reserve_in_transit_days_max: Final = 5
+#: R-B2: the checks of day T are due by T + this many working days (备付金银行应在T+2日内完成).
+reserve_checks_due_working_days: Final = 2
+
+# Reconciliation (store, handlers, CLI: issue 21)
+#: A bank account no. in the reconciliation register (IBAN's maximum; Chinese accounts ≤ 32).
+bank_account_no_length_max: Final = 34
+#: A statement's id as the bank (or the format, derived) gives it.
+statement_id_length_max: Final = 128
+#: A line key, a book item id, and a bank or end-to-end reference as stored.
+reconcile_key_length_max: Final = 128
+#: A note on a break, or a resolution's text.
+reconcile_note_length_max: Final = 1_000
+#: Lines between two calls of an import's progress callback.
+import_progress_every_lines: Final = 1_000
+#: Breaks and in-transit items a CLI listing shows at most.
+breaks_listed_max: Final = 1_000
+#: A clearing item's id: its sender's bank code, the package's message id and its item no.
+clearing_item_id_length_max: Final = 64
+invariant(clearing_bank_code_digits + clearing_message_id_length_max + 8
+          <= clearing_item_id_length_max, "an item id holds its sender, message id and no.")
+
+# Reconciliation (matching and breaks)
+#: How far apart (calendar days) a line's and an item's value dates may be and still match by
+#: amount and date (rule 2), or a group's members precede its single side (rule 3).
+match_date_tolerance_days_max: Final = 31
+match_group_window_days_max: Final = 31
+#: The largest amount difference a policy may tolerate in rule 2 (100 yuan).
+match_amount_tolerance_fen_max: Final = 10_000
+#: Members one group of rule 3 may have (a channel's day of payments, a batch payout).
+match_group_items_max: Final = 100_000
+#: The longest arrival window (T+N, calendar days) a policy may give an item in transit.
+match_arrival_days_max: Final = 366
+#: A write-off of a break above this (1,000 yuan) needs a second checker's approval.
+writeoff_second_approval_fen: Final = 100_000
+#: A break's id (matching's ``b:``/``k:`` and the line or item key) and one note's length.
+break_id_length_max: Final = 128
+break_note_length_max: Final = 1_000
+invariant(memo_length_max + 200 <= break_note_length_max,
+          "a break's note quotes a proposed adjustment's memo whole")
+
+
+# Reconciliation (statement formats)
+#: Largest statement file one import reads (bytes in memory): a day of a busy custody account
+#: in camt.053 (about 600 bytes an entry) with room for a million entries.
+statement_file_bytes_max: Final = 1_073_741_824
+#: Lines (entries, detail rows) one statement file may hold.
+statement_lines_max: Final = 2_000_000
+#: Largest amount or balance a statement may state, in fen (10^15 yuan): far above any bank
+#: balance, far below 2**63, so a statement's sums never overflow a BIGINT.
+statement_amount_fen_max: Final = 100_000_000_000_000_000
+#: Characters one cell, tag or XML text of a statement may hold (a narrative, a name).
+statement_field_chars_max: Final = 1_024
+#: Uncompressed bytes an XLSX statement may expand to (a zip bomb is refused before reading).
+statement_xlsx_unzipped_bytes_max: Final = 2_147_483_648
+#: Rows before the header row a bank export may print (title, account, period, balances).
+statement_preamble_rows_max: Final = 50
+
+invariant(amount_fen_max <= statement_amount_fen_max < 2**63,
+          "a statement states any posting's amount and a balance fits a BIGINT")

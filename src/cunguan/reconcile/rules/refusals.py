@@ -16,6 +16,19 @@ class Refusal(StrEnum):
     STATEMENT_UNPARSABLE = "statement_unparsable"
     STATEMENT_BALANCE_MISMATCH = "statement_balance_mismatch"
     STATEMENT_NOT_CONTINUOUS = "statement_not_continuous"
+    ACCOUNT_NOT_REGISTERED = "account_not_registered"
+    ACCOUNT_REGISTERED = "account_registered"
+    BREAK_NOT_FOUND = "break_not_found"
+    ADJUSTMENT_POSTING_REFUSED = "adjustment_posting_refused"
+    STATEMENT_TOO_LARGE = "statement_too_large"
+    STATEMENT_CONTROL_TOTALS_MISMATCH = "statement_control_totals_mismatch"
+    STATEMENT_ACCOUNT_MISMATCH = "statement_account_mismatch"
+
+    BREAK_STATE_ILLEGAL = "break_state_illegal"
+    BREAK_CLOSED = "break_closed"
+    CHECKER_IS_MAKER = "checker_is_maker"
+    APPROVER_REPEATED = "approver_repeated"
+
     TENANT_NOT_FOUND = "tenant_not_found"
     DAY_NOT_CLOSED = "day_not_closed"
     PLATFORM_KEY_MISSING = "platform_key_missing"
@@ -36,6 +49,41 @@ EXPLAINED: dict[Refusal, tuple[str, str]] = {
     Refusal.STATEMENT_NOT_CONTINUOUS: ("R-B2, R-B3",
         "the opening balance does not continue the closing balance of the account's last "
         "imported statement: refused whole"),
+    Refusal.ACCOUNT_NOT_REGISTERED: ("R-B1",
+        "the bank account is not in the reconciliation register (`cunguan reconcile accounts "
+        "add`): nothing is imported or matched for it"),
+    Refusal.ACCOUNT_REGISTERED: ("R-B1",
+        "the bank account is in the register already"),
+    Refusal.BREAK_NOT_FOUND: ("R-B2",
+        "no break (or no adjustment of it) has that id"),
+    Refusal.ADJUSTMENT_POSTING_REFUSED: ("R-L1",
+        "the ledger refused the approved adjustment's transaction (its reject is in "
+        "`details.reject`): nothing is posted and the adjustment stays approved, to post again"),
+
+    Refusal.BREAK_STATE_ILLEGAL: ("R-B2",
+        "the break workflow does not allow this step in the case's state (assign from open, "
+        "assigned or rejected; propose from assigned or rejected; approve or reject only a "
+        "proposed adjustment, so nothing is approved twice; post only an approved one); "
+        "`details` carry `state` and `action`"),
+    Refusal.BREAK_CLOSED: ("R-B2",
+        "the break is resolved or written off already: it takes notes, no other step"),
+    Refusal.CHECKER_IS_MAKER: ("R-B2",
+        "the checker approving or rejecting a break's adjustment is its maker: the checker "
+        "must be another operator (names compared NFKC-normalised and case-folded)"),
+    Refusal.APPROVER_REPEATED: ("R-B2",
+        "a write-off above the second-approval limit was approved by this checker already: "
+        "the second approval must come from yet another operator"),
+
+    Refusal.STATEMENT_TOO_LARGE: ("R-B2",
+        "the file is larger than `statement_file_bytes_max` or holds more lines than "
+        "`statement_lines_max` (core/limits.py): refused before it is read"),
+    Refusal.STATEMENT_CONTROL_TOTALS_MISMATCH: ("R-B2",
+        "the count or sums the file prints (a channel file's totals line, a bank export's "
+        "合计 lines) are not those of its detail lines: refused whole"),
+    Refusal.STATEMENT_ACCOUNT_MISMATCH: ("R-B2",
+        "the file is a statement of another account than the one named for the import, or "
+        "names none and none was given"),
+
     Refusal.TENANT_NOT_FOUND: ("R-C22", "no such platform"),
     Refusal.DAY_NOT_CLOSED: ("R-C22, R-L7",
         "a platform's reconciliation file is made only for a closed accounting day; this one "
