@@ -300,6 +300,11 @@ async def operator(request: Request) -> Principal:
     return _operator_only(await _authenticate(request))
 
 
+async def operator_upload(request: Request) -> Principal:
+    """A signed file upload from a bank operator (a bank statement, reconciliation)."""
+    return _operator_only(await _authenticate(request, limits.api_upload_bytes_max))
+
+
 async def operator_command(request: Request) -> Principal:
     """``operator`` for an operation with a set-based form (see ``platform_command``)."""
     return _operator_only(await _verified(request))
@@ -323,7 +328,8 @@ async def command_input(request: Request, schema: type[B],
 
 
 #: The dependencies that verify a caller (``SignedRoute`` runs them first).
-_CALLERS = frozenset({platform, platform_upload, platform_command, operator, operator_command})
+_CALLERS = frozenset({platform, platform_upload, platform_command, operator, operator_upload,
+                      operator_command})
 
 
 class SignedRoute(APIRoute):
