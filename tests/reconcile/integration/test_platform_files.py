@@ -195,6 +195,11 @@ def test_r_c22_cli_writes_the_file_and_its_signature(api: Api, tmp_path: Path) -
     signature = dict(line.split(": ", 1)
                      for line in Path(f"{out}.sig").read_text("utf-8").splitlines())
     assert signature[rules.HEADER_FILE_SIGNATURE] == made.signature
+    to_stdout = CliRunner().invoke(cli, ["--database-url", url, "reconcile", "platform-file",
+                                         "--platform", PLATFORM, "--date", "2026-11-23",
+                                         "--out", "-"])
+    assert to_stdout.exit_code == 0 and to_stdout.stdout_bytes == made.content
+    assert f"{rules.HEADER_FILE_SIGNATURE}: {made.signature}" in to_stdout.stderr
     refused = CliRunner().invoke(cli, ["--database-url", url, "reconcile", "platform-file",
                                        "--platform", PLATFORM, "--date", "2026-11-24",
                                        "--out", out])
