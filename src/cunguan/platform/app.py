@@ -17,6 +17,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import Scope
 
+from cunguan.clearing import routes as clearing_routes
 from cunguan.core import callback_targets, limits
 from cunguan.core.errors import CunguanError
 from cunguan.core.settings import settings
@@ -75,6 +76,7 @@ def create_app(bank: Bank, *, run_worker: bool = False,
     app.include_router(operator_routes.router)
     app.include_router(reconcile_routes.router)
     app.include_router(reconcile_routes.operator_router)
+    app.include_router(clearing_routes.router)
     app.include_router(pages.router)
     _handlers(app)
     if command_lane:
