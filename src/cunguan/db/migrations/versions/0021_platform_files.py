@@ -4,14 +4,14 @@ and time its signature is made with, so every issue of the file is the same byte
 alike (``reconcile_platform_files``).
 
 Revision ID: 0021
-Revises: 0023
+Revises: 0020
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0021"
-down_revision = "0023"
+down_revision = "0020"
 branch_labels = None
 depends_on = None
 
