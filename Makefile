@@ -37,4 +37,4 @@ bench-day: $(STAMP)
 	$(BIN)/python -m bench.custody_day
 
 clean:
-	rm -rf $(VENV) cunguan-demo.db* .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) cunguan-demo.db* cunguan-clearing-demo.db* .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -243,3 +243,45 @@ def day_end(ctx: typer.Context, date: str = typer.Option(..., help="The working 
     _print(result)
     if not result["passed"]:
         raise typer.Exit(1)
+
+
+#: The clearing demo's own database: a day of made-up clearing has no place in a real one.
+DEMO_URL = "sqlite:///cunguan-clearing-demo.db"
+
+
+def demo_command(ctx: typer.Context) -> None:
+    """A BEPS day on its own SQLite file (cunguan-clearing-demo.db): 20 banks, every business
+    type, six sessions, a cap breach queued and released, a real-time refusal, each exception
+    once, settlement, cutover, a top-down reconciliation, and a holiday's one netting."""
+    from cunguan.clearing import demo
+    from cunguan.db.check import reachable_engine
+    from cunguan.db.connection import upgrade
+
+    Path(DEMO_URL.removeprefix("sqlite:///")).unlink(missing_ok=True)
+    engine = reachable_engine(DEMO_URL)
+    upgrade(engine)
+    console.rule(f"Cunguan clearing demo: BEPS on {demo.DAY} and the holiday after, {DEMO_URL}")
+    day = demo.run(engine)
+    steps = Table("what", "answer", title="The day's events")
+    for what, outcome in day.steps:
+        steps.add_row(what, outcome)
+    console.print(steps)
+    sessions = Table("day", "session", "items", "net debits = net credits (fen)", "settles on",
+                     title="Sessions (each passed its trial balance)")
+    for row in day.sessions + day.holiday["submitted"]:
+        number = "cutover" if row["session_no"] >= limits.clearing_sessions_per_day_max \
+            else str(row["session_no"] + 1)
+        sessions.add_row(row["work_date"], number, str(row["items"]),
+                         str(row["net_debits_fen"]), row["settles_on"])
+    console.print(sessions)
+    end = day.day_end
+    fees = sum(f["fee_fen"] for f in end["fees"] if f["billed"])
+    console.print(f"Day end {end['work_date']}: SAPS ↔ NPC findings {len(end['saps_npc'])}, "
+                  f"NPC ↔ participants findings {len(end['npc_participants'])}, fees billed "
+                  f"{fees} fen — {'passed' if end['passed'] else 'FAILED'}")
+    held = day.holiday["settled_next_working_day"]
+    console.print(f"Holiday {demo.HOLIDAY}: {day.holiday['timed_sessions_closed']} timed "
+                  f"sessions, one netting at cutover settled on "
+                  f"{day.holiday['submitted'][0]['settles_on']} ({len(held)} session settled)")
+    open_positions = [p for p in day.positions_after if p["position_fen"]]
+    console.print(f"Unsettled positions left: {len(open_positions)}")

@@ -46,6 +46,11 @@ class DayEnd(Exceptions):
                     "passed": not saps and not participants}
         return self.unit(work)
 
+    def npc_figures(self, work_day: date) -> dict[str, dict[str, int]]:
+        """The NPC's figures of a working day per direct participant (money items netted:
+        sent and received, counts and sums) — what a participant reconciles against."""
+        return self.unit(lambda conn: items.bank_totals(conn, self.system_id, work_day))
+
     def _saps_findings(self, conn: Connection, day: date) -> list[dict[str, Any]]:
         """Each settled session leg against the ledger's settlement postings of it."""
         found = []

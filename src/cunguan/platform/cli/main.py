@@ -39,14 +39,22 @@ def main(ctx: typer.Context, database_url: str = typer.Option(
     remember_database(ctx, database_url)
 
 
-@app.command()
+demo_app = typer.Typer(help="Simulated business days on their own SQLite files.",
+                       invoke_without_command=True)
+app.add_typer(demo_app, name="demo")
+demo_app.command(name="clearing")(clearing.demo_command)
+
+
+@demo_app.callback()
 def demo(ctx: typer.Context,
          users: int = typer.Option(200, help="Simulated users (at least 40)."),
          fresh: bool = typer.Option(True, help="Start from an empty demo database file; "
                                                "--no-fresh keeps the file (and refuses if it "
                                                "holds the demo day already).")) -> None:
-    """Run a simulated business day end to end on its own SQLite file (cunguan-demo.db) and
-    print what happened."""
+    """Run a simulated custody business day end to end on its own SQLite file
+    (cunguan-demo.db) and print what happened; ``cunguan demo clearing`` runs a BEPS day."""
+    if ctx.invoked_subcommand is not None:
+        return
     from cunguan.platform.cli.demo_view import run_demo
 
     run_demo(ctx, users=users, fresh=fresh)
