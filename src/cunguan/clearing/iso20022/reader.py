@@ -57,6 +57,7 @@ _NAMESPACE = re.compile(rb"urn:iso:std:iso:20022:tech:xsd:([a-z]{4}\.[0-9]{3}\.[
 #: Bytes read ahead to learn the message's namespace before its schema is chosen.
 _SNIFF_BYTES = 8_192
 _BANK = "FinInstnId/p:ClrSysMmbId/p:MmbId"
+_MEMBER = "FinInstnId/ClrSysMmbId/MmbId"
 _DIGITS = re.compile(r"[0-9]{1,15}", re.ASCII)
 
 
@@ -140,7 +141,7 @@ def _amount(elem: etree._Element, path: str, ns: str, line: int, what: str) -> i
     node = elem.find(path, namespaces={"p": ns})
     if node is None:
         invalid(line, f"{what} is missing")
-    return fields.fen((node.text or "").strip(), node.get("Ccy"), line, what)
+    return fields.fen((node.text or "").strip(), node.get("Ccy"), node.sourceline or line, what)
 
 
 def _header(read: _Read, hdr: etree._Element) -> None:
@@ -165,29 +166,69 @@ def _header(read: _Read, hdr: etree._Element) -> None:
         "control_sum_fen": control_sum, "line": line}
 
 
-def _account(tx: etree._Element, side: str, ns: str) -> str | None:
-    return (_text(tx, f"p:{side}Acct/p:Id/p:Othr/p:Id", ns)
-            or _text(tx, f"p:{side}Acct/p:Id/p:IBAN", ns) or None)
+#: The parts of a transaction an item is made of; the rest (remittance, regulatory reporting,
+#: supplementary data) is validated by the XSD and not read.
+_WANTED = frozenset({"PmtId", "PmtTpInf", "IntrBkSttlmAmt", "IntrBkSttlmDt", "Dbtr", "DbtrAcct",
+                     "DbtrAgt", "Cdtr", "CdtrAcct", "CdtrAgt"})
+
+
+def _leaves(tx: etree._Element, ns: str) -> dict[str, etree._Element]:
+    """A transaction's wanted leaf elements by their path (``Dbtr/Nm``): one walk of the
+    subtree, much cheaper than a path search per field."""
+    cut = len(ns) + 2
+    found: dict[str, etree._Element] = {}
+
+    def walk(parent: etree._Element, prefix: str) -> None:
+        for child in parent:
+            tag = child.tag
+            if not isinstance(tag, str):    # a comment or processing instruction
+                continue
+            name = prefix + tag[cut:]
+            if len(child):
+                walk(child, name + "/")
+            else:
+                found.setdefault(name, child)
+
+    for top in tx:
+        name = top.tag[cut:] if isinstance(top.tag, str) else ""
+        if name not in _WANTED:
+            continue
+        if len(top):
+            walk(top, name + "/")
+        else:
+            found.setdefault(name, top)
+    return found
 
 
 def _item(read: _Read, tx: etree._Element) -> Item:
-    ns, line, no = read.ns, tx.sourceline or 0, len(read.items) + 1
-    kind = _text(tx, "p:PmtTpInf/p:LclInstrm/p:Prtry", ns)
+    line, no = tx.sourceline or 0, len(read.items) + 1
+    leaves = _leaves(tx, read.ns)
+
+    def text(path: str) -> str:
+        node = leaves.get(path)
+        return "" if node is None else (node.text or "").strip()
+
+    kind = text("PmtTpInf/LclInstrm/Prtry")
     if kind:
         read.tx_types.add(kind)
-    day = _text(tx, "p:IntrBkSttlmDt", ns)
+    day = text("IntrBkSttlmDt")
     if day and read.header_day and day != read.header_day:
         invalid(line, f"IntrBkSttlmDt {day} differs from the group's {read.header_day}")
     read.header_day = read.header_day or day
-    term = _text(tx, "p:PmtTpInf/p:CtgyPurp/p:Prtry", ns)
-    raw = {"item_no": no, "end_to_end_id": _text(tx, "p:PmtId/p:EndToEndId", ns),
-           "debtor_bank": _text(tx, f"p:DbtrAgt/p:{_BANK}", ns) or None,
-           "debtor_account": _account(tx, "Dbtr", ns), "debtor_name": _text(tx, "p:Dbtr/p:Nm", ns),
-           "creditor_bank": _text(tx, f"p:CdtrAgt/p:{_BANK}", ns) or None,
-           "creditor_account": _account(tx, "Cdtr", ns),
-           "creditor_name": _text(tx, "p:Cdtr/p:Nm", ns),
-           "amount_fen": _amount(tx, "p:IntrBkSttlmAmt", ns, line, "IntrBkSttlmAmt"),
-           "debit_term_days": fields.debit_term(term, line) if read.debit else 0}
+    amount = leaves.get("IntrBkSttlmAmt")
+    if amount is None:
+        invalid(line, "IntrBkSttlmAmt is missing")
+    raw = {"item_no": no, "end_to_end_id": text("PmtId/EndToEndId"),
+           "debtor_bank": text(f"DbtrAgt/{_MEMBER}") or None,
+           "debtor_account": text("DbtrAcct/Id/Othr/Id") or text("DbtrAcct/Id/IBAN") or None,
+           "debtor_name": text("Dbtr/Nm"),
+           "creditor_bank": text(f"CdtrAgt/{_MEMBER}") or None,
+           "creditor_account": text("CdtrAcct/Id/Othr/Id") or text("CdtrAcct/Id/IBAN") or None,
+           "creditor_name": text("Cdtr/Nm"),
+           "amount_fen": fields.fen((amount.text or "").strip(), amount.get("Ccy"),
+                                    amount.sourceline or line, "IntrBkSttlmAmt"),
+           "debit_term_days": (fields.debit_term(text("PmtTpInf/CtgyPurp/Prtry"), line)
+                               if read.debit else 0)}
     try:
         return item_from(raw, f"items[{no}]")
     except FieldInvalid as exc:

@@ -173,7 +173,9 @@ def write_status_report(header: Header, *, group: GroupStatus | None = None,
     hdr = doc.sub(doc.body, "GrpHdr")
     doc.sub(hdr, "MsgId", header.message_id)
     doc.sub(hdr, "CreDtTm", fields.iso_datetime(header.created_at))
-    doc.agent(hdr, "InstgAgt", header.sender_bank)
+    # The NPC's own reports may leave the instructing agent out (it is optional here).
+    if header.sender_bank:
+        doc.agent(hdr, "InstgAgt", header.sender_bank)
     doc.agent(hdr, "InstdAgt", header.receiver_bank)
     if group is not None:
         info = doc.sub(doc.body, "OrgnlGrpInfAndSts")
