@@ -10,7 +10,7 @@ import sys
 import textwrap
 import tracemalloc
 from dataclasses import replace
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -25,7 +25,7 @@ from cunguan.clearing.rules.parameters import BusinessType
 from cunguan.clearing.rules.refusals import ClearingError, Refusal
 
 DAY = date(2026, 12, 7)
-NOW = datetime(2026, 12, 7, 9, 30, tzinfo=timezone.utc)
+NOW = datetime(2026, 12, 7, 9, 30, tzinfo=UTC)
 BANKS = ("102100099996", "105100000017", "104100000004", "313100000013")
 #: Names with Chinese text and the five XML special characters (never at either end a space:
 #: the domain strips names).
