@@ -119,7 +119,8 @@ entries = st.lists(st.builds(StatementEntry, amount_fen=st.integers(1, 10**12),
                              credit=st.booleans(), booking_date=st.just(date(2026, 12, 7)),
                              reference=st.from_regex(r"[0-9]{1,10}-[0-9]{1,10}", fullmatch=True),
                              kind=st.sampled_from(["clearing_funding", "clearing_settlement"]),
-                             description=notes), max_size=10)
+                             description=notes), max_size=10,
+                   unique_by=lambda entry: entry.reference)   # as the ledger's refs are
 
 
 @settings(max_examples=30, deadline=None)
