@@ -23,6 +23,7 @@ from cunguan.clearing.iso20022.writer import package_message_name, write_package
 from cunguan.clearing.rules.packages import Item, Package
 from cunguan.clearing.rules.parameters import BusinessType
 from cunguan.clearing.rules.refusals import ClearingError, Refusal
+from cunguan.core import limits
 
 DAY = date(2026, 12, 7)
 NOW = datetime(2026, 12, 7, 9, 30, tzinfo=UTC)
@@ -242,3 +243,19 @@ def test_r_s10_a_large_message_never_sits_in_process_memory_whole(
                          check=True, env={"PYTHONPATH": str(Path(__file__).parents[3] / "src")})
     before_kib, after_kib = (int(v) for v in out.stdout.split())
     assert (after_kib - before_kib) * 1024 < size / 2, out.stdout
+
+
+def test_r_s10_a_message_over_the_size_limit_is_refused_before_it_is_read_whole(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    data = _pretty(_sample(count=50))
+    monkeypatch.setattr(limits, "clearing_message_bytes_max", len(data) // 2)
+    assert _refused(data).code == Refusal.MESSAGE_TOO_LARGE
+    streamed = _refused(io.BytesIO(data))
+    assert streamed.code == Refusal.MESSAGE_TOO_LARGE
+    assert streamed.details["limit"] == len(data) // 2
+
+
+def test_r_s10_a_text_mode_file_or_another_object_is_refused_as_a_field() -> None:
+    for wrong in (io.StringIO("<Document/>"), 42, "<Document/>"):
+        refused = _refused(wrong)   # type: ignore[arg-type]
+        assert refused.code == Refusal.FIELD_INVALID
