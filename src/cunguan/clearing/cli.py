@@ -12,7 +12,9 @@ from typing import Any, TypeVar
 import typer
 from rich.table import Table
 
+from cunguan.clearing.handlers import messages
 from cunguan.clearing.handlers.service import ClearingService
+from cunguan.clearing.iso20022 import read_package
 from cunguan.clearing.rules.parameters import ClearingParameters
 from cunguan.clearing.rules.refusals import ClearingError
 from cunguan.core import limits
@@ -285,3 +287,55 @@ def demo_command(ctx: typer.Context) -> None:
                   f"{day.holiday['submitted'][0]['settles_on']} ({len(held)} session settled)")
     open_positions = [p for p in day.positions_after if p["position_fen"]]
     console.print(f"Unsettled positions left: {len(open_positions)}")
+
+# -- ISO 20022 messages (R-S10) ---------------------------------------------------------------
+
+@app.command(name="submit-xml")
+def submit_xml(ctx: typer.Context,
+               file: Path = typer.Argument(..., exists=True, dir_okay=False,
+                                           help="A pacs.008 or pacs.003 message."),
+               bank: str = typer.Option(None, "--bank", "-b",
+                                        help="The sending participant, when one sends it."),
+               answer: Path = typer.Option(None, "--answer",
+                                           help="Write the pacs.002 answer to this file.")
+               ) -> None:
+    """Take the package a pacs.008/pacs.003 file carries (streamed, checked against its XSD)."""
+    service = _service(ctx)
+    with file.open("rb") as stream:
+        packages = _run(lambda: read_package(stream))
+    taken = []
+    for package in packages:
+        with _refusals():
+            try:
+                intake = service.submit_package(package, by_bank=bank)
+            except (ClearingError, FieldInvalid) as exc:
+                if answer is not None:
+                    answer.write_bytes(messages.intake_answer(service, package, None, exc))
+                raise
+        if answer is not None:
+            answer.write_bytes(messages.intake_answer(service, package, intake, None))
+        taken.append({"message_id": package.message_id, "package_no": intake.package_no,
+                      "replayed": intake.replayed, "items": dict(intake.states)})
+    _print(taken)
+
+
+@app.command()
+def statement(ctx: typer.Context, bank: str = BANK,
+              day: str = typer.Option(..., "--date", help="The accounting day, YYYY-MM-DD."),
+              out: Path = typer.Option(..., "--out", dir_okay=False,
+                                       help="The camt.053 file to write.")) -> None:
+    """A direct participant's settlement-account statement for a day, as camt.053."""
+    data = _run(lambda: messages.settlement_statement(_service(ctx), bank,
+                                                      iso_day(day, "--date")))
+    out.write_bytes(data)
+    console.print(f"[green]ok[/green] camt.053 written to {out}")
+
+
+@app.command()
+def receipts(ctx: typer.Context, bank: str = BANK,
+             out: Path = typer.Option(..., "--out", dir_okay=False,
+                                      help="The pacs.002 file to write.")) -> None:
+    """The receipts a bank got for the items it sent, as one pacs.002."""
+    data = _run(lambda: messages.receipts_report(_service(ctx), bank))
+    out.write_bytes(data)
+    console.print(f"[green]ok[/green] pacs.002 written to {out}")

@@ -322,3 +322,12 @@ statement_preamble_rows_max: Final = 50
 
 invariant(amount_fen_max <= statement_amount_fen_max < 2**63,
           "a statement states any posting's amount and a balance fits a BIGINT")
+
+
+# Clearing's ISO 20022 messages (cunguan.clearing.iso20022)
+#: Largest pacs.008/pacs.003 message one read takes (bytes, streamed): 10,000 items with room
+#: for long remittance and supplementary data.
+clearing_message_bytes_max: Final = 268_435_456
+#: Up to this size a message refused by its XSD while streamed is parsed again as a tree to name
+#: the line the schema complains of (streamed validation reports none); above it, line 0.
+clearing_message_relocate_bytes_max: Final = 33_554_432

@@ -42,6 +42,7 @@ class Refusal(StrEnum):
     ITEM_NOT_FOUND = "item_not_found"
     PACKAGE_NOT_FOUND = "package_not_found"
     EARMARK_NOT_FOUND = "earmark_not_found"
+    MESSAGE_TOO_LARGE = "message_too_large"
 
 
 #: Each refusal's rule (SPEC id, or "—") and meaning, as docs/ERRORS.md shows them.
@@ -117,6 +118,9 @@ EXPLAINED: dict[Refusal, tuple[str, str]] = {
         "no package of that sender and message id"),
     Refusal.EARMARK_NOT_FOUND: ("R-S3",
         "no active earmark of that request no."),
+    Refusal.MESSAGE_TOO_LARGE: ("R-S10",
+        "an ISO 20022 message file above `clearing_message_bytes_max` bytes: refused before "
+        "it is read further (`details.limit`)"),
 }
 
 

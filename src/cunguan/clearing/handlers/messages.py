@@ -1,0 +1,169 @@
+"""ISO 20022 messages in and out of a clearing system (R-S10): a pacs.008/pacs.003 file taken
+as packages, the answer to an intake and a bank's receipts as pacs.002, and a participant's
+settlement-account statement as camt.053 from the ledger's fund log.
+
+Functions over a ``ClearingService`` (not a mixin of it): they read what the service and the
+ledger answer and hand plain records to the pure writers in ``clearing.iso20022``.
+"""
+
+from collections.abc import Iterator
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from cunguan.clearing.handlers.base import settlement_account
+from cunguan.clearing.handlers.packages import Intake
+from cunguan.clearing.handlers.service import ClearingService
+from cunguan.clearing.iso20022 import codes, writer
+from cunguan.clearing.iso20022.reader import Source, read_package
+from cunguan.clearing.iso20022.records import (
+    AccountStatement,
+    GroupStatus,
+    Header,
+    Original,
+    StatementEntry,
+    StatusLine,
+)
+from cunguan.clearing.iso20022.schemas import VERSIONS
+from cunguan.clearing.rules.exceptions import ItemState
+from cunguan.clearing.rules.packages import Package
+from cunguan.clearing.rules.parameters import BusinessType
+from cunguan.clearing.rules.participants import Role, bank_code
+from cunguan.clearing.rules.refusals import ClearingError, Refusal
+from cunguan.clearing.store import systems
+from cunguan.core import limits
+from cunguan.core.errors import CunguanError
+from cunguan.core.fields import day as checked_day
+from cunguan.ledger.model import LineKind
+
+_REFUSALS = frozenset(r.value for r in Refusal)
+#: An item's state as the status a pacs.002 reports.
+_STATUS = {
+    ItemState.ACCEPTED: codes.TxStatus.PENDING,
+    ItemState.AWAITING_RECEIPT: codes.TxStatus.PENDING,
+    ItemState.QUEUED: codes.TxStatus.PENDING,
+    ItemState.STOP_REQUESTED: codes.TxStatus.PENDING,
+    ItemState.NETTED: codes.TxStatus.ACCEPTED_SETTLEMENT,
+    ItemState.SUBMITTED: codes.TxStatus.ACCEPTED_SETTLEMENT,
+    ItemState.SETTLED: codes.TxStatus.SETTLED,
+    ItemState.CREDITED: codes.TxStatus.SETTLED,
+}
+
+
+def status_of(state: str) -> codes.TxStatus:
+    """The pacs.002 status of an item in ``state`` (any end but settlement: rejected)."""
+    return _STATUS.get(ItemState(state), codes.TxStatus.REJECTED)
+
+
+def message_name(kind: str) -> str:
+    return VERSIONS["pacs.003" if BusinessType(kind).is_debit else "pacs.008"]
+
+
+def submit_message(service: ClearingService, source: Source, *,
+                   by_bank: object | None = None) -> list[tuple[Package, Intake]]:
+    """Each package of a pacs.008/pacs.003 file taken (one message: one package), in order."""
+    return [(package, service.submit_package(package, by_bank=by_bank))
+            for package in read_package(source)]
+
+
+def intake_answer(service: ClearingService, package: Package, intake: Intake | None,
+                  refusal: CunguanError | None) -> bytes:
+    """The pacs.002 answering a package: ACTC with each item's status, or RJCT whole with the
+    refusal's reason."""
+    name = writer.package_message_name(package)
+    header = Header(f"A{package.message_id}"[:35], service.clock(), "", package.sender_bank)
+    if intake is None:
+        code = refusal.code if refusal is not None else ""
+        return writer.write_status_report(header, group=GroupStatus(
+            package.message_id, name, codes.TxStatus.REJECTED, len(package.items),
+            Refusal(code) if code in _REFUSALS else Refusal.FIELD_INVALID,
+            refusal.message if refusal is not None else ""))
+    by_no = {item.item_no: item for item in package.items}
+    lines = [StatusLine(Original(package.message_id, name,
+                                 by_no[int(item_id.rsplit(":", 1)[1])].end_to_end_id),
+                        status_of(state)) for item_id, state in intake.states]
+    return writer.write_status_report(header, group=GroupStatus(
+        package.message_id, name, codes.TxStatus.ACCEPTED_TECHNICAL, len(package.items)),
+        lines=lines)
+
+
+def _events(service: ClearingService, bank: str, kind: str) -> Iterator[dict[str, Any]]:
+    after = 0
+    while True:
+        page = service.events(bank, after=after, limit=limits.events_per_page_max)
+        yield from (event for event in page if event["kind"] == kind)
+        if len(page) < limits.events_per_page_max:
+            return
+        after = page[-1]["event_id"]
+
+
+def _receipt_line(service: ClearingService, event: dict[str, Any]) -> StatusLine:
+    details = event["details"]
+    item = service.item(details["item_id"])
+    message_id = details["item_id"].split(":", 1)[1].rsplit(":", 1)[0]
+    original = Original(message_id, message_name(item["business_type"]),
+                        item["end_to_end_id"], item["amount_fen"])
+    if not details["paid"]:
+        return StatusLine(original, codes.TxStatus.REJECTED,
+                          proprietary_reason=codes.RECEIPT_REFUSED)
+    if details["state"] == ItemState.REFUSED.value:
+        # Paid, but its payer bank's cap no longer took the real-time item (R-S3, R-S4).
+        return StatusLine(original, codes.TxStatus.REJECTED, refusal=Refusal.CAP_EXCEEDED)
+    return StatusLine(original, status_of(details["state"]))
+
+
+def receipts_report(service: ClearingService, bank: object) -> bytes:
+    """A pacs.002 of the receipts the bank got for the items it sent, oldest first."""
+    code = bank_code(bank, "bank")
+    lines = [_receipt_line(service, event) for event in _events(service, code, "receipt")]
+    now = service.clock()
+    header = Header(f"RCPT{code}{now:%Y%m%d%H%M%S}", now, "", code)
+    return writer.write_status_report(header, lines=lines)
+
+
+def _fund_lines(service: ClearingService, account: str, day: date) -> Iterator[Any]:
+    after = 0
+    while True:
+        page = service.ledger.fund_log(service.system_id, account, date_from=day,
+                                       date_to=day, after_seq=after,
+                                       rows_max=limits.page_rows_max)
+        yield from page
+        if len(page) < limits.page_rows_max:
+            return
+        after = page[-1].entry_seq
+
+
+def _entries(service: ClearingService, account: str, day: date, opening: int
+             ) -> list[StatementEntry]:
+    """The day's postings, each signed by how it moved the balance (whatever the account's
+    normal side); hold lines move no balance and are not statement entries."""
+    entries, running = [], opening
+    for line in _fund_lines(service, account, day):
+        moved = line.balance_after_fen - running
+        running = line.balance_after_fen
+        if line.line_kind is not LineKind.POSTING or moved == 0:
+            continue
+        counterparty = line.counterparty_account_no or ""
+        entries.append(StatementEntry(
+            abs(moved), moved > 0, line.accounting_date, f"{line.tx_id}-{line.entry_seq}"[:35],
+            line.business_type[:35] or "posting",
+            f"{line.request_no} {counterparty}".strip()))
+    return entries
+
+
+def settlement_statement(service: ClearingService, bank: object, day: date) -> bytes:
+    """A camt.053 of a direct participant's settlement account for one accounting day."""
+    code = bank_code(bank, "bank")
+    on = checked_day(day, "date")
+    register = service.unit(lambda conn: systems.register(conn, service.system_id))
+    member = register.get(code)
+    if member is None or member.role is not Role.DIRECT:
+        raise ClearingError(Refusal.BANK_UNKNOWN,
+                            f"{code} is not a direct participant: it has no settlement account")
+    account = settlement_account(code)
+    opening = service.ledger.balance_at(service.system_id, account, on - timedelta(days=1))
+    closing = service.ledger.balance_at(service.system_id, account, on)
+    now: datetime = service.clock()
+    statement = AccountStatement(f"STMT{code}{on:%Y%m%d}", account, member.name, on, on,
+                                 opening, closing, _entries(service, account, on, opening))
+    return writer.write_statement(Header(f"STMT{code}{on:%Y%m%d}{now:%H%M%S}", now, "", code),
+                                  statement)
