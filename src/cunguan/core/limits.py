@@ -253,3 +253,5 @@ reconcile_note_length_max: Final = 1_000
 import_progress_every_lines: Final = 1_000
 #: Breaks and in-transit items a CLI listing shows at most.
 breaks_listed_max: Final = 1_000
+#: An adjustment (write-off) of more than this needs a second approver besides the checker.
+adjustment_second_approval_above_fen: Final = 100_000

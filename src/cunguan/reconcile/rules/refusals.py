@@ -20,6 +20,8 @@ class Refusal(StrEnum):
     ACCOUNT_REGISTERED = "account_registered"
     BREAK_NOT_FOUND = "break_not_found"
     ADJUSTMENT_POSTING_REFUSED = "adjustment_posting_refused"
+    MAKER_CANNOT_CHECK = "maker_cannot_check"
+    BREAK_STATE_INVALID = "break_state_invalid"
 
 
 #: Each refusal's rule (SPEC id, or "—") and meaning, as docs/ERRORS.md shows them.
@@ -47,6 +49,14 @@ EXPLAINED: dict[Refusal, tuple[str, str]] = {
     Refusal.ADJUSTMENT_POSTING_REFUSED: ("R-L1",
         "the ledger refused the approved adjustment's transaction (its reject is in "
         "`details.reject`): nothing is posted and the adjustment stays approved, to post again"),
+    Refusal.MAKER_CANNOT_CHECK: ("R-B2",
+        "an adjustment is approved by an operator other than its maker, and a second approval "
+        "(above the write-off limit) by a third: the maker, or the first checker again, is "
+        "refused"),
+    Refusal.BREAK_STATE_INVALID: ("R-B2",
+        "the break or its adjustment is not in a state that allows this (`details.state`): "
+        "e.g. approving with no adjustment proposed, proposing twice, changing a resolved "
+        "break"),
 }
 
 
