@@ -10,6 +10,7 @@ from cunguan.platform.cli import calendar, day, db, ledger
 from cunguan.platform.cli.common import CunguanGroup, remember_database
 from cunguan.platform.cli.serve import keys, serve
 from cunguan.platform.cli.worker import worker
+from cunguan.reconcile import cli as reconcile
 
 app = typer.Typer(help="Cunguan (存管): fund custody and clearing-settlement core. Exit codes: "
                        "0 done, 1 refused by a business rule, 2 bad input, 3 environment "
@@ -22,6 +23,7 @@ app.add_typer(custody.app, name="custody")
 app.add_typer(migration.app, name="migration")
 app.add_typer(calendar.app, name="calendar")
 app.add_typer(fees.app, name="fees")
+app.add_typer(reconcile.app, name="reconcile")
 app.command()(worker)
 app.command()(serve)
 app.add_typer(keys, name="keys")

@@ -47,6 +47,17 @@ class Breaks(Accounts):
                     "actions": [a._asdict() for a in store.actions(conn, break_id)],
                     "adjustments": [a._asdict() for a in store.adjustments(conn, break_id)]}
 
+    def break_tenant(self, break_id: int) -> str:
+        """The tenant whose ledger a break's adjustment is posted in."""
+        with read_connection(self.engine) as conn:
+            found = self._need(conn, break_id)
+            tenant = self.need_account(conn, found.account_no).tenant_id
+        if tenant is None:
+            raise ReconcileError(Refusal.FIELD_INVALID, f"bank account {found.account_no} "
+                                 "mirrors no ledger (report mode)", field="break_id",
+                                 reason="report mode")
+        return str(tenant)
+
     def assign(self, break_id: int, owner: str, *, operator: str) -> None:
         who, to = register.operator(operator), register.operator(owner, "owner")
         self._act(break_id, who, "assign", to, {"owner": to}, "open", "proposed")
