@@ -240,6 +240,27 @@ invariant(0 < port_min <= port_max and 0 < card_no_digits_min <= card_no_digits_
           and 0 < payer_account_digits_min <= payer_account_digits_max,
           "each range has its minimum at or below its maximum")
 
+# Clearing (BEPS, cunguan.clearing)
+#: The most items one BEPS package may carry (a periodic credit batch of a large payroll).
+clearing_items_per_package_max: Final = 10_000
+#: The largest N a debit's T+N answer period may be set to.
+clearing_debit_answer_days_max: Final = 30
+#: The most netting sessions a day may have besides the one at cutover.
+clearing_sessions_per_day_max: Final = 24
+#: A CNAPS bank code (行号) has exactly this many digits.
+clearing_bank_code_digits: Final = 12
+#: A BEPS message id's longest form (ISO 20022 MsgId is Max35Text).
+clearing_message_id_length_max: Final = 35
+#: The most items released from one payer bank's queue in one pass (the rest wait a pass).
+clearing_queue_release_max: Final = 10_000
+
+# Reconciliation (reserve funds, R-B2)
+#: N of R-B2 check 2: an in-transit item (未达账项) open more than this many calendar days after
+#: its value date is overdue (the first ageing bucket of report 10 is ≤ 5 days).
+reserve_in_transit_days_max: Final = 5
+#: R-B2: the checks of day T are due by T + this many working days (备付金银行应在T+2日内完成).
+reserve_checks_due_working_days: Final = 2
+
 # Reconciliation (store, handlers, CLI: issue 21)
 #: A bank account no. in the reconciliation register (IBAN's maximum; Chinese accounts ≤ 32).
 bank_account_no_length_max: Final = 34
