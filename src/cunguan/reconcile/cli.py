@@ -10,12 +10,16 @@ from pathlib import Path
 from typing import Any
 
 import typer
+from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
+from rich.text import Text
 
 from cunguan.core import fields
+from cunguan.core.money import MoneyError, format_yuan, parse_yuan
+from cunguan.db.check import ready_engine
+from cunguan.db.connection import Engine
 from cunguan.ledger.service import LedgerService
-from cunguan.platform.cli.common import console, engine, fail, money, refusal_exit, yuan
 from cunguan.reconcile.handlers.service import ReconcileService
 from cunguan.reconcile.rules import register
 from cunguan.reconcile.rules.refusals import ReconcileError
@@ -34,8 +38,27 @@ JSON = typer.Option(False, "--json", help="JSON instead of a table (for scripts)
 PROGRESS_LINES_MIN = 5_000
 
 
+console = Console()
+error_console = Console(stderr=True, soft_wrap=True, highlight=False)
+#: The exit codes of ``cunguan`` (its root group maps other named errors and the environment).
+EXIT_REJECTED, EXIT_BAD_INPUT = 1, 2
+
+
+def _engine(ctx: typer.Context) -> Engine:
+    """The root command's engine (its ``--database-url``), checked to be there and migrated.
+    Shared through the root context like every sub-app's (this module may not import the
+    platform's CLI helpers: they reach into custody's rules)."""
+    root = ctx.find_root()
+    if root.obj is None:
+        root.obj = {}
+    if "engine" not in root.obj:
+        root.obj["engine"] = ready_engine(root.obj.get("database_url"))
+    found: Engine = root.obj["engine"]
+    return found
+
+
 def _service(ctx: typer.Context) -> ReconcileService:
-    checked = engine(ctx)
+    checked = _engine(ctx)
     return ReconcileService(checked, LedgerService(checked))
 
 
@@ -45,7 +68,21 @@ def _refusals() -> Iterator[None]:
     try:
         yield
     except ReconcileError as exc:
-        fail("refused", str(exc.code), exc.message, refusal_exit(str(exc.code)))
+        code = str(exc.code)
+        error_console.print(Text.assemble(("refused", "red"), f" {code}: {exc.message}"))
+        raise typer.Exit(EXIT_BAD_INPUT if code == "field_invalid" else EXIT_REJECTED) from exc
+
+
+def money(amount_fen: int) -> str:
+    return format_yuan(amount_fen)
+
+
+def yuan(text: str, field: str = "--amount") -> int:
+    """A yuan amount as typed ("1,234.56") in fen."""
+    try:
+        return parse_yuan(text)
+    except MoneyError as exc:
+        raise fields.FieldInvalid(field, str(exc)) from exc
 
 
 def _day(text: str, field: str = "--date") -> date:

@@ -132,7 +132,7 @@ class Breaks(Accounts):
     # -- steps -------------------------------------------------------------------------------
     def _approve(self, conn: Connection, found: Any, adjustment: Any,
                  who: str) -> dict[str, Any]:
-        if who == adjustment.maker or who == adjustment.checker:
+        if who in (adjustment.maker, adjustment.checker):
             raise ReconcileError(Refusal.MAKER_CANNOT_CHECK, f"{who} made or approved "
                                  f"adjustment {adjustment.adjustment_id} already")
         now, first = self.clock(), adjustment.checker is None

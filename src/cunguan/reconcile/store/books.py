@@ -6,8 +6,8 @@ from datetime import date, timedelta
 
 from sqlalchemy import Connection, select
 
-from cunguan.reconcile.rules.statements import BookItem, Direction
 from cunguan.ledger.store.tables import accounts, day_balances, fund_log, tenants
+from cunguan.reconcile.rules.statements import BookItem, Direction
 
 #: The business type of a break's adjustment: the bank already shows it (it is the break), so
 #: it is not a book item waiting for the bank.

@@ -24,7 +24,7 @@ _ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 _OPEN_BREAKS = sa.text("state <> 'resolved'")
 
 
-def _at(name: str, nullable: bool = False) -> sa.Column:
+def _at(name: str, nullable: bool = False) -> sa.Column[object]:
     return sa.Column(name, sa.DateTime(timezone=True), nullable=nullable)
 
 
