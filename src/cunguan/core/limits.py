@@ -274,5 +274,46 @@ reconcile_note_length_max: Final = 1_000
 import_progress_every_lines: Final = 1_000
 #: Breaks and in-transit items a CLI listing shows at most.
 breaks_listed_max: Final = 1_000
-#: An adjustment (write-off) of more than this needs a second approver besides the checker.
-adjustment_second_approval_above_fen: Final = 100_000
+#: A clearing item's id: its sender's bank code, the package's message id and its item no.
+clearing_item_id_length_max: Final = 64
+invariant(clearing_bank_code_digits + clearing_message_id_length_max + 8
+          <= clearing_item_id_length_max, "an item id holds its sender, message id and no.")
+
+# Reconciliation (matching and breaks)
+#: How far apart (calendar days) a line's and an item's value dates may be and still match by
+#: amount and date (rule 2), or a group's members precede its single side (rule 3).
+match_date_tolerance_days_max: Final = 31
+match_group_window_days_max: Final = 31
+#: The largest amount difference a policy may tolerate in rule 2 (100 yuan).
+match_amount_tolerance_fen_max: Final = 10_000
+#: Members one group of rule 3 may have (a channel's day of payments, a batch payout).
+match_group_items_max: Final = 100_000
+#: The longest arrival window (T+N, calendar days) a policy may give an item in transit.
+match_arrival_days_max: Final = 366
+#: A write-off of a break above this (1,000 yuan) needs a second checker's approval.
+writeoff_second_approval_fen: Final = 100_000
+#: A break's id (matching's ``b:``/``k:`` and the line or item key) and one note's length.
+break_id_length_max: Final = 128
+break_note_length_max: Final = 1_000
+invariant(memo_length_max + 200 <= break_note_length_max,
+          "a break's note quotes a proposed adjustment's memo whole")
+
+
+# Reconciliation (statement formats)
+#: Largest statement file one import reads (bytes in memory): a day of a busy custody account
+#: in camt.053 (about 600 bytes an entry) with room for a million entries.
+statement_file_bytes_max: Final = 1_073_741_824
+#: Lines (entries, detail rows) one statement file may hold.
+statement_lines_max: Final = 2_000_000
+#: Largest amount or balance a statement may state, in fen (10^15 yuan): far above any bank
+#: balance, far below 2**63, so a statement's sums never overflow a BIGINT.
+statement_amount_fen_max: Final = 100_000_000_000_000_000
+#: Characters one cell, tag or XML text of a statement may hold (a narrative, a name).
+statement_field_chars_max: Final = 1_024
+#: Uncompressed bytes an XLSX statement may expand to (a zip bomb is refused before reading).
+statement_xlsx_unzipped_bytes_max: Final = 2_147_483_648
+#: Rows before the header row a bank export may print (title, account, period, balances).
+statement_preamble_rows_max: Final = 50
+
+invariant(amount_fen_max <= statement_amount_fen_max < 2**63,
+          "a statement states any posting's amount and a balance fits a BIGINT")

@@ -1,6 +1,7 @@
 """The whole schema: every context's tables on the one ``MetaData`` (one Alembic history).
 Alembic's environment and the schema tests read it from here, so no table is left out."""
 
+from cunguan.clearing.store import tables as clearing_tables
 from cunguan.custody.store import tables as custody_tables
 from cunguan.db import outbox
 from cunguan.db.schema import metadata
@@ -9,6 +10,7 @@ from cunguan.platform.store import tables as platform_tables
 from cunguan.reconcile.store import tables as reconcile_tables
 
 #: The modules whose tables make up the schema (imported for their tables).
-TABLE_MODULES = (ledger_tables, custody_tables, platform_tables, reconcile_tables, outbox)
+TABLE_MODULES = (ledger_tables, custody_tables, platform_tables, reconcile_tables,
+                 clearing_tables, outbox)
 
 __all__ = ["TABLE_MODULES", "metadata"]

@@ -220,15 +220,16 @@ def breaks_propose(ctx: typer.Context, break_id: int = typer.Argument(...),
                    debit: str = typer.Option(..., help="The ledger account debited."),
                    credit: str = typer.Option(..., help="The ledger account credited."),
                    amount: str = typer.Option(..., help="In yuan, e.g. 12.34."),
-                   memo: str = typer.Option("", help="For the fund log."),
+                   memo: str = typer.Option(..., help="Why (for the fund log)."),
+                   write_off: bool = typer.Option(False, "--write-off",
+                                                  help="A write-off, not a correction."),
                    operator: str = OPERATOR) -> None:
-    """Propose an adjustment for a break (the maker); another operator approves it."""
-    service = _service(ctx)
+    """Propose an adjustment for an assigned break (the maker); another operator approves."""
     with _refusals():
-        tenant = service.break_tenant(break_id)
-        legs = register.adjustment_legs(tenant, debit, credit, yuan(amount), memo)
-        adjustment_id = service.propose(break_id, legs, operator=operator)
-    _ok(f"adjustment {adjustment_id} proposed for break {break_id}")
+        _service(ctx).propose(break_id, kind="write_off" if write_off else "correction",
+                              debit_account_no=debit, credit_account_no=credit,
+                              amount_fen=yuan(amount), memo=memo, operator=operator)
+    _ok(f"adjustment proposed for break {break_id}")
 
 
 @breaks_app.command("approve")
@@ -260,7 +261,7 @@ def breaks_reject(ctx: typer.Context, break_id: int = typer.Argument(...),
 def breaks_resolve(ctx: typer.Context, break_id: int = typer.Argument(...),
                    resolution: str = typer.Option(..., help="How it was resolved."),
                    operator: str = OPERATOR) -> None:
-    """Resolve a break without changing the books (the bank corrected it, it arrived …)."""
+    """Clear a break without changing the books (the bank corrected it, it arrived …)."""
     with _refusals():
         _service(ctx).resolve(break_id, resolution, operator=operator)
     _ok(f"break {break_id} resolved")

@@ -44,11 +44,11 @@ def test_r_b2_cli_adjustment_maker_refused_as_checker_then_posted(engine: Engine
     for args in (["assign", break_id, "--owner", "ops-dave"],
                  ["note", break_id, "--text", "interest of November"],
                  ["propose", break_id, "--debit", SUMMARY, "--credit", "FEE", "--amount",
-                  "12.34"]):
+                  "12.34", "--memo", "interest"]):
         done = runner.invoke(app, [*db, *args, "--operator", "ops-alice"])
         assert done.exit_code == 0, done.output
     maker = runner.invoke(app, [*db, "approve", break_id, "--operator", "ops-alice"])
-    assert maker.exit_code == 1 and "maker_cannot_check" in maker.output, maker.output
+    assert maker.exit_code == 1 and "checker_is_maker" in maker.output, maker.output
     checker = runner.invoke(app, [*db, "approve", break_id, "--operator", "ops-bob"])
     assert checker.exit_code == 0 and "posted as transaction" in checker.output
     replay = runner.invoke(app, [*db, "approve", break_id, "--operator", "ops-bob"])

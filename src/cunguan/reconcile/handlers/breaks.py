@@ -1,14 +1,14 @@
-"""Working a break (R-B2 (1)) to its resolution: an owner, notes, and — when the books must
-change — an adjustment entered by a maker and approved by a checker who is not the maker; one
-above the write-off limit (``limits.adjustment_second_approval_above_fen``) needs a second
-approver besides them. The approval that completes it posts it, in its transaction, through
-the ledger (the only code that changes balances), linked to the break, which is resolved.
+"""Working a break (R-B2 (1)) to its resolution, the workflow being ``rules.breaks``'s: an
+owner, notes, an adjustment proposed by a maker and approved by a checker who is not the maker
+(a write-off above ``limits.writeoff_second_approval_fen`` by a second checker too). The
+approval that completes it posts it, in its transaction, through the ledger (the only code
+that changes balances) as a ``recon_adjustment`` transaction linked to the break, which
+closes. A break the bank or a later day explains is cleared without posting.
 
-States of a break: ``open`` (found; an owner may be assigned) → ``proposed`` (an adjustment
-awaits approval) → ``resolved``; a rejected proposal puts it back to ``open``. A break the
-bank or the next day explains is resolved without an adjustment. Every action is recorded
-with its operator. Replays post nothing: the ledger request no. is the adjustment's, and an
-adjustment posted is never posted again.
+Each step loads the case from its rows, lets the rule decide, and writes what changed: the
+break's state, owner and resolution, the adjustment and its approvals, and the step's notes as
+actions. Replays post nothing: approving a case closed by its posted adjustment answers that
+posting, and the ledger request no. is the adjustment's own.
 """
 
 from typing import Any
@@ -17,17 +17,28 @@ from cunguan.core import limits
 from cunguan.db.connection import Connection, read_connection
 from cunguan.ledger.model import Transfer
 from cunguan.reconcile.handlers.accounts import Accounts
-from cunguan.reconcile.rules import register
+from cunguan.reconcile.rules import breaks as flow
+from cunguan.reconcile.rules.match_kinds import BreakClass
 from cunguan.reconcile.rules.refusals import ReconcileError, Refusal
 from cunguan.reconcile.store import accounts as account_rows
 from cunguan.reconcile.store import books
 from cunguan.reconcile.store import breaks as store
 
+#: The states a break keeps its adjustment in (proposed, approved; posted when closed).
+_LIVE = ("proposed", "approved", "posted")
 
-def _state(found: Any, *allowed: str) -> None:
-    if found.state not in allowed:
-        raise ReconcileError(Refusal.BREAK_STATE_INVALID, f"break {found.break_id} is "
-                             f"{found.state}, not {' or '.join(allowed)}", state=found.state)
+
+def _case(row: Any, adjustment: Any) -> flow.BreakCase:
+    """The case as stored (its history stays in the actions; steps add to it)."""
+    adj, approvals = None, ()
+    if adjustment is not None and adjustment.state in _LIVE:
+        adj = flow.Adjustment(flow.AdjustmentKind(adjustment.kind), adjustment.debit_account_no,
+                              adjustment.credit_account_no, adjustment.amount_fen,
+                              adjustment.memo, adjustment.maker)
+        approvals = tuple(a for a in (adjustment.checker, adjustment.second_approver) if a)
+    return flow.BreakCase(str(row.break_id), BreakClass(row.break_class), row.account_no,
+                          row.difference_fen, row.opened_on, flow.BreakState(row.state),
+                          row.owner, (), adj, approvals)
 
 
 class Breaks(Accounts):
@@ -47,147 +58,128 @@ class Breaks(Accounts):
                     "actions": [a._asdict() for a in store.actions(conn, break_id)],
                     "adjustments": [a._asdict() for a in store.adjustments(conn, break_id)]}
 
-    def break_tenant(self, break_id: int) -> str:
-        """The tenant whose ledger a break's adjustment is posted in."""
-        with read_connection(self.engine) as conn:
-            found = self._need(conn, break_id)
-            tenant = self.need_account(conn, found.account_no).tenant_id
-        if tenant is None:
-            raise ReconcileError(Refusal.FIELD_INVALID, f"bank account {found.account_no} "
-                                 "mirrors no ledger (report mode)", field="break_id",
-                                 reason="report mode")
-        return str(tenant)
-
     def assign(self, break_id: int, owner: str, *, operator: str) -> None:
-        who, to = register.operator(operator), register.operator(owner, "owner")
-        self._act(break_id, who, "assign", to, {"owner": to}, "open", "proposed")
+        self._step(break_id, "assign", lambda case, on: flow.assign(case, owner, by=operator,
+                                                                    on=on))
 
     def note(self, break_id: int, text: str, *, operator: str) -> None:
-        who, note = register.operator(operator), register.note_text(text)
-        self._act(break_id, who, "note", note, {}, "open", "proposed", "resolved")
+        self._step(break_id, "note", lambda case, on: flow.add_note(case, operator, text, on=on))
 
-    def resolve(self, break_id: int, resolution: str, *, operator: str) -> None:
-        """Resolved without changing the books (the bank corrected it, it arrived …)."""
-        who, text = register.operator(operator), register.note_text(resolution, "resolution")
-        self._act(break_id, who, "resolve", text,
-                  {"state": "resolved", "resolution": text[:256],
-                   "resolved_on": self.clock().date()}, "open")
-
-    def propose(self, break_id: int, legs: register.AdjustmentLegs, *, operator: str) -> int:
-        """The maker's adjustment (legs built by ``register.adjustment_legs``): its id."""
-        maker = register.operator(operator)
-
-        def work(conn: Connection) -> int:
-            found = self._need(conn, break_id, lock=True)
-            _state(found, "open")
-            self._check_legs(conn, found, legs)
-            number = len(store.adjustments(conn, break_id)) + 1
-            adjustment_id = store.insert_adjustment(conn, {
-                "break_id": break_id, "tenant_id": legs.tenant_id,
-                "debit_account_no": legs.debit_account_no,
-                "credit_account_no": legs.credit_account_no, "amount_fen": legs.amount_fen,
-                "memo": legs.memo, "state": "proposed", "maker": maker,
-                "proposed_at": self.clock(), "request_no": f"RECON-{break_id}-{number}"})
-            store.change(conn, break_id, {"state": "proposed", "updated_at": self.clock()})
-            store.act(conn, break_id, "propose", maker,
-                      f"adjustment {adjustment_id}: Dr {legs.debit_account_no} / Cr "
-                      f"{legs.credit_account_no} {legs.amount_fen} fen", self.clock())
-            return adjustment_id
-        return self.unit(work)
-
-    def approve(self, break_id: int, *, operator: str) -> dict[str, Any]:
-        """A checker's approval (or the second approver's); the last one needed posts the
-        adjustment. Approving a break already resolved by its adjustment is a replay."""
-        who = register.operator(operator)
-
-        def work(conn: Connection) -> dict[str, Any]:
-            found = self._need(conn, break_id, lock=True)
-            adjustment = store.live_adjustment(conn, break_id)
-            if found.state == "resolved" and adjustment is not None \
-                    and adjustment.state == "posted":
-                return {"adjustment_id": adjustment.adjustment_id, "state": "posted",
-                        "tx_id": adjustment.tx_id, "replayed": True}
-            _state(found, "proposed")
-            adjustment = _need_adjustment(adjustment, break_id)
-            return {**self._approve(conn, found, adjustment, who), "replayed": False}
-        return self.unit(work)
+    def resolve(self, break_id: int, reason: str, *, operator: str) -> None:
+        """Cleared with nothing posted (the bank corrected it, the item arrived …)."""
+        self._step(break_id, "clear", lambda case, on: flow.clear(case, reason, by=operator,
+                                                                  on=on))
 
     def reject(self, break_id: int, reason: str, *, operator: str) -> None:
-        """A checker sends the proposal back: the break is open again."""
-        who, text = register.operator(operator), register.note_text(reason, "reason")
+        """A checker sends the proposed adjustment back to its maker."""
+        self._step(break_id, "reject", lambda case, on: flow.reject(case, operator, reason,
+                                                                    on=on))
 
-        def work(conn: Connection) -> None:
-            found = self._need(conn, break_id, lock=True)
-            _state(found, "proposed")
-            adjustment = _need_adjustment(store.live_adjustment(conn, break_id), break_id)
-            if who == adjustment.maker:
-                raise ReconcileError(Refusal.MAKER_CANNOT_CHECK,
-                                     f"{who} made adjustment {adjustment.adjustment_id}")
-            store.change_adjustment(conn, adjustment.adjustment_id, {
-                "state": "rejected", "checker": who, "decided_at": self.clock()})
-            store.change(conn, break_id, {"state": "open", "updated_at": self.clock()})
-            store.act(conn, break_id, "reject", who, text, self.clock())
-        self.unit(work)
+    def propose(self, break_id: int, *, kind: str, debit_account_no: str,
+                credit_account_no: str, amount_fen: int, memo: str, operator: str) -> None:
+        """The maker's adjustment (``correction`` or ``write_off``) for an assigned break:
+        it moves a ledger account the break's bank account mirrors."""
+        if kind not in tuple(flow.AdjustmentKind):
+            raise ReconcileError(Refusal.FIELD_INVALID, "kind: correction or write_off",
+                                 field="kind", reason="must be correction or write_off")
+        adjustment = flow.Adjustment(flow.AdjustmentKind(kind), debit_account_no,
+                                     credit_account_no, amount_fen, memo, operator)
+        self._step(break_id, "propose", lambda case, on: flow.propose(case, adjustment, on=on))
+
+    def approve(self, break_id: int, *, operator: str) -> dict[str, Any]:
+        """A checker's approval; the last one needed posts the adjustment. Approving a case
+        closed by its posted adjustment is a replay of that posting."""
+        def work(conn: Connection) -> dict[str, Any]:
+            row = self._need(conn, break_id, lock=True)
+            adjustment = store.live_adjustment(conn, break_id)
+            if adjustment is not None and adjustment.state == "posted":
+                return {"adjustment_id": adjustment.adjustment_id, "state": "posted",
+                        "tx_id": adjustment.tx_id, "replayed": True}
+            on = self.clock().date()
+            case = flow.approve(_case(row, adjustment), operator, on=on)
+            tx_id = None
+            if case.state is flow.BreakState.APPROVED:
+                tx_id = self._post(conn, row, adjustment)
+                case = flow.post(case, str(tx_id), by=operator, on=on)
+            self._write(conn, row, adjustment, case, "approve", tx_id)
+            return {"adjustment_id": adjustment.adjustment_id,
+                    "state": "posted" if tx_id else "approved_once", "tx_id": tx_id,
+                    "replayed": False}
+        return self.unit(work)
 
     # -- steps -------------------------------------------------------------------------------
-    def _approve(self, conn: Connection, found: Any, adjustment: Any,
-                 who: str) -> dict[str, Any]:
-        if who in (adjustment.maker, adjustment.checker):
-            raise ReconcileError(Refusal.MAKER_CANNOT_CHECK, f"{who} made or approved "
-                                 f"adjustment {adjustment.adjustment_id} already")
-        now, first = self.clock(), adjustment.checker is None
-        values = {"checker": who} if first else {"second_approver": who}
-        store.act(conn, found.break_id, "approve", who,
-                  f"adjustment {adjustment.adjustment_id}", now)
-        if first and adjustment.amount_fen > limits.adjustment_second_approval_above_fen:
-            store.change_adjustment(conn, adjustment.adjustment_id, {**values, "decided_at": now})
-            return {"adjustment_id": adjustment.adjustment_id, "state": "approved_once",
-                    "tx_id": None}
-        tx_id = self._post(conn, adjustment)
-        store.change_adjustment(conn, adjustment.adjustment_id, {
-            **values, "state": "posted", "decided_at": now, "tx_id": tx_id})
-        store.change(conn, found.break_id, {
-            "state": "resolved", "resolved_on": self.ledger_day(conn, adjustment.tenant_id),
-            "resolution": f"adjustment {adjustment.adjustment_id} posted as transaction "
-                          f"{tx_id}", "tenant_id": adjustment.tenant_id, "tx_id": tx_id,
-            "updated_at": now})
-        return {"adjustment_id": adjustment.adjustment_id, "state": "posted", "tx_id": tx_id}
+    def _step(self, break_id: int, action: str, step: Any) -> None:
+        def work(conn: Connection) -> None:
+            row = self._need(conn, break_id, lock=True)
+            adjustment = store.live_adjustment(conn, break_id)
+            case = step(_case(row, adjustment), self.clock().date())
+            if action == "propose":
+                self._check_legs(conn, row, case.adjustment)
+                adjustment = None
+            self._write(conn, row, adjustment, case, action, None)
+        self.unit(work)
 
-    def _post(self, conn: Connection, adjustment: Any) -> int:
+    def _write(self, conn: Connection, row: Any, adjustment: Any, case: flow.BreakCase,
+               action: str, tx_id: int | None) -> None:
+        """What the step changed: the break, its adjustment, its notes as actions."""
+        now, break_id = self.clock(), row.break_id
+        values: dict[str, Any] = {"state": str(case.state), "owner": case.owner,
+                                  "updated_at": now}
+        if case.resolution is not None:
+            values.update(resolved_on=case.resolution.on,
+                          resolution=f"{case.resolution.kind}: {case.resolution.text}"[:256])
+        if tx_id is not None:
+            values.update(tenant_id=self._tenant(conn, row), tx_id=tx_id)
+        store.change(conn, break_id, values)
+        if action == "propose" and case.adjustment is not None:
+            self._insert_adjustment(conn, row, case.adjustment)
+        elif adjustment is not None and action in ("approve", "reject"):
+            checker, second = (*case.approvals, None, None)[:2]
+            if action == "reject":
+                checker = case.notes[-1].author
+            state = {flow.BreakState.REJECTED: "rejected",
+                     flow.BreakState.ADJUSTMENT_PROPOSED: "proposed"}.get(case.state, "posted")
+            store.change_adjustment(conn, adjustment.adjustment_id, {
+                "state": state, "checker": checker or adjustment.checker,
+                "second_approver": second, "decided_at": now, "tx_id": tx_id})
+        for note in case.notes:
+            store.act(conn, break_id, action, note.author, note.text, now)
+
+    def _insert_adjustment(self, conn: Connection, row: Any, adj: flow.Adjustment) -> None:
+        number = len(store.adjustments(conn, row.break_id)) + 1
+        store.insert_adjustment(conn, {
+            "break_id": row.break_id, "tenant_id": self._tenant(conn, row),
+            "kind": str(adj.kind), "debit_account_no": adj.debit_account,
+            "credit_account_no": adj.credit_account, "amount_fen": adj.amount_fen,
+            "memo": adj.memo, "state": "proposed", "maker": adj.maker,
+            "proposed_at": self.clock(), "request_no": f"RECON-{row.break_id}-{number}"})
+
+    def _post(self, conn: Connection, row: Any, adjustment: Any) -> int:
         result = self.ledger.post_in(conn, adjustment.tenant_id, [Transfer(
             adjustment.request_no, adjustment.debit_account_no, adjustment.credit_account_no,
             adjustment.amount_fen, books.ADJUSTMENT_BUSINESS_TYPE,
-            memo=adjustment.memo or f"break {adjustment.break_id}")])[0]
+            memo=f"break {row.break_id}: {adjustment.memo}"[:limits.memo_length_max])])[0]
         if not result.ok or result.tx_id is None:
             raise ReconcileError(Refusal.ADJUSTMENT_POSTING_REFUSED,
                                  f"the ledger refused adjustment {adjustment.adjustment_id}: "
                                  f"{result.reject} {result.detail}", reject=str(result.reject))
         return result.tx_id
 
-    def ledger_day(self, conn: Connection, tenant_id: str) -> Any:
-        return books.accounting_date(conn, tenant_id)
-
-    def _check_legs(self, conn: Connection, found: Any,
-                    legs: register.AdjustmentLegs) -> None:
-        """The adjustment is in the break's account's ledger and moves one of its mirrors."""
-        account = self.need_account(conn, found.account_no)
-        mirrors = account_rows.mirrors(conn, found.account_no)
-        if legs.tenant_id != account.tenant_id or not (
-                {legs.debit_account_no, legs.credit_account_no} & set(mirrors)):
+    def _check_legs(self, conn: Connection, row: Any, adj: flow.Adjustment | None) -> None:
+        """The adjustment moves a ledger account the break's bank account mirrors."""
+        mirrors = account_rows.mirrors(conn, row.account_no)
+        if adj is None or not {adj.debit_account, adj.credit_account} & set(mirrors):
             raise ReconcileError(Refusal.FIELD_INVALID, "an adjustment moves a ledger account "
-                                 f"the bank account mirrors ({', '.join(mirrors)}) in tenant "
-                                 f"{account.tenant_id}", field="legs",
-                                 reason="not the break's ledger")
+                                 f"the bank account mirrors ({', '.join(mirrors)})",
+                                 field="debit_account", reason="not the break's ledger")
 
-    def _act(self, break_id: int, who: str, kind: str, text: str, values: dict[str, Any],
-             *allowed: str) -> None:
-        def work(conn: Connection) -> None:
-            found = self._need(conn, break_id, lock=True)
-            _state(found, *allowed)
-            if values:
-                store.change(conn, break_id, {**values, "updated_at": self.clock()})
-            store.act(conn, break_id, kind, who, text, self.clock())
-        self.unit(work)
+    def _tenant(self, conn: Connection, row: Any) -> str:
+        tenant = self.need_account(conn, row.account_no).tenant_id
+        if tenant is None:
+            raise ReconcileError(Refusal.FIELD_INVALID, f"bank account {row.account_no} "
+                                 "mirrors no ledger (report mode)", field="break_id",
+                                 reason="report mode")
+        return str(tenant)
 
     def _need(self, conn: Connection, break_id: int, *, lock: bool = False) -> Any:
         if type(break_id) is not int:
@@ -199,8 +191,3 @@ class Breaks(Accounts):
         return found
 
 
-def _need_adjustment(adjustment: Any, break_id: int) -> Any:
-    if adjustment is None or adjustment.state != "proposed":
-        raise ReconcileError(Refusal.BREAK_STATE_INVALID, f"break {break_id} has no "
-                             "adjustment awaiting approval", state="none")
-    return adjustment

@@ -20,8 +20,14 @@ class Refusal(StrEnum):
     ACCOUNT_REGISTERED = "account_registered"
     BREAK_NOT_FOUND = "break_not_found"
     ADJUSTMENT_POSTING_REFUSED = "adjustment_posting_refused"
-    MAKER_CANNOT_CHECK = "maker_cannot_check"
-    BREAK_STATE_INVALID = "break_state_invalid"
+    STATEMENT_TOO_LARGE = "statement_too_large"
+    STATEMENT_CONTROL_TOTALS_MISMATCH = "statement_control_totals_mismatch"
+    STATEMENT_ACCOUNT_MISMATCH = "statement_account_mismatch"
+
+    BREAK_STATE_ILLEGAL = "break_state_illegal"
+    BREAK_CLOSED = "break_closed"
+    CHECKER_IS_MAKER = "checker_is_maker"
+    APPROVER_REPEATED = "approver_repeated"
 
 
 #: Each refusal's rule (SPEC id, or "—") and meaning, as docs/ERRORS.md shows them.
@@ -49,14 +55,30 @@ EXPLAINED: dict[Refusal, tuple[str, str]] = {
     Refusal.ADJUSTMENT_POSTING_REFUSED: ("R-L1",
         "the ledger refused the approved adjustment's transaction (its reject is in "
         "`details.reject`): nothing is posted and the adjustment stays approved, to post again"),
-    Refusal.MAKER_CANNOT_CHECK: ("R-B2",
-        "an adjustment is approved by an operator other than its maker, and a second approval "
-        "(above the write-off limit) by a third: the maker, or the first checker again, is "
-        "refused"),
-    Refusal.BREAK_STATE_INVALID: ("R-B2",
-        "the break or its adjustment is not in a state that allows this (`details.state`): "
-        "e.g. approving with no adjustment proposed, proposing twice, changing a resolved "
-        "break"),
+
+    Refusal.BREAK_STATE_ILLEGAL: ("R-B2",
+        "the break workflow does not allow this step in the case's state (assign from open, "
+        "assigned or rejected; propose from assigned or rejected; approve or reject only a "
+        "proposed adjustment, so nothing is approved twice; post only an approved one); "
+        "`details` carry `state` and `action`"),
+    Refusal.BREAK_CLOSED: ("R-B2",
+        "the break is resolved or written off already: it takes notes, no other step"),
+    Refusal.CHECKER_IS_MAKER: ("R-B2",
+        "the checker approving or rejecting a break's adjustment is its maker: the checker "
+        "must be another operator (names compared NFKC-normalised and case-folded)"),
+    Refusal.APPROVER_REPEATED: ("R-B2",
+        "a write-off above the second-approval limit was approved by this checker already: "
+        "the second approval must come from yet another operator"),
+
+    Refusal.STATEMENT_TOO_LARGE: ("R-B2",
+        "the file is larger than `statement_file_bytes_max` or holds more lines than "
+        "`statement_lines_max` (core/limits.py): refused before it is read"),
+    Refusal.STATEMENT_CONTROL_TOTALS_MISMATCH: ("R-B2",
+        "the count or sums the file prints (a channel file's totals line, a bank export's "
+        "合计 lines) are not those of its detail lines: refused whole"),
+    Refusal.STATEMENT_ACCOUNT_MISMATCH: ("R-B2",
+        "the file is a statement of another account than the one named for the import, or "
+        "names none and none was given"),
 }
 
 

@@ -83,31 +83,6 @@ def bank_account(account_no: object, bank_name: object, kind: object, *,
     return BankAccount(account, name, chosen, code, tenant, mirrored)
 
 
-@dataclass(frozen=True, slots=True)
-class AdjustmentLegs:
-    """What a maker proposes to post for a break: Dr ``debit_account_no`` / Cr
-    ``credit_account_no`` ``amount_fen`` in the ledger of ``tenant_id``."""
-
-    tenant_id: str
-    debit_account_no: str
-    credit_account_no: str
-    amount_fen: int
-    memo: str
-
-
-def adjustment_legs(tenant_id: object, debit_account_no: object, credit_account_no: object,
-                    amount_fen: object, memo: object = "") -> AdjustmentLegs:
-    tenant = fields.identifier(tenant_id, "tenant_id", limits.tenant_id_length_max)
-    debit = fields.identifier(debit_account_no, "debit_account_no", limits.account_no_length_max)
-    credit = fields.identifier(credit_account_no, "credit_account_no",
-                               limits.account_no_length_max)
-    if debit == credit:
-        raise fields.FieldInvalid("credit_account_no", "must differ from the debit account")
-    amount = fields.amount_fen(amount_fen, "amount_fen")
-    note = fields.text(memo, "memo", max_length=limits.memo_length_max, allow_empty=True)
-    return AdjustmentLegs(tenant, debit, credit, amount, note)
-
-
 def note_text(value: object, field: str = "note") -> str:
     return fields.text(value, field, max_length=limits.reconcile_note_length_max)
 

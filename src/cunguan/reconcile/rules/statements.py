@@ -91,6 +91,9 @@ class Statement:
       opening_balance_fen: the balance before its first line (may be negative: an overdraft).
       closing_balance_fen: the balance after its last line.
       lines: its movements in file order.
+      balances_stated: False when the format states no balances (a camt.054 notification, a
+        channel's settlement file): then the opening balance is 0 and the closing balance the
+        booked movement, and neither may be chained to the account's last statement.
     """
 
     source_format: str
@@ -102,6 +105,7 @@ class Statement:
     opening_balance_fen: int
     closing_balance_fen: int
     lines: tuple[StatementLine, ...] = field(default=())
+    balances_stated: bool = True
 
     @property
     def movement_fen(self) -> int:

@@ -50,7 +50,7 @@ def listed(conn: Connection, *, account_no: str | None, state: str | None,
     if state is not None:
         query = query.where(_b.state == state)
     elif open_only:
-        query = query.where(_b.state != "resolved")
+        query = query.where(_b.state.not_in(("resolved", "written_off")))
     return list(conn.execute(query.order_by(_b.opened_on, _b.break_id).limit(rows_max)).all())
 
 

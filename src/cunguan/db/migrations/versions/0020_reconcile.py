@@ -21,7 +21,7 @@ _LEDGER = 32
 _BANK = 34
 _KEY = 128
 _ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
-_OPEN_BREAKS = sa.text("state <> 'resolved'")
+_OPEN_BREAKS = sa.text("state NOT IN ('resolved', 'written_off')")
 
 
 def _at(name: str, nullable: bool = False) -> sa.Column[object]:
@@ -185,7 +185,7 @@ def _breaks() -> None:
         sa.Column("amount_fen", sa.BigInteger(), nullable=False),
         sa.Column("difference_fen", sa.BigInteger(), nullable=False),
         sa.Column("owner", sa.String(length=64), nullable=False),
-        sa.Column("state", sa.String(length=16), nullable=False),
+        sa.Column("state", sa.String(length=24), nullable=False),
         sa.Column("opened_on", sa.Date(), nullable=False),
         sa.Column("resolved_on", sa.Date(), nullable=True),
         sa.Column("resolution", sa.String(length=256), nullable=False),
@@ -215,6 +215,7 @@ def _breaks() -> None:
         sa.Column("adjustment_id", _ID, autoincrement=True, nullable=False),
         sa.Column("break_id", sa.BigInteger(), nullable=False),
         sa.Column("tenant_id", sa.String(length=_TENANT), nullable=False),
+        sa.Column("kind", sa.String(length=16), nullable=False),
         sa.Column("debit_account_no", sa.String(length=_LEDGER), nullable=False),
         sa.Column("credit_account_no", sa.String(length=_LEDGER), nullable=False),
         sa.Column("amount_fen", sa.BigInteger(), nullable=False),
@@ -228,8 +229,6 @@ def _breaks() -> None:
         sa.Column("request_no", sa.String(length=64), nullable=False),
         sa.Column("tx_id", sa.BigInteger(), nullable=True),
         sa.CheckConstraint("amount_fen > 0", name="ck_reconcile_adjustments_amount_positive"),
-        sa.CheckConstraint("checker IS NULL OR checker <> maker",
-                           name="ck_reconcile_adjustments_four_eyes"),
         sa.PrimaryKeyConstraint("adjustment_id"),
     )
     op.create_index("ix_reconcile_adjustments_break", "reconcile_adjustments", ["break_id"])

@@ -1,0 +1,160 @@
+"""SQL of packages and their items: written set-based, read by state in arrival order."""
+
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Connection, func, insert, select, update
+
+from cunguan.clearing.rules.exceptions import ItemState
+from cunguan.clearing.rules.netting import Flow
+from cunguan.clearing.rules.packages import AcceptedPackage
+from cunguan.clearing.rules.parameters import BusinessType
+from cunguan.clearing.store.tables import clearing_items, clearing_packages
+
+
+def package_row(conn: Connection, system_id: str, sender_bank: str, message_id: str) -> Any:
+    c = clearing_packages.c
+    return conn.execute(select(clearing_packages).where(
+        c.system_id == system_id, c.sender_bank == sender_bank,
+        c.message_id == message_id)).first()
+
+
+def insert_package(conn: Connection, system_id: str, accepted: AcceptedPackage, *,
+                   digest: str, is_receipt: bool, now: datetime, state: ItemState) -> int:
+    """The package and its items (all in ``state``), one statement each; its package no."""
+    pkg = accepted.package
+    package_no: int = conn.execute(insert(clearing_packages).values(
+        system_id=system_id, sender_bank=pkg.sender_bank, message_id=pkg.message_id,
+        business_type=pkg.business_type.value, receiver_bank=pkg.receiver_bank,
+        work_date=pkg.work_date, control_count=pkg.control_count,
+        control_sum_fen=pkg.control_sum_fen, digest=digest, is_receipt=is_receipt,
+        received_at=now).returning(clearing_packages.c.package_no)).scalar_one()
+    debit = pkg.business_type.is_debit
+    rows = [{"system_id": system_id,
+             "item_id": item_id(pkg.sender_bank, pkg.message_id, i.item_no),
+             "package_no": package_no, "item_no": i.item_no,
+             "business_type": pkg.business_type.value, "end_to_end_id": i.end_to_end_id,
+             "debtor_bank": i.debtor_bank, "debtor_account": i.debtor_account,
+             "creditor_bank": i.creditor_bank, "creditor_account": i.creditor_account,
+             "payer_bank": payer, "payee_bank": payee, "sender_bank": payee if debit else payer,
+             "amount_fen": i.amount_fen, "debit_term_days": i.debit_term_days,
+             "state": state.value, "sent_at": now}
+            for i, (payer, payee) in zip(pkg.items, _banks(accepted), strict=True)]
+    conn.execute(insert(clearing_items), rows)
+    return package_no
+
+
+def item_id(sender_bank: str, message_id: str, item_no: int) -> str:
+    return f"{sender_bank}:{message_id}:{item_no}"
+
+
+def _banks(accepted: AcceptedPackage) -> list[tuple[str, str]]:
+    if accepted.flows:
+        return [(f.payer_bank, f.payee_bank) for f in accepted.flows]
+    pkg = accepted.package    # information: the banks as named
+    return [(i.debtor_bank, i.creditor_bank) for i in pkg.items]
+
+
+def insert_return(conn: Connection, system_id: str, original: Any, return_id: str,
+                  now: datetime) -> None:
+    """A return: a new ordinary credit flowing back from the payee's bank to the payer's."""
+    conn.execute(insert(clearing_items).values(
+        system_id=system_id, item_id=return_id, package_no=original.package_no,
+        item_no=original.item_no, business_type=BusinessType.ORDINARY_CREDIT.value,
+        end_to_end_id=original.end_to_end_id, debtor_bank=original.creditor_bank,
+        debtor_account=original.creditor_account, creditor_bank=original.debtor_bank,
+        creditor_account=original.debtor_account, payer_bank=original.payee_bank,
+        payee_bank=original.payer_bank, sender_bank=original.payee_bank,
+        amount_fen=original.amount_fen, debit_term_days=0, state=ItemState.ACCEPTED.value,
+        sent_at=now, returns_item_id=original.item_id))
+
+
+def items_of_package(conn: Connection, package_no: int) -> list[Any]:
+    return list(conn.execute(select(clearing_items).where(
+        clearing_items.c.package_no == package_no, clearing_items.c.returns_item_id.is_(None))
+        .order_by(clearing_items.c.arrival_seq)).all())
+
+
+def item(conn: Connection, system_id: str, item_id: str) -> Any:
+    c = clearing_items.c
+    return conn.execute(select(clearing_items).where(
+        c.system_id == system_id, c.item_id == item_id)).first()
+
+
+def flows(conn: Connection, system_id: str, item_ids: Sequence[str]) -> list[Flow]:
+    """The items as netting sees them, in arrival order."""
+    c = clearing_items.c
+    rows = conn.execute(select(c.item_id, c.business_type, c.payer_bank, c.payee_bank,
+                               c.amount_fen)
+                        .where(c.system_id == system_id, c.item_id.in_(list(item_ids)))
+                        .order_by(c.arrival_seq)).all()
+    return [Flow(r.item_id, BusinessType(r.business_type), r.payer_bank, r.payee_bank,
+                 r.amount_fen) for r in rows]
+
+
+def queued(conn: Connection, system_id: str) -> dict[str, list[Flow]]:
+    """Every payer bank's queue, head first (arrival order)."""
+    c = clearing_items.c
+    rows = conn.execute(select(c.item_id, c.business_type, c.payer_bank, c.payee_bank,
+                               c.amount_fen)
+                        .where(c.system_id == system_id, c.state == ItemState.QUEUED.value)
+                        .order_by(c.arrival_seq)).all()
+    queues: dict[str, list[Flow]] = {}
+    for r in rows:
+        queues.setdefault(r.payer_bank, []).append(
+            Flow(r.item_id, BusinessType(r.business_type), r.payer_bank, r.payee_bank,
+                 r.amount_fen))
+    return queues
+
+
+def set_state(conn: Connection, system_id: str, item_ids: Iterable[str], state: ItemState,
+              **values: Any) -> None:
+    ids = list(item_ids)
+    if not ids:
+        return
+    c = clearing_items.c
+    conn.execute(update(clearing_items).where(c.system_id == system_id, c.item_id.in_(ids))
+                 .values(state=state.value, **values))
+
+
+def mark_netted(conn: Connection, system_id: str, item_ids: Sequence[str], *,
+                work_date: date, session_no: int, now: datetime) -> None:
+    set_state(conn, system_id, item_ids, ItemState.NETTED, netted_at=now,
+              work_date=work_date, session_no=session_no)
+
+
+def session_positions(conn: Connection, system_id: str, work_date: date,
+                      session_no: int) -> tuple[dict[str, int], int]:
+    """The positions of the items netted in one session, summed in the database, and their
+    count."""
+    c = clearing_items.c
+    netted = (c.system_id == system_id, c.work_date == work_date, c.session_no == session_no,
+              c.state == ItemState.NETTED.value)
+    positions: dict[str, int] = {}
+    for bank, total in conn.execute(select(c.payer_bank, func.sum(c.amount_fen))
+                                    .where(*netted).group_by(c.payer_bank)).tuples():
+        positions[bank] = positions.get(bank, 0) - int(total)
+    for bank, total in conn.execute(select(c.payee_bank, func.sum(c.amount_fen))
+                                    .where(*netted).group_by(c.payee_bank)).tuples():
+        positions[bank] = positions.get(bank, 0) + int(total)
+    count = conn.execute(select(func.count()).where(*netted)).scalar_one()
+    return positions, int(count)
+
+
+def submit_session_items(conn: Connection, system_id: str, work_date: date,
+                         session_no: int, state: ItemState) -> None:
+    c = clearing_items.c
+    conn.execute(update(clearing_items).where(
+        c.system_id == system_id, c.work_date == work_date, c.session_no == session_no,
+        c.state.in_([ItemState.NETTED.value, ItemState.SUBMITTED.value]))
+        .values(state=state.value))
+
+
+def open_sessions_with_items(conn: Connection, system_id: str) -> list[tuple[date, int]]:
+    """(work day, session) pairs with netted items not yet submitted, oldest first."""
+    c = clearing_items.c
+    rows = conn.execute(select(c.work_date, c.session_no).where(
+        c.system_id == system_id, c.state == ItemState.NETTED.value)
+        .group_by(c.work_date, c.session_no).order_by(c.work_date, c.session_no)).tuples()
+    return [(d, s) for d, s in rows]
