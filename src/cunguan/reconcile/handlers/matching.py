@@ -126,7 +126,7 @@ class Matching(Accounts):
         matched = result.matches
         store.insert_matches(conn, [
             {"account_no": account_no, "as_of": day, "side": r["side"], "item_key": r["key"],
-             "group_id": int(r["group_id"]), "rule": str(r["rule"]),
+             "group_id": r["group_id"], "rule": str(r["rule"]),
              "amount_fen": int(r["amount_fen"])} for r in matched.iter_rows(named=True)])
         store.arrived(conn, [(r["side"], r["key"]) for r in matched.iter_rows(named=True)], day)
         found = _breaks(result.breaks)

@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, exists, insert, select, update
 
+from cunguan.core import limits
 from cunguan.reconcile.store.tables import (
     reconcile_adjustments,
     reconcile_break_actions,
@@ -19,16 +20,18 @@ _j = reconcile_adjustments.c
 
 def record_found(conn: Connection, account_no: str, as_of: date,
                  rows: Sequence[dict[str, Any]], now: datetime) -> None:
-    """A day's run's breaks: new ones opened; ones an earlier run of the day found are kept
-    as they are worked (same key); ones it found that this run does not, never touched by an
+    """A day's run's breaks: new ones opened; ones found before (by an earlier run of the day,
+    or an earlier day's: an overdue item carried in transit) are kept as they are worked (same
+    key); ones an earlier run of the day found that this run does not, never touched by an
     operator, are dropped (the inputs changed: a late statement line)."""
     keys = [row["break_key"] for row in rows]
     touched = exists().where(_a.break_id == _b.break_id)
     conn.execute(delete(reconcile_breaks).where(
         _b.account_no == account_no, _b.as_of == as_of, _b.state == "open", _b.owner == "",
         _b.break_key.not_in(keys), ~touched))
-    known = set(conn.execute(select(_b.break_key).where(
-        _b.account_no == account_no, _b.as_of == as_of)).scalars())
+    known = {key for start in range(0, len(keys), limits.keys_per_statement_max)
+             for key in conn.execute(select(_b.break_key).where(_b.break_key.in_(
+                 keys[start:start + limits.keys_per_statement_max]))).scalars()}
     new = [row for row in rows if row["break_key"] not in known]
     if new:
         conn.execute(insert(reconcile_breaks), [

@@ -126,7 +126,7 @@ reconcile_matches = Table(
     Column("as_of", Date, primary_key=True),
     Column("side", String(4), primary_key=True),
     Column("item_key", String(_key), primary_key=True),
-    Column("group_id", Integer, nullable=False),
+    Column("group_id", String(_key), nullable=False),
     Column("rule", String(32), nullable=False),
     Column("amount_fen", BigInteger, nullable=False),
     # Was this line or item matched before (R-B2 (1): each one ends matched once)?

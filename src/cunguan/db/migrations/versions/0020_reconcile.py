@@ -145,7 +145,7 @@ def _matching() -> None:
         sa.Column("as_of", sa.Date(), nullable=False),
         sa.Column("side", sa.String(length=4), nullable=False),
         sa.Column("item_key", sa.String(length=_KEY), nullable=False),
-        sa.Column("group_id", sa.Integer(), nullable=False),
+        sa.Column("group_id", sa.String(length=_KEY), nullable=False),
         sa.Column("rule", sa.String(length=32), nullable=False),
         sa.Column("amount_fen", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("account_no", "as_of", "side", "item_key"),
