@@ -83,7 +83,9 @@ class Reserve(Accounts):
             mirrors = {m: row.account_no for row in registered
                        for m in account_rows.mirrors(conn, row.account_no)}
             customers, items, others, stocks = self._ledger_side(conn, tenant, day, mirrors)
-            previous, transit, breaks = [], [], []
+            previous: list[r.InTransitItem] = []
+            transit: list[r.InTransitItem] = []
+            breaks: list[r.BreakItem] = []
             for bank in banks:
                 number = bank.account.account_no
                 previous += _transit(transit_rows.in_transit_on(conn, number, day - timedelta(1)))
@@ -124,8 +126,8 @@ class Reserve(Accounts):
             elif p.account_no in mirrors and p.counterparty_account_no not in kinds:
                 others.append(_other(p, mirrors))
         customers = tuple(r.CustomerAccountDay(
-            no, kind, before.get(no, 0), after.get(no, 0), *turnover[no]) for no, kind in
-            kinds.items())
+            no, kind, before.get(no, 0), after.get(no, 0), turnover[no][0], turnover[no][1])
+            for no, kind in kinds.items())
         own = sum(before.get(m, 0) for m in mirrors) - sum(before.get(no, 0) for no in kinds)
         return customers, tuple(items), tuple(o for o in others if o), \
             r.ReserveStocks(own_funds_fen=own)

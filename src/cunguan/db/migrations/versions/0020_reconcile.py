@@ -8,6 +8,8 @@ Revision ID: 0020
 Revises: 0019
 """
 
+from typing import Any
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -24,7 +26,7 @@ _ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 _OPEN_BREAKS = sa.text("state NOT IN ('resolved', 'written_off')")
 
 
-def _at(name: str, nullable: bool = False) -> sa.Column[object]:
+def _at(name: str, nullable: bool = False) -> sa.Column[Any]:
     return sa.Column(name, sa.DateTime(timezone=True), nullable=nullable)
 
 
