@@ -112,6 +112,7 @@ class Reserve(Accounts):
         normal = {row.account_no: row.normal_side for row in rows}
         before = store.balances_at(conn, tenant, day - timedelta(days=1))
         after = store.balances_at(conn, tenant, day)
+        mirror_sides = store.normal_sides(conn, tenant, list(mirrors))
         turnover: dict[str, list[int]] = defaultdict(lambda: [0, 0])
         items, others = [], []
         for p in store.postings_of_day(conn, tenant, day):
@@ -124,20 +125,20 @@ class Reserve(Accounts):
                     direction, p.amount_fen,
                     bank_account_no=mirrors.get(p.counterparty_account_no or "", "")))
             elif p.account_no in mirrors and p.counterparty_account_no not in kinds:
-                others.append(_other(p, mirrors))
+                others.append(_other(p, mirrors, mirror_sides[p.account_no]))
         customers = tuple(r.CustomerAccountDay(
             no, kind, before.get(no, 0), after.get(no, 0), turnover[no][0], turnover[no][1])
             for no, kind in kinds.items())
         own = sum(before.get(m, 0) for m in mirrors) - sum(before.get(no, 0) for no in kinds)
-        return customers, tuple(items), tuple(o for o in others if o), \
+        return customers, tuple(items), tuple(others), \
             r.ReserveStocks(own_funds_fen=own)
 
 
-def _other(p: Any, mirrors: dict[str, str]) -> r.Adjustment | None:
-    """A mirror's posting not against a customer account, as its R-B3 term; a debit of a
-    debit-normal mirror is money in. Between two mirrors it is an internal transfer (each
+def _other(p: Any, mirrors: dict[str, str], normal_side: str) -> r.Adjustment:
+    """A mirror's posting not against a customer account, as its R-B3 term (a posting on the
+    mirror's normal side is money in). Between two mirrors it is an internal transfer (each
     side once); interest in is interest; the rest is the institution's own funds."""
-    signed = p.amount_fen if p.side == "D" else -p.amount_fen
+    signed = p.amount_fen if p.side == normal_side else -p.amount_fen
     key, bank = f"{p.tx_id}:{p.account_no}:{p.entry_seq}", mirrors[p.account_no]
     if p.counterparty_account_no in mirrors:
         return r.Adjustment(key, r.AdjustmentKind.INTERNAL_TRANSFER, signed, bank)

@@ -80,3 +80,10 @@ def replace_findings(conn: Connection, tenant_id: str, day: date,
 def findings(conn: Connection, tenant_id: str, day: date) -> list[Any]:
     return list(conn.execute(select(reconcile_findings).where(
         _f.tenant_id == tenant_id, _f.as_of == day).order_by(_f.finding_id)).all())
+
+
+def normal_sides(conn: Connection, tenant_id: str, account_nos: Sequence[str]) -> dict[str, str]:
+    """The ledger accounts' normal sides (D or C)."""
+    a = accounts.c
+    return dict(conn.execute(select(a.account_no, a.normal_side).where(
+        a.tenant_id == tenant_id, a.account_no.in_(list(account_nos)))).tuples().all())
