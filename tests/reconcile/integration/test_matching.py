@@ -89,3 +89,18 @@ def test_r_b2_matching_an_unregistered_account_is_refused(engine: Engine) -> Non
     with pytest.raises(ReconcileError) as refused:
         w.recon.match_day("404", DAY, operator=OPERATOR)
     assert refused.value.code == Refusal.ACCOUNT_NOT_REGISTERED
+
+
+def test_r_b2_a_day_matched_again_after_a_late_statement_replaces_its_run(engine: Engine
+                                                                         ) -> None:
+    w = world(engine)
+    w.ledger.execute(TENANT, [Transfer("R1", SUMMARY, "U1", 10_000, "recharge")])
+    early = w.recon.match_day(BANK_ACCOUNT, DAY, operator=OPERATOR)
+    assert (early.bank_lines, early.matched, early.in_transit) == (0, 0, 1)
+    w.recon.import_statement(statement("ST1", 0, [line(1, IN, 10_000, ref="R1")]),
+                             file_sha256="a" * 64, operator=OPERATOR)
+    late = w.recon.match_day(BANK_ACCOUNT, DAY, operator=OPERATOR)
+    assert not late.replayed
+    assert (late.bank_lines, late.matched, late.in_transit, late.breaks) == (1, 2, 0, 0)
+    assert _count(engine, reconcile_in_transit) == 0
+    assert _count(engine, reconcile_matches) == 2

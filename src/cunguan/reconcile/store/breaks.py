@@ -26,12 +26,17 @@ def record_found(conn: Connection, account_no: str, as_of: date,
     operator, are dropped (the inputs changed: a late statement line)."""
     keys = [row["break_key"] for row in rows]
     touched = exists().where(_a.break_id == _b.break_id)
-    conn.execute(delete(reconcile_breaks).where(
+    untouched = conn.execute(select(_b.break_id, _b.break_key).where(
         _b.account_no == account_no, _b.as_of == as_of, _b.state == "open", _b.owner == "",
-        _b.break_key.not_in(keys), ~touched))
-    known = {key for start in range(0, len(keys), limits.keys_per_statement_max)
-             for key in conn.execute(select(_b.break_key).where(_b.break_key.in_(
-                 keys[start:start + limits.keys_per_statement_max]))).scalars()}
+        ~touched)).tuples().all()
+    wanted, step = set(keys), limits.keys_per_statement_max
+    stale = [break_id for break_id, key in untouched if key not in wanted]
+    for start in range(0, len(stale), step):
+        conn.execute(delete(reconcile_breaks).where(
+            _b.break_id.in_(stale[start:start + step])))
+    known = {key for start in range(0, len(keys), step)
+             for key in conn.execute(select(_b.break_key).where(
+                 _b.break_key.in_(keys[start:start + step]))).scalars()}
     new = [row for row in rows if row["break_key"] not in known]
     if new:
         conn.execute(insert(reconcile_breaks), [
