@@ -260,6 +260,11 @@ clearing_queue_release_max: Final = 10_000
 reserve_in_transit_days_max: Final = 5
 #: R-B2: the checks of day T are due by T + this many working days (备付金银行应在T+2日内完成).
 reserve_checks_due_working_days: Final = 2
+#: Characters of one report cell (Excel holds at most 32,767 in a cell): a row's source ids
+#: beyond it are cut (the XLSX keeps the rest traceable through the report's item rows).
+report_cell_chars_max: Final = 32_000
+#: Rows of one report printed in the PDF; the rest are in the XLSX (the PDF says how many).
+report_pdf_rows_max: Final = 2_000
 
 # Reconciliation (store, handlers, CLI: issue 21)
 #: A bank account no. in the reconciliation register (IBAN's maximum; Chinese accounts ≤ 32).

@@ -20,7 +20,10 @@ from cunguan.platform.store import credentials as credential_store
 from cunguan.platform.store import nonces as nonce_store
 from cunguan.platform.store.platforms import platform_exists
 
-ROLES = ("platform", "operator")
+#: Who may hold a key: a platform (its tenant), a bank operator (none), and a clearing
+#: participant (its CNAPS bank code in the tenant column; the clearing routes check it).
+ROLES = ("platform", "operator", "participant")
+_KEY_PREFIX = {"platform": "pk", "operator": "op", "participant": "bk"}
 #: The one message of every ``signature_invalid``: unknown key, revoked key, wrong signature.
 SIGNATURE_INVALID = "the key or the signature is not valid for this request"
 #: What an unknown key's request is checked against (never a real key: no secret matches a
@@ -98,13 +101,14 @@ class AccessService:
     def issue(self, role: str, tenant_id: str | None = None, *,
               sm2_public_key: str | None = None) -> IssuedCredential:
         """A new credential; its secret is shown once, here."""
-        if role not in ROLES or (role == "platform") != (tenant_id is not None):
-            raise AccessError("field_invalid", "a platform key names its platform; an "
-                                               "operator key names none")
-        key_id = f"{'op' if role == 'operator' else 'pk'}_{secrets.token_hex(8)}"
+        if role not in ROLES or (role == "operator") != (tenant_id is None):
+            raise AccessError("field_invalid", "a platform key names its platform, a "
+                                               "participant key its bank; an operator key "
+                                               "names none")
+        key_id = f"{_KEY_PREFIX[role]}_{secrets.token_hex(8)}"
         secret = secrets.token_urlsafe(32)
         with self.engine.begin() as conn:
-            if tenant_id is not None and not platform_exists(conn, tenant_id):
+            if role == "platform" and not platform_exists(conn, tenant_id or ""):
                 raise AccessError("tenant_not_found", f"no platform {tenant_id}")
             credential_store.insert_credential(
                 conn, key_id=key_id, tenant_id=tenant_id, role=role, secret=secret,

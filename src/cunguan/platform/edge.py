@@ -264,6 +264,12 @@ def _platform_only(principal: Principal) -> Principal:
     return principal
 
 
+def _participant_only(principal: Principal) -> Principal:
+    if principal.role != "participant" or principal.tenant_id is None:
+        raise AccessError("forbidden", "this endpoint is for clearing participants")
+    return principal
+
+
 def _operator_only(principal: Principal) -> Principal:
     if principal.role != "operator":
         raise AccessError("forbidden", "this endpoint needs an operator credential")
@@ -284,6 +290,11 @@ async def platform_command(request: Request) -> Principal:
     """``platform`` for an operation with a set-based form: its nonce recorded by
     ``set_based``, which the endpoint must call."""
     return _platform_only(await _verified(request))
+
+
+async def participant(request: Request) -> Principal:
+    """A signed request from a clearing participant: it acts as its own bank only."""
+    return _participant_only(await _authenticate(request))
 
 
 async def operator(request: Request) -> Principal:
@@ -314,7 +325,8 @@ async def command_input(request: Request, schema: type[B],
 
 
 #: The dependencies that verify a caller (``SignedRoute`` runs them first).
-_CALLERS = frozenset({platform, platform_upload, platform_command, operator, operator_command})
+_CALLERS = frozenset({platform, platform_upload, platform_command, participant, operator,
+                      operator_command})
 
 
 class SignedRoute(APIRoute):

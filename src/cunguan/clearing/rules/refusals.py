@@ -35,6 +35,13 @@ class Refusal(StrEnum):
     PACKAGE_PARTLY_NETTED = "package_partly_netted"
     ALREADY_CREDITED = "already_credited"
     SUBMITTED_IRREVOCABLE = "submitted_irrevocable"
+    SYSTEM_NOT_FOUND = "system_not_found"
+    SYSTEM_EXISTS = "system_exists"
+    PARTICIPANT_EXISTS = "participant_exists"
+    PARTICIPANT_INVALID = "participant_invalid"
+    ITEM_NOT_FOUND = "item_not_found"
+    PACKAGE_NOT_FOUND = "package_not_found"
+    EARMARK_NOT_FOUND = "earmark_not_found"
 
 
 #: Each refusal's rule (SPEC id, or "—") and meaning, as docs/ERRORS.md shows them.
@@ -95,6 +102,21 @@ EXPLAINED: dict[Refusal, tuple[str, str]] = {
         "a return after the money reached the payee's account"),
     Refusal.SUBMITTED_IRREVOCABLE: ("R-S6",
         "positions submitted for settlement cannot be revoked or changed"),
+    Refusal.SYSTEM_NOT_FOUND: ("R-S1",
+        "no clearing system of that id (create it first: `cunguan clearing init`)"),
+    Refusal.SYSTEM_EXISTS: ("R-S1",
+        "a clearing system of that id exists already"),
+    Refusal.PARTICIPANT_EXISTS: ("R-S1",
+        "the bank code is registered already"),
+    Refusal.PARTICIPANT_INVALID: ("R-S1",
+        "an indirect participant must clear through an open direct one; a direct one clears "
+        "through itself"),
+    Refusal.ITEM_NOT_FOUND: ("R-S7",
+        "no item of that id"),
+    Refusal.PACKAGE_NOT_FOUND: ("R-S7",
+        "no package of that sender and message id"),
+    Refusal.EARMARK_NOT_FOUND: ("R-S3",
+        "no active earmark of that request no."),
 }
 
 

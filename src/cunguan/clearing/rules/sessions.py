@@ -22,8 +22,8 @@ from cunguan.core import limits
 from cunguan.core.calendar import WorkingCalendar
 from cunguan.core.errors import invariant
 
-#: The index a moment after the day's last timed session gets: the session at cutover.
-CUTOVER_SESSION = -1
+#: The number of the session at cutover: after every timed session whatever the day's times.
+CUTOVER_SESSION = limits.clearing_sessions_per_day_max
 
 
 def session_index(moment: time, times: Sequence[time]) -> int:

@@ -10,7 +10,7 @@ from cunguan.clearing.rules.exceptions import ItemState
 from cunguan.clearing.rules.netting import Flow
 from cunguan.clearing.rules.packages import AcceptedPackage
 from cunguan.clearing.rules.parameters import BusinessType
-from cunguan.clearing.store.tables import clearing_items, clearing_packages
+from cunguan.clearing.store.tables import clearing_items, clearing_packages, clearing_sessions
 
 
 def package_row(conn: Connection, system_id: str, sender_bank: str, message_id: str) -> Any:
@@ -129,8 +129,10 @@ def session_positions(conn: Connection, system_id: str, work_date: date,
     """The positions of the items netted in one session, summed in the database, and their
     count."""
     c = clearing_items.c
+    # every item netted in the session, whatever became of it since (credited, returned: a
+    # return is a flow of its own)
     netted = (c.system_id == system_id, c.work_date == work_date, c.session_no == session_no,
-              c.state == ItemState.NETTED.value)
+              c.netted_at.is_not(None))
     positions: dict[str, int] = {}
     for bank, total in conn.execute(select(c.payer_bank, func.sum(c.amount_fen))
                                     .where(*netted).group_by(c.payer_bank)).tuples():
@@ -144,6 +146,8 @@ def session_positions(conn: Connection, system_id: str, work_date: date,
 
 def submit_session_items(conn: Connection, system_id: str, work_date: date,
                          session_no: int, state: ItemState) -> None:
+    """Move a session's items on (to submitted, then settled); credited or returned items
+    keep their state."""
     c = clearing_items.c
     conn.execute(update(clearing_items).where(
         c.system_id == system_id, c.work_date == work_date, c.session_no == session_no,
@@ -152,9 +156,12 @@ def submit_session_items(conn: Connection, system_id: str, work_date: date,
 
 
 def open_sessions_with_items(conn: Connection, system_id: str) -> list[tuple[date, int]]:
-    """(work day, session) pairs with netted items not yet submitted, oldest first."""
+    """(work day, session) pairs with netted items and not yet submitted, oldest first."""
     c = clearing_items.c
+    s = clearing_sessions.c
+    submitted = select(s.session_no).where(
+        s.system_id == system_id, s.work_date == c.work_date, s.session_no == c.session_no)
     rows = conn.execute(select(c.work_date, c.session_no).where(
-        c.system_id == system_id, c.state == ItemState.NETTED.value)
+        c.system_id == system_id, c.netted_at.is_not(None), ~submitted.exists())
         .group_by(c.work_date, c.session_no).order_by(c.work_date, c.session_no)).tuples()
     return [(d, s) for d, s in rows]

@@ -12,6 +12,7 @@ from cunguan.clearing.store.tables import (
     clearing_session_positions,
     clearing_sessions,
 )
+from cunguan.core import limits
 
 
 def insert_session(conn: Connection, system_id: str, work_date: date, session_no: int, *,
@@ -84,9 +85,11 @@ def insert_events(conn: Connection, system_id: str, kind: str,
             for bank, details in events])
 
 
-def events(conn: Connection, system_id: str, bank_code: str | None = None) -> list[Any]:
+def events(conn: Connection, system_id: str, bank_code: str | None = None, *,
+           after: int = 0, limit: int = limits.events_per_page_max) -> list[Any]:
+    """A page of events (a bank's own, or all), oldest first, after the cursor ``after``."""
     c = clearing_events.c
-    query = select(clearing_events).where(c.system_id == system_id)
+    query = select(clearing_events).where(c.system_id == system_id, c.event_id > after)
     if bank_code is not None:
         query = query.where(c.bank_code == bank_code)
-    return list(conn.execute(query.order_by(c.event_id)).all())
+    return list(conn.execute(query.order_by(c.event_id).limit(limit)).all())

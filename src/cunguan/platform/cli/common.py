@@ -9,7 +9,6 @@ named error anywhere becomes one line on stderr and its exit code — never a tr
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, NoReturn
 
@@ -24,8 +23,6 @@ from cunguan.core.money import MoneyError, format_yuan, parse_yuan
 from cunguan.db.check import ready_engine
 from cunguan.db.connection import Engine, database_url
 from cunguan.ledger.model import Result
-from cunguan.ledger.service import LedgerService
-from cunguan.platform.day_service import DayService
 from cunguan.platform.store.driver_errors import named_database_errors
 
 console = Console()
@@ -81,7 +78,7 @@ class CunguanGroup(TyperGroup):
             return super().invoke(ctx)
 
 
-def _root_obj(ctx: Any) -> dict[str, Any]:
+def root_obj(ctx: Any) -> dict[str, Any]:
     root = ctx.find_root()
     if root.obj is None:
         root.obj = {}
@@ -93,42 +90,29 @@ def remember_database(ctx: typer.Context, url: str | None) -> None:
     """Keep the database URL and whether it was given on the command line (``--database-url``)
     rather than taken from ``CUNGUAN_DATABASE_URL``: the demo uses only an explicit one."""
     source = ctx.get_parameter_source("database_url")
-    _root_obj(ctx).update(database_url=url, database_url_explicit=getattr(
+    root_obj(ctx).update(database_url=url, database_url_explicit=getattr(
         source, "name", None) == "COMMANDLINE")
 
 
 def explicit_database_url(ctx: typer.Context) -> str | None:
-    obj = _root_obj(ctx)
+    obj = root_obj(ctx)
     return obj.get("database_url") if obj.get("database_url_explicit") else None
 
 
 def configured_url(ctx: typer.Context) -> str:
     """The database URL the command works on (option, environment, or the default)."""
-    return database_url(_root_obj(ctx).get("database_url"))
+    return database_url(root_obj(ctx).get("database_url"))
 
 
 def engine(ctx: typer.Context) -> Engine:
     """The command's engine, on a database checked to be there and migrated (else exit 3)."""
-    obj = _root_obj(ctx)
+    obj = root_obj(ctx)
     if "engine" not in obj:
         obj["engine"] = ready_engine(obj.get("database_url"))
     found: Engine = obj["engine"]
     return found
 
 
-@dataclass
-class Services:
-    ledger: LedgerService
-    day: DayService
-
-
-def services(ctx: typer.Context) -> Services:
-    obj = _root_obj(ctx)
-    if "services" not in obj:
-        checked = engine(ctx)
-        obj["services"] = Services(LedgerService(checked), DayService(checked))
-    found: Services = obj["services"]
-    return found
 
 
 def yuan(text: str, field: str = "--amount") -> int:

@@ -5,7 +5,8 @@ from rich.table import Table
 
 from cunguan.core import fields
 from cunguan.ledger.daybook import CloseOutcome
-from cunguan.platform.cli.common import EXIT_REJECTED, console, edge, error_console, fail, services
+from cunguan.platform.cli.common import EXIT_REJECTED, console, edge, error_console, fail
+from cunguan.platform.cli.services import services
 
 app = typer.Typer(help="Accounting days: cutover, close, status.", no_args_is_help=True)
 TENANT = typer.Option(..., "--tenant", "-t", help="Tenant (platform) id.")

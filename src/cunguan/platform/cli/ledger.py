@@ -26,9 +26,9 @@ from cunguan.platform.cli.common import (
     optional_day,
     optional_instant,
     report,
-    services,
     yuan,
 )
+from cunguan.platform.cli.services import services
 
 app = typer.Typer(help="Ledger (账务核心): accounts, transfers, holds, balances, fund log.",
                   no_args_is_help=True)

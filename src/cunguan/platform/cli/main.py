@@ -2,6 +2,7 @@
 
 import typer
 
+from cunguan.clearing import cli as clearing
 from cunguan.custody import cli as custody
 from cunguan.custody import fees_cli as fees
 from cunguan.custody import migration_cli as migration
@@ -24,6 +25,7 @@ app.add_typer(migration.app, name="migration")
 app.add_typer(calendar.app, name="calendar")
 app.add_typer(fees.app, name="fees")
 app.add_typer(reconcile.app, name="reconcile")
+app.add_typer(clearing.app, name="clearing")
 app.command()(worker)
 app.command()(serve)
 app.add_typer(keys, name="keys")

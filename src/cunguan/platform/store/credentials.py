@@ -28,9 +28,10 @@ def revoke(conn: Connection, key_id: str) -> int:
 
 
 def newest_active_secret(conn: Connection, tenant_id: str) -> tuple[str, str] | None:
-    """(key id, secret) of the tenant's newest active credential."""
+    """(key id, secret) of the platform's newest active credential (a clearing participant's
+    key, whose bank code sits in the same column, is never taken for it)."""
     row = conn.execute(select(_c.key_id, _c.secret).where(
-        _c.tenant_id == tenant_id, _c.status == "active",
+        _c.tenant_id == tenant_id, _c.status == "active", _c.role == "platform",
     ).order_by(_c.created_at.desc(), _c.key_id).limit(1)).first()
     return None if row is None else (row[0], row[1])
 

@@ -61,6 +61,8 @@ class Category(StrEnum):
     INTEREST = "interest"               # interest paid to the institution (利息收入)
     OWN_FUNDS = "own_funds"             # the institution's own money put in or taken out
     CHANNEL = "channel"                 # channel settlement between bank-held accounts
+    CASH = "cash"                       # prepaid cards bought with cash or redeemed from own
+                                        # funds: customer funds moved outside the banks
     OTHER = "other"                     # advances and migrations: R-B3's other adjustments
     NO_MONEY = "no_money"               # holds and releases: no balance moves
     UNKNOWN = "unknown"                 # a business type this table does not know
@@ -217,6 +219,7 @@ _CATEGORIES: dict[str, Category] = {
     **{name: Category.INTEREST for name in ("interest", "deposit_interest")},
     **{name: Category.OWN_FUNDS for name in ("platform_funding", "own_funds")},
     "channel_settlement": Category.CHANNEL,
+    **{name: Category.CASH for name in ("card_cash_purchase", "card_redemption_own_funds")},
     **{name: Category.OTHER for name in (
         "advance_funding", "migration", "migration_funding", "migration_funding_return",
         "migration_allocation", "reversal", "adjustment")},

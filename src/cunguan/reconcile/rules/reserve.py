@@ -38,7 +38,19 @@ from cunguan.reconcile.rules.classes import (
     classify,
     mode,
 )
+from cunguan.reconcile.rules.register import AccountKind, BankAccount
 from cunguan.reconcile.rules.statements import Direction, StatementLine
+
+#: How the register's kinds of account (``register.AccountKind``) stand in R-B1: its custody,
+#: receipt-payment and collection accounts are the custody bank's (item level); a cooperating
+#: bank's account is a receipt-payment account in report mode. A quick-pay channel's
+#: settlement account is no reserve bank account (its money is in transit, subject 1221).
+REGISTER_KINDS: dict[AccountKind, tuple[BankKind, BankRole]] = {
+    AccountKind.CUSTODY: (BankKind.CUSTODY, BankRole.CUSTODY),
+    AccountKind.RECEIPT_PAYMENT: (BankKind.CUSTODY, BankRole.RECEIPT_PAYMENT),
+    AccountKind.COLLECTION: (BankKind.CUSTODY, BankRole.COLLECTION),
+    AccountKind.COOPERATING: (BankKind.COOPERATING, BankRole.RECEIPT_PAYMENT),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +75,14 @@ class ReserveBankAccount:
         invariant(bool(self.account_no), "a reserve bank account has an account no.")
         invariant(bank_subject(self.kind, self.role) is not None,
                   f"{self.account_no}: a {self.role} account cannot be at a {self.kind} bank")
+
+    @classmethod
+    def from_register(cls, account: BankAccount) -> "ReserveBankAccount | None":
+        """The reserve bank account a registered bank account is, None for a channel's."""
+        kind_role = REGISTER_KINDS.get(account.kind)
+        if kind_role is None:
+            return None
+        return cls(account.account_no, account.bank_name, *kind_role)
 
     @property
     def subject(self) -> str:

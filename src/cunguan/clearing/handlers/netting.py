@@ -1,0 +1,58 @@
+"""The netting step every handler that moves items shares: lock the direct participants in
+bank-code order, run the pure netting rules on their positions, caps and queues, and write
+what they decided — states, session, positions, warnings — in the caller's transaction."""
+
+from collections.abc import Callable, Mapping, Sequence
+from datetime import date, datetime
+from typing import Any
+
+from cunguan.clearing.handlers.base import ClearingBase
+from cunguan.clearing.rules.exceptions import ItemState
+from cunguan.clearing.rules.netting import Fate, Flow, NettingResult, net_arrivals, release_queues
+from cunguan.clearing.rules.parameters import ClearingParameters
+from cunguan.clearing.rules.sessions import session_index, sessions_on
+from cunguan.clearing.store import items, sessions, systems
+from cunguan.core.clock import CST
+from cunguan.db.connection import Connection
+
+#: A netting decision over the state read: positions, caps, queues and warning thresholds.
+Decide = Callable[[Mapping[str, Any]], NettingResult]
+
+
+class Netting(ClearingBase):
+    def net(self, conn: Connection, arriving: Sequence[Flow]) -> NettingResult:
+        """Net, queue or refuse ``arriving`` in order; release what their credits free."""
+        return self._apply(conn, lambda state: net_arrivals(arriving, **state))
+
+    def release(self, conn: Connection) -> NettingResult:
+        """Release the queues against the caps as they are now (a cap grew, R-S4)."""
+        return self._apply(conn, lambda state: release_queues(**state))
+
+    def _apply(self, conn: Connection, decide: Decide) -> NettingResult:
+        work_date, params = self.system(conn)
+        rows = systems.banks(conn, self.system_id, lock=True)
+        state = {"positions": {b: r.position_fen for b, r in rows.items()},
+                 "caps": {b: systems.cap_of(r) for b, r in rows.items()},
+                 "queues": items.queued(conn, self.system_id),
+                 "warning_pcts": params.cap_warning_used_pcts}
+        result = decide(state)
+        now = self.clock()
+        self._write(conn, result, work_date, self._session_now(work_date, params, now), now)
+        return result
+
+    def _session_now(self, work_date: date, params: ClearingParameters, now: datetime) -> int:
+        times = sessions_on(work_date, self.calendar, params.session_times)
+        return session_index(now.astimezone(CST).time(), times)
+
+    def _write(self, conn: Connection, result: NettingResult, work_date: date,
+               session_no: int, now: datetime) -> None:
+        items.mark_netted(conn, self.system_id, result.netted, work_date=work_date,
+                          session_no=session_no, now=now)
+        queued = [i for i, fate in result.fates if fate is Fate.QUEUED]
+        items.set_state(conn, self.system_id, queued, ItemState.QUEUED)
+        refused = [i for i, fate in result.fates if fate is Fate.REFUSED]
+        items.set_state(conn, self.system_id, refused, ItemState.REFUSED)
+        systems.set_positions(conn, self.system_id, result.positions)
+        sessions.insert_events(conn, self.system_id, "cap_warning", [
+            (w.bank_code, {"used_pct": w.used_pct, "position_fen": w.position_fen,
+                           "cap_fen": w.cap_fen}) for w in result.warnings], now)

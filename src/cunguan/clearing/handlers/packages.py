@@ -1,0 +1,170 @@
+"""Packages in (R-S1, R-S2), answers to real-time items and debits, and payees credited.
+
+A package is checked whole and refused whole (nothing written); accepted, its items take their
+first step at once:
+- an ordinary or periodic credit nets (or queues) in arrival order (R-S4);
+- a real-time item is checked against its payer bank's cap: refused at once when over it
+  (``cap_exceeded``), else it waits for the other bank's answer, and nets on a paid answer;
+- an ordinary or periodic debit waits for the payer bank's answer (its receipt), and nets —
+  or queues — when paid.
+The same message id again from the same sender with the same content answers the first intake;
+with other content it is refused ``duplicate_with_different_content``.
+"""
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from cunguan.clearing.handlers.participants import Participants
+from cunguan.clearing.rules.caps import passes_cap
+from cunguan.clearing.rules.commands import package_from
+from cunguan.clearing.rules.exceptions import ItemState
+from cunguan.clearing.rules.packages import AcceptedPackage, Package, check_package
+from cunguan.clearing.rules.parameters import BusinessType
+from cunguan.clearing.rules.participants import bank_code, clearing_bank
+from cunguan.clearing.rules.refusals import ClearingError, Refusal
+from cunguan.clearing.store import items, sessions, systems
+from cunguan.core import limits
+from cunguan.core.fields import FieldInvalid, flag, identifier
+from cunguan.db.connection import Connection
+
+
+@dataclass(frozen=True, slots=True)
+class Intake:
+    """What intake answered: the package's no. and each item's state after its first step."""
+
+    package_no: int
+    message_id: str
+    states: tuple[tuple[str, str], ...]
+    replayed: bool = False
+
+
+def digest(package: Package) -> str:
+    return hashlib.sha256(json.dumps(asdict(package), sort_keys=True, default=str)
+                          .encode()).hexdigest()
+
+
+class Packages(Participants):
+    def submit_package(self, raw: object, *, by_bank: object | None = None) -> Intake:
+        """Take a package (raw fields: a JSON body, a parsed message). ``by_bank``, when a
+        participant sends it, must be the clearing bank of its sender (itself or an indirect
+        participant behind it)."""
+        package = raw if isinstance(raw, Package) else package_from(raw)
+        sent_by = None if by_bank is None else bank_code(by_bank, "by_bank")
+        return self.unit(lambda conn: self._intake(conn, package, sent_by))
+
+    def _intake(self, conn: Connection, package: Package, sent_by: str | None) -> Intake:
+        work_date, params = self.system(conn)
+        register = systems.register(conn, self.system_id)
+        if sent_by is not None and clearing_bank(package.sender_bank, register,
+                                                 "sender_bank").bank_code != sent_by:
+            raise ClearingError(Refusal.NOT_ENTITLED,
+                                f"{sent_by} may send only its own and its indirect "
+                                "participants' packages")
+        known = items.package_row(conn, self.system_id, package.sender_bank, package.message_id)
+        if known is not None:
+            return self._replay(conn, known, digest(package))
+        accepted = check_package(package, register, work_date=work_date, params=params)
+        kind = package.business_type
+        first = ItemState.ACCEPTED if kind.is_credit and not kind.is_realtime else (
+            ItemState.AWAITING_RECEIPT if kind.moves_money else ItemState.CREDITED)
+        if kind.is_realtime:
+            self._refuse_over_cap(conn, accepted)
+        package_no = items.insert_package(conn, self.system_id, accepted, digest=digest(package),
+                                          is_receipt=False, now=self.clock(), state=first)
+        if first is ItemState.ACCEPTED:
+            self.net(conn, accepted.flows)
+        return self._answer(conn, package_no, package.message_id, replayed=False)
+
+    def _refuse_over_cap(self, conn: Connection, accepted: AcceptedPackage) -> None:
+        [flow] = accepted.flows
+        rows = systems.banks(conn, self.system_id, [flow.payer_bank])
+        row = rows[flow.payer_bank]
+        if not passes_cap(systems.cap_of(row), row.position_fen, flow.amount_fen):
+            raise ClearingError(Refusal.CAP_EXCEEDED,
+                                f"{flow.amount_fen} fen would take {flow.payer_bank} beyond "
+                                "its net debit cap: a real-time item is refused, not queued")
+
+    def _replay(self, conn: Connection, known: Any, new_digest: str) -> Intake:
+        if known.digest != new_digest:
+            raise ClearingError(Refusal.DUPLICATE_WITH_DIFFERENT_CONTENT,
+                                f"message {known.message_id} was taken with other content")
+        return self._answer(conn, known.package_no, known.message_id, replayed=True)
+
+    def _answer(self, conn: Connection, package_no: int, message_id: str, *,
+                replayed: bool) -> Intake:
+        rows = items.items_of_package(conn, package_no)
+        return Intake(package_no, message_id, tuple((r.item_id, r.state) for r in rows),
+                      replayed)
+
+    def answer_items(self, item_ids: object, by_bank: object, *, paid: object) -> dict[str, str]:
+        """The other bank's answer to real-time items (the payee's bank checks its account)
+        or to debits (the payer's bank pays or refuses: its receipt). Paid items net —
+        a real-time one is refused if its payer's cap no longer takes it; a debit may queue."""
+        ids = _item_ids(item_ids)
+        bank = bank_code(by_bank, "by_bank")
+        is_paid = flag(paid, "paid")
+
+        def work(conn: Connection) -> dict[str, str]:
+            rows = [self._item(conn, i) for i in ids]
+            for row in rows:
+                self._check_answer(row, bank)
+            if not is_paid:
+                items.set_state(conn, self.system_id, ids, ItemState.REFUSED)
+            else:
+                items.set_state(conn, self.system_id, ids, ItemState.ACCEPTED)
+                self.net(conn, items.flows(conn, self.system_id, ids))
+            states = {r.item_id: r.state for r in (self._item(conn, i) for i in ids)}
+            sessions.insert_events(conn, self.system_id, "receipt", [
+                (r.sender_bank, {"item_id": r.item_id, "paid": is_paid,
+                                 "state": states[r.item_id]}) for r in rows], self.clock())
+            return states
+        return self.unit(work)
+
+    def _check_answer(self, row: Any, bank: str) -> None:
+        kind = BusinessType(row.business_type)
+        answerer = row.payee_bank if kind.is_credit else row.payer_bank
+        if bank != answerer:
+            raise ClearingError(Refusal.NOT_ENTITLED,
+                                f"{row.item_id} is answered by {answerer}, not {bank}")
+        if row.state != ItemState.AWAITING_RECEIPT.value:
+            raise ClearingError(Refusal.ITEM_STATE_INVALID,
+                                f"{row.item_id} is {row.state}: nothing to answer",
+                                state=row.state)
+
+    def credit_payees(self, item_ids: object, by_bank: object) -> None:
+        """The payee's bank put the money on its customers' accounts: those items can no
+        longer be returned (R-S7)."""
+        ids = _item_ids(item_ids)
+        bank = bank_code(by_bank, "by_bank")
+
+        def work(conn: Connection) -> None:
+            for row in (self._item(conn, i) for i in ids):
+                if row.payee_bank != bank:
+                    raise ClearingError(Refusal.NOT_ENTITLED, f"{row.item_id} is not for {bank}")
+                if row.state not in (ItemState.NETTED, ItemState.SUBMITTED, ItemState.SETTLED):
+                    raise ClearingError(Refusal.ITEM_STATE_INVALID,
+                                        f"{row.item_id} is {row.state}, not netted",
+                                        state=row.state)
+            items.set_state(conn, self.system_id, ids, ItemState.CREDITED)
+        self.unit(work)
+
+    def _item(self, conn: Connection, item_id: str) -> Any:
+        row = items.item(conn, self.system_id, item_id)
+        if row is None:
+            raise ClearingError(Refusal.ITEM_NOT_FOUND, f"no item {item_id}")
+        return row
+
+
+def _item_ids(value: object) -> list[str]:
+    if not isinstance(value, Sequence) or isinstance(value, str | bytes) or not value:
+        raise FieldInvalid("item_ids", "must be a non-empty list of item ids")
+    if len(value) > limits.clearing_items_per_package_max:
+        raise FieldInvalid("item_ids", f"at most {limits.clearing_items_per_package_max}")
+    ids = [identifier(v, f"item_ids[{i}]", limits.clearing_item_id_length_max)
+           for i, v in enumerate(value)]
+    if len(set(ids)) != len(ids):
+        raise FieldInvalid("item_ids", "an item id repeats")
+    return ids
