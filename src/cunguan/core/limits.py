@@ -322,3 +322,5 @@ statement_preamble_rows_max: Final = 50
 
 invariant(amount_fen_max <= statement_amount_fen_max < 2**63,
           "a statement states any posting's amount and a balance fits a BIGINT")
+#: Days one report run covers at most (a month's report set).
+report_days_max: Final = 31

@@ -5,7 +5,8 @@ handlers' rules; refusals print their code and exit 1 (2 for bad input)."""
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date
+from dataclasses import asdict
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -265,3 +266,64 @@ def breaks_resolve(ctx: typer.Context, break_id: int = typer.Argument(...),
     with _refusals():
         _service(ctx).resolve(break_id, resolution, operator=operator)
     _ok(f"break {break_id} resolved")
+
+
+# -- reserve funds ---------------------------------------------------------------------------
+PLATFORM = typer.Option(..., "--platform", "-p", help="The tenant whose reserve funds.")
+
+
+@app.command("checks")
+def checks(ctx: typer.Context, platform: str = PLATFORM,
+           day: str = typer.Option(..., "--date", help="The day T checked, YYYY-MM-DD."),
+           as_json: bool = JSON) -> None:
+    """Run R-B2's seven checks and R-B3's identities for day T (due by T+2 working days);
+    the findings are stored for the day. Exit 1 when there are error findings."""
+    run = _service(ctx).run_checks(platform, _day(day))
+    if as_json:
+        console.print_json(json.dumps({
+            "day": run.day, "due_by": run.due_by,
+            "findings": [asdict(f) for f in run.findings],
+            "identities": [{"code": i.code, "account_no": i.account_no, "holds": i.holds,
+                            "difference_fen": i.difference_fen} for i in run.identities]},
+            ensure_ascii=False, default=str))
+    else:
+        _show_checks(run)
+    if any(f.severity == "error" for f in run.findings):
+        raise typer.Exit(EXIT_REJECTED)
+
+
+def _show_checks(run: Any) -> None:
+    identities = Table("identity", "account", "left", "right", "difference", "holds")
+    for i in run.identities:
+        identities.add_row(i.title, i.account_no, money(i.left_fen), money(i.right_fen),
+                           money(i.difference_fen), "yes" if i.holds else "NO")
+    console.print(identities)
+    found = Table("rule", "check", "severity", "account", "amount", "message")
+    for f in run.findings:
+        found.add_row(f.rule, f.check, str(f.severity), f.account_no, money(f.amount_fen),
+                      f.message)
+    console.print(found)
+    console.print(f"day {run.day}: {len(run.findings)} findings; due by {run.due_by}",
+                  highlight=False)
+
+
+@app.command("reports")
+def reports(ctx: typer.Context, platform: str = PLATFORM,
+            day: str = typer.Option("", "--date", help="A day's reports, YYYY-MM-DD."),
+            month: str = typer.Option("", "--month", help="A month's reports, YYYY-MM."),
+            out: Path = typer.Option(..., "--out", file_okay=False, help="Folder written to."),
+            pdf: bool = typer.Option(False, "--pdf", help="A PDF besides the XLSX.")) -> None:
+    """The reserve-fund report set (R-B5) of a day or a month, as XLSX (and PDF)."""
+    if bool(day) == bool(month):
+        raise fields.FieldInvalid("--date", "give --date or --month, one of them")
+    if day:
+        first = last = _day(day)
+    else:
+        if len(month) != 7:
+            raise fields.FieldInvalid("--month", "must be YYYY-MM")
+        first = fields.iso_day(f"{month}-01", "--month")
+        last = (first.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+    written = _service(ctx).write_reports(platform, first, last, out, monthly=bool(month),
+                                          pdf=pdf)
+    for path in written.paths:
+        _ok(f"wrote {path} ({written.days} days)")

@@ -13,15 +13,20 @@ bank's management accounts (管理账户) are this ledger's customer fund accoun
 them here.
 """
 
+import json
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
 from cunguan.core import fields, limits
 from cunguan.db.connection import Connection, read_connection
 from cunguan.reconcile.handlers.accounts import Accounts
-from cunguan.reconcile.rules import register
+from cunguan.reconcile.reports import build, xlsx
+from cunguan.reconcile.reports import pdf as pdf_report
+from cunguan.reconcile.rules import checks, register
 from cunguan.reconcile.rules import reserve as r
 from cunguan.reconcile.rules.classes import Category, category
 from cunguan.reconcile.rules.statements import Direction
@@ -97,6 +102,7 @@ class Reserve(Accounts):
         return r.ReserveDay(
             day, tenant, tuple(banks), customers, items, others, tuple(previous),
             tuple(transit), tuple(breaks),
+            registered_payees=frozenset(c.owner for c in customers if c.owner),
             management_balances=tuple(r.ManagementBalance(c.account_no, c.closing_fen)
                                       for c in customers),
             previous_stocks=stocks)
@@ -109,6 +115,7 @@ class Reserve(Accounts):
         """The customer fund accounts and their items; the other movements of the mirrors."""
         rows = store.customer_accounts(conn, tenant, tuple(register.CUSTOMER_SUBJECTS))
         kinds = {row.account_no: register.CUSTOMER_SUBJECTS[row.subject_code] for row in rows}
+        owners = {row.account_no: row.owner for row in rows}
         normal = {row.account_no: row.normal_side for row in rows}
         before = store.balances_at(conn, tenant, day - timedelta(days=1))
         after = store.balances_at(conn, tenant, day)
@@ -123,12 +130,13 @@ class Reserve(Accounts):
                 items.append(r.CustomerItem(
                     f"{p.tx_id}:{p.account_no}:{p.entry_seq}", p.business_type, p.account_no,
                     direction, p.amount_fen,
-                    bank_account_no=mirrors.get(p.counterparty_account_no or "", "")))
+                    bank_account_no=mirrors.get(p.counterparty_account_no or "", ""),
+                    counterparty_account=owners[p.account_no]))
             elif p.account_no in mirrors and p.counterparty_account_no not in kinds:
                 others.append(_other(p, mirrors, mirror_sides[p.account_no]))
         customers = tuple(r.CustomerAccountDay(
-            no, kind, before.get(no, 0), after.get(no, 0), turnover[no][0], turnover[no][1])
-            for no, kind in kinds.items())
+            no, kind, before.get(no, 0), after.get(no, 0), turnover[no][0], turnover[no][1],
+            owners[no]) for no, kind in kinds.items())
         own = sum(before.get(m, 0) for m in mirrors) - sum(before.get(no, 0) for no in kinds)
         return customers, tuple(items), tuple(others), \
             r.ReserveStocks(own_funds_fen=own)
@@ -146,3 +154,53 @@ def _other(p: Any, mirrors: dict[str, str], normal_side: str) -> r.Adjustment:
         return r.Adjustment(key, r.AdjustmentKind.INTEREST_RECEIVED, signed, bank)
     return r.Adjustment(key, r.AdjustmentKind.OWN_FUNDS_DEPOSITED, signed, bank,
                         p.business_type)
+
+
+@dataclass(frozen=True, slots=True)
+class ReportFiles:
+    """The files one report run wrote."""
+
+    paths: tuple[Path, ...]
+    days: int
+
+
+class ReserveChecks(Reserve):
+    def run_checks(self, tenant_id: str, day: date) -> checks.CheckRun:
+        """Day T's seven checks and R-B3 identities (R-B2), their findings stored for the day
+        (a run replaces the day's earlier findings)."""
+        record = self.reserve_day(tenant_id, day)
+        run = checks.run_checks(record, self.ledger.calendar)
+        rows = [{"rule": f.rule, "check_name": f.check, "severity": str(f.severity),
+                 "message": f.message, "details": json.dumps(
+                     {"account_no": f.account_no, "amount_fen": f.amount_fen,
+                      "sources": list(f.sources)}, ensure_ascii=False)}
+                for f in run.findings]
+        self.unit(lambda conn: store.replace_findings(conn, record.institution, record.day,
+                                                      rows, self.clock()))
+        return run
+
+    def findings(self, tenant_id: str, day: date) -> list[dict[str, Any]]:
+        """The findings stored for the day, in the order the checks found them."""
+        tenant = fields.identifier(tenant_id, "platform", limits.tenant_id_length_max)
+        with read_connection(self.engine) as conn:
+            return [row._asdict() for row in store.findings(conn, tenant,
+                                                            fields.day(day, "date"))]
+
+    def write_reports(self, tenant_id: str, first: date, last: date, out_dir: Path, *,
+                      monthly: bool, pdf: bool) -> ReportFiles:
+        """The R-B5 report set of the days ``first``…``last`` as XLSX (and PDF) in ``out_dir``."""
+        first, last = fields.day(first, "date"), fields.day(last, "date")
+        if last < first or (last - first).days >= limits.report_days_max:
+            raise fields.FieldInvalid("date", f"a period of 1 to {limits.report_days_max} days")
+        days = [self.reserve_day(tenant_id, first + timedelta(days=n))
+                for n in range((last - first).days + 1)]
+        report_set = build.report_set(days, monthly=monthly)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        stem = f"reserve_{days[0].institution}_{first:%Y%m}" if monthly else \
+            f"reserve_{days[0].institution}_{first:%Y%m%d}"
+        paths = [out_dir / f"{stem}.xlsx"]
+        paths[0].write_bytes(xlsx.render_xlsx(report_set))
+        if pdf:
+            paths.append(out_dir / f"{stem}.pdf")
+            paths[1].write_bytes(pdf_report.render_pdf(report_set))
+        return ReportFiles(tuple(paths), len(days))
