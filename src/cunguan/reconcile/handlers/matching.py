@@ -86,7 +86,7 @@ class Matching(Accounts):
         policy_text = _policy_text(chosen)
 
         def work(conn: Connection) -> MatchRun:
-            account = self.need_account(conn, account_no)
+            account = self.need_account(conn, account_no, lock=True)   # one run at a time
             mirrors = account_rows.mirrors(conn, account_no)
             if not mirrors:
                 raise ReconcileError(Refusal.FIELD_INVALID, f"bank account {account_no} "
