@@ -57,6 +57,9 @@ class Statements(Accounts):
                     progress: Progress = no_progress) -> Imported:
         """Parse ``data`` in ``format_name`` and import it; the same file again is a replay."""
         who = register.operator(operator)
+        if not isinstance(data, bytes | bytearray):
+            raise ReconcileError(Refusal.FIELD_INVALID, "data: the file's bytes", field="data",
+                                 reason=f"must be bytes, got {type(data).__name__}")
         if account_no is not None:
             account_no = register.bank_account_no(account_no, "account")
         file_sha256 = hashlib.sha256(data).hexdigest()
