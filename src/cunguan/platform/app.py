@@ -17,6 +17,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import Scope
 
+from cunguan.clearing import routes as clearing_routes
 from cunguan.core import callback_targets, limits
 from cunguan.core.errors import CunguanError
 from cunguan.core.settings import settings
@@ -65,6 +66,7 @@ def create_app(bank: Bank, *, run_worker: bool = False,
     app.include_router(platform_routes.router)
     app.include_router(migration_routes.router)
     app.include_router(operator_routes.router)
+    app.include_router(clearing_routes.router)
     app.include_router(pages.router)
     _handlers(app)
     if command_lane:

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from cunguan.clearing.handlers.service import ClearingService
 from cunguan.core import limits
 from cunguan.core.clock import Clock, system_clock
 from cunguan.core.signing import HMAC_SHA256, sign_request
@@ -61,6 +62,7 @@ class Bank:
         self.clock = clock
         self.ledger = LedgerService(engine, clock=clock)
         self.custody = LendingService(engine, self.ledger, clock=clock, policy=policy)
+        self.clearing = ClearingService(engine, self.ledger, clock=clock)
         #: With group commit, concurrent requests share DB transactions: commands each in a
         #: savepoint (group_commit.py); signature checks, and the operations that have a
         #: set-based form, as one set-based call (coalescer.py).

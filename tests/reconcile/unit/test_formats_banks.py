@@ -226,3 +226,13 @@ def test_r_b2_files_beyond_the_limits_are_refused(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setattr(limits, "statement_file_bytes_max", len(ICBC))
     monkeypatch.setattr(limits, "statement_lines_max", 3)
     refused(lambda: read_statement(ICBC, "csv:icbc"), "statement_too_large")
+
+
+def test_r_b2_a_bank_reference_stands_once_and_fits_the_store() -> None:
+    error = refused(lambda: read_statement(_icbc_with("ICBC202612070002", "ICBC202612070001"),
+                                           "csv:icbc"), "statement_unparsable")
+    assert error.details["line"] == 9
+    long_ref = "X" * 129
+    error = refused(lambda: read_statement(_icbc_with("ICBC202612070003", long_ref),
+                                           "csv:icbc"), "statement_unparsable")
+    assert error.details["line"] == 10

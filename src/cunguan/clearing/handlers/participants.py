@@ -78,6 +78,19 @@ class Participants(Netting):
             return member
         return self.unit(work)
 
+    def participant(self, code: object) -> Participant:
+        """A registered participant, or ``bank_unknown``."""
+        bank = bank_code(code)
+
+        def work(conn: Connection) -> Participant:
+            self.system(conn)
+            member = systems.register(conn, self.system_id).get(bank)
+            if member is None:
+                raise ClearingError(Refusal.BANK_UNKNOWN, f"no participant {bank}",
+                                    bank_code=bank)
+            return member
+        return self.unit(work)
+
     def set_status(self, code: object, status: object) -> None:
         bank = bank_code(code)
         state = Status(choice(status, "status", tuple(s.value for s in Status)))

@@ -35,6 +35,7 @@ from pathlib import Path
 
 from lxml import etree
 
+from cunguan.core import limits
 from cunguan.reconcile.formats import common
 from cunguan.reconcile.rules.statements import Direction, LineStatus, Statement, StatementLine
 
@@ -43,6 +44,12 @@ _MESSAGES = {"camt.053": ("camt.053.001.08", "Stmt"), "camt.054": ("camt.054.001
 #: Up to this size a file refused by the XSD is parsed again as a tree to name the line.
 _RELOCATE_BYTES_MAX = 64 * 1024 * 1024
 _PENDING = frozenset({"PDNG", "INFO", "FUTR"})
+_ENTRY_TAGS = ("Amt", "CdtDbtInd", "RvslInd", "Sts", "Cd", "Prtry", "BookgDt", "ValDt",
+               "AcctSvcrRef", "NtryRef", "EndToEndId", "InstrId", "RtrInf", "AddtlInf",
+               "Dbtr", "Cdtr", "DbtrAcct", "CdtrAcct", "IBAN", "Id", "Nm",
+               "TtlChrgsAndTaxAmt", "AddtlNtryInf", "Ustrd")
+#: Read inside an element found first (Sts/Cd, Dbtr/…/Nm), never looked up on their own.
+_INNER = frozenset({"Cd", "Prtry", "AddtlInf", "IBAN", "Id", "Nm"})
 
 
 @cache
@@ -65,14 +72,50 @@ class _Read:
     balance_dates: dict[str, date] = field(default_factory=dict)
     lines: list[StatementLine] = field(default_factory=list)
     containers: int = 0
+    tags: dict[str, str] = field(default_factory=dict)
+    wanted: tuple[str, ...] = ()
+    container_tag: str = ""
+    entry_tag: str = ""
+
+    def __post_init__(self) -> None:
+        # Texts of the schema are bounded (Max35Text … Max500Text): no length check needed.
+        self.tags = {name: f"{{{self.ns}}}{name}" for name in (*_ENTRY_TAGS, "Acct", "Bal")}
+        self.container_tag = f"{{{self.ns}}}{self.container}"
+        self.entry_tag = f"{{{self.ns}}}Ntry"
+        self.wanted = tuple(self.tags[name] for name in _ENTRY_TAGS if name not in _INNER)
+
+
+def _flat(elem: etree._Element, ns: str) -> dict[str, str]:
+    """Texts under a statement header or balance by path ("c:Acct/c:Id/c:IBAN"; an amount's
+    currency as "c:Amt@Ccy"), the first of each path."""
+    flat: dict[str, str] = {}
+    cut = len(ns) + 2
+
+    def walk(node: etree._Element, path: str) -> None:
+        for child in node:
+            tag = child.tag
+            if not isinstance(tag, str):
+                continue  # a comment or processing instruction
+            here = f"{path}/c:{tag[cut:]}" if path else f"c:{tag[cut:]}"
+            if here not in flat:
+                flat[here] = (child.text or "").strip()
+                currency = child.get("Ccy")
+                if currency is not None:
+                    flat[f"{here}@Ccy"] = currency
+                if here in _DESCEND:
+                    walk(child, here)
+    walk(elem, "")
+    return flat
+
+
+#: The only branches of a statement header or a balance read: the walk enters no other.
+_DESCEND = frozenset({"c:Tp", "c:Tp/c:CdOrPrtry", "c:Dt", "c:Acct", "c:Acct/c:Id",
+                      "c:Acct/c:Id/c:Othr", "c:FrToDt"})
 
 
 def _finder(elem: etree._Element, ns: str) -> Callable[[str], str]:
-    namespaces = {"c": ns}
-
-    def text(path: str) -> str:
-        return (elem.findtext(path, namespaces=namespaces) or "").strip()
-    return text
+    flat = _flat(elem, ns)
+    return lambda path: flat.get(path, "")
 
 
 def _date(value: str, line: int, what: str) -> date | None:
@@ -107,87 +150,119 @@ def _balance(read: _Read, bal: etree._Element) -> None:
     read.balances.setdefault(kind, fen)
     if when:
         read.balance_dates.setdefault(kind, when)
-    currency = bal.find("c:Amt", namespaces={"c": read.ns})
-    read.currency = read.currency or (currency.get("Ccy", "") if currency is not None else "")
+    read.currency = read.currency or find("c:Amt@Ccy")
 
 
-def _party(find: Callable[[str], str], side: str) -> tuple[str, str]:
-    base = "c:NtryDtls/c:TxDtls/c:RltdPties/c:"
-    name = find(f"{base}{side}/c:Pty/c:Nm") or find(f"{base}{side}/c:Agt/c:FinInstnId/c:Nm")
-    account = (find(f"{base}{side}Acct/c:Id/c:IBAN") or
-               find(f"{base}{side}Acct/c:Id/c:Othr/c:Id"))
-    return account, name
+def _first_text(elem: etree._Element | None, *tags: str) -> str:
+    """The first non-empty text among ``elem``'s descendants named ``tags`` (C-level iter)."""
+    if elem is None:
+        return ""
+    for found in elem.iter(*tags):
+        text = (found.text or "").strip()
+        if text:
+            return text
+    return ""
 
 
-def _status(find: Callable[[str], str], entry: etree._Element, ns: str) -> LineStatus:
-    code = find("c:Sts/c:Cd") or find("c:Sts/c:Prtry") or find("c:Sts")
+def _status(code: str, returned: bool, reversal: str) -> LineStatus:
     if code in _PENDING:
         return LineStatus.PENDING
-    if entry.find("c:NtryDtls/c:TxDtls/c:RtrInf", namespaces={"c": ns}) is not None:
+    if returned:
         return LineStatus.RETURNED
-    if find("c:RvslInd") in ("true", "1"):
+    if reversal in ("true", "1"):
         return LineStatus.REVERSED
     return LineStatus.BOOKED
 
 
+def _date_of(elem: etree._Element | None, line: int, what: str) -> date | None:
+    """A DateAndDateTime2Choice's date (its Dt, or its DtTm's date)."""
+    if elem is None or not len(elem):
+        return None
+    text = (elem[0].text or "").strip()
+    if len(text) >= 10 and text[4] == "-" and text[7] == "-" and text[:10].isascii():
+        try:
+            return date.fromisoformat(text[:10])
+        except ValueError:
+            pass
+    return _date(text, line, what)
+
+
 def _entry(read: _Read, entry: etree._Element) -> StatementLine:
-    find = _finder(entry, read.ns)
+    """One Ntry, read in one pass over its elements: the first of each name (the schema's
+    order puts the entry's own Amt, CdtDbtInd, AcctSvcrRef before its details' ones)."""
+    t = read.tags
+    first: dict[str, etree._Element] = {}
+    for elem in entry.iter(*read.wanted):  # filtered in C: no proxy for the rest
+        first.setdefault(elem.tag, elem)
+
+    def text(name: str) -> str:
+        found = first.get(t[name])
+        return (found.text or "").strip() if found is not None else ""
     line = entry.sourceline or 0
-    amount = common.decimal_fen(find("c:Amt"), line, "Amt")
+    amount = common.decimal_fen(text("Amt"), line, "Amt")
     if amount == 0:
         common.refuse(line, "the amount is zero")
-    currency = entry.find("c:Amt", namespaces={"c": read.ns}).get("Ccy", "")  # type: ignore[union-attr]
+    currency = first[t["Amt"]].get("Ccy", "")  # Amt is there: decimal_fen("") refused
     read.currency = read.currency or currency
     if currency != read.currency:
         common.refuse(line, f"an entry in {currency} on a {read.currency} statement")
-    direction = Direction.CREDIT if find("c:CdtDbtInd") == "CRDT" else Direction.DEBIT
-    booking = _date(find("c:BookgDt/c:Dt") or find("c:BookgDt/c:DtTm"), line, "BookgDt")
-    value = _date(find("c:ValDt/c:Dt") or find("c:ValDt/c:DtTm"), line, "ValDt")
+    credit = text("CdtDbtInd") == "CRDT"
+    booking = _date_of(first.get(t["BookgDt"]), line, "BookgDt")
+    value = _date_of(first.get(t["ValDt"]), line, "ValDt")
     if booking is None and value is None:
         common.refuse(line, "an entry with neither booking nor value date")
-    refs = "c:NtryDtls/c:TxDtls/c:Refs/c:"
-    bank_ref = find("c:AcctSvcrRef") or find("c:NtryRef") or find(f"{refs}AcctSvcrRef")
+    bank_ref = text("AcctSvcrRef") or text("NtryRef")
     if not bank_ref:
         common.refuse(line, "an entry without AcctSvcrRef or NtryRef")
-    end_to_end = find(f"{refs}EndToEndId")
+    end_to_end = text("EndToEndId")
     end_to_end = "" if end_to_end == "NOTPROVIDED" else end_to_end
-    status = _status(find, entry, read.ns)
-    account, name = _party(find, "Dbtr" if direction is Direction.CREDIT else "Cdtr")
-    fee = find("c:Chrgs/c:TtlChrgsAndTaxAmt")
-    narrative = " / ".join(t for t in (
-        find("c:AddtlNtryInf"), find("c:NtryDtls/c:TxDtls/c:RmtInf/c:Ustrd"),
-        find("c:NtryDtls/c:TxDtls/c:RtrInf/c:Rsn/c:Cd"),
-        find("c:NtryDtls/c:TxDtls/c:RtrInf/c:AddtlInf")) if t)
+    sts = first.get(t["Sts"])
+    if sts is None:  # the XSD refuses it too, but only after the entry's end event
+        common.refuse(line, "an entry without Sts")
+    returned = first.get(t["RtrInf"])
+    status = _status(_first_text(sts, t["Cd"], t["Prtry"]) or (sts.text or "").strip(),
+                     returned is not None, text("RvslInd"))
+    party = first.get(t["Dbtr" if credit else "Cdtr"])
+    party_account = first.get(t["DbtrAcct" if credit else "CdtrAcct"])
+    fee = text("TtlChrgsAndTaxAmt")
+    narrative = " / ".join(x for x in (
+        text("AddtlNtryInf"), text("Ustrd"), _first_text(returned, t["Cd"]),
+        _first_text(returned, t["AddtlInf"])) if x)
     undone = status in (LineStatus.RETURNED, LineStatus.REVERSED)
     return StatementLine(
-        line_no=line, value_date=value or booking, booking_date=booking or value,  # type: ignore[arg-type]
-        direction=direction, amount_fen=amount, bank_ref=bank_ref, end_to_end_ref=end_to_end,
-        counterparty_account=account, counterparty_name=common.check_text(name, line, "Nm"),
-        description=common.check_text(narrative, line, "narrative"), status=status,
-        fee_fen=common.decimal_fen(fee, line, "Chrgs") if fee else 0,
-        original_ref=(end_to_end or find(f"{refs}InstrId")) if undone else "")
+        line_no=line, value_date=value or booking,  # type: ignore[arg-type]
+        booking_date=booking or value,  # type: ignore[arg-type]
+        direction=Direction.CREDIT if credit else Direction.DEBIT, amount_fen=amount,
+        bank_ref=bank_ref, end_to_end_ref=end_to_end,
+        counterparty_account=_first_text(party_account, t["IBAN"], t["Id"]),
+        counterparty_name=_first_text(party, t["Nm"]), description=narrative,
+        status=status, fee_fen=common.decimal_fen(fee, line, "Chrgs") if fee else 0,
+        original_ref=(end_to_end or text("InstrId")) if undone else "")
 
 
 def _on_end(read: _Read, elem: etree._Element) -> None:
-    local = etree.QName(elem).localname
-    parent = elem.getparent()
-    in_container = parent is not None and etree.QName(parent).localname == read.container
-    if local == read.container:
+    tag = elem.tag
+    if tag == read.container_tag:
         read.containers += 1
         if read.containers > 1:
             common.refuse(elem.sourceline or 0, f"a second {read.container}: one per file")
-    elif local == "Acct" and in_container:
-        _header(read, elem)
-    elif local == "Bal" and in_container:
-        _balance(read, elem)
-        elem.clear()
-    elif local == "Ntry" and in_container:
+        return
+    parent = elem.getparent()
+    if parent is None or parent.tag != read.container_tag:
+        return  # an Acct or Bal deeper down (none in these messages), read by its entry
+    if tag == read.entry_tag:
         read.lines.append(_entry(read, elem))
-        common.check_line_count(len(read.lines))
+        if len(read.lines) > limits.statement_lines_max:
+            common.check_line_count(len(read.lines))
         # Free what was read: the entry and the (already cleared) siblings before it.
         elem.clear()
         while elem.getprevious() is not None:
-            del parent[0]  # type: ignore[index]
+            del parent[0]
+    elif tag == read.tags["Acct"]:
+        _header(read, elem)
+    else:
+        _balance(read, elem)
+        elem.clear()
 
 
 def _schema_error_line(data: bytes, version: str) -> int:

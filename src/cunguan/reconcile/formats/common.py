@@ -171,8 +171,26 @@ def resolve_account(stated: str, given: str | None) -> str:
     return stated or wanted
 
 
+def check_keys(statement: Statement) -> None:
+    """What the store keys on fits its columns, and a bank reference stands once."""
+    if len(statement.account_no) > limits.bank_account_no_length_max:
+        refuse(0, f"account no. longer than {limits.bank_account_no_length_max}")
+    if not statement.statement_id or len(statement.statement_id) > limits.statement_id_length_max:
+        refuse(0, f"statement id empty or longer than {limits.statement_id_length_max}")
+    seen: set[str] = set()
+    longest = limits.reconcile_key_length_max
+    for line in statement.lines:
+        if max(len(line.bank_ref), len(line.end_to_end_ref), len(line.original_ref)) > longest:
+            refuse(line.line_no, f"a reference longer than {longest} characters")
+        if line.bank_ref in seen:
+            refuse(line.line_no, f"bank reference {line.bank_ref[:40]!r} stands twice")
+        seen.add(line.bank_ref)
+
+
 def check_balances(statement: Statement) -> Statement:
-    """Opening balance plus the booked lines must be the closing balance (R-B3)."""
+    """Opening balance plus the booked lines must be the closing balance (R-B3); the keys the
+    store needs are checked on the way (``check_keys``)."""
+    check_keys(statement)
     if not statement.balances_continue():
         expected = statement.opening_balance_fen + statement.movement_fen
         raise ReconcileError(

@@ -19,6 +19,7 @@ import logging
 import re
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 import mt940
 
@@ -54,26 +55,50 @@ def _scan(text: str) -> list[int]:
     return lines_61
 
 
+def _parses(text: str) -> bool:
+    try:
+        mt940.models.Transactions().parse(text)
+    except Exception:
+        return False
+    return True
+
+
+def _failing_line(text: str) -> int:
+    """The line of the first tag the package cannot parse: the shortest prefix of whole tags
+    that fails, found by bisection (a tag's parse does not depend on later tags)."""
+    starts = [(m.start(), text.count("\n", 0, m.start()) + 1)
+              for m in re.finditer(r"^:\d{2}[A-Z]?:", text, re.M | re.ASCII)]
+    ends = [offset for offset, _ in starts[1:]] + [len(text)]
+    low, high = 0, len(starts) - 1
+    if not starts or _parses(text[:ends[high]]):
+        return 0
+    while low < high:
+        middle = (low + high) // 2
+        if _parses(text[:ends[middle]]):
+            low = middle + 1
+        else:
+            high = middle
+    return starts[low][1]
+
+
 def _parse(text: str) -> mt940.models.Transactions:
     transactions = mt940.models.Transactions()
     try:
         transactions.parse(text)
     except Exception as error:  # the package raises RuntimeError, ValueError, decimal errors
-        value = error.args[2] if len(error.args) > 2 and isinstance(error.args[2], str) else ""
-        line = next((n for n, raw in enumerate(text.split("\n"), 1)
-                     if value and value.split("\n")[0] in raw), 0)
-        common.refuse(line, f"MT940: {type(error).__name__}: {str(error.args[0])[:120]}")
+        reason = str(error.args[0] if error.args else error)[:120]
+        common.refuse(_failing_line(text), f"MT940: {type(error).__name__}: {reason}")
     return transactions
 
 
 def _balance(data: dict[str, object], keys: tuple[str, ...], what: str) -> tuple[int, date, str]:
     for key in keys:
-        balance = data.get(key)
+        balance: Any = data.get(key)
         if balance is not None:
-            amount = balance.amount  # type: ignore[attr-defined]
+            amount = balance.amount
             fen = common.decimal_fen(Decimal(amount.amount), 0, what)
-            return fen, date(balance.date.year, balance.date.month,  # type: ignore[attr-defined]
-                             balance.date.day), str(amount.currency or "")
+            when = balance.date
+            return fen, date(when.year, when.month, when.day), str(amount.currency or "")
     common.refuse(0, f"no {what} balance ({'/'.join(keys)})")
 
 
