@@ -3,6 +3,7 @@ R-B5): a day whose statement, ledger and in-transit items agree is clean with ev
 holding; a bank line the books do not explain is found and stored (a re-run replaces the day's
 findings); the report set's totals are the ledger's, in XLSX and PDF, by the CLI."""
 
+import json
 from decimal import Decimal
 from pathlib import Path
 
@@ -61,6 +62,9 @@ def test_r_b2_a_receipt_the_bank_credited_differently_is_found_and_stored(engine
     assert len(stored) == len(run.findings)
     again = w.recon.run_checks(TENANT, DAY)
     assert len(w.recon.findings(TENANT, DAY)) == len(again.findings)   # replaced, not added
+    db = ["--database-url", engine.url.render_as_string(hide_password=False), "reconcile"]
+    cli = runner.invoke(app, [*db, "checks", "-p", TENANT, "--date", DAY.isoformat(), "--json"])
+    assert cli.exit_code == 1 and "amount_mismatch" in cli.output, cli.output
 
 
 def test_r_b5_reports_by_the_cli_total_the_ledger(engine: Engine, tmp_path: Path) -> None:
@@ -68,6 +72,10 @@ def test_r_b5_reports_by_the_cli_total_the_ledger(engine: Engine, tmp_path: Path
     db = ["--database-url", engine.url.render_as_string(hide_password=False), "reconcile"]
     checked = runner.invoke(app, [*db, "checks", "-p", TENANT, "--date", DAY.isoformat()])
     assert checked.exit_code == 0, checked.output
+    as_json = runner.invoke(app, [*db, "checks", "-p", TENANT, "--date", DAY.isoformat(),
+                                  "--json"])
+    shown = json.loads(as_json.output)
+    assert shown["findings"] == [] and all(i["holds"] for i in shown["identities"])
     made = runner.invoke(app, [*db, "reports", "-p", TENANT, "--date", DAY.isoformat(),
                                "--out", str(tmp_path), "--pdf"])
     assert made.exit_code == 0, made.output
