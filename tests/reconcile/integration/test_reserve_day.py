@@ -7,6 +7,7 @@ from datetime import timedelta
 from sqlalchemy import Engine
 
 from cunguan.ledger.model import Transfer
+from cunguan.platform.day_service import DayService
 from cunguan.reconcile.rules import reserve as r
 from cunguan.reconcile.rules.statements import Direction
 from tests.helpers import DAY, SUMMARY, TENANT
@@ -48,3 +49,21 @@ def test_r_b3_a_day_assembled_from_the_ledger_and_the_statement_adds_up(engine: 
     assert next_day.bank_accounts[0].previous_closing_fen == 15_000
     assert next_day.previous_stocks.own_funds_fen == 5_000
     assert [t.key for t in next_day.in_transit_previous] == [transit.key]
+
+
+def test_r_b3_a_closed_day_gives_the_same_record_from_the_day_close(engine: Engine) -> None:
+    """After T is closed, T+1's record reads T's balances from the close's snapshot and T+1's
+    postings after each account's last line of T: the same figures as a scan gives."""
+    w = world(engine)
+    w.ledger.execute(TENANT, [Transfer("R1", SUMMARY, "U1", 10_000, "recharge"),
+                              Transfer("F1", SUMMARY, "FEE", 5_000, "platform_funding")])
+    next_day = DAY + timedelta(days=1)
+    scanned = w.recon.reserve_day(TENANT, next_day)
+    days = DayService(engine, clock=lambda: w.clock() + timedelta(days=2))
+    assert days.close(TENANT).closed
+    w.ledger.execute(TENANT, [Transfer("W1", "U1", SUMMARY, 2_500, "withdrawal")])
+    closed = w.recon.reserve_day(TENANT, next_day)
+    assert closed.previous_stocks == scanned.previous_stocks
+    u1 = next(c for c in closed.customer_accounts if c.account_no == "U1")
+    assert (u1.previous_closing_fen, u1.closing_fen, u1.debits_fen) == (10_000, 7_500, 2_500)
+    assert [(i.account_no, i.amount_fen) for i in closed.customer_items] == [("U1", 2_500)]

@@ -3,12 +3,12 @@ statement figures for day T, the customer fund accounts' balances and T's postin
 ledger (read here, never written), and the findings stored for a day."""
 
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, delete, func, insert, select, tuple_
+from sqlalchemy import Connection, and_, delete, func, insert, select, tuple_
 
-from cunguan.ledger.store.tables import accounts, fund_log
+from cunguan.ledger.store.tables import accounts, day_balances, fund_log, ledger_days
 from cunguan.reconcile.store.tables import (
     reconcile_findings,
     reconcile_lines,
@@ -47,8 +47,19 @@ def customer_accounts(conn: Connection, tenant_id: str,
         .order_by(a.account_no)).all())
 
 
+def _closed(conn: Connection, tenant_id: str, day: date) -> bool:
+    d = ledger_days.c
+    return conn.execute(select(d.status).where(
+        d.tenant_id == tenant_id, d.accounting_date == day)).scalar_one_or_none() == "closed"
+
+
 def balances_at(conn: Connection, tenant_id: str, day: date) -> dict[str, int]:
-    """Every account's balance at the end of ``day`` (its last line dated then or before)."""
+    """Every account's balance at the end of ``day``: the day close's snapshot when the day
+    is closed, else its last line dated then or before (a scan of the tenant's fund log)."""
+    if _closed(conn, tenant_id, day):
+        b = day_balances.c
+        return dict(conn.execute(select(b.account_no, b.balance_fen).where(
+            b.tenant_id == tenant_id, b.accounting_date == day)).tuples().all())
     f = fund_log.c
     last = select(f.account_no, func.max(f.entry_seq).label("seq")).where(
         f.tenant_id == tenant_id, f.accounting_date <= day).group_by(f.account_no).subquery()
@@ -59,13 +70,20 @@ def balances_at(conn: Connection, tenant_id: str, day: date) -> dict[str, int]:
 
 
 def postings_of_day(conn: Connection, tenant_id: str, day: date) -> list[Any]:
-    """The tenant's postings dated ``day``, in posting order of each account."""
-    f = fund_log.c
-    return list(conn.execute(select(
+    """The tenant's postings dated ``day``, in posting order of each account. When the day
+    before is closed, each account's lines are read after its last line of that day (by the
+    fund log's key, migration 0013: there is no index on the date), else the log is scanned."""
+    f, b = fund_log.c, day_balances.c
+    query = select(
         f.account_no, f.entry_seq, f.tx_id, f.side, f.amount_fen, f.counterparty_account_no,
         f.request_no, f.business_type).where(
         f.tenant_id == tenant_id, f.accounting_date == day, f.line_kind == "posting")
-        .order_by(f.account_no, f.entry_seq)).all())
+    if _closed(conn, tenant_id, day - timedelta(days=1)):
+        query = query.select_from(fund_log.outerjoin(day_balances, and_(
+            b.tenant_id == f.tenant_id, b.account_no == f.account_no,
+            b.accounting_date == day - timedelta(days=1)))).where(
+            f.entry_seq > func.coalesce(b.last_entry_seq, 0))
+    return list(conn.execute(query.order_by(f.account_no, f.entry_seq)).all())
 
 
 def replace_findings(conn: Connection, tenant_id: str, day: date,
