@@ -91,7 +91,9 @@ class CunguanClient:
             pass
         elif self.verify_responses:
             self._check(reply, signed.nonce)
-        data = reply.json() if reply.content else None
+        # A file (a reconciliation file's CSV) comes back as its bytes; everything else is JSON.
+        json_body = "json" in reply.headers.get("content-type", "application/json")
+        data = (reply.json() if json_body else reply.content) if reply.content else None
         return Answer(reply.status_code, data, reply.headers.get(REPLAY_HEADER) == "true",
                       dict(reply.headers), not unsigned)
 
@@ -118,6 +120,22 @@ def verify_callback(secret: str, path: str, headers: dict[str, str], body: bytes
     return _signed(secret, "POST", path, lower.get(signing.HEADER_TIMESTAMP.lower(), ""),
                    lower.get(signing.HEADER_NONCE.lower(), ""), body,
                    lower.get(signing.HEADER_SIGNATURE.lower(), ""), now_s)
+
+
+def verify_file(secret: str, path: str, headers: dict[str, str], body: bytes) -> bool:
+    """For the platform: is this reconciliation file (fetched at ``path``) the bank's? Its
+    ``X-Cunguan-File-*`` headers sign the bytes with the platform's key (docs/API.md,
+    "Reconciliation files"). No freshness check: a file is issued again under the signature
+    it was first made with."""
+    lower = {k.lower(): v for k, v in headers.items()}
+    stamp = lower.get("x-cunguan-file-timestamp", "")
+    if (lower.get("x-cunguan-file-algorithm") != signing.HMAC_SHA256
+            or not (stamp.isascii() and stamp.isdigit() and len(stamp) <= 12)):
+        return False
+    text = signing.canonical_text(signing.HMAC_SHA256, "FILE", path, int(stamp),
+                                  lower.get("x-cunguan-file-nonce", ""), body)
+    return signing.verify(text, signing.HMAC_SHA256, secret,
+                          lower.get("x-cunguan-file-signature", ""))
 
 
 def verify_return(secret: str, url: str, now_s: int | None = None) -> dict[str, str] | None:

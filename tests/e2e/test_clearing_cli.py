@@ -53,7 +53,7 @@ def test_r_s4_a_real_time_item_over_the_cap_exits_1_and_bad_input_exits_2(
     path = tmp_path / "rt.json"
     path.write_text(json.dumps(package), encoding="utf-8")
     assert "cap_exceeded" in _run([*db, "submit", str(path)], exit_code=1)
-    path.write_bytes("{".encode() + "\xff".encode("latin-1"))
+    path.write_bytes(b"{\xff")
     assert "field_invalid" in _run([*db, "submit", str(path)], exit_code=2)
     assert "field_invalid" in _run([*db, "participant", "10210009999６", "--name", "x"],
                                    exit_code=2)

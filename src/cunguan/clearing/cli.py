@@ -225,3 +225,21 @@ def stop_answer(ctx: typer.Context, item: str = typer.Argument(...), bank: str =
 def return_(ctx: typer.Context, item: str = typer.Argument(...), bank: str = BANK) -> None:
     """Return (退回) a netted credit not yet credited to the payee."""
     _print(_run(lambda: _service(ctx).return_item(item, bank)))
+
+
+@app.command(name="day-end")
+def day_end(ctx: typer.Context, date: str = typer.Option(..., help="The working day, "
+                                                               "YYYY-MM-DD, cut over already."),
+            reports: Path = typer.Option(None, exists=True, dir_okay=False,
+                                         help="Participants' own figures as JSON: {bank: "
+                                              "{sent_count, sent_fen, received_count, "
+                                              "received_fen}}.")) -> None:
+    """Reconcile the day top-down (SAPS ↔ NPC ↔ participants) and bill its fees (R-S9).
+    Exits 1 when a node must adjust."""
+    def go() -> dict[str, Any]:
+        figures = None if reports is None else json.loads(reports.read_text(encoding="utf-8"))
+        return _service(ctx).day_end(date, reports=figures)
+    result = _run(go)
+    _print(result)
+    if not result["passed"]:
+        raise typer.Exit(1)

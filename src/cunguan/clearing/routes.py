@@ -197,3 +197,12 @@ async def settle(request: Request, caller: Operator) -> Response:
 @router.post("/operator/clearing/cutover")
 async def cutover(request: Request, caller: Operator) -> Response:
     return await _ok(request, _clearing(request).cutover)
+
+
+@router.post("/operator/clearing/day-end")
+async def day_end(request: Request, caller: Operator) -> Response:
+    """Reconcile a cut-over day top-down and bill its fees (R-S9); body: ``work_date`` and
+    optionally ``reports`` (participants' own figures)."""
+    raw = await _body(request)
+    return await _ok(request, _clearing(request).day_end, raw.get("work_date"),
+                     reports=raw.get("reports"))

@@ -27,8 +27,16 @@ from cunguan.platform import pages
 from cunguan.platform.bank import Bank
 from cunguan.platform.body import BodyLimit
 from cunguan.platform.callback_sender import HttpSender
-from cunguan.platform.edge import envelope, platform_upload, refusal, request_id, respond
+from cunguan.platform.edge import (
+    envelope,
+    operator_upload,
+    platform_upload,
+    refusal,
+    request_id,
+    respond,
+)
 from cunguan.platform.lane import CommandLane
+from cunguan.reconcile import routes as reconcile_routes
 
 log = logging.getLogger("cunguan.api")
 
@@ -66,6 +74,8 @@ def create_app(bank: Bank, *, run_worker: bool = False,
     app.include_router(platform_routes.router)
     app.include_router(migration_routes.router)
     app.include_router(operator_routes.router)
+    app.include_router(reconcile_routes.router)
+    app.include_router(reconcile_routes.operator_router)
     app.include_router(clearing_routes.router)
     app.include_router(pages.router)
     _handlers(app)
@@ -83,11 +93,14 @@ def create_app(bank: Bank, *, run_worker: bool = False,
 
 def _body_bytes_max() -> Callable[[Scope], int]:
     """A request's body limit: ``api_upload_bytes_max`` on the routes that take uploads
-    (their caller is ``edge.platform_upload``), ``api_body_bytes_max`` everywhere else."""
+    (their caller is ``edge.platform_upload`` or ``edge.operator_upload``),
+    ``api_body_bytes_max`` everywhere else."""
     routes = [*platform_routes.router.routes, *migration_routes.router.routes,
-              *operator_routes.router.routes]
+              *operator_routes.router.routes, *reconcile_routes.router.routes,
+              *reconcile_routes.operator_router.routes]
     uploads = [route.path_regex for route in routes if isinstance(route, APIRoute)
-               and any(d.call is platform_upload for d in route.dependant.dependencies)]
+               and any(d.call in (platform_upload, operator_upload)
+                       for d in route.dependant.dependencies)]
 
     def bytes_max(scope: Scope) -> int:
         if scope.get("method") == "POST" and any(r.match(scope["path"]) for r in uploads):

@@ -83,6 +83,15 @@ def respond(request: Request, status: int, payload: Any, *, replayed: bool = Fal
     return Response(body, status_code=status, media_type="application/json", headers=headers)
 
 
+def respond_bytes(request: Request, body: bytes, media_type: str,
+                  headers: dict[str, str]) -> Response:
+    """A 200 answer that is not JSON (a file), signed as every answer is: ``headers`` are
+    the endpoint's own (a file's signature), beside the response's signature."""
+    signed = {"X-Request-Id": request_id(request), **headers}
+    signed.update(_response_signature(request, 200, body))
+    return Response(body, status_code=200, media_type=media_type, headers=signed)
+
+
 def refusal(request: Request, code: str, message: str, details: dict[str, Any] | None = None,
             *, request_no: str | None = None, replayed: bool = False) -> Response:
     return respond(request, status_for(code),
@@ -302,6 +311,11 @@ async def operator(request: Request) -> Principal:
     return _operator_only(await _authenticate(request))
 
 
+async def operator_upload(request: Request) -> Principal:
+    """A signed file upload from a bank operator (a bank statement, reconciliation)."""
+    return _operator_only(await _authenticate(request, limits.api_upload_bytes_max))
+
+
 async def operator_command(request: Request) -> Principal:
     """``operator`` for an operation with a set-based form (see ``platform_command``)."""
     return _operator_only(await _verified(request))
@@ -326,7 +340,7 @@ async def command_input(request: Request, schema: type[B],
 
 #: The dependencies that verify a caller (``SignedRoute`` runs them first).
 _CALLERS = frozenset({platform, platform_upload, platform_command, participant, operator,
-                      operator_command})
+                      operator_upload, operator_command})
 
 
 class SignedRoute(APIRoute):

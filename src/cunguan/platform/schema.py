@@ -7,10 +7,11 @@ from cunguan.db import outbox
 from cunguan.db.schema import metadata
 from cunguan.ledger.store import tables as ledger_tables
 from cunguan.platform.store import tables as platform_tables
+from cunguan.reconcile.store import platform_files as reconcile_platform_files
 from cunguan.reconcile.store import tables as reconcile_tables
 
 #: The modules whose tables make up the schema (imported for their tables).
 TABLE_MODULES = (ledger_tables, custody_tables, platform_tables, reconcile_tables,
-                 clearing_tables, outbox)
+                 reconcile_platform_files, clearing_tables, outbox)
 
 __all__ = ["TABLE_MODULES", "metadata"]

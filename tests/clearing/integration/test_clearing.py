@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import Engine
 
 from cunguan.clearing.handlers.base import CLEARING_ACCOUNT
+from cunguan.clearing.rules.parameters import ClearingParameters
 from cunguan.clearing.rules.refusals import ClearingError, Refusal
 from cunguan.core.fields import FieldInvalid
 from tests.clearing.integration.helpers import (
@@ -241,3 +242,29 @@ def test_r_s2_packages_replay_by_message_id_and_a_refused_one_writes_nothing(
     assert code(lambda: service.submit_package(bad)) == "field_invalid"
     bad["items"][0]["amount_fen"] = 1.5
     assert code(lambda: service.submit_package(bad)) == "field_invalid"
+
+
+def test_r_s9_day_end_reconciles_top_down_and_bills_fees_once(engine: Engine) -> None:
+    service, clock = clearing(engine, at=(9, 30))
+    service.set_parameters(ClearingParameters(fee_per_item_fen=50))
+    service.set_cap(ICBC, collateral_fen=0, haircut_bps=0, credit_line_fen=1_000_000)
+    service.fund("f1", ICBC, 100_000)
+    service.fund("f2", CCB, 10)
+    service.submit_package(credit("M1", ICBC, CCB, 30_000, 20_000))
+    later(clock, hours=1)
+    service.close_sessions()
+    service.settle()
+    assert code(lambda: service.day_end("2026-12-07")) == Refusal.WRONG_WORK_DATE
+    service.cutover()
+    honest = {"sent_count": 2, "sent_fen": 50_000, "received_count": 0, "received_fen": 0}
+    wrong = {"sent_count": 0, "sent_fen": 0, "received_count": 2, "received_fen": 49_999}
+    result = service.day_end("2026-12-07", reports={ICBC: honest, CCB: wrong})
+    assert result["saps_npc"] == []
+    [finding] = result["npc_participants"]
+    assert finding["bank_code"] == CCB and finding["npc"]["received_fen"] == 50_000
+    assert finding["adjust"] == "participant" and not result["passed"]
+    assert result["fees"] == [{"bank_code": ICBC, "fee_fen": 100, "billed": True,
+                               "reason": None}]
+    assert settlement_balance(service, ICBC) == (100_000 - 50_000 - 100, 0)
+    again = service.day_end("2026-12-07", reports={ICBC: honest})
+    assert again["passed"] and settlement_balance(service, ICBC)[0] == 49_900

@@ -19,6 +19,7 @@ from cunguan.custody import operator_routes
 from cunguan.custody import routes as platform_routes
 from cunguan.db.connection import make_engine, upgrade
 from cunguan.platform import pages
+from cunguan.reconcile import routes as reconcile_routes
 from tests.api_helpers import Api, api_for
 
 #: Ids that exist (an account's log is read only once the account is found).
@@ -57,7 +58,8 @@ def app() -> Iterator[tuple[Api, dict[str, tuple[str, str]]]]:
 def _operations() -> list[tuple[str, str]]:
     """Every (method, path) the app serves."""
     return sorted((method, route.path) for route in (
-        *platform_routes.router.routes, *operator_routes.router.routes, *pages.router.routes)
+        *platform_routes.router.routes, *operator_routes.router.routes, *pages.router.routes,
+        *reconcile_routes.router.routes, *reconcile_routes.operator_router.routes)
         if isinstance(route, APIRoute) for method in route.methods)
 
 

@@ -154,4 +154,6 @@ def test_every_id_taking_platform_endpoint_is_in_the_tenancy_test(api: Api) -> N
                               "/v1/withdrawals", "/v1/bids")}
     listed = set(_calls(defaultdict(lambda: "any-id")))
     names_new = {("POST", "/v1/migrations/{migration_id}")}   # names a new run, finds nothing
-    assert takes_ids - listed - names_new == set()
+    # a date, not an id: the caller's own file of that day (tests/reconcile, R-C22)
+    own_by_date = {("GET", "/v1/reconciliation-files/{business_date}")}
+    assert takes_ids - listed - names_new - own_by_date == set()

@@ -24,6 +24,8 @@ CLEARING_ACCOUNT = "BEPS-CLEARING"
 #: Where money enters settlement accounts from outside the system (HVPS transfers, the
 #: central bank's own funding): the debit-normal counterpart of a funding move.
 FUNDING_ACCOUNT = "SAPS-FUNDING"
+#: The NPC's fee income (手续费收入): the day-end fees go there (R-S9).
+FEE_ACCOUNT = "NPC-FEES"
 
 
 def settlement_account(bank_code: str) -> str:

@@ -8,6 +8,7 @@ from typing import Any
 
 from cunguan.clearing.handlers.base import (
     CLEARING_ACCOUNT,
+    FEE_ACCOUNT,
     FUNDING_ACCOUNT,
     settlement_account,
 )
@@ -39,7 +40,8 @@ class Participants(Netting):
         try:   # a set-up cut short before is taken up where it stopped
             self.ledger.open_accounts(self.system_id, [
                 AccountSpec(CLEARING_ACCOUNT, "NPC", "clearing", "3001", Side.CREDIT),
-                AccountSpec(FUNDING_ACCOUNT, "SAPS", "funding", "1001", Side.DEBIT)])
+                AccountSpec(FUNDING_ACCOUNT, "SAPS", "funding", "1001", Side.DEBIT),
+                AccountSpec(FEE_ACCOUNT, "NPC", "fee_income", "6011", Side.CREDIT)])
         except CunguanError as exc:
             if exc.code != "account_exists":
                 raise

@@ -69,6 +69,8 @@ class ClearingParameters:
       cap_warning_used_pcts: the shares of a participant's net debit cap whose crossing raises a
         warning event (R-S3), ascending.
       items_per_package_max: the most items one package may carry (R-S2).
+      fee_per_item_fen: what the NPC bills the sending bank for each money item netted, at
+        day end (R-S9; the seed names the billing, not the price: 0 until the operator sets it).
     """
 
     credit_item_max_fen: int = 5_000_000
@@ -77,6 +79,7 @@ class ClearingParameters:
     session_times: tuple[time, ...] = field(default=DEFAULT_SESSION_TIMES)
     cap_warning_used_pcts: tuple[int, ...] = (80, 90)
     items_per_package_max: int = limits.clearing_items_per_package_max
+    fee_per_item_fen: int = 0
 
     def __post_init__(self) -> None:
         invariant(0 < self.credit_item_max_fen <= limits.amount_fen_max,
@@ -94,3 +97,5 @@ class ClearingParameters:
                   "cap_warning_used_pcts must ascend within 1..99")
         invariant(0 < self.items_per_package_max <= limits.clearing_items_per_package_max,
                   "items_per_package_max out of range")
+        invariant(0 <= self.fee_per_item_fen <= limits.amount_fen_max,
+                  "fee_per_item_fen out of range")

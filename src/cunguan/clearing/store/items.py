@@ -165,3 +165,20 @@ def open_sessions_with_items(conn: Connection, system_id: str) -> list[tuple[dat
         c.system_id == system_id, c.netted_at.is_not(None), ~submitted.exists())
         .group_by(c.work_date, c.session_no).order_by(c.work_date, c.session_no)).tuples()
     return [(d, s) for d, s in rows]
+
+
+def bank_totals(conn: Connection, system_id: str, work_date: date
+                ) -> dict[str, dict[str, int]]:
+    """Per direct participant, the money items netted on a working day: sent (as payer's
+    bank) and received (as payee's bank), counts and sums — the NPC's figures."""
+    c = clearing_items.c
+    netted = (c.system_id == system_id, c.work_date == work_date, c.netted_at.is_not(None))
+    totals: dict[str, dict[str, int]] = {}
+    for side, column in (("sent", c.payer_bank), ("received", c.payee_bank)):
+        for bank, count, total in conn.execute(
+                select(column, func.count(), func.sum(c.amount_fen)).where(*netted)
+                .group_by(column)).tuples():
+            row = totals.setdefault(bank, {"sent_count": 0, "sent_fen": 0,
+                                           "received_count": 0, "received_fen": 0})
+            row[f"{side}_count"], row[f"{side}_fen"] = int(count), int(total)
+    return totals

@@ -36,7 +36,8 @@ def _params_row(params: ClearingParameters) -> dict[str, Any]:
             "credit_item_max_fen": params.credit_item_max_fen,
             "debit_answer_days_max": params.debit_answer_days_max,
             "realtime_receipt_timeout_s": params.realtime_receipt_timeout_s,
-            "cap_warning_used_pcts": ",".join(str(p) for p in params.cap_warning_used_pcts)}
+            "cap_warning_used_pcts": ",".join(str(p) for p in params.cap_warning_used_pcts),
+            "fee_per_item_fen": params.fee_per_item_fen}
 
 
 def update_parameters(conn: Connection, system_id: str, params: ClearingParameters) -> None:
@@ -56,7 +57,8 @@ def system(conn: Connection, system_id: str, *, lock: bool = False
         debit_answer_days_max=row.debit_answer_days_max,
         realtime_receipt_timeout_s=row.realtime_receipt_timeout_s,
         session_times=_times(row.session_times),
-        cap_warning_used_pcts=tuple(int(p) for p in row.cap_warning_used_pcts.split(",") if p))
+        cap_warning_used_pcts=tuple(int(p) for p in row.cap_warning_used_pcts.split(",") if p),
+        fee_per_item_fen=row.fee_per_item_fen)
 
 
 def set_work_date(conn: Connection, system_id: str, work_date: date) -> None:

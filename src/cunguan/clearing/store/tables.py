@@ -40,6 +40,7 @@ clearing_systems = Table(
     Column("debit_answer_days_max", Integer, nullable=False),
     Column("realtime_receipt_timeout_s", Integer, nullable=False),
     Column("cap_warning_used_pcts", String(64), nullable=False),
+    Column("fee_per_item_fen", BigInteger, nullable=False),
     Column("created_at", UtcDateTime(), nullable=False),
 )
 

@@ -29,6 +29,10 @@ class Refusal(StrEnum):
     CHECKER_IS_MAKER = "checker_is_maker"
     APPROVER_REPEATED = "approver_repeated"
 
+    TENANT_NOT_FOUND = "tenant_not_found"
+    DAY_NOT_CLOSED = "day_not_closed"
+    PLATFORM_KEY_MISSING = "platform_key_missing"
+
 
 #: Each refusal's rule (SPEC id, or "—") and meaning, as docs/ERRORS.md shows them.
 EXPLAINED: dict[Refusal, tuple[str, str]] = {
@@ -79,6 +83,14 @@ EXPLAINED: dict[Refusal, tuple[str, str]] = {
     Refusal.STATEMENT_ACCOUNT_MISMATCH: ("R-B2",
         "the file is a statement of another account than the one named for the import, or "
         "names none and none was given"),
+
+    Refusal.TENANT_NOT_FOUND: ("R-C22", "no such platform"),
+    Refusal.DAY_NOT_CLOSED: ("R-C22, R-L7",
+        "a platform's reconciliation file is made only for a closed accounting day; this one "
+        "is still open, cut over awaiting its close, or not a day of the platform "
+        "(`details.business_date`)"),
+    Refusal.PLATFORM_KEY_MISSING: ("R-C22",
+        "the platform has no active key to sign its reconciliation file with: issue one"),
 }
 
 

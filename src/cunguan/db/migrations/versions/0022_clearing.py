@@ -4,15 +4,15 @@ positions, and events.
 
 New tables only; nothing existing changes.
 
-Revision ID: 0023
-Revises: 0020
+Revision ID: 0022
+Revises: 0021
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0023"
-down_revision = "0020"
+revision = "0022"
+down_revision = "0021"
 branch_labels = None
 depends_on = None
 
@@ -29,6 +29,7 @@ def upgrade() -> None:
         sa.Column("debit_answer_days_max", sa.Integer(), nullable=False),
         sa.Column("realtime_receipt_timeout_s", sa.Integer(), nullable=False),
         sa.Column("cap_warning_used_pcts", sa.String(length=64), nullable=False),
+        sa.Column("fee_per_item_fen", sa.BigInteger(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("system_id"),
     )
