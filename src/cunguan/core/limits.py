@@ -331,3 +331,6 @@ clearing_message_bytes_max: Final = 268_435_456
 #: Up to this size a message refused by its XSD while streamed is parsed again as a tree to name
 #: the line the schema complains of (streamed validation reports none); above it, line 0.
 clearing_message_relocate_bytes_max: Final = 33_554_432
+
+#: Days one report run covers at most (a month's report set).
+report_days_max: Final = 31

@@ -9,7 +9,7 @@ from sqlalchemy import Engine, func, select
 from cunguan.reconcile.rules.refusals import ReconcileError, Refusal
 from cunguan.reconcile.rules.statements import Direction
 from cunguan.reconcile.store.tables import reconcile_lines, reconcile_statements
-from tests.helpers import DAY
+from tests.helpers import DAY, in_threads
 from tests.reconcile.integration.helpers import OPERATOR, line, statement, world
 
 IN, OUT = Direction.CREDIT, Direction.DEBIT
@@ -96,3 +96,13 @@ def test_r_b2_a_long_import_reports_its_progress_and_keeps_every_line(engine: En
                              operator=OPERATOR, progress=lambda d, t: seen.append((d, t)))
     assert seen == [(1_000, 2_501), (2_000, 2_501), (2_501, 2_501)]
     assert _counts(engine) == (1, 2_501)
+
+
+def test_r_b2_the_same_file_imported_at_once_twice_is_one_import(engine: Engine) -> None:
+    w = world(engine)
+    lines = [line(n, IN, n) for n in range(1, 301)]
+    done = in_threads(4, lambda _: w.recon.import_statement(
+        statement("ST1", 0, lines), file_sha256="d" * 64, operator=OPERATOR))
+    assert len({d.import_id for d in done}) == 1
+    assert sorted(d.replayed for d in done) == [False, True, True, True]
+    assert _counts(engine) == (1, 300)

@@ -11,6 +11,7 @@ from cunguan.platform.cli import calendar, day, db, ledger
 from cunguan.platform.cli.common import CunguanGroup, remember_database
 from cunguan.platform.cli.serve import keys, serve
 from cunguan.platform.cli.worker import worker
+from cunguan.reconcile import cli as reconcile
 from cunguan.reconcile import files_cli as reconcile_files
 
 app = typer.Typer(help="Cunguan (存管): fund custody and clearing-settlement core. Exit codes: "
@@ -24,7 +25,9 @@ app.add_typer(custody.app, name="custody")
 app.add_typer(migration.app, name="migration")
 app.add_typer(calendar.app, name="calendar")
 app.add_typer(fees.app, name="fees")
-app.add_typer(reconcile_files.app, name="reconcile")
+# One ``cunguan reconcile``: the operators' commands and the platforms' daily files (R-C22).
+reconcile.app.command("platform-file")(reconcile_files.platform_file_command)
+app.add_typer(reconcile.app, name="reconcile")
 app.add_typer(clearing.app, name="clearing")
 app.command()(worker)
 app.command()(serve)

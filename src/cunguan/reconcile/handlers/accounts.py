@@ -39,9 +39,9 @@ class Accounts(ReconcileBase):
             mirrors = store.all_mirrors(conn)
         return [{**row._asdict(), "mirrors": mirrors.get(row.account_no, [])} for row in rows]
 
-    def need_account(self, conn: Connection, account_no: str) -> Any:
+    def need_account(self, conn: Connection, account_no: str, *, lock: bool = False) -> Any:
         """The account's register row; one not registered is refused."""
-        row = store.account(conn, account_no)
+        row = store.account(conn, account_no, lock=lock)
         if row is None:
             raise ReconcileError(Refusal.ACCOUNT_NOT_REGISTERED,
                                  f"bank account {account_no} is not registered",

@@ -57,6 +57,9 @@ class Statements(Accounts):
                     progress: Progress = no_progress) -> Imported:
         """Parse ``data`` in ``format_name`` and import it; the same file again is a replay."""
         who = register.operator(operator)
+        if not isinstance(data, bytes | bytearray):
+            raise ReconcileError(Refusal.FIELD_INVALID, "data: the file's bytes", field="data",
+                                 reason=f"must be bytes, got {type(data).__name__}")
         if account_no is not None:
             account_no = register.bank_account_no(account_no, "account")
         file_sha256 = hashlib.sha256(data).hexdigest()
@@ -79,12 +82,14 @@ class Statements(Accounts):
         digest = content_digest(statement)
 
         def work(conn: Connection) -> Imported:
+            # The account's row locked first: its imports queue, so each sees the last one.
+            account = self.need_account(conn, statement.account_no, lock=True)
             found = store.by_file(conn, file_sha256)
             if found is None:
                 found = self._same_statement(conn, statement, digest)
             if found is not None:
                 return _imported(found, replayed=True)
-            self._check(conn, statement)
+            self._check(conn, statement, account)
             import_id = store.insert_statement(conn, statement, {
                 "file_sha256": file_sha256, "content_sha256": digest,
                 "imported_at": self.clock(), "operator": who})
@@ -109,9 +114,8 @@ class Statements(Accounts):
                 f"(import {found.import_id}) with other content", import_id=found.import_id)
         return found
 
-    def _check(self, conn: Connection, statement: Statement) -> None:
-        """The account registered, its currency, the balances adding up and continuing."""
-        account = self.need_account(conn, statement.account_no)
+    def _check(self, conn: Connection, statement: Statement, account: Any) -> None:
+        """The account's currency, the balances adding up and continuing."""
         if statement.currency != account.currency:
             raise ReconcileError(Refusal.FIELD_INVALID, f"the statement is in "
                                  f"{statement.currency}, the account in {account.currency}",

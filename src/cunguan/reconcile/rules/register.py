@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from cunguan.core import fields, limits
+from cunguan.reconcile.rules.classes import BankKind, BankRole, CustomerKind
 
 
 class AccountKind(StrEnum):
@@ -82,30 +83,26 @@ def bank_account(account_no: object, bank_name: object, kind: object, *,
     return BankAccount(account, name, chosen, code, tenant, mirrored)
 
 
-@dataclass(frozen=True, slots=True)
-class AdjustmentLegs:
-    """What a maker proposes to post for a break: Dr ``debit_account_no`` / Cr
-    ``credit_account_no`` ``amount_fen`` in the ledger of ``tenant_id``."""
-
-    tenant_id: str
-    debit_account_no: str
-    credit_account_no: str
-    amount_fen: int
-    memo: str
-
-
-def adjustment_legs(tenant_id: object, debit_account_no: object, credit_account_no: object,
-                    amount_fen: object, memo: object = "") -> AdjustmentLegs:
-    tenant = fields.identifier(tenant_id, "tenant_id", limits.tenant_id_length_max)
-    debit = fields.identifier(debit_account_no, "debit_account_no", limits.account_no_length_max)
-    credit = fields.identifier(credit_account_no, "credit_account_no",
-                               limits.account_no_length_max)
-    if debit == credit:
-        raise fields.FieldInvalid("credit_account_no", "must differ from the debit account")
-    amount = fields.amount_fen(amount_fen, "amount_fen")
-    note = fields.text(memo, "memo", max_length=limits.memo_length_max, allow_empty=True)
-    return AdjustmentLegs(tenant, debit, credit, amount, note)
-
-
 def note_text(value: object, field: str = "note") -> str:
     return fields.text(value, field, max_length=limits.reconcile_note_length_max)
+
+
+#: The ledger subjects of customer fund accounts (R-B1) and their kind: a custody platform's
+#: users' accounts (2011) are payment accounts, its unallocated receipts (2249, 挂账) pending
+#: funds; a payment institution's chart uses the detail codes 201101…201104.
+CUSTOMER_SUBJECTS: dict[str, CustomerKind] = {
+    "2011": CustomerKind.PAYMENT, "201101": CustomerKind.PAYMENT,
+    "201102": CustomerKind.SETTLEMENT, "201103": CustomerKind.PREPAID,
+    "201104": CustomerKind.PENDING, "2249": CustomerKind.PENDING,
+}
+
+#: A registered account's kind as R-B1's bank kind and role; a channel's settlement account
+#: holds no reserve funds (None). A cooperating bank's account is taken as its receipt-payment
+#: account (收付户), the account cooperating banks hold.
+RESERVE_ROLES: dict[AccountKind, tuple[BankKind, BankRole] | None] = {
+    AccountKind.CUSTODY: (BankKind.CUSTODY, BankRole.CUSTODY),
+    AccountKind.RECEIPT_PAYMENT: (BankKind.CUSTODY, BankRole.RECEIPT_PAYMENT),
+    AccountKind.COLLECTION: (BankKind.CUSTODY, BankRole.COLLECTION),
+    AccountKind.COOPERATING: (BankKind.COOPERATING, BankRole.RECEIPT_PAYMENT),
+    AccountKind.CHANNEL: None,
+}

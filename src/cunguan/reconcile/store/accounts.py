@@ -20,10 +20,12 @@ def insert_account(conn: Connection, account: BankAccount, *, row: dict[str, Any
             for m in account.mirrors])
 
 
-def account(conn: Connection, account_no: str) -> Any:
-    """The register's row of the account, or None."""
+def account(conn: Connection, account_no: str, *, lock: bool = False) -> Any:
+    """The register's row of the account, or None; ``lock``: held to the transaction's end
+    (one import of the account's statements at a time)."""
     a = reconcile_accounts.c
-    return conn.execute(select(reconcile_accounts).where(a.account_no == account_no)).first()
+    query = select(reconcile_accounts).where(a.account_no == account_no)
+    return conn.execute(query.with_for_update() if lock else query).first()
 
 
 def mirrors(conn: Connection, account_no: str) -> list[str]:

@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import Connection, select
 
-from cunguan.ledger.store.tables import accounts, day_balances, fund_log
+from cunguan.ledger.store.tables import accounts, day_balances, fund_log, tenants
 from cunguan.reconcile.rules.statements import BookItem, Direction
 
 #: The business type of a break's adjustment: the bank already shows it (it is the break), so
@@ -72,3 +72,12 @@ def ledger_account_exists(conn: Connection, tenant_id: str, account_no: str) -> 
     a = accounts.c
     return conn.execute(select(a.account_no).where(
         a.tenant_id == tenant_id, a.account_no == account_no)).first() is not None
+
+
+def accounting_date(conn: Connection, tenant_id: str) -> date | None:
+    """The tenant's open accounting date (a break resolved by its adjustment is resolved
+    on the day the adjustment is booked)."""
+    t = tenants.c
+    value = conn.execute(select(t.accounting_date).where(
+        t.tenant_id == tenant_id)).scalar_one_or_none()
+    return None if value is None else value

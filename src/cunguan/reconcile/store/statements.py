@@ -71,7 +71,8 @@ def insert_lines(conn: Connection, import_id: int, account_no: str,
                                                for line in lines])
 
 
-def _line(row: Any) -> StatementLine:
+def statement_line(row: Any) -> StatementLine:
+    """A stored line as the record it was imported from."""
     return StatementLine(
         line_no=row.line_no, value_date=row.value_date, booking_date=row.booking_date,
         direction=Direction(row.direction), amount_fen=row.amount_fen, bank_ref=row.bank_ref,
@@ -86,7 +87,7 @@ def lines_of_day(conn: Connection, account_no: str,
     """(line key, account no., line) of every line the bank booked on the account that day."""
     rows = conn.execute(select(reconcile_lines).where(
         _l.account_no == account_no, _l.booking_date == day).order_by(_l.import_id, _l.line_no))
-    return [(row.line_key, row.account_no, _line(row)) for row in rows]
+    return [(row.line_key, row.account_no, statement_line(row)) for row in rows]
 
 
 def lines_by_key(conn: Connection, keys: Iterable[str]) -> list[tuple[str, str, StatementLine]]:
@@ -97,7 +98,7 @@ def lines_by_key(conn: Connection, keys: Iterable[str]) -> list[tuple[str, str, 
             for row in conn.execute(select(reconcile_lines).where(
                 _l.line_key.in_(wanted[start:start + step])))]
     rows.sort(key=lambda row: (row.import_id, row.line_no))
-    return [(row.line_key, row.account_no, _line(row)) for row in rows]
+    return [(row.line_key, row.account_no, statement_line(row)) for row in rows]
 
 
 def statements(conn: Connection, account_no: str, first: date, last: date) -> list[Any]:

@@ -126,14 +126,14 @@ reconcile_matches = Table(
     Column("as_of", Date, primary_key=True),
     Column("side", String(4), primary_key=True),
     Column("item_key", String(_key), primary_key=True),
-    Column("group_id", Integer, nullable=False),
+    Column("group_id", String(_key), nullable=False),
     Column("rule", String(32), nullable=False),
     Column("amount_fen", BigInteger, nullable=False),
     # Was this line or item matched before (R-B2 (1): each one ends matched once)?
     Index("ix_reconcile_matches_item", "side", "item_key"),
 )
 
-_OPEN_BREAKS = text("state <> 'resolved'")
+_OPEN_BREAKS = text("state NOT IN ('resolved', 'written_off')")
 
 reconcile_breaks = Table(
     "reconcile_breaks", metadata,
@@ -149,7 +149,7 @@ reconcile_breaks = Table(
     Column("amount_fen", BigInteger, nullable=False),
     Column("difference_fen", BigInteger, nullable=False),  # signed: bank − books
     Column("owner", String(64), nullable=False),
-    Column("state", String(16), nullable=False),
+    Column("state", String(24), nullable=False),        # rules.breaks.BreakState
     Column("opened_on", Date, nullable=False),
     Column("resolved_on", Date),
     Column("resolution", String(256), nullable=False),
@@ -181,11 +181,12 @@ reconcile_adjustments = Table(
     Column("adjustment_id", _id, primary_key=True, autoincrement=True),
     Column("break_id", BigInteger, nullable=False),
     Column("tenant_id", String(_t), nullable=False),
+    Column("kind", String(16), nullable=False),    # correction / write_off
     Column("debit_account_no", String(_ledger), nullable=False),
     Column("credit_account_no", String(_ledger), nullable=False),
     Column("amount_fen", BigInteger, nullable=False),
     Column("memo", String(limits.memo_length_max), nullable=False),
-    Column("state", String(16), nullable=False),   # proposed / approved / rejected / posted
+    Column("state", String(16), nullable=False),   # proposed / rejected / posted
     Column("maker", String(64), nullable=False),
     Column("checker", String(64)),
     Column("second_approver", String(64)),
@@ -194,8 +195,6 @@ reconcile_adjustments = Table(
     Column("request_no", String(limits.request_no_length_max), nullable=False),
     Column("tx_id", BigInteger),
     CheckConstraint("amount_fen > 0", name="ck_reconcile_adjustments_amount_positive"),
-    CheckConstraint("checker IS NULL OR checker <> maker",
-                    name="ck_reconcile_adjustments_four_eyes"),
     Index("ix_reconcile_adjustments_break", "break_id"),
     Index("ux_reconcile_adjustments_request", "request_no", unique=True),
 )

@@ -8,6 +8,8 @@ Revision ID: 0020
 Revises: 0019
 """
 
+from typing import Any
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -21,10 +23,10 @@ _LEDGER = 32
 _BANK = 34
 _KEY = 128
 _ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
-_OPEN_BREAKS = sa.text("state <> 'resolved'")
+_OPEN_BREAKS = sa.text("state NOT IN ('resolved', 'written_off')")
 
 
-def _at(name: str, nullable: bool = False) -> sa.Column:
+def _at(name: str, nullable: bool = False) -> sa.Column[Any]:
     return sa.Column(name, sa.DateTime(timezone=True), nullable=nullable)
 
 
@@ -145,7 +147,7 @@ def _matching() -> None:
         sa.Column("as_of", sa.Date(), nullable=False),
         sa.Column("side", sa.String(length=4), nullable=False),
         sa.Column("item_key", sa.String(length=_KEY), nullable=False),
-        sa.Column("group_id", sa.Integer(), nullable=False),
+        sa.Column("group_id", sa.String(length=_KEY), nullable=False),
         sa.Column("rule", sa.String(length=32), nullable=False),
         sa.Column("amount_fen", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("account_no", "as_of", "side", "item_key"),
@@ -185,7 +187,7 @@ def _breaks() -> None:
         sa.Column("amount_fen", sa.BigInteger(), nullable=False),
         sa.Column("difference_fen", sa.BigInteger(), nullable=False),
         sa.Column("owner", sa.String(length=64), nullable=False),
-        sa.Column("state", sa.String(length=16), nullable=False),
+        sa.Column("state", sa.String(length=24), nullable=False),
         sa.Column("opened_on", sa.Date(), nullable=False),
         sa.Column("resolved_on", sa.Date(), nullable=True),
         sa.Column("resolution", sa.String(length=256), nullable=False),
@@ -215,6 +217,7 @@ def _breaks() -> None:
         sa.Column("adjustment_id", _ID, autoincrement=True, nullable=False),
         sa.Column("break_id", sa.BigInteger(), nullable=False),
         sa.Column("tenant_id", sa.String(length=_TENANT), nullable=False),
+        sa.Column("kind", sa.String(length=16), nullable=False),
         sa.Column("debit_account_no", sa.String(length=_LEDGER), nullable=False),
         sa.Column("credit_account_no", sa.String(length=_LEDGER), nullable=False),
         sa.Column("amount_fen", sa.BigInteger(), nullable=False),
@@ -228,8 +231,6 @@ def _breaks() -> None:
         sa.Column("request_no", sa.String(length=64), nullable=False),
         sa.Column("tx_id", sa.BigInteger(), nullable=True),
         sa.CheckConstraint("amount_fen > 0", name="ck_reconcile_adjustments_amount_positive"),
-        sa.CheckConstraint("checker IS NULL OR checker <> maker",
-                           name="ck_reconcile_adjustments_four_eyes"),
         sa.PrimaryKeyConstraint("adjustment_id"),
     )
     op.create_index("ix_reconcile_adjustments_break", "reconcile_adjustments", ["break_id"])

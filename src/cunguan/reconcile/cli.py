@@ -1,0 +1,329 @@
+"""``cunguan reconcile …``: the bank accounts register, statement imports, matching a day,
+working breaks, the reserve-fund checks and reports. Thin: every field is checked by the
+handlers' rules; refusals print their code and exit 1 (2 for bad input)."""
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from rich.table import Table
+from rich.text import Text
+
+from cunguan.core import fields
+from cunguan.core.money import MoneyError, format_yuan, parse_yuan
+from cunguan.db.check import ready_engine
+from cunguan.db.connection import Engine
+from cunguan.ledger.service import LedgerService
+from cunguan.reconcile.handlers.service import ReconcileService
+from cunguan.reconcile.rules import register
+from cunguan.reconcile.rules.refusals import ReconcileError
+
+app = typer.Typer(help="Reconciliation (对账): bank statements against the books, breaks, "
+                       "and the reserve-fund checks and reports.", no_args_is_help=True)
+accounts_app = typer.Typer(help="The bank accounts register (R-B1).", no_args_is_help=True)
+breaks_app = typer.Typer(help="Breaks (差错) and their adjustments.", no_args_is_help=True)
+app.add_typer(accounts_app, name="accounts")
+app.add_typer(breaks_app, name="breaks")
+
+OPERATOR = typer.Option(..., "--operator", help="Who acts (recorded with the action).")
+ACCOUNT = typer.Option(..., "--account", help="The bank account no.")
+JSON = typer.Option(False, "--json", help="JSON instead of a table (for scripts).")
+#: A statement this long shows a progress bar while it is written.
+PROGRESS_LINES_MIN = 5_000
+
+
+console = Console()
+error_console = Console(stderr=True, soft_wrap=True, highlight=False)
+#: The exit codes of ``cunguan`` (its root group maps other named errors and the environment).
+EXIT_REJECTED, EXIT_BAD_INPUT = 1, 2
+
+
+def _engine(ctx: typer.Context) -> Engine:
+    """The root command's engine (its ``--database-url``), checked to be there and migrated.
+    Shared through the root context like every sub-app's (this module may not import the
+    platform's CLI helpers: they reach into custody's rules)."""
+    root = ctx.find_root()
+    if root.obj is None:
+        root.obj = {}
+    if "engine" not in root.obj:
+        root.obj["engine"] = ready_engine(root.obj.get("database_url"))
+    found: Engine = root.obj["engine"]
+    return found
+
+
+def _service(ctx: typer.Context) -> ReconcileService:
+    checked = _engine(ctx)
+    return ReconcileService(checked, LedgerService(checked))
+
+
+@contextmanager
+def _refusals() -> Iterator[None]:
+    """A refusal: its code and message on stderr, exit 1 (2 for a malformed field)."""
+    try:
+        yield
+    except ReconcileError as exc:
+        code = str(exc.code)
+        error_console.print(Text.assemble(("refused", "red"), f" {code}: {exc.message}"))
+        raise typer.Exit(EXIT_BAD_INPUT if code == "field_invalid" else EXIT_REJECTED) from exc
+
+
+def money(amount_fen: int) -> str:
+    return format_yuan(amount_fen)
+
+
+def yuan(text: str, field: str = "--amount") -> int:
+    """A yuan amount as typed ("1,234.56") in fen."""
+    try:
+        return parse_yuan(text)
+    except MoneyError as exc:
+        raise fields.FieldInvalid(field, str(exc)) from exc
+
+
+def _day(text: str, field: str = "--date") -> date:
+    return fields.iso_day(text, field)
+
+
+def _ok(text: str, data: Any = None) -> None:
+    suffix = f" {json.dumps(data, ensure_ascii=False, default=str)}" if data is not None else ""
+    console.print(f"[green]ok[/green] {text}{suffix}", highlight=False)
+
+
+# -- the register ----------------------------------------------------------------------------
+@accounts_app.command("add")
+def accounts_add(ctx: typer.Context, account_no: str = typer.Argument(..., help="Account no."),
+                 bank: str = typer.Option(..., help="The bank's name."),
+                 kind: str = typer.Option(..., help="custody | receipt_payment | collection | "
+                                                    "cooperating | channel"),
+                 currency: str = typer.Option("CNY", help="ISO 4217 code."),
+                 platform: str = typer.Option(None, "--platform", "-p",
+                                              help="The tenant whose ledger it mirrors."),
+                 mirror: list[str] = typer.Option([], "--mirror", help="A ledger account it "
+                                                  "mirrors (repeat for several)."),
+                 operator: str = OPERATOR) -> None:
+    """Register a reserve or custody bank account and the ledger accounts it mirrors."""
+    account = register.bank_account(account_no, bank, kind, currency_code=currency,
+                                    tenant_id=platform, mirrors=list(mirror))
+    with _refusals():
+        _service(ctx).add_account(account, operator=operator)
+    _ok(f"registered {account.account_no} ({account.kind}, {account.bank_name})")
+
+
+@accounts_app.command("list")
+def accounts_list(ctx: typer.Context, platform: str = typer.Option(
+        None, "--platform", "-p", help="Only this tenant's."), as_json: bool = JSON) -> None:
+    """The register."""
+    rows = _service(ctx).accounts(platform)
+    if as_json:
+        console.print_json(json.dumps(rows, ensure_ascii=False, default=str))
+        return
+    table = Table("account", "bank", "kind", "currency", "tenant", "mirrors")
+    for row in rows:
+        table.add_row(row["account_no"], row["bank_name"], row["kind"], row["currency"],
+                      row["tenant_id"] or "", ", ".join(row["mirrors"]))
+    console.print(table)
+
+
+# -- statements and matching -----------------------------------------------------------------
+@app.command("import")
+def import_statement(ctx: typer.Context,
+                     file: Path = typer.Argument(..., exists=True, dir_okay=False,
+                                                 readable=True, help="The statement file."),
+                     format_name: str = typer.Option(..., "--format", help="Its format."),
+                     account: str = typer.Option(None, "--account", help="The bank account "
+                                                 "(for formats that do not name it)."),
+                     operator: str = OPERATOR) -> None:
+    """Import a bank statement: all of it or nothing; the same file again is a replay."""
+    data = file.read_bytes()
+    with _refusals(), Progress(TextColumn("{task.description}"), BarColumn(),
+                               MofNCompleteColumn(), console=console, transient=True,
+                               disable=data.count(b"\n") < PROGRESS_LINES_MIN) as bar:
+        task = bar.add_task(f"importing {file.name}", total=None)
+        done = _service(ctx).import_file(
+            data, format_name, operator=operator, account_no=account,
+            progress=lambda n, total: bar.update(task, completed=n, total=total))
+    marker = " (replayed: imported before)" if done.replayed else ""
+    _ok(f"import {done.import_id}: statement {done.statement_id} of {done.account_no}, "
+        f"{done.lines} lines, {money(done.opening_balance_fen)} → "
+        f"{money(done.closing_balance_fen)}{marker}")
+
+
+@app.command("match")
+def match(ctx: typer.Context, account: str = ACCOUNT,
+          day: str = typer.Option(..., "--date", help="The day T matched, YYYY-MM-DD."),
+          operator: str = OPERATOR) -> None:
+    """Match a bank account's day T against the books; running it again is a replay."""
+    with _refusals():
+        run = _service(ctx).match_day(account, _day(day), operator=operator)
+    marker = " (replayed: matched before on the same inputs)" if run.replayed else ""
+    _ok(f"{run.account_no} {run.as_of}: {run.bank_lines} bank lines, {run.book_items} book "
+        f"items; {run.matched} matched, {run.breaks} breaks, {run.in_transit} in transit"
+        f"{marker}")
+
+
+# -- breaks ----------------------------------------------------------------------------------
+@breaks_app.command("list")
+def breaks_list(ctx: typer.Context,
+                account: str = typer.Option(None, "--account", help="Only this account's."),
+                state: str = typer.Option(None, help="open | proposed | resolved"),
+                resolved: bool = typer.Option(False, "--all", help="Resolved ones too."),
+                as_json: bool = JSON) -> None:
+    """Breaks, oldest first (open ones unless --state or --all)."""
+    rows = _service(ctx).breaks(account_no=account, state=state, open_only=not resolved)
+    if as_json:
+        console.print_json(json.dumps(rows, ensure_ascii=False, default=str))
+        return
+    table = Table("id", "account", "day", "class", "side", "amount", "difference", "owner",
+                  "state")
+    for row in rows:
+        table.add_row(str(row["break_id"]), row["account_no"], str(row["as_of"]),
+                      row["break_class"], row["side"], money(row["amount_fen"]),
+                      money(row["difference_fen"]), row["owner"], row["state"])
+    console.print(table)
+
+
+@breaks_app.command("show")
+def breaks_show(ctx: typer.Context, break_id: int = typer.Argument(...)) -> None:
+    """A break with everything done to it."""
+    with _refusals():
+        detail = _service(ctx).break_detail(break_id)
+    console.print_json(json.dumps(detail, ensure_ascii=False, default=str))
+
+
+@breaks_app.command("assign")
+def breaks_assign(ctx: typer.Context, break_id: int = typer.Argument(...),
+                  owner: str = typer.Option(..., help="Who works it."),
+                  operator: str = OPERATOR) -> None:
+    """Give a break its owner."""
+    with _refusals():
+        _service(ctx).assign(break_id, owner, operator=operator)
+    _ok(f"break {break_id} owned by {owner}")
+
+
+@breaks_app.command("note")
+def breaks_note(ctx: typer.Context, break_id: int = typer.Argument(...),
+                text: str = typer.Option(..., "--text", help="The note."),
+                operator: str = OPERATOR) -> None:
+    """Add a note to a break."""
+    with _refusals():
+        _service(ctx).note(break_id, text, operator=operator)
+    _ok(f"note added to break {break_id}")
+
+
+@breaks_app.command("propose")
+def breaks_propose(ctx: typer.Context, break_id: int = typer.Argument(...),
+                   debit: str = typer.Option(..., help="The ledger account debited."),
+                   credit: str = typer.Option(..., help="The ledger account credited."),
+                   amount: str = typer.Option(..., help="In yuan, e.g. 12.34."),
+                   memo: str = typer.Option(..., help="Why (for the fund log)."),
+                   write_off: bool = typer.Option(False, "--write-off",
+                                                  help="A write-off, not a correction."),
+                   operator: str = OPERATOR) -> None:
+    """Propose an adjustment for an assigned break (the maker); another operator approves."""
+    with _refusals():
+        _service(ctx).propose(break_id, kind="write_off" if write_off else "correction",
+                              debit_account_no=debit, credit_account_no=credit,
+                              amount_fen=yuan(amount), memo=memo, operator=operator)
+    _ok(f"adjustment proposed for break {break_id}")
+
+
+@breaks_app.command("approve")
+def breaks_approve(ctx: typer.Context, break_id: int = typer.Argument(...),
+                   operator: str = OPERATOR) -> None:
+    """Approve a break's adjustment (not its maker); the last approval needed posts it."""
+    with _refusals():
+        done = _service(ctx).approve(break_id, operator=operator)
+    if done["state"] == "posted":
+        marker = " (replayed: posted before)" if done["replayed"] else ""
+        _ok(f"adjustment {done['adjustment_id']} posted as transaction {done['tx_id']}"
+            f"{marker}")
+    else:
+        _ok(f"adjustment {done['adjustment_id']} approved once: above the write-off limit, "
+            "a second approver (not its maker or checker) posts it")
+
+
+@breaks_app.command("reject")
+def breaks_reject(ctx: typer.Context, break_id: int = typer.Argument(...),
+                  reason: str = typer.Option(..., help="Why."),
+                  operator: str = OPERATOR) -> None:
+    """Reject a break's proposed adjustment (not its maker): the break is open again."""
+    with _refusals():
+        _service(ctx).reject(break_id, reason, operator=operator)
+    _ok(f"adjustment of break {break_id} rejected")
+
+
+@breaks_app.command("resolve")
+def breaks_resolve(ctx: typer.Context, break_id: int = typer.Argument(...),
+                   resolution: str = typer.Option(..., help="How it was resolved."),
+                   operator: str = OPERATOR) -> None:
+    """Clear a break without changing the books (the bank corrected it, it arrived …)."""
+    with _refusals():
+        _service(ctx).resolve(break_id, resolution, operator=operator)
+    _ok(f"break {break_id} resolved")
+
+
+# -- reserve funds ---------------------------------------------------------------------------
+PLATFORM = typer.Option(..., "--platform", "-p", help="The tenant whose reserve funds.")
+
+
+@app.command("checks")
+def checks(ctx: typer.Context, platform: str = PLATFORM,
+           day: str = typer.Option(..., "--date", help="The day T checked, YYYY-MM-DD."),
+           as_json: bool = JSON) -> None:
+    """Run R-B2's seven checks and R-B3's identities for day T (due by T+2 working days);
+    the findings are stored for the day. Exit 1 when there are error findings."""
+    run = _service(ctx).run_checks(platform, _day(day))
+    if as_json:
+        console.print_json(json.dumps({
+            "day": run.day, "due_by": run.due_by,
+            "findings": [asdict(f) for f in run.findings],
+            "identities": [{"code": i.code, "account_no": i.account_no, "holds": i.holds,
+                            "difference_fen": i.difference_fen} for i in run.identities]},
+            ensure_ascii=False, default=str))
+    else:
+        _show_checks(run)
+    if any(f.severity == "error" for f in run.findings):
+        raise typer.Exit(EXIT_REJECTED)
+
+
+def _show_checks(run: Any) -> None:
+    identities = Table("identity", "account", "left", "right", "difference", "holds")
+    for i in run.identities:
+        identities.add_row(i.title, i.account_no, money(i.left_fen), money(i.right_fen),
+                           money(i.difference_fen), "yes" if i.holds else "NO")
+    console.print(identities)
+    found = Table("rule", "check", "severity", "account", "amount", "message")
+    for f in run.findings:
+        found.add_row(f.rule, f.check, str(f.severity), f.account_no, money(f.amount_fen),
+                      f.message)
+    console.print(found)
+    console.print(f"day {run.day}: {len(run.findings)} findings; due by {run.due_by}",
+                  highlight=False)
+
+
+@app.command("reports")
+def reports(ctx: typer.Context, platform: str = PLATFORM,
+            day: str = typer.Option("", "--date", help="A day's reports, YYYY-MM-DD."),
+            month: str = typer.Option("", "--month", help="A month's reports, YYYY-MM."),
+            out: Path = typer.Option(..., "--out", file_okay=False, help="Folder written to."),
+            pdf: bool = typer.Option(False, "--pdf", help="A PDF besides the XLSX.")) -> None:
+    """The reserve-fund report set (R-B5) of a day or a month, as XLSX (and PDF)."""
+    if bool(day) == bool(month):
+        raise fields.FieldInvalid("--date", "give --date or --month, one of them")
+    if day:
+        first = last = _day(day)
+    else:
+        if len(month) != 7:
+            raise fields.FieldInvalid("--month", "must be YYYY-MM")
+        first = fields.iso_day(f"{month}-01", "--month")
+        last = (first.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+    written = _service(ctx).write_reports(platform, first, last, out, monthly=bool(month),
+                                          pdf=pdf)
+    for path in written.paths:
+        _ok(f"wrote {path} ({written.days} days)")

@@ -1,0 +1,171 @@
+"""Matching a bank account's day (R-B2 (1), (2)): the bank's lines booked that day and the
+items carried in transit, against the books' items — the postings that day of the ledger
+accounts it mirrors, and the book items carried. The matching rules decide; this script reads
+their inputs and writes what they found: matches, breaks, items in transit (aged, overdue
+past T+N) and the run.
+
+Re-running a day on the same inputs answers the recorded run and writes nothing. On changed
+inputs (a statement imported late) the day is matched again from the day before's state:
+its matches and new in-transit items are replaced, breaks it found again are the same rows
+(as worked so far), breaks not found again that nobody touched are dropped.
+"""
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, is_dataclass
+from datetime import date
+from typing import Any
+
+import polars as pl
+
+from cunguan.core import fields
+from cunguan.db.connection import Connection
+from cunguan.reconcile.handlers.accounts import Accounts
+from cunguan.reconcile.rules import matching, register
+from cunguan.reconcile.rules.refusals import ReconcileError, Refusal
+from cunguan.reconcile.rules.statements import BookItem, Direction, LineStatus, StatementLine
+from cunguan.reconcile.store import accounts as account_rows
+from cunguan.reconcile.store import books
+from cunguan.reconcile.store import breaks as break_rows
+from cunguan.reconcile.store import matches as store
+from cunguan.reconcile.store import statements as lines_store
+
+BankLine = tuple[str, str, StatementLine]
+
+
+@dataclass(frozen=True, slots=True)
+class MatchRun:
+    """What a day's run found (the recorded run's, on a replay)."""
+
+    account_no: str
+    as_of: date
+    bank_lines: int
+    book_items: int
+    matched: int
+    breaks: int
+    in_transit: int
+    replayed: bool
+
+
+def _run(row: Any, *, replayed: bool) -> MatchRun:
+    return MatchRun(row.account_no, row.as_of, row.bank_lines, row.book_items, row.matched,
+                    row.breaks, row.in_transit, replayed)
+
+
+def _policy_text(policy: object) -> str:
+    content = asdict(policy) if is_dataclass(policy) and not isinstance(policy, type) \
+        else repr(policy)
+    return json.dumps(content, sort_keys=True, default=str)
+
+
+def _digest(bank: Sequence[BankLine], items: Sequence[BookItem], policy: str) -> str:
+    keys = sorted(key for key, _, _ in bank) + sorted(item.item_id for item in items)
+    return hashlib.sha256("\n".join([policy, *keys]).encode()).hexdigest()
+
+
+def _item_json(item: BookItem) -> str:
+    return json.dumps(asdict(item), sort_keys=True, default=str)
+
+
+def _item(text: str) -> BookItem:
+    raw = json.loads(text)
+    return BookItem(**{**raw, "value_date": date.fromisoformat(raw["value_date"]),
+                       "direction": Direction(raw["direction"]),
+                       "status": LineStatus(raw["status"])})
+
+
+class Matching(Accounts):
+    def match_day(self, account_no: str, as_of: date, *, operator: str,
+                  policy: matching.MatchPolicy | None = None) -> MatchRun:
+        """Match the account's day T = ``as_of`` in one transaction; see the module."""
+        account_no = register.bank_account_no(account_no, "account")
+        day = fields.day(as_of, "date")
+        who = register.operator(operator)
+        chosen = policy or matching.MatchPolicy()
+        policy_text = _policy_text(chosen)
+
+        def work(conn: Connection) -> MatchRun:
+            account = self.need_account(conn, account_no, lock=True)   # one run at a time
+            mirrors = account_rows.mirrors(conn, account_no)
+            if not mirrors:
+                raise ReconcileError(Refusal.FIELD_INVALID, f"bank account {account_no} "
+                                     "mirrors no ledger account (report mode): nothing to "
+                                     "match", field="account", reason="report mode")
+            bank, items = self._inputs(conn, account_no, account.tenant_id, mirrors, day)
+            inputs = _digest(bank, items, policy_text)
+            found = store.run(conn, account_no, day)
+            if found is not None and found.inputs_sha256 == inputs:
+                return _run(found, replayed=True)
+            store.undo_run(conn, account_no, day)
+            result = matching.match(matching.bank_frame(bank), matching.book_frame(items),
+                                    as_of=day, policy=chosen)
+            counts = self._record(conn, account_no, day, result, bank, items)
+            row = {"account_no": account_no, "as_of": day, "policy": policy_text,
+                   "inputs_sha256": inputs, "bank_lines": len(bank), "book_items": len(items),
+                   **counts, "run_at": self.clock(), "operator": who}
+            store.insert_run(conn, row)
+            return MatchRun(account_no, day, len(bank), len(items), counts["matched"],
+                            counts["breaks"], counts["in_transit"], replayed=False)
+        return self.unit(work)
+
+    def _inputs(self, conn: Connection, account_no: str, tenant_id: str,
+                mirrors: Sequence[str], day: date) -> tuple[list[BankLine], list[BookItem]]:
+        """The day's lines and postings, and the items carried in transit into it."""
+        carried = store.carried(conn, account_no, day)
+        bank = lines_store.lines_of_day(conn, account_no, day)
+        bank += lines_store.lines_by_key(conn, [c.item_key for c in carried
+                                                if c.side == "bank"])
+        items = books.book_items(conn, tenant_id, account_no, mirrors, day)
+        items += [_item(c.item) for c in carried if c.side == "book"]
+        return bank, items
+
+    def _record(self, conn: Connection, account_no: str, day: date, result: Any,
+                bank: Sequence[BankLine], items: Sequence[BookItem]) -> dict[str, int]:
+        """The run's matches, breaks and in-transit items written; their counts."""
+        matched = result.matches
+        store.insert_matches(conn, [
+            {"account_no": account_no, "as_of": day, "side": r["side"], "item_key": r["key"],
+             "group_id": r["group_id"], "rule": str(r["rule"]),
+             "amount_fen": int(r["amount_fen"])} for r in matched.iter_rows(named=True)])
+        store.arrived(conn, [(r["side"], r["key"]) for r in matched.iter_rows(named=True)], day)
+        found = _breaks(result.breaks)
+        break_rows.record_found(conn, account_no, day, found, self.clock())
+        store.carry(conn, _in_transit(result.in_transit, bank, items), day)
+        return {"matched": matched.height, "breaks": len(found),
+                "in_transit": result.in_transit.height}
+
+
+def _breaks(frame: pl.DataFrame) -> list[dict[str, Any]]:
+    """One row per break: its lines' and items' keys together, digested into its key."""
+    rows: list[dict[str, Any]] = []
+    for _, group in frame.group_by("break_id", maintain_order=True):
+        first = group.row(0, named=True)
+        sides = set(group["side"].to_list())
+        keys = sorted(f"{s}:{k}" for s, k in zip(group["side"], group["key"], strict=True))
+        side = sides.pop() if len(sides) == 1 else "both"
+        key = hashlib.sha256("|".join([first["account_no"], str(first["break_class"]), *keys])
+                             .encode()).hexdigest()
+        rows.append({"break_key": key, "break_class": str(first["break_class"]), "side": side,
+                     "item_keys": ",".join(keys), "value_date": min(group["value_date"]),
+                     "amount_fen": int(group["amount_fen"].max()),  # type: ignore[arg-type]
+                     "difference_fen": int(first["difference_fen"])})
+    return rows
+
+
+def _in_transit(frame: pl.DataFrame, bank: Sequence[BankLine],
+                items: Sequence[BookItem]) -> list[dict[str, Any]]:
+    """The in-transit rows to carry, with what each needs to be matched again tomorrow."""
+    lines = {key: line for key, _, line in bank}
+    book = {item.item_id: item for item in items}
+    rows = []
+    for r in frame.iter_rows(named=True):
+        if r["side"] == "bank":
+            direction, text = lines[r["key"]].direction, ""
+        else:
+            direction, text = book[r["key"]].direction, _item_json(book[r["key"]])
+        rows.append({"side": r["side"], "item_key": r["key"], "account_no": r["account_no"],
+                     "value_date": r["value_date"], "direction": str(direction),
+                     "amount_fen": int(r["amount_fen"]), "age_days": int(r["age_days"]),
+                     "overdue": int(bool(r["overdue"])), "item": text})
+    return rows

@@ -1,0 +1,106 @@
+"""Matching a day end to end on both backends (R-B2 (1), (2)): a statement built from the
+ledger's own movements matches with no break; re-running the day is a replay; an item the bank
+has not shown yet is carried in transit and arrives the next day."""
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import Engine, func, select
+
+from cunguan.ledger.model import Transfer
+from cunguan.reconcile.rules.refusals import ReconcileError, Refusal
+from cunguan.reconcile.rules.statements import Direction
+from cunguan.reconcile.store.tables import (
+    reconcile_breaks,
+    reconcile_in_transit,
+    reconcile_matches,
+)
+from tests.helpers import DAY, SUMMARY, TENANT
+from tests.reconcile.integration.helpers import BANK_ACCOUNT, OPERATOR, line, statement, world
+
+IN, OUT = Direction.CREDIT, Direction.DEBIT
+
+
+def _count(engine: Engine, table: object) -> int:
+    with engine.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(table)).scalar_one())  # type: ignore[arg-type]
+
+
+def test_r_b2_a_day_built_from_the_ledger_matches_with_no_break(engine: Engine) -> None:
+    w = world(engine)
+    w.ledger.execute(TENANT, [Transfer("R1", SUMMARY, "U1", 10_000, "recharge"),
+                              Transfer("R2", SUMMARY, "U2", 7_000, "recharge"),
+                              Transfer("W1", "U1", SUMMARY, 2_500, "withdrawal")])
+    lines = [line(1, IN, 10_000, ref="R1"), line(2, IN, 7_000, ref="R2"),
+             line(3, OUT, 2_500, ref="W1")]
+    w.recon.import_statement(statement("ST1", 0, lines), file_sha256="a" * 64,
+                             operator=OPERATOR)
+    run = w.recon.match_day(BANK_ACCOUNT, DAY, operator=OPERATOR)
+    assert (run.bank_lines, run.book_items, run.matched) == (3, 3, 6)
+    assert (run.breaks, run.in_transit, run.replayed) == (0, 0, False)
+    again = w.recon.match_day(BANK_ACCOUNT, DAY, operator=OPERATOR)
+    assert again.replayed and again.matched == 6
+    assert _count(engine, reconcile_matches) == 6
+    assert _count(engine, reconcile_breaks) == 0
+
+
+def test_r_b2_an_item_in_transit_is_carried_and_arrives_the_next_day(engine: Engine) -> None:
+    w = world(engine)
+    w.ledger.execute(TENANT, [Transfer("R1", SUMMARY, "U1", 10_000, "recharge"),
+                              Transfer("W1", "U1", SUMMARY, 2_500, "withdrawal")])
+    w.recon.import_statement(statement("ST1", 0, [line(1, IN, 10_000, ref="R1")]),
+                             file_sha256="a" * 64, operator=OPERATOR)
+    first = w.recon.match_day(BANK_ACCOUNT, DAY, operator=OPERATOR)
+    assert (first.matched, first.breaks, first.in_transit) == (2, 0, 1)
+    with engine.connect() as conn:
+        carried = conn.execute(select(reconcile_in_transit)).one()
+    assert (carried.side, carried.direction, carried.amount_fen) == ("book", "debit", 2_500)
+    next_day = DAY + timedelta(days=1)
+    w.recon.import_statement(statement("ST2", 10_000, [line(1, OUT, 2_500, ref="W1",
+                                                            day=next_day)], day=next_day),
+                             file_sha256="b" * 64, operator=OPERATOR)
+    second = w.recon.match_day(BANK_ACCOUNT, next_day, operator=OPERATOR)
+    assert (second.bank_lines, second.book_items) == (1, 1)   # the carried item
+    assert (second.matched, second.breaks, second.in_transit) == (2, 0, 0)
+    with engine.connect() as conn:
+        arrived = conn.execute(select(reconcile_in_transit)).one()
+    assert arrived.arrived_on == next_day
+    rerun = w.recon.match_day(BANK_ACCOUNT, next_day, operator=OPERATOR)
+    assert rerun.replayed
+
+
+def test_r_b2_a_line_only_the_bank_has_past_t_plus_n_is_a_break_found_once(engine: Engine
+                                                                          ) -> None:
+    w = world(engine)
+    w.recon.import_statement(statement("ST1", 0, [line(1, IN, 4_200, ref="X9")]),
+                             file_sha256="a" * 64, operator=OPERATOR)
+    run = w.recon.match_day(BANK_ACCOUNT, DAY, operator=OPERATOR)
+    assert (run.matched, run.breaks, run.in_transit) == (0, 0, 1)
+    for days in (1, 2, 3):                      # T+1 for money in: overdue from T+2
+        later = DAY + timedelta(days=days)
+        w.recon.match_day(BANK_ACCOUNT, later, operator=OPERATOR)
+    found = w.recon.breaks()
+    assert [(b["break_class"], b["amount_fen"], b["difference_fen"]) for b in found] == [
+        ("bank_only", 4_200, 4_200)]
+
+
+def test_r_b2_matching_an_unregistered_account_is_refused(engine: Engine) -> None:
+    w = world(engine)
+    with pytest.raises(ReconcileError) as refused:
+        w.recon.match_day("404", DAY, operator=OPERATOR)
+    assert refused.value.code == Refusal.ACCOUNT_NOT_REGISTERED
+
+
+def test_r_b2_a_day_matched_again_after_a_late_statement_replaces_its_run(engine: Engine
+                                                                         ) -> None:
+    w = world(engine)
+    w.ledger.execute(TENANT, [Transfer("R1", SUMMARY, "U1", 10_000, "recharge")])
+    early = w.recon.match_day(BANK_ACCOUNT, DAY, operator=OPERATOR)
+    assert (early.bank_lines, early.matched, early.in_transit) == (0, 0, 1)
+    w.recon.import_statement(statement("ST1", 0, [line(1, IN, 10_000, ref="R1")]),
+                             file_sha256="a" * 64, operator=OPERATOR)
+    late = w.recon.match_day(BANK_ACCOUNT, DAY, operator=OPERATOR)
+    assert not late.replayed
+    assert (late.bank_lines, late.matched, late.in_transit, late.breaks) == (1, 2, 0, 0)
+    assert _count(engine, reconcile_in_transit) == 0
+    assert _count(engine, reconcile_matches) == 2
