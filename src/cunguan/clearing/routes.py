@@ -17,13 +17,13 @@ from cunguan.core.errors import present
 from cunguan.core.fields import FieldInvalid
 from cunguan.platform.access import Principal
 from cunguan.platform.body import json_of
-from cunguan.platform.edge import SignedRoute, bank, operator, participant, respond
+from cunguan.platform.edge import ERROR_RESPONSES, SignedRoute, bank, operator, participant, respond
 
 Participant = Annotated[Principal, Depends(participant)]
 Operator = Annotated[Principal, Depends(operator)]
 BankCode = Annotated[str, Path(min_length=12, max_length=12, pattern=r"^[0-9]{12}$")]
 ItemId = Annotated[str, Path(min_length=1, max_length=limits.clearing_item_id_length_max)]
-router = APIRouter(prefix="/v1", tags=["clearing"],
+router = APIRouter(prefix="/v1", tags=["clearing"], responses=ERROR_RESPONSES,
                    route_class=SignedRoute)
 
 

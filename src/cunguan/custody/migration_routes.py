@@ -9,12 +9,20 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile as StarletteUpload
 
 from cunguan.custody import schemas as s
-from cunguan.custody.routes import ERRORS, Caller, PathId
+from cunguan.custody.routes import Caller, PathId
 from cunguan.custody.rules.refusals import CustodyError, Refusal
 from cunguan.platform.access import Principal
-from cunguan.platform.edge import SignedRoute, answer, bank, platform_upload, respond, tenant
+from cunguan.platform.edge import (
+    ERROR_RESPONSES,
+    SignedRoute,
+    answer,
+    bank,
+    platform_upload,
+    respond,
+    tenant,
+)
 
-router = APIRouter(prefix="/v1", tags=["platform"], responses=ERRORS,  # type: ignore[arg-type]
+router = APIRouter(prefix="/v1", tags=["platform"], responses=ERROR_RESPONSES,
                    route_class=SignedRoute)
 
 

@@ -9,11 +9,12 @@ from fastapi.responses import Response
 from cunguan.core import limits
 from cunguan.custody import schemas as s
 from cunguan.custody.handlers.service import ChannelAnswer
-from cunguan.custody.routes import ERRORS, PathId
+from cunguan.custody.routes import PathId
 from cunguan.custody.rules import accounts as chart
 from cunguan.custody.rules.refusals import CustodyError
 from cunguan.platform.access import Principal
 from cunguan.platform.edge import (
+    ERROR_RESPONSES,
     SignedRoute,
     answer,
     bank,
@@ -29,7 +30,7 @@ Operator = Annotated[Principal, Depends(operator)]
 OperatorCommand = Annotated[Principal, Depends(operator_command)]
 Tenant = Annotated[str, Path(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_-]+$")]
 router = APIRouter(prefix="/v1/operator", tags=["operator"],
-                   responses=ERRORS, route_class=SignedRoute)  # type: ignore[arg-type]
+                   responses=ERROR_RESPONSES, route_class=SignedRoute)
 _FUNDABLE = {"own": chart.OWN, "marketing": chart.MARKETING, "risk_reserve": chart.RISK_RESERVE,
              "interest": chart.INTEREST}
 

@@ -25,6 +25,7 @@ from cunguan.custody.rules.refusals import CustodyError
 from cunguan.platform.access import Principal
 from cunguan.platform.bank import SET_BASED_CALLS
 from cunguan.platform.edge import (
+    ERROR_RESPONSES,
     SignedRoute,
     answer,
     bank,
@@ -38,12 +39,11 @@ from cunguan.platform.edge import (
 )
 from cunguan.platform.lane import Endpoint
 
-ERRORS = {code: {"model": s.Error} for code in (400, 401, 403, 404, 409, 413, 415, 422, 429)}
 Caller = Annotated[Principal, Depends(platform)]
 #: A platform's command run set-based: its nonce is recorded with the command's outcome.
 Command = Annotated[Principal, Depends(platform_command)]
 PathId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:@#-]+$")]
-router = APIRouter(prefix="/v1", tags=["platform"], responses=ERRORS,  # type: ignore[arg-type]
+router = APIRouter(prefix="/v1", tags=["platform"], responses=ERROR_RESPONSES,
                    route_class=SignedRoute)
 #: The lane commands' endpoints by path (``lane_command``), for the command lane.
 LANE: dict[str, Endpoint] = {}

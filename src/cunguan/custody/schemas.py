@@ -73,13 +73,6 @@ class Command(Body):
 
 
 # -- answers -------------------------------------------------------------------------------
-class Error(BaseModel):
-    code: str
-    message: str
-    details: dict[str, Any]
-    request_id: str
-
-
 class CommandOk(BaseModel):
     request_no: str
     status: Literal["ok"]

@@ -49,6 +49,20 @@ _STATUS_BY_CODE = {
 B = TypeVar("B", bound=pydantic.BaseModel)
 
 
+class ErrorAnswer(pydantic.BaseModel):
+    """The body of every refusal."""
+
+    code: str
+    message: str
+    details: dict[str, Any]
+    request_id: str
+
+
+#: The refusal statuses every signed endpoint may answer (see ``status_for``), for OpenAPI.
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorAnswer} for code in (400, 401, 403, 404, 409, 413, 415, 422, 429)}
+
+
 class ApiError(CunguanError):
     """Refused at the edge (listed in docs/ERRORS.md)."""
 

@@ -17,10 +17,10 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from cunguan.custody import schemas as s
-from cunguan.custody.routes import ERRORS
 from cunguan.platform.access import Principal
 from cunguan.platform.bank import Bank
 from cunguan.platform.edge import (
+    ERROR_RESPONSES,
     SignedRoute,
     bank,
     operator,
@@ -41,10 +41,10 @@ Day = Annotated[str, Path(min_length=1, max_length=32)]
 Tenant = Annotated[str, Path(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_-]+$")]
 CSV = "text/csv; charset=utf-8"
 
-router = APIRouter(prefix="/v1", tags=["platform"], responses=ERRORS,  # type: ignore[arg-type]
+router = APIRouter(prefix="/v1", tags=["platform"], responses=ERROR_RESPONSES,
                    route_class=SignedRoute)
 operator_router = APIRouter(prefix="/v1/operator", tags=["operator"],
-                            responses=ERRORS,  # type: ignore[arg-type]
+                            responses=ERROR_RESPONSES,
                             route_class=SignedRoute)
 
 _FILE_DOC = {200: {"content": {"text/csv": {}},
