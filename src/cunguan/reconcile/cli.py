@@ -152,6 +152,20 @@ def import_statement(ctx: typer.Context,
     _ok(f"import {done.import_id}: statement {done.statement_id} of {done.account_no}, "
         f"{done.lines} lines, {money(done.opening_balance_fen)} → "
         f"{money(done.closing_balance_fen)}{marker}")
+    if done.outcomes:
+        _show_outcomes(done)
+
+
+def _show_outcomes(done: Any) -> None:
+    """What custody did for the statement's lines (R-C15), and what was kept as breaks."""
+    table = Table("line", "outcome", "reference", "amount", "books", "break",
+                  title="custody's actions")
+    for o in done.outcomes:
+        table.add_row(o.line_key, str(o.kind), o.reference, money(o.amount_fen),
+                      "" if o.expected_fen is None else money(o.expected_fen), o.break_class)
+    console.print(table)
+    _ok(f"{done.reversed} withdrawals reversed, {done.settled_days} channel days settled, "
+        f"{done.breaks} kept as breaks")
 
 
 @app.command("match")

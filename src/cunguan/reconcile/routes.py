@@ -115,7 +115,10 @@ async def upload_statement(request: Request, format: Format,
     who imported it."""
     data = await _statement_file(request)
     found = bank(request)
-    service = ReconcileService(found.engine, found.ledger, clock=found.clock)
+    service = ReconcileService(found.engine, found.ledger, clock=found.clock,
+                               custody=found.custody)
     imported = await run_in_threadpool(lambda: service.import_file(
         data, format, operator=caller.key_id, account_no=account))
-    return respond(request, 200, asdict(imported))
+    return respond(request, 200, {**asdict(imported), "reversed": imported.reversed,
+                                  "settled_days": imported.settled_days,
+                                  "breaks": imported.breaks})

@@ -1,5 +1,7 @@
 """Importing a bank statement (R-B2 (3), R-C15): the file parsed whole, then written in one
-transaction or not at all.
+transaction or not at all; then, for a custody platform's custody account or a quick-pay
+channel's, custody's actions the lines ask for (``custody_actions.py``), on a replay too
+(they replay: nothing happens twice).
 
 Idempotent twice over: the same file again (by its SHA-256) answers the first import, before
 it is even parsed; the same statement id of the account again answers it too when its content
@@ -12,23 +14,25 @@ wrong, so nothing of it is written.
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from cunguan.core import limits
 from cunguan.db.connection import Connection, read_connection
 from cunguan.reconcile import formats
-from cunguan.reconcile.handlers.accounts import Accounts
 from cunguan.reconcile.handlers.base import Progress, no_progress
+from cunguan.reconcile.handlers.custody_actions import CustodyActions
 from cunguan.reconcile.rules import register
 from cunguan.reconcile.rules.refusals import ReconcileError, Refusal
+from cunguan.reconcile.rules.returns import OutcomeKind, ReturnOutcome
 from cunguan.reconcile.rules.statements import Statement
 from cunguan.reconcile.store import statements as store
 
 
 @dataclass(frozen=True, slots=True)
 class Imported:
-    """What an import answers (the first import's, on a replay)."""
+    """What an import answers (the first import's, on a replay), with what custody did for
+    its lines (R-C15): ``outcomes`` one per line acted on (and per channel day settled)."""
 
     import_id: int
     account_no: str
@@ -37,6 +41,22 @@ class Imported:
     opening_balance_fen: int
     closing_balance_fen: int
     replayed: bool
+    outcomes: tuple[ReturnOutcome, ...] = ()
+
+    @property
+    def reversed(self) -> int:
+        """Withdrawals reversed for the file's lines (now or by an earlier import of it)."""
+        return sum(o.kind in (OutcomeKind.REVERSED, OutcomeKind.ALREADY_REVERSED)
+                   for o in self.outcomes)
+
+    @property
+    def settled_days(self) -> int:
+        return sum(o.kind is OutcomeKind.SETTLED for o in self.outcomes)
+
+    @property
+    def breaks(self) -> int:
+        """Lines (or channel days) custody could not act on, kept as breaks."""
+        return sum(o.is_break for o in self.outcomes)
 
 
 def _imported(row: Any, *, replayed: bool) -> Imported:
@@ -51,7 +71,7 @@ def content_digest(statement: Statement) -> str:
     return hashlib.sha256(json.dumps(content, sort_keys=True, default=str).encode()).hexdigest()
 
 
-class Statements(Accounts):
+class Statements(CustodyActions):
     def import_file(self, data: bytes, format_name: str, *, operator: str,
                     account_no: str | None = None,
                     progress: Progress = no_progress) -> Imported:
@@ -66,7 +86,7 @@ class Statements(Accounts):
         with read_connection(self.engine) as conn:
             found = store.by_file(conn, file_sha256)
         if found is not None:
-            return _imported(found, replayed=True)
+            return self._acted(_imported(found, replayed=True), who)
         statement = formats.read_statement(data, format_name, account_no=account_no)
         if account_no is not None and statement.account_no != account_no:
             raise ReconcileError(Refusal.FIELD_INVALID, f"the statement is of account "
@@ -101,7 +121,11 @@ class Statements(Accounts):
             return Imported(import_id, statement.account_no, statement.statement_id, total,
                             statement.opening_balance_fen, statement.closing_balance_fen,
                             replayed=False)
-        return self.unit(work)
+        return self._acted(self.unit(work), who)
+
+    def _acted(self, imported: Imported, operator: str) -> Imported:
+        outcomes = self.act_on_import(imported.import_id, imported.account_no, operator)
+        return replace(imported, outcomes=outcomes)
 
     def _same_statement(self, conn: Connection, statement: Statement, digest: str) -> Any:
         """The earlier import of this statement id, when its content is the same; another
@@ -126,8 +150,8 @@ class Statements(Accounts):
                                  f"{statement.movement_fen} ≠ closing "
                                  f"{statement.closing_balance_fen}")
         last = store.last_of(conn, statement.account_no)
-        if last is None:
-            return
+        if last is None or not statement.balances_stated:
+            return   # a file that states no balances (a channel's) continues nothing
         if (statement.opening_balance_fen != last.closing_balance_fen
                 or statement.from_date < last.to_date):
             raise ReconcileError(

@@ -15,12 +15,13 @@ reversed or settled twice.
 import hashlib
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from enum import StrEnum
 from typing import Any, Final
 
 from cunguan.core import limits
+from cunguan.core.errors import invariant
 from cunguan.reconcile.rules.statements import Direction, LineStatus, StatementLine
 
 #: The form of a serial no. the bank's own systems give (as custody's serial nos.): a bank
@@ -78,6 +79,8 @@ class ReturnOutcome:
       request_no: the serial no. custody was (or would have been) asked under, or "".
       code: custody's refusal code for ``REFUSED``, else "".
       message: why, for people.
+      difference_fen: bank minus books, as a break's (a fee mismatch's: the difference of
+        the fees); 0 when the line agrees with the books.
     """
 
     line_key: str
@@ -88,6 +91,7 @@ class ReturnOutcome:
     request_no: str = ""
     code: str = ""
     message: str = ""
+    difference_fen: int = 0
 
     @property
     def is_break(self) -> bool:
@@ -156,8 +160,11 @@ def judge_return(key: str, line: StatementLine, payout: PayoutSeen | None,
     ref = payout.withdrawal_no if payout else (references(line) or [""])[0]
 
     def report(kind: OutcomeKind, message: str) -> ReturnOutcome:
-        return ReturnOutcome(key, kind, ref, line.amount_fen,
-                             payout.amount_fen if payout else None, request_no, "", message)
+        expected = payout.amount_fen if payout else None
+        difference = (line.amount_fen - expected if kind is OutcomeKind.AMOUNT_MISMATCH
+                      and expected is not None else line.amount_fen)
+        return ReturnOutcome(key, kind, ref, line.amount_fen, expected, request_no, "",
+                             message, difference)
     if line.direction is not Direction.CREDIT:
         return report(OutcomeKind.NOT_A_RETURN,
                       "a returned or reversed payout brings money back: this line takes it out")
@@ -191,6 +198,13 @@ class RechargeSeen:
                    date.fromisoformat(str(result["settle_on"])))
 
 
+def arrived_on(lines: list[tuple[str, StatementLine]],
+               settled: date) -> list[tuple[str, StatementLine]]:
+    """A channel settlement file's lines as the money arrived: each trade's value on the day
+    the file settles (its statement's last day), whichever day it was traded."""
+    return [(key, replace(line, value_date=settled)) for key, line in lines]
+
+
 def settled_lines(lines: list[tuple[str, StatementLine]]) -> dict[date, list[tuple[str,
                                                                                 StatementLine]]]:
     """A channel settlement file's booked money-in lines, by the day the money arrived."""
@@ -206,7 +220,8 @@ def judge_item(key: str, line: StatementLine, recharge: RechargeSeen | None) -> 
     if recharge is None:
         ref = (references(line) or [""])[0]
         return ReturnOutcome(key, OutcomeKind.UNKNOWN_RECHARGE, ref, line.amount_fen,
-                             message="no recharge of the platform carries the reference")
+                             message="no recharge of the platform carries the reference",
+                             difference_fen=line.amount_fen)
     kind, message = OutcomeKind.ITEM_CONFIRMED, "settled as booked"
     if recharge.amount_fen != line.amount_fen:
         kind, message = OutcomeKind.AMOUNT_MISMATCH, (
@@ -214,8 +229,11 @@ def judge_item(key: str, line: StatementLine, recharge: RechargeSeen | None) -> 
     elif line.fee_fen != recharge.fee_fen:
         kind, message = OutcomeKind.FEE_MISMATCH, (
             f"the booked channel fee was {recharge.fee_fen} fen, the channel's {line.fee_fen}")
+    difference_fen = (line.amount_fen - recharge.amount_fen
+                      if kind is OutcomeKind.AMOUNT_MISMATCH else
+                      recharge.fee_fen - line.fee_fen)   # more fee taken: less money in
     return ReturnOutcome(key, kind, recharge.request_no, line.amount_fen, recharge.amount_fen,
-                         message=message)
+                         message=message, difference_fen=difference_fen)
 
 
 def file_net_fen(lines: list[tuple[str, StatementLine]]) -> int:
@@ -232,4 +250,27 @@ def judge_day(settle_on: date, lines: list[tuple[str, StatementLine]], request_n
         lines[0][0], OutcomeKind.SETTLED if same else OutcomeKind.SETTLEMENT_MISMATCH,
         settle_on.isoformat(), net_fen, settled_net_fen, request_no,
         message="the channel's net is what custody settled" if same else
-        f"the file's net is {net_fen} fen, custody settled {settled_net_fen}")
+        f"the file's net is {net_fen} fen, custody settled {settled_net_fen}",
+        difference_fen=net_fen - settled_net_fen)
+
+
+#: The keys of the breaks an import keeps start so (matching's are bare 64-hex digests): a
+#: matching run of the day never takes one for its own, to drop when it does not find it.
+IMPORT_BREAK_PREFIX: Final = "stmt."
+
+
+def is_import_break_key(break_key: str) -> bool:
+    return break_key.startswith(IMPORT_BREAK_PREFIX)
+
+
+def break_row(account_no: str, outcome: ReturnOutcome, line: StatementLine) -> dict[str, Any]:
+    """The break an outcome is kept as (``outcome.is_break``), on the day the bank booked
+    its line; its key is the account's, the line's and the outcome kind's: the same import
+    again keeps the same break, never a second one."""
+    invariant(outcome.is_break, "only an outcome that is a break is kept as one")
+    key = IMPORT_BREAK_PREFIX + _digest(account_no, outcome.line_key, str(outcome.kind))
+    return {"break_key": key, "account_no": account_no, "as_of": line.booking_date,
+            "break_class": outcome.break_class, "side": "bank",
+            "item_keys": f"bank:{outcome.line_key}", "value_date": line.value_date,
+            "amount_fen": outcome.amount_fen, "difference_fen": outcome.difference_fen,
+            "note": f"{outcome.kind}: {outcome.message}"}

@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import Connection, delete, exists, insert, select, update
 
 from cunguan.core import limits
+from cunguan.reconcile.rules.returns import IMPORT_BREAK_PREFIX
 from cunguan.reconcile.store.tables import (
     reconcile_adjustments,
     reconcile_break_actions,
@@ -23,12 +24,14 @@ def record_found(conn: Connection, account_no: str, as_of: date,
     """A day's run's breaks: new ones opened; ones found before (by an earlier run of the day,
     or an earlier day's: an overdue item carried in transit) are kept as they are worked (same
     key); ones an earlier run of the day found that this run does not, never touched by an
-    operator, are dropped (the inputs changed: a late statement line)."""
+    operator, are dropped (the inputs changed: a late statement line). Breaks a statement's
+    import kept (R-C15, ``IMPORT_BREAK_PREFIX``) are not the run's: it never drops them."""
     keys = [row["break_key"] for row in rows]
     touched = exists().where(_a.break_id == _b.break_id)
     untouched = conn.execute(select(_b.break_id, _b.break_key).where(
         _b.account_no == account_no, _b.as_of == as_of, _b.state == "open", _b.owner == "",
-        ~touched)).tuples().all()
+        ~touched, ~_b.break_key.startswith(IMPORT_BREAK_PREFIX, autoescape=True))
+    ).tuples().all()
     wanted, step = set(keys), limits.keys_per_statement_max
     stale = [break_id for break_id, key in untouched if key not in wanted]
     for start in range(0, len(stale), step):
@@ -43,6 +46,27 @@ def record_found(conn: Connection, account_no: str, as_of: date,
             {**row, "account_no": account_no, "as_of": as_of, "owner": "", "state": "open",
              "opened_on": as_of, "resolved_on": None, "resolution": "", "tenant_id": None,
              "tx_id": None, "updated_at": now} for row in new])
+
+
+def keep(conn: Connection, rows: Sequence[dict[str, Any]], operator: str,
+         now: datetime) -> list[int]:
+    """Breaks an import keeps (each row's ``note`` says why, as its first action): the ones
+    not kept before opened; the ids of all of them, in the rows' order."""
+    keys = [row["break_key"] for row in rows]
+    known = dict(conn.execute(select(_b.break_key, _b.break_id).where(
+        _b.break_key.in_(keys))).tuples().all()) if keys else {}
+    for row in rows:
+        if row["break_key"] in known:
+            continue
+        values = {k: v for k, v in row.items() if k != "note"}
+        break_id = int(conn.execute(insert(reconcile_breaks).values(
+            **values, owner="", state="open", opened_on=row["as_of"], resolved_on=None,
+            resolution="", tenant_id=None, tx_id=None, updated_at=now)
+            .returning(_b.break_id)).scalar_one())
+        act(conn, break_id, "opened", operator, row["note"][:limits.reconcile_note_length_max],
+            now)
+        known[row["break_key"]] = break_id
+    return [known[key] for key in keys]
 
 
 def get(conn: Connection, break_id: int, *, lock: bool = False) -> Any:

@@ -21,6 +21,12 @@ def by_file(conn: Connection, file_sha256: str) -> Any:
         _s.file_sha256 == file_sha256)).first()
 
 
+def by_import(conn: Connection, import_id: int) -> Any:
+    """The import of this id, or None."""
+    return conn.execute(select(reconcile_statements).where(
+        _s.import_id == import_id)).first()
+
+
 def by_statement_id(conn: Connection, account_no: str, statement_id: str) -> Any:
     """The import of this statement of the account, or None."""
     return conn.execute(select(reconcile_statements).where(
@@ -88,6 +94,13 @@ def lines_of_day(conn: Connection, account_no: str,
     rows = conn.execute(select(reconcile_lines).where(
         _l.account_no == account_no, _l.booking_date == day).order_by(_l.import_id, _l.line_no))
     return [(row.line_key, row.account_no, statement_line(row)) for row in rows]
+
+
+def lines_of_import(conn: Connection, import_id: int) -> list[tuple[str, StatementLine]]:
+    """(line key, line) of every line of an import, in the file's order."""
+    rows = conn.execute(select(reconcile_lines).where(_l.import_id == import_id)
+                        .order_by(_l.line_no))
+    return [(row.line_key, statement_line(row)) for row in rows]
 
 
 def lines_by_key(conn: Connection, keys: Iterable[str]) -> list[tuple[str, str, StatementLine]]:
