@@ -1,5 +1,8 @@
 """Reconciliation's endpoints: a platform fetches its daily reconciliation file (R-C22), an
-operator fetches any platform's and uploads bank statements (R-B2, R-C15). Each verifies its
+operator fetches any platform's, uploads bank statements (R-B2, R-C15: a custody account's
+statement reverses returned payouts, a channel's file settles recharges, in the same import),
+matches an account's day, works breaks (maker and checker: two operators' keys), runs a day's
+checks and downloads the reserve-fund reports (R-B2, R-B3, R-B5). Each verifies its
 caller (the platform acts inside its own tenant only), calls one reconciliation handler and
 answers; nothing here decides a rule.
 
@@ -9,16 +12,19 @@ headers (HMAC-SHA256 with the platform's newest key over the file's bytes, docs/
 """
 
 from dataclasses import asdict
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
+from cunguan.core import fields, limits
+from cunguan.core.fields import FieldInvalid
 from cunguan.custody import schemas as s
 from cunguan.platform.access import Principal
 from cunguan.platform.bank import Bank
+from cunguan.platform.body import json_of
 from cunguan.platform.edge import (
     ERROR_RESPONSES,
     SignedRoute,
@@ -114,11 +120,166 @@ async def upload_statement(request: Request, format: Format,
     file again answers the first import, ``replayed``). The operator's key id is recorded as
     who imported it."""
     data = await _statement_file(request)
-    found = bank(request)
-    service = ReconcileService(found.engine, found.ledger, clock=found.clock,
-                               custody=found.custody)
+    service = _service(request)
     imported = await run_in_threadpool(lambda: service.import_file(
         data, format, operator=caller.key_id, account_no=account))
     return respond(request, 200, {**asdict(imported), "reversed": imported.reversed,
                                   "settled_days": imported.settled_days,
                                   "breaks": imported.breaks})
+
+
+# -- the operators' reconciliation work (R-B2, R-B3, R-B5) -----------------------------------
+BreakId = Annotated[int, Path(ge=1, le=limits.id_max)]
+BankAccountNo = Annotated[str, Path(min_length=1, max_length=limits.bank_account_no_length_max,
+                                    pattern=r"^[A-Za-z0-9_.:-]+$")]
+#: A report's period: a day (YYYY-MM-DD) or a month (YYYY-MM); its form is the handler's.
+Period = Annotated[str, Path(min_length=1, max_length=32)]
+ReportFormat = Annotated[str, Query(pattern=r"^(xlsx|pdf)$",
+                                    description="xlsx (the default) or pdf")]
+_MEDIA = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+          "pdf": "application/pdf"}
+_REPORT_DOC = {200: {"content": {media: {} for media in _MEDIA.values()},
+                     "description": "The report set (XLSX or PDF)"}}
+
+
+def _service(request: Request) -> ReconcileService:
+    found = bank(request)
+    return ReconcileService(found.engine, found.ledger, clock=found.clock,
+                            custody=found.custody)
+
+
+async def _fields(request: Request) -> dict[str, Any]:
+    """A command's JSON object body (its fields judged by the handler)."""
+    value = json_of(request.headers.get("content-type"), await request.body())
+    if not isinstance(value, dict):
+        raise FieldInvalid("body", "must be a JSON object")
+    return value
+
+
+def _given(raw: dict[str, Any], name: str) -> Any:
+    """A field the body must carry (its value judged by the handler)."""
+    if name not in raw:
+        raise FieldInvalid(name, "is required")
+    return raw[name]
+
+
+async def _ok(request: Request, call: Any, *args: Any, **kwargs: Any) -> Response:
+    data = await run_in_threadpool(call, *args, **kwargs)
+    return respond(request, 200, {"status": "ok", "data": data})
+
+
+@operator_router.post("/reconcile/accounts/{account_no}/days/{business_date}/match",
+                      response_model=s.View)
+async def match_day(request: Request, account_no: BankAccountNo, business_date: Day,
+                    caller: Operator) -> Response:
+    """Match a bank account's day T against the books (R-B2 (1), (2)): matches, breaks and
+    items in transit written; the same inputs again answer the recorded run (``replayed``)."""
+    day = fields.iso_day(business_date, "business_date")
+    run = await run_in_threadpool(_service(request).match_day, account_no, day,
+                                  operator=caller.key_id)
+    return respond(request, 200, {"status": "ok", "data": asdict(run)})
+
+
+@operator_router.get("/reconcile/breaks", response_model=s.View)
+async def breaks(request: Request, caller: Operator,
+                 account: Account = None,
+                 state: Annotated[str | None, Query(min_length=1, max_length=24)] = None,
+                 resolved: Annotated[bool, Query(description="resolved ones too")] = False
+                 ) -> Response:
+    """Breaks, oldest first: the open ones, or those of ``state``, or all (``resolved``)."""
+    return await _ok(request, _service(request).breaks, account_no=account, state=state,
+                     open_only=not resolved)
+
+
+@operator_router.get("/reconcile/breaks/{break_id}", response_model=s.View)
+async def break_detail(request: Request, break_id: BreakId, caller: Operator) -> Response:
+    """A break with everything done to it and its adjustments."""
+    return await _ok(request, _service(request).break_detail, break_id)
+
+
+@operator_router.post("/reconcile/breaks/{break_id}/assign", response_model=s.View)
+async def assign(request: Request, break_id: BreakId, caller: Operator) -> Response:
+    """Give the break its owner (body: ``owner``)."""
+    raw = await _fields(request)
+    await run_in_threadpool(_service(request).assign, break_id, _given(raw, "owner"),
+                            operator=caller.key_id)
+    return await _ok(request, _service(request).break_detail, break_id)
+
+
+@operator_router.post("/reconcile/breaks/{break_id}/notes", response_model=s.View)
+async def note(request: Request, break_id: BreakId, caller: Operator) -> Response:
+    """Add a note to the break (body: ``text``)."""
+    raw = await _fields(request)
+    await run_in_threadpool(_service(request).note, break_id, _given(raw, "text"),
+                            operator=caller.key_id)
+    return await _ok(request, _service(request).break_detail, break_id)
+
+
+@operator_router.post("/reconcile/breaks/{break_id}/adjustment", response_model=s.View)
+async def propose(request: Request, break_id: BreakId, caller: Operator) -> Response:
+    """Propose an adjustment for an assigned break, as its maker (body: ``kind`` correction or
+    write_off, ``debit_account_no``, ``credit_account_no``, ``amount_fen``, ``memo``); another
+    operator approves it."""
+    raw = await _fields(request)
+    await run_in_threadpool(
+        _service(request).propose, break_id, kind=raw.get("kind", "correction"),
+        debit_account_no=_given(raw, "debit_account_no"),
+        credit_account_no=_given(raw, "credit_account_no"), amount_fen=_given(raw, "amount_fen"),
+        memo=_given(raw, "memo"), operator=caller.key_id)
+    return await _ok(request, _service(request).break_detail, break_id)
+
+
+@operator_router.post("/reconcile/breaks/{break_id}/approval", response_model=s.View)
+async def approve(request: Request, break_id: BreakId, caller: Operator) -> Response:
+    """Approve the break's adjustment as its checker (not its maker: ``checker_is_maker``);
+    the last approval needed posts it. Approving a posted one again is a replay."""
+    done = await run_in_threadpool(_service(request).approve, break_id,
+                                   operator=caller.key_id)
+    return respond(request, 200, {"status": "ok", "data": done},
+                   replayed=bool(done["replayed"]))
+
+
+@operator_router.post("/reconcile/breaks/{break_id}/rejection", response_model=s.View)
+async def reject(request: Request, break_id: BreakId, caller: Operator) -> Response:
+    """Send the proposed adjustment back (body: ``reason``; not its maker)."""
+    raw = await _fields(request)
+    await run_in_threadpool(_service(request).reject, break_id, _given(raw, "reason"),
+                            operator=caller.key_id)
+    return await _ok(request, _service(request).break_detail, break_id)
+
+
+@operator_router.post("/reconcile/breaks/{break_id}/resolution", response_model=s.View)
+async def resolve(request: Request, break_id: BreakId, caller: Operator) -> Response:
+    """Clear the break without posting (body: ``resolution``: the bank corrected it …)."""
+    raw = await _fields(request)
+    await run_in_threadpool(_service(request).resolve, break_id, _given(raw, "resolution"),
+                            operator=caller.key_id)
+    return await _ok(request, _service(request).break_detail, break_id)
+
+
+@operator_router.post("/reconcile/platforms/{tenant_id}/checks/{business_date}",
+                      response_model=s.View)
+async def run_checks(request: Request, tenant_id: Tenant, business_date: Day,
+                     caller: Operator) -> Response:
+    """Run R-B2's seven checks and R-B3's identities for day T; the findings are stored for
+    the day (a run replaces the day's earlier ones)."""
+    day = fields.iso_day(business_date, "business_date")
+    run = await run_in_threadpool(_service(request).run_checks, tenant_id, day)
+    return respond(request, 200, {"status": "ok", "data": {
+        "day": run.day, "due_by": run.due_by,
+        "errors": sum(str(f.severity) == "error" for f in run.findings),
+        "findings": [asdict(f) for f in run.findings],
+        "identities": [asdict(i) for i in run.identities]}})
+
+
+@operator_router.get("/reconcile/platforms/{tenant_id}/reports/{period}",
+                     responses=_REPORT_DOC,  # type: ignore[arg-type]
+                     response_class=Response)
+async def report(request: Request, tenant_id: Tenant, period: Period, caller: Operator,
+                 format: ReportFormat = "xlsx") -> Response:
+    """The reserve-fund report set (R-B5) of a day (YYYY-MM-DD) or a month (YYYY-MM), as an
+    XLSX workbook or a PDF."""
+    name, content = await run_in_threadpool(_service(request).render_report, tenant_id,
+                                            period, format)
+    return respond_bytes(request, content, _MEDIA[format], {
+        "Content-Disposition": f'attachment; filename="{name}"'})

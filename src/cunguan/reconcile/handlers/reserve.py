@@ -189,18 +189,46 @@ class ReserveChecks(Reserve):
     def write_reports(self, tenant_id: str, first: date, last: date, out_dir: Path, *,
                       monthly: bool, pdf: bool) -> ReportFiles:
         """The R-B5 report set of the days ``first``…``last`` as XLSX (and PDF) in ``out_dir``."""
-        first, last = fields.day(first, "date"), fields.day(last, "date")
-        if last < first or (last - first).days >= limits.report_days_max:
-            raise fields.FieldInvalid("date", f"a period of 1 to {limits.report_days_max} days")
-        days = [self.reserve_day(tenant_id, first + timedelta(days=n))
-                for n in range((last - first).days + 1)]
-        report_set = build.report_set(days, monthly=monthly)
+        stem, report_set, days = self._report_set(tenant_id, first, last, monthly=monthly)
         out_dir.mkdir(parents=True, exist_ok=True)
-        stem = f"reserve_{days[0].institution}_{first:%Y%m}" if monthly else \
-            f"reserve_{days[0].institution}_{first:%Y%m%d}"
         paths = [out_dir / f"{stem}.xlsx"]
         paths[0].write_bytes(xlsx.render_xlsx(report_set))
         if pdf:
             paths.append(out_dir / f"{stem}.pdf")
             paths[1].write_bytes(pdf_report.render_pdf(report_set))
-        return ReportFiles(tuple(paths), len(days))
+        return ReportFiles(tuple(paths), days)
+
+    def render_report(self, tenant_id: str, period: str, file_format: str) -> tuple[str, bytes]:
+        """The R-B5 report set of a day (``YYYY-MM-DD``) or a month (``YYYY-MM``) as one file,
+        ``xlsx`` or ``pdf``: its name and bytes (what an operator downloads)."""
+        first, last, monthly = report_period(period)
+        kind = fields.choice(file_format, "format", REPORT_FORMATS)
+        stem, report_set, _ = self._report_set(tenant_id, first, last, monthly=monthly)
+        render = xlsx.render_xlsx if kind == "xlsx" else pdf_report.render_pdf
+        return f"{stem}.{kind}", render(report_set)
+
+    def _report_set(self, tenant_id: str, first: date, last: date, *,
+                    monthly: bool) -> tuple[str, Any, int]:
+        first, last = fields.day(first, "date"), fields.day(last, "date")
+        if last < first or (last - first).days >= limits.report_days_max:
+            raise fields.FieldInvalid("date", f"a period of 1 to {limits.report_days_max} days")
+        days = [self.reserve_day(tenant_id, first + timedelta(days=n))
+                for n in range((last - first).days + 1)]
+        stem = f"reserve_{days[0].institution}_{first:%Y%m}" if monthly else \
+            f"reserve_{days[0].institution}_{first:%Y%m%d}"
+        return stem, build.report_set(days, monthly=monthly), len(days)
+
+
+#: The files a report set is rendered as.
+REPORT_FORMATS = ("xlsx", "pdf")
+
+
+def report_period(text: object) -> tuple[date, date, bool]:
+    """A report's period as written: ``YYYY-MM-DD`` a day, ``YYYY-MM`` a month; its first and
+    last day and whether it is a month."""
+    if isinstance(text, str) and len(text) == 7:
+        first = fields.iso_day(f"{text}-01", "period")
+        last = (first.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+        return first, last, True
+    day = fields.iso_day(text, "period")
+    return day, day, False
