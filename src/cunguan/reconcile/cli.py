@@ -341,3 +341,58 @@ def reports(ctx: typer.Context, platform: str = PLATFORM,
                                           pdf=pdf)
     for path in written.paths:
         _ok(f"wrote {path} ({written.days} days)")
+
+
+# -- the demo --------------------------------------------------------------------------------
+#: The reconciliation demo's own database: made-up days have no place in a real one.
+DEMO_URL = "sqlite:///cunguan-reconcile-demo.db"
+
+
+def demo_command(out: Path = typer.Option(Path("cunguan-reconcile-demo"), "--out",
+                                          file_okay=False,
+                                          help="Folder the statements and reports go to.")
+                 ) -> None:
+    """A custody platform's day T and T+1 reconciled on its own SQLite file
+    (cunguan-reconcile-demo.db): a payout returned by the bank and reversed by the import, a
+    channel fee 0.01 yuan off adjusted by a maker and a checker, items in transit arriving the
+    next day, one past T+N raised; the checks, and the reports written to --out."""
+    from cunguan.db.check import reachable_engine
+    from cunguan.db.connection import upgrade
+    from cunguan.reconcile import demo
+
+    Path(DEMO_URL.removeprefix("sqlite:///")).unlink(missing_ok=True)
+    engine = reachable_engine(DEMO_URL)
+    upgrade(engine)
+    console.rule(f"Cunguan reconciliation demo: {demo.TENANT}, days {demo.T} and {demo.T1}, "
+                 f"{DEMO_URL}")
+    days = demo.run(engine, out)
+    steps = Table("what", "answer", title="What happened")
+    for what, outcome in days.steps:
+        steps.add_row(what, outcome)
+    console.print(steps)
+    imports = Table("file", "lines", "custody's actions (R-C15)", "breaks", "again",
+                    title="Statement imports")
+    for row in days.imports:
+        acted = "\n".join(f"{kind} {ref}" for _, kind, ref in row["outcomes"]) or "—"
+        imports.add_row(row["file"], str(row["lines"]), acted, str(row["breaks"]),
+                        "replayed" if row["replayed_again"] else "IMPORTED TWICE")
+    console.print(imports)
+    runs = Table("day", "bank lines", "book items", "matched", "breaks", "in transit",
+                 title=f"Matching {demo.CUSTODY_ACCOUNT} (T+N: payouts 0, receipts 1 day)")
+    for row in days.matches:
+        runs.add_row(str(row["day"]), str(row["bank_lines"]), str(row["book_items"]),
+                     str(row["matched"]), str(row["breaks"]), str(row["in_transit"]))
+    console.print(runs)
+    found = Table("id", "account", "day", "class", "amount", "diff.", "state", title="Breaks")
+    for b in days.breaks:
+        kind = "custody" if b["account_no"] == demo.CUSTODY_ACCOUNT else "channel"
+        found.add_row(str(b["break_id"]), kind, str(b["as_of"]), b["break_class"],
+                      money(b["amount_fen"]), money(b["difference_fen"]), b["state"])
+    console.print(found)
+    for run in days.checks:
+        console.print(f"day {run['day']} (due by {run['due_by']}): "
+                      f"{sum(1 for i in run['identities'] if i[4])} of "
+                      f"{len(run['identities'])} R-B3 identities hold, "
+                      f"{len(run['findings'])} R-B2 findings", highlight=False)
+    for path in [*days.files, *days.reports]:
+        _ok(f"wrote {path}")

@@ -91,6 +91,22 @@ def test_r_c15_r_b2_r_b5_operator_reconciles_a_day_over_the_api(api: Api) -> Non
     assert (missing.status, missing.body["code"]) == (422, "field_invalid")
     assert api.operator.get(f"{R}/breaks/999999").status == 404
 
+    for method, url in (("post", f"{R}/accounts/{ACCOUNT}/days/{MONDAY}/match"),
+                        ("get", f"{R}/breaks"), ("post", f"{path}/approval"),
+                        ("post", f"{R}/platforms/{PLATFORM}/checks/{MONDAY}"),
+                        ("get", f"{R}/platforms/{PLATFORM}/reports/{MONDAY}")):
+        call = getattr(platform, method)
+        assert (call(url, {}) if method == "post" else call(url)).status == 403, url
+
+
+def test_r_b2_r_b3_r_b5_operator_runs_checks_and_downloads_reports(api: Api) -> None:
+    api.onboard(PLATFORM)
+    ReconcileService(api.bank.engine, api.bank.ledger, clock=api.clock).add_account(
+        register.bank_account(ACCOUNT, "ICBC", "custody", tenant_id=PLATFORM,
+                              mirrors=[chart.SUMMARY]), operator="ops-alice")
+    uploaded = api.operator.upload(f"{R}/statements?format=mt940",
+                                   {"file": ("s.sta", _statement())})
+    assert uploaded.status == 200 and uploaded.body["outcomes"] == [], uploaded.body
     checks = api.operator.post(f"{R}/platforms/{PLATFORM}/checks/{MONDAY}", {})
     assert checks.status == 200, checks.body
     assert checks.body["data"]["day"] == MONDAY.isoformat()
@@ -104,9 +120,3 @@ def test_r_c15_r_b2_r_b5_operator_reconciles_a_day_over_the_api(api: Api) -> Non
     bad = api.operator.get(f"{R}/platforms/{PLATFORM}/reports/2026-13")
     assert (bad.status, bad.body["code"]) == (422, "field_invalid")
 
-    for method, url in (("post", f"{R}/accounts/{ACCOUNT}/days/{MONDAY}/match"),
-                        ("get", f"{R}/breaks"), ("post", f"{path}/approval"),
-                        ("post", f"{R}/platforms/{PLATFORM}/checks/{MONDAY}"),
-                        ("get", f"{R}/platforms/{PLATFORM}/reports/{MONDAY}")):
-        call = getattr(platform, method)
-        assert (call(url, {}) if method == "post" else call(url)).status == 403, url

@@ -46,6 +46,7 @@ demo_app = typer.Typer(help="Simulated business days on their own SQLite files."
                        invoke_without_command=True)
 app.add_typer(demo_app, name="demo")
 demo_app.command(name="clearing")(clearing.demo_command)
+demo_app.command(name="reconcile")(reconcile.demo_command)
 
 
 @demo_app.callback()
@@ -55,7 +56,8 @@ def demo(ctx: typer.Context,
                                                "--no-fresh keeps the file (and refuses if it "
                                                "holds the demo day already).")) -> None:
     """Run a simulated custody business day end to end on its own SQLite file
-    (cunguan-demo.db) and print what happened; ``cunguan demo clearing`` runs a BEPS day."""
+    (cunguan-demo.db) and print what happened; ``cunguan demo clearing`` runs a BEPS day,
+    ``cunguan demo reconcile`` a custody platform's reconciliation of two days."""
     if ctx.invoked_subcommand is not None:
         return
     from cunguan.platform.cli.demo_view import run_demo

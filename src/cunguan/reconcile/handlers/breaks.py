@@ -20,6 +20,7 @@ from cunguan.reconcile.handlers.accounts import Accounts
 from cunguan.reconcile.rules import breaks as flow
 from cunguan.reconcile.rules.match_kinds import BreakClass
 from cunguan.reconcile.rules.refusals import ReconcileError, Refusal
+from cunguan.reconcile.rules.register import AccountKind
 from cunguan.reconcile.store import accounts as account_rows
 from cunguan.reconcile.store import books
 from cunguan.reconcile.store import breaks as store
@@ -166,8 +167,15 @@ class Breaks(Accounts):
         return result.tx_id
 
     def _check_legs(self, conn: Connection, row: Any, adj: flow.Adjustment | None) -> None:
-        """The adjustment moves a ledger account the break's bank account mirrors."""
+        """The adjustment moves a ledger account the break's bank account mirrors (a channel
+        account's break: or one its tenant's custody accounts mirror, where the channel's
+        money settles, R-C15)."""
         mirrors = account_rows.mirrors(conn, row.account_no)
+        account = self.need_account(conn, row.account_no)
+        if account.kind == str(AccountKind.CHANNEL) and account.tenant_id is not None:
+            mirrors += [m for found in account_rows.accounts(conn, str(account.tenant_id))
+                        if found.kind == str(AccountKind.CUSTODY)
+                        for m in account_rows.mirrors(conn, found.account_no)]
         if adj is None or not {adj.debit_account, adj.credit_account} & set(mirrors):
             raise ReconcileError(Refusal.FIELD_INVALID, "an adjustment moves a ledger account "
                                  f"the bank account mirrors ({', '.join(mirrors)})",

@@ -7,6 +7,7 @@ from datetime import date, timedelta
 from sqlalchemy import Connection, select
 
 from cunguan.ledger.store.tables import accounts, day_balances, fund_log, tenants
+from cunguan.reconcile.rules.classes import classify
 from cunguan.reconcile.rules.statements import BookItem, Direction
 
 #: The business type of a break's adjustment: the bank already shows it (it is the break), so
@@ -32,7 +33,8 @@ def item_id(tenant_id: str, ledger_account_no: str, entry_seq: int) -> str:
 def book_items(conn: Connection, tenant_id: str, bank_account_no: str,
                mirrors: Sequence[str], day: date) -> list[BookItem]:
     """The postings dated ``day`` on the mirrored ledger accounts, seen from the bank account:
-    a posting that raises the mirror's balance is money in (a credit on the statement)."""
+    a posting that raises the mirror's balance is money in (a credit on the statement); each
+    with its R-B4 class, so a returned payout's reversal pairs with the bank's return line."""
     f, a = fund_log.c, accounts.c
     items: list[BookItem] = []
     for ledger_no in mirrors:
@@ -50,7 +52,8 @@ def book_items(conn: Connection, tenant_id: str, bank_account_no: str,
             item_id=item_id(tenant_id, ledger_no, r.entry_seq), account_no=bank_account_no,
             value_date=day,
             direction=Direction.CREDIT if r.side == normal else Direction.DEBIT,
-            amount_fen=r.amount_fen, reference=r.request_no) for r in rows)
+            amount_fen=r.amount_fen, reference=r.request_no,
+            business_class=str(classify(r.business_type) or "")) for r in rows)
     return items
 
 
