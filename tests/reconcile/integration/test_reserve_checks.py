@@ -93,3 +93,26 @@ def test_r_b5_reports_by_the_cli_total_the_ledger(engine: Engine, tmp_path: Path
                                   "--out", str(tmp_path)])
     assert monthly.exit_code == 0, monthly.output
     assert (tmp_path / "reserve_P1_202611.xlsx").stat().st_size > 0
+
+
+def test_r_b5_the_reserve_report_pdf_renders_to_non_empty_pages(engine: Engine) -> None:
+    """The PDF (as an operator downloads it) rendered to PNG by PDFium: every page has ink
+    (not one colour), and the cover page carries more than a border."""
+    import io
+
+    import pypdfium2
+
+    w = _day_with_one_payout_in_transit(engine)
+    name, content = w.recon.render_report(TENANT, DAY.isoformat(), "pdf")
+    assert name == "reserve_P1_20261123.pdf"
+    pdf = pypdfium2.PdfDocument(content)
+    assert len(pdf) >= 14    # a cover and a page per report at least
+    for index in range(len(pdf)):
+        image = pdf[index].render(scale=1).to_pil().convert("L")
+        png = io.BytesIO()
+        image.save(png, format="PNG")
+        assert png.getvalue().startswith(b"\x89PNG")
+        low, high = image.getextrema()
+        assert low < high, f"page {index + 1} is one colour"
+        inked = sum(count for value, count in enumerate(image.histogram()) if value < 200)
+        assert inked > 500, f"page {index + 1} has {inked} dark pixels"
