@@ -5,7 +5,8 @@ One statement per file: :20: (its reference, the statement id with :28C:), :25: 
 optional :86: narrative, :62F:/:62M: closing balance. C/D marks the balances' sign.
 
 A :61: line: value date (YYMMDD), entry date (MMDD), mark, amount (comma decimals), type,
-customer reference (our end-to-end reference unless NONREF), "//" bank reference:
+customer reference (our end-to-end reference unless NONREF), "//" bank reference (NONREF or
+none: the line's number in the file stands for it):
 
     C  credit, booked        RC  reversal of a credit: a debit, ``reversed``
     D  debit, booked         RD  reversal of a debit: a credit, ``reversed``
@@ -115,7 +116,9 @@ def _line(number: int, data: dict[str, object]) -> StatementLine:
     entry_date = data.get("entry_date") or value_date
     customer_ref = str(data.get("customer_reference") or "").strip()
     own_ref = "" if customer_ref.upper() == "NONREF" else customer_ref
-    bank_ref = str(data.get("bank_reference") or "").strip() or f"{number}"
+    bank_ref = str(data.get("bank_reference") or "").strip()
+    if not bank_ref or bank_ref.upper() == "NONREF":   # none given: the line's place
+        bank_ref = f"{number}"
     narrative = " ".join(str(data.get(key) or "").strip()
                          for key in ("extra_details", "transaction_details")).strip()
     return StatementLine(
