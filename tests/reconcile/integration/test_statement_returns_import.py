@@ -5,7 +5,7 @@ recharges it paid for; what custody cannot act on is kept as a break; importing 
 replays and nothing happens twice. On SQLite and PostgreSQL (the ``engine`` fixture), through
 the service and the CLI."""
 
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 from sqlalchemy import Engine
@@ -102,10 +102,19 @@ def test_r_c15_custody_statement_import_reverses_the_returned_payout_once(
     assert again.outcomes[0].request_no == done.outcomes[0].request_no
     assert _books(custody) == books
     assert len(recon.breaks(account_no=CUSTODY_ACCOUNT)) == 2
-    # matching the day keeps the import's breaks (they are not the run's to drop)
-    recon.match_day(CUSTODY_ACCOUNT, TUESDAY, operator=OPS)
+    # matching keeps the import's breaks (they are not the run's to drop) and leaves their
+    # lines out: the other two lines wait in transit, then are raised; the kept ones never
+    run = recon.match_day(CUSTODY_ACCOUNT, TUESDAY, operator=OPS)
+    assert (run.bank_lines, run.breaks, run.in_transit) == (2, 0, 2)
     keys = {b["break_key"] for b in recon.breaks(account_no=CUSTODY_ACCOUNT)}
     assert {b["break_key"] for b in kept} <= keys
+    later = recon.match_day(CUSTODY_ACCOUNT, TUESDAY + timedelta(days=3), operator=OPS)
+    assert (later.bank_lines, later.breaks) == (2, 2)
+    raised = [b for b in recon.breaks(account_no=CUSTODY_ACCOUNT)
+              if not b["break_key"].startswith("stmt.")]
+    kept_lines = {b["item_keys"] for b in kept}
+    assert {b["item_keys"] for b in raised}.isdisjoint(kept_lines)
+    assert sorted(b["amount_fen"] for b in raised) == [30_000, 200_000]
 
 
 def test_r_c15_channel_file_import_settles_the_recharges_once(engine: Engine) -> None:

@@ -4,6 +4,9 @@ accounts it mirrors, and the book items carried. The matching rules decide; this
 their inputs and writes what they found: matches, breaks, items in transit (aged, overdue
 past T+N) and the run.
 
+Lines the statement's import kept as breaks (R-C15: a return custody could not act on) are
+decided: matching leaves them out, so no line is raised twice.
+
 Re-running a day on the same inputs answers the recorded run and writes nothing. On changed
 inputs (a statement imported late) the day is matched again from the day before's state:
 its matches and new in-transit items are replaced, breaks it found again are the same rows
@@ -116,6 +119,8 @@ class Matching(Accounts):
         bank = lines_store.lines_of_day(conn, account_no, day)
         bank += lines_store.lines_by_key(conn, [c.item_key for c in carried
                                                 if c.side == "bank"])
+        kept = break_rows.kept_line_keys(conn, account_no)   # decided by their import
+        bank = [line for line in bank if line[0] not in kept]
         items = books.book_items(conn, tenant_id, account_no, mirrors, day)
         items += [_item(c.item) for c in carried if c.side == "book"]
         return bank, items

@@ -69,6 +69,15 @@ def keep(conn: Connection, rows: Sequence[dict[str, Any]], operator: str,
     return [known[key] for key in keys]
 
 
+def kept_line_keys(conn: Connection, account_no: str) -> set[str]:
+    """The statement lines of the account that an import kept as breaks (R-C15): decided,
+    whatever became of the break, so matching never raises them a second time."""
+    rows = conn.execute(select(_b.item_keys).where(
+        _b.account_no == account_no,
+        _b.break_key.startswith(IMPORT_BREAK_PREFIX, autoescape=True))).scalars()
+    return {key.removeprefix("bank:") for keys in rows for key in keys.split(",")}
+
+
 def get(conn: Connection, break_id: int, *, lock: bool = False) -> Any:
     query = select(reconcile_breaks).where(_b.break_id == break_id)
     return conn.execute(query.with_for_update() if lock else query).first()
