@@ -86,7 +86,7 @@ def test_r_s7_a_queued_outward_credit_revoked_releases_its_hold(engine: Engine) 
     assert out["settled"] == [] and service.transfer(ICBC, "S1")["state"] == "sent"
     assert account(service, ICBC, "C1") == (100_000, 30_000)          # queued: still held
     service.revoke(ICBC, out["packages"][0]["message_id"], ICBC)
-    assert service.sync_outward(ICBC) == {"settled": [], "released": ["S1"]}
+    assert service.sync_outward(ICBC) == {"settled": [], "released": ["S1"], "stuck": []}
     assert account(service, ICBC, "C1") == (100_000, 0)
     assert service.transfer(ICBC, "S1")["state"] == "released"
 
@@ -149,3 +149,21 @@ def test_r_l5_an_outward_credit_is_idempotent_by_its_serial_no(engine: Engine) -
     assert caught.value.code == Refusal.DUPLICATE_WITH_DIFFERENT_CONTENT
     service.send_outward(ICBC)
     assert send(service, "S1", 30_000)["state"] == "settled"           # the replay, later
+
+
+def test_r_s4_a_hold_the_ledger_will_not_settle_is_reported_stuck_and_blocks_nothing_else(
+        engine: Engine) -> None:
+    service = banks(engine)
+    service.open_customer_account(ICBC, "C2", "cust5")
+    service.deposit(ICBC, "cash2", "C2", 50_000)
+    send(service, "S1", 30_000)
+    service.send_credit(ICBC, "S2", "C2", "x", CCB, "D1", "李四", 20_000)
+    service.ledger.set_account_status(bank_tenant(ICBC), "C1", AccountStatus.FROZEN)
+    out = service.send_outward(ICBC)                    # both net: final in BEPS (R-S4)
+    assert out["settled"] == ["S2"] and out["stuck"] == [
+        {"serial_no": "S1", "reason": "account_frozen"}]
+    assert service.transfer(ICBC, "S1")["state"] == "sent"
+    assert account(service, ICBC, "C2") == (30_000, 0)
+    service.ledger.set_account_status(bank_tenant(ICBC), "C1", AccountStatus.NORMAL)
+    assert service.sync_outward(ICBC) == {"settled": ["S1"], "released": [], "stuck": []}
+    assert account(service, ICBC, "C1") == (70_000, 0)

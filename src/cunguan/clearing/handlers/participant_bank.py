@@ -26,7 +26,7 @@ from cunguan.clearing.rules.refusals import ClearingError, Refusal
 from cunguan.clearing.store import bank_transfers, systems
 from cunguan.core import limits
 from cunguan.core.errors import CunguanError
-from cunguan.core.fields import amount_fen, identifier, text
+from cunguan.core.fields import amount_fen, choice, identifier, text
 from cunguan.db.connection import Connection
 from cunguan.ledger.model import (
     AccountFlag,
@@ -157,7 +157,7 @@ class ParticipantBanks(DayEnd):
                     continue
                 if row.amount_fen > params.credit_item_max_fen:
                     refused.append(row)     # the ceiling was lowered since
-            self._undo(conn, bank, refused)
+            stuck = self._undo(conn, bank, refused)
             gone = {r.transfer_no for r in refused}
             outs = [_outward(r) for r in rows if r.transfer_no not in gone]
             sent = []
@@ -170,8 +170,9 @@ class ParticipantBanks(DayEnd):
                                                 state=TransferState.SENT.value, item_id=item_id)
                 sent.append({"message_id": package.message_id, "items": len(chunk),
                              "receiver_bank": package.receiver_bank})
+            synced = self._sync_outward(conn, bank)
             return {"packages": sent, "refused": [r.serial_no for r in refused],
-                    **self._sync_outward(conn, bank)}
+                    **synced, "stuck": stuck + synced["stuck"]}
         return self.unit(work)
 
     def sync_outward(self, code: object) -> dict[str, Any]:
@@ -188,29 +189,36 @@ class ParticipantBanks(DayEnd):
                    is TransferState.SETTLED]
         undone = [r for r in rows if bank_rules.outward_outcome(states[r.item_id])
                   is TransferState.RELEASED]
-        held = [r for r in settled if r.hold_id is not None]
-        results = self._post(conn, bank, [
-            Settle(f"pbo:{r.serial_no}:settle", r.hold_id, (Payee(BEPS_ACCOUNT, r.amount_fen),),
-                   "beps_outward") for r in held]) if held else []
-        for result in results:
-            _raise_rejected(result)
-        for row in settled:
-            bank_transfers.set_transfer(conn, row.transfer_no, self.clock(),
-                                        state=TransferState.SETTLED.value)
-        self._undo(conn, bank, undone)
-        return {"settled": [r.serial_no for r in settled],
-                "released": [r.serial_no for r in undone]}
+        stuck = self._close_holds(conn, bank, settled, TransferState.SETTLED)
+        stuck += self._undo(conn, bank, undone)
+        blocked = {s["serial_no"] for s in stuck}
+        return {"settled": [r.serial_no for r in settled if r.serial_no not in blocked],
+                "released": [r.serial_no for r in undone if r.serial_no not in blocked],
+                "stuck": stuck}
 
-    def _undo(self, conn: Connection, bank: str, rows: list[Any]) -> None:
+    def _undo(self, conn: Connection, bank: str, rows: list[Any]) -> list[dict[str, str]]:
+        return self._close_holds(conn, bank, rows, TransferState.RELEASED)
+
+    def _close_holds(self, conn: Connection, bank: str, rows: list[Any],
+                     state: TransferState) -> list[dict[str, str]]:
+        """Settle (into the BEPS account) or release the rows' holds, each on its own, and
+        move them to ``state``. A hold the ledger refuses to close (the customer's account
+        frozen or closed since) keeps its row where it is, reported as stuck: the next pass
+        tries again once the operator has dealt with the account."""
         held = [r for r in rows if r.hold_id is not None]
-        if held:
-            for result in self._post(conn, bank, [
-                    Release(f"pbo:{r.serial_no}:release", r.hold_id, "BEPS did not take it",
-                            "beps_outward_release") for r in held]):
-                _raise_rejected(result)
+        commands: list[Command] = [
+            Settle(f"pbo:{r.serial_no}:settle", r.hold_id, (Payee(BEPS_ACCOUNT, r.amount_fen),),
+                   "beps_outward") if state is TransferState.SETTLED else
+            Release(f"pbo:{r.serial_no}:release", r.hold_id, "BEPS did not take it",
+                    "beps_outward_release") for r in held]
+        results = self._post(conn, bank, commands) if commands else []
+        refused = {r.serial_no: str(result.reject)
+                   for r, result in zip(held, results, strict=True) if not result.ok}
         for row in rows:
-            bank_transfers.set_transfer(conn, row.transfer_no, self.clock(),
-                                        state=TransferState.RELEASED.value)
+            if row.serial_no not in refused:
+                bank_transfers.set_transfer(conn, row.transfer_no, self.clock(),
+                                            state=state.value)
+        return [{"serial_no": no, "reason": reason} for no, reason in refused.items()]
 
     # -- inward ----------------------------------------------------------------------------------
     def take_inward(self, code: object) -> dict[str, list[str]]:
@@ -257,6 +265,7 @@ class ParticipantBanks(DayEnd):
         """One of the bank's transfers: outward by its serial no., inward by its item id."""
         bank = bank_code(code)
         serial = identifier(serial_no, "serial_no", limits.clearing_item_id_length_max)
+        direction = choice(direction, "direction", (OUTWARD, INWARD))
         row = self.unit(lambda conn: bank_transfers.transfer(conn, self.system_id, bank,
                                                              direction, serial))
         if row is None:
