@@ -1,13 +1,16 @@
 """A hypothesis state machine over BEPS through the clearing service on SQLite (issue 22):
 intake of credit packages (ordinary, periodic, real-time), cap changes and earmarks, the
-exceptions (revoke, reversal, return, and exceptions asked by a bank not entitled) and session
-closes, in any order.
+exceptions (revoke, reversal, return, and exceptions asked by a bank not entitled), session
+closes, and a participant bank's own side (ICBC's customer sends credits, CCB takes them in,
+returning those for an account it does not keep), in any order.
 
 Invariants after every step (R-S3, R-S4, R-S5, R-S7): the net positions sum to zero; no payer
 bank owes beyond its cap (unless its cap was lowered under its position since, and it has not
 come back within it); each payer's queue is in arrival order and nothing of a payer nets past an
 item of it still queued; an item once netted stays netted (a return is a netted item's end);
-every submitted session balances; and a refused command changes nothing.
+every submitted session balances; a refused command changes nothing; ICBC's customer has
+exactly its pending and sent outward credits held, a transfer settled only once its item
+netted, and each bank's BEPS account is what it settled out less what it credited in.
 """
 
 import itertools
@@ -21,6 +24,7 @@ from sqlalchemy import Engine, text
 from cunguan.clearing.handlers.service import ClearingService
 from cunguan.clearing.rules.caps import net_debit_fen
 from cunguan.clearing.rules.exceptions import NETTED_STATES, ItemState
+from cunguan.clearing.rules.participant_bank import BEPS_ACCOUNT, bank_tenant
 from cunguan.core.clock import CST, FixedClock
 from cunguan.core.errors import CunguanError
 from tests.clearing.integration.helpers import ABC, BOC, CCB, DAY, ICBC, credit
@@ -40,6 +44,9 @@ class ClearingMachine(RuleBasedStateMachine):
         super().__init__()
         self.system = f"sm{next(_systems)}"   # one database, a clearing system per example
         self.service, self.clock = _service(self.engine, self.system)
+        self.customer, self.payee = _books(self.service, self.system)
+        self.beps_at_start = {code: self._account(code, BEPS_ACCOUNT)[0]
+                              for code in (ICBC, CCB)}
         self.serial = itertools.count(1)
         self.arrival: list[str] = []                  # money items, in arrival order
         self.payer: dict[str, str] = {}
@@ -48,6 +55,34 @@ class ClearingMachine(RuleBasedStateMachine):
         self.earmarks: list[str] = []
         self.ever_netted: set[str] = set()
         self.lowered: set[str] = set()                # banks whose cap fell under them
+        self.items_of_transfers: set[str] = set()
+
+    # -- a participant bank's own side -------------------------------------------------------
+    @rule(value=st.integers(1, 400_000), known=st.booleans())
+    def customer_sends(self, value: int, known: bool) -> None:
+        serial = f"{self.system}S{next(self.serial)}"     # the bank's books outlive examples
+        to = self.payee if known else "NOBODY"
+        self._try(lambda: self.service.send_credit(ICBC, serial, self.customer, "张三", CCB, to,
+                                                   "李四", value))
+
+    @rule()
+    def banks_sync(self) -> None:
+        self.service.sync_outward(ICBC)
+
+    @rule()
+    def banks_run(self) -> None:
+        sent = self.service.send_outward(ICBC)
+        self.packages += [(ICBC, p["message_id"]) for p in sent["packages"]]
+        for row in self._transfers(ICBC, "outward"):
+            if row.item_id is not None and row.item_id not in self.items_of_transfers:
+                self.items_of_transfers.add(row.item_id)
+                self.arrival.append(row.item_id)
+                self.payer[row.item_id] = ICBC
+        for code in (CCB, ICBC):
+            for item_id in self.service.take_inward(code)["returned"]:
+                back = f"{item_id}:R"
+                self.arrival.append(back)
+                self.payer[back] = self.service.item(back)["payer_bank"]
 
     # -- intake ------------------------------------------------------------------------------
     @rule(banks=pair, values=amounts, periodic=st.booleans())
@@ -173,7 +208,35 @@ class ClearingMachine(RuleBasedStateMachine):
                 {"s": self.system}).scalars().all()
         assert all(int(total) == 0 for total in sums)
 
+    @invariant()
+    def a_participant_banks_books_follow_its_items(self) -> None:
+        states = self._states()
+        outward = self._transfers(ICBC, "outward")
+        held = sum(r.amount_fen for r in outward if r.state in ("pending", "sent"))
+        assert self._account(ICBC, self.customer)[1] == held
+        for row in outward:
+            if row.state == "settled":
+                assert states[row.item_id] in _NETTED
+        settled_out = sum(r.amount_fen for r in outward if r.state == "settled")
+        credited_in = {code: sum(r.amount_fen for r in self._transfers(code, "inward")
+                                 if r.state in ("credited", "suspended"))
+                       for code in (ICBC, CCB)}
+        assert self._account(ICBC, BEPS_ACCOUNT)[0] - self.beps_at_start[ICBC] == (
+            settled_out - credited_in[ICBC])
+        assert self._account(CCB, BEPS_ACCOUNT)[0] - self.beps_at_start[CCB] == -credited_in[CCB]
+
     # -- helpers -----------------------------------------------------------------------------
+    def _transfers(self, code: str, direction: str) -> list[Any]:
+        with self.engine.connect() as conn:
+            return list(conn.execute(text(
+                "SELECT serial_no, state, item_id, amount_fen FROM clearing_bank_transfers "
+                "WHERE system_id = :s AND bank_code = :b AND direction = :d "
+                "ORDER BY transfer_no"), {"s": self.system, "b": code, "d": direction}).all())
+
+    def _account(self, code: str, account_no: str) -> tuple[int, int]:
+        found = self.service.ledger.account(f"{bank_tenant(code)}", account_no)
+        return found.balance_fen, found.frozen_fen
+
     def _arrived(self, intake: Any, payer: str, *, realtime: bool) -> None:
         for item_id, _ in intake.states:
             self.arrival.append(item_id)
@@ -216,6 +279,17 @@ def _service(engine: Engine, system: str) -> tuple[ClearingService, FixedClock]:
         service.fund(f"fund-{code}", code, 10_000_000)
         service.set_cap(code, collateral_fen=0, haircut_bps=0, credit_line_fen=500_000)
     return service, clock
+
+
+def _books(service: ClearingService, system: str) -> tuple[str, str]:
+    """ICBC's customer with 2,000,000 fen and CCB's, new accounts on each bank's books (the
+    books are the bank's, not the clearing system's: they outlive an example)."""
+    customer, payee = f"C{system}", f"D{system}"
+    for code, account_no in ((ICBC, customer), (CCB, payee)):
+        service.open_bank_books(code)
+        service.open_customer_account(code, account_no, f"cust-{account_no}")
+    service.deposit(ICBC, f"cash-{system}", customer, 2_000_000)
+    return customer, payee
 
 
 def test_r_s3_r_s4_r_s5_r_s7_clearing_state_machine() -> None:

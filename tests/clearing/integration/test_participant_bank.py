@@ -8,11 +8,11 @@ import pytest
 from sqlalchemy import Engine
 
 from cunguan.clearing.handlers.service import ClearingService
-from cunguan.clearing.rules.participant_bank import BEPS_ACCOUNT, bank_tenant
+from cunguan.clearing.rules.participant_bank import BEPS_ACCOUNT, SUSPENSE_ACCOUNT, bank_tenant
 from cunguan.clearing.rules.refusals import ClearingError, Refusal
 from cunguan.core.errors import CunguanError
 from cunguan.ledger.model import AccountStatus
-from tests.clearing.integration.helpers import BOC, CCB, ICBC, clearing
+from tests.clearing.integration.helpers import BOC, CCB, ICBC, clearing, credit
 
 
 def code(call: Any) -> str:
@@ -54,14 +54,14 @@ def test_r_s4_an_outward_credit_is_held_then_settled_once_netted_and_credited_in
     assert account(service, ICBC, "C1") == (70_000, 0)
     assert account(service, ICBC, BEPS_ACCOUNT)[0] == 30_000         # owed to BEPS
     item_id = service.transfer(ICBC, "S1")["item_id"]
-    assert service.take_inward(CCB) == {"credited": [item_id], "returned": []}
+    assert service.take_inward(CCB) == {"credited": [item_id], "returned": [], "suspended": []}
     assert account(service, CCB, "D1") == (30_000, 0)
     assert account(service, CCB, BEPS_ACCOUNT)[0] == -30_000
     assert service.item_state(item_id) == "credited"
     assert service.transfer(CCB, item_id, direction="inward")["state"] == "credited"
     # each step taken once: nothing more goes out or comes in
     assert service.send_outward(ICBC)["packages"] == []
-    assert service.take_inward(CCB) == {"credited": [], "returned": []}
+    assert service.take_inward(CCB) == {"credited": [], "returned": [], "suspended": []}
 
 
 def test_r_s2_the_next_packages_carry_pending_credits_one_per_receiving_bank(
@@ -167,3 +167,15 @@ def test_r_s4_a_hold_the_ledger_will_not_settle_is_reported_stuck_and_blocks_not
     service.ledger.set_account_status(bank_tenant(ICBC), "C1", AccountStatus.NORMAL)
     assert service.sync_outward(ICBC) == {"settled": ["S1"], "released": [], "stuck": []}
     assert account(service, ICBC, "C1") == (70_000, 0)
+
+
+def test_r_s7_a_real_time_credit_the_account_cannot_take_goes_to_suspense_not_back(
+        engine: Engine) -> None:
+    service = banks(engine)
+    intake = service.submit_package(credit("RT1", ICBC, CCB, 7_000, kind="realtime_credit"))
+    [(item_id, _)] = intake.states
+    service.answer_items([item_id], CCB, paid=True)            # netted: final, not returnable
+    assert service.take_inward(CCB) == {"credited": [], "returned": [], "suspended": [item_id]}
+    assert account(service, CCB, SUSPENSE_ACCOUNT) == (7_000, 0)
+    assert service.item_state(item_id) == "netted"
+    assert service.take_inward(CCB)["suspended"] == []           # taken once

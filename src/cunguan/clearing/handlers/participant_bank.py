@@ -16,6 +16,7 @@ from cunguan.clearing.handlers.day_end import DayEnd
 from cunguan.clearing.rules import participant_bank as bank_rules
 from cunguan.clearing.rules.participant_bank import (
     BEPS_ACCOUNT,
+    SUSPENSE_ACCOUNT,
     VAULT_ACCOUNT,
     Outward,
     TransferState,
@@ -58,14 +59,15 @@ class ParticipantBanks(DayEnd):
         except CunguanError as exc:
             if exc.code != "tenant_exists":
                 raise
-        try:
-            self.ledger.open_accounts(tenant, [
-                AccountSpec(BEPS_ACCOUNT, bank, "beps_clearing", "3011", Side.CREDIT,
-                            AccountFlag.OVERDRAFT, limits.amount_fen_max),
-                AccountSpec(VAULT_ACCOUNT, bank, "cash", "1001", Side.DEBIT)])
-        except CunguanError as exc:
-            if exc.code != "account_exists":
-                raise
+        for spec in (AccountSpec(BEPS_ACCOUNT, bank, "beps_clearing", "3011", Side.CREDIT,
+                                 AccountFlag.OVERDRAFT, limits.amount_fen_max),
+                     AccountSpec(VAULT_ACCOUNT, bank, "cash", "1001", Side.DEBIT),
+                     AccountSpec(SUSPENSE_ACCOUNT, bank, "suspense", "2241", Side.CREDIT)):
+            try:
+                self.ledger.open_accounts(tenant, [spec])
+            except CunguanError as exc:
+                if exc.code != "account_exists":
+                    raise
         return tenant
 
     def open_customer_account(self, code: object, account_no: object,
@@ -224,40 +226,45 @@ class ParticipantBanks(DayEnd):
     def take_inward(self, code: object) -> dict[str, list[str]]:
         """Every netted item for the bank's customers not yet taken: credited to the named
         account (the item becomes ``credited``), or returned when the account cannot take it
-        (unknown, closed, frozen: R-S7)."""
+        (unknown, closed, frozen: R-S7) — or, a real-time item not being returnable, put on
+        the bank's suspense account for the operator."""
         bank = bank_code(code)
 
         def work(conn: Connection) -> dict[str, list[str]]:
             self.system(conn, lock=True)
-            rows = bank_transfers.arrived(conn, self.system_id, bank,
-                                          limits.clearing_items_per_package_max)
-            credited, returned = [], []
-            for row in rows:
-                [result] = self._post(conn, bank, [Transfer(
-                    f"pbi:{self.system_id}:{row.arrival_seq}", BEPS_ACCOUNT,
-                    row.creditor_account, row.amount_fen, "beps_inward")])
-                if result.ok:
-                    self.credit_in(conn, row)
-                    credited.append(row)
-                elif bank_rules.cannot_take(result.reject):
-                    self.return_in(conn, row, row.payee_bank)
-                    returned.append(row)
-                else:
-                    _raise_rejected(result)
-            now = self.clock()
-            for state, taken in ((TransferState.CREDITED, credited),
-                                 (TransferState.RETURNED, returned)):
-                for row in taken:
-                    bank_transfers.insert_transfer(
-                        conn, system_id=self.system_id, bank_code=bank, serial_no=row.item_id,
-                        direction=INWARD, customer_account=row.creditor_account,
-                        customer_name="", counterparty_bank=row.debtor_bank,
-                        counterparty_account=row.debtor_account, counterparty_name="",
-                        amount_fen=row.amount_fen, hold_id=None, item_id=row.item_id,
-                        state=state.value, digest="", created_at=now, updated_at=now)
-            return {"credited": [r.item_id for r in credited],
-                    "returned": [r.item_id for r in returned]}
+            taken: dict[str, list[str]] = {"credited": [], "returned": [], "suspended": []}
+            for row in bank_transfers.arrived(conn, self.system_id, bank,
+                                              limits.clearing_items_per_package_max):
+                state = self._take_one(conn, bank, row)
+                now = self.clock()
+                bank_transfers.insert_transfer(
+                    conn, system_id=self.system_id, bank_code=bank, serial_no=row.item_id,
+                    direction=INWARD, customer_account=row.creditor_account,
+                    customer_name="", counterparty_bank=row.debtor_bank,
+                    counterparty_account=row.debtor_account, counterparty_name="",
+                    amount_fen=row.amount_fen, hold_id=None, item_id=row.item_id,
+                    state=state.value, digest="", created_at=now, updated_at=now)
+                taken[state.value].append(row.item_id)
+            return taken
         return self.unit(work)
+
+    def _take_one(self, conn: Connection, bank: str, row: Any) -> TransferState:
+        request = f"pbi:{self.system_id}:{row.arrival_seq}"
+        [result] = self._post(conn, bank, [Transfer(
+            request, BEPS_ACCOUNT, row.creditor_account, row.amount_fen, "beps_inward")])
+        if result.ok:
+            self.credit_in(conn, row)
+            return TransferState.CREDITED
+        if not bank_rules.cannot_take(result.reject):
+            _raise_rejected(result)
+        if bank_rules.returnable(row.business_type):
+            self.return_in(conn, row, row.payee_bank)
+            return TransferState.RETURNED
+        [parked] = self._post(conn, bank, [Transfer(
+            f"{request}:suspense", BEPS_ACCOUNT, SUSPENSE_ACCOUNT, row.amount_fen,
+            "beps_inward_suspense", memo=row.item_id)])
+        _raise_rejected(parked)
+        return TransferState.SUSPENDED
 
     # -- reads -----------------------------------------------------------------------------------
     def transfer(self, code: object, serial_no: object, *,

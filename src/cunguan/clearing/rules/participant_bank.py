@@ -23,6 +23,9 @@ from cunguan.clearing.rules.parameters import BusinessType
 BEPS_ACCOUNT = "BEPS-CLEARING"
 #: Cash (库存现金): the counterpart of a customer's cash deposit.
 VAULT_ACCOUNT = "VAULT"
+#: Suspense (挂账, 其他应付款): an inward real-time credit netted for an account that cannot
+#: take it — final in BEPS and not returnable (R-S7) — waits here for the operator.
+SUSPENSE_ACCOUNT = "SUSPENSE"
 
 
 class TransferState(StrEnum):
@@ -32,6 +35,7 @@ class TransferState(StrEnum):
     RELEASED = "released"    # outward: refused, revoked, reversed or stopped; hold released
     CREDITED = "credited"    # inward: on the customer's account
     RETURNED = "returned"    # inward: the account could not take it, returned (R-S7)
+    SUSPENDED = "suspended"  # inward: not returnable (real-time), on the suspense account
 
 
 #: Clearing item states after which an outward item's hold is released: no money moved.
@@ -56,6 +60,13 @@ def outward_outcome(item_state: str) -> TransferState | None:
     if state in _UNDONE:
         return TransferState.RELEASED
     return None
+
+
+def returnable(business_type: str) -> bool:
+    """May the payee's bank return an inward item its customer's account cannot take (R-S7:
+    ordinary and periodic credits, and debit receipts; a real-time item was answered before it
+    netted, so it is not)?"""
+    return not BusinessType(business_type).is_realtime
 
 
 def cannot_take(ledger_reject: str | None) -> bool:
