@@ -61,8 +61,10 @@ class Bank:
         self.engine = engine
         self.clock = clock
         self.ledger = LedgerService(engine, clock=clock)
-        self.custody = LendingService(engine, self.ledger, clock=clock, policy=policy)
         self.clearing = ClearingService(engine, self.ledger, clock=clock)
+        #: BEPS is a payout rail when the policy's routing enables it (issue 22).
+        self.custody = LendingService(engine, self.ledger, clock=clock, policy=policy,
+                                      beps=self.clearing)
         #: With group commit, concurrent requests share DB transactions: commands each in a
         #: savepoint (group_commit.py); signature checks, and the operations that have a
         #: set-based form, as one set-based call (coalescer.py).

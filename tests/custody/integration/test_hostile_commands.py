@@ -397,7 +397,7 @@ class Command:
 
 def _card_request(a: Args) -> list[CardRequest]:
     return [CardRequest(a["request_no"], a["user_id"], a["card_no"], a["amount_fen"],
-                        a["password_checked"])]
+                        a["password_checked"], a.get("urgent", False))]
 
 
 def _terms(a: Args) -> list[ProjectTerms]:
@@ -432,7 +432,7 @@ _CARD_FIELDS = {"tenant_id": K["tenant"], "request_no": K["request_no"], "user_i
                 "card_no": K["card"], "amount_fen": K["amount"],
                 "password": K["optional_password"]}
 _CARD_RECORD_FIELDS = {**{k: v for k, v in _CARD_FIELDS.items() if k != "password"},
-                       "password_checked": K["flag"]}
+                       "password_checked": K["flag"], "urgent": K["flag"]}
 _STEP_FIELDS = {"tenant_id": K["tenant"], "request_no": K["request_no"],
                 "project_id": K["id"]}
 
@@ -509,7 +509,7 @@ def _single_commands() -> list[Command]:
         _custody("red_packet", args(user_id=L1, amount_fen=100),
                  {**base, "user_id": i, "amount_fen": K["amount"]}),
         _custody("withdraw", lambda w, no: _without(_card_args(no), "password_checked"),
-                 _CARD_FIELDS),
+                 {**_CARD_FIELDS, "urgent": K["flag"]}),
         _custody("review_withdrawal", args(withdrawal_no="wd-review", approved=True),
                  {**base, "withdrawal_no": i, "approved": K["flag"]}),
         _custody("channel_result", args(withdrawal_no="wd-proc", succeeded=True),
@@ -811,7 +811,9 @@ INTERNAL = {
                        "set_rows", "set_row", "post", "post_each", "user", "active_user",
                        "verify_password", "consented", "need_consent", "records_many",
                        "accounting_date", "bound_card", "ledger_account",
-                       "strict_reserved_phone", "batch_steps"},
+                       "strict_reserved_phone", "batch_steps",
+                       # BEPS's answers as the channel's: runs channel_results, covered
+                       "beps_answers"},
     "BatchService": set(),
     "LedgerService": {"open_accounts_in", "post_in"},
     "MigrationService": set(),

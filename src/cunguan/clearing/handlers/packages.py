@@ -151,6 +151,10 @@ class Packages(Participants):
             items.set_state(conn, self.system_id, ids, ItemState.CREDITED)
         self.unit(work)
 
+    def credit_in(self, conn: Connection, row: Any) -> None:
+        """A netted item its payee's bank credited (in the caller's transaction)."""
+        items.set_state(conn, self.system_id, [row.item_id], ItemState.CREDITED)
+
     def _item(self, conn: Connection, item_id: str) -> Any:
         row = items.item(conn, self.system_id, item_id)
         if row is None:

@@ -4,7 +4,7 @@ settlement, exceptions, and what operators and participants read."""
 import json
 from typing import Any
 
-from cunguan.clearing.handlers.day_end import DayEnd
+from cunguan.clearing.handlers.participant_bank import ParticipantBanks
 from cunguan.clearing.rules.caps import available_cap_fen
 from cunguan.clearing.rules.refusals import ClearingError, Refusal
 from cunguan.clearing.store import items, sessions, systems
@@ -12,7 +12,7 @@ from cunguan.core import limits
 from cunguan.core.fields import identifier, whole_number
 
 
-class ClearingService(DayEnd):
+class ClearingService(ParticipantBanks):
     """The use cases an edge (CLI, routes) or a test calls."""
 
     def positions(self) -> list[dict[str, Any]]:
