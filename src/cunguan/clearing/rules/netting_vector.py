@@ -84,6 +84,7 @@ class _State:
     pcts: tuple[int, ...]
     fates: npt.NDArray[np.int8]
     qmask: Flags = field(init=False)
+    amount_float: npt.NDArray[np.float64] = field(init=False)
     head: I64 = field(init=False)
     netted: list[I64] = field(default_factory=list)
     touched: set[int] = field(default_factory=set)
@@ -94,6 +95,7 @@ class _State:
         banks = self.pos.size
         self.qmask = np.zeros(banks, dtype=np.bool_)
         self.head = np.zeros(banks, dtype=np.int64)
+        self.amount_float = self.amount.astype(np.float64)
         for b in range(banks):
             self._refresh(b)
 
@@ -161,7 +163,9 @@ class _State:
 
     def _sums(self, start: int, end: int, nets: Flags) -> tuple[I64, I64]:
         banks = self.pos.size
-        weights = np.where(nets, self.amount[start:end], 0).astype(np.float64)
+        weights = self.amount_float[start:end]
+        if not nets.all():
+            weights = np.where(nets, weights, 0.0)
         debits = np.bincount(self.payer[start:end], weights=weights, minlength=banks)
         credits = np.bincount(self.payee[start:end], weights=weights, minlength=banks)
         return debits.astype(np.int64), credits.astype(np.int64)
@@ -184,15 +188,20 @@ class _State:
 
     def window(self, start: int, end: int) -> int:
         """Decide items from ``start``; the index of the first item not yet decided."""
-        joins = ~self.realtime[start:end] & self.qmask[self.payer[start:end]]
+        joins = (~self.realtime[start:end] & self.qmask[self.payer[start:end]]
+                 if self.qmask.any() else np.zeros(end - start, dtype=np.bool_))
         nets = ~joins
         debits, credits = self._sums(start, end, nets)
         low = self.pos - debits
         may_fail = low + self.cap < 0
-        may_release = self.qmask & (self.pos + credits - self.head + self.cap >= 0)
+        high = self.pos + credits
+        may_release = self.qmask & (high - self.head + self.cap >= 0)
         may_warn = np.zeros_like(may_fail)
-        if self.pcts:
-            may_warn = (self.cap > 0) & (np.maximum(0, -low) * 100 >= min(self.pcts) * self.cap)
+        if self.pcts:     # a threshold is crossed only by a bank that reaches the lowest one
+            # and is not beyond the highest one all the window long
+            may_warn = ((self.cap > 0)
+                        & (np.maximum(0, -low) * 100 >= min(self.pcts) * self.cap)
+                        & (np.maximum(0, -high) * 100 < max(self.pcts) * self.cap))
         risky = may_fail | may_release | may_warn
         if not risky.any():
             self._accept(start, end, joins, (debits, credits))
@@ -288,8 +297,10 @@ def net_arrivals_vector(arriving: Sequence[Flow], *, positions: Mapping[str, int
     """``netting.net_arrivals`` with the same result, decided over arrays; it falls back to
     ``net_arrivals`` itself where the arrays could not be exact (sums near 2**52, a queue held
     under another bank than its items' payer, more banks than int16 numbers)."""
-    codes = sorted({*positions, *caps, *queues, *(f.payer_bank for f in arriving),
-                    *(f.payee_bank for f in arriving)})
+    waiting_flows = [f for q in queues.values() for f in q]
+    codes = sorted({*positions, *caps, *queues,
+                    *(f.payer_bank for f in arriving), *(f.payee_bank for f in arriving),
+                    *(f.payee_bank for f in waiting_flows)})
     strange_queue = any(f.payer_bank != bank for bank, q in queues.items() for f in q)
     if strange_queue or len(codes) > np.iinfo(np.int16).max:
         return net_arrivals(arriving, positions=positions, caps=caps, queues=queues,
