@@ -9,9 +9,11 @@ from typing import Any
 from cunguan.clearing.handlers.base import ClearingBase
 from cunguan.clearing.rules.exceptions import ItemState
 from cunguan.clearing.rules.netting import Fate, Flow, NettingResult, net_arrivals, release_queues
+from cunguan.clearing.rules.netting_vector import net_arrivals_vector
 from cunguan.clearing.rules.parameters import ClearingParameters
 from cunguan.clearing.rules.sessions import session_index, sessions_on
 from cunguan.clearing.store import items, sessions, systems
+from cunguan.core import limits
 from cunguan.core.clock import CST
 from cunguan.db.connection import Connection
 
@@ -22,7 +24,9 @@ Decide = Callable[[Mapping[str, Any]], NettingResult]
 class Netting(ClearingBase):
     def net(self, conn: Connection, arriving: Sequence[Flow]) -> NettingResult:
         """Net, queue or refuse ``arriving`` in order; release what their credits free."""
-        return self._apply(conn, lambda state: net_arrivals(arriving, **state))
+        decide = (net_arrivals_vector
+                  if len(arriving) >= limits.clearing_vector_netting_items_min else net_arrivals)
+        return self._apply(conn, lambda state: decide(arriving, **state))
 
     def release(self, conn: Connection) -> NettingResult:
         """Release the queues against the caps as they are now (a cap grew, R-S4)."""

@@ -11,6 +11,7 @@ from cunguan.clearing.rules.netting import Flow
 from cunguan.clearing.rules.packages import AcceptedPackage
 from cunguan.clearing.rules.parameters import BusinessType
 from cunguan.clearing.store.tables import clearing_items, clearing_packages, clearing_sessions
+from cunguan.db import bulk
 
 
 def package_row(conn: Connection, system_id: str, sender_bank: str, message_id: str) -> Any:
@@ -41,7 +42,7 @@ def insert_package(conn: Connection, system_id: str, accepted: AcceptedPackage, 
              "amount_fen": i.amount_fen, "debit_term_days": i.debit_term_days,
              "state": state.value, "sent_at": now}
             for i, (payer, payee) in zip(pkg.items, _banks(accepted), strict=True)]
-    conn.execute(insert(clearing_items), rows)
+    bulk.insert_rows(conn, clearing_items, rows)     # binary COPY on PostgreSQL
     return package_no
 
 
@@ -80,6 +81,14 @@ def item(conn: Connection, system_id: str, item_id: str) -> Any:
     c = clearing_items.c
     return conn.execute(select(clearing_items).where(
         c.system_id == system_id, c.item_id == item_id)).first()
+
+
+def items_by_id(conn: Connection, system_id: str, item_ids: Sequence[str]) -> dict[str, Any]:
+    """The rows of ``item_ids`` (those that exist) by item id, in one statement."""
+    c = clearing_items.c
+    rows = conn.execute(select(clearing_items).where(
+        c.system_id == system_id, c.item_id.in_(list(item_ids)))).all()
+    return {r.item_id: r for r in rows}
 
 
 def flows(conn: Connection, system_id: str, item_ids: Sequence[str]) -> list[Flow]:
