@@ -21,6 +21,7 @@ from cunguan.clearing.handlers.participants import Participants
 from cunguan.clearing.rules.caps import passes_cap
 from cunguan.clearing.rules.commands import package_from
 from cunguan.clearing.rules.exceptions import ItemState
+from cunguan.clearing.rules.netting import Fate
 from cunguan.clearing.rules.packages import AcceptedPackage, Item, Package, check_package
 from cunguan.clearing.rules.parameters import BusinessType
 from cunguan.clearing.rules.participants import bank_code, clearing_bank
@@ -41,6 +42,9 @@ class Intake:
     replayed: bool = False
 
 
+#: An item's state after netting decided its fate.
+_FATE_STATES = {Fate.NETTED: ItemState.NETTED, Fate.QUEUED: ItemState.QUEUED,
+                Fate.REFUSED: ItemState.REFUSED}
 _PACKAGE_FIELDS = tuple(f.name for f in fields(Package) if f.name != "items")
 _ITEM_FIELDS = tuple(f.name for f in fields(Item))
 
@@ -81,11 +85,18 @@ class Packages(Participants):
             ItemState.AWAITING_RECEIPT if kind.moves_money else ItemState.CREDITED)
         if kind.is_realtime:
             self._refuse_over_cap(conn, accepted)
+        states: dict[str, ItemState] = {}
+        netted = None
+        if first is ItemState.ACCEPTED:   # netted before written: each row written once
+            result, netted = self.net_new(conn, accepted.flows)
+            states = {i: _FATE_STATES[fate] for i, fate in result.fates}
         package_no = items.insert_package(conn, self.system_id, accepted, digest=digest(package),
-                                          is_receipt=False, now=self.clock(), state=first)
-        if first is ItemState.ACCEPTED:
-            self.net(conn, accepted.flows)
-        return self._answer(conn, package_no, package.message_id, replayed=False)
+                                          is_receipt=False, now=self.clock(), state=first,
+                                          states=states, netted=netted)
+        ids = [items.item_id(package.sender_bank, package.message_id, i.item_no)
+               for i in package.items]
+        return Intake(package_no, package.message_id,
+                      tuple((i, states.get(i, first).value) for i in ids))
 
     def _refuse_over_cap(self, conn: Connection, accepted: AcceptedPackage) -> None:
         [flow] = accepted.flows
