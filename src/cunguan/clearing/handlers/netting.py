@@ -70,7 +70,9 @@ class Netting(ClearingBase):
         items.mark_netted(conn, self.system_id, [i for i in result.netted if i not in written],
                           work_date=netted.work_date, session_no=netted.session_no,
                           now=netted.at)
-        queued = [i for i, fate in result.fates if fate is Fate.QUEUED and i not in written]
+        # an arrival queued and released by a later one's credit in the same pass is netted
+        done = written | frozenset(result.netted)
+        queued = [i for i, fate in result.fates if fate is Fate.QUEUED and i not in done]
         items.set_state(conn, self.system_id, queued, ItemState.QUEUED)
         refused = [i for i, fate in result.fates if fate is Fate.REFUSED and i not in written]
         items.set_state(conn, self.system_id, refused, ItemState.REFUSED)

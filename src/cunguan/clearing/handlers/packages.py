@@ -21,7 +21,7 @@ from cunguan.clearing.handlers.participants import Participants
 from cunguan.clearing.rules.caps import passes_cap
 from cunguan.clearing.rules.commands import package_from
 from cunguan.clearing.rules.exceptions import ItemState
-from cunguan.clearing.rules.netting import Fate
+from cunguan.clearing.rules.netting import Fate, Flow, NettingResult
 from cunguan.clearing.rules.packages import AcceptedPackage, Item, Package, check_package
 from cunguan.clearing.rules.parameters import BusinessType
 from cunguan.clearing.rules.participants import bank_code, clearing_bank
@@ -45,6 +45,14 @@ class Intake:
 #: An item's state after netting decided its fate.
 _FATE_STATES = {Fate.NETTED: ItemState.NETTED, Fate.QUEUED: ItemState.QUEUED,
                 Fate.REFUSED: ItemState.REFUSED}
+def final_states(result: NettingResult) -> dict[str, ItemState]:
+    """Each arriving item's state after a netting pass: netted if it netted in the pass
+    (a queued one may be released by a later arrival's credit), else its fate."""
+    netted = set(result.netted)
+    return {i: ItemState.NETTED if i in netted else _FATE_STATES[fate]
+            for i, fate in result.fates}
+
+
 _PACKAGE_FIELDS = tuple(f.name for f in fields(Package) if f.name != "items")
 _ITEM_FIELDS = tuple(f.name for f in fields(Item))
 
@@ -89,7 +97,7 @@ class Packages(Participants):
         netted = None
         if first is ItemState.ACCEPTED:   # netted before written: each row written once
             result, netted = self.net_new(conn, accepted.flows)
-            states = {i: _FATE_STATES[fate] for i, fate in result.fates}
+            states = final_states(result)
         package_no = items.insert_package(conn, self.system_id, accepted, digest=digest(package),
                                           is_receipt=False, now=self.clock(), state=first,
                                           states=states, netted=netted)
@@ -133,10 +141,13 @@ class Packages(Participants):
                 self._check_answer(row, bank)
             if not is_paid:
                 items.set_state(conn, self.system_id, ids, ItemState.REFUSED)
-            else:
-                items.set_state(conn, self.system_id, ids, ItemState.ACCEPTED)
-                self.net(conn, items.flows(conn, self.system_id, ids))
-            states = {r.item_id: r.state for r in self._items(conn, ids)}
+                states = {i: ItemState.REFUSED.value for i in ids}
+            else:   # netted from the rows read, in arrival order; each row updated once
+                result = self.net(conn, [
+                    Flow(r.item_id, BusinessType(r.business_type), r.payer_bank,
+                         r.payee_bank, r.amount_fen)
+                    for r in sorted(rows, key=lambda r: r.arrival_seq)])
+                states = {i: state.value for i, state in final_states(result).items()}
             sessions.insert_events(conn, self.system_id, "receipt", [
                 (r.sender_bank, {"item_id": r.item_id, "paid": is_paid,
                                  "state": states[r.item_id]}) for r in rows], self.clock())

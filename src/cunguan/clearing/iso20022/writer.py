@@ -38,14 +38,19 @@ class _Builder:
 
     def __init__(self, version: str, container: str) -> None:
         self.ns = namespace(version)
+        self.names: dict[str, str] = {}
         self.root = etree.Element(self.q("Document"), nsmap={None: self.ns})
         self.body = self.sub(self.root, container)
 
     def q(self, name: str) -> str:
-        return f"{{{self.ns}}}{name}"
+        qualified = self.names.get(name)
+        if qualified is None:
+            qualified = self.names[name] = f"{{{self.ns}}}{name}"
+        return qualified
 
     def sub(self, parent: _El, name: str, text: str | None = None, **attrs: str) -> _El:
-        elem = etree.SubElement(parent, self.q(name), attrs)
+        elem = (etree.SubElement(parent, self.q(name), attrs) if attrs
+                else etree.SubElement(parent, self.q(name)))
         if text is not None:
             elem.text = text
         return elem
