@@ -12,7 +12,6 @@ numbers, amounts, real-time flags). Both take the warning thresholds (80 %, 90 %
 positions, the queues and the warnings.
 """
 
-import random
 import time
 from collections import deque
 from collections.abc import Callable
@@ -21,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from bench import clearing_day
 from cunguan.clearing.rules.caps import NetDebitCap
 from cunguan.clearing.rules.netting import Fate, Flow, net_arrivals
 from cunguan.clearing.rules.netting_vector import decide, net_arrivals_vector, vector_sums_fit
@@ -146,16 +146,39 @@ def run_netting(log: Callable[[str], None], items: int = NETTING_ITEMS) -> dict[
     }
 
 
-def run(log: Callable[[str], None]) -> dict[str, Any]:
-    return run_netting(log)
+def run(log: Callable[[str], None], day_items: int = clearing_day.DAY_ITEMS) -> dict[str, Any]:
+    """Both parts of issue 22's benchmark: netting in memory, then the day on PostgreSQL."""
+    results = run_netting(log)
+    results["day"] = clearing_day.run_day(log, day_items)
+    for key in ("day_items", "day_s", "parse_only_s", "day_vs_parse_ratio"):
+        results[key] = results["day"][key]
+    return results
 
 
-if __name__ == "__main__":
+def main() -> None:
+    """``python -m bench.clearing_bench [netting | day N | all N]`` → bench/results/clearing.json
+    (a part run alone keeps the other part's last figures)."""
     import json
+    import sys
 
-    from bench.run import save, stamp
-    results = run(lambda m: print(f"[clearing] {m}", flush=True))
+    from bench.run import RESULTS, save, stamp
+    log = lambda message: print(f"[clearing] {message}", flush=True)  # noqa: E731
+    what = sys.argv[1] if len(sys.argv) > 1 else "all"
+    items = int(sys.argv[2]) if len(sys.argv) > 2 else clearing_day.DAY_ITEMS
+    path = RESULTS / "clearing.json"
+    results: dict[str, Any] = json.loads(path.read_text()) if path.exists() else {}
+    if what == "netting":
+        results.update(run_netting(log))
+    elif what == "day":
+        results["day"] = clearing_day.run_day(log, items)
+        for key in ("day_items", "day_s", "parse_only_s", "day_vs_parse_ratio"):
+            results[key] = results["day"][key]
+    else:
+        results = run(log, items)
     stamp(results)
     save("clearing.json", results)
     print(json.dumps({k: v for k, v in results.items() if k != "machine"}, indent=2))
-    random.seed(0)
+
+
+if __name__ == "__main__":
+    main()
