@@ -101,3 +101,16 @@ def test_r_s4_vectorised_netting_queues_behind_a_queue_and_releases_on_a_credit(
     assert result.fates == (("a1", Fate.QUEUED), ("a2", Fate.QUEUED), ("rt", Fate.NETTED),
                             ("b1", Fate.NETTED))
     assert result.netted == ("rt", "b1", "a1", "a2")
+
+
+def test_r_s4_an_arrival_queued_then_released_in_the_same_pass_is_written_netted() -> None:
+    from cunguan.clearing.handlers.packages import final_states
+    from cunguan.clearing.rules.exceptions import ItemState
+    a, b = BANKS[:2]
+    caps = {a: NetDebitCap(credit_line_fen=100), b: NetDebitCap(credit_line_fen=1_000)}
+    result = net_arrivals_vector([Flow("a1", KINDS[0], a, b, 150),
+                                  Flow("b1", KINDS[0], b, a, 60)],
+                                 positions={}, caps=caps, queues={})
+    assert result.fates == (("a1", Fate.QUEUED), ("b1", Fate.NETTED))
+    assert result.netted == ("b1", "a1")
+    assert final_states(result) == {"a1": ItemState.NETTED, "b1": ItemState.NETTED}
