@@ -150,7 +150,9 @@ class Packages(Participants):
                 states = {i: state.value for i, state in final_states(result).items()}
             sessions.insert_events(conn, self.system_id, "receipt", [
                 (r.sender_bank, {"item_id": r.item_id, "paid": is_paid,
-                                 "state": states[r.item_id]}) for r in rows], self.clock())
+                                 "state": states[r.item_id], "business_type": r.business_type,
+                                 "end_to_end_id": r.end_to_end_id,
+                                 "amount_fen": r.amount_fen}) for r in rows], self.clock())
             return states
         return self.unit(work)
 
