@@ -8,7 +8,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import api_bench, callback_bench, custody_bench, flash_raise, ledger_bench
+from bench import (
+    api_bench,
+    callback_bench,
+    clearing_bench,
+    custody_bench,
+    flash_raise,
+    ledger_bench,
+)
 
 RESULTS = Path(__file__).parent / "results"
 README = Path(__file__).parent / "README.md"
@@ -198,6 +205,7 @@ def main() -> None:
     _write("api.json", api)
     callbacks = callback_bench.run_all(log)
     _write("callbacks.json", callbacks)
+    _write("clearing.json", clearing_bench.run(log))
     render(ledger, custody, api, callbacks)
     print(table(ledger))
     print(custody_table(custody))
