@@ -18,7 +18,12 @@ from fastapi.responses import Response
 from cunguan.core import limits
 from cunguan.custody import schemas as s
 from cunguan.custody.handlers.exchange_projects import ExchangeProjects
-from cunguan.custody.handlers.lending_service import BidRequest, ProjectStep, ProjectTerms
+from cunguan.custody.handlers.lending_service import (
+    BidRequest,
+    ClaimPurchase,
+    ProjectStep,
+    ProjectTerms,
+)
 from cunguan.custody.handlers.service import CardRequest
 from cunguan.custody.rules.contracts import ExchangeOrigin
 from cunguan.custody.rules.refusals import CustodyError
@@ -280,10 +285,13 @@ def list_claim(request: Request, claim_id: PathId, body: s.ClaimListing,
 
 
 @router.post("/listings/{listing_id}/purchase", response_model=s.CommandOk)
-def buy_claim(request: Request, listing_id: PathId, body: s.ClaimPurchase,
-              caller: Caller) -> Response:
-    return answer(request, bank(request).custody.buy_claim(
-        tenant(caller), body.request_no, listing_id, body.buyer_user_id))
+async def buy_claim(request: Request, listing_id: PathId, body: s.ClaimPurchase,
+                    caller: Command) -> Response:
+    """Buy a listed claim under the buyer's standing bid authorization. Concurrent purchases
+    are run together, set-based, in arrival order: a listing is sold once, the later
+    purchases of it refused ``listing_not_open``."""
+    return answer(request, await set_based(request, tenant(caller), "buy_claim", ClaimPurchase(
+        body.request_no, listing_id, body.buyer_user_id)))
 
 
 @router.post("/listings/{listing_id}/cancel", response_model=s.CommandOk)

@@ -38,7 +38,8 @@ Signed = tuple[tuple[str, str] | None, Any]
 SET_BASED_CALLS = {"red_packet": "red_packets", "recharge": "recharges", "bid": "bids",
                    "register_project": "register_projects", "lend": "lends", "repay": "repays",
                    "settle_repayment": "settle_repayments",
-                   "withdraw": "withdraws", "channel_result": "channel_results"}
+                   "withdraw": "withdraws", "channel_result": "channel_results",
+                   "buy_claim": "buy_claims"}
 
 
 @dataclass(frozen=True)
