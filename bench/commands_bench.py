@@ -248,7 +248,8 @@ def _purchases(run: str, listings: list[str]) -> list[tuple[str, dict[str, Any]]
 # -- measuring ----------------------------------------------------------------------------
 def _cpu_s(pids: Callable[[], list[int]]) -> float:
     """User and system CPU seconds of the processes ``pids`` names now, with their ended
-    children's (a PostgreSQL backend that ended is counted in its postmaster's)."""
+    children's. A PostgreSQL backend that ends during a phase is not counted: the server's
+    pool keeps its connections."""
     tick = os.sysconf("SC_CLK_TCK")
     total = 0
     for pid in pids():
@@ -279,11 +280,13 @@ def _tree(root: int) -> list[int]:
 
 
 def _postgres() -> list[int]:
+    """The PostgreSQL backends serving the benchmark's database (the server's pooled
+    connections): not the other databases' on a shared server."""
     pids = []
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
-                if (entry / "comm").read_text().strip() == "postgres":
+                if BENCH_DB.encode() in (entry / "cmdline").read_bytes():
                     pids.append(int(entry.name))
             except OSError:
                 continue
