@@ -821,7 +821,10 @@ INTERNAL = {
                        "set_rows", "set_row", "post", "post_each", "user", "active_user",
                        "verify_password", "consented", "need_consent", "records_many",
                        "accounting_date", "bound_card", "ledger_account",
-                       "strict_reserved_phone", "batch_steps"},
+                       "strict_reserved_phone", "batch_steps",
+                       # takes openings whose fields ``opening`` checked and whose password
+                       # it hashed (open_user, covered above, is the way in)
+                       "open_users", "opening"},
     "BatchService": set(),
     "LedgerService": {"open_accounts_in", "post_in"},
     "MigrationService": set(),
