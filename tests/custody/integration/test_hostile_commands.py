@@ -51,6 +51,7 @@ from cunguan.custody.handlers.batches import BatchService
 from cunguan.custody.handlers.commands import CardRequest, ChannelAnswer, CustodyPolicy
 from cunguan.custody.handlers.lending_service import (
     BidRequest,
+    ClaimPurchase,
     LendingService,
     ProjectStep,
     ProjectTerms,
@@ -618,6 +619,15 @@ def _set_based_commands() -> list[Command]:
         *_set_based("lends", _step, step("PFULL"), step_fields, ProjectStep),
         *_set_based("repays", _step, step("PREPAY"), step_fields, ProjectStep),
         *_set_based("settle_repayments", _step, step("PFROZEN"), step_fields, ProjectStep),
+        *_set_based("buy_claims",
+                    lambda a: [ClaimPurchase(a["request_no"], a["listing_id"],
+                                             a["buyer_user_id"], a["password_checked"])],
+                    lambda w, no: {"tenant_id": PLATFORM, "request_no": no,
+                                   "listing_id": "lst-1", "buyer_user_id": L1,
+                                   "password_checked": False},
+                    {"tenant_id": K["tenant"], "request_no": K["request_no"],
+                     "listing_id": K["id"], "buyer_user_id": K["id"],
+                     "password_checked": K["flag"]}, ClaimPurchase),
     ]
 
 
@@ -813,7 +823,10 @@ INTERNAL = {
                        "accounting_date", "bound_card", "ledger_account",
                        "strict_reserved_phone", "batch_steps",
                        # BEPS's answers as the channel's: runs channel_results, covered
-                       "beps_answers"},
+                       "beps_answers",
+                       # takes openings whose fields ``opening`` checked and whose password
+                       # it hashed (open_user, covered above, is the way in)
+                       "open_users", "opening"},
     "BatchService": set(),
     "LedgerService": {"open_accounts_in", "post_in"},
     "MigrationService": set(),

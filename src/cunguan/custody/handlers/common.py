@@ -109,13 +109,17 @@ class CustodyCommon(CustodyBase):
         if row is not None and row[1] == "bound":
             raise CustodyError(Refusal.CARD_BOUND_ELSEWHERE,
                                "this card is bound to another account")
-        values = {"user_id": user_id, "bank_code": card.bank_code, "bank_name": card.bank_name,
-                  "quick_pay": int(card.bank_code in QUICK_PAY_BANKS), "status": "bound",
-                  "bound_at": self.clock(), "unbound_at": None}
+        values = self._card_values(user_id, card)
         if row is None:
             card_rows.insert_card(conn, tenant_id, card_no, values)
         else:
             card_rows.update_card(conn, tenant_id, card_no, values)
+
+    def _card_values(self, user_id: str, card: Any) -> dict[str, Any]:
+        """A card's row as bound to ``user_id`` now (its bank as the card no. tells)."""
+        return {"user_id": user_id, "bank_code": card.bank_code, "bank_name": card.bank_name,
+                "quick_pay": int(card.bank_code in QUICK_PAY_BANKS), "status": "bound",
+                "bound_at": self.clock(), "unbound_at": None}
 
     def bound_card(self, conn: Connection, tenant_id: str, user_id: str,
                    card_no: str) -> Any:
