@@ -51,6 +51,13 @@ _HOLD_COLUMNS = ("tenant_id", "hold_id", "account_no", "amount_fen", "status", "
                  "expires_at", "created_at", "closed_tx_id")
 
 
+#: Typed, so the prepared statement's types never depend on a value (psycopg sizes ints).
+_POST_TRANSFER_SQL = (
+    "SELECT o_code, o_tx_id, o_detail FROM ledger_post_transfer(%s::text, %s::bigint, "
+    "%s::text, %s::text, %s::text, %s::bigint, %s::text, %s::text, %s::boolean, %s::bigint, "
+    "%s::timestamptz)")
+
+
 def _account_nos(cmd: Command) -> Iterable[str]:
     if isinstance(cmd, Transfer):
         return (cmd.debit_account_no, cmd.credit_account_no)
@@ -117,6 +124,23 @@ class BatchStore:
             return self._run(sql.format(match=match), (tenant_id, values))
         match = f"tenant_id = ? AND {column} IN (SELECT value FROM json_each(?))"
         return self._run(sql.format(match=match), (tenant_id, json.dumps(values)))
+
+    def post_transfer(self, tenant_id: str, tx_id: int, cmd: Transfer, digest: int,
+                      now: datetime) -> tuple[str | None, int | None, str | None]:
+        """PostgreSQL: one ``Transfer`` posted by ``ledger_post_transfer`` (migration 0023) as
+        one prepared statement in autocommit — the statement is the transaction, one round
+        trip. Its (code, tx id, detail): code None when posted, ``replayed``, or a refusal's
+        code, nothing written."""
+        raw = self.raw
+        raw.autocommit = True
+        try:
+            row = raw.execute(_POST_TRANSFER_SQL, (
+                tenant_id, tx_id, cmd.request_no, cmd.debit_account_no, cmd.credit_account_no,
+                cmd.amount_fen, cmd.business_type, cmd.memo, cmd.funding, digest, now),
+                prepare=True).fetchone()
+        finally:
+            raw.autocommit = False
+        return row[0], row[1], row[2]
 
     def next_id_block(self) -> int:
         """The start of a new block of transaction ids, on this connection (PostgreSQL):
