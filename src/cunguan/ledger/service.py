@@ -181,12 +181,13 @@ class LedgerService:
                   if self._postgres else store.allocate_ids(len(commands)))
         issued: list[int] = []
         now = self.clock()
+        stamps = store.row_stamps(accounting_date, now)
 
         def plan(state: BatchState) -> BatchPlan:   # a second planning reuses the ids
             return plan_batch(tenant_id, commands, state, linked=linked,
                               accounting_date=accounting_date, now=now,
                               next_tx_id=reusing_ids(issued, tx_ids.__next__), chains=chains,
-                              refusals=refusals)
+                              refusals=refusals, stamps=stamps)
 
         planned = plan(state)
         if not store.write(tenant_id, planned, commit=commit):

@@ -14,6 +14,7 @@ from functools import lru_cache
 from typing import Any
 
 from cunguan.db.bulk import Statement, insert_sql, write_pg
+from cunguan.db.connection import sqlite_datetime_text
 from cunguan.ledger.engine import (
     LOG_COLUMNS,
     TX_COLUMNS,
@@ -148,6 +149,13 @@ class BatchStore:
         finally:
             raw.autocommit = False
         return row[0], row[1], row[2]
+
+    def row_stamps(self, accounting_date: date, now: datetime) -> tuple[object, object]:
+        """The accounting date and ``now`` as a batch's rows carry them: on SQLite the text
+        its adapters would write (formatted once, not once a row), on PostgreSQL the values."""
+        if self.postgres:
+            return accounting_date, now
+        return accounting_date.isoformat(), sqlite_datetime_text(now)
 
     def next_id_block(self) -> int:
         """The start of a new block of transaction ids, on this connection (PostgreSQL):
