@@ -3,7 +3,9 @@ round trip); a batch goes through the planner. Both must answer and write the sa
 
 import itertools
 import re
-from datetime import datetime
+import threading
+from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -23,6 +25,7 @@ from cunguan.ledger.model import (
     Transfer,
 )
 from cunguan.ledger.service import LedgerService
+from cunguan.ledger.store import daybook as daybook_store
 from tests.helpers import DAY
 
 pytestmark = pytest.mark.postgres
@@ -145,3 +148,44 @@ def test_r_l5_a_single_transfer_posts_once_and_replays(pg_engine: Engine) -> Non
     lines = ledger.fund_log("F1", "U1")
     assert [(line.entry_seq, line.amount_fen, line.balance_after_fen) for line in lines] == [
         (1, 700, 700)]
+
+
+def _in_thread(act: Callable[[], Any]) -> tuple[threading.Thread, list[Any]]:
+    done: list[Any] = []
+    thread = threading.Thread(target=lambda: done.append(act()))
+    thread.start()
+    return thread, done
+
+
+def test_r_l7_the_cutover_waits_for_postings_and_later_ones_read_the_new_day(
+        pg_engine: Engine) -> None:
+    """The day lock (shared by every posting transaction, exclusive for the cutover): a
+    cutover waits while a batch posting on day T is uncommitted, and that batch's lines stay
+    dated T; a single transfer sent while a cutover is uncommitted waits for it and is dated
+    T+1 (it reads the date after the lock)."""
+    clock = FixedClock(datetime(2026, 11, 23, 10, 0, tzinfo=CST))
+    ledger = LedgerService(pg_engine, clock=clock)
+    ledger.create_tenant("L7", "day lock", DAY)
+    ledger.open_accounts("L7", [AccountSpec(BANK, "bank", "summary", "1002", Side.DEBIT),
+                                AccountSpec("U1", "u", "lender", "2011", Side.CREDIT)])
+
+    def cut_over() -> object:
+        with pg_engine.begin() as conn:
+            return daybook_store.cut_over(conn, "L7", lambda _: True)
+
+    with pg_engine.begin() as conn:     # a batch posting on day T, not committed yet
+        assert ledger.post_in(conn, "L7", [Transfer("t1", BANK, "U1", 100)])[0].ok
+        cutover, cut = _in_thread(cut_over)
+        cutover.join(timeout=0.5)
+        assert cutover.is_alive() and not cut       # it waits for the posting
+    cutover.join(timeout=10)
+    assert cut == [DAY]
+    with pg_engine.begin() as conn:     # a cutover to T+2, not committed yet
+        assert daybook_store.cut_over(conn, "L7", lambda _: True) == DAY + timedelta(days=1)
+        sender, sent = _in_thread(lambda: ledger.transfer("L7", Transfer("t2", BANK, "U1", 5)))
+        sender.join(timeout=0.5)
+        assert sender.is_alive() and not sent       # the transfer waits for the cutover
+    sender.join(timeout=10)
+    assert sent and sent[0].ok
+    assert [line.accounting_date for line in ledger.fund_log("L7", "U1")] == [
+        DAY, DAY + timedelta(days=2)]

@@ -42,7 +42,7 @@ from cunguan.ledger.model import (
 )
 from cunguan.ledger.rules import AccountState, HoldState
 from cunguan.ledger.store.ids import NEXT_BLOCK_SQL
-from cunguan.ledger.store.tables import fund_log, holds, transactions
+from cunguan.ledger.store.tables import DAY_LOCK_SHARED_SQL, fund_log, holds, transactions
 
 # Dict look-ups: building enums by value costs more than the rest of a row.
 _SIDES = {side.value: side for side in Side}
@@ -53,6 +53,7 @@ _HOLD_COLUMNS = ("tenant_id", "hold_id", "account_no", "amount_fen", "status", "
 
 
 #: Typed, so the prepared statement's types never depend on a value (psycopg sizes ints).
+_TENANT_DATE_SQL = "SELECT accounting_date FROM tenants WHERE tenant_id = ?"
 _POST_TRANSFER_SQL = (
     "SELECT o_code, o_tx_id, o_detail FROM ledger_post_transfer(%s::text, %s::bigint, "
     "%s::text, %s::text, %s::text, %s::bigint, %s::text, %s::text, %s::boolean, %s::bigint, "
@@ -180,10 +181,16 @@ class BatchStore:
 
     # -- reads -----------------------------------------------------------------------------
     def lock_tenant_date(self, tenant_id: str) -> date | None:
-        """The open accounting date; on PostgreSQL a share lock holds cutover off (R-L7)."""
-        lock = " FOR SHARE" if self.postgres else ""
-        row = self._run("SELECT accounting_date FROM tenants WHERE tenant_id = ?" + lock,
-                        (tenant_id,)).fetchone()
+        """The open accounting date; on PostgreSQL the day lock, shared, holds cutover off
+        (R-L7) — taken by a statement of its own before the read, which then sees the date
+        of any cutover it waited for."""
+        if self.postgres:
+            with self.raw.pipeline():
+                self.raw.execute(DAY_LOCK_SHARED_SQL, (tenant_id,))
+                cursor = self._run(_TENANT_DATE_SQL, (tenant_id,))
+        else:
+            cursor = self._run(_TENANT_DATE_SQL, (tenant_id,))
+        row = cursor.fetchone()
         if row is None:
             return None
         value = row[0]
@@ -206,8 +213,8 @@ class BatchStore:
         for cmd in commands:
             account_nos.update(_account_nos(cmd))
         with self.raw.pipeline():
-            tenant = self._run("SELECT accounting_date FROM tenants WHERE tenant_id = ? "
-                               "FOR SHARE", (tenant_id,))
+            self.raw.execute(DAY_LOCK_SHARED_SQL, (tenant_id,))
+            tenant = self._run(_TENANT_DATE_SQL, (tenant_id,))
             locked, hot = self._account_rows(tenant_id, sorted(account_nos), lock_hot)
             prior = self._prior_rows(tenant_id, commands)
         row = tenant.fetchone()

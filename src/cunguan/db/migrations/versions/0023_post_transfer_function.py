@@ -7,7 +7,9 @@ building and parsing eight statements; four Python clients on two cores then mad
 pgbench. This function does in one statement, run in autocommit (the statement is the
 transaction), what the store and the planner do for one ``Transfer``:
 
-- the tenant's accounting date, share-locked (R-L7: the day cutover waits for it);
+- the tenant's day lock taken shared (R-L7: the day cutover takes it exclusive and waits for
+  every posting transaction), then its accounting date read — by a statement of its own, so
+  a transfer that waited for a cutover reads the new date;
 - the two accounts locked in the order every batch takes them (non-hot accounts sorted by
   account no., then hot ones sorted);
 - the request no. looked up after the locks: a replay answers the first transaction's id, a
@@ -44,6 +46,8 @@ branch_labels = None
 depends_on = None
 
 _HOT = 8
+#: ledger/store/tables.DAY_LOCK_CLASS as of 0023.
+_DAY_LOCK_CLASS = 7
 _IN_ONLY, _OUT_ONLY, _OVERDRAFT = 1, 2, 4
 
 _CREATE = f"""
@@ -63,7 +67,8 @@ DECLARE
     prior_tx bigint;
     prior_hash bigint;
 BEGIN
-    SELECT accounting_date INTO v_date FROM tenants WHERE tenant_id = p_tenant FOR SHARE;
+    PERFORM pg_advisory_xact_lock_shared({_DAY_LOCK_CLASS}, hashtext(p_tenant));
+    SELECT accounting_date INTO v_date FROM tenants WHERE tenant_id = p_tenant;
     IF NOT FOUND THEN
         o_code := 'tenant_not_found';
         RETURN;
