@@ -231,22 +231,22 @@ def _raw_tables(conn: sqlite3.Connection, raw: str) -> None:
     conn.execute(f"INSERT INTO {raw}_accounts SELECT * FROM accounts")
 
 
-def pgbench_tps(clients: int) -> list[float]:
+def pgbench_init() -> None:
     if shutil.which("pgbench") is None:
         raise RuntimeError("pgbench not found: install PostgreSQL's client tools")
-    host_args = _pgbench_args()
-    subprocess.run(["pgbench", *host_args, "-i", "-q", "-s", str(PGBENCH_SCALE), BENCH_DB],
-                   check=True, capture_output=True)
-    results = []
-    for _ in range(ROUNDS):
-        out = subprocess.run(["pgbench", *host_args, "-n", "-c", str(clients), "-j", "2",
-                              "-T", str(ROUND_SECONDS), BENCH_DB],
-                             check=True, capture_output=True, text=True).stdout
-        match = re.search(r"tps = ([\d.]+) \(without initial connection time\)", out)
-        if match is None:
-            raise RuntimeError(f"cannot read pgbench output:\n{out}")
-        results.append(float(match.group(1)))
-    return results
+    subprocess.run(["pgbench", *_pgbench_args(), "-i", "-q", "-s", str(PGBENCH_SCALE),
+                    BENCH_DB], check=True, capture_output=True)
+
+
+def pgbench_tps(clients: int) -> float:
+    """One round of pgbench TPC-B (``pgbench_init`` first)."""
+    out = subprocess.run(["pgbench", *_pgbench_args(), "-n", "-c", str(clients), "-j", "2",
+                          "-T", str(ROUND_SECONDS), BENCH_DB],
+                         check=True, capture_output=True, text=True).stdout
+    match = re.search(r"tps = ([\d.]+) \(without initial connection time\)", out)
+    if match is None:
+        raise RuntimeError(f"cannot read pgbench output:\n{out}")
+    return float(match.group(1))
 
 
 def _pgbench_args() -> list[str]:
@@ -263,15 +263,20 @@ def rounds(measure: Callable[[int], float]) -> list[float]:
 
 def run(log: Callable[[str], None]) -> dict[str, Any]:
     recreate_pg_database()
-    log(f"pgbench TPC-B, scale {PGBENCH_SCALE}, {CLIENTS} clients, {ROUNDS}×{ROUND_SECONDS}s")
-    pgbench = pgbench_tps(CLIENTS)
+    pgbench_init()
     pg_url = _bench_url()
     log("seeding the ledger on PostgreSQL")
     seed(pg_url)
-    log(f"single transfers on PostgreSQL, {CLIENTS} client processes")
-    single_pg = rounds(lambda r: single_transfer_tps(pg_url, CLIENTS, r))
-    log("batched transfers on PostgreSQL")
-    batched_pg = rounds(lambda r: batched_transfers_per_s(pg_url, r))
+    log(f"{ROUNDS} rounds, each: pgbench TPC-B (scale {PGBENCH_SCALE}, {CLIENTS} clients, "
+        f"{ROUND_SECONDS}s), single transfers ({CLIENTS} client processes, {ROUND_SECONDS}s), "
+        f"{BATCHES_PER_ROUND} batches of {BATCH_SIZE}, one after the other")
+    pgbench: list[float] = []
+    single_pg: list[float] = []
+    batched_pg: list[float] = []
+    for r in range(ROUNDS):   # each ratio pairs measures minutes apart, not a quarter hour
+        pgbench.append(pgbench_tps(CLIENTS))
+        single_pg.append(single_transfer_tps(pg_url, CLIENTS, r))
+        batched_pg.append(batched_transfers_per_s(pg_url, r))
     with tempfile.TemporaryDirectory() as folder:
         sqlite_url = f"sqlite:///{Path(folder) / 'bench.db'}"
         log("seeding the ledger on SQLite")
@@ -295,8 +300,14 @@ def run(log: Callable[[str], None]) -> dict[str, Any]:
         "pgbench_tpcb_tps": round(median(pgbench), 1),
         "single_transfer_tps_pg": round(median(single_pg), 1),
         "single_vs_pgbench_ratio": round(median(single_pg) / median(pgbench), 3),
+        "single_vs_pgbench_ratio_by_round": [round(a / b, 3) for a, b in zip(
+            single_pg, pgbench, strict=True)],
         "batched_transfers_per_s_pg": round(median(batched_pg), 1),
         "batched_pg_vs_pgbench_ratio": round(median(batched_pg) / median(pgbench), 2),
+        "batched_pg_vs_pgbench_ratio_by_round": [round(a / b, 2) for a, b in zip(
+            batched_pg, pgbench, strict=True)],
+        "batched_vs_raw_sqlite_ratio_by_round": [round(a / b, 3) for a, b in zip(
+            batched_sqlite, raw_sqlite, strict=True)],
         "batched_transfers_per_s_sqlite": round(median(batched_sqlite), 1),
         "single_transfer_tps_sqlite": round(median(single_sqlite), 1),
         "sqlite_raw_rows_per_s": round(median(rows for _, rows in raw), 1),
