@@ -34,8 +34,6 @@ ROUNDS = 3
 ROUND_SECONDS = 12
 BATCH_SIZE = 1_000
 BATCHES_PER_ROUND = 12
-#: Rows a transfer writes: its transaction, two fund-log lines, two account updates.
-ROWS_PER_TRANSFER = 5
 PGBENCH_SCALE = 4
 
 
@@ -98,36 +96,44 @@ def _random_transfer(rng: random.Random, request_no: str) -> Transfer:
                     rng.randint(1, 100_000))
 
 
-def _single_worker(url: str, client: int, round_no: int, seconds: float,
-                   counts: Any) -> None:
+def _single_worker(url: str, client: int, round_no: int, seconds: float, counts: Any,
+                   start: Any) -> None:
     engine = make_engine(url, pool_size=1)
     ledger = LedgerService(engine)
     rng = random.Random(client * 1000 + round_no)
+    # Connected and warm (plans prepared) before the clock starts, as pgbench reports its tps
+    # "without initial connection time".
+    warm = ledger.transfer(TENANT, _random_transfer(rng, f"s{round_no}-{client}-warm"))
+    assert warm.ok, warm
+    start.wait()
     done = 0
-    deadline = time.perf_counter() + seconds
+    started = time.perf_counter()
+    deadline = started + seconds
     while time.perf_counter() < deadline:
         result = ledger.transfer(TENANT, _random_transfer(rng, f"s{round_no}-{client}-{done}"))
         assert result.ok, result
         done += 1
-    counts[client] = done
+    counts[client] = (done, time.perf_counter() - started)
     engine.dispose()
 
 
 def single_transfer_tps(url: str, clients: int, round_no: int) -> float:
-    """One transfer per commit from ``clients`` processes (the GIL would cap threads)."""
+    """One transfer per commit from ``clients`` processes (the GIL would cap threads), all
+    started together once connected: transfers over the longest client's window. The same
+    count of clients as pgbench, and like pgbench's tps without connecting (nor importing)."""
     counts = multiprocessing.Manager().dict()
+    start = multiprocessing.Barrier(clients)
     workers = [multiprocessing.Process(target=_single_worker,
-                                       args=(url, c, round_no, ROUND_SECONDS, counts))
+                                       args=(url, c, round_no, ROUND_SECONDS, counts, start))
                for c in range(clients)]
-    started = time.perf_counter()
     for worker in workers:
         worker.start()
     for worker in workers:
         worker.join()
-    elapsed = time.perf_counter() - started
     if any(w.exitcode != 0 for w in workers):
         raise RuntimeError("a benchmark client failed")
-    return sum(counts.values()) / elapsed
+    windows: list[tuple[int, float]] = list(counts.values())
+    return sum(done for done, _ in windows) / max(seconds for _, seconds in windows)
 
 
 def batched_transfers_per_s(url: str, round_no: int) -> float:
@@ -150,74 +156,97 @@ def batched_transfers_per_s(url: str, round_no: int) -> float:
 _RAW_TABLES = ("transactions", "fund_log", "accounts")
 
 
-def sqlite_raw_transfers_per_s(url: str, round_no: int) -> float:
+def sqlite_raw_per_s(url: str, round_no: int, *, history: bool = True
+                     ) -> tuple[float, float]:
     """The reference for batched SQLite (issue 20: the ledger ≥ 0.5× of it): the rows that
     ``BATCHES_PER_ROUND`` batches of ``BATCH_SIZE`` transfers wrote — their transactions, their
-    fund-log lines and their accounts' new balances — read back from the ledger's own tables and
+    fund-log lines and their accounts' new balances and entry seqs (one update per account a
+    batch touched, as the ledger writes them) — read back from the ledger's own tables and
     written again by plain ``executemany`` into tables of the same shape (the same DDL and
     indexes, no triggers), one commit a batch, on the same file and pragmas (WAL,
-    synchronous=FULL): SQLite's own cost of that writing, with no ledger work. Transfers/s."""
+    synchronous=FULL): SQLite's own cost of that writing, with no ledger work. Transfers/s
+    and rows/s (a transaction, a fund-log line and an account update are a row each).
+
+    ``history``: the copies first hold the rows the ledger's tables held before those batches
+    (copied untimed), so each insert lands in B-trees of the same size, as the ledger's do;
+    into empty copies a batch dirtied 128 pages where the ledger's dirtied 569 (WAL frames of
+    one batch, measured 2026-12-07) — the difference being the tables' size, not ledger work.
+    """
     path = url.removeprefix("sqlite:///")
     conn = sqlite3.connect(path, isolation_level=None)
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=FULL")
-    _raw_tables(conn, round_no)
+    raw = f"raw{round_no}{'h' if history else 'e'}"
+    _raw_tables(conn, raw)
     transfers = BATCH_SIZE * BATCHES_PER_ROUND
     txs = conn.execute("SELECT * FROM transactions ORDER BY rowid DESC LIMIT ?",
-                       (transfers,)).fetchall()
+                       (transfers,)).fetchall()[::-1]
     lines = conn.execute("SELECT * FROM fund_log ORDER BY rowid DESC LIMIT ?",
-                         (2 * transfers,)).fetchall()
-    balances = conn.execute("SELECT balance_fen, frozen_fen, tenant_id, account_no "
-                            "FROM accounts").fetchall()
-    tx_sql = f"INSERT INTO raw{round_no}_transactions VALUES ({', '.join('?' * len(txs[0]))})"
-    line_sql = f"INSERT INTO raw{round_no}_fund_log VALUES ({', '.join('?' * len(lines[0]))})"
-    update_sql = (f"UPDATE raw{round_no}_accounts SET balance_fen = ?, frozen_fen = ? "
+                         (2 * transfers,)).fetchall()[::-1]
+    if history:
+        for table, count in (("transactions", transfers), ("fund_log", 2 * transfers)):
+            conn.execute(f"INSERT INTO {raw}_{table} SELECT * FROM {table} WHERE rowid <= "
+                         f"(SELECT max(rowid) FROM {table}) - ?", (count,))
+    tx_sql = f"INSERT INTO {raw}_transactions VALUES ({', '.join('?' * len(txs[0]))})"
+    line_sql = f"INSERT INTO {raw}_fund_log VALUES ({', '.join('?' * len(lines[0]))})"
+    update_sql = (f"UPDATE {raw}_accounts SET balance_fen = ?, frozen_fen = ?, entry_seq = ? "
                   "WHERE tenant_id = ? AND account_no = ?")
+    updates = [_account_updates(lines[2 * b * BATCH_SIZE:2 * (b + 1) * BATCH_SIZE])
+               for b in range(BATCHES_PER_ROUND)]
     started = time.perf_counter()
     for b in range(BATCHES_PER_ROUND):
         conn.execute("BEGIN IMMEDIATE")
         conn.executemany(tx_sql, txs[b * BATCH_SIZE:(b + 1) * BATCH_SIZE])
         conn.executemany(line_sql, lines[2 * b * BATCH_SIZE:2 * (b + 1) * BATCH_SIZE])
-        touched = [balances[(b * 2 * BATCH_SIZE + n) % len(balances)]
-                   for n in range(2 * BATCH_SIZE)]
-        conn.executemany(update_sql, touched)
+        conn.executemany(update_sql, updates[b])
         conn.execute("COMMIT")
     elapsed = time.perf_counter() - started
     conn.close()
-    return transfers / elapsed
+    rows = len(txs) + len(lines) + sum(len(batch) for batch in updates)
+    return transfers / elapsed, rows / elapsed
 
 
-def _raw_tables(conn: sqlite3.Connection, round_no: int) -> None:
-    """Empty copies of the ledger's tables (accounts with its rows), indexes included."""
+def _account_updates(lines: list[Any]) -> list[tuple[Any, ...]]:
+    """Each account's balance, frozen amount and entry seq after a batch's fund-log lines
+    (``SELECT *`` rows: tenant, account, entry seq, …, balance after, frozen after, …)."""
+    last: dict[tuple[str, str], tuple[Any, ...]] = {}
+    for line in lines:
+        last[(line[0], line[1])] = (line[7], line[8], line[2], line[0], line[1])
+    return list(last.values())
+
+
+def _raw_tables(conn: sqlite3.Connection, raw: str) -> None:
+    """Empty copies ``{raw}_{table}`` of the ledger's tables (accounts with its rows),
+    indexes included."""
     for table in _RAW_TABLES:
-        raw = f"raw{round_no}_{table}"
+        copy_name = f"{raw}_{table}"
         for kind, name, sql in conn.execute(
                 "SELECT type, name, sql FROM sqlite_master WHERE tbl_name = ? AND sql IS NOT "
                 "NULL AND type IN ('table', 'index') ORDER BY type DESC", (table,)).fetchall():
-            copy = sql.replace(f"TABLE {table} ", f"TABLE {raw} ", 1).replace(
-                f" ON {table} ", f" ON {raw} ", 1)
+            copy = sql.replace(f"TABLE {table} ", f"TABLE {copy_name} ", 1).replace(
+                f" ON {table} ", f" ON {copy_name} ", 1)
             if kind == "index":
-                copy = copy.replace(f"INDEX {name} ", f"INDEX raw{round_no}_{name} ", 1)
+                copy = copy.replace(f"INDEX {name} ", f"INDEX {raw}_{name} ", 1)
             conn.execute(copy)
-    conn.execute(f"INSERT INTO raw{round_no}_accounts SELECT * FROM accounts")
+    conn.execute(f"INSERT INTO {raw}_accounts SELECT * FROM accounts")
 
 
-def pgbench_tps(clients: int) -> list[float]:
+def pgbench_init() -> None:
     if shutil.which("pgbench") is None:
         raise RuntimeError("pgbench not found: install PostgreSQL's client tools")
-    host_args = _pgbench_args()
-    subprocess.run(["pgbench", *host_args, "-i", "-q", "-s", str(PGBENCH_SCALE), BENCH_DB],
-                   check=True, capture_output=True)
-    results = []
-    for _ in range(ROUNDS):
-        out = subprocess.run(["pgbench", *host_args, "-n", "-c", str(clients), "-j", "2",
-                              "-T", str(ROUND_SECONDS), BENCH_DB],
-                             check=True, capture_output=True, text=True).stdout
-        match = re.search(r"tps = ([\d.]+) \(without initial connection time\)", out)
-        if match is None:
-            raise RuntimeError(f"cannot read pgbench output:\n{out}")
-        results.append(float(match.group(1)))
-    return results
+    subprocess.run(["pgbench", *_pgbench_args(), "-i", "-q", "-s", str(PGBENCH_SCALE),
+                    BENCH_DB], check=True, capture_output=True)
+
+
+def pgbench_tps(clients: int) -> float:
+    """One round of pgbench TPC-B (``pgbench_init`` first)."""
+    out = subprocess.run(["pgbench", *_pgbench_args(), "-n", "-c", str(clients), "-j", "2",
+                          "-T", str(ROUND_SECONDS), BENCH_DB],
+                         check=True, capture_output=True, text=True).stdout
+    match = re.search(r"tps = ([\d.]+) \(without initial connection time\)", out)
+    if match is None:
+        raise RuntimeError(f"cannot read pgbench output:\n{out}")
+    return float(match.group(1))
 
 
 def _pgbench_args() -> list[str]:
@@ -234,43 +263,68 @@ def rounds(measure: Callable[[int], float]) -> list[float]:
 
 def run(log: Callable[[str], None]) -> dict[str, Any]:
     recreate_pg_database()
-    log(f"pgbench TPC-B, scale {PGBENCH_SCALE}, {CLIENTS} clients, {ROUNDS}×{ROUND_SECONDS}s")
-    pgbench = pgbench_tps(CLIENTS)
+    pgbench_init()
     pg_url = _bench_url()
     log("seeding the ledger on PostgreSQL")
     seed(pg_url)
-    log(f"single transfers on PostgreSQL, {CLIENTS} client processes")
-    single_pg = rounds(lambda r: single_transfer_tps(pg_url, CLIENTS, r))
-    log("batched transfers on PostgreSQL")
-    batched_pg = rounds(lambda r: batched_transfers_per_s(pg_url, r))
+    log(f"{ROUNDS} rounds, each: pgbench TPC-B (scale {PGBENCH_SCALE}, {CLIENTS} clients, "
+        f"{ROUND_SECONDS}s), single transfers ({CLIENTS} client processes, {ROUND_SECONDS}s), "
+        f"{BATCHES_PER_ROUND} batches of {BATCH_SIZE}, one after the other")
+    pgbench: list[float] = []
+    single_pg: list[float] = []
+    batched_pg: list[float] = []
+    for r in range(ROUNDS):   # each ratio pairs measures minutes apart, not a quarter hour
+        pgbench.append(pgbench_tps(CLIENTS))
+        single_pg.append(single_transfer_tps(pg_url, CLIENTS, r))
+        batched_pg.append(batched_transfers_per_s(pg_url, r))
     with tempfile.TemporaryDirectory() as folder:
         sqlite_url = f"sqlite:///{Path(folder) / 'bench.db'}"
         log("seeding the ledger on SQLite")
         seed(sqlite_url)
-        log("batched transfers on SQLite (synchronous=FULL)")
-        batched_sqlite = rounds(lambda r: batched_transfers_per_s(sqlite_url, r))
-        log("the same rows by plain executemany on SQLite (the reference)")
-        raw_sqlite = rounds(lambda r: sqlite_raw_transfers_per_s(sqlite_url, r))
+        log("batched transfers on SQLite (synchronous=FULL), each round followed by the "
+            "same rows by plain executemany (the reference), into copies holding the tables' "
+            "history and into empty ones")
+        batched_sqlite: list[float] = []
+        raw: list[tuple[float, float]] = []
+        raw_empty: list[tuple[float, float]] = []
+        for r in range(ROUNDS):
+            batched_sqlite.append(batched_transfers_per_s(sqlite_url, r))
+            raw.append(sqlite_raw_per_s(sqlite_url, r))
+            raw_empty.append(sqlite_raw_per_s(sqlite_url, r, history=False))
         log("single transfers on SQLite, 1 client")
         single_sqlite = rounds(lambda r: single_transfer_tps(sqlite_url, 1, r))
     median = statistics.median
+    raw_sqlite = [transfers for transfers, _ in raw]
+    raw_empty_sqlite = [transfers for transfers, _ in raw_empty]
     return {
         "pgbench_tpcb_tps": round(median(pgbench), 1),
         "single_transfer_tps_pg": round(median(single_pg), 1),
         "single_vs_pgbench_ratio": round(median(single_pg) / median(pgbench), 3),
+        "single_vs_pgbench_ratio_by_round": [round(a / b, 3) for a, b in zip(
+            single_pg, pgbench, strict=True)],
         "batched_transfers_per_s_pg": round(median(batched_pg), 1),
+        "batched_pg_vs_pgbench_ratio": round(median(batched_pg) / median(pgbench), 2),
+        "batched_pg_vs_pgbench_ratio_by_round": [round(a / b, 2) for a, b in zip(
+            batched_pg, pgbench, strict=True)],
+        "batched_vs_raw_sqlite_ratio_by_round": [round(a / b, 3) for a, b in zip(
+            batched_sqlite, raw_sqlite, strict=True)],
         "batched_transfers_per_s_sqlite": round(median(batched_sqlite), 1),
         "single_transfer_tps_sqlite": round(median(single_sqlite), 1),
-        "sqlite_raw_rows_per_s": round(median(raw_sqlite) * ROWS_PER_TRANSFER, 1),
+        "sqlite_raw_rows_per_s": round(median(rows for _, rows in raw), 1),
         "sqlite_raw_transfers_per_s": round(median(raw_sqlite), 1),
         "batched_vs_raw_sqlite_ratio": round(median(batched_sqlite) / median(raw_sqlite), 3),
+        "sqlite_raw_empty_tables_transfers_per_s": round(median(raw_empty_sqlite), 1),
+        "batched_vs_raw_empty_tables_sqlite_ratio": round(
+            median(batched_sqlite) / median(raw_empty_sqlite), 3),
         "clients": CLIENTS,
         "batch_size": BATCH_SIZE,
         "rounds": {"pgbench_tpcb_tps": pgbench, "single_transfer_tps_pg": single_pg,
                    "batched_transfers_per_s_pg": batched_pg,
                    "batched_transfers_per_s_sqlite": batched_sqlite,
                    "sqlite_raw_transfers_per_s": raw_sqlite,
+                   "sqlite_raw_empty_tables_transfers_per_s": raw_empty_sqlite,
                    "single_transfer_tps_sqlite": single_sqlite},
         "targets": {"single_vs_pgbench_ratio": 0.8, "batched_transfers_per_s_pg": 30_000,
+                    "batched_pg_vs_pgbench_ratio": 7, "batched_vs_raw_sqlite_ratio": 0.5,
                     "batched_transfers_per_s_sqlite": 50_000},
     }

@@ -27,13 +27,14 @@ def as_utc(value: datetime) -> datetime:
 
 
 @lru_cache(maxsize=64)
-def _sqlite_datetime(value: datetime) -> str:
+def sqlite_datetime_text(value: datetime) -> str:
+    """A datetime as SQLite stores it (what the registered adapter writes)."""
     # The same text SQLAlchemy writes, so rows written raw and through Core compare and sort alike.
     # Cached: a batch stamps every row with the same time.
     return as_utc(value).strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
-sqlite3.register_adapter(datetime, _sqlite_datetime)
+sqlite3.register_adapter(datetime, sqlite_datetime_text)
 sqlite3.register_adapter(date, date.isoformat)
 
 
@@ -120,4 +121,4 @@ def current_revision(engine: Engine) -> str | None:
 #: their signatures while only the database kernel and the stores import SQLAlchemy.
 __all__ = ["DATABASE_URL_ENV", "DEFAULT_DATABASE_URL", "READ_ONLY_OPTION", "Connection", "Engine",
            "alembic_config", "as_utc", "current_revision", "database_url", "make_engine",
-           "normalise_url", "read_connection", "upgrade"]
+           "normalise_url", "read_connection", "sqlite_datetime_text", "upgrade"]

@@ -57,13 +57,15 @@ def plan_batch(tenant_id: str, commands: Sequence[Command], state: BatchState, *
                linked: bool, accounting_date: date, now: datetime,
                next_tx_id: Callable[[], int],
                chains: Sequence[int] | None = None,
-               refusals: Sequence[Result | None] | None = None) -> BatchPlan:
+               refusals: Sequence[Result | None] | None = None,
+               stamps: tuple[object, object] | None = None) -> BatchPlan:
     """Apply ``commands`` in order, in chains of consecutive commands (``chains`` gives their
     lengths): a chain applies whole or not at all, its commands then answering with the
     culprit's code and ``linked_command_failed``; chains are independent of each other.
     ``linked`` makes the whole batch one chain; by default each command is a chain of its own.
     ``refusals``: ``field_refusals(commands)`` when the caller has it already (it loaded the
-    state by the well-formed commands only).
+    state by the well-formed commands only). ``stamps``: the accounting date and ``now`` as
+    the rows carry them, when the store wants them already in its driver's form.
 
     A chain that fails after an earlier command of it applied is undone by planning again from
     a copy of the state taken before, without that chain (the same transaction ids reused)."""
@@ -77,7 +79,7 @@ def plan_batch(tenant_id: str, commands: Sequence[Command], state: BatchState, *
     while True:
         working = state if not failed or pristine is None else _clone(pristine)
         planner = Planner(tenant_id, working, accounting_date, now,
-                           reusing_ids(issued, next_tx_id))
+                           reusing_ids(issued, next_tx_id), stamps)
         results: list[Result] = []
         replan = False
         for index, (start, end) in enumerate(spans):

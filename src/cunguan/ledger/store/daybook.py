@@ -8,7 +8,12 @@ from sqlalchemy import Connection, insert, select, text, update
 
 from cunguan.ledger.daybook import AccountDay, DayFacts
 from cunguan.ledger.model import Side
-from cunguan.ledger.store.tables import day_balances, ledger_days, tenants
+from cunguan.ledger.store.tables import (
+    DAY_LOCK_EXCLUSIVE_SQL,
+    day_balances,
+    ledger_days,
+    tenants,
+)
 
 OPEN, CUT_OVER, CLOSED = "open", "cut_over", "closed"
 
@@ -45,11 +50,13 @@ def cut_over(conn: Connection, tenant_id: str,
              is_working_day: Callable[[date], bool]) -> date | None:
     """Switch the tenant's accounting date T → T+1 (日切); returns T, or None (no tenant).
 
-    On PostgreSQL the row lock waits for every posting transaction holding the share lock, so
-    once this commits no posting can be dated T any more.
+    On PostgreSQL the day lock, taken exclusive, waits for every posting transaction holding
+    it shared (``tables.DAY_LOCK_CLASS``), so once this commits no posting can be dated T any
+    more; the row lock queues cutovers and closes of one tenant.
     """
     query = select(tenants.c.accounting_date).where(tenants.c.tenant_id == tenant_id)
     if conn.dialect.name == "postgresql":
+        conn.execute(text(DAY_LOCK_EXCLUSIVE_SQL), {"tenant_id": tenant_id})
         query = query.with_for_update()
     day: date | None = conn.execute(query).scalar_one_or_none()
     if day is None:
