@@ -137,7 +137,7 @@ def test_r_b3_hand_computed_day_balance_identity_term_by_term() -> None:
     assert terms == {"customer_balance": 177_900, "cash_reserve_held": 0,
                      "prepaid_advanced": 0, "untransferred_interest": 1_300,
                      "untransferred_fee_income": 580, "own_funds": 15_000,
-                     "in_transit": -3_000, "other": 0}
+                     "in_transit": -3_000, "channel_in_transit": 0, "other": 0}
     assert identity.holds
 
 
