@@ -40,6 +40,46 @@ def test_r_c15_r_b2_r_b5_the_demo_days_on_both_backends(engine: Engine,
         "written_off", "resolved"}
     assert [run["day"] for run in days.checks] == [demo.T, demo.T1]
     assert all(run["identities"] for run in days.checks)
+    assert days.paired["difference_fen"] == fee["difference_fen"]
+    assert days.paired["explained_by"] == fee["break_id"]
+
+
+def test_r_b2_r_b3_the_demo_days_reconcile_but_for_what_was_planted(engine: Engine,
+                                                                    tmp_path: Path) -> None:
+    """Issue 21: every R-B3 identity holds on T and T+1 with every term shown, and R-B2 finds
+    exactly what was planted: nothing on T (the items in transit are within T+N and listed in
+    report 9), on T+1 the payout the bank lost, raised book_only past T+0."""
+    days = demo.run(engine, tmp_path)
+    t, t1 = days.checks
+    for run in (t, t1):
+        assert [holds for *_, holds in run["identities"]] == [True] * 5, run["identities"]
+    assert t["findings"] == []
+    assert [(rule, check, amount) for rule, check, _, amount, _ in t1["findings"]] == [
+        ("R-B2(1)", "item_match", -demo.PAYOUTS["WD-LOST"])]
+    assert "book_only" in t1["findings"][0][4]
+    net_fen = sum(demo.RECHARGES_FEN) - 7_200     # the channel's fees the books expected
+    lost, late = demo.PAYOUTS["WD-LOST"], demo.PAYOUTS["WD-LATE"]
+    assert t["terms"]["r_b3_balance"] == {
+        "bank_balance": 99_500_000, "customer_balance": 3_850_000, "cash_reserve_held": 0,
+        "prepaid_advanced": 0, "untransferred_interest": 0, "untransferred_fee_income": 0,
+        "own_funds": demo.FUNDING_FEN - 7_200, "in_transit": demo.OFFLINE_FEN + late + lost,
+        "channel_in_transit": -net_fen, "other": 0}
+    moved = t1["terms"]["r_b3_movement"]
+    assert (moved["bank_movement"], moved["customer_movement"], moved["own_funds_deposited"],
+            moved["in_transit"], moved["channel_in_transit"], moved["internal_transfer"]) == (
+        5_122_799, demo.OFFLINE_FEN + demo.PAYOUTS["WD-RETURNED"], -1,
+        lost - (demo.OFFLINE_FEN + late + lost), net_fen, 0)
+    assert t1["terms"]["r_b3_balance"]["in_transit"] == lost
+    assert t1["terms"]["r_b3_balance"]["channel_in_transit"] == 0
+    paid, unpaid = "银行已收、机构未收", "机构已付、银行未付"   # report 9, each day's end
+    expected = ([(paid, demo.OFFLINE_FEN), (unpaid, late), (unpaid, lost)], [(unpaid, lost)])
+    for path, items in zip([p for p in days.reports if p.suffix == ".xlsx"], expected,
+                           strict=True):
+        book = openpyxl.load_workbook(io.BytesIO(path.read_bytes()))
+        sheet = next(book[n] for n in book.sheetnames if n.startswith("9 "))
+        rows = [(r[1], round(r[6] * 100)) for r in sheet.iter_rows(values_only=True)
+                if r[1] in (paid, unpaid)]
+        assert rows == items
     assert sorted(p.suffix for p in days.reports) == [".pdf", ".pdf", ".xlsx", ".xlsx"]
     book = openpyxl.load_workbook(io.BytesIO(days.reports[0].read_bytes()))
     assert len(book.sheetnames) >= 13
