@@ -11,8 +11,11 @@ import pytest
 from sqlalchemy import Engine
 from typer.testing import CliRunner
 
+from cunguan.ledger.service import LedgerService
 from cunguan.platform.cli.main import app
 from cunguan.reconcile import demo
+from cunguan.reconcile.handlers.service import ReconcileService
+from cunguan.reconcile.rules.refusals import ReconcileError
 
 
 def test_r_c15_r_b2_r_b5_the_demo_days_on_both_backends(engine: Engine,
@@ -42,6 +45,12 @@ def test_r_c15_r_b2_r_b5_the_demo_days_on_both_backends(engine: Engine,
     assert all(run["identities"] for run in days.checks)
     assert days.paired["difference_fen"] == fee["difference_fen"]
     assert days.paired["explained_by"] == fee["break_id"]
+    recon = ReconcileService(engine, LedgerService(engine))
+    with pytest.raises(ReconcileError) as again:   # paired once: arrived, no longer open
+        recon.pair_in_transit(demo.CUSTODY_ACCOUNT, demo.T1, bank_keys=["S3L9"],
+                              book_keys=["DEMO-RC/SUMMARY/7"], explained_by=fee["break_id"],
+                              operator=demo.CHECKER)
+    assert again.value.code == "in_transit_item_not_open"
 
 
 def test_r_b2_r_b3_the_demo_days_reconcile_but_for_what_was_planted(engine: Engine,
