@@ -105,3 +105,20 @@ def test_the_demo_command_prints_the_days(tmp_path: Path,
         assert seen in result.output, seen
     assert (tmp_path / "cunguan-reconcile-demo.db").exists()
     assert len(list((tmp_path / "cunguan-reconcile-demo" / "reports").iterdir())) == 4
+
+
+def test_r_b2_the_cli_pairs_items_in_transit_by_hand_and_refuses_what_is_not_open(
+        engine: Engine, tmp_path: Path) -> None:
+    days = demo.run(engine, tmp_path)
+    db = ["--database-url", engine.url.render_as_string(hide_password=False)]
+    pair = [*db, "reconcile", "pair", "--account", demo.CUSTODY_ACCOUNT, "--date", "2026-12-08",
+            "--bank", "S3L9", "--book", "DEMO-RC/SUMMARY/7", "--explained-by",
+            str(days.fee_break["break_id"]), "--operator", demo.CHECKER]
+    again = CliRunner().invoke(app, pair)
+    assert again.exit_code == 1 and "in_transit_item_not_open" in again.output, again.output
+    alone = CliRunner().invoke(app, [*db, "reconcile", "pair", "--account",
+                                     demo.CUSTODY_ACCOUNT, "--date", "2026-12-08", "--bank",
+                                     "S3L9", "--book", "DEMO-RC/SUMMARY/5", "--operator",
+                                     demo.CHECKER])
+    assert alone.exit_code == 1 and "in_transit_item_not_open" in alone.output, alone.output
+    # S3L9 arrived; WD-LOST's item is open, but a pair needs both sides open
