@@ -81,12 +81,13 @@ def test_r_b2_r_b3_the_demo_days_reconcile_but_for_what_was_planted(engine: Engi
     assert t1["terms"]["r_b3_balance"]["in_transit"] == lost
     assert t1["terms"]["r_b3_balance"]["channel_in_transit"] == 0
     paid, unpaid = "银行已收、机构未收", "机构已付、银行未付"   # report 9, each day's end
-    expected = ([(paid, demo.OFFLINE_FEN), (unpaid, late), (unpaid, lost)], [(unpaid, lost)])
+    expected = ([(paid, demo.OFFLINE_FEN, ""), (unpaid, late, "CH-WD-LATE"),
+                 (unpaid, lost, "CH-WD-LOST")], [(unpaid, lost, "CH-WD-LOST")])
     for path, items in zip([p for p in days.reports if p.suffix == ".xlsx"], expected,
                            strict=True):
         book = openpyxl.load_workbook(io.BytesIO(path.read_bytes()))
         sheet = next(book[n] for n in book.sheetnames if n.startswith("9 "))
-        rows = [(r[1], round(r[6] * 100)) for r in sheet.iter_rows(values_only=True)
+        rows = [(r[1], round(r[6] * 100), r[5]) for r in sheet.iter_rows(values_only=True)
                 if r[1] in (paid, unpaid)]
         assert rows == items
     assert sorted(p.suffix for p in days.reports) == [".pdf", ".pdf", ".xlsx", ".xlsx"]

@@ -32,7 +32,7 @@ from cunguan.reconcile.reports import build, xlsx
 from cunguan.reconcile.reports import pdf as pdf_report
 from cunguan.reconcile.rules import checks, register
 from cunguan.reconcile.rules import reserve as r
-from cunguan.reconcile.rules.classes import Category, category
+from cunguan.reconcile.rules.classes import BusinessClass, Category, category
 from cunguan.reconcile.rules.statements import Direction
 from cunguan.reconcile.store import accounts as account_rows
 from cunguan.reconcile.store import breaks as break_rows
@@ -76,9 +76,17 @@ def bank_day(conn: Connection, row: Any, day: date) -> r.BankAccountDay | None:
 
 
 def _transit(rows: Sequence[Any]) -> tuple[r.InTransitItem, ...]:
-    return tuple(r.InTransitItem(t.item_key, r.Side(t.side), t.account_no,
-                                 Direction(t.direction), t.amount_fen, t.value_date)
-                 for t in rows)
+    """The in-transit rows as items; a book item's class and reference from its record (the
+    columns 业务分类 and 摘要 of reports 9)."""
+    found = []
+    for t in rows:
+        item = json.loads(t.item) if t.item else {}
+        cls = item.get("business_class") or None
+        found.append(r.InTransitItem(t.item_key, r.Side(t.side), t.account_no,
+                                     Direction(t.direction), t.amount_fen, t.value_date,
+                                     BusinessClass(cls) if cls else None,
+                                     str(item.get("reference", ""))))
+    return tuple(found)
 
 
 class Reserve(Accounts):
