@@ -181,6 +181,24 @@ def match(ctx: typer.Context, account: str = ACCOUNT,
         f"{marker}")
 
 
+@app.command("pair")
+def pair(ctx: typer.Context, account: str = ACCOUNT,
+         day: str = typer.Option(..., "--date", help="The day they arrive, YYYY-MM-DD."),
+         bank: list[str] = typer.Option(..., "--bank", help="A bank line's key (repeat)."),
+         book: list[str] = typer.Option(..., "--book", help="A book item's key (repeat)."),
+         explained_by: int = typer.Option(None, "--explained-by",
+                                          help="The written-off or resolved break whose "
+                                               "difference is the pair's."),
+         operator: str = OPERATOR) -> None:
+    """Pair items in transit by hand (人工勾对): the same money the engine left apart."""
+    with _refusals():
+        paired = _service(ctx).pair_in_transit(account, _day(day), bank_keys=bank,
+                                               book_keys=book, explained_by=explained_by,
+                                               operator=operator)
+    _ok(f"{account} {day}: {paired['items']} items paired ({paired['group_id']}), difference "
+        f"{money(paired['difference_fen'])}")
+
+
 # -- breaks ----------------------------------------------------------------------------------
 @breaks_app.command("list")
 def breaks_list(ctx: typer.Context,

@@ -14,8 +14,12 @@ checker). The bank's statement of T+1 returns the second payout (退汇: the imp
 withdrawal through custody, once), shows the late payout and the channel's money (0.01 yuan
 short). Matched again: the two items in transit arrive; the lost payout, past T+N (T+0 for
 payouts), is raised; the channel's credit, 0.01 yuan short of the net custody settled, and that
-settlement wait in transit (the fee break explains them; the engine pairs exact amounts only).
-Then R-B2's checks, R-B3's identities and the R-B5 report set for both days, written to a directory.
+settlement wait in transit (the engine pairs exact amounts only), until the operator pairs them
+by hand citing the written-off fee break (人工勾对): they arrived. Then R-B2's checks, R-B3's
+identities and the R-B5 report set for both days, written to a directory: every identity holds
+on both days with every term (the quick-pay channel's money in transit, 渠道在途资金, is its own
+term: the channel's account is no reserve bank account); day T has no finding, T+1 exactly the
+lost payout raised ``book_only`` (docs/REPORTS.md, "The reconciliation demo's days").
 
 Every figure comes from the services' own answers; ``run`` returns them so a test can check the
 days (tests/e2e/test_reconcile_demo.py). Statement files are written in the shipped formats
@@ -74,6 +78,7 @@ class DemoDays:
     reports: list[Path] = field(default_factory=list)
     files: list[Path] = field(default_factory=list)
     fee_break: dict[str, Any] = field(default_factory=dict)
+    paired: dict[str, Any] = field(default_factory=dict)
 
     def note(self, what: str, outcome: object) -> None:
         self.steps.append((what, str(outcome)))
@@ -171,6 +176,7 @@ class _Script:
         self.statement(T1, lines)
         self.match(T1)
         self.explain_channel_breaks()
+        self.pair_channel_settlement(paid_fen, net_fen)
 
     def channel_file(self) -> None:
         """The channel's file for T, settled T+1: one fee 0.01 yuan above the booked one."""
@@ -254,6 +260,24 @@ class _Script:
                 self.run.note(f"break {b['break_id']} ({account_no}, {break_class}) cleared",
                               "resolved")
 
+    def pair_channel_settlement(self, paid_fen: int, net_fen: int) -> None:
+        """The channel's credit and the settlement custody booked are the same money, 0.01
+        yuan apart: the engine pairs exact amounts only and leaves both in transit, so the
+        operator pairs them by hand citing the written-off fee break (人工勾对). Left in
+        transit they would count the 0.01 twice in R-B3 — once in the books (the write-off),
+        once as in transit — and be raised bank_only and book_only past T+1."""
+        transit = self.recon.reserve_day(TENANT, T1).in_transit
+        bank = [i.key for i in transit if i.side == "bank" and i.amount_fen == paid_fen]
+        book = [i.key for i in transit if i.side == "book" and i.amount_fen == net_fen]
+        paired = self.recon.pair_in_transit(CUSTODY_ACCOUNT, T1, bank_keys=bank,
+                                            book_keys=book,
+                                            explained_by=self.run.fee_break["break_id"],
+                                            operator=CHECKER)
+        self.run.note(f"the channel's credit paired with custody's settlement "
+                      f"({paired['difference_fen']} fen, break {paired['explained_by']})",
+                      paired["group_id"])
+        self.run.paired = paired
+
     # -- checks and reports ----------------------------------------------------------------
     def close(self) -> None:
         self.run.breaks = self.recon.breaks(open_only=False)
@@ -263,6 +287,8 @@ class _Script:
                 "day": day, "due_by": found.due_by,
                 "identities": [(i.title, i.account_no, i.left_fen, i.right_fen, i.holds)
                                for i in found.identities],
+                "terms": {str(i.code): {t.name: t.signed_fen for t in (*i.left, *i.right)}
+                          for i in found.identities if not i.account_no},
                 "findings": [(f.rule, f.check, str(f.severity), f.amount_fen, f.message)
                              for f in found.findings]})
             written = self.recon.write_reports(TENANT, day, day, self.out / "reports",

@@ -15,6 +15,7 @@ from cunguan.reconcile.rules.reserve import (
     AdjustmentKind,
     BankAccountDay,
     BankLine,
+    ChannelAccountDay,
     CustomerAccountDay,
     CustomerItem,
     InTransitItem,
@@ -190,6 +191,38 @@ def _in_transit(draw: st.DrawFn, day: date, banks: list[str], prefix: str,
             for n in range(draw(st.integers(0, 4)))]
 
 
+CHANNEL_NO = "Q001"
+
+
+@st.composite
+def _channel(draw: st.DrawFn, customers: list[str], banks: list[str], items: list[CustomerItem],
+             adjustments: list[Adjustment]) -> tuple[ChannelAccountDay, ...]:
+    """A quick-pay channel's day, or none: receipts it collected (customer items naming it),
+    the fees it keeps (borne by the institution's own funds, as the ledger books them) and its
+    settlement of earlier days' money into a reserve bank account (a transfer between the
+    mirrored accounts, netting 0); its balance by the books, T−1's drawn, T's following."""
+    if not draw(st.booleans()):
+        return ()
+    previous = draw(st.integers(0, 50_000_000))
+    moved = 0
+    for n in range(draw(st.integers(0, 5))):
+        amount = draw(amounts)
+        items.append(CustomerItem(f"q{n}", "recharge", draw(st.sampled_from(customers)),
+                                  Direction.CREDIT, amount, 0, CHANNEL_NO))
+        fee = draw(st.integers(0, amount // 100))
+        if fee:
+            adjustments.append(Adjustment(f"qf{n}", AdjustmentKind.OWN_FUNDS_DEPOSITED, -fee,
+                                          CHANNEL_NO, "channel_fee"))
+        moved += amount - fee
+    settled = draw(st.integers(0, previous))
+    if settled:
+        adjustments += [Adjustment("qs-out", AdjustmentKind.INTERNAL_TRANSFER, -settled,
+                                   CHANNEL_NO, "channel_settlement"),
+                        Adjustment("qs-in", AdjustmentKind.INTERNAL_TRANSFER, settled,
+                                   draw(st.sampled_from(banks)), "channel_settlement")]
+    return (ChannelAccountDay(CHANNEL_NO, "快捷支付", previous, previous + moved - settled),)
+
+
 @st.composite
 def consistent_days(draw: st.DrawFn) -> ReserveDay:
     """A day where everything reconciles: the banks moved as the books and the in-transit items
@@ -204,6 +237,7 @@ def consistent_days(draw: st.DrawFn) -> ReserveDay:
     numbers = [c.account_no for c in customers]
     items = draw(_items(numbers, banks))
     adjustments = draw(_adjustments(banks, "CARDS", items))
+    channels = draw(_channel(numbers, banks, items, adjustments))
     previous = draw(_in_transit(day - timedelta(days=1), banks, "p", 4))
     arrived = draw(st.lists(st.booleans(), min_size=len(previous), max_size=len(previous)))
     still = [i for i, gone in zip(previous, arrived, strict=True) if not gone]
@@ -216,11 +250,12 @@ def consistent_days(draw: st.DrawFn) -> ReserveDay:
         p.amount_fen for p in prepaid if p.kind is PrepaidKind.DEPOSIT_REFUNDED))
     raw = ReserveDay(day, "示例支付", tuple(BankAccountDay(a, 0, 0, 0, 0, 0) for a in accounts),
                      tuple(customers), tuple(items), tuple(adjustments), tuple(previous),
-                     tuple(transit), previous_stocks=stocks, prepaid_items=tuple(prepaid))
+                     tuple(transit), previous_stocks=stocks, prepaid_items=tuple(prepaid),
+                     channel_accounts=channels)
     before = (sum(c.previous_closing_fen for c in customers) - stocks.cash_reserve_held_fen
               + stocks.prepaid_advanced_fen + stocks.untransferred_interest_fen
               + stocks.untransferred_fee_income_fen + stocks.own_funds_fen + stocks.other_fen
-              + in_transit_fen(previous))
+              + in_transit_fen(previous) - sum(c.previous_balance_fen for c in channels))
     others = {n: draw(st.integers(0, 50_000_000)) for n in banks[1:]}
     return settle_banks(raw, {banks[0]: before - sum(others.values()), **others})
 
@@ -229,13 +264,20 @@ def carry(day: ReserveDay, items: tuple[CustomerItem, ...] = (),
           in_transit: tuple[InTransitItem, ...] | None = None,
           adjustments: tuple[Adjustment, ...] = ()) -> ReserveDay:
     """The next calendar day after ``day``: its balances, stocks and open in-transit items
-    carried forward, T's own items given, the banks settled from the books."""
+    carried forward, T's own items given, the channels' balances moved by the items and
+    adjustments naming them, the banks settled from the books."""
     customers = tuple(replace(c, previous_closing_fen=c.closing_fen, credits_fen=0,
                               debits_fen=0, closing_fen=0) for c in day.customer_accounts)
+    channels = tuple(replace(c, previous_balance_fen=c.balance_fen, balance_fen=c.balance_fen
+                             + sum(i.bank_signed_fen for i in items
+                                   if i.bank_account_no == c.account_no)
+                             + sum(a.bank_signed_fen for a in adjustments
+                                   if a.account_no == c.account_no))
+                     for c in day.channel_accounts)
     following = replace(
         day, day=day.day + timedelta(days=1), customer_accounts=customers, customer_items=items,
         adjustments=adjustments, in_transit_previous=day.in_transit,
         in_transit=day.in_transit if in_transit is None else in_transit, breaks=(),
-        previous_stocks=day.stocks, prepaid_items=())
+        previous_stocks=day.stocks, prepaid_items=(), channel_accounts=channels)
     return settle_banks(following, {b.account.account_no: b.closing_fen
                                     for b in day.bank_accounts})

@@ -2,6 +2,7 @@
 
 from dataclasses import replace
 from datetime import date, timedelta
+from itertools import pairwise
 
 import pytest
 from hypothesis import given, settings
@@ -30,10 +31,18 @@ from cunguan.reconcile.rules.reserve import (
     InTransitItem,
     ManagementBalance,
     ReserveBankAccount,
+    ReserveDay,
     Side,
 )
 from cunguan.reconcile.rules.statements import Direction
-from tests.reconcile.unit.reserve_days import DAY, PAYEE, carry, consistent_days, hand_day
+from tests.reconcile.unit.reserve_days import (
+    CHANNEL_NO,
+    DAY,
+    PAYEE,
+    carry,
+    consistent_days,
+    hand_day,
+)
 
 CALENDAR = WorkingCalendar()
 
@@ -137,7 +146,7 @@ def test_r_b3_hand_computed_day_balance_identity_term_by_term() -> None:
     assert terms == {"customer_balance": 177_900, "cash_reserve_held": 0,
                      "prepaid_advanced": 0, "untransferred_interest": 1_300,
                      "untransferred_fee_income": 580, "own_funds": 15_000,
-                     "in_transit": -3_000, "other": 0}
+                     "in_transit": -3_000, "channel_in_transit": 0, "other": 0}
     assert identity.holds
 
 
@@ -323,3 +332,93 @@ def test_r_b2_1_r_b4_a_cooperating_bank_is_checked_by_its_totals() -> None:
     found = [f for f in run_checks(replace(day, bank_accounts=(custody, more)), CALENDAR).findings
              if f.check == "item_match"]
     assert [(f.account_no, f.amount_fen) for f in found] == [("P001", 1)]
+
+
+# ------------------------------------------------------- R-B3: the channel's money in transit
+
+
+@settings(max_examples=100, deadline=None)
+@given(consistent_days().filter(lambda d: bool(d.channel_accounts)))
+def test_r_b3_r_b2_a_day_with_a_quick_pay_channel_holds_with_its_money_in_transit_named(
+        day: ReserveDay) -> None:
+    """Receipts a channel collected are credited to customers on T and reach a reserve bank
+    account only when the channel settles: the identities hold with the channel's money in
+    transit as their own term, and no check finds the channel's account foreign."""
+    assert failing(day) == {}
+    assert checks_failing(day) <= {"in_transit_arrived"}
+    channel = day.channel_accounts[0]
+    assert ids.balance(day).term("channel_in_transit").signed_fen == -channel.balance_fen
+    assert ids.movement(day).term("channel_in_transit").signed_fen == -channel.movement_fen
+
+
+@settings(max_examples=100, deadline=None)
+@given(consistent_days().filter(lambda d: any(c.balance_fen or c.previous_balance_fen
+                                                 for c in d.channel_accounts)))
+def test_r_b3_leaving_the_channel_out_breaks_both_identities_by_its_money(
+        day: ReserveDay) -> None:
+    """The term is not decoration: without the channel the balance identity is off by exactly
+    the channel's balance, the movement identity by its movement, and its receipts are found
+    naming an account that is no reserve bank account (the demo's report before the fix)."""
+    channel = day.channel_accounts[0]
+    without = replace(day, channel_accounts=())
+    off = failing(without)
+    assert off.get("r_b3_balance:", 0) == -channel.balance_fen
+    assert off.get("r_b3_movement:", 0) == -channel.movement_fen
+    foreign = [f for f in run_checks(without, CALENDAR).findings
+               if f.check == "item_match" and f.account_no == CHANNEL_NO]
+    assert len(foreign) == sum(1 for i in day.customer_items if i.bank_account_no == CHANNEL_NO)
+
+
+@st.composite
+def _simulated_week(draw: st.DrawFn) -> list[ReserveDay]:
+    """Days following a consistent day with a channel: each day the channel collects receipts
+    and keeps its fees, settles the previous day's money into the custody account, the bank
+    pays interest, a payout goes out and one comes back (退汇), items go into transit and
+    earlier ones arrive."""
+    days = [draw(consistent_days().filter(lambda d: bool(d.channel_accounts)))]
+    for n in range(draw(st.integers(1, 5))):
+        day = days[-1]
+        bank = day.bank_accounts[0].account.account_no
+        who = day.customer_accounts[0].account_no
+        amount = draw(st.integers(1, 1_000_000))
+        fee = draw(st.integers(0, amount // 100))
+        payout = draw(st.integers(1, 10_000))
+        items = (CustomerItem(f"d{n}q", "recharge", who, Direction.CREDIT, amount, 0, CHANNEL_NO),
+                 CustomerItem(f"d{n}w", "withdrawal", who, Direction.DEBIT, payout, 0, bank,
+                              PAYEE),
+                 CustomerItem(f"d{n}r", "withdrawal_reversal", who, Direction.CREDIT, payout, 0,
+                              bank))
+        settled = day.channel_accounts[0].balance_fen
+        adjustments = [Adjustment(f"d{n}i", AdjustmentKind.INTEREST_RECEIVED,
+                                  draw(st.integers(1, 5_000)), bank)]
+        if fee:
+            adjustments.append(Adjustment(f"d{n}f", AdjustmentKind.OWN_FUNDS_DEPOSITED, -fee,
+                                          CHANNEL_NO, "channel_fee"))
+        if settled > 0:
+            adjustments += [
+                Adjustment(f"d{n}s-", AdjustmentKind.INTERNAL_TRANSFER, -settled, CHANNEL_NO),
+                Adjustment(f"d{n}s+", AdjustmentKind.INTERNAL_TRANSFER, settled, bank)]
+        kept = tuple(i for i in day.in_transit if draw(st.booleans()))
+        new = tuple(InTransitItem(f"d{n}t{k}", draw(st.sampled_from(tuple(Side))), bank,
+                                  draw(st.sampled_from(tuple(Direction))),
+                                  draw(st.integers(1, 100_000)), day.day + timedelta(days=1))
+                    for k in range(draw(st.integers(0, 2))))
+        days.append(carry(day, items, (*kept, *new), tuple(adjustments)))
+    return days
+
+
+@settings(max_examples=60, deadline=None)
+@given(_simulated_week())
+def test_r_b3_identities_hold_every_simulated_day_with_interest_fees_transit_and_returns(
+        days: list[ReserveDay]) -> None:
+    for day in days:
+        assert failing(day) == {}, day.day
+        assert checks_failing(day) <= {"in_transit_arrived"}, day.day
+        assert ids.movement(day).term("internal_transfer").amount_fen == 0
+    for before, day in pairwise(days):
+        assert day.channel_accounts[0].previous_balance_fen == \
+            before.channel_accounts[0].balance_fen
+        assert day.channel_in_transit_fen() == sum(   # only T's receipts net of fees remain
+            i.amount_fen for i in day.customer_items if i.bank_account_no == CHANNEL_NO) \
+            + sum(a.amount_fen for a in day.adjustments if a.account_no == CHANNEL_NO
+                  and a.kind is AdjustmentKind.OWN_FUNDS_DEPOSITED)

@@ -8,7 +8,11 @@ How the ledger fills R-B3's terms: a posting on a mirrored ledger account whose 
 a customer fund account is that customer's item on the bank account; one between mirrors of
 two bank accounts an internal transfer; interest received is interest; every other one (the
 platform's own money, fees swept, an approved break adjustment) the institution's own funds.
-The own funds held at T−1 are the mirrors' balance less the customer fund accounts' then. The
+The own funds held at T−1 are the mirrors' balance less the customer fund accounts' then. A
+registered quick-pay channel's account is no reserve bank account: its mirrors' balance is
+the channel's money in transit (R-B3's named term), a customer item naming it a receipt the
+channel collected, its settlement into a reserve account a transfer between mirrors (the two
+legs net to 0) that lowers the money in transit. The
 bank's management accounts (管理账户) are this ledger's customer fund accounts: the bank keeps
 them here.
 """
@@ -28,7 +32,7 @@ from cunguan.reconcile.reports import build, xlsx
 from cunguan.reconcile.reports import pdf as pdf_report
 from cunguan.reconcile.rules import checks, register
 from cunguan.reconcile.rules import reserve as r
-from cunguan.reconcile.rules.classes import Category, category
+from cunguan.reconcile.rules.classes import BusinessClass, Category, category
 from cunguan.reconcile.rules.statements import Direction
 from cunguan.reconcile.store import accounts as account_rows
 from cunguan.reconcile.store import breaks as break_rows
@@ -72,9 +76,17 @@ def bank_day(conn: Connection, row: Any, day: date) -> r.BankAccountDay | None:
 
 
 def _transit(rows: Sequence[Any]) -> tuple[r.InTransitItem, ...]:
-    return tuple(r.InTransitItem(t.item_key, r.Side(t.side), t.account_no,
-                                 Direction(t.direction), t.amount_fen, t.value_date)
-                 for t in rows)
+    """The in-transit rows as items; a book item's class and reference from its record (the
+    columns 业务分类 and 摘要 of reports 9)."""
+    found = []
+    for t in rows:
+        item = json.loads(t.item) if t.item else {}
+        cls = item.get("business_class") or None
+        found.append(r.InTransitItem(t.item_key, r.Side(t.side), t.account_no,
+                                     Direction(t.direction), t.amount_fen, t.value_date,
+                                     BusinessClass(cls) if cls else None,
+                                     str(item.get("reference", ""))))
+    return tuple(found)
 
 
 class Reserve(Accounts):
@@ -88,6 +100,7 @@ class Reserve(Accounts):
             mirrors = {m: row.account_no for row in registered
                        for m in account_rows.mirrors(conn, row.account_no)}
             customers, items, others, stocks = self._ledger_side(conn, tenant, day, mirrors)
+            channels = _channels(conn, tenant, day, registered)
             previous: list[r.InTransitItem] = []
             transit: list[r.InTransitItem] = []
             breaks: list[r.BreakItem] = []
@@ -105,7 +118,7 @@ class Reserve(Accounts):
             registered_payees=frozenset(c.owner for c in customers if c.owner),
             management_balances=tuple(r.ManagementBalance(c.account_no, c.closing_fen)
                                       for c in customers),
-            previous_stocks=stocks)
+            previous_stocks=stocks, channel_accounts=channels)
 
     def _ledger_side(self, conn: Connection, tenant: str, day: date,
                      mirrors: dict[str, str]) -> tuple[tuple[r.CustomerAccountDay, ...],
@@ -140,6 +153,24 @@ class Reserve(Accounts):
         own = sum(before.get(m, 0) for m in mirrors) - sum(before.get(no, 0) for no in kinds)
         return customers, tuple(items), tuple(others), \
             r.ReserveStocks(own_funds_fen=own)
+
+
+def _channels(conn: Connection, tenant: str, day: date,
+              registered: Sequence[Any]) -> tuple[r.ChannelAccountDay, ...]:
+    """The registered channels' settlement accounts, their balances by the books (the mirrored
+    ledger accounts, subject 1221) at the end of T−1 and of T: the channels' money in transit."""
+    channels = [row for row in registered if row.kind == str(register.AccountKind.CHANNEL)]
+    if not channels:
+        return ()
+    before = store.balances_at(conn, tenant, day - timedelta(days=1))
+    after = store.balances_at(conn, tenant, day)
+    found = []
+    for row in channels:
+        held = account_rows.mirrors(conn, row.account_no)
+        found.append(r.ChannelAccountDay(row.account_no, row.bank_name,
+                                         sum(before.get(m, 0) for m in held),
+                                         sum(after.get(m, 0) for m in held)))
+    return tuple(found)
 
 
 def _other(p: Any, mirrors: dict[str, str], normal_side: str) -> r.Adjustment:

@@ -105,6 +105,7 @@ def _stock_moves(day: ReserveDay) -> dict[str, tuple[int, int]]:
 
     previous = in_transit_fen(day.in_transit_previous)
     moved = in_transit_fen(day.in_transit) - previous
+    channel = day.channel_in_transit_fen() - day.channel_in_transit_fen(closing=False)
     return {
         "cash_reserve_held": (a(k.CASH_RESERVE_RECEIVED), a(k.CASH_RESERVE_DEPOSITED)),
         "prepaid_advanced": (a(k.PREPAID_REDEEMED_OWN_FUNDS),
@@ -115,6 +116,7 @@ def _stock_moves(day: ReserveDay) -> dict[str, tuple[int, int]]:
                                      a(k.FEE_EXPENSE) + a(k.FEE_INCOME_TRANSFERRED)),
         "own_funds": signed(k.OWN_FUNDS_DEPOSITED),
         "in_transit": (max(moved, 0), max(-moved, 0)),
+        "channel_in_transit": (max(channel, 0), max(-channel, 0)),
         "other": signed(k.OTHER),
     }
 
@@ -124,7 +126,7 @@ STOCK_ZH = (("cash_reserve_held", "以现金形式持有的客户备付金"),
             ("untransferred_interest", "未结转利息收入"),
             ("untransferred_fee_income", "未结转手续费收入"),
             ("own_funds", "申请存放的自有资金"), ("in_transit", "未达账项净额"),
-            ("other", "其他调整项目"))
+            ("channel_in_transit", "渠道在途资金"), ("other", "其他调整项目"))
 
 
 #: The adjustment kinds moving each R-B3 stock (report 1's sources).
@@ -147,6 +149,8 @@ def _stock_sources(day: ReserveDay, name: str) -> tuple[str, ...]:
     """The keys of the items that moved a stock on T."""
     if name == "in_transit":
         return tuple(i.key for i in (*day.in_transit_previous, *day.in_transit))
+    if name == "channel_in_transit":
+        return day.channel_sources
     fees = (tuple(i.source_id for i in day.customer_items if i.fee_fen)
             if name == "untransferred_fee_income" else ())
     kinds = _STOCK_KINDS[name]
@@ -156,6 +160,8 @@ def _stock_sources(day: ReserveDay, name: str) -> tuple[str, ...]:
 def _stock_fen(day: ReserveDay, name: str, *, closing: bool) -> int:
     if name == "in_transit":
         return in_transit_fen(day.in_transit if closing else day.in_transit_previous)
+    if name == "channel_in_transit":
+        return day.channel_in_transit_fen(closing=closing)
     stocks = day.stocks if closing else day.previous_stocks
     return int(getattr(stocks, f"{name}_fen"))
 
@@ -193,7 +199,7 @@ def report_1(days: Days) -> Report:
     rows.append(Row("difference", (str(len(STOCK_ZH) + 3), "余额勾稽差额(R-B3)", 0, 0, 0,
                                    ids.balance(last).difference_fen)))
     return _report("1", "客户备付金信息统计报表", days, SUMMARY_COLUMNS, rows, notes=(
-        "行1=Σ备付金银行账户; 行10=行1-(行2-行3+行4+行5+行6+行7+行8+行9), 应为0 (R-B3)",))
+        "行1=Σ备付金银行账户; 行11=行1-(行2-行3+行4+行5+行6+行7+行8-行9+行10), 应为0 (R-B3)",))
 
 
 # ------------------------------------------------------------ 1-1 入金 / 2 出金 明细

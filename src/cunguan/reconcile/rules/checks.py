@@ -95,7 +95,8 @@ def check_item_match(day: ReserveDay) -> list[Finding]:
     found = [_finding("item_match", 1, b.account_no, b.difference_fen or b.amount_fen,
                       f"{b.break_class} ({b.side}): {b.description or b.key}", (b.key,))
              for b in day.breaks]
-    known = {a.account.account_no for a in day.bank_accounts}
+    known = {a.account.account_no for a in day.bank_accounts} | {
+        c.account_no for c in day.channel_accounts}
     for account in day.bank_accounts:
         number = account.account.account_no
         if account.account.mode is Mode.ITEM:
@@ -110,8 +111,8 @@ def check_item_match(day: ReserveDay) -> list[Finding]:
     for item in day.customer_items:
         if item.bank_account_no and item.bank_account_no not in known:
             found.append(_finding("item_match", 1, item.bank_account_no, item.amount_fen,
-                                  f"item {item.source_id} names an account that is not a "
-                                  f"reserve bank account", (item.source_id,)))
+                                  f"item {item.source_id} names an account that is neither a "
+                                  f"reserve bank account nor a channel's", (item.source_id,)))
     return found
 
 

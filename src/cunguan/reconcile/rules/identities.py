@@ -8,11 +8,16 @@ difference; it holds when the difference is 0.
    − risk reserve transferred − interest transferred − net fee income transferred + own funds
    deposited − (cash reserve received − cash reserve deposited) + (prepaid cards redeemed with
    own funds − redemption funds transferred) + transfers between reserve accounts (nets to 0)
-   + in-transit(T) + other adjustments. In-transit(T) is the change of the in-transit items' net
-   effect over T (open at T's end − open at T−1's end): the seed's "T日未达账项金额".
+   + in-transit(T) − channel in-transit(T) + other adjustments. In-transit(T) is the change of
+   the in-transit items' net effect over T (open at T's end − open at T−1's end): the seed's
+   "T日未达账项金额". Channel in-transit(T) is the change over T of the channels' money in
+   transit (渠道在途资金: receipts a quick-pay channel collected and the books credited to
+   customers, less its fees, not yet settled into a reserve bank account) — named apart from
+   the bank accounts' in-transit items because the channel's account is no reserve bank
+   account (docs/REPORTS.md, decision R-B3-1).
 3. Balance: bank balance = customer fund balance − cash reserve held + prepaid redemptions
    advanced + untransferred interest + untransferred fee income + own funds deposited
-   + in-transit + other adjustments, all at T's end.
+   + in-transit − channel in-transit + other adjustments, all at T's end.
 
 (2) is (3) at T less (3) at T−1 given (1): untransferred interest falls by the interest and the
 risk reserve transferred out (the risk reserve is set aside from interest income).
@@ -187,6 +192,9 @@ def movement(day: ReserveDay) -> Identity:
          _adjustment(day, k.INTERNAL_TRANSFER, "T日备付金银行账户间划转(应为0)", 1),
          Term("in_transit", "T日未达账项金额(变动)", 1, in_transit_delta,
               _keys((*day.in_transit_previous, *day.in_transit))),
+         Term("channel_in_transit", "T日渠道在途资金(变动)", -1,
+              day.channel_in_transit_fen() - day.channel_in_transit_fen(closing=False),
+              day.channel_sources),
          _adjustment(day, k.OTHER, "其他调整项目", 1)))
 
 
@@ -211,6 +219,8 @@ def balance(day: ReserveDay) -> Identity:
          Term("own_funds", "备付金银行账户中所含的申请存放的自有资金", 1, stocks.own_funds_fen),
          Term("in_transit", "未达账项金额", 1, in_transit_fen(day.in_transit),
               _keys(day.in_transit)),
+         Term("channel_in_transit", "渠道在途资金", -1, day.channel_in_transit_fen(),
+              tuple(c.account_no for c in day.channel_accounts)),
          Term("other", "其他调整项目", 1, stocks.other_fen)))
 
 

@@ -10,6 +10,7 @@ class MatchRule(StrEnum):
     AMOUNT_DATE = "amount_date"
     GROUP_ONE_TO_MANY = "group_1n"     # one bank line, several book items
     GROUP_MANY_TO_ONE = "group_n1"     # several bank lines, one book item
+    MANUAL = "manual"                  # in-transit items paired by an operator (人工勾对)
 
 
 class BreakClass(StrEnum):

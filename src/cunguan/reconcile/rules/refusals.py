@@ -26,6 +26,8 @@ class Refusal(StrEnum):
 
     BREAK_STATE_ILLEGAL = "break_state_illegal"
     BREAK_CLOSED = "break_closed"
+    IN_TRANSIT_ITEM_NOT_OPEN = "in_transit_item_not_open"
+    IN_TRANSIT_PAIR_UNEXPLAINED = "in_transit_pair_unexplained"
     CHECKER_IS_MAKER = "checker_is_maker"
     APPROVER_REPEATED = "approver_repeated"
 
@@ -67,6 +69,14 @@ EXPLAINED: dict[Refusal, tuple[str, str]] = {
         "`details` carry `state` and `action`"),
     Refusal.BREAK_CLOSED: ("R-B2",
         "the break is resolved or written off already: it takes notes, no other step"),
+    Refusal.IN_TRANSIT_ITEM_NOT_OPEN: ("R-B2",
+        "a bank line or book item paired by hand is not in transit on the account at the end "
+        "of the day named (unknown, arrived already, or of another account), or one side of "
+        "the pair is empty: `details.items` lists them"),
+    Refusal.IN_TRANSIT_PAIR_UNEXPLAINED: ("R-B2, R-B3",
+        "the lines and items paired by hand differ (bank − books, `details.difference_fen`) "
+        "and no break explains it: the break cited must be written off or resolved, with "
+        "that very difference"),
     Refusal.CHECKER_IS_MAKER: ("R-B2",
         "the checker approving or rejecting a break's adjustment is its maker: the checker "
         "must be another operator (names compared NFKC-normalised and case-folded)"),

@@ -95,6 +95,35 @@ class ReserveBankAccount:
 
 
 @dataclass(frozen=True, slots=True)
+class ChannelAccountDay:
+    """A payment channel's settlement account (快捷支付等渠道) on day T, by the books: the
+    customer funds the institution has credited to its customers for receipts the channel
+    collected, less the fees the channel keeps, not yet settled into a reserve bank account.
+    It is no reserve bank account (R-B1: the channel's account is the channel's, not the
+    institution's at a reserve bank); its balance is in transit towards one, a named term of
+    R-B3 (渠道在途资金), and customer items naming it are receipts collected through it.
+
+    Attributes:
+      account_no: the channel's account no. as registered.
+      name: the channel's name, as shown in reports.
+      previous_balance_fen: the books' balance at the channel at the end of T−1.
+      balance_fen: the books' balance at the channel at the end of T.
+    """
+
+    account_no: str
+    name: str
+    previous_balance_fen: int
+    balance_fen: int
+
+    def __post_init__(self) -> None:
+        invariant(bool(self.account_no), "a channel account has an account no.")
+
+    @property
+    def movement_fen(self) -> int:
+        return self.balance_fen - self.previous_balance_fen
+
+
+@dataclass(frozen=True, slots=True)
 class BankLine:
     """One statement line of a reserve bank account on day T, with the store's stable key (a
     report row names it: every figure is traceable to its statement line)."""
@@ -440,6 +469,8 @@ class ReserveDay:
       previous_stocks: R-B3's other balances at the end of T−1 (T's follow from T's items).
       prepaid_items: T's prepaid card movements.
       in_transit_days_max: N of R-B2 check 2: an item older than this is overdue.
+      channel_accounts: the payment channels' settlement accounts by the books (their
+        balances are the channels' money in transit, R-B3).
     """
 
     day: date
@@ -456,9 +487,13 @@ class ReserveDay:
     previous_stocks: ReserveStocks = field(default_factory=ReserveStocks)
     prepaid_items: tuple[PrepaidItem, ...] = ()
     in_transit_days_max: int = limits.reserve_in_transit_days_max
+    channel_accounts: tuple[ChannelAccountDay, ...] = ()
 
     def __post_init__(self) -> None:
         numbers = [b.account.account_no for b in self.bank_accounts]
+        channels = [c.account_no for c in self.channel_accounts]
+        invariant(len(channels) == len(set(channels)) and not set(channels) & set(numbers),
+                  f"{self.day}: a channel account twice, or also a reserve bank account")
         invariant(len(numbers) == len(set(numbers)), f"{self.day}: a bank account twice")
         customers = [c.account_no for c in self.customer_accounts]
         invariant(len(customers) == len(set(customers)), f"{self.day}: a customer account twice")
@@ -475,6 +510,18 @@ class ReserveDay:
 
     def prepaid_fen(self, kind: PrepaidKind) -> int:
         return sum(p.amount_fen for p in self.prepaid_items if p.kind is kind)
+
+    def channel_in_transit_fen(self, *, closing: bool = True) -> int:
+        """The channels' money in transit (渠道在途资金) at the end of T (or of T−1)."""
+        return sum(c.balance_fen if closing else c.previous_balance_fen
+                   for c in self.channel_accounts)
+
+    @property
+    def channel_sources(self) -> tuple[str, ...]:
+        """The keys of T's items and adjustments that moved the channels' money in transit."""
+        numbers = {c.account_no for c in self.channel_accounts}
+        return tuple(i.source_id for i in self.customer_items if i.bank_account_no in numbers) \
+            + tuple(a.key for a in self.adjustments if a.account_no in numbers)
 
     @property
     def fee_income_fen(self) -> int:

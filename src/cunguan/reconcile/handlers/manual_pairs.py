@@ -1,0 +1,62 @@
+"""Pairing items in transit by hand (人工勾对): see rules/manual_pairs.py. One transaction:
+the items paired recorded as a match of rule ``manual`` (its group id names the break that
+explains a difference) and as arrived on the day named. A later match run of the same day on
+changed inputs starts again from the day before (store.matches.undo_run): pair them again."""
+
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+from cunguan.core import fields
+from cunguan.db.connection import Connection
+from cunguan.reconcile.handlers.accounts import Accounts
+from cunguan.reconcile.rules import manual_pairs as rules
+from cunguan.reconcile.rules import register
+from cunguan.reconcile.rules.match_kinds import MatchRule
+from cunguan.reconcile.rules.refusals import ReconcileError, Refusal
+from cunguan.reconcile.rules.statements import Direction
+from cunguan.reconcile.store import breaks as break_rows
+from cunguan.reconcile.store import matches as store
+
+
+def _keys(value: object, field: str) -> tuple[str, ...]:
+    if not isinstance(value, list | tuple) or not all(isinstance(k, str) for k in value):
+        raise fields.FieldInvalid(field, "must be a list of keys")
+    return tuple(value)
+
+
+class ManualPairs(Accounts):
+    def pair_in_transit(self, account_no: str, as_of: date, *, bank_keys: Sequence[str],
+                        book_keys: Sequence[str], explained_by: int | None = None,
+                        operator: str) -> dict[str, Any]:
+        """Pair bank lines with book items in transit on the account at the end of ``as_of``
+        (they arrive that day); a difference needs the break explaining it. See the module."""
+        account_no = register.bank_account_no(account_no, "account")
+        day = fields.day(as_of, "date")
+        register.operator(operator)
+        wanted = [("bank", k) for k in _keys(bank_keys, "bank_keys")] + [
+            ("book", k) for k in _keys(book_keys, "book_keys")]
+        if explained_by is not None and type(explained_by) is not int:
+            raise ReconcileError(Refusal.FIELD_INVALID, "explained_by is a break id",
+                                 field="explained_by", reason="not an int")
+
+        def work(conn: Connection) -> dict[str, Any]:
+            self.need_account(conn, account_no, lock=True)
+            open_items = {(r.side, r.item_key): rules.OpenItem(
+                r.side, r.item_key, Direction(r.direction), int(r.amount_fen))
+                for r in store.in_transit_on(conn, account_no, day)}
+            cited = None if explained_by is None else break_rows.get(conn, explained_by)
+            if explained_by is not None and cited is None:
+                raise ReconcileError(Refusal.BREAK_NOT_FOUND, f"no break {explained_by}")
+            items = rules.judge(wanted, open_items, None if cited is None else (
+                str(cited.state), int(cited.difference_fen)))
+            group = f"m:{explained_by or ''}:{items[0].key}"
+            store.insert_matches(conn, [
+                {"account_no": account_no, "as_of": day, "side": i.side, "item_key": i.key,
+                 "group_id": group, "rule": str(MatchRule.MANUAL),
+                 "amount_fen": i.amount_fen} for i in items])
+            store.arrived(conn, wanted, day)
+            return {"group_id": group, "items": len(items),
+                    "difference_fen": rules.difference_fen(items),
+                    "explained_by": explained_by}
+        return self.unit(work)
