@@ -27,6 +27,7 @@ A DOCTYPE is refused; entities are never resolved and nothing is fetched from th
 """
 
 import io
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -181,9 +182,12 @@ def _date_of(elem: etree._Element | None, line: int, what: str) -> date | None:
     text = (elem[0].text or "").strip()
     if len(text) >= 10 and text[4] == "-" and text[7] == "-" and text[:10].isascii():
         try:
-            return date.fromisoformat(text[:10])
+            found = date.fromisoformat(text[:10])
         except ValueError:
             pass
+        else:   # beyond the bank's years: parse_date below names the refusal
+            if limits.date_earliest <= found <= limits.date_latest:
+                return found
     return _date(text, line, what)
 
 
@@ -281,7 +285,19 @@ def _schema_error_line(data: bytes, version: str) -> int:
     return last.line if last is not None else 0
 
 
+#: An XML declaration's encoding, at the very start of the text (after a UTF-8 BOM).
+_DECLARED = re.compile(rb"<\?xml[^>]*?encoding\s*=\s*[\"']([^\"']*)[\"']")
+
+
 def _stream(data: bytes, version: str, container: str) -> _Read:
+    # UTF-8 only (ISO 20022 XML is UTF-8): in UTF-16 (or a UTF-7 declared) a DOCTYPE is not
+    # the bytes looked for below, and lxml's validating iterparse crashes the process (a
+    # segfault) on an entity declared in one.
+    text = data.removeprefix(b"\xef\xbb\xbf").lstrip(b" \t\r\n")
+    declared = _DECLARED.match(text)
+    if not text.startswith(b"<") or (declared is not None and declared.group(1).upper()
+                                      not in (b"UTF-8", b"UTF8")):
+        common.refuse(1, "not XML text in UTF-8 (ISO 20022 messages are UTF-8)")
     if b"<!DOCTYPE" in data:
         common.refuse(0, "a DOCTYPE: ISO 20022 messages have none")
     ns = f"urn:iso:std:iso:20022:tech:xsd:{version}"
