@@ -13,25 +13,13 @@ import re
 import subprocess
 import sys
 import textwrap
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
-from sqlalchemy import Engine
 from typer.testing import CliRunner
 
-from cunguan.core import limits
 from cunguan.core.errors import CunguanError
-from cunguan.db.connection import make_engine, upgrade
-from cunguan.platform.cli.main import app
-from cunguan.reconcile.formats import FORMAT_NAMES, read_statement
-from cunguan.reconcile.handlers.service import ReconcileService
-from cunguan.reconcile.rules import register
-from tests.api_helpers import Api, api_for
-from tests.custody_helpers import PLATFORM
-from tests.hostile import NOT_A_REFUSAL, Watch, documented_codes, full_width, watched_tables
+from cunguan.reconcile.formats import read_statement
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 ACCOUNT = "0200001234567890123"
