@@ -204,8 +204,9 @@ def _entry(read: _Read, entry: etree._Element) -> StatementLine:
         return (found.text or "").strip() if found is not None else ""
     line = entry.sourceline or 0
     amount = common.decimal_fen(text("Amt"), line, "Amt")
-    if amount == 0:
-        common.refuse(line, "the amount is zero")
+    if amount <= 0:   # the XSD's decimal takes a sign; the direction is CdtDbtInd's
+        common.refuse(line, "the amount is zero" if amount == 0 else
+                      "a negative amount: an entry's direction is its CdtDbtInd")
     currency = first[t["Amt"]].get("Ccy", "")  # Amt is there: decimal_fen("") refused
     read.currency = read.currency or currency
     if currency != read.currency:
@@ -229,6 +230,9 @@ def _entry(read: _Read, entry: etree._Element) -> StatementLine:
     party = first.get(t["Dbtr" if credit else "Cdtr"])
     party_account = first.get(t["DbtrAcct" if credit else "CdtrAcct"])
     fee = text("TtlChrgsAndTaxAmt")
+    fee_fen = common.decimal_fen(fee, line, "Chrgs") if fee else 0
+    if fee_fen < 0:
+        common.refuse(line, "negative charges")
     narrative = " / ".join(x for x in (
         text("AddtlNtryInf"), text("Ustrd"), _first_text(returned, t["Cd"]),
         _first_text(returned, t["AddtlInf"])) if x)
@@ -240,7 +244,7 @@ def _entry(read: _Read, entry: etree._Element) -> StatementLine:
         bank_ref=bank_ref, end_to_end_ref=end_to_end,
         counterparty_account=_first_text(party_account, t["IBAN"], t["Id"]),
         counterparty_name=_first_text(party, t["Nm"]), description=narrative,
-        status=status, fee_fen=common.decimal_fen(fee, line, "Chrgs") if fee else 0,
+        status=status, fee_fen=fee_fen,
         original_ref=(end_to_end or text("InstrId")) if undone else "")
 
 

@@ -136,6 +136,11 @@ def parse_date(text: str, line: int, what: str = "date") -> date:
         found = date(int(year), int(month or month8), int(day or day8))
     except ValueError:
         refuse(line, f"{what} {stripped[:40]!r} is no day of the calendar")
+    return within_years(found, line, what)
+
+
+def within_years(found: date, line: int, what: str = "date") -> date:
+    """A date of a statement, refused beyond the years the bank deals in."""
     if not limits.date_earliest <= found <= limits.date_latest:
         refuse(line, f"{what} {found} is beyond the years the bank deals in "
                      f"({limits.date_earliest} to {limits.date_latest})")
