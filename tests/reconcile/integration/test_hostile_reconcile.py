@@ -16,7 +16,7 @@ import re
 import subprocess
 import sys
 import textwrap
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -385,3 +385,56 @@ def test_r_b2_reconcile_commands_refuse_hostile_arguments(cli: Cli,
                                                           args: tuple[str, ...]) -> None:
     problem = cli.refused(*args)
     assert problem is None, problem
+
+
+# -- XLSX: entities in a workbook's parts ---------------------------------------------------
+def _xlsx(sheet_xml: Callable[[bytes], bytes] | None = None) -> bytes:
+    """The ICBC sample as a workbook, its sheet's XML changed by ``sheet_xml``."""
+    import csv
+    import io
+    import zipfile
+
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    text = (DATA / SAMPLES["csv:icbc"]).read_text(encoding="utf-8")
+    for row in csv.reader(io.StringIO(text)):
+        sheet.append(row)
+    made = io.BytesIO()
+    book.save(made)
+    if sheet_xml is None:
+        return made.getvalue()
+    source, out = zipfile.ZipFile(io.BytesIO(made.getvalue())), io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as changed:
+        for info in source.infolist():
+            part = source.read(info.filename)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                part = sheet_xml(part)
+            changed.writestr(info.filename, part)
+    return out.getvalue()
+
+
+def _with_dtd(dtd: bytes, ref: bytes) -> Callable[[bytes], bytes]:
+    return lambda part: dtd + part.replace(b"<t>", b"<t>" + ref, 1)
+
+
+LAUGHS = (b'<!DOCTYPE x [<!ENTITY a "' + b"a" * 100 + b'">'
+          + b"".join(b'<!ENTITY %c "%s">' % (98 + i, b"&%c;" % (97 + i) * 10) for i in range(6))
+          + b"]>")
+
+
+@pytest.mark.parametrize(("name", "change"), [
+    ("external entity (XXE)", _with_dtd(b'<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>',
+                                        b"&e;")),
+    ("billion laughs", _with_dtd(LAUGHS, b"&g;")),
+    ("not XML", lambda part: b"\x00" * 64),
+    ("truncated", lambda part: part[: len(part) // 2]),
+])
+def test_r_b2_an_xlsx_with_entities_or_a_broken_sheet_is_refused(
+        name: str, change: Callable[[bytes], bytes]) -> None:
+    assert len(read_statement(_xlsx(), "xlsx:icbc").lines) == 4
+    child = _read_in_child(_xlsx(change), "xlsx:icbc")
+    assert child.returncode == 0, f"{name}: crashed {child.returncode}"
+    assert child.stdout.startswith("refused statement_unparsable"), child.stdout
