@@ -49,6 +49,15 @@ def _run(call: Callable[[], T]) -> T:
         return call()
 
 
+def _write(out: Path, data: bytes) -> None:
+    """The file an option names, or ``field_invalid`` when it cannot be written there."""
+    with _refusals():
+        try:
+            out.write_bytes(data)
+        except OSError as exc:
+            raise FieldInvalid("--out", f"cannot be written: {exc.strerror}") from exc
+
+
 def _print(data: Any) -> None:
     console.print_json(json.dumps(data, ensure_ascii=False, default=str))
 
@@ -349,7 +358,7 @@ def statement(ctx: typer.Context, bank: str = BANK,
     """A direct participant's settlement-account statement for a day, as camt.053."""
     data = _run(lambda: messages.settlement_statement(_service(ctx), bank,
                                                       iso_day(day, "--date")))
-    out.write_bytes(data)
+    _write(out, data)
     console.print(f"[green]ok[/green] camt.053 written to {out}")
 
 
@@ -359,5 +368,5 @@ def receipts(ctx: typer.Context, bank: str = BANK,
                                       help="The pacs.002 file to write.")) -> None:
     """The receipts a bank got for the items it sent, as one pacs.002."""
     data = _run(lambda: messages.receipts_report(_service(ctx), bank))
-    out.write_bytes(data)
+    _write(out, data)
     console.print(f"[green]ok[/green] pacs.002 written to {out}")

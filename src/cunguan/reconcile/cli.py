@@ -346,8 +346,11 @@ def reports(ctx: typer.Context, platform: str = PLATFORM,
             raise fields.FieldInvalid("--month", "must be YYYY-MM")
         first = fields.iso_day(f"{month}-01", "--month")
         last = (first.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
-    written = _service(ctx).write_reports(platform, first, last, out, monthly=bool(month),
-                                          pdf=pdf)
+    try:
+        written = _service(ctx).write_reports(platform, first, last, out,
+                                              monthly=bool(month), pdf=pdf)
+    except OSError as exc:
+        raise fields.FieldInvalid("--out", f"cannot be written: {exc.strerror}") from exc
     for path in written.paths:
         _ok(f"wrote {path} ({written.days} days)")
 

@@ -451,6 +451,8 @@ def test_r_s5_clearing_init_refuses_session_times_not_written_hh_mm(
     ("statement", "-b", ICBC, "--date", "２０２６-12-07", "--out", "/tmp/never.xml"),
     ("receipts", "-b", arabic_indic(ICBC), "--out", "/tmp/never.xml"),
     ("reverse", "\ud800", "-b", ICBC), ("return", ICBC + ":M1:1", "-b", ABC),
+    ("statement", "-b", ICBC, "--date", "2026-12-07", "--out", "/nonexistent/d/s.xml"),
+    ("receipts", "-b", ICBC, "--out", "/nonexistent/d/r.xml"),
 ])
 def test_r_s2_clearing_commands_refuse_hostile_options(cli: Cli, args: tuple[str, ...]) -> None:
     problem = _refused_by_cli(cli, *args)

@@ -438,3 +438,28 @@ def test_r_b2_an_xlsx_with_entities_or_a_broken_sheet_is_refused(
     child = _read_in_child(_xlsx(change), "xlsx:icbc")
     assert child.returncode == 0, f"{name}: crashed {child.returncode}"
     assert child.stdout.startswith("refused statement_unparsable"), child.stdout
+
+
+@pytest.mark.parametrize("args", [
+    ("platform-file", "--platform", "\ud800", "--date", "2026-11-23", "--out", "{tmp}/pf"),
+    ("platform-file", "--platform", "P2P\x00", "--date", "2026-11-23", "--out", "{tmp}/pf"),
+    ("platform-file", "--platform", "x" * 200, "--date", "2026-11-23", "--out", "{tmp}/pf"),
+    ("platform-file", "--platform", "P2P", "--date", "2026-11-22", "--out", "/nonexistent/d/x"),
+    ("platform-file", "--platform", "P2P", "--date", "2026-11-22", "--out", "{tmp}"),
+    ("reports", "--platform", "P2P", "--date", "2026-11-23", "--out", "/proc/nope/x"),
+    ("reports", "--platform", "\ud800", "--date", "2026-11-23", "--out", "{tmp}/r"),
+])
+def test_r_b5_r_c22_reconcile_files_refuse_a_hostile_platform_or_an_unwritable_out(
+        tmp_path: Path, args: tuple[str, ...]) -> None:
+    """A lone surrogate as the platform reached the driver (UnicodeEncodeError); a folder that
+    cannot be written raised FileNotFoundError/IsADirectoryError: now field_invalid, exit 2."""
+    url = f"sqlite:///{tmp_path}/f.db"
+    engine = make_engine(url)
+    upgrade(engine)
+    world(engine)
+    result = runner.invoke(app, ["--database-url", url, "reconcile",
+                                 *(a.replace("{tmp}", str(tmp_path)) for a in args)])
+    assert result.exception is None or isinstance(result.exception, SystemExit), \
+        repr(result.exception)
+    assert result.exit_code in (1, 2), result.output
+    engine.dispose()
