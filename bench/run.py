@@ -8,7 +8,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import api_bench, callback_bench, custody_bench, flash_raise, ledger_bench
+from bench import (
+    api_bench,
+    callback_bench,
+    clearing_bench,
+    commands_bench,
+    custody_bench,
+    flash_raise,
+    ledger_bench,
+)
 
 RESULTS = Path(__file__).parent / "results"
 README = Path(__file__).parent / "README.md"
@@ -119,7 +127,26 @@ def api_table(results: dict[str, object]) -> str:
     flash = results.get("flash_raise")
     if isinstance(flash, dict):
         lines += ["", _flash_line(flash)]
+    commands = results.get("commands")
+    if isinstance(commands, dict):
+        lines += ["", _commands_line(commands)]
     return "\n".join(lines)
+
+
+def _commands_line(commands: dict[str, Any]) -> str:
+    """One command of each kind (bench/commands_bench.py) beside the red packets of its run."""
+    parts = [f"{label} {commands[kind]['per_s']:,.0f}/s (p99 {commands[kind]['p99_ms']} ms, "
+             f"{commands[kind]['ratio_to_red_packets']:.2f}× red packets)"
+             for kind, label in (("openings", "openings on the bank's page"),
+                                 ("repayments", "repayments"),
+                                 ("claim_transfers", "claim transfers"))]
+    hashing = commands["argon2id"]
+    return (f"One command of each kind at {commands['clients']} clients (issue 20, target ≥ 0.5× "
+            f"red packets): {'; '.join(parts)}; red packets "
+            f"{commands['red_packets_per_s_same_run']:,.0f}/s in the same run, `GET /health` "
+            f"p99 {commands['bare_health_same_run']['p99_ms']} ms. Openings are bound by "
+            f"argon2id: {hashing['hashes_per_s_all_cores']:,.0f} hashes/s on "
+            f"{hashing['cores']} cores in the same run.")
 
 
 def _flash_line(flash: dict[str, Any]) -> str:
@@ -195,9 +222,11 @@ def main() -> None:
     _write("custody.json", custody)
     api = api_bench.run(log)
     api["flash_raise"] = flash_raise.run(log)["flash_raise"]
+    api["commands"] = commands_bench.run(log)
     _write("api.json", api)
     callbacks = callback_bench.run_all(log)
     _write("callbacks.json", callbacks)
+    _write("clearing.json", clearing_bench.run(log))
     render(ledger, custody, api, callbacks)
     print(table(ledger))
     print(custody_table(custody))

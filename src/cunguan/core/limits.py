@@ -253,6 +253,12 @@ clearing_bank_code_digits: Final = 12
 clearing_message_id_length_max: Final = 35
 #: The most items released from one payer bank's queue in one pass (the rest wait a pass).
 clearing_queue_release_max: Final = 10_000
+#: The most a custody withdrawal routed to BEPS may pay: BEPS's ceiling for credit items
+#: (R-S1, 50,000 yuan); the routing parameter ``beps_max_fen`` may only lower it.
+custody_beps_withdrawal_max_fen: Final = 5_000_000
+#: From this many items arriving at once netting is decided over arrays (the same decisions,
+#: rules/netting_vector.py); below it the item-by-item rules are faster than the set-up.
+clearing_vector_netting_items_min: Final = 256
 
 # Reconciliation (reserve funds, R-B2)
 #: N of R-B2 check 2: an in-transit item (未达账项) open more than this many calendar days after

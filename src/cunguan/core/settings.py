@@ -33,6 +33,10 @@ class Settings(BaseSettings):
         not public (a platform inside the bank's network; a test receiver on loopback).
       fault_kill_after_commit_path: tests only — a path whose first answer is never sent
         (the process is killed after the commit) to prove a retry gets the recorded answer.
+      fault_kill_in_clearing_submit: tests only — a point of a BEPS session's submission
+        (``session_written``, ``items_submitted``, ``events_written``: inside its
+        transaction; ``committed``: after it) where the process kills itself with SIGKILL, to
+        prove a session is submitted once or not at all.
     """
 
     model_config = SettingsConfigDict(env_prefix="CUNGUAN_", extra="ignore")
@@ -45,6 +49,7 @@ class Settings(BaseSettings):
     trusted_proxies: str = ""
     callback_allowed_hosts: str = ""
     fault_kill_after_commit_path: str = ""
+    fault_kill_in_clearing_submit: str = ""
 
     @staticmethod
     def _listed(text: str) -> list[str]:

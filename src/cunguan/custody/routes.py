@@ -8,6 +8,7 @@ each route tried costs several microseconds: the busiest of the others come firs
 """
 
 import dataclasses
+import re
 from collections.abc import Awaitable, Callable
 from enum import Enum
 from typing import Annotated, Any, TypeVar
@@ -18,7 +19,12 @@ from fastapi.responses import Response
 from cunguan.core import limits
 from cunguan.custody import schemas as s
 from cunguan.custody.handlers.exchange_projects import ExchangeProjects
-from cunguan.custody.handlers.lending_service import BidRequest, ProjectStep, ProjectTerms
+from cunguan.custody.handlers.lending_service import (
+    BidRequest,
+    ClaimPurchase,
+    ProjectStep,
+    ProjectTerms,
+)
 from cunguan.custody.handlers.service import CardRequest
 from cunguan.custody.rules.contracts import ExchangeOrigin
 from cunguan.custody.rules.refusals import CustodyError
@@ -37,16 +43,20 @@ from cunguan.platform.edge import (
     set_based,
     tenant,
 )
-from cunguan.platform.lane import Endpoint
+from cunguan.platform.lane import Endpoint, IdCommand
 
 Caller = Annotated[Principal, Depends(platform)]
 #: A platform's command run set-based: its nonce is recorded with the command's outcome.
 Command = Annotated[Principal, Depends(platform_command)]
+#: The form of an id in a path (``PathId``).
+PATH_ID = re.compile(r"^[A-Za-z0-9_.:@#-]{1,64}$")
 PathId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:@#-]+$")]
 router = APIRouter(prefix="/v1", tags=["platform"], responses=ERROR_RESPONSES,
                    route_class=SignedRoute)
 #: The lane commands' endpoints by path (``lane_command``), for the command lane.
 LANE: dict[str, Endpoint] = {}
+#: The lane commands whose path names a project or a listing (``lane_id_command``).
+LANE_IDS: list[IdCommand] = []
 C = TypeVar("C", bound=s.Command)
 
 
@@ -70,6 +80,22 @@ def lane_command(path: str, schema: type[C]
         LANE[router.prefix + path] = endpoint
         return endpoint
     return declare
+
+
+def lane_id_command(path: str, schema: type[C],
+                    handle: Callable[[Request, Principal, C, str], Awaitable[Response]]) -> None:
+    """The command lane's way to a route that is declared with the router (its path
+    parameter, ``{name}`` in ``path``, documented and checked there): a request whose id has
+    the form the route takes is answered by ``handle`` without the router; any other goes on
+    to the router, which refuses it."""
+    full = router.prefix + path
+    head, _, rest = full.partition("{")
+    name, _, tail = rest.partition("}")
+
+    async def endpoint(request: Request) -> Response:
+        caller, body = await command_input(request, schema, platform_command)
+        return await handle(request, caller, body, request.path_params[name])
+    LANE_IDS.append(IdCommand(head, tail, name, PATH_ID, endpoint))
 
 
 # -- money in and out ----------------------------------------------------------------------
@@ -228,10 +254,14 @@ def project_claims(request: Request, project_id: PathId, caller: Caller) -> Resp
 def _project_command(operation: str, summary: str) -> None:
     """A step of a project's life: set-based with the concurrent requests of the same step
     when the step has a set-based form, on its own otherwise."""
-    async def grouped(request: Request, project_id: PathId, body: s.Approval,
-                      caller: Command) -> Response:
+    async def step(request: Request, caller: Principal, body: s.Approval,
+                   project_id: str) -> Response:
         return answer(request, await set_based(request, tenant(caller), operation,
                                                ProjectStep(body.request_no, project_id)))
+
+    async def grouped(request: Request, project_id: PathId, body: s.Approval,
+                      caller: Command) -> Response:
+        return await step(request, caller, body, project_id)
 
     def alone(request: Request, project_id: PathId, body: s.Approval,
               caller: Caller) -> Response:
@@ -239,8 +269,11 @@ def _project_command(operation: str, summary: str) -> None:
         return answer(request, run(tenant(caller), body.request_no, project_id))
     endpoint = grouped if operation in SET_BASED_CALLS else alone
     endpoint.__name__ = operation
-    router.add_api_route(f"/projects/{{project_id}}/{operation.replace('_', '-')}", endpoint,
-                         methods=["POST"], summary=summary, response_model=s.CommandOk)
+    path = f"/projects/{{project_id}}/{operation.replace('_', '-')}"
+    router.add_api_route(path, endpoint, methods=["POST"], summary=summary,
+                         response_model=s.CommandOk)
+    if operation in SET_BASED_CALLS:
+        lane_id_command(path, s.Approval, step)
 
 
 for _operation, _summary in (("lend", "Lend a full project (one linked batch)"),
@@ -280,10 +313,21 @@ def list_claim(request: Request, claim_id: PathId, body: s.ClaimListing,
 
 
 @router.post("/listings/{listing_id}/purchase", response_model=s.CommandOk)
-def buy_claim(request: Request, listing_id: PathId, body: s.ClaimPurchase,
-              caller: Caller) -> Response:
-    return answer(request, bank(request).custody.buy_claim(
-        tenant(caller), body.request_no, listing_id, body.buyer_user_id))
+async def buy_claim(request: Request, listing_id: PathId, body: s.ClaimPurchase,
+                    caller: Command) -> Response:
+    """Buy a listed claim under the buyer's standing bid authorization. Concurrent purchases
+    are run together, set-based, in arrival order: a listing is sold once, the later
+    purchases of it refused ``listing_not_open``."""
+    return await _purchase(request, caller, body, listing_id)
+
+
+async def _purchase(request: Request, caller: Principal, body: s.ClaimPurchase,
+                    listing_id: str) -> Response:
+    return answer(request, await set_based(request, tenant(caller), "buy_claim", ClaimPurchase(
+        body.request_no, listing_id, body.buyer_user_id)))
+
+
+lane_id_command("/listings/{listing_id}/purchase", s.ClaimPurchase, _purchase)
 
 
 @router.post("/listings/{listing_id}/cancel", response_model=s.CommandOk)

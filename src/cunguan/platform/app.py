@@ -81,7 +81,7 @@ def create_app(bank: Bank, *, run_worker: bool = False,
     _handlers(app)
     if command_lane:
         app.add_middleware(CommandLane, endpoints=platform_routes.LANE,
-                           handlers=app.exception_handlers)
+                           handlers=app.exception_handlers, id_commands=platform_routes.LANE_IDS)
     app.add_middleware(BodyLimit, bytes_max=_body_bytes_max())   # outside the lane
 
     @app.get("/health", include_in_schema=False)

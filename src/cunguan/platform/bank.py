@@ -8,12 +8,14 @@ from typing import Any
 from cunguan.clearing.handlers.service import ClearingService
 from cunguan.core import limits
 from cunguan.core.clock import Clock, system_clock
+from cunguan.core.errors import invariant, present
 from cunguan.core.signing import HMAC_SHA256, sign_request
 from cunguan.custody.handlers.base import CustodyResult, Gate
 from cunguan.custody.handlers.batches import BatchService
 from cunguan.custody.handlers.lending_service import LendingService
 from cunguan.custody.handlers.migration import MigrationService
 from cunguan.custody.handlers.service import CustodyPolicy
+from cunguan.custody.handlers.users import Opening
 from cunguan.custody.store.queries import CustodyQueries
 from cunguan.db.connection import Connection, Engine
 from cunguan.ledger.service import LedgerService
@@ -38,7 +40,8 @@ Signed = tuple[tuple[str, str] | None, Any]
 SET_BASED_CALLS = {"red_packet": "red_packets", "recharge": "recharges", "bid": "bids",
                    "register_project": "register_projects", "lend": "lends", "repay": "repays",
                    "settle_repayment": "settle_repayments",
-                   "withdraw": "withdraws", "channel_result": "channel_results"}
+                   "withdraw": "withdraws", "channel_result": "channel_results",
+                   "buy_claim": "buy_claims", "open_user": "open_users"}
 
 
 @dataclass(frozen=True)
@@ -61,8 +64,10 @@ class Bank:
         self.engine = engine
         self.clock = clock
         self.ledger = LedgerService(engine, clock=clock)
-        self.custody = LendingService(engine, self.ledger, clock=clock, policy=policy)
         self.clearing = ClearingService(engine, self.ledger, clock=clock)
+        #: BEPS is a payout rail when the policy's routing enables it (issue 22).
+        self.custody = LendingService(engine, self.ledger, clock=clock, policy=policy,
+                                      beps=self.clearing)
         #: With group commit, concurrent requests share DB transactions: commands each in a
         #: savepoint (group_commit.py); signature checks, and the operations that have a
         #: set-based form, as one set-based call (coalescer.py).
@@ -80,6 +85,15 @@ class Bank:
                 requests), limits.group_commit_commands_max, name="admission")
             self.set_based = Coalescer(self.run_signed, limits.group_commit_commands_max,
                                        name="set-based", writers=limits.coalesce_writers)
+            self.custody.opening_runner = self._open_grouped
+
+    def _open_grouped(self, tenant_id: str, opening: Opening) -> CustodyResult:
+        """An opening (its password hashed by the caller's thread) run with the concurrent
+        ones in one set-based ``open_users``."""
+        coalescer = present(self.set_based, "openings are grouped only with group commit")
+        answer = coalescer.call((tenant_id, "open_user"), (None, opening))
+        invariant(isinstance(answer, CustodyResult), "an opening has no nonce to refuse")
+        return answer
 
     def run_signed(self, key: tuple[str, str], entries: Sequence["Signed"]
                    ) -> list[CustodyResult | AccessError]:

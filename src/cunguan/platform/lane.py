@@ -21,7 +21,9 @@ docs/PERFORMANCE.md, "The command lane".
 """
 
 import inspect
-from collections.abc import Awaitable, Callable, Mapping
+import re
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from starlette.requests import Request
@@ -31,16 +33,50 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 Endpoint = Callable[[Request], Awaitable[Response]]
 
 
+@dataclass(frozen=True, slots=True)
+class IdCommand:
+    """A lane command whose path names one thing between a fixed prefix and suffix
+    (``/v1/projects/{project_id}/repay``): the parameter's name, the form an id must have for
+    the lane to take the request (any other goes to the router, which refuses it as it
+    always has), and the endpoint, which finds the id in ``request.path_params``."""
+
+    prefix: str
+    suffix: str
+    name: str
+    pattern: re.Pattern[str]
+    endpoint: Endpoint
+
+    def match(self, path: str) -> str | None:
+        if not (path.startswith(self.prefix) and path.endswith(self.suffix)):
+            return None
+        value = path[len(self.prefix):len(path) - len(self.suffix)]
+        return value if self.pattern.fullmatch(value) else None
+
+
 class CommandLane:
     def __init__(self, app: ASGIApp, endpoints: Mapping[str, Endpoint],
-                 handlers: Mapping[Any, Callable[..., Any]]) -> None:
+                 handlers: Mapping[Any, Callable[..., Any]],
+                 id_commands: Sequence[IdCommand] = ()) -> None:
         self.app = app
         self.endpoints = endpoints
+        self.id_commands = id_commands
         #: The app's exception handlers (its own dict: handlers added later count too).
         self.handlers = handlers
 
+    def _endpoint(self, scope: Scope) -> Endpoint | None:
+        path = _route_path(scope)
+        found = self.endpoints.get(path)
+        if found is not None:
+            return found
+        for command in self.id_commands:
+            value = command.match(path)
+            if value is not None:
+                scope["path_params"] = {command.name: value}
+                return command.endpoint
+        return None
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        endpoint = (self.endpoints.get(_route_path(scope))
+        endpoint = (self._endpoint(scope)
                     if scope["type"] == "http" and scope["method"] == "POST" else None)
         if endpoint is None:
             await self.app(scope, receive, send)

@@ -108,6 +108,26 @@ def test_r_s10_amounts_are_cny_decimal_text_read_to_the_exact_fen() -> None:
     assert read_package(data)[0].items[0].amount_fen == 1_001
 
 
+@settings(max_examples=300, deadline=None)
+@given(st.from_regex(r"\A[0-9]{0,16}(\.[0-9]{0,3})?\Z"))
+def test_r_s10_an_amounts_fast_reading_equals_the_exact_decimal_one(text: str) -> None:
+    from decimal import Decimal, InvalidOperation
+
+    from cunguan.clearing.iso20022 import fields
+    try:
+        value = Decimal(text) * 100
+        expected: int | None = int(value) if value == value.to_integral_value() else None
+    except InvalidOperation:
+        expected = None
+    if not text.strip("."):
+        expected = None
+    try:
+        got: int | None = fields.fen(text, "CNY", 1, "IntrBkSttlmAmt")
+    except ClearingError:
+        got = None
+    assert got == expected
+
+
 @pytest.mark.parametrize(("mutate", "needle", "reason"), [
     (lambda d: re.sub(rb"<MsgId>M1</MsgId>\n", b"", d), b"<CreDtTm>", "MsgId"),
     (lambda d: d.replace(b">10.01<", b">10.011<"), b">10.011<", "whole number of fen"),

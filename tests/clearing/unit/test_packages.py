@@ -119,3 +119,19 @@ def test_r_s2_an_accepted_package_keeps_its_sum_in_its_flows(amounts: list[int])
                              REGISTER, work_date=DAY, params=PARAMS)
     assert accepted.sum_fen == sum(amounts) == accepted.package.control_sum_fen
     assert len({f.item_id for f in accepted.flows}) == len(amounts)
+
+
+def test_r_s2_a_packages_digest_is_the_sha256_of_its_asdict_json() -> None:
+    """Replays compare digests stored earlier: the fast digest must stay the same value."""
+    import hashlib
+    import json
+    from dataclasses import asdict
+
+    from cunguan.clearing.handlers.packages import digest
+    items = tuple(Item(n, f"E{n}", "102100099996", f"6222{n:06d}", "张三", "105100000017",
+                       f"6217{n:06d}", "李四", 100 * n, 0) for n in range(1, 4))
+    package = Package("M1", BusinessType.ORDINARY_CREDIT, "102100099996", "105100000017",
+                      date(2026, 12, 7), 3, 600, items)
+    expected = hashlib.sha256(json.dumps(asdict(package), sort_keys=True, default=str)
+                              .encode()).hexdigest()
+    assert digest(package) == expected

@@ -51,6 +51,7 @@ from cunguan.custody.handlers.batches import BatchService
 from cunguan.custody.handlers.commands import CardRequest, ChannelAnswer, CustodyPolicy
 from cunguan.custody.handlers.lending_service import (
     BidRequest,
+    ClaimPurchase,
     LendingService,
     ProjectStep,
     ProjectTerms,
@@ -397,7 +398,7 @@ class Command:
 
 def _card_request(a: Args) -> list[CardRequest]:
     return [CardRequest(a["request_no"], a["user_id"], a["card_no"], a["amount_fen"],
-                        a["password_checked"])]
+                        a["password_checked"], a.get("urgent", False))]
 
 
 def _terms(a: Args) -> list[ProjectTerms]:
@@ -432,7 +433,7 @@ _CARD_FIELDS = {"tenant_id": K["tenant"], "request_no": K["request_no"], "user_i
                 "card_no": K["card"], "amount_fen": K["amount"],
                 "password": K["optional_password"]}
 _CARD_RECORD_FIELDS = {**{k: v for k, v in _CARD_FIELDS.items() if k != "password"},
-                       "password_checked": K["flag"]}
+                       "password_checked": K["flag"], "urgent": K["flag"]}
 _STEP_FIELDS = {"tenant_id": K["tenant"], "request_no": K["request_no"],
                 "project_id": K["id"]}
 
@@ -509,7 +510,7 @@ def _single_commands() -> list[Command]:
         _custody("red_packet", args(user_id=L1, amount_fen=100),
                  {**base, "user_id": i, "amount_fen": K["amount"]}),
         _custody("withdraw", lambda w, no: _without(_card_args(no), "password_checked"),
-                 _CARD_FIELDS),
+                 {**_CARD_FIELDS, "urgent": K["flag"]}),
         _custody("review_withdrawal", args(withdrawal_no="wd-review", approved=True),
                  {**base, "withdrawal_no": i, "approved": K["flag"]}),
         _custody("channel_result", args(withdrawal_no="wd-proc", succeeded=True),
@@ -618,6 +619,15 @@ def _set_based_commands() -> list[Command]:
         *_set_based("lends", _step, step("PFULL"), step_fields, ProjectStep),
         *_set_based("repays", _step, step("PREPAY"), step_fields, ProjectStep),
         *_set_based("settle_repayments", _step, step("PFROZEN"), step_fields, ProjectStep),
+        *_set_based("buy_claims",
+                    lambda a: [ClaimPurchase(a["request_no"], a["listing_id"],
+                                             a["buyer_user_id"], a["password_checked"])],
+                    lambda w, no: {"tenant_id": PLATFORM, "request_no": no,
+                                   "listing_id": "lst-1", "buyer_user_id": L1,
+                                   "password_checked": False},
+                    {"tenant_id": K["tenant"], "request_no": K["request_no"],
+                     "listing_id": K["id"], "buyer_user_id": K["id"],
+                     "password_checked": K["flag"]}, ClaimPurchase),
     ]
 
 
@@ -811,7 +821,12 @@ INTERNAL = {
                        "set_rows", "set_row", "post", "post_each", "user", "active_user",
                        "verify_password", "consented", "need_consent", "records_many",
                        "accounting_date", "bound_card", "ledger_account",
-                       "strict_reserved_phone", "batch_steps"},
+                       "strict_reserved_phone", "batch_steps",
+                       # BEPS's answers as the channel's: runs channel_results, covered
+                       "beps_answers",
+                       # takes openings whose fields ``opening`` checked and whose password
+                       # it hashed (open_user, covered above, is the way in)
+                       "open_users", "opening"},
     "BatchService": set(),
     "LedgerService": {"open_accounts_in", "post_in"},
     "MigrationService": set(),

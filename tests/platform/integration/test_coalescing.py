@@ -208,3 +208,34 @@ def test_r_c21_a_nonce_is_new_once_per_key(engine: Engine) -> None:
         ("k1", "n2")}
     with pytest.raises(ValueError):
         nonce_store.record_new(engine, [("k1", "n3")], seen_at.replace(tzinfo=None))
+
+
+def test_r_c4_concurrent_openings_coalesce_and_each_is_answered_alone(api: Api) -> None:
+    """Openings (the bank's page, the CLI, Python) hash their passwords in their own threads
+    and are then gathered into set-based calls: each answered as alone — the second opening
+    of one mobile refused ``mobile_taken`` — and each in the request log once."""
+    from cunguan.custody.rules.kyc import IdKind
+    from tests.custody_helpers import PASSWORD, resident_id
+
+    api.onboard("P2P")
+    items_before = api.bank.set_based.items if api.bank.set_based else 0
+    answers: dict[int, Any] = {}
+
+    def open_one(n: int) -> None:
+        answers[n] = api.bank.custody.open_user(
+            "P2P", f"open-{n}", user_id=f"c{n}", role="lender", name=f"用户{n}",
+            id_kind=IdKind.RESIDENT_ID, id_no=resident_id(100 + n),
+            mobile=f"139{min(n, 6):08d}", card_no=icbc_card(100 + n), password=PASSWORD)
+    threads = [threading.Thread(target=open_one, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    codes = Counter(answer.code for answer in answers.values())
+    assert codes == {"ok": 7, "mobile_taken": 1}           # c6 and c7 share a mobile
+    assert api.bank.set_based is not None
+    assert api.bank.set_based.items - items_before == 8    # all through the coalescer
+    assert api.bank.custody.open_user(
+        "P2P", "open-3", user_id="c3", role="lender", name="用户3", id_kind=IdKind.RESIDENT_ID,
+        id_no=resident_id(103), mobile=f"139{3:08d}", card_no=icbc_card(103),
+        password=PASSWORD).replayed

@@ -68,12 +68,21 @@ class Exceptions(Sessions):
 
     def return_item(self, item_id: object, by_bank: object) -> dict[str, Any]:
         """Return a netted credit or debit receipt not yet credited to the payee (退回)."""
-        def after(conn: Connection, row: Any) -> None:
-            back = f"{row.item_id}:R"
-            items.insert_return(conn, self.system_id, row, back, self.clock())
-            self.net(conn, items.flows(conn, self.system_id, [back]))
         return self._step(item_id, by_bank,
-                          lambda row, bank, now, _: rules.return_item(view(row), bank), after)
+                          lambda row, bank, now, _: rules.return_item(view(row), bank),
+                          self._send_back)
+
+    def return_in(self, conn: Connection, row: Any, by_bank: str) -> None:
+        """``return_item`` inside the caller's transaction (a payee's bank whose customer's
+        account cannot take the money returns it itself)."""
+        items.set_state(conn, self.system_id, [row.item_id],
+                        rules.return_item(view(row), by_bank))
+        self._send_back(conn, row)
+
+    def _send_back(self, conn: Connection, row: Any) -> None:
+        back = f"{row.item_id}:R"
+        items.insert_return(conn, self.system_id, row, back, self.clock())
+        self.net(conn, items.flows(conn, self.system_id, [back]))
 
     def _step(self, item_id: object, by_bank: object, decide: Decide,
               after: Callable[[Connection, Any], None] | None = None) -> dict[str, Any]:

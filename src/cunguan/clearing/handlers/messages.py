@@ -96,9 +96,12 @@ def _events(service: ClearingService, bank: str, kind: str) -> Iterator[dict[str
         after = page[-1]["event_id"]
 
 
-def _receipt_line(service: ClearingService, event: dict[str, Any]) -> StatusLine:
+#: What a receipt event tells of its item, enough for its pacs.002 line.
+_RECEIPT_FIELDS = frozenset({"business_type", "end_to_end_id", "amount_fen"})
+
+
+def _receipt_line(item: dict[str, Any], event: dict[str, Any]) -> StatusLine:
     details = event["details"]
-    item = service.item(details["item_id"])
     message_id = details["item_id"].split(":", 1)[1].rsplit(":", 1)[0]
     original = Original(message_id, message_name(item["business_type"]),
                         item["end_to_end_id"], item["amount_fen"])
@@ -114,7 +117,16 @@ def _receipt_line(service: ClearingService, event: dict[str, Any]) -> StatusLine
 def receipts_report(service: ClearingService, bank: object) -> bytes:
     """A pacs.002 of the receipts the bank got for the items it sent, oldest first."""
     code = bank_code(bank, "bank")
-    lines = [_receipt_line(service, event) for event in _events(service, code, "receipt")]
+    events = list(_events(service, code, "receipt"))
+    lines: list[StatusLine] = []
+    for at in range(0, len(events), limits.events_per_page_max):
+        page = events[at:at + limits.events_per_page_max]
+        # a receipt names what its line shows; older ones only the item: read a page at once
+        older = [e["details"]["item_id"] for e in page
+                 if not e["details"].keys() >= _RECEIPT_FIELDS]
+        found = service.items_of(older) if older else {}
+        lines += [_receipt_line(found.get(e["details"]["item_id"], e["details"]), e)
+                  for e in page]
     now = service.clock()
     header = Header(f"RCPT{code}{now:%Y%m%d%H%M%S}", now, "", code)
     return writer.write_status_report(header, lines=lines)

@@ -2,18 +2,19 @@
 settlement, exceptions, and what operators and participants read."""
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
-from cunguan.clearing.handlers.day_end import DayEnd
+from cunguan.clearing.handlers.participant_bank import ParticipantBanks
 from cunguan.clearing.rules.caps import available_cap_fen
 from cunguan.clearing.rules.participants import bank_code
 from cunguan.clearing.rules.refusals import ClearingError, Refusal
 from cunguan.clearing.store import items, sessions, systems
 from cunguan.core import limits
-from cunguan.core.fields import identifier, whole_number
+from cunguan.core.fields import FieldInvalid, identifier, whole_number
 
 
-class ClearingService(DayEnd):
+class ClearingService(ParticipantBanks):
     """The use cases an edge (CLI, routes) or a test calls."""
 
     def positions(self) -> list[dict[str, Any]]:
@@ -66,8 +67,21 @@ class ClearingService(DayEnd):
         if row is None or (for_bank is not None
                            and for_bank not in (row.payer_bank, row.payee_bank)):
             raise ClearingError(Refusal.ITEM_NOT_FOUND, f"no item {ident}")
-        return {"item_id": row.item_id, "business_type": row.business_type,
-                "state": row.state, "payer_bank": row.payer_bank, "payee_bank": row.payee_bank,
-                "amount_fen": row.amount_fen, "end_to_end_id": row.end_to_end_id,
-                "work_date": None if row.work_date is None else row.work_date.isoformat(),
-                "session_no": row.session_no}
+        return _item_view(row)
+
+    def items_of(self, item_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """The items of ``item_ids`` that exist, by id, read in one statement (at most
+        ``limits.events_per_page_max`` ids: a page of events)."""
+        ids = [identifier(i, "item_ids", limits.clearing_item_id_length_max) for i in item_ids]
+        if len(ids) > limits.events_per_page_max:
+            raise FieldInvalid("item_ids", f"at most {limits.events_per_page_max}")
+        rows = self.unit(lambda conn: items.items_by_id(conn, self.system_id, ids))
+        return {i: _item_view(row) for i, row in rows.items()}
+
+
+def _item_view(row: Any) -> dict[str, Any]:
+    return {"item_id": row.item_id, "business_type": row.business_type,
+            "state": row.state, "payer_bank": row.payer_bank, "payee_bank": row.payee_bank,
+            "amount_fen": row.amount_fen, "end_to_end_id": row.end_to_end_id,
+            "work_date": None if row.work_date is None else row.work_date.isoformat(),
+            "session_no": row.session_no}

@@ -10,6 +10,8 @@ settlement queue; its session settles on a later pass. A leg settled frees its b
 the queues are released against it.
 """
 
+import os
+import signal
 from datetime import date, timedelta
 from typing import Any
 
@@ -26,21 +28,33 @@ from cunguan.clearing.rules.sessions import (
 from cunguan.clearing.store import items, sessions, systems
 from cunguan.core.clock import CST
 from cunguan.core.errors import invariant
+from cunguan.core.settings import settings
 from cunguan.db.connection import Connection
 from cunguan.ledger.model import Transfer
+
+
+def _fault(point: str) -> None:
+    """Fault injection for the SIGKILL test (``fault_kill_in_clearing_submit``, never set in
+    production): the process dies here, its transaction never committed (or just committed)."""
+    if settings().fault_kill_in_clearing_submit == point:
+        os.kill(os.getpid(), signal.SIGKILL)
 
 
 class Sessions(Packages):
     def close_sessions(self) -> list[dict[str, Any]]:
         """Submit every session whose cut-off has passed (R-S5): of earlier working days all
-        of them, of today those before the session now running."""
+        of them, of today those before the session now running. All in one transaction: a
+        process killed on the way leaves none of them submitted, and the next run submits
+        them all."""
         def work(conn: Connection) -> list[dict[str, Any]]:
             work_date, params = self.system(conn, lock=True)
             current = self._session_now(work_date, params, self.clock())
             due = [(d, s) for d, s in items.open_sessions_with_items(conn, self.system_id)
                    if d < work_date or s < current]
             return [self._submit(conn, d, s) for d, s in due]
-        return self.unit(work)
+        submitted = self.unit(work)
+        _fault("committed")
+        return submitted
 
     def _submit(self, conn: Connection, work_date: date, session_no: int) -> dict[str, Any]:
         positions, count = items.session_positions(conn, self.system_id, work_date, session_no)
@@ -54,12 +68,15 @@ class Sessions(Packages):
                                 positions=positions, debits_fen=balance.net_debits_fen,
                                 credits_fen=balance.net_credits_fen, items=count,
                                 settles_on=settles_on, now=self.clock())
+        _fault("session_written")
         items.submit_session_items(conn, self.system_id, work_date, session_no,
                                    ItemState.SUBMITTED)
+        _fault("items_submitted")
         sessions.insert_events(conn, self.system_id, "session_submitted", [
             (bank, {"work_date": work_date.isoformat(), "session_no": session_no,
                     "position_fen": position, "settles_on": settles_on.isoformat()})
             for bank, position in sorted(positions.items())], self.clock())
+        _fault("events_written")
         return {"work_date": work_date.isoformat(), "session_no": session_no, "items": count,
                 "net_debits_fen": balance.net_debits_fen, "settles_on": settles_on.isoformat()}
 

@@ -34,10 +34,18 @@ _DECIMAL = re.compile(r"[+-]?[0-9]*(\.[0-9]*)?", re.ASCII)
 _FEN = Decimal(100)
 
 
+#: The usual shape of an amount (``1234.50``): read as whole fen without a Decimal.
+_PLAIN = re.compile(r"([0-9]{1,15})(?:\.([0-9]{0,2}))?", re.ASCII)
+
+
 def fen(text: str, currency: str | None, line: int, what: str) -> int:
     """A CNY amount in decimal text as int fen, exactly."""
     if currency is not None and currency != CURRENCY:
         invalid(line, f"{what}: currency {currency}, BEPS clears {CURRENCY} only")
+    plain = _PLAIN.fullmatch(text)
+    if plain is not None:
+        whole, part = plain.groups()
+        return int(whole) * 100 + int((part or "").ljust(2, "0"))
     if not _DECIMAL.fullmatch(text) or not text.strip("+-."):
         invalid(line, f"{what}: {text!r} is not a decimal amount")
     try:

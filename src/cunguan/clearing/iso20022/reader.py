@@ -214,30 +214,27 @@ _WANTED = frozenset({"PmtId", "PmtTpInf", "IntrBkSttlmAmt", "IntrBkSttlmDt", "Db
 
 
 def _leaves(tx: etree._Element, ns: str) -> dict[str, etree._Element]:
-    """A transaction's wanted leaf elements by their path (``Dbtr/Nm``): one walk of the
-    subtree, much cheaper than a path search per field."""
+    """A transaction's wanted leaf elements by their path (``Dbtr/Nm``), the first of each:
+    one pass over its descendants in document order, each element's path its parent's and
+    its own name (lxml iterates in C; a recursive walk in Python cost about twice as much)."""
     cut = len(ns) + 2
     found: dict[str, etree._Element] = {}
-
-    def walk(parent: etree._Element, prefix: str) -> None:
-        for child in parent:
-            tag = child.tag
-            if not isinstance(tag, str):    # a comment or processing instruction
-                continue
-            name = prefix + tag[cut:]
-            if len(child):
-                walk(child, name + "/")
-            else:
-                found.setdefault(name, child)
-
-    for top in tx:
-        name = top.tag[cut:] if isinstance(top.tag, str) else ""
-        if name not in _WANTED:
+    prefixes: dict[etree._Element, str] = {tx: ""}
+    for elem in tx.iterdescendants():
+        tag = elem.tag
+        if not isinstance(tag, str):    # a comment or processing instruction
             continue
-        if len(top):
-            walk(top, name + "/")
+        prefix = prefixes.get(elem.getparent())
+        if prefix is None:              # under a part not read
+            continue
+        name = tag[cut:]
+        if not prefix and name not in _WANTED:
+            continue
+        path = prefix + name
+        if len(elem):
+            prefixes[elem] = path + "/"
         else:
-            found.setdefault(name, top)
+            found.setdefault(path, elem)
     return found
 
 
@@ -282,7 +279,7 @@ def _field_error(exc: FieldInvalid, line: int) -> ClearingError:
 
 
 def _on_event(read: _Read, event: str, elem: etree._Element, tx_tag: str) -> None:
-    local = etree.QName(elem).localname
+    local = elem.tag[len(read.ns) + 2:]   # iterparse gives only this namespace's tags
     if event == "start":
         if local == "Document":
             read.roots += 1

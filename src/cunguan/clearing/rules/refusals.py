@@ -43,6 +43,8 @@ class Refusal(StrEnum):
     PACKAGE_NOT_FOUND = "package_not_found"
     EARMARK_NOT_FOUND = "earmark_not_found"
     MESSAGE_TOO_LARGE = "message_too_large"
+    BANK_BOOKS_NOT_OPEN = "bank_books_not_open"
+    TRANSFER_NOT_FOUND = "transfer_not_found"
 
 
 #: Each refusal's rule (SPEC id, or "—") and meaning, as docs/ERRORS.md shows them.
@@ -121,6 +123,11 @@ EXPLAINED: dict[Refusal, tuple[str, str]] = {
     Refusal.MESSAGE_TOO_LARGE: ("R-S10",
         "an ISO 20022 message file above `clearing_message_bytes_max` bytes: refused before "
         "it is read further (`details.limit`)"),
+    Refusal.BANK_BOOKS_NOT_OPEN: ("R-S1",
+        "a participant bank's own books (its ledger tenant with its customers' accounts) are "
+        "not open: `open_bank_books` first"),
+    Refusal.TRANSFER_NOT_FOUND: ("R-S7",
+        "no outward transfer of that serial no. (or inward one of that item id) at the bank"),
 }
 
 

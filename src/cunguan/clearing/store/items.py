@@ -1,16 +1,29 @@
 """SQL of packages and their items: written set-based, read by state in arrival order."""
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    String,
+    any_,
+    bindparam,
+    func,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from cunguan.clearing.rules.exceptions import ItemState
 from cunguan.clearing.rules.netting import Flow
 from cunguan.clearing.rules.packages import AcceptedPackage
 from cunguan.clearing.rules.parameters import BusinessType
 from cunguan.clearing.store.tables import clearing_items, clearing_packages, clearing_sessions
+from cunguan.db import bulk
 
 
 def package_row(conn: Connection, system_id: str, sender_bank: str, message_id: str) -> Any:
@@ -20,9 +33,22 @@ def package_row(conn: Connection, system_id: str, sender_bank: str, message_id: 
         c.message_id == message_id)).first()
 
 
+@dataclass(frozen=True, slots=True)
+class NettedIn:
+    """Where items netted: the working day, the session and the moment."""
+
+    work_date: date
+    session_no: int
+    at: datetime
+
+
 def insert_package(conn: Connection, system_id: str, accepted: AcceptedPackage, *,
-                   digest: str, is_receipt: bool, now: datetime, state: ItemState) -> int:
-    """The package and its items (all in ``state``), one statement each; its package no."""
+                   digest: str, is_receipt: bool, now: datetime, state: ItemState,
+                   states: Mapping[str, ItemState] | None = None,
+                   netted: NettedIn | None = None) -> int:
+    """The package and its items, one statement each; its package no. Each item is in
+    ``state``, or in its own of ``states`` (by item id) when netting decided it before it was
+    written — a netted one with ``netted``'s day, session and moment."""
     pkg = accepted.package
     package_no: int = conn.execute(insert(clearing_packages).values(
         system_id=system_id, sender_bank=pkg.sender_bank, message_id=pkg.message_id,
@@ -31,7 +57,7 @@ def insert_package(conn: Connection, system_id: str, accepted: AcceptedPackage, 
         control_sum_fen=pkg.control_sum_fen, digest=digest, is_receipt=is_receipt,
         received_at=now).returning(clearing_packages.c.package_no)).scalar_one()
     debit = pkg.business_type.is_debit
-    rows = [{"system_id": system_id,
+    rows: list[dict[str, Any]] = [{"system_id": system_id,
              "item_id": item_id(pkg.sender_bank, pkg.message_id, i.item_no),
              "package_no": package_no, "item_no": i.item_no,
              "business_type": pkg.business_type.value, "end_to_end_id": i.end_to_end_id,
@@ -39,9 +65,16 @@ def insert_package(conn: Connection, system_id: str, accepted: AcceptedPackage, 
              "creditor_bank": i.creditor_bank, "creditor_account": i.creditor_account,
              "payer_bank": payer, "payee_bank": payee, "sender_bank": payee if debit else payer,
              "amount_fen": i.amount_fen, "debit_term_days": i.debit_term_days,
-             "state": state.value, "sent_at": now}
+             "state": state.value, "sent_at": now, "netted_at": None, "work_date": None,
+             "session_no": None}
             for i, (payer, payee) in zip(pkg.items, _banks(accepted), strict=True)]
-    conn.execute(insert(clearing_items), rows)
+    for row in rows if states else ():
+        own = states.get(row["item_id"], state) if states else state
+        row["state"] = own.value
+        if own is ItemState.NETTED and netted is not None:
+            row.update(netted_at=netted.at, work_date=netted.work_date,
+                       session_no=netted.session_no)
+    bulk.insert_rows(conn, clearing_items, rows)     # binary COPY on PostgreSQL
     return package_no
 
 
@@ -82,12 +115,20 @@ def item(conn: Connection, system_id: str, item_id: str) -> Any:
         c.system_id == system_id, c.item_id == item_id)).first()
 
 
+def items_by_id(conn: Connection, system_id: str, item_ids: Sequence[str]) -> dict[str, Any]:
+    """The rows of ``item_ids`` (those that exist) by item id, in one statement."""
+    c = clearing_items.c
+    rows = conn.execute(select(clearing_items).where(
+        c.system_id == system_id, _among(conn, item_ids))).all()
+    return {r.item_id: r for r in rows}
+
+
 def flows(conn: Connection, system_id: str, item_ids: Sequence[str]) -> list[Flow]:
     """The items as netting sees them, in arrival order."""
     c = clearing_items.c
     rows = conn.execute(select(c.item_id, c.business_type, c.payer_bank, c.payee_bank,
                                c.amount_fen)
-                        .where(c.system_id == system_id, c.item_id.in_(list(item_ids)))
+                        .where(c.system_id == system_id, _among(conn, item_ids))
                         .order_by(c.arrival_seq)).all()
     return [Flow(r.item_id, BusinessType(r.business_type), r.payer_bank, r.payee_bank,
                  r.amount_fen) for r in rows]
@@ -108,13 +149,22 @@ def queued(conn: Connection, system_id: str) -> dict[str, list[Flow]]:
     return queues
 
 
+def _among(conn: Connection, ids: Sequence[str]) -> ColumnElement[bool]:
+    """``item_id`` one of ``ids``: on PostgreSQL one array parameter (``= ANY``), not a
+    placeholder per id for the server to parse (a package has up to 10,000)."""
+    column = clearing_items.c.item_id
+    if conn.dialect.name == "postgresql":
+        return column == any_(bindparam("item_ids", list(ids), type_=ARRAY(String)))
+    return column.in_(list(ids))
+
+
 def set_state(conn: Connection, system_id: str, item_ids: Iterable[str], state: ItemState,
               **values: Any) -> None:
     ids = list(item_ids)
     if not ids:
         return
     c = clearing_items.c
-    conn.execute(update(clearing_items).where(c.system_id == system_id, c.item_id.in_(ids))
+    conn.execute(update(clearing_items).where(c.system_id == system_id, _among(conn, ids))
                  .values(state=state.value, **values))
 
 

@@ -13,6 +13,7 @@ from cunguan.clearing.store.tables import (
     clearing_sessions,
 )
 from cunguan.core import limits
+from cunguan.db import bulk
 
 
 def insert_session(conn: Connection, system_id: str, work_date: date, session_no: int, *,
@@ -78,11 +79,10 @@ def mark_session_settled(conn: Connection, system_id: str, work_date: date, sess
 
 def insert_events(conn: Connection, system_id: str, kind: str,
                   events: list[tuple[str, dict[str, Any]]], now: datetime) -> None:
-    if events:
-        conn.execute(insert(clearing_events), [
-            {"system_id": system_id, "kind": kind, "bank_code": bank,
-             "details": json.dumps(details, sort_keys=True), "at": now}
-            for bank, details in events])
+    bulk.insert_rows(conn, clearing_events, [
+        {"system_id": system_id, "kind": kind, "bank_code": bank,
+         "details": json.dumps(details, sort_keys=True), "at": now}
+        for bank, details in events])
 
 
 def events(conn: Connection, system_id: str, bank_code: str | None = None, *,

@@ -14,6 +14,7 @@ from cunguan.clearing.store.tables import (
     clearing_participants,
     clearing_systems,
 )
+from cunguan.db import bulk
 
 
 def _times_text(times: Iterable[time]) -> str:
@@ -108,11 +109,9 @@ def set_cap_parts(conn: Connection, system_id: str, bank_code: str, **parts: int
 
 
 def set_positions(conn: Connection, system_id: str, positions: Mapping[str, int]) -> None:
-    c = clearing_participants.c
-    for bank_code, position in sorted(positions.items()):
-        conn.execute(update(clearing_participants)
-                     .where(c.system_id == system_id, c.bank_code == bank_code)
-                     .values(position_fen=position))
+    bulk.update_rows(conn, clearing_participants, ("system_id", "bank_code"), [
+        {"system_id": system_id, "bank_code": bank_code, "position_fen": position}
+        for bank_code, position in sorted(positions.items())])
 
 
 def set_status(conn: Connection, system_id: str, bank_code: str, status: Status) -> None:

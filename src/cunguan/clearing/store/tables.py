@@ -168,3 +168,35 @@ clearing_events = Table(
     Column("at", UtcDateTime(), nullable=False),
     Index("ix_clearing_events_bank", "system_id", "bank_code", "event_id"),
 )
+
+#: A participant bank's own side of BEPS (its books are a ledger tenant of its own): each
+#: outward credit item a customer sent (held on the customer's account until it nets) and each
+#: inward item it took (credited to the named customer, or returned).
+clearing_bank_transfers = Table(
+    "clearing_bank_transfers", metadata,
+    Column("transfer_no", _id, primary_key=True, autoincrement=True),
+    Column("system_id", String(_sys), nullable=False),
+    Column("bank_code", String(_bank), nullable=False),
+    #: The bank's serial no. (outward), or the clearing item's id (inward).
+    Column("serial_no", String(_item), nullable=False),
+    Column("direction", String(8), nullable=False),
+    Column("customer_account", String(_ledger), nullable=False),
+    Column("customer_name", String(limits.name_field_length_max), nullable=False),
+    Column("counterparty_bank", String(_bank), nullable=False),
+    Column("counterparty_account", String(_ledger), nullable=False),
+    Column("counterparty_name", String(limits.name_field_length_max), nullable=False),
+    Column("amount_fen", BigInteger, nullable=False),
+    #: The ledger hold on the customer's account (outward, when this bank holds it).
+    Column("hold_id", BigInteger),
+    #: The clearing item it went out as, or came in as.
+    Column("item_id", String(_item)),
+    Column("state", String(12), nullable=False),
+    Column("digest", String(64), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
+    CheckConstraint("direction IN ('outward', 'inward')",
+                    name="ck_clearing_bank_transfers_direction"),
+    Index("ux_clearing_bank_transfers_serial", "system_id", "bank_code", "direction",
+          "serial_no", unique=True),
+    Index("ix_clearing_bank_transfers_state", "system_id", "bank_code", "state"),
+)

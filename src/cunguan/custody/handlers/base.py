@@ -34,7 +34,14 @@ from cunguan.custody.handlers.requests import (
     differing_fields,
     set_based,
 )
-from cunguan.custody.handlers.steps import Planned, attempt, by_rounds, need_active, only
+from cunguan.custody.handlers.steps import (
+    Planned,
+    attempt,
+    by_rounds,
+    by_runs,
+    need_active,
+    only,
+)
 from cunguan.custody.rules import fields as custody_fields
 from cunguan.custody.rules import passwords
 from cunguan.custody.rules.refusals import CustodyError, Refusal
@@ -51,7 +58,7 @@ from cunguan.ledger.store.queries import tenant_date
 
 #: Names the handlers, edges and tests import from here (defined in ``requests``, ``steps``).
 __all__ = ["CustodyBase", "CustodyResult", "Data", "Gate", "Planned", "Refused", "Unit",
-           "_canonical", "_digest", "attempt", "by_rounds", "checked", "checked_each",
+           "_canonical", "_digest", "attempt", "by_rounds", "by_runs", "checked", "checked_each",
            "differing_fields", "need_active", "only", "set_based"]
 
 

@@ -3,10 +3,11 @@
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from cunguan.custody.handlers.base import Data
 from cunguan.custody.rules import passwords, withdrawals
+from cunguan.db.connection import Connection
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,10 +20,13 @@ class CardRequest:
     card_no: str
     amount_fen: int
     password_checked: bool = False
+    #: A withdrawal the platform wants paid at once: never batched by BEPS.
+    urgent: bool = False
 
     def content(self) -> Data:
         """What the request log compares a replay with (as the single form records it)."""
-        return {"user": self.user_id, "card": self.card_no, "amount": self.amount_fen}
+        data: Data = {"user": self.user_id, "card": self.card_no, "amount": self.amount_fen}
+        return {**data, "urgent": True} if self.urgent else data
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +58,19 @@ class ChannelAnswer:
 
     def content(self) -> Data:
         return {"withdrawal": self.withdrawal_no, "succeeded": self.succeeded}
+
+
+class BepsRail(Protocol):
+    """What custody needs of BEPS (the clearing service, where the custody bank is a
+    participant bank): an ordinary credit sent in custody's own transaction — the money is
+    held already on the user's account, so BEPS holds nothing — and what became of it."""
+
+    def send_credit_in(self, conn: Connection, *, hold: bool, **fields: Any) -> dict[str, Any]:
+        ...
+
+    def transfer(self, code: object, serial_no: object, *,
+                 direction: str = "outward") -> dict[str, Any]:
+        ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,7 +7,12 @@ from typing import Any
 from cunguan.core.errors import RuleError
 from cunguan.custody.cards import BinTable, CardError, normalize_card_no, validate_card_no
 from cunguan.custody.handlers.base import CustodyBase, CustodyResult
-from cunguan.custody.handlers.commands import CardRequest, CustodyPolicy, ReservedPhones
+from cunguan.custody.handlers.commands import (
+    BepsRail,
+    CardRequest,
+    CustodyPolicy,
+    ReservedPhones,
+)
 from cunguan.custody.rules import accounts as chart
 from cunguan.custody.rules import kyc
 from cunguan.custody.rules.refusals import CustodyError, Refusal
@@ -43,6 +48,8 @@ class CustodyCommon(CustodyBase):
     #: R-A1: where the reserved mobile of a card comes from; none wired by default, so a
     #: platform with strict matching set needs one (or the caller's ``reserved_mobile``).
     reserved_phones: ReservedPhones | None = None
+    #: BEPS as a payout rail (the clearing service); none wired: no payout goes by BEPS.
+    beps: BepsRail | None = None
 
     def _password_step(self, tenant_id: str, user_id: str,
                        password: str | None) -> bool | CustodyResult:
@@ -57,14 +64,15 @@ class CustodyCommon(CustodyBase):
 
     def _card_command(self, run_many: Callable[[str, list[CardRequest]], list[CustodyResult]],
                       tenant_id: str, request_no: str, user_id: str, card_no: str,
-                      amount_fen: int, password: str | None) -> CustodyResult:
+                      amount_fen: int, password: str | None, *,
+                      urgent: bool = False) -> CustodyResult:
         """A single money-in or money-out request: its password checked first when one was
         given (a wrong or locked one answered at once), then its set-based call of one."""
         checked = self._password_step(tenant_id, user_id, password)
         if isinstance(checked, CustodyResult):
             return CustodyResult(request_no, False, checked.code, checked.message)
         return run_many(tenant_id, [CardRequest(request_no, user_id, card_no, amount_fen,
-                                                checked)])[0]
+                                                checked, urgent)])[0]
 
     def _card(self, card_no: str) -> Any:
         try:
@@ -101,13 +109,17 @@ class CustodyCommon(CustodyBase):
         if row is not None and row[1] == "bound":
             raise CustodyError(Refusal.CARD_BOUND_ELSEWHERE,
                                "this card is bound to another account")
-        values = {"user_id": user_id, "bank_code": card.bank_code, "bank_name": card.bank_name,
-                  "quick_pay": int(card.bank_code in QUICK_PAY_BANKS), "status": "bound",
-                  "bound_at": self.clock(), "unbound_at": None}
+        values = self._card_values(user_id, card)
         if row is None:
             card_rows.insert_card(conn, tenant_id, card_no, values)
         else:
             card_rows.update_card(conn, tenant_id, card_no, values)
+
+    def _card_values(self, user_id: str, card: Any) -> dict[str, Any]:
+        """A card's row as bound to ``user_id`` now (its bank as the card no. tells)."""
+        return {"user_id": user_id, "bank_code": card.bank_code, "bank_name": card.bank_name,
+                "quick_pay": int(card.bank_code in QUICK_PAY_BANKS), "status": "bound",
+                "bound_at": self.clock(), "unbound_at": None}
 
     def bound_card(self, conn: Connection, tenant_id: str, user_id: str,
                    card_no: str) -> Any:

@@ -86,3 +86,19 @@ class ProjectStep:
     def content(self) -> Data:
         return {"project": self.project_id}
 
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimPurchase:
+    """A request to buy a listed claim (债权转让, R-C14) as the set-based call takes it."""
+
+    request_no: str
+    listing_id: str
+    buyer_user_id: str
+    password_checked: bool = False
+
+    def check(self) -> None:
+        """Nothing to check before the listing is read."""
+
+    def content(self) -> Data:
+        return {"listing": self.listing_id, "buyer": self.buyer_user_id}

@@ -10,7 +10,12 @@ composes them over the custody service, and keeps the names its importers take f
 
 from cunguan.custody.handlers.claims import Claims
 from cunguan.custody.handlers.lending import Lending
-from cunguan.custody.handlers.lending_commands import BidRequest, ProjectStep, ProjectTerms
+from cunguan.custody.handlers.lending_commands import (
+    BidRequest,
+    ClaimPurchase,
+    ProjectStep,
+    ProjectTerms,
+)
 from cunguan.custody.handlers.plans import Plans
 from cunguan.custody.handlers.projects import Projects
 from cunguan.custody.handlers.reads import CustodyReads
@@ -18,7 +23,7 @@ from cunguan.custody.handlers.repayments import Repayments
 from cunguan.custody.handlers.service import CustodyService
 
 #: What importers of the lending service take from it (the records live in lending_commands).
-__all__ = ["BidRequest", "LendingService", "ProjectStep", "ProjectTerms"]
+__all__ = ["BidRequest", "ClaimPurchase", "LendingService", "ProjectStep", "ProjectTerms"]
 
 
 class LendingService(CustodyReads, Lending, Repayments, Plans, Projects, Claims, CustodyService):

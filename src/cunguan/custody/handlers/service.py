@@ -11,6 +11,7 @@ from cunguan.core.clock import Clock, system_clock
 from cunguan.custody.cards import BinTable
 from cunguan.custody.handlers.cards import Cards
 from cunguan.custody.handlers.commands import (
+    BepsRail,
     CardRequest,
     ChannelAnswer,
     CustodyPolicy,
@@ -37,8 +38,9 @@ __all__ = ["AUTHORIZATION_KINDS", "QUICK_PAY_BANKS", "CardRequest", "ChannelAnsw
 class CustodyService(Platforms, Users, Cards, MoneyIn, Marketing, Withdrawals):
     def __init__(self, engine: Engine, ledger: LedgerService, *, clock: Clock = system_clock,
                  calendar: WorkingCalendar | None = None, bins: BinTable | None = None,
-                 policy: CustodyPolicy | None = None) -> None:
+                 policy: CustodyPolicy | None = None, beps: BepsRail | None = None) -> None:
         super().__init__(engine, ledger, clock=clock, calendar=calendar or ledger.calendar)
         self.bins = bins or BinTable.shipped()
         self.policy = policy or CustodyPolicy()
+        self.beps = beps
         self.password_lock = self.policy.password_lock

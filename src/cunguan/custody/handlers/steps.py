@@ -59,6 +59,25 @@ def by_rounds(items: Sequence[_R], key: Callable[[_R], str],
     return [outcomes[index] for index in range(len(items))]
 
 
+def by_runs(items: Sequence[_R], key: Callable[[_R], str],
+            run: Callable[[list[_R]], list[_O]]) -> list[_O]:
+    """``run`` over ``items`` cut, in their order, into runs in which no key repeats: a run
+    ends where its next item's key is one it has. Unlike ``by_rounds``, no item runs before
+    one that came earlier, so what they share beside the key (a buyer's money, posted by the
+    ledger in the order of its chains) is spent in arrival order."""
+    outcomes: list[_O] = []
+    start = 0
+    while start < len(items):
+        seen: set[str] = set()
+        end = start
+        while end < len(items) and key(items[end]) not in seen:
+            seen.add(key(items[end]))
+            end += 1
+        outcomes += run(list(items[start:end]))
+        start = end
+    return outcomes
+
+
 def need_active(users: dict[str, Any], user_id: str) -> Any:
     """The user's row from a set-based read, or the refusal the single form gives."""
     row = users.get(user_id)

@@ -1,11 +1,21 @@
 """Users (R-C3, R-C4, R-A1): opened on the bank's page, approved, their password reset, a
 migrated user activated; and their standing authorizations (免密授权)."""
 
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 
-from cunguan.core.errors import RuleError
+from cunguan.core.errors import CunguanError, RuleError
+from cunguan.core.fields import FieldInvalid
 from cunguan.custody.cards import normalize_card_no
-from cunguan.custody.handlers.base import CustodyResult, Data, checked
+from cunguan.custody.handlers.base import (
+    CustodyResult,
+    Data,
+    Gate,
+    attempt,
+    checked,
+    set_based,
+)
 from cunguan.custody.handlers.common import QUICK_PAY_BANKS, CustodyCommon, refused_early
 from cunguan.custody.rules import accounts as chart
 from cunguan.custody.rules import fields as custody_fields
@@ -19,7 +29,53 @@ from cunguan.db.connection import Connection, read_connection
 _MISMATCH = "the ID no., mobile or card does not match the account"
 
 
+@dataclass(frozen=True, slots=True)
+class Opening:
+    """An account opening as the set-based call takes it: what was typed, normalized, and
+    the password's argon2id hash (``Users.opening``)."""
+
+    request_no: str
+    user_id: str
+    role: str
+    kind: str
+    name: str
+    id_kind: kyc.IdKind
+    id_no: str
+    mobile: str
+    card_no: str
+    password_hash: str
+    risk_tolerance: int = 3
+    reserved_mobile: str | None = None
+    strict_mobile_match: bool = False
+
+    def check(self) -> None:
+        """Checked before it was made (``Users.opening``)."""
+
+    def content(self) -> Data:
+        """What the request log records: as ``open_user`` always has (no password)."""
+        return {"user": self.user_id, "role": self.role, "name": self.name,
+                "id_kind": self.id_kind, "id_no": self.id_no, "mobile": self.mobile,
+                "card": self.card_no, "kind": self.kind}
+
+
+def _password_hash(value: object, field: str) -> str:
+    if not isinstance(value, str) or not value.startswith("$argon2id$") or len(value) > 256:
+        raise FieldInvalid(field, "an argon2id hash made by the opening")
+    return value
+
+
+#: An opening's fields, as ``opening`` left them (identity fields checked by their rules).
+_OPENING_FIELDS: dict[str, custody_fields.Check] = {
+    **custody_fields.AS_TYPED, "kind": custody_fields.word(frozenset({"person", "company"})),
+    "password_hash": _password_hash}
+
+
 class Users(CustodyCommon):
+    #: What runs an opening once its password is hashed: the server's set-based coalescer
+    #: (platform/bank.py), which gathers concurrent openings into one ``open_users``; by
+    #: default a call of one.
+    opening_runner: Callable[[str, Opening], CustodyResult] | None = None
+
     @checked(kind=custody_fields.word(frozenset({"person", "company"})),
              password=custody_fields.FIELD_TYPES["new_password"], **custody_fields.AS_TYPED)
     def open_user(self, tenant_id: str, request_no: str, *, user_id: str, role: str,
@@ -32,6 +88,25 @@ class Users(CustodyCommon):
         Name, ID no., mobile and card no. are normalized first (R-C4): what is checked is
         what is stored and compared, so one person, mobile or card is one key. Strict
         reserved-mobile matching (R-A1) applies when asked here or set for the platform."""
+        opening = self.opening(request_no, user_id=user_id, role=role, name=name,
+                               id_kind=id_kind, id_no=id_no, mobile=mobile, card_no=card_no,
+                               password=password, kind=kind, risk_tolerance=risk_tolerance,
+                               reserved_mobile=reserved_mobile,
+                               strict_mobile_match=strict_mobile_match)
+        if isinstance(opening, CustodyResult):
+            return opening
+        if self.opening_runner is not None:
+            return self.opening_runner(tenant_id, opening)
+        return self.open_users(tenant_id, [opening])[0]
+
+    @staticmethod
+    def opening(request_no: str, *, user_id: str, role: str, name: str, id_kind: kyc.IdKind,
+                id_no: str, mobile: str, card_no: str, password: str, kind: str = "person",
+                risk_tolerance: int = 3, reserved_mobile: str | None = None,
+                strict_mobile_match: bool = False) -> "Opening | CustodyResult":
+        """An opening's fields normalized and its password hashed (argon2id, the opening's
+        cost: done here, by the caller's thread, before any group it joins), or the refusal
+        of what was typed. The fields' forms were checked by ``open_user``."""
         if role not in ("lender", "borrower", "guarantor") or kind not in ("person", "company"):
             return CustodyResult(request_no, False, Refusal.FIELD_INVALID, "unknown role or kind")
         try:
@@ -44,27 +119,71 @@ class Users(CustodyCommon):
             password_hash = passwords.hash_password(password)
         except RuleError as exc:
             return refused_early(request_no, exc)
-        content = {"user": user_id, "role": role, "name": name, "id_kind": id_kind,
-                   "id_no": id_no, "mobile": mobile, "card": card_no, "kind": kind}
+        return Opening(request_no, user_id, role, kind, name, id_kind, id_no, mobile, card_no,
+                       password_hash, risk_tolerance, reserved_mobile, strict_mobile_match)
 
-        def work(conn: Connection) -> Data:
-            day = self.accounting_date(conn, tenant_id)
-            strict = strict_mobile_match or self.strict_reserved_phone(conn, tenant_id)
-            identity = self._identity(name, id_kind, id_no, mobile, day, kind,
-                                      self._reserved(card_no, reserved_mobile), strict)
-            card = self._card(card_no)
-            if kind == "company":
-                status = "pending_approval"
-            else:
-                status = "pending_review" if identity.needs_review else "active"
-            self._insert_user(conn, tenant_id, user_id, role, kind, status, identity,
-                              password_hash, risk_tolerance)
-            self._insert_card(conn, tenant_id, user_id, card_no, card)
-            self.ledger.open_accounts_in(conn, tenant_id, [chart.user_account(user_id, role)])
-            return {"user_id": user_id, "status": status,
-                    "account_no": chart.user_account_no(user_id), "bank": card.bank_name,
+    @set_based(Opening)
+    def open_users(self, tenant_id: str, openings: Sequence[Opening],
+                   gate: Gate | None = None) -> list[CustodyResult]:
+        """Many openings (``opening``'s, passwords hashed) in one DB transaction, set-based:
+        the keys people hold read once for all, each opening then checked in arrival order
+        against them and the openings before it; each answers as ``open_user`` would."""
+        return self.records_many(tenant_id, "open_user", openings, self._open_many, gate,
+                                 _OPENING_FIELDS)
+
+    def _open_many(self, conn: Connection, tenant_id: str,
+                   openings: Sequence[Opening]) -> list[Data | CunguanError]:
+        day = self.accounting_date(conn, tenant_id)
+        platform_strict = self.strict_reserved_phone(conn, tenant_id)
+        users, holders, mobiles = user_rows.taken_keys(
+            conn, tenant_id, {o.user_id for o in openings},
+            {(o.id_kind.value, o.id_no) for o in openings}, {o.mobile for o in openings})
+        cards = card_rows.holders(conn, tenant_id, sorted({o.card_no for o in openings}))
+        new_users: list[Data] = []
+        new_cards: list[tuple[str, Data]] = []
+        bound_again: list[tuple[str, Data]] = []
+
+        def open_one(o: Opening) -> Data:
+            identity = self._identity(o.name, o.id_kind, o.id_no, o.mobile, day, o.kind,
+                                      self._reserved(o.card_no, o.reserved_mobile),
+                                      o.strict_mobile_match or platform_strict)
+            card = self._card(o.card_no)
+            status = ("pending_approval" if o.kind == "company" else
+                      "pending_review" if identity.needs_review else "active")
+            person = (identity.id_kind.value, identity.id_no)
+            if person in holders:
+                raise CustodyError(Refusal.PERSON_HAS_ACCOUNT,
+                                   "one person, one account per platform",
+                                   user_id=holders[person])
+            if identity.mobile in mobiles:
+                raise CustodyError(Refusal.MOBILE_TAKEN, "this mobile no. belongs to another "
+                                   "account on the platform")
+            if o.user_id in users:
+                raise CustodyError(Refusal.USER_EXISTS, f"user {o.user_id} exists already")
+            held = cards.get(o.card_no)
+            if held is not None and held[1] == "bound":
+                raise CustodyError(Refusal.CARD_BOUND_ELSEWHERE,
+                                   "this card is bound to another account")
+            holders[person] = o.user_id
+            users.add(o.user_id)
+            mobiles.add(identity.mobile)
+            cards[o.card_no] = (o.user_id, "bound")
+            new_users.append(self._user_row(tenant_id, o.user_id, o.role, o.kind, status,
+                                            identity, o.password_hash, o.risk_tolerance))
+            values = self._card_values(o.user_id, card)
+            (new_cards if held is None else bound_again).append((o.card_no, values))
+            return {"user_id": o.user_id, "status": status,
+                    "account_no": chart.user_account_no(o.user_id), "bank": card.bank_name,
                     "quick_pay": card.bank_code in QUICK_PAY_BANKS}
-        return self.command(tenant_id, request_no, "open_user", content, work)
+        outcomes = [attempt(open_one, o) for o in openings]
+        if new_users:
+            user_rows.insert_users(conn, new_users)
+            card_rows.insert_cards(conn, tenant_id, new_cards)
+            for card_no, values in bound_again:
+                card_rows.update_card(conn, tenant_id, card_no, values)
+            self.ledger.open_accounts_in(conn, tenant_id, [
+                chart.user_account(row["user_id"], row["role"]) for row in new_users])
+        return outcomes
 
     @staticmethod
     def _identity(name: str, id_kind: kyc.IdKind, id_no: str, mobile: str, day: date,
@@ -79,26 +198,15 @@ class Users(CustodyCommon):
         except kyc.KycError as exc:
             raise CustodyError(exc.code, str(exc)) from exc
 
-    def _insert_user(self, conn: Connection, tenant_id: str, user_id: str, role: str,
-                     kind: str, status: str, identity: kyc.Identity, password_hash: str,
-                     risk_tolerance: int) -> None:
-        holder = user_rows.holder_of(conn, tenant_id, identity.id_kind.value, identity.id_no)
-        if holder is not None:
-            raise CustodyError(Refusal.PERSON_HAS_ACCOUNT, "one person, one account per platform",
-                               user_id=holder)
-        if user_rows.mobile_taken(conn, tenant_id, identity.mobile):
-            # R-C4: name, ID no. and mobile are each one person's on a platform.
-            raise CustodyError(Refusal.MOBILE_TAKEN, "this mobile no. belongs to another account "
-                               "on the platform")
-        if user_rows.user_exists(conn, tenant_id, user_id):
-            raise CustodyError(Refusal.USER_EXISTS, f"user {user_id} exists already")
-        user_rows.insert_user(conn, {
+    def _user_row(self, tenant_id: str, user_id: str, role: str, kind: str, status: str,
+                  identity: kyc.Identity, password_hash: str, risk_tolerance: int) -> Data:
+        return {
             "tenant_id": tenant_id, "user_id": user_id, "kind": kind, "role": role,
             "status": status, "name": identity.name, "id_kind": identity.id_kind.value,
             "id_no": identity.id_no, "mobile": identity.mobile,
             "account_no": chart.user_account_no(user_id), "password_hash": password_hash,
             "failed_attempts": 0, "locked_until": None, "risk_tolerance": risk_tolerance,
-            "has_bid": 0, "created_at": self.clock()})
+            "has_bid": 0, "created_at": self.clock()}
 
     @checked()
     def approve_user(self, tenant_id: str, request_no: str, user_id: str) -> CustodyResult:

@@ -30,10 +30,13 @@ from cunguan.ledger.model import Command, Freeze, Payee, Release, Result, Revers
 class Withdrawals(CustodyCommon):
     @checked()
     def withdraw(self, tenant_id: str, request_no: str, user_id: str, card_no: str,
-                 amount_fen: int, password: str | None = None) -> CustodyResult:
-        """Hold amount + fee, pick the rail, and wait for review or the channel's answer."""
+                 amount_fen: int, password: str | None = None, *,
+                 urgent: bool = False) -> CustodyResult:
+        """Hold amount + fee, pick the rail, and wait for review or the channel's answer
+        (a BEPS payout goes into the custody bank's next package at once, or once reviewed).
+        ``urgent``: the platform wants it paid at once, so never batched by BEPS."""
         return self._card_command(self.withdraws, tenant_id, request_no, user_id, card_no,
-                                  amount_fen, password)
+                                  amount_fen, password, urgent=urgent)
 
     @set_based(CardRequest)
     def withdraws(self, tenant_id: str, requests: Sequence["CardRequest"],
@@ -59,11 +62,13 @@ class Withdrawals(CustodyCommon):
                   for u in user_ids}
         status = "pending_review" if self.policy.withdrawal_review else "processing"
         rows: list[Data] = []
+        to_beps: list[Data] = []
 
         def plan(r: CardRequest) -> Planned:
             user = need_active(users, r.user_id)
             self.need_consent(grants, r.user_id, "withdraw", r.amount_fen, r.password_checked)
-            need_card(cards, r.user_id, r.card_no)
+            card = need_card(cards, r.user_id, r.card_no)
+            beps_code = self._beps_code(card.bank_code)
             before = so_far[r.user_id]
             fee_fen, paid_fen = payouts.fee_or_refuse(r.amount_fen, before.this_month,
                                                       self.policy.fees)
@@ -73,7 +78,9 @@ class Withdrawals(CustodyCommon):
             payouts.need_withdrawable(account.available_fen, r.amount_fen, fee_fen,
                                       before.this_month, self.policy.fees)
             rail = payouts.rail_or_refuse(paid_fen, now, before.hvps_today_fen, self.calendar,
-                                          self.policy.routing)
+                                          self.policy.routing,
+                                          beps_reachable=beps_code is not None,
+                                          urgent=r.urgent)
             so_far[r.user_id] = payouts.count_hold(account, before, paid_fen, fee_fen, rail)
 
             def done(results: list[Result]) -> Data:
@@ -83,6 +90,8 @@ class Withdrawals(CustodyCommon):
                              "amount_fen": paid_fen, "fee_fen": fee_fen, "rail": rail.value,
                              "hold_id": hold_id, "settle_tx_id": None, "status": status,
                              "month": month, "business_date": today, "created_at": now})
+                if rail is payouts.Rail.BEPS and status == "processing":
+                    to_beps.append(rows[-1])
                 return {"status": status, "rail": rail.value, "amount_fen": paid_fen,
                         "fee_fen": fee_fen, "hold_id": hold_id}
             return Planned([Freeze(r.request_no, user.account_no, paid_fen + fee_fen,
@@ -91,7 +100,49 @@ class Withdrawals(CustodyCommon):
         outcomes = self.post_each(conn, tenant_id, [attempt(plan, r) for r in requests])
         if rows:
             withdrawal_rows.insert_withdrawals(conn, rows)
+        for row in to_beps:
+            self._send_by_beps(conn, tenant_id, row["request_no"], row["user_id"],
+                               row["card_no"], row["amount_fen"])
         return outcomes
+
+    def _beps_code(self, card_bank_code: str) -> str | None:
+        """The CNAPS code BEPS pays this card's bank by, when BEPS is a rail here."""
+        return None if self.beps is None else self.policy.routing.beps_code_of(card_bank_code)
+
+    def _send_by_beps(self, conn: Connection, tenant_id: str, withdrawal_no: str,
+                      user_id: str, card_no: str, amount_fen: int) -> None:
+        """The payout as an ordinary credit in the custody bank's next BEPS package, in this
+        transaction (the user's hold stays in custody: BEPS holds nothing)."""
+        beps, routing = self.beps, self.policy.routing
+        card = lookups.bound_cards(conn, tenant_id, [card_no]).get(card_no)
+        code = None if card is None else self._beps_code(card.bank_code)
+        if beps is None or routing.beps_bank_code is None or code is None:
+            raise CustodyError(Refusal.WITHDRAWAL_WRONG_STATE,
+                               "BEPS is no rail for this payout any more")
+        user = lookups.users(conn, tenant_id, [user_id])[user_id]
+        beps.send_credit_in(
+            conn, hold=False, bank=routing.beps_bank_code,
+            serial_no=payouts.beps_serial_no(tenant_id, withdrawal_no),
+            customer_account=user.account_no, customer_name=tenant_id,
+            creditor_bank=code, creditor_account=card_no, creditor_name=user.name,
+            amount_fen=amount_fen)
+
+    def beps_answers(self, tenant_id: str) -> list[CustodyResult]:
+        """BEPS's answers to the platform's payouts in flight by BEPS, taken as the
+        channel's: an item netted pays the withdrawal out (settled), one BEPS refused or
+        that was revoked fails it (its hold released)."""
+        beps, bank = self.beps, self.policy.routing.beps_bank_code
+        if beps is None or bank is None:
+            return []
+        with self.engine.connect() as conn:
+            in_flight = withdrawal_rows.in_flight(conn, tenant_id, payouts.Rail.BEPS.value)
+        answers = []
+        for no in in_flight:
+            serial = payouts.beps_serial_no(tenant_id, no)
+            state = beps.transfer(bank, serial)["state"]
+            if state in ("settled", "released"):
+                answers.append(ChannelAnswer(f"beps:{serial}", no, state == "settled"))
+        return self.channel_results(tenant_id, answers) if answers else []
 
     @checked()
     def review_withdrawal(self, tenant_id: str, request_no: str, withdrawal_no: str,
@@ -101,6 +152,9 @@ class Withdrawals(CustodyCommon):
             row = self._withdrawal(conn, tenant_id, withdrawal_no, "pending_review")
             if approved:
                 status = "processing"
+                if row.rail == payouts.Rail.BEPS.value:
+                    self._send_by_beps(conn, tenant_id, withdrawal_no, row.user_id,
+                                       row.card_no, row.amount_fen)
             else:
                 self.post(conn, tenant_id, [Release(request_no, row.hold_id, "review refused")])
                 status = "refused"

@@ -204,7 +204,7 @@ FIELD_TYPES: Final[Mapping[str, Check]] = {
     "kinds": _many(_words(AUTHORIZATION_KINDS), len(AUTHORIZATION_KINDS)),
     "payer": _words(frozenset({"guarantor", "risk_reserve"})),
     "approved": _flag, "succeeded": _flag, "newbie_only": _flag, "password_checked": _flag,
-    "strict_mobile_match": _flag,
+    "strict_mobile_match": _flag, "urgent": _flag,
     "expires_at": _moment, "settle_on": _day, "accounting_date": _day,
     "project_ids": _many(_ID, limits.requests_per_call_max),
 }

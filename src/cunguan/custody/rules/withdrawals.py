@@ -1,12 +1,15 @@
 """Withdrawal routing (R-C16) and fees (R-C17): pure rules."""
 
-from dataclasses import dataclass
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from enum import StrEnum
 
+from cunguan.core import limits
 from cunguan.core.calendar import WorkingCalendar
 from cunguan.core.clock import CST
-from cunguan.core.errors import RuleError
+from cunguan.core.errors import RuleError, invariant
 from cunguan.core.money import Rate, apply_rate, format_yuan, to_fraction
 from cunguan.custody.rules.refusals import CustodyError, Refusal
 from cunguan.ledger.rules import AccountState, check_available, check_can_pay
@@ -15,16 +18,60 @@ from cunguan.ledger.rules import AccountState, check_available, check_can_pay
 class Rail(StrEnum):
     SUPER_ONLINE = "super_online"   # 超级网银 (网上支付跨行清算系统)
     HVPS = "hvps"                   # 大额支付系统
+    BEPS = "beps"                   # 小额批量支付系统: an ordinary credit in the next package
 
 
 @dataclass(frozen=True, slots=True)
 class RoutingPolicy:
-    """When each rail takes a payout. Defaults follow R-C16; all are configurable."""
+    """When each rail takes a payout, and what each costs the bank. Defaults follow R-C16;
+    all are configurable.
+
+    Attributes:
+      super_online_max_fen: super online banking takes payouts up to this, any time.
+      hvps_daily_max_fen: HVPS takes at most this a day per payer.
+      hvps_opens: HVPS opens at this time on the day before a working day …
+      hvps_closes: … and closes at this time on the working day.
+      beps_enabled: payouts may go by BEPS as ordinary credits (batched, next session; the
+        custody bank must be a BEPS participant: ``beps_bank_code``).
+      beps_max_fen: BEPS takes payouts up to this (at most ``custody_beps_withdrawal_max_fen``,
+        BEPS's own ceiling for credits, R-S1).
+      beps_bank_code: the custody bank's CNAPS code as a BEPS participant.
+      beps_bank_codes: a card's issuing bank (its BIN table code, "ICBC") → the CNAPS code
+        BEPS knows it by; a card of a bank not named here cannot be paid by BEPS.
+      super_online_fee_fen, hvps_fee_fen, beps_fee_fen: what a payout by each rail costs the
+        bank; of the rails that may take a payout the cheapest is chosen (a tie goes to BEPS,
+        the rail the bank enabled to save) unless the platform asks for an urgent payout,
+        which BEPS never takes.
+    """
 
     super_online_max_fen: int = 5_000_000          # 50,000 yuan, any time
     hvps_daily_max_fen: int = 2_000_000_000        # 20,000,000 yuan per payer per day
     hvps_opens: time = time(23, 30)                # on the day before a working day
     hvps_closes: time = time(17, 15)               # on the working day
+    beps_enabled: bool = False
+    beps_max_fen: int = limits.custody_beps_withdrawal_max_fen
+    beps_bank_code: str | None = None
+    beps_bank_codes: Mapping[str, str] = field(default_factory=dict)
+    super_online_fee_fen: int = 0
+    hvps_fee_fen: int = 0
+    beps_fee_fen: int = 0
+
+    def __post_init__(self) -> None:
+        invariant(0 < self.beps_max_fen <= limits.custody_beps_withdrawal_max_fen,
+                  "beps_max_fen out of range")
+        invariant(all(0 <= fee <= limits.amount_fen_max for fee in (
+            self.super_online_fee_fen, self.hvps_fee_fen, self.beps_fee_fen)),
+            "a rail's fee out of range")
+
+    def rail_fee_fen(self, rail: "Rail") -> int:
+        return {Rail.SUPER_ONLINE: self.super_online_fee_fen, Rail.HVPS: self.hvps_fee_fen,
+                Rail.BEPS: self.beps_fee_fen}[rail]
+
+    def beps_code_of(self, card_bank_code: str) -> str | None:
+        """The CNAPS code BEPS pays a card of this issuing bank through, when BEPS may."""
+        if not self.beps_enabled or self.beps_bank_code is None:
+            return None
+        return self.beps_bank_codes.get(card_bank_code)
 
 
 class RouteRefused(RuleError):
@@ -45,9 +92,17 @@ def hvps_business_day(now: datetime, calendar: WorkingCalendar,
 
 
 def route(amount_fen: int, now: datetime, *, hvps_used_today_fen: int,
-          calendar: WorkingCalendar, policy: RoutingPolicy = RoutingPolicy()) -> Rail:
-    """Pick the payout rail, or refuse before the request reaches the bank, with the reason."""
+          calendar: WorkingCalendar, policy: RoutingPolicy = RoutingPolicy(),
+          beps_reachable: bool = False, urgent: bool = False) -> Rail:
+    """Pick the payout rail, or refuse before the request reaches the bank, with the reason.
+
+    Up to ``super_online_max_fen`` super online banking takes it, and BEPS too when it may
+    (``beps_reachable``: enabled and the card's bank known to it, not ``urgent``, within
+    ``beps_max_fen``): the cheaper of the two by ``policy``'s fees, a tie to BEPS. Above,
+    HVPS in its window and within its daily quota."""
     if amount_fen <= policy.super_online_max_fen:
+        if beps_reachable and not urgent and amount_fen <= policy.beps_max_fen:
+            return min((Rail.BEPS, Rail.SUPER_ONLINE), key=policy.rail_fee_fen)
         return Rail.SUPER_ONLINE
     if hvps_business_day(now, calendar, policy) is None:
         limit = format_yuan(policy.super_online_max_fen)
@@ -63,6 +118,13 @@ def route(amount_fen: int, now: datetime, *, hvps_used_today_fen: int,
                            f"HVPS takes at most {format_yuan(policy.hvps_daily_max_fen)} yuan a "
                            f"day per payer; {format_yuan(left)} yuan is left today")
     return Rail.HVPS
+
+
+def beps_serial_no(tenant_id: str, withdrawal_no: str) -> str:
+    """The serial no. a BEPS payout goes out under at the custody bank: unique per platform
+    and withdrawal, short enough for an end-to-end id (35)."""
+    digest = hashlib.blake2b(f"{tenant_id}|{withdrawal_no}".encode(), digest_size=16)
+    return f"W{digest.hexdigest()}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,11 +218,13 @@ def counted(so_far: WithdrawnSoFar, paid_fen: int, rail: Rail) -> WithdrawnSoFar
 
 # -- a withdrawal's steps, their refusals as custody answers them ------------------------------
 def rail_or_refuse(amount_fen: int, now: datetime, hvps_used_today_fen: int,
-                   calendar: WorkingCalendar, policy: RoutingPolicy) -> Rail:
+                   calendar: WorkingCalendar, policy: RoutingPolicy, *,
+                   beps_reachable: bool = False, urgent: bool = False) -> Rail:
     """``route``, a payout no rail takes now refused as custody answers it."""
     try:
         return route(amount_fen, now, hvps_used_today_fen=hvps_used_today_fen,
-                     calendar=calendar, policy=policy)
+                     calendar=calendar, policy=policy, beps_reachable=beps_reachable,
+                     urgent=urgent)
     except RouteRefused as exc:
         raise CustodyError(exc.code, str(exc)) from exc
 

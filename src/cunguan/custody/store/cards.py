@@ -6,6 +6,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, insert, select, update
 
 from cunguan.custody.store.tables import custody_cards
+from cunguan.db.bulk import insert_rows
 
 _BOUND_CARD = select(custody_cards).where(
     custody_cards.c.tenant_id == bindparam("tenant_id"),
@@ -26,8 +27,26 @@ def holder(conn: Connection, tenant_id: str, card_no: str) -> Any:
         c.tenant_id == tenant_id, c.card_no == card_no)).first()
 
 
+def holders(conn: Connection, tenant_id: str, card_nos: list[str]) -> dict[str, Any]:
+    """(user, status) of each card's row on the platform, bound or not, by card no."""
+    c = custody_cards.c
+    if not card_nos:
+        return {}
+    return {row.card_no: (row.user_id, row.status) for row in conn.execute(
+        select(c.card_no, c.user_id, c.status).where(c.tenant_id == tenant_id,
+                                                     c.card_no.in_(sorted(card_nos))))}
+
+
 def insert_card(conn: Connection, tenant_id: str, card_no: str, values: dict[str, Any]) -> None:
     conn.execute(insert(custody_cards).values(tenant_id=tenant_id, card_no=card_no, **values))
+
+
+def insert_cards(conn: Connection, tenant_id: str,
+                 cards: list[tuple[str, dict[str, Any]]]) -> None:
+    """New cards' rows: (card no., values) each."""
+    if cards:
+        insert_rows(conn, custody_cards, [{"tenant_id": tenant_id, "card_no": card_no, **values}
+                                          for card_no, values in cards])
 
 
 def update_card(conn: Connection, tenant_id: str, card_no: str, values: dict[str, Any]) -> None:

@@ -74,6 +74,12 @@ def set_listing(conn: Connection, tenant_id: str, listing_id: str, **values: Any
                 [{"tenant_id": tenant_id, "listing_id": listing_id, **values}])
 
 
+def set_listings(conn: Connection, tenant_id: str, rows: Sequence[dict[str, Any]]) -> None:
+    """New values for the tenant's listings, each row naming its ``listing_id``."""
+    update_rows(conn, custody_listings, ("tenant_id", "listing_id"),
+                [{"tenant_id": tenant_id, **row} for row in rows])
+
+
 def claim(conn: Connection, tenant_id: str, claim_id: str) -> Any:
     """The claim (locked on PostgreSQL), or None."""
     return keyed.row(conn, custody_claims, tenant_id, "claim_id", claim_id, lock=True)

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import Connection, func, select
 
+from cunguan.core import limits
 from cunguan.custody.store import lookups
 from cunguan.custody.store import rows as keyed
 from cunguan.custody.store.tables import custody_users, custody_withdrawals
@@ -35,6 +36,14 @@ def by_no(conn: Connection, tenant_id: str, withdrawal_nos: Iterable[str]) -> di
 def set_withdrawals(conn: Connection, tenant_id: str, rows: Sequence[dict[str, Any]]) -> None:
     """New values for withdrawals, each named by its ``request_no``."""
     keyed.set_rows(conn, custody_withdrawals, tenant_id, "request_no", rows)
+
+
+def in_flight(conn: Connection, tenant_id: str, rail: str) -> list[str]:
+    """The nos. of a platform's withdrawals processing by ``rail``, oldest first."""
+    w = custody_withdrawals.c
+    return list(conn.execute(select(w.request_no).where(
+        w.tenant_id == tenant_id, w.rail == rail, w.status == "processing")
+        .order_by(w.created_at, w.request_no).limit(limits.page_rows_max)).scalars())
 
 
 def so_far(conn: Connection, tenant_id: str, user_ids: Collection[str], month: str,
