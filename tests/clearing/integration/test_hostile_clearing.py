@@ -69,6 +69,8 @@ _limit_ok = accepted_by(lambda v: fields.whole_number(
     v, "f", minimum=1, maximum=limits.events_per_page_max))
 _name_ok = accepted_by(lambda v: fields.text(v, "f", max_length=limits.display_name_length_max))
 _day_ok = accepted_by(lambda v: fields.day(v, "f"))
+_account_ok = accepted_by(lambda v: fields.identifier(v, "f", limits.account_no_length_max))
+_customer_ok = accepted_by(lambda v: fields.identifier(v, "f"))
 
 BANK_EXTRAS = (full_width(ICBC), arabic_indic(ICBC), ICBC + "\x00", ICBC[:-1], int(ICBC),
                ICBC + "0", "ｕ" + ICBC[1:])
@@ -86,6 +88,8 @@ def world(engine: Engine) -> Iterator[World]:
     service, _ = clearing(engine)
     service.set_cap(ICBC, collateral_fen=0, haircut_bps=0, credit_line_fen=1_000_000)
     intake = service.submit_package(credit("M1", ICBC, CCB, 30_000, 20_000), by_bank=ICBC)
+    service.open_bank_books(ICBC)
+    service.open_customer_account(ICBC, "C0", "u0")
     watch = Watch(engine, watched_tables(engine))
     try:
         yield World(service, watch, intake.states[0][0])
@@ -149,7 +153,35 @@ def _commands(w: World) -> dict[str, tuple[Callable[[Any], Any], Callable[[Any],
                                                               by_bank=v),
                                    lambda v: v is None or _bank_ok(v)),
         "day_end.work_day": (s.day_end, _day_ok),
+        # a participant bank's own books (issue 22)
+        "open_customer_account.code": (lambda v: s.open_customer_account(v, "C1", "u1"),
+                                       _bank_ok),
+        "open_customer_account.account_no": (lambda v: s.open_customer_account(ICBC, v, "u1"),
+                                             _account_ok),
+        "open_customer_account.customer_no": (lambda v: s.open_customer_account(
+            ICBC, "C2", v), _customer_ok),
+        "deposit.request_no": (lambda v: s.deposit(ICBC, v, "C0", 1), _request_ok),
+        "deposit.account_no": (lambda v: s.deposit(ICBC, "D1", v, 1), _account_ok),
+        "deposit.amount": (lambda v: s.deposit(ICBC, "D2", "C0", v), _amount_ok),
+        **{f"send_credit.{name}": (_send(s, at), ok) for at, (name, ok) in enumerate((
+            ("code", _bank_ok), ("serial_no", _id_ok), ("customer_account", _account_ok),
+            ("customer_name", _name_ok), ("creditor_bank", _bank_ok),
+            ("creditor_account", _account_ok), ("creditor_name", _name_ok),
+            ("amount", _amount_ok)))},
+        "send_outward.code": (s.send_outward, _bank_ok),
+        "sync_outward.code": (s.sync_outward, _bank_ok),
+        "take_inward.code": (s.take_inward, _bank_ok),
     }
+
+
+def _send(s: ClearingService, at: int) -> Callable[[Any], Any]:
+    good: list[Any] = [ICBC, "S1", "C0", "张三", CCB, "6217000001", "李四", 100]
+
+    def call(value: Any) -> Any:
+        args = list(good)
+        args[at] = value
+        return s.send_credit(*args)
+    return call
 
 
 def _try_all(w: World, values: tuple[Any, ...]) -> list[str]:
