@@ -493,3 +493,18 @@ def test_r_s2_clearing_commands_refuse_hostile_options(cli: Cli, args: tuple[str
 
 def test_the_helpers_day_is_the_system_day() -> None:
     assert DAY.isoformat() == "2026-12-07"
+
+
+def test_r_s10_clearing_submit_xml_refuses_hostile_messages_by_name(cli: Cli) -> None:
+    """A DOCTYPE with an entity used to crash the whole command (a segfault in lxml)."""
+    from tests.clearing.unit.test_hostile_commands import BODY, ENTITIES, GOOD, NOT_UTF8
+
+    files = {**{f"entity: {k}": v for k, v in ENTITIES.items()},
+             **{f"encoding: {k}": v for k, v in NOT_UTF8.items()},
+             "truncated": GOOD[: len(GOOD) // 2], "a PDF named .xml": b"%PDF-1.4\n",
+             "JSON named .xml": json.dumps(credit("MX", ICBC, CCB, 1)).encode(),
+             "two documents": GOOD + BODY}
+    problems = [f"{name}: {p}" for name, content in files.items()
+                if (p := _refused_by_cli(cli, "submit-xml", _file(cli, "m.xml", content),
+                                         "-b", ICBC))]
+    assert not problems, "\n".join(problems)
