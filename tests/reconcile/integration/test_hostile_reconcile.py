@@ -22,6 +22,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import Engine
 from typer.testing import CliRunner
 
@@ -463,3 +465,20 @@ def test_r_b5_r_c22_reconcile_files_refuse_a_hostile_platform_or_an_unwritable_o
         repr(result.exception)
     assert result.exit_code in (1, 2), result.output
     engine.dispose()
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(format_name=st.one_of(st.sampled_from(sorted(SAMPLES)), st.text(max_size=40),
+                             st.binary(max_size=8), st.integers(), st.none()),
+       account=st.one_of(st.none(), st.just(ACCOUNT), st.text(max_size=70), st.integers(),
+                         st.binary(max_size=4)),
+       sample=st.sampled_from(sorted(SAMPLES)))
+def test_r_b2_any_format_name_or_account_is_a_statement_or_a_named_refusal(
+        format_name: Any, account: Any, sample: str) -> None:
+    data = (DATA / SAMPLES[sample]).read_bytes()
+    try:
+        statement = read_statement(data, format_name, account_no=account)
+    except CunguanError as exc:
+        assert exc.code in documented_codes() - NOT_A_REFUSAL, exc
+    else:
+        assert format_name == sample and statement.lines
