@@ -3,6 +3,7 @@ participants and caps, packages in, answers, queues, positions, sessions, settle
 and the four exceptions. Amounts are typed in yuan ("1,234.56") and shown in fen."""
 
 import json
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import time
@@ -18,7 +19,9 @@ from cunguan.clearing.iso20022 import read_package
 from cunguan.clearing.rules.parameters import ClearingParameters
 from cunguan.clearing.rules.refusals import ClearingError
 from cunguan.core import limits
+from cunguan.core.errors import CunguanError
 from cunguan.core.fields import FieldInvalid, iso_day
+from cunguan.platform.body import json_of
 from cunguan.platform.cli.common import console, engine, fail, refusal_exit, yuan
 
 app = typer.Typer(help="Small-value batch payment clearing (小额批量支付系统, BEPS).",
@@ -46,15 +49,46 @@ def _run(call: Callable[[], T]) -> T:
         return call()
 
 
+def _write(out: Path, data: bytes) -> None:
+    """The file an option names, or ``field_invalid`` when it cannot be written there."""
+    with _refusals():
+        try:
+            out.write_bytes(data)
+        except OSError as exc:
+            raise FieldInvalid("--out", f"cannot be written: {exc.strerror}") from exc
+
+
 def _print(data: Any) -> None:
     console.print_json(json.dumps(data, ensure_ascii=False, default=str))
 
 
 def _times(text: str) -> tuple[time, ...]:
+    """Session times as typed: ``HH:MM`` in ASCII digits, separated by commas (not '１０:００',
+    not a time with seconds or a UTC offset)."""
+    parts = [part.strip() for part in text.split(",") if part.strip()]
+    if not all(re.fullmatch(r"[0-9]{2}:[0-9]{2}", part, re.ASCII) for part in parts):
+        raise FieldInvalid("--sessions", "must be HH:MM times separated by commas")
     try:
-        return tuple(time.fromisoformat(part.strip()) for part in text.split(",") if part)
+        return tuple(time.fromisoformat(part) for part in parts)
     except ValueError as exc:
         raise FieldInvalid("--sessions", "must be HH:MM times separated by commas") from exc
+
+
+def _count(text: str, field: str) -> int:
+    """A whole number as typed: ASCII digits only ('5_000', '+5', ' 5 ' and '５' are refused,
+    as the HTTP API refuses them); the domain checks its range."""
+    if re.fullmatch(r"[0-9]{1,18}", text, re.ASCII) is None:
+        raise FieldInvalid(field, "must be a whole number in ASCII digits 0-9")
+    return int(text)
+
+
+def _json_file(path: Path, field: str) -> Any:
+    """A JSON file read as strictly as an HTTP body (UTF-8, no NaN, no key named twice, not
+    nested too deeply): what the API refuses, the CLI refuses too."""
+    try:
+        return json_of("application/json", path.read_bytes())
+    except CunguanError as exc:
+        raise FieldInvalid(field, exc.message) from exc
 
 
 @app.command()
@@ -89,7 +123,7 @@ def participant(ctx: typer.Context, code: str = typer.Argument(..., help="CNAPS 
 @app.command()
 def cap(ctx: typer.Context, code: str = typer.Argument(...),
         collateral: str = typer.Option(None, help="Pledged bonds' face value, yuan."),
-        haircut_bps: int = typer.Option(None, help="Haircut (质押率) in basis points."),
+        haircut_bps: str = typer.Option(None, help="Haircut (质押率) in basis points."),
         credit_line: str = typer.Option(None, help="Credit line, yuan.")) -> None:
     """Show a participant's net debit cap (R-S3); with options, set its parts at once."""
     service = _service(ctx)
@@ -100,7 +134,8 @@ def cap(ctx: typer.Context, code: str = typer.Argument(...),
     _print(_run(lambda: service.set_cap(
         code, collateral_fen=current["collateral_fen"] if collateral is None
         else yuan(collateral, "--collateral"),
-        haircut_bps=current["haircut_bps"] if haircut_bps is None else haircut_bps,
+        haircut_bps=current["haircut_bps"] if haircut_bps is None
+        else _count(haircut_bps, "--haircut-bps"),
         credit_line_fen=current["credit_line_fen"] if credit_line is None
         else yuan(credit_line, "--credit-line"))))
 
@@ -132,11 +167,7 @@ def submit(ctx: typer.Context, file: Path = typer.Argument(..., exists=True, dir
                                                            help="A package as JSON.")) -> None:
     """Take a package from a participant; it is checked whole and refused whole."""
     def go() -> Any:
-        try:
-            raw = json.loads(file.read_bytes().decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise FieldInvalid("file", f"not UTF-8 JSON: {exc}") from exc
-        return _service(ctx).submit_package(raw)
+        return _service(ctx).submit_package(_json_file(file, "file"))
     intake = _run(go)
     _print({"package_no": intake.package_no, "replayed": intake.replayed,
             "items": dict(intake.states)})
@@ -239,7 +270,7 @@ def day_end(ctx: typer.Context, date: str = typer.Option(..., help="The working 
     """Reconcile the day top-down (SAPS ↔ NPC ↔ participants) and bill its fees (R-S9).
     Exits 1 when a node must adjust."""
     def go() -> dict[str, Any]:
-        figures = None if reports is None else json.loads(reports.read_text(encoding="utf-8"))
+        figures = None if reports is None else _json_file(reports, "--reports")
         return _service(ctx).day_end(date, reports=figures)
     result = _run(go)
     _print(result)
@@ -327,7 +358,7 @@ def statement(ctx: typer.Context, bank: str = BANK,
     """A direct participant's settlement-account statement for a day, as camt.053."""
     data = _run(lambda: messages.settlement_statement(_service(ctx), bank,
                                                       iso_day(day, "--date")))
-    out.write_bytes(data)
+    _write(out, data)
     console.print(f"[green]ok[/green] camt.053 written to {out}")
 
 
@@ -337,5 +368,5 @@ def receipts(ctx: typer.Context, bank: str = BANK,
                                       help="The pacs.002 file to write.")) -> None:
     """The receipts a bank got for the items it sent, as one pacs.002."""
     data = _run(lambda: messages.receipts_report(_service(ctx), bank))
-    out.write_bytes(data)
+    _write(out, data)
     console.print(f"[green]ok[/green] pacs.002 written to {out}")

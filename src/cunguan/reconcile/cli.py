@@ -3,6 +3,7 @@ working breaks, the reserve-fund checks and reports. Thin: every field is checke
 handlers' rules; refusals print their code and exit 1 (2 for bad input)."""
 
 import json
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
@@ -88,6 +89,14 @@ def yuan(text: str, field: str = "--amount") -> int:
 
 def _day(text: str, field: str = "--date") -> date:
     return fields.iso_day(text, field)
+
+
+def _break_id(text: str) -> int:
+    """A break's no. as typed: ASCII digits only ('1_0', '+1', ' 1 ' and '１' are refused, as
+    the API's path refuses them); the service checks its range."""
+    if re.fullmatch(r"[0-9]{1,19}", text, re.ASCII) is None:
+        raise fields.FieldInvalid("break_id", "must be a whole number in ASCII digits 0-9")
+    return int(text)
 
 
 def _ok(text: str, data: Any = None) -> None:
@@ -221,35 +230,35 @@ def breaks_list(ctx: typer.Context,
 
 
 @breaks_app.command("show")
-def breaks_show(ctx: typer.Context, break_id: int = typer.Argument(...)) -> None:
+def breaks_show(ctx: typer.Context, break_id: str = typer.Argument(...)) -> None:
     """A break with everything done to it."""
     with _refusals():
-        detail = _service(ctx).break_detail(break_id)
+        detail = _service(ctx).break_detail(_break_id(break_id))
     console.print_json(json.dumps(detail, ensure_ascii=False, default=str))
 
 
 @breaks_app.command("assign")
-def breaks_assign(ctx: typer.Context, break_id: int = typer.Argument(...),
+def breaks_assign(ctx: typer.Context, break_id: str = typer.Argument(...),
                   owner: str = typer.Option(..., help="Who works it."),
                   operator: str = OPERATOR) -> None:
     """Give a break its owner."""
     with _refusals():
-        _service(ctx).assign(break_id, owner, operator=operator)
+        _service(ctx).assign(_break_id(break_id), owner, operator=operator)
     _ok(f"break {break_id} owned by {owner}")
 
 
 @breaks_app.command("note")
-def breaks_note(ctx: typer.Context, break_id: int = typer.Argument(...),
+def breaks_note(ctx: typer.Context, break_id: str = typer.Argument(...),
                 text: str = typer.Option(..., "--text", help="The note."),
                 operator: str = OPERATOR) -> None:
     """Add a note to a break."""
     with _refusals():
-        _service(ctx).note(break_id, text, operator=operator)
+        _service(ctx).note(_break_id(break_id), text, operator=operator)
     _ok(f"note added to break {break_id}")
 
 
 @breaks_app.command("propose")
-def breaks_propose(ctx: typer.Context, break_id: int = typer.Argument(...),
+def breaks_propose(ctx: typer.Context, break_id: str = typer.Argument(...),
                    debit: str = typer.Option(..., help="The ledger account debited."),
                    credit: str = typer.Option(..., help="The ledger account credited."),
                    amount: str = typer.Option(..., help="In yuan, e.g. 12.34."),
@@ -259,18 +268,18 @@ def breaks_propose(ctx: typer.Context, break_id: int = typer.Argument(...),
                    operator: str = OPERATOR) -> None:
     """Propose an adjustment for an assigned break (the maker); another operator approves."""
     with _refusals():
-        _service(ctx).propose(break_id, kind="write_off" if write_off else "correction",
+        _service(ctx).propose(_break_id(break_id), kind="write_off" if write_off else "correction",
                               debit_account_no=debit, credit_account_no=credit,
                               amount_fen=yuan(amount), memo=memo, operator=operator)
     _ok(f"adjustment proposed for break {break_id}")
 
 
 @breaks_app.command("approve")
-def breaks_approve(ctx: typer.Context, break_id: int = typer.Argument(...),
+def breaks_approve(ctx: typer.Context, break_id: str = typer.Argument(...),
                    operator: str = OPERATOR) -> None:
     """Approve a break's adjustment (not its maker); the last approval needed posts it."""
     with _refusals():
-        done = _service(ctx).approve(break_id, operator=operator)
+        done = _service(ctx).approve(_break_id(break_id), operator=operator)
     if done["state"] == "posted":
         marker = " (replayed: posted before)" if done["replayed"] else ""
         _ok(f"adjustment {done['adjustment_id']} posted as transaction {done['tx_id']}"
@@ -281,22 +290,22 @@ def breaks_approve(ctx: typer.Context, break_id: int = typer.Argument(...),
 
 
 @breaks_app.command("reject")
-def breaks_reject(ctx: typer.Context, break_id: int = typer.Argument(...),
+def breaks_reject(ctx: typer.Context, break_id: str = typer.Argument(...),
                   reason: str = typer.Option(..., help="Why."),
                   operator: str = OPERATOR) -> None:
     """Reject a break's proposed adjustment (not its maker): the break is open again."""
     with _refusals():
-        _service(ctx).reject(break_id, reason, operator=operator)
+        _service(ctx).reject(_break_id(break_id), reason, operator=operator)
     _ok(f"adjustment of break {break_id} rejected")
 
 
 @breaks_app.command("resolve")
-def breaks_resolve(ctx: typer.Context, break_id: int = typer.Argument(...),
+def breaks_resolve(ctx: typer.Context, break_id: str = typer.Argument(...),
                    resolution: str = typer.Option(..., help="How it was resolved."),
                    operator: str = OPERATOR) -> None:
     """Clear a break without changing the books (the bank corrected it, it arrived …)."""
     with _refusals():
-        _service(ctx).resolve(break_id, resolution, operator=operator)
+        _service(ctx).resolve(_break_id(break_id), resolution, operator=operator)
     _ok(f"break {break_id} resolved")
 
 
@@ -355,8 +364,11 @@ def reports(ctx: typer.Context, platform: str = PLATFORM,
             raise fields.FieldInvalid("--month", "must be YYYY-MM")
         first = fields.iso_day(f"{month}-01", "--month")
         last = (first.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
-    written = _service(ctx).write_reports(platform, first, last, out, monthly=bool(month),
-                                          pdf=pdf)
+    try:
+        written = _service(ctx).write_reports(platform, first, last, out,
+                                              monthly=bool(month), pdf=pdf)
+    except OSError as exc:
+        raise fields.FieldInvalid("--out", f"cannot be written: {exc.strerror}") from exc
     for path in written.paths:
         _ok(f"wrote {path} ({written.days} days)")
 

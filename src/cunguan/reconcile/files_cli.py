@@ -6,6 +6,7 @@ from pathlib import Path
 
 import typer
 
+from cunguan.core import fields, limits
 from cunguan.core.clock import system_clock
 from cunguan.platform.access import AccessService
 from cunguan.platform.cli.common import console, engine, fail, refusal_exit
@@ -28,6 +29,7 @@ def platform_file_command(
     accounts that day with control totals, signed with the platform's key (the signature's
     headers go to ``<out>.sig``). The same day gives the same bytes every time."""
     checked = engine(ctx)
+    fields.identifier(platform, "--platform", limits.tenant_id_length_max)
     try:
         made = platform_file(checked, system_clock, platform, day,
                              AccessService(checked).platform_secret(platform))
@@ -40,8 +42,11 @@ def platform_file_command(
         sys.stderr.write(signature)
         return
     target = Path(out)
-    target.write_bytes(made.content)
-    target.with_name(target.name + ".sig").write_text(signature, encoding="utf-8")
+    try:
+        target.write_bytes(made.content)
+        target.with_name(target.name + ".sig").write_text(signature, encoding="utf-8")
+    except OSError as exc:
+        raise fields.FieldInvalid("--out", f"cannot be written: {exc.strerror}") from exc
     totals = made.totals
     console.print(f"[green]ok[/green] {target}: {totals.lines} lines, {totals.accounts} "
                   f"accounts, credits {totals.credit_fen} fen = debits {totals.debit_fen} fen; "

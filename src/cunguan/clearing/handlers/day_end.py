@@ -17,7 +17,7 @@ from cunguan.clearing.handlers.exceptions import Exceptions
 from cunguan.clearing.rules.participants import bank_code
 from cunguan.clearing.rules.refusals import ClearingError, Refusal
 from cunguan.clearing.store import items, sessions, systems
-from cunguan.core import limits
+from cunguan.core import fields, limits
 from cunguan.core.fields import FieldInvalid, iso_day, whole_number
 from cunguan.db.connection import Connection
 from cunguan.ledger.model import Side, Transfer
@@ -29,7 +29,8 @@ class DayEnd(Exceptions):
     def day_end(self, work_day: object, *,
                 reports: Mapping[str, Mapping[str, object]] | None = None) -> dict[str, Any]:
         """Reconcile a closed working day top-down and bill its fees."""
-        day = iso_day(work_day, "work_date") if isinstance(work_day, str) else work_day
+        day = iso_day(work_day, "work_date") if isinstance(work_day, str) \
+            else fields.day(work_day, "work_date")
         reported = _reports(reports)
 
         def work(conn: Connection) -> dict[str, Any]:

@@ -7,6 +7,7 @@ from typing import Any
 
 from cunguan.clearing.handlers.participant_bank import ParticipantBanks
 from cunguan.clearing.rules.caps import available_cap_fen
+from cunguan.clearing.rules.participants import bank_code
 from cunguan.clearing.rules.refusals import ClearingError, Refusal
 from cunguan.clearing.store import items, sessions, systems
 from cunguan.core import limits
@@ -26,8 +27,9 @@ class ClearingService(ParticipantBanks):
                     for b, r in systems.banks(conn, self.system_id).items()]
         return self.unit(work)
 
-    def queue(self, bank: str | None = None) -> dict[str, list[str]]:
+    def queue(self, bank: object | None = None) -> dict[str, list[str]]:
         """The payer banks' queues, head first (R-S4)."""
+        bank = None if bank is None else bank_code(bank)
         def work(conn: Any) -> dict[str, list[str]]:
             queues = items.queued(conn, self.system_id)
             return {b: [f.item_id for f in q] for b, q in sorted(queues.items())
@@ -46,10 +48,11 @@ class ClearingService(ParticipantBanks):
         row = self.unit(lambda conn: items.item(conn, self.system_id, item_id))
         return None if row is None else str(row.state)
 
-    def events(self, bank: str | None = None, *, after: object = 0,
+    def events(self, bank: object | None = None, *, after: object = 0,
                limit: object = limits.events_per_page_max) -> list[dict[str, Any]]:
         """Cap warnings, receipts and session results, a bank's own or all (R-S3, R-S5, R-S6),
         oldest first after the cursor ``after`` (an event id)."""
+        bank = None if bank is None else bank_code(bank)
         cursor = whole_number(after, "after", minimum=0, maximum=limits.id_max)
         page = whole_number(limit, "limit", minimum=1, maximum=limits.events_per_page_max)
         return self.unit(lambda conn: [

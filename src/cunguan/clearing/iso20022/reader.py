@@ -83,6 +83,47 @@ class _Prefixed(io.RawIOBase):
         return chunk
 
 
+#: An XML declaration's encoding, at the very start of the text (after a UTF-8 BOM).
+_DECLARED = re.compile(rb"<\?xml[^>]*?encoding\s*=\s*[\"']([^\"']*)[\"']")
+_DOCTYPE = b"<!DOCTYPE"
+
+
+class _NoDoctype(io.RawIOBase):
+    """The message as the parser reads it, refused the moment a DOCTYPE appears in it: lxml's
+    validating ``iterparse`` crashes the process (a segfault) on an entity declared in one,
+    and a DTD is where XXE and "billion laughs" live. ISO 20022 messages have none."""
+
+    def __init__(self, stream: IO[bytes]) -> None:
+        self._stream, self._tail, self._lines = stream, b"", 0
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        chunk = self._stream.read(size)
+        seen = self._tail + chunk
+        at = seen.find(_DOCTYPE)
+        if at >= 0:
+            invalid(self._lines + seen.count(b"\n", 0, at) + 1,
+                    "a DOCTYPE: ISO 20022 messages have none")
+        self._lines += self._tail.count(b"\n")
+        self._tail = seen[-(len(_DOCTYPE) - 1):]
+        self._lines -= self._tail.count(b"\n")
+        return chunk
+
+
+def _check_encoding(head: bytes) -> None:
+    """Only UTF-8 is parsed (ISO 20022 XML is UTF-8): text beginning with '<' after an
+    optional UTF-8 BOM and white space, declaring no other encoding — so no UTF-16, UTF-7 or
+    EBCDIC text can hide a DOCTYPE from ``_NoDoctype``."""
+    text = head.removeprefix(b"\xef\xbb\xbf").lstrip(b" \t\r\n")
+    if not text.startswith(b"<"):
+        invalid(1, "not XML text in UTF-8")
+    declared = _DECLARED.match(text)
+    if declared is not None and declared.group(1).upper() not in (b"UTF-8", b"UTF8"):
+        invalid(1, f"encoding {declared.group(1)[:20]!r}: ISO 20022 messages are UTF-8")
+
+
 @dataclass
 class _Read:
     """What the stream gathered."""
@@ -318,6 +359,8 @@ def read_package(data: Source) -> tuple[Package, ...]:
     """The package a pacs.008 or pacs.003 message carries, XSD-checked while streamed."""
     stream, head, size = _open(data)
     version = _version(head)
+    _check_encoding(head)
+    stream = cast(IO[bytes], _NoDoctype(stream))
     tx_tag, debit = _READABLE[version]
     ns = namespace(version)
     read = _Read(ns=ns, debit=debit)

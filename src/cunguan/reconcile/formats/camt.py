@@ -27,6 +27,7 @@ A DOCTYPE is refused; entities are never resolved and nothing is fetched from th
 """
 
 import io
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -181,9 +182,12 @@ def _date_of(elem: etree._Element | None, line: int, what: str) -> date | None:
     text = (elem[0].text or "").strip()
     if len(text) >= 10 and text[4] == "-" and text[7] == "-" and text[:10].isascii():
         try:
-            return date.fromisoformat(text[:10])
+            found = date.fromisoformat(text[:10])
         except ValueError:
             pass
+        else:   # beyond the bank's years: parse_date below names the refusal
+            if limits.date_earliest <= found <= limits.date_latest:
+                return found
     return _date(text, line, what)
 
 
@@ -200,8 +204,9 @@ def _entry(read: _Read, entry: etree._Element) -> StatementLine:
         return (found.text or "").strip() if found is not None else ""
     line = entry.sourceline or 0
     amount = common.decimal_fen(text("Amt"), line, "Amt")
-    if amount == 0:
-        common.refuse(line, "the amount is zero")
+    if amount <= 0:   # the XSD's decimal takes a sign; the direction is CdtDbtInd's
+        common.refuse(line, "the amount is zero" if amount == 0 else
+                      "a negative amount: an entry's direction is its CdtDbtInd")
     currency = first[t["Amt"]].get("Ccy", "")  # Amt is there: decimal_fen("") refused
     read.currency = read.currency or currency
     if currency != read.currency:
@@ -225,6 +230,9 @@ def _entry(read: _Read, entry: etree._Element) -> StatementLine:
     party = first.get(t["Dbtr" if credit else "Cdtr"])
     party_account = first.get(t["DbtrAcct" if credit else "CdtrAcct"])
     fee = text("TtlChrgsAndTaxAmt")
+    fee_fen = common.decimal_fen(fee, line, "Chrgs") if fee else 0
+    if fee_fen < 0:
+        common.refuse(line, "negative charges")
     narrative = " / ".join(x for x in (
         text("AddtlNtryInf"), text("Ustrd"), _first_text(returned, t["Cd"]),
         _first_text(returned, t["AddtlInf"])) if x)
@@ -236,7 +244,7 @@ def _entry(read: _Read, entry: etree._Element) -> StatementLine:
         bank_ref=bank_ref, end_to_end_ref=end_to_end,
         counterparty_account=_first_text(party_account, t["IBAN"], t["Id"]),
         counterparty_name=_first_text(party, t["Nm"]), description=narrative,
-        status=status, fee_fen=common.decimal_fen(fee, line, "Chrgs") if fee else 0,
+        status=status, fee_fen=fee_fen,
         original_ref=(end_to_end or text("InstrId")) if undone else "")
 
 
@@ -281,7 +289,19 @@ def _schema_error_line(data: bytes, version: str) -> int:
     return last.line if last is not None else 0
 
 
+#: An XML declaration's encoding, at the very start of the text (after a UTF-8 BOM).
+_DECLARED = re.compile(rb"<\?xml[^>]*?encoding\s*=\s*[\"']([^\"']*)[\"']")
+
+
 def _stream(data: bytes, version: str, container: str) -> _Read:
+    # UTF-8 only (ISO 20022 XML is UTF-8): in UTF-16 (or a UTF-7 declared) a DOCTYPE is not
+    # the bytes looked for below, and lxml's validating iterparse crashes the process (a
+    # segfault) on an entity declared in one.
+    text = data.removeprefix(b"\xef\xbb\xbf").lstrip(b" \t\r\n")
+    declared = _DECLARED.match(text)
+    if not text.startswith(b"<") or (declared is not None and declared.group(1).upper()
+                                      not in (b"UTF-8", b"UTF8")):
+        common.refuse(1, "not XML text in UTF-8 (ISO 20022 messages are UTF-8)")
     if b"<!DOCTYPE" in data:
         common.refuse(0, "a DOCTYPE: ISO 20022 messages have none")
     ns = f"urn:iso:std:iso:20022:tech:xsd:{version}"

@@ -133,9 +133,18 @@ def parse_date(text: str, line: int, what: str = "date") -> date:
         refuse(line, f"{what} {stripped[:40]!r} is not a date (20261207, 2026-12-07, 2026/12/07)")
     year, _, month, day, month8, day8 = match.groups()
     try:
-        return date(int(year), int(month or month8), int(day or day8))
+        found = date(int(year), int(month or month8), int(day or day8))
     except ValueError:
         refuse(line, f"{what} {stripped[:40]!r} is no day of the calendar")
+    return within_years(found, line, what)
+
+
+def within_years(found: date, line: int, what: str = "date") -> date:
+    """A date of a statement, refused beyond the years the bank deals in."""
+    if not limits.date_earliest <= found <= limits.date_latest:
+        refuse(line, f"{what} {found} is beyond the years the bank deals in "
+                     f"({limits.date_earliest} to {limits.date_latest})")
+    return found
 
 
 def check_text(value: str, line: int, what: str) -> str:

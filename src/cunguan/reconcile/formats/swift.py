@@ -99,7 +99,8 @@ def _balance(data: dict[str, object], keys: tuple[str, ...], what: str) -> tuple
             amount = balance.amount
             fen = common.decimal_fen(Decimal(amount.amount), 0, what)
             when = balance.date
-            return fen, date(when.year, when.month, when.day), str(amount.currency or "")
+            day = common.within_years(date(when.year, when.month, when.day), 0, what)
+            return fen, day, str(amount.currency or "")
     common.refuse(0, f"no {what} balance ({'/'.join(keys)})")
 
 
@@ -123,8 +124,10 @@ def _line(number: int, data: dict[str, object]) -> StatementLine:
                          for key in ("extra_details", "transaction_details")).strip()
     return StatementLine(
         line_no=number,
-        value_date=date(value_date.year, value_date.month, value_date.day),  # type: ignore[attr-defined]
-        booking_date=date(entry_date.year, entry_date.month, entry_date.day),  # type: ignore[attr-defined]
+        value_date=common.within_years(date(value_date.year, value_date.month,  # type: ignore[attr-defined]
+                                            value_date.day), number, "value date"),  # type: ignore[attr-defined]
+        booking_date=common.within_years(date(entry_date.year, entry_date.month,  # type: ignore[attr-defined]
+                                              entry_date.day), number, "entry date"),  # type: ignore[attr-defined]
         direction=direction, amount_fen=amount, bank_ref=common.check_text(bank_ref, number, "ref"),
         end_to_end_ref=common.check_text(own_ref, number, "customer reference"),
         description=common.check_text(narrative, number, ":86:"), status=status,

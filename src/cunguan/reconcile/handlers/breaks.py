@@ -13,7 +13,7 @@ posting, and the ledger request no. is the adjustment's own.
 
 from typing import Any
 
-from cunguan.core import limits
+from cunguan.core import fields, limits
 from cunguan.db.connection import Connection, read_connection
 from cunguan.ledger.model import Transfer
 from cunguan.reconcile.handlers.accounts import Accounts
@@ -46,6 +46,11 @@ class Breaks(Accounts):
     def breaks(self, *, account_no: str | None = None, state: str | None = None,
                open_only: bool = True) -> list[dict[str, Any]]:
         """Breaks, oldest first (the open ones unless a state is named)."""
+        account_no = fields.optional_identifier(account_no, "account_no",
+                                                limits.bank_account_no_length_max)
+        state = None if state is None else fields.choice(
+            state, "state", tuple(s.value for s in flow.BreakState))
+        open_only = fields.flag(open_only, "open_only")
         with read_connection(self.engine) as conn:
             rows = store.listed(conn, account_no=account_no, state=state, open_only=open_only,
                                 rows_max=limits.breaks_listed_max)
@@ -190,9 +195,10 @@ class Breaks(Accounts):
         return str(tenant)
 
     def _need(self, conn: Connection, break_id: int, *, lock: bool = False) -> Any:
-        if type(break_id) is not int:
-            raise ReconcileError(Refusal.FIELD_INVALID, "break id must be an int",
-                                 field="break_id", reason="not an int")
+        if type(break_id) is not int or not 1 <= break_id <= limits.id_max:
+            raise ReconcileError(Refusal.FIELD_INVALID,
+                                 f"break id must be an int from 1 to {limits.id_max}",
+                                 field="break_id", reason="not an int in range")
         found = store.get(conn, break_id, lock=lock)
         if found is None:
             raise ReconcileError(Refusal.BREAK_NOT_FOUND, f"no break {break_id}")
