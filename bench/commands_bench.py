@@ -402,6 +402,8 @@ def run(log: Callable[[str], None]) -> dict[str, Any]:
         for kind, prepared in requests.items():
             beside[kind] = _replay(base, _signed_file(key_id, secret, _red_packets(
                 f"{kind[:2]}{run_id}", RED_PACKETS_BESIDE)), RED_PACKETS_BESIDE, pid)
+            if kind == "openings":   # the hash's own rate, just before the openings too
+                hashing_beside = hash_bound()
             phases[kind] = _replay(base, prepared(), counts[kind], pid)
         packets = _replay(base, _signed_file(key_id, secret, _red_packets(run_id, RED_PACKETS)),
                           RED_PACKETS, pid)
@@ -436,6 +438,9 @@ def run(log: Callable[[str], None]) -> dict[str, Any]:
                   "server": packets["server_cpu_ms_per_request"],
                   "postgres": packets["postgres_cpu_ms_per_request"]},
               "bare_health_same_run": bare, "argon2id": hash_bound(),
+              "argon2id_just_before_openings": hashing_beside,
+              "openings_to_hashes": round(commands["openings"]["per_s"]
+                                          / hashing_beside["hashes_per_s_all_cores"], 2),
               "generator": "wrk (prepared requests, each sent once)",
               "date": datetime.now(UTC).isoformat(timespec="seconds")}
     log(f"red packets {red_per_s:,.0f}/s (p99 {packets['p99_ms']} ms); /health p99 "

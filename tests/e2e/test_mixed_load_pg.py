@@ -1,5 +1,6 @@
 """Mixed commands under load against two real server processes on PostgreSQL (issue 20):
-bids for several projects at once, red packets, recharges and withdrawals from many clients.
+bids for several projects at once, red packets, recharges, withdrawals, repayments of lent
+projects and purchases of listed claims from many clients.
 Every request gets an answer (no closed connection, no 5xx), no project is over-raised, and
 PostgreSQL detects no deadlock: rows of every kind are locked in one order, whichever server
 process and whichever group a request runs in."""
@@ -53,7 +54,7 @@ def _platform(server_url: str, engine: Engine) -> tuple[CunguanClient, list[str]
             name=f"用户{seq}", id_kind=IdKind.RESIDENT_ID, id_no=resident_id(seq),
             mobile=f"138{seq:08d}", card_no=icbc_card(seq), password=PASSWORD).ok
         assert bank.custody.authorize(
-            "P2P", f"auth-{seq}", user_id, ("recharge", "bid", "withdraw"), 10**9,
+            "P2P", f"auth-{seq}", user_id, ("recharge", "bid", "withdraw", "repay"), 10**9,
             bank.clock() + timedelta(days=30), PASSWORD).ok
         users.append(user_id)
     funded = bank.custody.red_packets("P2P", [(f"fund-{u}", u, 5_000_000) for u in users])
@@ -61,12 +62,38 @@ def _platform(server_url: str, engine: Engine) -> tuple[CunguanClient, list[str]
     return CunguanClient(server_url, made.body["key_id"], made.body["secret"]), users
 
 
+def _lent_with_listings(engine: Engine, users: list[str]) -> None:
+    """``PROJECTS`` more projects (M0…) of the borrower, each raised by 8 investors and lent;
+    every claim listed for sale at its principal (listing ``ls-M<n>-<bid>``)."""
+    custody = Bank(engine).custody
+    for n in range(PROJECTS):
+        project = f"M{n}"
+        assert custody.register_project(
+            "P2P", f"reg-{project}", project_id=project, borrower_user_id=users[0],
+            amount_fen=40 * STEP_FEN, annual_rate="0.1", months=3,
+            method="equal_installment", bid_min_fen=STEP_FEN, bid_max_fen=5 * STEP_FEN,
+            bid_step_fen=STEP_FEN).ok
+        for k in range(8):
+            assert custody.bid("P2P", f"b-{project}-{k}", users[1 + k], project,
+                               5 * STEP_FEN).ok
+        assert custody.lend("P2P", f"lend-{project}", project).ok
+        for k in range(8):
+            assert custody.list_claim("P2P", f"ls-{project}-{k}", f"b-{project}-{k}",
+                                      users[1 + k], 5 * STEP_FEN).ok
+
+
 def _request(n: int, worker: int, investors: list[str], rng: random.Random
              ) -> tuple[str, dict[str, object]]:
     user = rng.choice(investors)
     seq = int(user[1:])
-    kind = rng.choice(("bid", "bid", "red_packet", "recharge", "withdraw"))
+    kind = rng.choice(("bid", "bid", "red_packet", "recharge", "withdraw", "repay",
+                       "purchase", "purchase"))
     no = f"{kind}-{worker}-{n}"
+    if kind == "repay":
+        return f"/v1/projects/M{rng.randrange(PROJECTS)}/repay", {"request_no": no}
+    if kind == "purchase":
+        listing = f"ls-M{rng.randrange(PROJECTS)}-{rng.randrange(8)}"
+        return f"/v1/listings/{listing}/purchase", {"request_no": no, "buyer_user_id": user}
     if kind == "bid":
         return "/v1/bids", {"request_no": no, "user_id": user,
                             "project_id": f"L{rng.randrange(PROJECTS)}",
@@ -89,6 +116,7 @@ def test_r_c9_r_l1_mixed_load_on_two_server_processes_answers_all_and_never_dead
                 "method": "equal_installment", "bid_min_fen": STEP_FEN,
                 "bid_max_fen": 5 * STEP_FEN, "bid_step_fen": STEP_FEN})
             assert made.status == 200, made.body
+        _lent_with_listings(engine, users)
         before = _deadlocks(engine)
         answers: Counter[tuple[str, int]] = Counter()
         dropped: list[str] = []
@@ -118,5 +146,7 @@ def test_r_c9_r_l1_mixed_load_on_two_server_processes_answers_all_and_never_dead
     assert dropped == []
     assert sum(answers.values()) == CLIENTS * REQUESTS_EACH
     assert all(status < 500 for _, status in answers), answers
+    for suffix in ("/purchase", "/repay"):   # those kinds did run, not only refused
+        assert any(path.endswith(suffix) and status == 200 for path, status in answers)
     assert all(0 < r <= 40 * STEP_FEN for r in raised), raised
     assert _deadlocks(engine) == before          # read once the servers' backends are gone

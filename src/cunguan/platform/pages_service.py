@@ -68,6 +68,8 @@ class PagesService:
         self.custody = custody
         self.access = access
         self.clock = clock
+        #: The window whose older counts this process last forgot.
+        self._forgotten_before: datetime | None = None
 
     def create(self, tenant_id: str, action: str, request_no: str, params: dict[str, Any],
                return_url: str) -> PageSession:
@@ -100,7 +102,11 @@ class PagesService:
         with self.engine.begin() as conn:
             bucket = f"pages:{client[:limits.rate_bucket_client_length_max]}"
             hits = rate_limit_store.count_hit(conn, bucket, window)
-        if hits == 1:   # a new window: the counts before it limit nothing any more
+        if hits == 1 and self._forgotten_before != window:
+            # a new window: the counts before it limit nothing any more. Forgotten once per
+            # window by this process, not on every client's first post (most openings come
+            # from an address new in the window: each paid a second transaction for it).
+            self._forgotten_before = window
             with self.engine.begin() as conn:
                 rate_limit_store.forget_before(conn, window - timedelta(minutes=1))
         return hits <= limits.page_posts_per_minute_max
