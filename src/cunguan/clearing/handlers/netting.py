@@ -22,10 +22,13 @@ Decide = Callable[[Mapping[str, Any]], NettingResult]
 
 
 class Netting(ClearingBase):
-    def net(self, conn: Connection, arriving: Sequence[Flow]) -> NettingResult:
-        """Net, queue or refuse ``arriving`` in order; release what their credits free."""
+    def net(self, conn: Connection, arriving: Sequence[Flow], *,
+            arrival_seqs: Mapping[str, int] | None = None) -> NettingResult:
+        """Net, queue or refuse ``arriving`` in order; release what their credits free.
+        ``arrival_seqs`` (item id → arrival no.), when the caller read them, name the rows
+        written by their primary key."""
         result, netted = self._decide(conn, self._arrivals(arriving))
-        self._write(conn, result, netted)
+        self._write(conn, result, netted, arrival_seqs=arrival_seqs)
         return result
 
     def net_new(self, conn: Connection, arriving: Sequence[Flow]
@@ -66,10 +69,11 @@ class Netting(ClearingBase):
         return session_index(now.astimezone(CST).time(), times)
 
     def _write(self, conn: Connection, result: NettingResult, netted: items.NettedIn, *,
-               written: frozenset[str] = frozenset()) -> None:
+               written: frozenset[str] = frozenset(),
+               arrival_seqs: Mapping[str, int] | None = None) -> None:
         items.mark_netted(conn, self.system_id, [i for i in result.netted if i not in written],
                           work_date=netted.work_date, session_no=netted.session_no,
-                          now=netted.at)
+                          now=netted.at, arrival_seqs=arrival_seqs)
         # an arrival queued and released by a later one's credit in the same pass is netted
         done = written | frozenset(result.netted)
         queued = [i for i, fate in result.fates if fate is Fate.QUEUED and i not in done]

@@ -146,7 +146,8 @@ class Packages(Participants):
                 result = self.net(conn, [
                     Flow(r.item_id, BusinessType(r.business_type), r.payer_bank,
                          r.payee_bank, r.amount_fen)
-                    for r in sorted(rows, key=lambda r: r.arrival_seq)])
+                    for r in sorted(rows, key=lambda r: r.arrival_seq)],
+                    arrival_seqs={r.item_id: r.arrival_seq for r in rows})
                 states = {i: state.value for i, state in final_states(result).items()}
             sessions.insert_events(conn, self.system_id, "receipt", [
                 (r.sender_bank, {"item_id": r.item_id, "paid": is_paid,

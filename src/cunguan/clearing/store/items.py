@@ -6,6 +6,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     ColumnElement,
     Connection,
     String,
@@ -168,10 +169,29 @@ def set_state(conn: Connection, system_id: str, item_ids: Iterable[str], state: 
                  .values(state=state.value, **values))
 
 
+def set_state_at(conn: Connection, system_id: str, arrival_seqs: Sequence[int],
+                 state: ItemState, **values: Any) -> None:
+    """``set_state`` for rows named by their arrival no. (the primary key: an index of
+    8-byte keys, cheaper to descend per row than the item ids' text index)."""
+    if not arrival_seqs:
+        return
+    c = clearing_items.c
+    seqs = list(arrival_seqs)
+    among = (c.arrival_seq == any_(bindparam("seqs", seqs, type_=ARRAY(BigInteger)))
+             if conn.dialect.name == "postgresql" else c.arrival_seq.in_(seqs))
+    conn.execute(update(clearing_items).where(c.system_id == system_id, among)
+                 .values(state=state.value, **values))
+
+
 def mark_netted(conn: Connection, system_id: str, item_ids: Sequence[str], *,
-                work_date: date, session_no: int, now: datetime) -> None:
-    set_state(conn, system_id, item_ids, ItemState.NETTED, netted_at=now,
-              work_date=work_date, session_no=session_no)
+                work_date: date, session_no: int, now: datetime,
+                arrival_seqs: Mapping[str, int] | None = None) -> None:
+    """Netted items: by arrival no. those ``arrival_seqs`` knows, the others by id."""
+    known = arrival_seqs or {}
+    set_state_at(conn, system_id, [known[i] for i in item_ids if i in known],
+                 ItemState.NETTED, netted_at=now, work_date=work_date, session_no=session_no)
+    set_state(conn, system_id, [i for i in item_ids if i not in known], ItemState.NETTED,
+              netted_at=now, work_date=work_date, session_no=session_no)
 
 
 def session_positions(conn: Connection, system_id: str, work_date: date,
@@ -183,15 +203,16 @@ def session_positions(conn: Connection, system_id: str, work_date: date,
     # return is a flow of its own)
     netted = (c.system_id == system_id, c.work_date == work_date, c.session_no == session_no,
               c.netted_at.is_not(None))
+    # one pass over the session's rows: sums per (payer, payee) pair, then per bank here
     positions: dict[str, int] = {}
-    for bank, total in conn.execute(select(c.payer_bank, func.sum(c.amount_fen))
-                                    .where(*netted).group_by(c.payer_bank)).tuples():
-        positions[bank] = positions.get(bank, 0) - int(total)
-    for bank, total in conn.execute(select(c.payee_bank, func.sum(c.amount_fen))
-                                    .where(*netted).group_by(c.payee_bank)).tuples():
-        positions[bank] = positions.get(bank, 0) + int(total)
-    count = conn.execute(select(func.count()).where(*netted)).scalar_one()
-    return positions, int(count)
+    count = 0
+    for payer, payee, total, pair_count in conn.execute(
+            select(c.payer_bank, c.payee_bank, func.sum(c.amount_fen), func.count())
+            .where(*netted).group_by(c.payer_bank, c.payee_bank)).tuples():
+        positions[payer] = positions.get(payer, 0) - int(total)
+        positions[payee] = positions.get(payee, 0) + int(total)
+        count += int(pair_count)
+    return positions, count
 
 
 def submit_session_items(conn: Connection, system_id: str, work_date: date,
