@@ -241,11 +241,13 @@ def _age(as_of: date) -> pl.Expr:
 
 def _result(state: "pairing.State", as_of: date, policy: MatchPolicy) -> MatchResult:
     pair_rows = pairing.classified_pairs(state)
-    matches = pl.concat([
-        pair_rows.filter(pl.col("break_class").is_null())
-        .select("group_id", "rule", "side", "key", "amount_fen", "account_no"),
-        state.grouped.select("group_id", "rule", "side", "key", "amount_fen", "account_no"),
-    ]).sort("group_id", "side", "key")
+    # The pairs' rows come ordered by group_id, side, key: only groups need a sort.
+    matches = pair_rows.filter(pl.col("break_class").is_null()).select(
+        "group_id", "rule", "side", "key", "amount_fen", "account_no")
+    if state.grouped.height:
+        matches = pl.concat([matches, state.grouped.select(
+            "group_id", "rule", "side", "key", "amount_fen", "account_no")]
+        ).sort("group_id", "side", "key")
     pair_breaks = pair_rows.filter(pl.col("break_class").is_not_null()).select(
         break_id="group_id", break_class="break_class", side="side", key="key",
         account_no="account_no", value_date="value_date", amount_fen="amount_fen",
@@ -255,8 +257,8 @@ def _result(state: "pairing.State", as_of: date, policy: MatchPolicy) -> MatchRe
     leftovers = pl.concat([
         rest_bank.select("key", "account_no", "direction", "value_date", "amount_fen",
                          side=pl.lit("bank")),
-        state.book.select("key", "account_no", "direction", "value_date", "amount_fen",
-                          side=pl.lit("book")),
+        state.left("book").select("key", "account_no", "direction", "value_date",
+                                  "amount_fen", side=pl.lit("book")),
     ])
     arrival = (pl.when(pl.col("direction") == Direction.CREDIT.value)
                .then(pl.lit(policy.arrival_days_credit))
