@@ -55,12 +55,14 @@ def _codes(values: Sequence[pl.Series]) -> Callable[[str], pl.Expr]:
 
 def _key_order(keys: pl.Series) -> pl.Series:
     """Each (unique) key's place in key order. Sorting the texts alone is much faster than
-    sorting rows by them; the places are then found by the keys' hashes when those are
-    one-to-one (else by ranking the texts)."""
-    hashed = keys.hash()
-    if hashed.n_unique() == keys.len():
-        places = pl.int_range(keys.len(), dtype=pl.UInt32, eager=True)
-        return hashed.replace_strict(keys.sort().hash(), places, return_dtype=pl.UInt32)
+    sorting rows by them; each key's place is then found by its hash (a join that gives more
+    rows than keys means two keys share a hash: then the texts are ranked instead)."""
+    places = (pl.DataFrame({"h": keys.sort().hash()})
+              .with_row_index(_K).with_columns(pl.col(_K).cast(pl.UInt32)))
+    found = pl.DataFrame({"h": keys.hash()}).join(places, on="h", how="left",
+                                                   maintain_order="left")
+    if found.height == keys.len():
+        return found[_K]
     return (keys.rank("ordinal") - 1).cast(pl.UInt32)
 
 
@@ -73,7 +75,6 @@ def _encoded(bank: pl.DataFrame, book: pl.DataFrame) -> tuple[pl.DataFrame, pl.D
     def encode(frame: pl.DataFrame) -> pl.DataFrame:
         return frame.select(
             pl.int_range(pl.len(), dtype=pl.UInt32).alias(_I),
-            pl.lit(_key_order(frame["key"])).alias(_K),
             account("account_no").alias(_ACCOUNT),
             (pl.col("direction") == "credit").alias(_CREDIT),
             "value_date", "amount_fen", "is_return",
@@ -152,25 +153,33 @@ def _bucketed(frame: pl.DataFrame, names: list[str]) -> tuple[pl.DataFrame, pl.D
     return hashed.filter(~shared), hashed.filter(shared)
 
 
-def _ranked(frame: pl.DataFrame, names: list[str], on: list[pl.Expr]) -> pl.DataFrame:
+def _in_key_order(rows: pl.DataFrame, keys: pl.Series) -> pl.DataFrame:
+    """``rows`` (of a side whose keys are ``keys``) sorted by their keys."""
+    return rows.with_columns(pl.lit(keys.gather(rows[_I])).alias("_key")).sort("_key") \
+        .drop("_key")
+
+
+def _ranked(frame: pl.DataFrame, names: list[str], on: list[pl.Expr],
+            keys: pl.Series) -> pl.DataFrame:
     """``frame``'s rows and join key, with the rank (``_n``, in key order) among the rows of
     the same join key, and ``_hn``: a hash of both (equal when they are)."""
-    keyed = frame.select(_I, _K, *[e.alias(n) for e, n in zip(on, names, strict=True)])
+    keyed = frame.select(_I, *[e.alias(n) for e, n in zip(on, names, strict=True)])
     alone, shared = _bucketed(keyed, names)
     ranked = pl.concat([
         alone.with_columns(_n=pl.lit(0, pl.UInt32)),
-        shared.sort(_K).with_columns(_n=pl.int_range(pl.len(), dtype=pl.UInt32).over(names)),
+        _in_key_order(shared, keys).with_columns(
+            _n=pl.int_range(pl.len(), dtype=pl.UInt32).over(names)),
     ])
-    return ranked.with_columns(_hn=pl.struct("_h", "_n").hash()).drop("_h", _K)
+    return ranked.with_columns(_hn=pl.struct("_h", "_n").hash()).drop("_h")
 
 
-def rank_pairs(bank: pl.DataFrame, book: pl.DataFrame, bank_on: list[pl.Expr],
+def rank_pairs(state: State, bank: pl.DataFrame, book: pl.DataFrame, bank_on: list[pl.Expr],
                book_on: list[pl.Expr]) -> pl.DataFrame:
     """(bank_i, book_i): the n-th line of each join key with the n-th item of it, both in
     key order. Joined on one hash of key and rank, then kept only where both are equal."""
     names = [f"_j{i}" for i in range(len(bank_on))]
-    left = _ranked(bank, names, bank_on).rename({_I: "bank_i"})
-    right = _ranked(book, names, book_on).rename({_I: "book_i"})
+    left = _ranked(bank, names, bank_on, state.bank_all["key"]).rename({_I: "bank_i"})
+    right = _ranked(book, names, book_on, state.book_all["key"]).rename({_I: "book_i"})
     equal = pl.all_horizontal([pl.col(n) == pl.col(f"{n}_right") for n in [*names, "_n"]])
     return left.join(right, on="_hn", how="inner").filter(equal).select("bank_i", "book_i")
 
@@ -186,7 +195,8 @@ def duplicates(state: State) -> State:
     def extra(codes: pl.DataFrame, given: pl.DataFrame, has: str, by: list[str],
               side: str) -> tuple[pl.Series, pl.DataFrame]:
         _, shared = _bucketed(codes.filter(pl.col(has)), by)
-        later = shared.sort(_K).filter(~pl.struct(by).is_first_distinct())[_I]
+        later = _in_key_order(shared, given["key"]).filter(
+            ~pl.struct(by).is_first_distinct())[_I]
         sign = 1 if side == "bank" else -1
         return later, _rows(given, later).select(
             break_id=_side_id(side), break_class=pl.lit(BreakClass.DUPLICATE.value),
@@ -210,7 +220,8 @@ def by_reference(state: State) -> State:
     for bank_ref, has in ((_REF, _HAS_REF), (_REF2, _HAS_REF2)):
         bank = state.bank.filter(pl.col(has))
         book = state.book.filter(pl.col(_HAS_REF))
-        pairs = rank_pairs(bank, book, [*keys, pl.col(bank_ref)], [*keys, pl.col(_REF)])
+        pairs = rank_pairs(state, bank, book, [*keys, pl.col(bank_ref)],
+                           [*keys, pl.col(_REF)])
         state = state.paired(MatchRule.REFERENCE.value, pairs)
     return state
 
@@ -235,7 +246,7 @@ def by_amount_date(state: State, date_days: int) -> State:
             if bank.height == 0 or book.height == 0:
                 continue
             extra = [pl.col(_CP)] if with_cp else []
-            pairs = rank_pairs(bank, book, [*base, pl.col("value_date"), *extra],
+            pairs = rank_pairs(state, bank, book, [*base, pl.col("value_date"), *extra],
                                [*base, book_day, *extra])
             state = state.paired(MatchRule.AMOUNT_DATE.value, pairs)
     return state
@@ -246,7 +257,7 @@ def classified_pairs(state: State) -> pl.DataFrame:
     difference: the status first, then the amount, then the fee. Ordered by the bank line's
     key, its row before the book's (so by group_id, side, key)."""
     pairs = state.pairs.with_columns(
-        bank_k=state.bank_codes[_K].gather(state.pairs["bank_i"])).sort("bank_k")
+        _k=_key_order(state.bank_all["key"].gather(state.pairs["bank_i"]))).sort(_K)
     bank = _rows(state.bank_all, pairs["bank_i"]).select(
         bank_key="key", b_account="account_no", b_date="value_date", b_amount="amount_fen",
         b_fee="fee_fen", b_return="is_return")
@@ -258,7 +269,6 @@ def classified_pairs(state: State) -> pl.DataFrame:
     amount = pl.col("b_amount") != pl.col("k_amount")
     fee = pl.col("b_fee") != pl.col("k_fee")
     joined = joined.with_columns(
-        _pair=pl.int_range(pl.len(), dtype=pl.UInt32),
         group_id=pl.lit("b:") + pl.col("bank_key"),
         break_class=pl.when(status).then(pl.lit(BreakClass.STATUS_MISMATCH.value))
         .when(amount).then(pl.lit(BreakClass.AMOUNT_MISMATCH.value))
@@ -267,24 +277,29 @@ def classified_pairs(state: State) -> pl.DataFrame:
         difference_fen=pl.when(status).then(pl.col("b_amount"))
         .when(amount).then(pl.col("b_amount") - pl.col("k_amount"))
         .when(fee).then(pl.col("b_fee") - pl.col("k_fee")).otherwise(pl.lit(0, pl.Int64)))
-    common = ["group_id", "rule", "break_class", "difference_fen", "_pair"]
+    common = ["group_id", "rule", "break_class", "difference_fen"]
     rows = pl.concat([
-        joined.select(*common, _side=pl.lit(0, pl.UInt8), side=pl.lit("bank"),
-                      key="bank_key", amount_fen="b_amount", account_no="b_account",
-                      value_date="b_date"),
-        joined.select(*common, _side=pl.lit(1, pl.UInt8), side=pl.lit("book"),
-                      key="book_key", amount_fen="k_amount", account_no="k_account",
-                      value_date="k_date"),
+        joined.select(*common, side=pl.lit("bank"), key="bank_key", amount_fen="b_amount",
+                      account_no="b_account", value_date="b_date"),
+        joined.select(*common, side=pl.lit("book"), key="book_key", amount_fen="k_amount",
+                      account_no="k_account", value_date="k_date"),
     ])
-    return rows.sort("_pair", "_side").drop("_pair", "_side")
+    # Each pair's bank row, then its book row: row i of the result is row i // 2 of a half.
+    n, i = joined.height, pl.int_range(2 * joined.height, dtype=pl.UInt32, eager=True)
+    return _rows(rows, i // 2 + (i % 2) * n)
 
 
 def lone_returns(state: State) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Unmatched returned or reversed lines whose end-to-end or original reference names a book
     item of the other direction on the account (a payout the bank sent back, the books still
     paid): status-mismatch break rows, and the bank lines left (as given)."""
-    known = state.book_codes.filter(pl.col(_HAS_REF)).select(_ACCOUNT, _CREDIT, _REF).unique()
     returns = state.bank.filter(pl.col("is_return")).with_columns(_opp=~pl.col(_CREDIT))
+    # The book items the returns could name, found from the (few) returns' side first.
+    named = pl.concat([returns.select(_ACCOUNT, _CREDIT, _REF),
+                       returns.select(_ACCOUNT, _CREDIT, pl.col(_ORIGINAL).alias(_REF))])
+    known = state.book_codes.filter(pl.col(_HAS_REF)).join(
+        named.select(_ACCOUNT, ~pl.col(_CREDIT), _REF).unique(), on=[_ACCOUNT, _CREDIT, _REF],
+        how="semi").select(_ACCOUNT, _CREDIT, _REF).unique()
     hits = [returns.join(known, left_on=[_ACCOUNT, "_opp", col],
                          right_on=[_ACCOUNT, _CREDIT, _REF], how="semi")
             for col in (_REF, _ORIGINAL)]
