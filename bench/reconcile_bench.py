@@ -313,13 +313,24 @@ def run(log: Callable[[str], None] = print) -> dict[str, Any]:
     }
 
 
+def summary(results: dict[str, Any]) -> str:
+    """Two lines for the console: the figures beside their same-run references."""
+    return (f"reconcile: match {results['match_lines']:,} lines a side {results['match_s']} s, "
+            f"raw join {results['raw_join_s']} s ({results['match_vs_raw_join_ratio']}x; "
+            f"targets <= {TARGET_MATCH_S} s, <= {TARGET_MATCH_VS_JOIN}x)\n"
+            f"camt.053 import {results['import_lines_per_s']:,} lines/s, iterparse "
+            f"{results['iterparse_lines_per_s']:,} lines/s "
+            f"({results['import_vs_iterparse_ratio']}x; target >= "
+            f"{TARGET_IMPORT_VS_ITERPARSE}x)")
+
+
 def main() -> None:
     from bench.run import RESULTS, save, stamp
     results = run(lambda message: print(f"[bench] {message}", flush=True))
     stamp(results)
     RESULTS.mkdir(exist_ok=True)
     save("reconcile.json", results)
-    print({k: v for k, v in results.items() if k not in ("rounds", "machine")})
+    print(summary(results))
 
 
 if __name__ == "__main__":

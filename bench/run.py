@@ -8,7 +8,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import api_bench, callback_bench, custody_bench, flash_raise, ledger_bench
+from bench import (
+    api_bench,
+    callback_bench,
+    custody_bench,
+    flash_raise,
+    ledger_bench,
+    reconcile_bench,
+)
 
 RESULTS = Path(__file__).parent / "results"
 README = Path(__file__).parent / "README.md"
@@ -198,11 +205,14 @@ def main() -> None:
     _write("api.json", api)
     callbacks = callback_bench.run_all(log)
     _write("callbacks.json", callbacks)
+    reconcile = reconcile_bench.run(log)
+    _write("reconcile.json", reconcile)
     render(ledger, custody, api, callbacks)
     print(table(ledger))
     print(custody_table(custody))
     print(api_table(api))
     print(callback_table(callbacks))
+    print(reconcile_bench.summary(reconcile))
 
 
 if __name__ == "__main__":
