@@ -117,10 +117,10 @@ def decimal_fen(value: Decimal | str, line: int, what: str = "amount") -> int:
     plain = _PLAIN_DECIMAL.fullmatch(value.strip()) if isinstance(value, str) else None
     if plain is not None:
         whole, cents = plain.groups()
-        fen = int(whole) * 100 + (int(cents.ljust(2, "0")) if cents else 0)
-        if fen > limits.statement_amount_fen_max:
+        plain_fen = int(whole) * 100 + (int(cents.ljust(2, "0")) if cents else 0)
+        if plain_fen > limits.statement_amount_fen_max:
             refuse(line, f"{what} exceeds {limits.statement_amount_fen_max} fen")
-        return fen
+        return plain_fen
     try:
         number = value if isinstance(value, Decimal) else Decimal(str(value).strip())
     except InvalidOperation:
