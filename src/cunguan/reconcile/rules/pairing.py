@@ -89,6 +89,15 @@ def _rows(frame: pl.DataFrame, rows: pl.Series) -> pl.DataFrame:
     return frame.select(pl.all().gather(rows))
 
 
+def _without(frame: pl.DataFrame, rows: pl.Series, size: int) -> pl.DataFrame:
+    """``frame`` (narrow, of a side of ``size`` rows) less the rows numbered ``rows``: a mask
+    set by position, no hash table."""
+    if rows.len() == 0:
+        return frame
+    taken = pl.repeat(False, size, dtype=pl.Boolean, eager=True).scatter(rows, True)
+    return frame.filter(~taken.gather(frame[_I]))
+
+
 @dataclass(frozen=True, slots=True)
 class State:
     """Where matching stands: what is left on each side and what has been decided. ``bank_all``
@@ -126,8 +135,8 @@ class State:
             self,
             pairs=pl.concat([self.pairs, pairs.select(pl.lit(rule).alias("rule"), "bank_i",
                                                       "book_i")]),
-            bank=self.bank.join(pairs.select(pl.col("bank_i").alias(_I)), on=_I, how="anti"),
-            book=self.book.join(pairs.select(pl.col("book_i").alias(_I)), on=_I, how="anti"))
+            bank=_without(self.bank, pairs["bank_i"], self.bank_all.height),
+            book=_without(self.book, pairs["book_i"], self.book_all.height))
 
     def grouped_with(self, rows: pl.DataFrame) -> "State":
         """Record matched groups' rows (``_GROUPED``) and take them out of what is left."""
@@ -149,7 +158,11 @@ def _bucketed(frame: pl.DataFrame, names: list[str]) -> tuple[pl.DataFrame, pl.D
     whose hash of ``names`` is unique are alone for certain; a hash shared (by equal values or,
     rarely, by chance) sends its rows to the exact path."""
     hashed = frame.with_columns(_h=pl.struct(names).hash())
-    shared = hashed["_h"].is_duplicated()
+    ordered = hashed["_h"].sort()   # a sort finds repeated hashes faster than a hash table
+    repeated = ordered.filter(ordered == ordered.shift(1)).unique()
+    if repeated.len() == 0:
+        return hashed, hashed.clear()
+    shared = pl.col("_h").is_in(repeated.implode())
     return hashed.filter(~shared), hashed.filter(shared)
 
 
@@ -170,7 +183,9 @@ def _ranked(frame: pl.DataFrame, names: list[str], on: list[pl.Expr],
         _in_key_order(shared, keys).with_columns(
             _n=pl.int_range(pl.len(), dtype=pl.UInt32).over(names)),
     ])
-    return ranked.with_columns(_hn=pl.struct("_h", "_n").hash()).drop("_h")
+    # A row alone keeps its hash; a ranked one hashes it with its rank (equal when both are).
+    return ranked.with_columns(_hn=pl.when(pl.col("_n") == 0).then(pl.col("_h"))
+                               .otherwise(pl.struct("_h", "_n").hash())).drop("_h")
 
 
 def rank_pairs(state: State, bank: pl.DataFrame, book: pl.DataFrame, bank_on: list[pl.Expr],
@@ -209,8 +224,8 @@ def duplicates(state: State) -> State:
                                    [_ACCOUNT, _CREDIT, _REF], "book")
     return replace(
         state, duplicate_rows=pl.concat([bank_dupes, book_dupes]),
-        bank=state.bank.join(bank_later.to_frame(_I), on=_I, how="anti"),
-        book=state.book.join(book_later.to_frame(_I), on=_I, how="anti"))
+        bank=_without(state.bank, bank_later, state.bank_all.height),
+        book=_without(state.book, book_later, state.book_all.height))
 
 
 def by_reference(state: State) -> State:
