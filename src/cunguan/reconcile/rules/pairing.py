@@ -45,7 +45,8 @@ def _codes(values: Sequence[pl.Series]) -> Callable[[str], pl.Expr]:
     """How to turn a text column into an integer that is equal exactly when the texts are,
     over every value of ``values``: its 64-bit hash when no two of these values share one
     (the usual case), else its number in the sorted list of the values."""
-    texts = pl.concat([s.rename("v") for s in values])
+    # Empty texts (most original references, many end-to-end ones) are checked as one.
+    texts = pl.concat([*[s.rename("v").filter(s != "") for s in values], pl.Series("v", [""])])
     if texts.hash().n_unique() == texts.n_unique():
         return lambda name: pl.col(name).hash()
     table = texts.unique().sort()
