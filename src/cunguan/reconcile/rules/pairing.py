@@ -9,12 +9,12 @@ item (in key order) of the same key, so a hash join pairs whole buckets of look-
 depend on row order.
 
 Speed (bench/reconcile_bench.py, docs/PERFORMANCE.md): ``State.start`` turns each side once
-into a narrow frame of integers (``_codes``): its row (``_i``), its place in key order (``_k``),
-the references, accounts and counterparty accounts as 64-bit hashes (checked one-to-one over
-the values both sides hold, else dense numbers, which always are), the direction a boolean.
-The passes join, rank and take out rows on those; a rank is computed only for rows whose join
-key another row shares (``_bucketed``), and the texts are read again, by row, only for the
-result's rows.
+into a narrow frame of integers (``_codes``): its row (``_i``), the references, accounts and
+counterparty accounts as 64-bit hashes (checked one-to-one over the values both sides hold,
+else dense numbers, which always are), the direction a boolean. The passes join, rank and take
+out rows on those. Key order is computed only where it decides: the rank of rows whose join key
+another row shares (``_bucketed``; a row alone has rank 0), and the result's order (one sort of
+the paired bank keys, ``_key_order``). The texts are read again, by row, only for the result.
 """
 
 from collections.abc import Callable, Sequence
