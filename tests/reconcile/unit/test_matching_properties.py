@@ -11,7 +11,7 @@ from bench import reconcile_bench
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cunguan.reconcile.rules import matching
+from cunguan.reconcile.rules import matching, pairing
 
 AS_OF = date(2026, 12, 7)
 _REFS = st.sampled_from(["", "", "R1", "R2", "R3", "B1", "B2"])
@@ -79,3 +79,23 @@ def test_r_b2_the_benchmark_frames_give_exactly_the_breaks_planted(
     bank, books = reconcile_bench.frames()
     result = matching.match(bank, books, as_of=reconcile_bench.AS_OF)
     assert reconcile_bench.found(result) == reconcile_bench.planted()
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(bank_rows=st.lists(_BANK_ROW, max_size=40), book_rows=st.lists(_BOOK_ROW, max_size=40),
+       keys=st.permutations(range(80)))
+def test_r_b2_matching_is_the_same_when_hashes_are_not_trusted(
+        bank_rows: list[tuple], book_rows: list[tuple], keys: list[int]) -> None:
+    """The engine's exact fallbacks (dense numbers for texts, ranked keys), taken when two
+    texts share a 64-bit hash, give what the hashes give."""
+    bank = _bank(bank_rows, keys[:len(bank_rows)])
+    books = _books(book_rows, keys[40:40 + len(book_rows)])
+    hashed = matching.match(bank, books, as_of=AS_OF)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(pairing, "_codes",
+                      lambda values: pairing._dense_codes(pairing._texts(values)))
+        patch.setattr(pairing, "_key_order",
+                      lambda keys: (keys.rank("ordinal") - 1).cast(pl.UInt32))
+        exact = matching.match(bank, books, as_of=AS_OF)
+    assert _same(hashed, exact)

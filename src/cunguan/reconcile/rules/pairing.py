@@ -41,17 +41,27 @@ _REF, _REF2, _ORIGINAL, _CP = "_r", "_r2", "_o", "_cp"
 _HAS_REF, _HAS_REF2, _HAS_CP = "_hr", "_hr2", "_hcp"
 
 
-def _codes(values: Sequence[pl.Series]) -> Callable[[str], pl.Expr]:
-    """How to turn a text column into an integer that is equal exactly when the texts are,
-    over every value of ``values``: its 64-bit hash when no two of these values share one
-    (the usual case), else its number in the sorted list of the values."""
-    # Empty texts (most original references, many end-to-end ones) are checked as one.
-    texts = pl.concat([*[s.rename("v").filter(s != "") for s in values], pl.Series("v", [""])])
-    if texts.hash().n_unique() == texts.n_unique():
-        return lambda name: pl.col(name).hash()
+def _texts(values: Sequence[pl.Series]) -> pl.Series:
+    """Every value of ``values``, with the empty text (a book item's bank reference and
+    original reference are always empty): empty texts are counted as one."""
+    return pl.concat([*[s.rename("v").filter(s != "") for s in values], pl.Series("v", [""])])
+
+
+def _dense_codes(texts: pl.Series) -> Callable[[str], pl.Expr]:
+    """A text's number in the sorted list of ``texts`` (which holds every value coded)."""
     table = texts.unique().sort()
     numbers = pl.int_range(table.len(), dtype=pl.UInt64, eager=True)
     return lambda name: pl.col(name).replace_strict(table, numbers, return_dtype=pl.UInt64)
+
+
+def _codes(values: Sequence[pl.Series]) -> Callable[[str], pl.Expr]:
+    """How to turn a text column into an integer that is equal exactly when the texts are,
+    over every value of ``values`` and the empty text: its 64-bit hash when no two of these
+    values share one (the usual case), else ``_dense_codes``."""
+    texts = _texts(values)
+    if texts.hash().n_unique() == texts.n_unique():
+        return lambda name: pl.col(name).hash()
+    return _dense_codes(texts)
 
 
 def _key_order(keys: pl.Series) -> pl.Series:
