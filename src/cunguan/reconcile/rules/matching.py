@@ -47,7 +47,7 @@ import polars as pl
 from cunguan.core import limits
 from cunguan.core.errors import invariant
 from cunguan.core.fields import FieldInvalid, whole_number
-from cunguan.reconcile.rules import pairing
+from cunguan.reconcile.rules import grouping, pairing
 from cunguan.reconcile.rules.match_kinds import BreakClass, MatchRule
 from cunguan.reconcile.rules.refusals import ReconcileError, Refusal
 from cunguan.reconcile.rules.statements import BookItem, Direction, LineStatus, StatementLine
@@ -232,6 +232,10 @@ def match(bank: pl.DataFrame, books: pl.DataFrame, *, as_of: date,
     state = pairing.duplicates(state)
     state = pairing.by_reference(state)
     state = pairing.by_amount_date(state, policy.date_tolerance_days)
+    state = grouping.by_amount_tolerance(state, policy.date_tolerance_days,
+                                         policy.amount_tolerance_fen)
+    state = grouping.groups(state, policy.group_window_days, policy.group_items_max,
+                            policy.batch_ref_separator)
     return _result(state, as_of, policy)
 
 
