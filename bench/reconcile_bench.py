@@ -31,7 +31,7 @@ from lxml import etree
 
 from cunguan.reconcile import formats
 from cunguan.reconcile.formats import camt
-from cunguan.reconcile.rules import matching, pairing
+from cunguan.reconcile.rules import grouping, matching, pairing
 from cunguan.reconcile.store import statements as statement_store
 
 LINES = 1_000_000
@@ -276,6 +276,10 @@ def passes(bank: pl.DataFrame, books: pl.DataFrame) -> dict[str, float]:
     state = step("by_reference_s", lambda: pairing.by_reference(state))
     state = step("by_amount_date_s",
                  lambda: pairing.by_amount_date(state, policy.date_tolerance_days))
+    state = step("amount_tolerance_s", lambda: grouping.by_amount_tolerance(
+        state, policy.date_tolerance_days, policy.amount_tolerance_fen))
+    state = step("groups_s", lambda: grouping.groups(
+        state, policy.group_window_days, policy.group_items_max, policy.batch_ref_separator))
     step("result_s", lambda: matching._result(state, AS_OF, policy))
     return split
 

@@ -7,13 +7,18 @@ Rules, in order, each recording the rule that matched (``MatchRule``):
    equal to a book item's reference; same account, same direction.
 2. ``amount_date`` — 1:1 by amount, value date within ``date_tolerance_days`` and counterparty
    account (compared only when both sides have one); the exact date first, then one day off,
-   two days off … Amounts equal, or (only when ``amount_tolerance_fen`` > 0) within it.
+   two days off … Amounts equal (``pairing.by_amount_date``); then, over what is left and only
+   when ``amount_tolerance_fen`` > 0, amounts at most that far apart, the nearest amount first
+   (``grouping.by_amount_tolerance``): such a pair is an ``amount_mismatch`` break.
 3. ``group_1n`` / ``group_n1`` — one bank line against several book items (a channel's net
    settlement, a batch payout), or several bank lines against one book item: same account,
-   direction and group key (the reference's batch prefix, or the counterparty account), the
-   members of one value date at most ``group_window_days`` before the single side's, summing
-   exactly to it (or, dropping the one member that makes the difference, see ``groups``); at
-   most ``group_items_max`` members.
+   direction and group key (the reference's batch prefix up to ``batch_ref_separator``, then
+   the counterparty account), the members of one value date at most ``group_window_days``
+   before the single side's, summing exactly to it; 2 to ``group_items_max`` members
+   (``grouping.groups``). A batch one member short of its sum is not a group: the members
+   stay in transit and, past T+N, are breaks. Clearing it by dropping the member that makes
+   the difference would declare a batch settled that the bank did not settle as given; the
+   failed item of a batch payout comes back as its own return line, and then the batch sums.
 
 Ties are broken by the keys (the store's stable line key, the book's item id), never by row
 order: the same inputs in any order give the same result.
@@ -33,8 +38,9 @@ item's amount negated, a duplicate's amount (negated on the book side), a status
 amount (the money at stake). A break of two rows repeats it on both.
 
 Complexity: each pass is a hash join or a sort over the remaining rows, so O(n log n) in the
-rows of both sides; the date passes run 2·``date_tolerance_days``+1 times and the group passes
-``group_window_days``+1 times per group key, each over what is still unmatched.
+rows of both sides; the exact date passes run 2·``date_tolerance_days``+1 times, the tolerance
+pass and the group passes (four: two group keys, 1:N and N:1) once each, over what is still
+unmatched, with a few rounds among competing candidates (``grouping``).
 """
 
 from collections.abc import Iterable
