@@ -199,3 +199,15 @@ def test_r_b2_with_groups_and_tolerance_matching_is_order_independent_and_decide
     gaps = result.breaks.filter(pl.col("break_class") == BreakClass.AMOUNT_MISMATCH.value,
                                 pl.col("rule") == MatchRule.AMOUNT_DATE.value)
     assert (gaps["difference_fen"].abs() <= tolerance_fen).all()
+
+
+def test_r_b2_look_alike_rows_pair_within_tolerance_in_key_order() -> None:
+    """A thousand look-alike lines against a thousand look-alike items, a fen apart: paired as
+    one class against one (not a million candidates), the n-th key with the n-th."""
+    lines = [_line(f"S{n:04d}", 1_000) for n in range(1_000)]
+    items = [_item(f"K{n:04d}", 1_001) for n in range(1_000)]
+    result = _match(lines, items, amount_tolerance_fen=1)
+    pairs = result.breaks.filter(pl.col("side") == "book").select(
+        bank=pl.col("break_id").str.strip_prefix("b:"), book="key").sort("bank")
+    assert pairs.rows() == [(f"S{n:04d}", f"K{n:04d}") for n in range(1_000)]
+    assert (result.breaks["difference_fen"] == -1).all()

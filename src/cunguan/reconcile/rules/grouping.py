@@ -6,13 +6,14 @@ as given (texts, not ``pairing``'s integer codes), vectorised: hash joins and gr
 choice among competing candidates (``_chosen``) that repeats whole-frame steps, never a loop
 over rows.
 
-``_chosen`` takes, from candidate pairs under a total order (the order's last columns are the
-keys, so it never depends on row order), the pairs that are each side's best; takes those
-sides out; and repeats until no candidate is left. That is exactly what taking the best pair
-first, one at a time, would give (a pair both of whose sides rank it first is taken by that
-greedy too, and nothing taken later could have displaced it). Each round takes at least one
-pair; look-alike candidates (many lines of one amount against many items within tolerance)
-take one a round.
+``_chosen`` (and ``_chosen_counted``, its form for classes of look-alike rows) takes, from
+candidate pairs under a total order (the order's last columns are the keys, so it never
+depends on row order), the pairs that are each side's best; takes those sides out; and repeats
+until no candidate is left. That is exactly what taking the best pair first, one at a time,
+would give (a pair both of whose sides rank it first is taken by that greedy too, and nothing
+taken later could have displaced it). Each round takes at least one pair (``_chosen_counted``:
+empties at least one class), so the rounds are at most the classes of look-alike rows (rule
+2's tolerance) or the groups of one account, direction, key and sum (rule 3).
 """
 
 from typing import Final
@@ -56,6 +57,49 @@ def _chosen(candidates: pl.DataFrame, one: list[str], other: list[str],
     return pl.concat(taken).drop("_o")
 
 
+#: What makes rows look alike to the tolerance pass: rows equal in all of these are
+#: interchangeable there (a class), taken in key order.
+_LOOK_ALIKE: Final = ("account_no", "direction", "value_date", "amount_fen", "counterparty")
+
+
+def _classes(rows: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The classes of look-alike ``rows`` (one row each: the look-alike columns, ``_ck`` the
+    smallest key, ``_cap`` how many), and ``rows`` (row number and key) with their class and
+    their rank in it (``_r``, in key order)."""
+    classes = rows.group_by(_LOOK_ALIKE).agg(_ck=pl.col("key").min(), _cap=pl.len())
+    ranked = rows.join(classes.select(*_LOOK_ALIKE, "_ck"), on=list(_LOOK_ALIKE)).select(
+        _ROW, "_ck", _r=(pl.col("key").rank("ordinal").over("_ck") - 1).cast(pl.Int64))
+    return classes, ranked
+
+
+def _chosen_counted(candidates: pl.DataFrame, order: list[str]) -> pl.DataFrame:
+    """``_chosen`` over classes (``b_ck``, ``k_ck``, capacities ``b_cap``, ``k_cap``): the
+    best pair of classes takes as many pairs as the smaller has left, which empties it.
+    Returns (``b_ck``, ``k_ck``, ``b_from``, ``k_from``, ``_take``): rows ``b_from`` … of the
+    bank class with rows ``k_from`` … of the book class, ``_take`` of them."""
+    ranked = candidates.sort(order).with_row_index("_o")
+    used_b = candidates.select("b_ck", "b_cap").unique().with_columns(_u=pl.lit(0, pl.Int64))
+    used_k = candidates.select("k_ck", "k_cap").unique().with_columns(_u=pl.lit(0, pl.Int64))
+    taken = []
+    while ranked.height:
+        best = ranked.filter((pl.col("_o") == pl.col("_o").min().over("b_ck"))
+                             & (pl.col("_o") == pl.col("_o").min().over("k_ck"))).select(
+            "b_ck", "k_ck").join(used_b.select("b_ck", "b_cap", b_from="_u"), on="b_ck").join(
+            used_k.select("k_ck", "k_cap", k_from="_u"), on="k_ck").with_columns(
+            _take=pl.min_horizontal(pl.col("b_cap") - pl.col("b_from"),
+                                    pl.col("k_cap") - pl.col("k_from")))
+        taken.append(best.select("b_ck", "k_ck", "b_from", "k_from", "_take"))
+        used_b = used_b.join(best.select("b_ck", "_take"), on="b_ck", how="left").select(
+            "b_ck", "b_cap", _u=pl.col("_u") + pl.col("_take").fill_null(0))
+        used_k = used_k.join(best.select("k_ck", "_take"), on="k_ck", how="left").select(
+            "k_ck", "k_cap", _u=pl.col("_u") + pl.col("_take").fill_null(0))
+        ranked = (ranked.join(used_b.filter(pl.col("_u") == pl.col("b_cap")).select("b_ck"),
+                              on="b_ck", how="anti")
+                  .join(used_k.filter(pl.col("_u") == pl.col("k_cap")).select("k_ck"),
+                        on="k_ck", how="anti"))
+    return pl.concat(taken)
+
+
 def by_amount_tolerance(state: State, date_days: int, tolerance_fen: int) -> State:
     """Rule 2 within the amount tolerance (after the exact passes; nothing when it is 0): a
     line and an item of the same account and direction, the bank's value date at most
@@ -67,6 +111,9 @@ def by_amount_tolerance(state: State, date_days: int, tolerance_fen: int) -> Sta
 
     Candidates are found by hash joins, not a cross product: amounts in buckets of
     ``tolerance_fen`` + 1 fen, a pair within tolerance lies in the same bucket or the next.
+    Look-alike rows (``_LOOK_ALIKE``) are paired as classes (by their smallest key), the n-th
+    of one with the n-th of the other in key order, so a hundred look-alike lines against a
+    hundred look-alike items are one candidate, not ten thousand.
     """
     if tolerance_fen == 0 or state.bank.height == 0 or state.book.height == 0:
         return state
@@ -74,13 +121,14 @@ def by_amount_tolerance(state: State, date_days: int, tolerance_fen: int) -> Sta
     offsets = pl.DataFrame({"_d": day_offsets(date_days)}, schema={"_d": pl.Int32}) \
         .with_row_index("_day_rank")
     buckets = pl.DataFrame({"_b": [-1, 0, 1]}, schema={"_b": pl.Int64})
-    bank = _left(state, "bank").select(
-        "account_no", "direction", bank_i=_ROW, bank_key="key", b_amount="amount_fen",
+    bank_classes, bank_rows = _classes(_left(state, "bank"))
+    book_classes, book_rows = _classes(_left(state, "book"))
+    bank = bank_classes.select(
+        "account_no", "direction", b_ck="_ck", b_cap="_cap", b_amount="amount_fen",
         b_cp="counterparty", _date="value_date", _bucket=pl.col("amount_fen") // width)
-    book = _left(state, "book").select(
-        "account_no", "direction", "value_date", book_i=_ROW, book_key="key",
-        k_amount="amount_fen", k_cp="counterparty",
-        _bucket0=pl.col("amount_fen") // width)
+    book = book_classes.select(
+        "account_no", "direction", "value_date", k_ck="_ck", k_cap="_cap",
+        k_amount="amount_fen", k_cp="counterparty", _bucket0=pl.col("amount_fen") // width)
     # Each item under every bank date and amount bucket a line within tolerance could have.
     reach = book.join(offsets, how="cross").join(buckets, how="cross").select(
         pl.exclude("value_date", "_d", "_b", "_bucket0"),
@@ -92,8 +140,17 @@ def by_amount_tolerance(state: State, date_days: int, tolerance_fen: int) -> Sta
         ~both_cp | (pl.col("b_cp") == pl.col("k_cp")),
     ).with_columns(_gap=(pl.col("b_amount") - pl.col("k_amount")).abs(),
                    _one_cp=~both_cp)
-    pairs = _chosen(candidates, ["bank_i"], ["book_i"],
-                    ["_gap", "_day_rank", "_one_cp", "bank_key", "book_key"])
+    if candidates.height == 0:
+        return state
+    taken = _chosen_counted(candidates, ["_gap", "_day_rank", "_one_cp", "b_ck", "k_ck"]) \
+        .with_row_index("_t")
+
+    def side(rows: pl.DataFrame, ck: str, start: str, row: str) -> pl.DataFrame:
+        return rows.join(taken, left_on="_ck", right_on=ck).filter(
+            pl.col("_r") >= pl.col(start), pl.col("_r") < pl.col(start) + pl.col("_take"),
+        ).select("_t", _j=pl.col("_r") - pl.col(start), **{row: _ROW})
+    pairs = side(bank_rows, "b_ck", "b_from", "bank_i").join(
+        side(book_rows, "k_ck", "k_from", "book_i"), on=["_t", "_j"])
     return state.paired(MatchRule.AMOUNT_DATE.value, pairs.select("bank_i", "book_i"))
 
 
