@@ -175,15 +175,20 @@ def raw_join(bank: pl.DataFrame, books: pl.DataFrame) -> pl.DataFrame:
                   right_on="reference", how="inner"))
 
 
-def _timed(work: Callable[[], Any], rounds: int = ROUNDS) -> tuple[list[float], Any]:
-    times, out = [], None
+def _alternating(works: dict[str, Callable[[], Any]],
+                 rounds: int = ROUNDS) -> dict[str, tuple[list[float], Any]]:
+    """Each work timed ``rounds`` times, the works taking turns within each round (so that a
+    change of the machine's load falls on all of them), with the last round's output."""
+    times: dict[str, list[float]] = {name: [] for name in works}
+    outs: dict[str, Any] = {}
     for _ in range(rounds):
-        out = None
-        gc.collect()
-        start = time.perf_counter()
-        out = work()
-        times.append(time.perf_counter() - start)
-    return times, out
+        for name, work in works.items():
+            outs[name] = None
+            gc.collect()
+            start = time.perf_counter()
+            outs[name] = work()
+            times[name].append(time.perf_counter() - start)
+    return {name: (times[name], outs[name]) for name in works}
 
 
 # camt.053 ---------------------------------------------------------------------------------
@@ -216,9 +221,10 @@ def _yuan(fen: int) -> str:
     return f"{fen // 100}.{fen % 100:02d}"
 
 
-def camt_file(entries: int = LINES) -> bytes:
-    """A camt.053.001.08 statement of ``entries`` entries (1 % returned, 1 % with a fee),
-    balances adding up."""
+def camt_file(entries: int | None = None) -> bytes:
+    """A camt.053.001.08 statement of ``entries`` (default ``LINES``) entries (1 % returned,
+    1 % with a fee), balances adding up."""
+    entries = LINES if entries is None else entries
     day = AS_OF.isoformat()
     parts, movement = [], 0
     for n in range(entries):
@@ -288,11 +294,12 @@ def _match_part(log: Callable[[str], None]) -> dict[str, Any]:
     log(f"reconcile: building {LINES:,} statement lines and {LINES:,} book items")
     bank, books = frames()
     want = planted()
-    match_times, result = _timed(lambda: matching.match(bank, books, as_of=AS_OF))
+    timed = _alternating({"join": lambda: raw_join(bank, books),
+                          "match": lambda: matching.match(bank, books, as_of=AS_OF)})
+    (match_times, result), (join_times, joined) = timed["match"], timed["join"]
     got = found(result)
     if got != want:
         raise SystemExit(f"reconcile bench: planted {want}, the engine found {got}")
-    join_times, joined = _timed(lambda: raw_join(bank, books))
     splits = [passes(bank, books) for _ in range(ROUNDS)]
     split = {name: statistics.median(s[name] for s in splits) for name in splits[0]}
     match_s, join_s = statistics.median(match_times), statistics.median(join_times)
@@ -302,6 +309,8 @@ def _match_part(log: Callable[[str], None]) -> dict[str, Any]:
         "match_lines": LINES, "book_items": LINES, "match_s": round(match_s, 3),
         "raw_join_s": round(join_s, 3), "raw_join_rows": joined.height,
         "match_vs_raw_join_ratio": round(match_s / join_s, 2),
+        "match_vs_raw_join_ratio_per_round": [
+            round(m / j, 2) for m, j in zip(match_times, join_times, strict=True)],
         "planted": want, "found": got, "match_split_s": split,
         "rounds": {"match_s": match_times, "raw_join_s": join_times}}
 
@@ -309,11 +318,14 @@ def _match_part(log: Callable[[str], None]) -> dict[str, Any]:
 def _import_part(log: Callable[[str], None]) -> dict[str, Any]:
     log(f"reconcile: writing a {LINES:,}-entry camt.053 file")
     data = camt_file()
-    iter_times, iter_count = _timed(lambda: iterparse_entries(data))
-    xsd_times, xsd_count = _timed(lambda: iterparse_entries(data, validate=True))
-    import_times, rows = _timed(lambda: import_ready(data))
-    if iter_count != LINES or xsd_count != LINES or len(rows) != LINES:
-        raise SystemExit(f"reconcile bench: {iter_count} / {len(rows)} entries of {LINES}")
+    timed = _alternating({"iterparse": lambda: iterparse_entries(data),
+                          "xsd": lambda: iterparse_entries(data, validate=True),
+                          "import": lambda: len(import_ready(data))})
+    (iter_times, iter_count), (xsd_times, xsd_count) = timed["iterparse"], timed["xsd"]
+    import_times, rows = timed["import"]
+    if (iter_count, xsd_count, rows) != (LINES, LINES, LINES):
+        raise SystemExit(f"reconcile bench: {iter_count} / {xsd_count} / {rows} entries of "
+                         f"{LINES}")
     iter_s, import_s = statistics.median(iter_times), statistics.median(import_times)
     xsd_s = statistics.median(xsd_times)
     log(f"reconcile: import {LINES / import_s:,.0f} lines/s, iterparse "
@@ -324,6 +336,8 @@ def _import_part(log: Callable[[str], None]) -> dict[str, Any]:
         "import_lines_per_s": round(LINES / import_s),
         "iterparse_lines_per_s": round(LINES / iter_s),
         "import_vs_iterparse_ratio": round(iter_s / import_s, 3),
+        "import_vs_iterparse_ratio_per_round": [
+            round(i / m, 3) for i, m in zip(iter_times, import_times, strict=True)],
         "iterparse_xsd_s": round(xsd_s, 3), "iterparse_xsd_lines_per_s": round(LINES / xsd_s),
         "iterparse_xsd_vs_iterparse_ratio": round(iter_s / xsd_s, 3),
         "import_includes": "formats.read_statement (iterparse with the XSD validating while "
