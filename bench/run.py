@@ -13,6 +13,7 @@ from bench import (
     callback_bench,
     custody_bench,
     flash_raise,
+    grouping_bench,
     ledger_bench,
     reconcile_bench,
 )
@@ -207,12 +208,15 @@ def main() -> None:
     _write("callbacks.json", callbacks)
     reconcile = reconcile_bench.run(log)
     _write("reconcile.json", reconcile)
+    grouping = grouping_bench.run(log)
+    _write("grouping.json", grouping)
     render(ledger, custody, api, callbacks)
     print(table(ledger))
     print(custody_table(custody))
     print(api_table(api))
     print(callback_table(callbacks))
     print(reconcile_bench.summary(reconcile))
+    print(grouping_bench.summary(grouping))
 
 
 if __name__ == "__main__":

@@ -66,10 +66,22 @@ def _classes(rows: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     """The classes of look-alike ``rows`` (one row each: the look-alike columns, ``_ck`` the
     smallest key, ``_cap`` how many), and ``rows`` (row number and key) with their class and
     their rank in it (``_r``, in key order)."""
-    classes = rows.group_by(_LOOK_ALIKE).agg(_ck=pl.col("key").min(), _cap=pl.len())
-    ranked = rows.join(classes.select(*_LOOK_ALIKE, "_ck"), on=list(_LOOK_ALIKE)).select(
-        _ROW, "_ck", _r=(pl.col("key").rank("ordinal").over("_ck") - 1).cast(pl.Int64))
-    return classes, ranked
+    alike = list(_LOOK_ALIKE)
+    # A row whose hash of the look-alike columns no other row shares is alone for certain;
+    # the rest (look-alikes, or rarely a shared hash) are classed exactly, on the texts.
+    hashed = rows.with_columns(_h=pl.struct(alike).hash())
+    hashed = hashed.with_columns(_alone=pl.len().over("_h") == 1)
+    alone = hashed.filter(pl.col("_alone")).with_columns(
+        _ck=pl.col("key"), _cap=pl.lit(1, pl.Int64), _r=pl.lit(0, pl.Int64))
+    shared = hashed.filter(~pl.col("_alone")).with_columns(
+        _ck=pl.col("key").min().over(alike), _cap=pl.len().over(alike).cast(pl.Int64),
+        _r=(pl.col("key").rank("ordinal").over(alike) - 1).cast(pl.Int64))
+    ranked = pl.concat([alone, shared]).drop("_h", "_alone")
+    return ranked.filter(pl.col("_r") == 0), ranked.select(_ROW, "_ck", "_r")
+
+
+def _rows_of(frame: pl.DataFrame, rows: pl.Series) -> pl.DataFrame:
+    return frame.select(pl.all().gather(rows))
 
 
 def _chosen_counted(candidates: pl.DataFrame, order: list[str]) -> pl.DataFrame:
@@ -123,19 +135,27 @@ def by_amount_tolerance(state: State, date_days: int, tolerance_fen: int) -> Sta
     buckets = pl.DataFrame({"_b": [-1, 0, 1]}, schema={"_b": pl.Int64})
     bank_classes, bank_rows = _classes(_left(state, "bank"))
     book_classes, book_rows = _classes(_left(state, "book"))
-    bank = bank_classes.select(
-        "account_no", "direction", b_ck="_ck", b_cap="_cap", b_amount="amount_fen",
-        b_cp="counterparty", _date="value_date", _bucket=pl.col("amount_fen") // width)
-    book = book_classes.select(
-        "account_no", "direction", "value_date", k_ck="_ck", k_cap="_cap",
-        k_amount="amount_fen", k_cp="counterparty", _bucket0=pl.col("amount_fen") // width)
+    # Candidates are found on integers (the row of a class, a hash of account and direction),
+    # then checked on the values: a hash shared by chance adds a candidate, never loses one.
+    where = pl.struct("account_no", "direction").hash()
+    bank = bank_classes.with_row_index("_bx").select(
+        "_bx", _ad=where, _date="value_date", _bucket=pl.col("amount_fen") // width)
+    book = book_classes.with_row_index("_kx").select(
+        "_kx", "value_date", _ad=where, _bucket0=pl.col("amount_fen") // width)
     # Each item under every bank date and amount bucket a line within tolerance could have.
     reach = book.join(offsets, how="cross").join(buckets, how="cross").select(
-        pl.exclude("value_date", "_d", "_b", "_bucket0"),
-        _date=pl.col("value_date") + pl.duration(days=pl.col("_d")),
+        "_kx", "_ad", "_day_rank", _date=pl.col("value_date") + pl.duration(days=pl.col("_d")),
         _bucket=pl.col("_bucket0") + pl.col("_b"))
+    found = bank.join(reach, on=["_ad", "_date", "_bucket"]).select("_bx", "_kx", "_day_rank")
+    b_side = pl.concat([found.select("_bx"), _rows_of(bank_classes, found["_bx"]).select(
+        "account_no", "direction", b_ck="_ck", b_cap="_cap", b_amount="amount_fen",
+        b_cp="counterparty")], how="horizontal")
+    k_side = _rows_of(book_classes, found["_kx"]).select(
+        k_account="account_no", k_direction="direction", k_ck="_ck", k_cap="_cap",
+        k_amount="amount_fen", k_cp="counterparty")
     both_cp = (pl.col("b_cp") != "") & (pl.col("k_cp") != "")
-    candidates = bank.join(reach, on=["account_no", "direction", "_date", "_bucket"]).filter(
+    candidates = pl.concat([b_side, k_side, found.select("_day_rank")], how="horizontal").filter(
+        pl.col("account_no") == pl.col("k_account"), pl.col("direction") == pl.col("k_direction"),
         (pl.col("b_amount") - pl.col("k_amount")).abs() <= tolerance_fen,
         ~both_cp | (pl.col("b_cp") == pl.col("k_cp")),
     ).with_columns(_gap=(pl.col("b_amount") - pl.col("k_amount")).abs(),
