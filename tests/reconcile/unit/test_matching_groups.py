@@ -6,6 +6,8 @@ decided exactly once when both are on."""
 from datetime import date, timedelta
 
 import polars as pl
+import pytest
+from bench import grouping_bench
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
@@ -211,3 +213,13 @@ def test_r_b2_look_alike_rows_pair_within_tolerance_in_key_order() -> None:
         bank=pl.col("break_id").str.strip_prefix("b:"), book="key").sort("bank")
     assert pairs.rows() == [(f"S{n:04d}", f"K{n:04d}") for n in range(1_000)]
     assert (result.breaks["difference_fen"] == -1).all()
+
+
+def test_r_b2_the_grouping_bench_frames_give_exactly_the_groups_planted(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("BATCHES", "SPLITS", "TOLERANCE_PAIRS"):
+        monkeypatch.setattr(grouping_bench, name, 300)
+    bank, books = grouping_bench.frames()
+    policy = matching.MatchPolicy(amount_tolerance_fen=grouping_bench.TOLERANCE_FEN)
+    result = matching.match(bank, books, as_of=grouping_bench.AS_OF, policy=policy)
+    assert grouping_bench.found(result) == grouping_bench.planted()
