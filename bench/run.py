@@ -15,7 +15,9 @@ from bench import (
     commands_bench,
     custody_bench,
     flash_raise,
+    grouping_bench,
     ledger_bench,
+    reconcile_bench,
 )
 
 RESULTS = Path(__file__).parent / "results"
@@ -235,11 +237,17 @@ def main() -> None:
     callbacks = callback_bench.run_all(log)
     _write("callbacks.json", callbacks)
     _write("clearing.json", clearing_bench.run(log))
+    reconcile = reconcile_bench.run(log)
+    _write("reconcile.json", reconcile)
+    grouping = grouping_bench.run(log)
+    _write("grouping.json", grouping)
     render(ledger, custody, api, callbacks)
     print(table(ledger))
     print(custody_table(custody))
     print(api_table(api))
     print(callback_table(callbacks))
+    print(reconcile_bench.summary(reconcile))
+    print(grouping_bench.summary(grouping))
 
 
 if __name__ == "__main__":

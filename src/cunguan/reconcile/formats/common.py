@@ -21,6 +21,9 @@ _AMOUNT = re.compile(r"([+-]?)([0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.([0-9]{1,2})
 _DATE = re.compile(
     r"([0-9]{4})(?:([-/.])([0-9]{1,2})\2([0-9]{1,2})|([0-9]{2})([0-9]{2}))"
     r"(?:[ T][0-9]{1,2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]{1,6})?)?)?", re.ASCII)
+#: An unsigned amount of at most two decimals, as XML schemas and most files write it: read
+#: without ``Decimal`` (the usual case); anything else goes the exact way.
+_PLAIN_DECIMAL = re.compile(r"([0-9]{1,24})(?:\.([0-9]{1,2}))?", re.ASCII)
 #: Control characters a text statement never holds (NUL among them); tab, CR, LF are layout.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
@@ -111,6 +114,13 @@ def amount_fen(text: str, line: int, what: str = "amount", *, signed: bool = Fal
 def decimal_fen(value: Decimal | str, line: int, what: str = "amount") -> int:
     """An exact decimal (XML's xs:decimal, MT940's amount) to int fen; a third decimal that is
     not zero, a non-finite value or one beyond the limit is refused."""
+    plain = _PLAIN_DECIMAL.fullmatch(value.strip()) if isinstance(value, str) else None
+    if plain is not None:
+        whole, cents = plain.groups()
+        plain_fen = int(whole) * 100 + (int(cents.ljust(2, "0")) if cents else 0)
+        if plain_fen > limits.statement_amount_fen_max:
+            refuse(line, f"{what} exceeds {limits.statement_amount_fen_max} fen")
+        return plain_fen
     try:
         number = value if isinstance(value, Decimal) else Decimal(str(value).strip())
     except InvalidOperation:

@@ -7,13 +7,18 @@ Rules, in order, each recording the rule that matched (``MatchRule``):
    equal to a book item's reference; same account, same direction.
 2. ``amount_date`` — 1:1 by amount, value date within ``date_tolerance_days`` and counterparty
    account (compared only when both sides have one); the exact date first, then one day off,
-   two days off … Amounts equal, or (only when ``amount_tolerance_fen`` > 0) within it.
+   two days off … Amounts equal (``pairing.by_amount_date``); then, over what is left and only
+   when ``amount_tolerance_fen`` > 0, amounts at most that far apart, the nearest amount first
+   (``grouping.by_amount_tolerance``): such a pair is an ``amount_mismatch`` break.
 3. ``group_1n`` / ``group_n1`` — one bank line against several book items (a channel's net
    settlement, a batch payout), or several bank lines against one book item: same account,
-   direction and group key (the reference's batch prefix, or the counterparty account), the
-   members of one value date at most ``group_window_days`` before the single side's, summing
-   exactly to it (or, dropping the one member that makes the difference, see ``groups``); at
-   most ``group_items_max`` members.
+   direction and group key (the reference's batch prefix up to ``batch_ref_separator``, then
+   the counterparty account), the members of one value date at most ``group_window_days``
+   before the single side's, summing exactly to it; 2 to ``group_items_max`` members
+   (``grouping.groups``). A batch one member short of its sum is not a group: the members
+   stay in transit and, past T+N, are breaks. Clearing it by dropping the member that makes
+   the difference would declare a batch settled that the bank did not settle as given; the
+   failed item of a batch payout comes back as its own return line, and then the batch sums.
 
 Ties are broken by the keys (the store's stable line key, the book's item id), never by row
 order: the same inputs in any order give the same result.
@@ -33,8 +38,9 @@ item's amount negated, a duplicate's amount (negated on the book side), a status
 amount (the money at stake). A break of two rows repeats it on both.
 
 Complexity: each pass is a hash join or a sort over the remaining rows, so O(n log n) in the
-rows of both sides; the date passes run 2·``date_tolerance_days``+1 times and the group passes
-``group_window_days``+1 times per group key, each over what is still unmatched.
+rows of both sides; the exact date passes run 2·``date_tolerance_days``+1 times, the tolerance
+pass and the group passes (four: two group keys, 1:N and N:1) once each, over what is still
+unmatched, with a few rounds among competing candidates (``grouping``).
 """
 
 from collections.abc import Iterable
@@ -47,7 +53,7 @@ import polars as pl
 from cunguan.core import limits
 from cunguan.core.errors import invariant
 from cunguan.core.fields import FieldInvalid, whole_number
-from cunguan.reconcile.rules import pairing
+from cunguan.reconcile.rules import grouping, pairing
 from cunguan.reconcile.rules.match_kinds import BreakClass, MatchRule
 from cunguan.reconcile.rules.refusals import ReconcileError, Refusal
 from cunguan.reconcile.rules.statements import BookItem, Direction, LineStatus, StatementLine
@@ -232,6 +238,10 @@ def match(bank: pl.DataFrame, books: pl.DataFrame, *, as_of: date,
     state = pairing.duplicates(state)
     state = pairing.by_reference(state)
     state = pairing.by_amount_date(state, policy.date_tolerance_days)
+    state = grouping.by_amount_tolerance(state, policy.date_tolerance_days,
+                                         policy.amount_tolerance_fen)
+    state = grouping.groups(state, policy.group_window_days, policy.group_items_max,
+                            policy.batch_ref_separator)
     return _result(state, as_of, policy)
 
 
@@ -241,11 +251,13 @@ def _age(as_of: date) -> pl.Expr:
 
 def _result(state: "pairing.State", as_of: date, policy: MatchPolicy) -> MatchResult:
     pair_rows = pairing.classified_pairs(state)
-    matches = pl.concat([
-        pair_rows.filter(pl.col("break_class").is_null())
-        .select("group_id", "rule", "side", "key", "amount_fen", "account_no"),
-        state.grouped.select("group_id", "rule", "side", "key", "amount_fen", "account_no"),
-    ]).sort("group_id", "side", "key")
+    # The pairs' rows come ordered by group_id, side, key: only groups need a sort.
+    matches = pair_rows.filter(pl.col("break_class").is_null()).select(
+        "group_id", "rule", "side", "key", "amount_fen", "account_no")
+    if state.grouped.height:
+        matches = pl.concat([matches, state.grouped.select(
+            "group_id", "rule", "side", "key", "amount_fen", "account_no")]
+        ).sort("group_id", "side", "key")
     pair_breaks = pair_rows.filter(pl.col("break_class").is_not_null()).select(
         break_id="group_id", break_class="break_class", side="side", key="key",
         account_no="account_no", value_date="value_date", amount_fen="amount_fen",
@@ -255,8 +267,8 @@ def _result(state: "pairing.State", as_of: date, policy: MatchPolicy) -> MatchRe
     leftovers = pl.concat([
         rest_bank.select("key", "account_no", "direction", "value_date", "amount_fen",
                          side=pl.lit("bank")),
-        state.book.select("key", "account_no", "direction", "value_date", "amount_fen",
-                          side=pl.lit("book")),
+        state.left("book").select("key", "account_no", "direction", "value_date",
+                                  "amount_fen", side=pl.lit("book")),
     ])
     arrival = (pl.when(pl.col("direction") == Direction.CREDIT.value)
                .then(pl.lit(policy.arrival_days_credit))

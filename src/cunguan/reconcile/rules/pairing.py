@@ -7,8 +7,17 @@ Pairing inside an equal key is by rank: the n-th line (in key order) of a key wi
 item (in key order) of the same key, so a hash join pairs whole buckets of look-alike items
 (a hundred payments of 100.00 on one day) without a cross product, and the result does not
 depend on row order.
+
+Speed (bench/reconcile_bench.py, docs/PERFORMANCE.md): ``State.start`` turns each side once
+into a narrow frame of integers (``_codes``): its row (``_i``), the references, accounts and
+counterparty accounts as 64-bit hashes (checked one-to-one over the values both sides hold,
+else dense numbers, which always are), the direction a boolean. The passes join, rank and take
+out rows on those. Key order is computed only where it decides: the rank of rows whose join key
+another row shares (``_bucketed``; a row alone has rank 0), and the result's order (one sort of
+the paired bank keys, ``_key_order``). The texts are read again, by row, only for the result.
 """
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Final
 
@@ -23,64 +32,182 @@ _BREAK_ROW: Final = ("break_id", "break_class", "side", "key", "account_no", "va
                      "amount_fen", "difference_fen", "rule", "overdue")
 _GROUPED: Final = pl.Schema({"group_id": pl.String, "rule": pl.String, "side": pl.String,
                              "key": pl.String, "amount_fen": pl.Int64, "account_no": pl.String})
-_PAIRS: Final = pl.Schema({"rule": pl.String, "bank_key": pl.String, "book_key": pl.String})
+_PAIRS: Final = pl.Schema({"rule": pl.String, "bank_i": pl.UInt32, "book_i": pl.UInt32})
+#: The narrow frame's columns: the row in the side's frame, the place in key order, the
+#: account, the direction (credit true), the references and the counterparty, whether each
+#: is given.
+_I, _K, _ACCOUNT, _CREDIT = "_i", "_k", "_a", "_c"
+_REF, _REF2, _ORIGINAL, _CP = "_r", "_r2", "_o", "_cp"
+_HAS_REF, _HAS_REF2, _HAS_CP = "_hr", "_hr2", "_hcp"
+
+
+def _texts(values: Sequence[pl.Series]) -> pl.Series:
+    """Every value of ``values``, with the empty text (a book item's bank reference and
+    original reference are always empty): empty texts are counted as one."""
+    return pl.concat([*[s.rename("v").filter(s != "") for s in values], pl.Series("v", [""])])
+
+
+def _dense_codes(texts: pl.Series) -> Callable[[str], pl.Expr]:
+    """A text's number in the sorted list of ``texts`` (which holds every value coded)."""
+    table = texts.unique().sort()
+    numbers = pl.int_range(table.len(), dtype=pl.UInt64, eager=True)
+    return lambda name: pl.col(name).replace_strict(table, numbers, return_dtype=pl.UInt64)
+
+
+def _codes(values: Sequence[pl.Series]) -> Callable[[str], pl.Expr]:
+    """How to turn a text column into an integer that is equal exactly when the texts are,
+    over every value of ``values`` and the empty text: its 64-bit hash when no two of these
+    values share one (the usual case), else ``_dense_codes``."""
+    texts = _texts(values)
+    if texts.hash().n_unique() == texts.n_unique():
+        return lambda name: pl.col(name).hash()
+    return _dense_codes(texts)
+
+
+def _key_order(keys: pl.Series) -> pl.Series:
+    """Each (unique) key's place in key order. Sorting the texts alone is much faster than
+    sorting rows by them; each key's place is then found by its hash (a join that gives more
+    rows than keys means two keys share a hash: then the texts are ranked instead)."""
+    places = (pl.DataFrame({"h": keys.sort().hash()})
+              .with_row_index(_K).with_columns(pl.col(_K).cast(pl.UInt32)))
+    found = pl.DataFrame({"h": keys.hash()}).join(places, on="h", how="left",
+                                                   maintain_order="left")
+    if found.height == keys.len():
+        return found[_K]
+    return (keys.rank("ordinal") - 1).cast(pl.UInt32)
+
+
+def _encoded(bank: pl.DataFrame, book: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Both sides as narrow frames of integers (the module's docstring)."""
+    ref = _codes([bank["ref"], bank["ref2"], bank["original_ref"], book["ref"]])
+    account = _codes([bank["account_no"], book["account_no"]])
+    cp = _codes([bank["counterparty"], book["counterparty"]])
+
+    def encode(frame: pl.DataFrame) -> pl.DataFrame:
+        return frame.select(
+            pl.int_range(pl.len(), dtype=pl.UInt32).alias(_I),
+            account("account_no").alias(_ACCOUNT),
+            (pl.col("direction") == "credit").alias(_CREDIT),
+            "value_date", "amount_fen", "is_return",
+            ref("ref").alias(_REF), ref("ref2").alias(_REF2),
+            ref("original_ref").alias(_ORIGINAL), cp("counterparty").alias(_CP),
+            (pl.col("ref") != "").alias(_HAS_REF), (pl.col("ref2") != "").alias(_HAS_REF2),
+            (pl.col("counterparty") != "").alias(_HAS_CP))
+    return encode(bank), encode(book)
+
+
+def _rows(frame: pl.DataFrame, rows: pl.Series) -> pl.DataFrame:
+    return frame.select(pl.all().gather(rows))
+
+
+def _without(frame: pl.DataFrame, rows: pl.Series, size: int) -> pl.DataFrame:
+    """``frame`` (narrow, of a side of ``size`` rows) less the rows numbered ``rows``: a mask
+    set by position, no hash table."""
+    if rows.len() == 0:
+        return frame
+    taken = pl.repeat(False, size, dtype=pl.Boolean, eager=True).scatter(rows, True)
+    return frame.filter(~taken.gather(frame[_I]))
 
 
 @dataclass(frozen=True, slots=True)
 class State:
-    """Where matching stands: what is left on each side and what has been decided."""
+    """Where matching stands: what is left on each side and what has been decided. ``bank_all``
+    and ``book_all`` are the sides as given (``SIDE_COLUMNS``), ``*_codes`` their narrow
+    frames, ``bank`` and ``book`` the narrow rows not yet decided."""
 
     bank_all: pl.DataFrame
     book_all: pl.DataFrame
-    bank: pl.DataFrame            # bank lines not yet decided
-    book: pl.DataFrame            # book items not yet decided
-    pairs: pl.DataFrame           # 1:1 pairs (rule, bank_key, book_key), classified at the end
+    bank_codes: pl.DataFrame
+    book_codes: pl.DataFrame
+    bank: pl.DataFrame            # bank lines not yet decided (narrow)
+    book: pl.DataFrame            # book items not yet decided (narrow)
+    pairs: pl.DataFrame           # 1:1 pairs (rule, bank_i, book_i), classified at the end
     grouped: pl.DataFrame         # rows of matched groups (rules 3)
     duplicate_rows: pl.DataFrame  # break rows (``_BREAK_ROW``) of duplicates
 
     @staticmethod
     def start(bank: pl.DataFrame, book: pl.DataFrame) -> "State":
         bank, book = bank.select(SIDE_COLUMNS), book.select(SIDE_COLUMNS)
-        return State(bank, book, bank, book, _PAIRS.to_frame(), _GROUPED.to_frame(),
-                     pl.DataFrame())
+        bank_codes, book_codes = _encoded(bank, book)
+        return State(bank, book, bank_codes, book_codes, bank_codes, book_codes,
+                     _PAIRS.to_frame(), _GROUPED.to_frame(), pl.DataFrame())
+
+    def left(self, side: str) -> pl.DataFrame:
+        """The rows of a side not yet decided, as given."""
+        if side == "bank":
+            return _rows(self.bank_all, self.bank[_I])
+        return _rows(self.book_all, self.book[_I])
 
     def paired(self, rule: str, pairs: pl.DataFrame) -> "State":
-        """Record 1:1 pairs (bank_key, book_key) and take them out of what is left."""
+        """Record 1:1 pairs (bank_i, book_i) and take them out of what is left."""
         if pairs.height == 0:
             return self
         return replace(
             self,
-            pairs=pl.concat([self.pairs, pairs.select(pl.lit(rule).alias("rule"), "bank_key",
-                                                      "book_key")]),
-            bank=self.bank.join(pairs.select(key="bank_key"), on="key", how="anti"),
-            book=self.book.join(pairs.select(key="book_key"), on="key", how="anti"))
+            pairs=pl.concat([self.pairs, pairs.select(pl.lit(rule).alias("rule"), "bank_i",
+                                                      "book_i")]),
+            bank=_without(self.bank, pairs["bank_i"], self.bank_all.height),
+            book=_without(self.book, pairs["book_i"], self.book_all.height))
 
     def grouped_with(self, rows: pl.DataFrame) -> "State":
         """Record matched groups' rows (``_GROUPED``) and take them out of what is left."""
         if rows.height == 0:
             return self
         rows = rows.select(_GROUPED.names())
+
+        def taken(frame: pl.DataFrame, side: str) -> pl.DataFrame:
+            keys = rows.filter(pl.col("side") == side).select("key")
+            return frame.with_row_index(_I).join(keys, on="key", how="semi").select(_I)
         return replace(
             self, grouped=pl.concat([self.grouped, rows]),
-            bank=self.bank.join(rows.filter(pl.col("side") == "bank").select("key"), on="key",
-                                how="anti"),
-            book=self.book.join(rows.filter(pl.col("side") == "book").select("key"), on="key",
-                                how="anti"))
+            bank=self.bank.join(taken(self.bank_all, "bank"), on=_I, how="anti"),
+            book=self.book.join(taken(self.book_all, "book"), on=_I, how="anti"))
 
 
-def rank_pairs(bank: pl.DataFrame, book: pl.DataFrame, bank_on: list[pl.Expr],
+def _bucketed(frame: pl.DataFrame, names: list[str]) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """``frame`` split into the rows whose ``names`` no other row shares, and the rest: rows
+    whose hash of ``names`` is unique are alone for certain; a hash shared (by equal values or,
+    rarely, by chance) sends its rows to the exact path."""
+    hashed = frame.with_columns(_h=pl.struct(names).hash())
+    ordered = hashed["_h"].sort()   # a sort finds repeated hashes faster than a hash table
+    repeated = ordered.filter(ordered == ordered.shift(1)).unique()
+    if repeated.len() == 0:
+        return hashed, hashed.clear()
+    shared = pl.col("_h").is_in(repeated.implode())
+    return hashed.filter(~shared), hashed.filter(shared)
+
+
+def _in_key_order(rows: pl.DataFrame, keys: pl.Series) -> pl.DataFrame:
+    """``rows`` (of a side whose keys are ``keys``) sorted by their keys."""
+    return rows.with_columns(pl.lit(keys.gather(rows[_I])).alias("_key")).sort("_key") \
+        .drop("_key")
+
+
+def _ranked(frame: pl.DataFrame, names: list[str], on: list[pl.Expr],
+            keys: pl.Series) -> pl.DataFrame:
+    """``frame``'s rows and join key, with the rank (``_n``, in key order) among the rows of
+    the same join key, and ``_hn``: a hash of both (equal when they are)."""
+    keyed = frame.select(_I, *[e.alias(n) for e, n in zip(on, names, strict=True)])
+    alone, shared = _bucketed(keyed, names)
+    ranked = pl.concat([
+        alone.with_columns(_n=pl.lit(0, pl.UInt32)),
+        _in_key_order(shared, keys).with_columns(
+            _n=pl.int_range(pl.len(), dtype=pl.UInt32).over(names)),
+    ])
+    # A row alone keeps its hash; a ranked one hashes it with its rank (equal when both are).
+    return ranked.with_columns(_hn=pl.when(pl.col("_n") == 0).then(pl.col("_h"))
+                               .otherwise(pl.struct("_h", "_n").hash())).drop("_h")
+
+
+def rank_pairs(state: State, bank: pl.DataFrame, book: pl.DataFrame, bank_on: list[pl.Expr],
                book_on: list[pl.Expr]) -> pl.DataFrame:
-    """(bank_key, book_key): the n-th line of each join key with the n-th item of it, both in
-    key order."""
+    """(bank_i, book_i): the n-th line of each join key with the n-th item of it, both in
+    key order. Joined on one hash of key and rank, then kept only where both are equal."""
     names = [f"_j{i}" for i in range(len(bank_on))]
-    left = (bank.lazy().select(pl.col("key").alias("bank_key"),
-                               *[e.alias(n) for e, n in zip(bank_on, names, strict=True)])
-            .sort("bank_key").with_columns(_r=pl.int_range(pl.len()).over(names)))
-    right = (book.lazy().select(pl.col("key").alias("book_key"),
-                                *[e.alias(n) for e, n in zip(book_on, names, strict=True)])
-             .sort("book_key").with_columns(_r=pl.int_range(pl.len()).over(names)))
-    return left.join(right, on=[*names, "_r"], how="inner").select("bank_key", "book_key") \
-        .collect()
+    left = _ranked(bank, names, bank_on, state.bank_all["key"]).rename({_I: "bank_i"})
+    right = _ranked(book, names, book_on, state.book_all["key"]).rename({_I: "book_i"})
+    equal = pl.all_horizontal([pl.col(n) == pl.col(f"{n}_right") for n in [*names, "_n"]])
+    return left.join(right, on="_hn", how="inner").filter(equal).select("bank_i", "book_i")
 
 
 def _side_id(side: str) -> pl.Expr:
@@ -91,31 +218,36 @@ def duplicates(state: State) -> State:
     """A second line with the same bank reference on an account, or a second book item with the
     same reference, account and direction, is a duplicate break (the first, in key order,
     stays to be matched)."""
-    def extra(frame: pl.DataFrame, ref: str, by: list[str], side: str) -> pl.DataFrame:
-        ranked = (frame.lazy().filter(pl.col(ref) != "").sort("key")
-                  .with_columns(_r=pl.int_range(pl.len()).over([*by, ref])))
+    def extra(codes: pl.DataFrame, given: pl.DataFrame, has: str, by: list[str],
+              side: str) -> tuple[pl.Series, pl.DataFrame]:
+        _, shared = _bucketed(codes.filter(pl.col(has)), by)
+        later = _in_key_order(shared, given["key"]).filter(
+            ~pl.struct(by).is_first_distinct())[_I]
         sign = 1 if side == "bank" else -1
-        return ranked.filter(pl.col("_r") > 0).select(
+        return later, _rows(given, later).select(
             break_id=_side_id(side), break_class=pl.lit(BreakClass.DUPLICATE.value),
             side=pl.lit(side), key="key", account_no="account_no", value_date="value_date",
             amount_fen="amount_fen", difference_fen=pl.col("amount_fen") * sign,
-            rule=pl.lit(None, dtype=pl.String), overdue=pl.lit(False)).collect()
-    bank_dupes = extra(state.bank, "ref2", ["account_no"], "bank")
-    book_dupes = extra(state.book, "ref", ["account_no", "direction"], "book")
+            rule=pl.lit(None, dtype=pl.String), overdue=pl.lit(False))
+    bank_later, bank_dupes = extra(state.bank, state.bank_all, _HAS_REF2, [_ACCOUNT, _REF2],
+                                   "bank")
+    book_later, book_dupes = extra(state.book, state.book_all, _HAS_REF,
+                                   [_ACCOUNT, _CREDIT, _REF], "book")
     return replace(
         state, duplicate_rows=pl.concat([bank_dupes, book_dupes]),
-        bank=state.bank.join(bank_dupes.select("key"), on="key", how="anti"),
-        book=state.book.join(book_dupes.select("key"), on="key", how="anti"))
+        bank=_without(state.bank, bank_later, state.bank_all.height),
+        book=_without(state.book, book_later, state.book_all.height))
 
 
 def by_reference(state: State) -> State:
     """Rule 1: a line's end-to-end reference, then its bank reference, equals a book item's
     reference; same account and direction."""
-    keys = [pl.col("account_no"), pl.col("direction")]
-    for bank_ref in ("ref", "ref2"):
-        bank = state.bank.filter(pl.col(bank_ref) != "")
-        book = state.book.filter(pl.col("ref") != "")
-        pairs = rank_pairs(bank, book, [*keys, pl.col(bank_ref)], [*keys, pl.col("ref")])
+    keys = [pl.col(_ACCOUNT), pl.col(_CREDIT)]
+    for bank_ref, has in ((_REF, _HAS_REF), (_REF2, _HAS_REF2)):
+        bank = state.bank.filter(pl.col(has))
+        book = state.book.filter(pl.col(_HAS_REF))
+        pairs = rank_pairs(state, bank, book, [*keys, pl.col(bank_ref)],
+                           [*keys, pl.col(_REF)])
         state = state.paired(MatchRule.REFERENCE.value, pairs)
     return state
 
@@ -130,18 +262,17 @@ def by_amount_date(state: State, date_days: int) -> State:
     """Rule 2 with equal amounts: same account, direction and amount, the bank's value date
     ``offset`` days after the book's (nearest first), counterparty accounts equal when both are
     given (first the pairs that have both, then those where one side has none)."""
-    base = [pl.col("account_no"), pl.col("direction"), pl.col("amount_fen")]
-    cp = pl.col("counterparty")
+    base = [pl.col(_ACCOUNT), pl.col(_CREDIT), pl.col("amount_fen")]
+    has = pl.col(_HAS_CP)
     for offset in day_offsets(date_days):
         book_day = pl.col("value_date") + pl.duration(days=offset)
-        modes = ((cp != "", cp != "", True), (cp == "", pl.lit(True), False),
-                 (cp != "", cp == "", False))
+        modes = ((has, has, True), (~has, pl.lit(True), False), (has, ~has, False))
         for bank_filter, book_filter, with_cp in modes:
             bank, book = state.bank.filter(bank_filter), state.book.filter(book_filter)
             if bank.height == 0 or book.height == 0:
                 continue
-            extra = [cp] if with_cp else []
-            pairs = rank_pairs(bank, book, [*base, pl.col("value_date"), *extra],
+            extra = [pl.col(_CP)] if with_cp else []
+            pairs = rank_pairs(state, bank, book, [*base, pl.col("value_date"), *extra],
                                [*base, book_day, *extra])
             state = state.paired(MatchRule.AMOUNT_DATE.value, pairs)
     return state
@@ -149,14 +280,17 @@ def by_amount_date(state: State, date_days: int) -> State:
 
 def classified_pairs(state: State) -> pl.DataFrame:
     """Both rows of every 1:1 pair with its break class (null when the sides agree) and
-    difference: the status first, then the amount, then the fee."""
-    bank = state.bank_all.select(
+    difference: the status first, then the amount, then the fee. Ordered by the bank line's
+    key, its row before the book's (so by group_id, side, key)."""
+    pairs = state.pairs.with_columns(
+        _k=_key_order(state.bank_all["key"].gather(state.pairs["bank_i"]))).sort(_K)
+    bank = _rows(state.bank_all, pairs["bank_i"]).select(
         bank_key="key", b_account="account_no", b_date="value_date", b_amount="amount_fen",
         b_fee="fee_fen", b_return="is_return")
-    book = state.book_all.select(
+    book = _rows(state.book_all, pairs["book_i"]).select(
         book_key="key", k_account="account_no", k_date="value_date", k_amount="amount_fen",
         k_fee="fee_fen", k_return="is_return")
-    joined = state.pairs.join(bank, on="bank_key").join(book, on="book_key")
+    joined = pl.concat([pairs.select("rule"), bank, book], how="horizontal")
     status = pl.col("b_return") != pl.col("k_return")
     amount = pl.col("b_amount") != pl.col("k_amount")
     fee = pl.col("b_fee") != pl.col("k_fee")
@@ -170,30 +304,36 @@ def classified_pairs(state: State) -> pl.DataFrame:
         .when(amount).then(pl.col("b_amount") - pl.col("k_amount"))
         .when(fee).then(pl.col("b_fee") - pl.col("k_fee")).otherwise(pl.lit(0, pl.Int64)))
     common = ["group_id", "rule", "break_class", "difference_fen"]
-    return pl.concat([
+    rows = pl.concat([
         joined.select(*common, side=pl.lit("bank"), key="bank_key", amount_fen="b_amount",
                       account_no="b_account", value_date="b_date"),
         joined.select(*common, side=pl.lit("book"), key="book_key", amount_fen="k_amount",
                       account_no="k_account", value_date="k_date"),
     ])
+    # Each pair's bank row, then its book row: row i of the result is row i // 2 of a half.
+    n, i = joined.height, pl.int_range(2 * joined.height, dtype=pl.UInt32, eager=True)
+    return _rows(rows, i // 2 + (i % 2) * n)
 
 
 def lone_returns(state: State) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Unmatched returned or reversed lines whose end-to-end or original reference names a book
     item of the other direction on the account (a payout the bank sent back, the books still
-    paid): status-mismatch break rows, and the bank lines left."""
-    opposite = (pl.when(pl.col("direction") == "credit").then(pl.lit("debit"))
-                .otherwise(pl.lit("credit")))
-    known = state.book_all.filter(pl.col("ref") != "").select(
-        "account_no", "direction", "ref").unique()
-    returns = state.bank.filter(pl.col("is_return")).with_columns(_opp=opposite)
-    hits = [returns.join(known, left_on=["account_no", "_opp", col],
-                         right_on=["account_no", "direction", "ref"], how="semi")
-            for col in ("ref", "original_ref")]
-    lone = pl.concat(hits).unique("key")
-    rows = lone.select(
+    paid): status-mismatch break rows, and the bank lines left (as given)."""
+    returns = state.bank.filter(pl.col("is_return")).with_columns(_opp=~pl.col(_CREDIT))
+    # The book items the returns could name, found from the (few) returns' side first.
+    named = pl.concat([returns.select(_ACCOUNT, _CREDIT, _REF),
+                       returns.select(_ACCOUNT, _CREDIT, pl.col(_ORIGINAL).alias(_REF))])
+    known = state.book_codes.filter(pl.col(_HAS_REF)).join(
+        named.select(_ACCOUNT, ~pl.col(_CREDIT), _REF).unique(), on=[_ACCOUNT, _CREDIT, _REF],
+        how="semi").select(_ACCOUNT, _CREDIT, _REF).unique()
+    hits = [returns.join(known, left_on=[_ACCOUNT, "_opp", col],
+                         right_on=[_ACCOUNT, _CREDIT, _REF], how="semi")
+            for col in (_REF, _ORIGINAL)]
+    lone = pl.concat(hits).unique(_I)
+    rows = _rows(state.bank_all, lone[_I]).select(
         break_id=_side_id("bank"), break_class=pl.lit(BreakClass.STATUS_MISMATCH.value),
         side=pl.lit("bank"), key="key", account_no="account_no", value_date="value_date",
         amount_fen="amount_fen", difference_fen="amount_fen",
         rule=pl.lit(None, dtype=pl.String), overdue=pl.lit(False))
-    return rows, state.bank.join(lone.select("key"), on="key", how="anti")
+    rest = state.bank.join(lone.select(_I), on=_I, how="anti")
+    return rows, _rows(state.bank_all, rest[_I])

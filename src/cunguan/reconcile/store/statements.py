@@ -70,11 +70,16 @@ def _row(import_id: int, account_no: str, line: StatementLine) -> dict[str, Any]
             "original_ref": line.original_ref}
 
 
+def rows(import_id: int, account_no: str,
+         lines: Sequence[StatementLine]) -> list[dict[str, Any]]:
+    """The rows ``insert_lines`` writes for these lines."""
+    return [_row(import_id, account_no, line) for line in lines]
+
+
 def insert_lines(conn: Connection, import_id: int, account_no: str,
                  lines: Sequence[StatementLine]) -> None:
     if lines:
-        conn.execute(insert(reconcile_lines), [_row(import_id, account_no, line)
-                                               for line in lines])
+        conn.execute(insert(reconcile_lines), rows(import_id, account_no, lines))
 
 
 def statement_line(row: Any) -> StatementLine:
