@@ -195,11 +195,7 @@ class Breaks(Accounts):
         return str(tenant)
 
     def _need(self, conn: Connection, break_id: int, *, lock: bool = False) -> Any:
-        if type(break_id) is not int or not 1 <= break_id <= limits.id_max:
-            raise ReconcileError(Refusal.FIELD_INVALID,
-                                 f"break id must be an int from 1 to {limits.id_max}",
-                                 field="break_id", reason="not an int in range")
-        found = store.get(conn, break_id, lock=lock)
+        found = store.get(conn, flow.break_id(break_id), lock=lock)
         if found is None:
             raise ReconcileError(Refusal.BREAK_NOT_FOUND, f"no break {break_id}")
         return found

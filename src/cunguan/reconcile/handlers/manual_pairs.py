@@ -12,6 +12,7 @@ from cunguan.db.connection import Connection
 from cunguan.reconcile.handlers.accounts import Accounts
 from cunguan.reconcile.rules import manual_pairs as rules
 from cunguan.reconcile.rules import register
+from cunguan.reconcile.rules.breaks import break_id
 from cunguan.reconcile.rules.match_kinds import MatchRule
 from cunguan.reconcile.rules.refusals import ReconcileError, Refusal
 from cunguan.reconcile.rules.statements import Direction
@@ -36,9 +37,8 @@ class ManualPairs(Accounts):
         register.operator(operator)
         wanted = [("bank", k) for k in _keys(bank_keys, "bank_keys")] + [
             ("book", k) for k in _keys(book_keys, "book_keys")]
-        if explained_by is not None and type(explained_by) is not int:
-            raise ReconcileError(Refusal.FIELD_INVALID, "explained_by is a break id",
-                                 field="explained_by", reason="not an int")
+        if explained_by is not None:
+            explained_by = break_id(explained_by, "explained_by")
 
         def work(conn: Connection) -> dict[str, Any]:
             self.need_account(conn, account_no, lock=True)

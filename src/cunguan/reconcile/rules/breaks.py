@@ -93,6 +93,16 @@ def _text(value: object, field: str, max_length: int, *, allow_empty: bool = Fal
         raise _field(error) from None
 
 
+def break_id(value: object, field: str = "break_id") -> int:
+    """A break's id as every command takes it: an int (not a bool) from 1 to ``limits.id_max``,
+    so no caller's value reaches the database's BIGINT out of range."""
+    if type(value) is not int or not 1 <= value <= limits.id_max:
+        raise ReconcileError(Refusal.FIELD_INVALID,
+                             f"{field} must be an int from 1 to {limits.id_max}",
+                             field=field, reason="not an int in range")
+    return value
+
+
 def _ident(value: object, field: str, max_length: int) -> str:
     try:
         return fields.identifier(value, field, max_length)
