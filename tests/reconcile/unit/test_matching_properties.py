@@ -93,9 +93,40 @@ def test_r_b2_matching_is_the_same_when_hashes_are_not_trusted(
     hashed = matching.match(bank, books, as_of=AS_OF)
 
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(pairing, "_codes",
-                      lambda values: pairing._dense_codes(pairing._texts(values)))
+        _exact_only(patch)
         patch.setattr(pairing, "_key_order",
                       lambda keys: (keys.rank("ordinal") - 1).cast(pl.UInt32))
         exact = matching.match(bank, books, as_of=AS_OF)
     assert _same(hashed, exact)
+
+
+def _exact_only(patch: pytest.MonkeyPatch) -> None:
+    """Every text coded by a dense number (never a hash), from the start."""
+    start = pairing.State.start
+    patch.setattr(pairing, "_codes",
+                  lambda values: pairing._dense_codes(pairing._texts(values)))
+    patch.setattr(pairing.State, "start",
+                  staticmethod(lambda bank, book, exact=False: start(bank, book, exact=True)))
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(bank_rows=st.lists(_BANK_ROW, max_size=40), book_rows=st.lists(_BOOK_ROW, max_size=40),
+       keys=st.permutations(range(80)), buckets=st.integers(1, 4),
+       date_days=st.integers(0, 2))
+def test_r_b2_matching_is_exact_when_unequal_references_share_a_hash(
+        bank_rows: list[tuple], book_rows: list[tuple], keys: list[int], buckets: int,
+        date_days: int) -> None:
+    """The passes trust the references' and counterparties' 64-bit hashes and check what they
+    paired: with a hash so weak that unequal texts share it all the time (1 to 4 values), the
+    result is still the exact one (a collision in a pass's pairs starts again exactly; one
+    that decided nothing changes nothing)."""
+    bank = _bank(bank_rows, keys[:len(bank_rows)])
+    books = _books(book_rows, keys[40:40 + len(book_rows)])
+    policy = matching.MatchPolicy(date_tolerance_days=date_days)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(pairing, "_hashed", lambda name: pl.col(name).hash() % buckets)
+        weak = matching.match(bank, books, as_of=AS_OF, policy=policy)
+    with pytest.MonkeyPatch.context() as patch:
+        _exact_only(patch)
+        exact = matching.match(bank, books, as_of=AS_OF, policy=policy)
+    assert _same(weak, exact)

@@ -64,6 +64,26 @@ def _codes(values: Sequence[pl.Series]) -> Callable[[str], pl.Expr]:
     return _dense_codes(texts)
 
 
+def _hashed(name: str) -> pl.Expr:
+    """A text column's 64-bit hash: equal texts, equal hashes; unequal texts almost always
+    unequal ones (the passes that trust it check what they paired: ``_check_texts``)."""
+    return pl.col(name).hash()
+
+
+class HashCollision(Exception):
+    """Two unequal references shared a 64-bit hash in a pass that trusted it: ``match`` starts
+    again with exact numbers (``State.start(exact=True)``)."""
+
+
+def _check_texts(given: pl.DataFrame, rows: pl.Series, other: pl.DataFrame,
+                 other_rows: pl.Series, names: Sequence[tuple[str, str]]) -> None:
+    """The texts of ``names`` (a column of ``given``, a column of ``other``) equal, row by row,
+    for the rows paired by hash; else ``HashCollision``."""
+    for mine, theirs in names:
+        if not given[mine].gather(rows).equals(other[theirs].gather(other_rows)):
+            raise HashCollision(mine)
+
+
 def _key_order(keys: pl.Series) -> pl.Series:
     """Each (unique) key's place in key order. Sorting the texts alone is much faster than
     sorting rows by them; each key's place is then found by its hash (a join that gives more
@@ -77,11 +97,16 @@ def _key_order(keys: pl.Series) -> pl.Series:
     return (keys.rank("ordinal") - 1).cast(pl.UInt32)
 
 
-def _encoded(bank: pl.DataFrame, book: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Both sides as narrow frames of integers (the module's docstring)."""
-    ref = _codes([bank["ref"], bank["ref2"], bank["original_ref"], book["ref"]])
+def _encoded(bank: pl.DataFrame, book: pl.DataFrame, exact: bool
+             ) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Both sides as narrow frames of integers (the module's docstring). The references and
+    counterparties are hashed without proof unless ``exact`` (proving a million texts
+    one-to-one cost more than all the passes' checks of what they paired)."""
+    def trusted(values: Sequence[pl.Series]) -> Callable[[str], pl.Expr]:
+        return _dense_codes(_texts(values)) if exact else _hashed
+    ref = trusted([bank["ref"], bank["ref2"], bank["original_ref"], book["ref"]])
     account = _codes([bank["account_no"], book["account_no"]])
-    cp = _codes([bank["counterparty"], book["counterparty"]])
+    cp = trusted([bank["counterparty"], book["counterparty"]])
 
     def encode(frame: pl.DataFrame) -> pl.DataFrame:
         return frame.select(
@@ -124,13 +149,19 @@ class State:
     pairs: pl.DataFrame           # 1:1 pairs (rule, bank_i, book_i), classified at the end
     grouped: pl.DataFrame         # rows of matched groups (rules 3)
     duplicate_rows: pl.DataFrame  # break rows (``_BREAK_ROW``) of duplicates
+    exact: bool                   # codes are dense numbers: nothing paired needs a check
 
     @staticmethod
-    def start(bank: pl.DataFrame, book: pl.DataFrame) -> "State":
+    def start(bank: pl.DataFrame, book: pl.DataFrame, *, exact: bool = False) -> "State":
         bank, book = bank.select(SIDE_COLUMNS), book.select(SIDE_COLUMNS)
-        bank_codes, book_codes = _encoded(bank, book)
+        bank_codes, book_codes = _encoded(bank, book, exact)
         return State(bank, book, bank_codes, book_codes, bank_codes, book_codes,
-                     _PAIRS.to_frame(), _GROUPED.to_frame(), pl.DataFrame())
+                     _PAIRS.to_frame(), _GROUPED.to_frame(), pl.DataFrame(), exact)
+
+    def check_pairs(self, pairs: pl.DataFrame, names: Sequence[tuple[str, str]]) -> None:
+        """Pairs found on hashed ``names`` (bank column, book column) have equal texts."""
+        if not self.exact:
+            _check_texts(self.bank_all, pairs["bank_i"], self.book_all, pairs["book_i"], names)
 
     def left(self, side: str) -> pl.DataFrame:
         """The rows of a side not yet decided, as given."""
@@ -214,13 +245,23 @@ def _side_id(side: str) -> pl.Expr:
     return pl.lit("b:" if side == "bank" else "k:") + pl.col("key")
 
 
+def _check_groups(rows: pl.DataFrame, given: pl.DataFrame, by: list[str], text: str) -> None:
+    """Rows grouped on the hashed ``by`` share one ``text`` in each group; else
+    ``HashCollision``."""
+    texts = rows.select(*by, pl.lit(given[text].gather(rows[_I])).alias("_t"))
+    if texts.group_by(by).agg(pl.col("_t").n_unique())["_t"].max() not in (None, 1):
+        raise HashCollision(text)
+
+
 def duplicates(state: State) -> State:
     """A second line with the same bank reference on an account, or a second book item with the
     same reference, account and direction, is a duplicate break (the first, in key order,
     stays to be matched)."""
     def extra(codes: pl.DataFrame, given: pl.DataFrame, has: str, by: list[str],
-              side: str) -> tuple[pl.Series, pl.DataFrame]:
+              text: str, side: str) -> tuple[pl.Series, pl.DataFrame]:
         _, shared = _bucketed(codes.filter(pl.col(has)), by)
+        if not state.exact:
+            _check_groups(shared, given, by, text)
         later = _in_key_order(shared, given["key"]).filter(
             ~pl.struct(by).is_first_distinct())[_I]
         sign = 1 if side == "bank" else -1
@@ -230,9 +271,9 @@ def duplicates(state: State) -> State:
             amount_fen="amount_fen", difference_fen=pl.col("amount_fen") * sign,
             rule=pl.lit(None, dtype=pl.String), overdue=pl.lit(False))
     bank_later, bank_dupes = extra(state.bank, state.bank_all, _HAS_REF2, [_ACCOUNT, _REF2],
-                                   "bank")
+                                   "ref2", "bank")
     book_later, book_dupes = extra(state.book, state.book_all, _HAS_REF,
-                                   [_ACCOUNT, _CREDIT, _REF], "book")
+                                   [_ACCOUNT, _CREDIT, _REF], "ref", "book")
     return replace(
         state, duplicate_rows=pl.concat([bank_dupes, book_dupes]),
         bank=_without(state.bank, bank_later, state.bank_all.height),
@@ -243,11 +284,12 @@ def by_reference(state: State) -> State:
     """Rule 1: a line's end-to-end reference, then its bank reference, equals a book item's
     reference; same account and direction."""
     keys = [pl.col(_ACCOUNT), pl.col(_CREDIT)]
-    for bank_ref, has in ((_REF, _HAS_REF), (_REF2, _HAS_REF2)):
+    for bank_ref, has, text in ((_REF, _HAS_REF, "ref"), (_REF2, _HAS_REF2, "ref2")):
         bank = state.bank.filter(pl.col(has))
         book = state.book.filter(pl.col(_HAS_REF))
         pairs = rank_pairs(state, bank, book, [*keys, pl.col(bank_ref)],
                            [*keys, pl.col(_REF)])
+        state.check_pairs(pairs, [(text, "ref")])
         state = state.paired(MatchRule.REFERENCE.value, pairs)
     return state
 
@@ -274,6 +316,8 @@ def by_amount_date(state: State, date_days: int) -> State:
             extra = [pl.col(_CP)] if with_cp else []
             pairs = rank_pairs(state, bank, book, [*base, pl.col("value_date"), *extra],
                                [*base, book_day, *extra])
+            if with_cp:
+                state.check_pairs(pairs, [("counterparty", "counterparty")])
             state = state.paired(MatchRule.AMOUNT_DATE.value, pairs)
     return state
 
@@ -315,6 +359,15 @@ def classified_pairs(state: State) -> pl.DataFrame:
     return _rows(rows, i // 2 + (i % 2) * n)
 
 
+def _naming(returns: pl.DataFrame, known: pl.DataFrame, account: str, ref: str,
+            original: str) -> pl.DataFrame:
+    """The ``returns`` whose reference or original reference is a ``known`` item's (same
+    account, other direction): their rows ``_I``."""
+    hits = [returns.join(known, left_on=[account, "_opp", col], right_on=[account, _CREDIT, ref],
+                         how="semi") for col in (ref, original)]
+    return pl.concat([h.select(_I) for h in hits]).unique(_I)
+
+
 def lone_returns(state: State) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Unmatched returned or reversed lines whose end-to-end or original reference names a book
     item of the other direction on the account (a payout the bank sent back, the books still
@@ -323,13 +376,21 @@ def lone_returns(state: State) -> tuple[pl.DataFrame, pl.DataFrame]:
     # The book items the returns could name, found from the (few) returns' side first.
     named = pl.concat([returns.select(_ACCOUNT, _CREDIT, _REF),
                        returns.select(_ACCOUNT, _CREDIT, pl.col(_ORIGINAL).alias(_REF))])
-    known = state.book_codes.filter(pl.col(_HAS_REF)).join(
+    candidates = state.book_codes.filter(pl.col(_HAS_REF)).join(
         named.select(_ACCOUNT, ~pl.col(_CREDIT), _REF).unique(), on=[_ACCOUNT, _CREDIT, _REF],
-        how="semi").select(_ACCOUNT, _CREDIT, _REF).unique()
-    hits = [returns.join(known, left_on=[_ACCOUNT, "_opp", col],
-                         right_on=[_ACCOUNT, _CREDIT, _REF], how="semi")
-            for col in (_REF, _ORIGINAL)]
-    lone = pl.concat(hits).unique(_I)
+        how="semi")
+    lone = _naming(returns, candidates.select(_ACCOUNT, _CREDIT, _REF).unique(),
+                   _ACCOUNT, _REF, _ORIGINAL)
+    if not state.exact:
+        texts = _naming(_rows(state.bank_all, lone[_I]).select(
+            pl.lit(lone[_I]).alias(_I), _ACCOUNT=pl.col("account_no"), ref="ref",
+            original_ref="original_ref", _opp=pl.col("direction") != "credit"),
+            _rows(state.book_all, candidates[_I]).select(
+                _ACCOUNT=pl.col("account_no"), ref="ref",
+                **{_CREDIT: pl.col("direction") == "credit"}),
+            "_ACCOUNT", "ref", "original_ref")
+        if texts.height != lone.height:
+            raise HashCollision("ref")
     rows = _rows(state.bank_all, lone[_I]).select(
         break_id=_side_id("bank"), break_class=pl.lit(BreakClass.STATUS_MISMATCH.value),
         side=pl.lit("bank"), key="key", account_no="account_no", value_date="value_date",
