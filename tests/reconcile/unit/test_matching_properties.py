@@ -42,7 +42,10 @@ def _books(rows: list[tuple], keys: list[int]) -> pl.DataFrame:
 
 
 def _same(a: matching.MatchResult, b: matching.MatchResult) -> bool:
-    return (a.matches.equals(b.matches) and a.breaks.equals(b.breaks)
+    """The same rows (``matches`` comes in the bank frame's row order, the others sorted)."""
+    def rows(frame: pl.DataFrame) -> pl.DataFrame:
+        return frame.sort("group_id", "side", "key")
+    return (rows(a.matches).equals(rows(b.matches)) and a.breaks.equals(b.breaks)
             and a.in_transit.equals(b.in_transit))
 
 

@@ -257,15 +257,16 @@ def _age(as_of: date) -> pl.Expr:
 
 
 def _result(state: "pairing.State", as_of: date, policy: MatchPolicy) -> MatchResult:
-    pair_rows = pairing.classified_pairs(state)
-    # The pairs' rows come ordered by group_id, side, key: only groups need a sort.
-    matches = pair_rows.filter(pl.col("break_class").is_null()).select(
+    pairs = pairing.classified_pairs(state)
+    matches = pairing.pair_rows(state, pairs.filter(pl.col("break_class").is_null()),
+                                ["key", "amount_fen", "account_no"]).select(
         "group_id", "rule", "side", "key", "amount_fen", "account_no")
     if state.grouped.height:
         matches = pl.concat([matches, state.grouped.select(
-            "group_id", "rule", "side", "key", "amount_fen", "account_no")]
-        ).sort("group_id", "side", "key")
-    pair_breaks = pair_rows.filter(pl.col("break_class").is_not_null()).select(
+            "group_id", "rule", "side", "key", "amount_fen", "account_no")])
+    pair_breaks = pairing.pair_rows(
+        state, pairs.filter(pl.col("break_class").is_not_null()),
+        ["key", "account_no", "value_date", "amount_fen"]).select(
         break_id="group_id", break_class="break_class", side="side", key="key",
         account_no="account_no", value_date="value_date", amount_fen="amount_fen",
         difference_fen="difference_fen", age_days=_age(as_of), rule="rule",
