@@ -18,8 +18,9 @@ the paired bank keys, ``_key_order``). The texts are read again, by row, only fo
 """
 
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
-from typing import Final
+from typing import Final, TypeVar
 
 import polars as pl
 
@@ -39,6 +40,19 @@ _PAIRS: Final = pl.Schema({"rule": pl.String, "bank_i": pl.UInt32, "book_i": pl.
 _I, _K, _ACCOUNT, _CREDIT = "_i", "_k", "_a", "_c"
 _REF, _REF2, _ORIGINAL, _CP = "_r", "_r2", "_o", "_cp"
 _HAS_REF, _HAS_REF2, _HAS_CP = "_hr", "_hr2", "_hcp"
+
+_T = TypeVar("_T")
+_U = TypeVar("_U")
+#: One thread beside the caller's, for the book side's half of a step while the caller does
+#: the bank side's: Polars releases the GIL while it works, and many of a pass's operations
+#: run on one core (a hash, a filter, a gather), so the two sides use both.
+_BESIDE: Final = ThreadPoolExecutor(max_workers=1, thread_name_prefix="matching-side")
+
+
+def both(bank_work: Callable[[], _T], book_work: Callable[[], _U]) -> tuple[_T, _U]:
+    """``bank_work()`` and ``book_work()``, at the same time."""
+    book = _BESIDE.submit(book_work)
+    return bank_work(), book.result()
 
 
 def _texts(values: Sequence[pl.Series]) -> pl.Series:
@@ -118,7 +132,7 @@ def _encoded(bank: pl.DataFrame, book: pl.DataFrame, exact: bool
             ref("original_ref").alias(_ORIGINAL), cp("counterparty").alias(_CP),
             (pl.col("ref") != "").alias(_HAS_REF), (pl.col("ref2") != "").alias(_HAS_REF2),
             (pl.col("counterparty") != "").alias(_HAS_CP))
-    return encode(bank), encode(book)
+    return both(lambda: encode(bank), lambda: encode(book))
 
 
 def _rows(frame: pl.DataFrame, rows: pl.Series) -> pl.DataFrame:
@@ -235,8 +249,9 @@ def rank_pairs(state: State, bank: pl.DataFrame, book: pl.DataFrame, bank_on: li
     """(bank_i, book_i): the n-th line of each join key with the n-th item of it, both in
     key order. Joined on one hash of key and rank, then kept only where both are equal."""
     names = [f"_j{i}" for i in range(len(bank_on))]
-    left = _ranked(bank, names, bank_on, state.bank_all["key"]).rename({_I: "bank_i"})
-    right = _ranked(book, names, book_on, state.book_all["key"]).rename({_I: "book_i"})
+    left, right = both(
+        lambda: _ranked(bank, names, bank_on, state.bank_all["key"]).rename({_I: "bank_i"}),
+        lambda: _ranked(book, names, book_on, state.book_all["key"]).rename({_I: "book_i"}))
     equal = pl.all_horizontal([pl.col(n) == pl.col(f"{n}_right") for n in [*names, "_n"]])
     return left.join(right, on="_hn", how="inner").filter(equal).select("bank_i", "book_i")
 
@@ -270,10 +285,10 @@ def duplicates(state: State) -> State:
             side=pl.lit(side), key="key", account_no="account_no", value_date="value_date",
             amount_fen="amount_fen", difference_fen=pl.col("amount_fen") * sign,
             rule=pl.lit(None, dtype=pl.String), overdue=pl.lit(False))
-    bank_later, bank_dupes = extra(state.bank, state.bank_all, _HAS_REF2, [_ACCOUNT, _REF2],
-                                   "ref2", "bank")
-    book_later, book_dupes = extra(state.book, state.book_all, _HAS_REF,
-                                   [_ACCOUNT, _CREDIT, _REF], "ref", "book")
+    (bank_later, bank_dupes), (book_later, book_dupes) = both(
+        lambda: extra(state.bank, state.bank_all, _HAS_REF2, [_ACCOUNT, _REF2], "ref2", "bank"),
+        lambda: extra(state.book, state.book_all, _HAS_REF, [_ACCOUNT, _CREDIT, _REF], "ref",
+                      "book"))
     return replace(
         state, duplicate_rows=pl.concat([bank_dupes, book_dupes]),
         bank=_without(state.bank, bank_later, state.bank_all.height),
@@ -360,8 +375,8 @@ def pair_rows(state: State, pairs: pl.DataFrame, names: Sequence[str]) -> pl.Dat
             pl.repeat(name, ordered.height, dtype=pl.String, eager=True).rename("side"),
             *[ordered[column] for column in extra],
             *[frame[column].gather(ordered[rows]) for column in names]])
-    return pl.concat([side("bank", state.bank_all, "bank_i"),
-                      side("book", state.book_all, "book_i")])
+    return pl.concat(both(lambda: side("bank", state.bank_all, "bank_i"),
+                          lambda: side("book", state.book_all, "book_i")))
 
 
 def _naming(returns: pl.DataFrame, known: pl.DataFrame, account: str, ref: str,
