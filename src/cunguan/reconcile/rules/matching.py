@@ -231,8 +231,8 @@ def match(bank: pl.DataFrame, books: pl.DataFrame, *, as_of: date,
     invariant(bank.schema == BANK_SCHEMA, f"bank frame schema {bank.schema}")
     invariant(books.schema == BOOK_SCHEMA, f"book frame schema {books.schema}")
     invariant(isinstance(as_of, date) and not isinstance(as_of, datetime), "as_of is a date")
-    bank_keys, book_keys = pairing.both(lambda: bank["key"].n_unique(),
-                                        lambda: books["key"].n_unique())
+    bank_keys, book_keys = pairing.both(bank["key"].n_unique,
+                                        books["key"].n_unique)
     invariant(bank_keys == bank.height, "bank line keys are unique")
     invariant(book_keys == books.height, "book item keys are unique")
     b, k = _normalized(bank, books)
