@@ -259,16 +259,14 @@ def _age(as_of: date) -> pl.Expr:
 
 
 def _result(state: "pairing.State", as_of: date, policy: MatchPolicy) -> MatchResult:
-    pairs = pairing.classified_pairs(state)
-    matches = pairing.pair_rows(state, pairs.filter(pl.col("break_class").is_null()),
-                                ["key", "amount_fen", "account_no"]).select(
+    agree, disagree = pairing.classified_pairs(state)
+    matches = pairing.pair_rows(state, agree, ["key", "amount_fen", "account_no"]).select(
         "group_id", "rule", "side", "key", "amount_fen", "account_no")
     if state.grouped.height:
         matches = pl.concat([matches, state.grouped.select(
             "group_id", "rule", "side", "key", "amount_fen", "account_no")])
     pair_breaks = pairing.pair_rows(
-        state, pairs.filter(pl.col("break_class").is_not_null()),
-        ["key", "account_no", "value_date", "amount_fen"]).select(
+        state, disagree, ["key", "account_no", "value_date", "amount_fen"]).select(
         break_id="group_id", break_class="break_class", side="side", key="key",
         account_no="account_no", value_date="value_date", amount_fen="amount_fen",
         difference_fen="difference_fen", age_days=_age(as_of), rule="rule",

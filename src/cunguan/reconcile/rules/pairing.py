@@ -187,12 +187,13 @@ class State:
         """Record 1:1 pairs (bank_i, book_i) and take them out of what is left."""
         if pairs.height == 0:
             return self
+        bank, book = both(lambda: _without(self.bank, pairs["bank_i"], self.bank_all.height),
+                          lambda: _without(self.book, pairs["book_i"], self.book_all.height))
         return replace(
             self,
             pairs=pl.concat([self.pairs, pairs.select(pl.lit(rule).alias("rule"), "bank_i",
                                                       "book_i")]),
-            bank=_without(self.bank, pairs["bank_i"], self.bank_all.height),
-            book=_without(self.book, pairs["book_i"], self.book_all.height))
+            bank=bank, book=book)
 
     def grouped_with(self, rows: pl.DataFrame) -> "State":
         """Record matched groups' rows (``_GROUPED``) and take them out of what is left."""
@@ -234,14 +235,13 @@ def _ranked(frame: pl.DataFrame, names: list[str], on: list[pl.Expr],
     the same join key, and ``_hn``: a hash of both (equal when they are)."""
     keyed = frame.select(_I, *[e.alias(n) for e, n in zip(on, names, strict=True)])
     alone, shared = _bucketed(keyed, names)
-    ranked = pl.concat([
-        alone.with_columns(_n=pl.lit(0, pl.UInt32)),
-        _in_key_order(shared, keys).with_columns(
-            _n=pl.int_range(pl.len(), dtype=pl.UInt32).over(names)),
-    ])
     # A row alone keeps its hash; a ranked one hashes it with its rank (equal when both are).
-    return ranked.with_columns(_hn=pl.when(pl.col("_n") == 0).then(pl.col("_h"))
-                               .otherwise(pl.struct("_h", "_n").hash())).drop("_h")
+    return pl.concat([
+        alone.select(_I, *names, _n=pl.lit(0, pl.UInt32), _hn="_h"),
+        _in_key_order(shared, keys).with_columns(
+            _n=pl.int_range(pl.len(), dtype=pl.UInt32).over(names)).select(
+            _I, *names, "_n", _hn=pl.struct("_h", "_n").hash()),
+    ])
 
 
 def rank_pairs(state: State, bank: pl.DataFrame, book: pl.DataFrame, bank_on: list[pl.Expr],
@@ -337,26 +337,32 @@ def by_amount_date(state: State, date_days: int) -> State:
     return state
 
 
-def classified_pairs(state: State) -> pl.DataFrame:
-    """Every 1:1 pair (rule, bank_i, book_i) with its break class (null when the sides agree)
-    and difference: the status first, then the amount, then the fee. In the bank frame's row
-    order (the store reads lines in key order), so the same inputs give the same rows."""
+def classified_pairs(state: State) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Every 1:1 pair (rule, bank_i, book_i), split: the pairs whose sides agree, and those
+    that disagree with their break class and difference — the status first, then the amount,
+    then the fee. Classes and differences are worked out only for the (few) that disagree."""
     pairs = state.pairs.sort("bank_i")
     bank, book = state.bank_all, state.book_all
 
-    def at(frame: pl.DataFrame, rows: str, name: str) -> pl.Expr:
-        return pl.lit(frame[name].gather(pairs[rows]))
-    status = at(bank, "bank_i", "is_return") != at(book, "book_i", "is_return")
-    b_amount, k_amount = at(bank, "bank_i", "amount_fen"), at(book, "book_i", "amount_fen")
-    b_fee, k_fee = at(bank, "bank_i", "fee_fen"), at(book, "book_i", "fee_fen")
-    return pairs.with_columns(
+    def sides(name: str) -> tuple[pl.Series, pl.Series]:
+        return bank[name].gather(pairs["bank_i"]), book[name].gather(pairs["book_i"])
+    (b_return, k_return), (b_amount, k_amount), (b_fee, k_fee) = (
+        sides("is_return"), sides("amount_fen"), sides("fee_fen"))
+    differ = (b_return != k_return) | (b_amount != k_amount) | (b_fee != k_fee)
+    agree = pairs.filter(~differ)
+    split = pl.DataFrame([b_return != k_return, b_amount, k_amount, b_fee, k_fee],
+                         schema=["status", "b_amount", "k_amount", "b_fee", "k_fee"]
+                         ).filter(differ)
+    # a pair here differs in its status, else its amount, else (otherwise) its fee
+    status, amount = pl.col("status"), pl.col("b_amount") != pl.col("k_amount")
+    disagree = pl.concat([pairs.filter(differ), split.select(
         break_class=pl.when(status).then(pl.lit(BreakClass.STATUS_MISMATCH.value))
-        .when(b_amount != k_amount).then(pl.lit(BreakClass.AMOUNT_MISMATCH.value))
-        .when(b_fee != k_fee).then(pl.lit(BreakClass.FEE_MISMATCH.value))
-        .otherwise(pl.lit(None, dtype=pl.String)),
-        difference_fen=pl.when(status).then(b_amount)
-        .when(b_amount != k_amount).then(b_amount - k_amount)
-        .when(b_fee != k_fee).then(b_fee - k_fee).otherwise(pl.lit(0, pl.Int64)))
+        .when(amount).then(pl.lit(BreakClass.AMOUNT_MISMATCH.value))
+        .otherwise(pl.lit(BreakClass.FEE_MISMATCH.value)),
+        difference_fen=pl.when(status).then(pl.col("b_amount"))
+        .when(amount).then(pl.col("b_amount") - pl.col("k_amount"))
+        .otherwise(pl.col("b_fee") - pl.col("k_fee")))], how="horizontal")
+    return agree, disagree
 
 
 def pair_rows(state: State, pairs: pl.DataFrame, names: Sequence[str]) -> pl.DataFrame:
@@ -365,13 +371,14 @@ def pair_rows(state: State, pairs: pl.DataFrame, names: Sequence[str]) -> pl.Dat
     itself; the bank rows in the bank frame's row order, then the book rows in the book
     frame's. (Each side's own columns are read in its frame's order: gathering a million
     texts at random places costs several times more.)"""
-    group_ids = pl.select(pl.lit("b:") + pl.lit(state.bank_all["key"])).to_series()
     extra = [name for name in pairs.columns if name not in ("bank_i", "book_i")]
+    bank_keys = state.bank_all["key"]
 
     def side(name: str, frame: pl.DataFrame, rows: str) -> pl.DataFrame:
         ordered = pairs.sort(rows)
         return pl.DataFrame([
-            group_ids.gather(ordered["bank_i"]).rename("group_id"),
+            pl.select(pl.lit("b:") + pl.lit(bank_keys.gather(ordered["bank_i"])))
+            .to_series().rename("group_id"),
             pl.repeat(name, ordered.height, dtype=pl.String, eager=True).rename("side"),
             *[ordered[column] for column in extra],
             *[frame[column].gather(ordered[rows]) for column in names]])
