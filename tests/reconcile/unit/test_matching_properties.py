@@ -89,16 +89,14 @@ def test_r_b2_the_benchmark_frames_give_exactly_the_breaks_planted(
        keys=st.permutations(range(80)))
 def test_r_b2_matching_is_the_same_when_hashes_are_not_trusted(
         bank_rows: list[tuple], book_rows: list[tuple], keys: list[int]) -> None:
-    """The engine's exact fallbacks (dense numbers for texts, ranked keys), taken when two
-    texts share a 64-bit hash, give what the hashes give."""
+    """The engine's exact fallback (dense numbers for texts), taken when two texts share a
+    64-bit hash, gives what the hashes give."""
     bank = _bank(bank_rows, keys[:len(bank_rows)])
     books = _books(book_rows, keys[40:40 + len(book_rows)])
     hashed = matching.match(bank, books, as_of=AS_OF)
 
     with pytest.MonkeyPatch.context() as patch:
         _exact_only(patch)
-        patch.setattr(pairing, "_key_order",
-                      lambda keys: (keys.rank("ordinal") - 1).cast(pl.UInt32))
         exact = matching.match(bank, books, as_of=AS_OF)
     assert _same(hashed, exact)
 

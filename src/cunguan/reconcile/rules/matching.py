@@ -161,6 +161,12 @@ class MatchResult:
     also raised as ``bank_only``/``book_only`` breaks (with ``overdue`` true there). So each
     line and item is in exactly one of ``matches``, ``breaks`` and ``in_transit`` not overdue:
     ``outcomes()``.
+
+    Which rows are in each frame never depends on the inputs' row order. ``breaks`` and
+    ``in_transit`` are sorted; ``matches`` comes as read — the 1:1 pairs' bank rows in the bank
+    frame's order, their book rows in the book frame's, then the groups' rows — because sorting
+    1.9 M rows by their keys' texts cost more than the passes (sort by ``group_id``, ``side``,
+    ``key`` to compare two results).
     """
 
     matches: pl.DataFrame

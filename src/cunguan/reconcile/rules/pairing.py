@@ -9,12 +9,15 @@ item (in key order) of the same key, so a hash join pairs whole buckets of look-
 depend on row order.
 
 Speed (bench/reconcile_bench.py, docs/PERFORMANCE.md): ``State.start`` turns each side once
-into a narrow frame of integers (``_codes``): its row (``_i``), the references, accounts and
-counterparty accounts as 64-bit hashes (checked one-to-one over the values both sides hold,
-else dense numbers, which always are), the direction a boolean. The passes join, rank and take
-out rows on those. Key order is computed only where it decides: the rank of rows whose join key
-another row shares (``_bucketed``; a row alone has rank 0), and the result's order (one sort of
-the paired bank keys, ``_key_order``). The texts are read again, by row, only for the result.
+into a narrow frame of integers (``_encoded``): its row (``_i``), the references, accounts and
+counterparty accounts as 64-bit hashes, the direction a boolean. The accounts' hashes are proved
+one-to-one first (few values); the references' and counterparties' are trusted and each pass
+checks the texts of what it paired (``HashCollision`` makes ``match`` start again on dense
+numbers, which are exact). The passes join, rank and take out rows on those integers. Key order
+is computed only where it decides: the rank of rows whose join key another row shares
+(``_bucketed``; a row alone has rank 0). The texts are read again, by row, only for the result,
+each side's in its own frame's order. Each step does its bank half and its book half at once
+(``both``).
 """
 
 from collections.abc import Callable, Sequence
@@ -37,7 +40,7 @@ _PAIRS: Final = pl.Schema({"rule": pl.String, "bank_i": pl.UInt32, "book_i": pl.
 #: The narrow frame's columns: the row in the side's frame, the place in key order, the
 #: account, the direction (credit true), the references and the counterparty, whether each
 #: is given.
-_I, _K, _ACCOUNT, _CREDIT = "_i", "_k", "_a", "_c"
+_I, _ACCOUNT, _CREDIT = "_i", "_a", "_c"
 _REF, _REF2, _ORIGINAL, _CP = "_r", "_r2", "_o", "_cp"
 _HAS_REF, _HAS_REF2, _HAS_CP = "_hr", "_hr2", "_hcp"
 
@@ -96,19 +99,6 @@ def _check_texts(given: pl.DataFrame, rows: pl.Series, other: pl.DataFrame,
     for mine, theirs in names:
         if not given[mine].gather(rows).equals(other[theirs].gather(other_rows)):
             raise HashCollision(mine)
-
-
-def _key_order(keys: pl.Series) -> pl.Series:
-    """Each (unique) key's place in key order. Sorting the texts alone is much faster than
-    sorting rows by them; each key's place is then found by its hash (a join that gives more
-    rows than keys means two keys share a hash: then the texts are ranked instead)."""
-    places = (pl.DataFrame({"h": keys.sort().hash()})
-              .with_row_index(_K).with_columns(pl.col(_K).cast(pl.UInt32)))
-    found = pl.DataFrame({"h": keys.hash()}).join(places, on="h", how="left",
-                                                   maintain_order="left")
-    if found.height == keys.len():
-        return found[_K]
-    return (keys.rank("ordinal") - 1).cast(pl.UInt32)
 
 
 def _encoded(bank: pl.DataFrame, book: pl.DataFrame, exact: bool
