@@ -11,6 +11,7 @@ headers (HMAC-SHA256 with the platform's newest key over the file's bytes, docs/
 "Reconciliation files"), besides the response's signature every answer carries.
 """
 
+from collections.abc import Callable
 from dataclasses import asdict
 from typing import Annotated, Any
 
@@ -168,6 +169,19 @@ async def _ok(request: Request, call: Any, *args: Any, **kwargs: Any) -> Respons
     return respond(request, 200, {"status": "ok", "data": data})
 
 
+BreakCommand = Callable[[ReconcileService, dict[str, Any]], object]
+
+
+async def _on_break(request: Request, break_id: int, command: BreakCommand) -> Response:
+    """Run one of the break workflow's commands with the request's JSON object body and
+    answer the break as it now stands; a refusal (the handler's ReconcileError, a missing
+    field's FieldInvalid) is the edge's to answer, as from any route."""
+    raw = await _fields(request)
+    service = _service(request)
+    await run_in_threadpool(command, service, raw)
+    return await _ok(request, service.break_detail, break_id)
+
+
 @operator_router.post("/reconcile/accounts/{account_no}/days/{business_date}/match",
                       response_model=s.View)
 async def match_day(request: Request, account_no: BankAccountNo, business_date: Day,
@@ -200,19 +214,15 @@ async def break_detail(request: Request, break_id: BreakId, caller: Operator) ->
 @operator_router.post("/reconcile/breaks/{break_id}/assign", response_model=s.View)
 async def assign(request: Request, break_id: BreakId, caller: Operator) -> Response:
     """Give the break its owner (body: ``owner``)."""
-    raw = await _fields(request)
-    await run_in_threadpool(_service(request).assign, break_id, _given(raw, "owner"),
-                            operator=caller.key_id)
-    return await _ok(request, _service(request).break_detail, break_id)
+    return await _on_break(request, break_id, lambda service, raw: service.assign(
+        break_id, _given(raw, "owner"), operator=caller.key_id))
 
 
 @operator_router.post("/reconcile/breaks/{break_id}/notes", response_model=s.View)
 async def note(request: Request, break_id: BreakId, caller: Operator) -> Response:
     """Add a note to the break (body: ``text``)."""
-    raw = await _fields(request)
-    await run_in_threadpool(_service(request).note, break_id, _given(raw, "text"),
-                            operator=caller.key_id)
-    return await _ok(request, _service(request).break_detail, break_id)
+    return await _on_break(request, break_id, lambda service, raw: service.note(
+        break_id, _given(raw, "text"), operator=caller.key_id))
 
 
 @operator_router.post("/reconcile/breaks/{break_id}/adjustment", response_model=s.View)
@@ -220,13 +230,11 @@ async def propose(request: Request, break_id: BreakId, caller: Operator) -> Resp
     """Propose an adjustment for an assigned break, as its maker (body: ``kind`` correction or
     write_off, ``debit_account_no``, ``credit_account_no``, ``amount_fen``, ``memo``); another
     operator approves it."""
-    raw = await _fields(request)
-    await run_in_threadpool(
-        _service(request).propose, break_id, kind=raw.get("kind", "correction"),
+    return await _on_break(request, break_id, lambda service, raw: service.propose(
+        break_id, kind=raw.get("kind", "correction"),
         debit_account_no=_given(raw, "debit_account_no"),
         credit_account_no=_given(raw, "credit_account_no"), amount_fen=_given(raw, "amount_fen"),
-        memo=_given(raw, "memo"), operator=caller.key_id)
-    return await _ok(request, _service(request).break_detail, break_id)
+        memo=_given(raw, "memo"), operator=caller.key_id))
 
 
 @operator_router.post("/reconcile/breaks/{break_id}/approval", response_model=s.View)
@@ -242,19 +250,15 @@ async def approve(request: Request, break_id: BreakId, caller: Operator) -> Resp
 @operator_router.post("/reconcile/breaks/{break_id}/rejection", response_model=s.View)
 async def reject(request: Request, break_id: BreakId, caller: Operator) -> Response:
     """Send the proposed adjustment back (body: ``reason``; not its maker)."""
-    raw = await _fields(request)
-    await run_in_threadpool(_service(request).reject, break_id, _given(raw, "reason"),
-                            operator=caller.key_id)
-    return await _ok(request, _service(request).break_detail, break_id)
+    return await _on_break(request, break_id, lambda service, raw: service.reject(
+        break_id, _given(raw, "reason"), operator=caller.key_id))
 
 
 @operator_router.post("/reconcile/breaks/{break_id}/resolution", response_model=s.View)
 async def resolve(request: Request, break_id: BreakId, caller: Operator) -> Response:
     """Clear the break without posting (body: ``resolution``: the bank corrected it …)."""
-    raw = await _fields(request)
-    await run_in_threadpool(_service(request).resolve, break_id, _given(raw, "resolution"),
-                            operator=caller.key_id)
-    return await _ok(request, _service(request).break_detail, break_id)
+    return await _on_break(request, break_id, lambda service, raw: service.resolve(
+        break_id, _given(raw, "resolution"), operator=caller.key_id))
 
 
 @operator_router.post("/reconcile/platforms/{tenant_id}/checks/{business_date}",
