@@ -40,18 +40,18 @@ from statistics import median
 from typing import Any
 from urllib.parse import urlencode
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 from stdnum.cn import ric
 
 from bench import wrk_replay
 from bench.api_bench import _bare, free_port, start_server
 from bench.custody_bench import _card
-from bench.ledger_bench import ADMIN_URL
+from bench.ledger_bench import _bench_url, recreate_pg_database
 from cunguan.custody.handlers.lending_service import BidRequest, ProjectStep, ProjectTerms
 from cunguan.custody.rules import accounts as chart
 from cunguan.custody.rules import passwords
 from cunguan.custody.rules.kyc import IdKind
-from cunguan.db.connection import make_engine, normalise_url, upgrade
+from cunguan.db.connection import make_engine, upgrade
 from cunguan.platform.bank import Bank
 from cunguan.platform.pages import CSRF_COOKIE
 
@@ -91,18 +91,6 @@ def _id_no(seq: int) -> str:
 
 def _mobile(seq: int) -> str:
     return f"13{seq:09d}"
-
-
-def _bench_url() -> str:
-    return f"{ADMIN_URL.rsplit('/', 1)[0]}/{BENCH_DB}"
-
-
-def _recreate_database() -> None:
-    admin = create_engine(normalise_url(ADMIN_URL), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)"))
-        conn.execute(text(f"CREATE DATABASE {BENCH_DB}"))
-    admin.dispose()
 
 
 # -- seeding ------------------------------------------------------------------------------
@@ -325,8 +313,8 @@ def hash_bound() -> dict[str, Any]:
 
 @contextmanager
 def _serving() -> Iterator[tuple[str, str, str, list[str], list[str], str, int]]:
-    _recreate_database()
-    url = _bench_url()
+    recreate_pg_database(BENCH_DB)
+    url = _bench_url(BENCH_DB)
     key_id, secret, projects, listings = _seed(url)
     port = free_port()
     # The load generator posts the opening page as a proxy in front of its users would.
