@@ -25,16 +25,17 @@ from cunguan.core.fields import FieldInvalid
 from cunguan.custody import schemas as s
 from cunguan.platform.access import Principal
 from cunguan.platform.bank import Bank
-from cunguan.platform.body import json_of
 from cunguan.platform.edge import (
     ERROR_RESPONSES,
     SignedRoute,
     bank,
+    json_object,
     operator,
     operator_upload,
     platform,
     respond,
     respond_bytes,
+    respond_ok,
     tenant,
 )
 from cunguan.reconcile.handlers.platform_files import PlatformFile, platform_file
@@ -149,24 +150,11 @@ def _service(request: Request) -> ReconcileService:
                             custody=found.custody)
 
 
-async def _fields(request: Request) -> dict[str, Any]:
-    """A command's JSON object body (its fields judged by the handler)."""
-    value = json_of(request.headers.get("content-type"), await request.body())
-    if not isinstance(value, dict):
-        raise FieldInvalid("body", "must be a JSON object")
-    return value
-
-
 def _given(raw: dict[str, Any], name: str) -> Any:
     """A field the body must carry (its value judged by the handler)."""
     if name not in raw:
         raise FieldInvalid(name, "is required")
     return raw[name]
-
-
-async def _ok(request: Request, call: Any, *args: Any, **kwargs: Any) -> Response:
-    data = await run_in_threadpool(call, *args, **kwargs)
-    return respond(request, 200, {"status": "ok", "data": data})
 
 
 BreakCommand = Callable[[ReconcileService, dict[str, Any]], object]
@@ -176,10 +164,10 @@ async def _on_break(request: Request, break_id: int, command: BreakCommand) -> R
     """Run one of the break workflow's commands with the request's JSON object body and
     answer the break as it now stands; a refusal (the handler's ReconcileError, a missing
     field's FieldInvalid) is the edge's to answer, as from any route."""
-    raw = await _fields(request)
+    raw = await json_object(request)
     service = _service(request)
     await run_in_threadpool(command, service, raw)
-    return await _ok(request, service.break_detail, break_id)
+    return await respond_ok(request, service.break_detail, break_id)
 
 
 @operator_router.post("/reconcile/accounts/{account_no}/days/{business_date}/match",
@@ -201,14 +189,14 @@ async def breaks(request: Request, caller: Operator,
                  resolved: Annotated[bool, Query(description="resolved ones too")] = False
                  ) -> Response:
     """Breaks, oldest first: the open ones, or those of ``state``, or all (``resolved``)."""
-    return await _ok(request, _service(request).breaks, account_no=account, state=state,
+    return await respond_ok(request, _service(request).breaks, account_no=account, state=state,
                      open_only=not resolved)
 
 
 @operator_router.get("/reconcile/breaks/{break_id}", response_model=s.View)
 async def break_detail(request: Request, break_id: BreakId, caller: Operator) -> Response:
     """A break with everything done to it and its adjustments."""
-    return await _ok(request, _service(request).break_detail, break_id)
+    return await respond_ok(request, _service(request).break_detail, break_id)
 
 
 @operator_router.post("/reconcile/breaks/{break_id}/assign", response_model=s.View)
