@@ -3,7 +3,7 @@ bank's page, repayments of lent projects, and claim transfers (债权转让), ea
 packets of the same run.
 
 Against ``cunguan serve`` (2 processes) on PostgreSQL, the load from wrk replaying requests
-prepared just before each phase, each once (``bench/commands_wrk.lua``, as the flash raise's):
+prepared just before each phase, each once (``bench/wrk_replay.py``, as the flash raise's):
 
 - openings: ``OPENINGS`` form posts of the bank's account-opening page (``POST /pages/{token}``
   with its CSRF cookie and the user's four elements and password), each on a page session of
@@ -27,9 +27,6 @@ and after: per request, it says whether a kind is bound by the processor or wait
 
 import json
 import os
-import re
-import signal
-import subprocess
 import tempfile
 import time
 import uuid
@@ -43,18 +40,18 @@ from statistics import median
 from typing import Any
 from urllib.parse import urlencode
 
-from sqlalchemy import create_engine, text
-from stdnum import luhn
+from sqlalchemy import text
 from stdnum.cn import ric
 
-from bench.api_bench import _UNITS_MS, WRK, _bare, free_port, start_server
-from bench.ledger_bench import ADMIN_URL
-from cunguan.core import signing
+from bench import wrk_replay
+from bench.api_bench import _bare, free_port, start_server
+from bench.custody_bench import _card
+from bench.ledger_bench import _bench_url, recreate_pg_database
 from cunguan.custody.handlers.lending_service import BidRequest, ProjectStep, ProjectTerms
 from cunguan.custody.rules import accounts as chart
 from cunguan.custody.rules import passwords
 from cunguan.custody.rules.kyc import IdKind
-from cunguan.db.connection import make_engine, normalise_url, upgrade
+from cunguan.db.connection import make_engine, upgrade
 from cunguan.platform.bank import Bank
 from cunguan.platform.pages import CSRF_COOKIE
 
@@ -78,7 +75,6 @@ LENDER_FUNDS_FEN = 2 * (PROJECTS // LENDERS + 1) * PROJECT_FEN
 PASSWORD = "246810"
 RETURN_URL = "https://p2p.example/return"
 REPLAY_S_MAX = 900
-DONE_POLL_S = 0.02
 #: wrk leaves an answer slower than its timeout (2 s unless told) out of its latencies.
 WRK_TIMEOUT_S = 120
 SEED_THREADS = 2
@@ -93,25 +89,8 @@ def _id_no(seq: int) -> str:
     return next(body + d for d in "0123456789X" if ric.is_valid(body + d))
 
 
-def _card(seq: int) -> str:
-    body = f"622202{seq:012d}"
-    return body + luhn.calc_check_digit(body)
-
-
 def _mobile(seq: int) -> str:
     return f"13{seq:09d}"
-
-
-def _bench_url() -> str:
-    return f"{ADMIN_URL.rsplit('/', 1)[0]}/{BENCH_DB}"
-
-
-def _recreate_database() -> None:
-    admin = create_engine(normalise_url(ADMIN_URL), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)"))
-        conn.execute(text(f"CREATE DATABASE {BENCH_DB}"))
-    admin.dispose()
 
 
 # -- seeding ------------------------------------------------------------------------------
@@ -198,25 +177,9 @@ def _pages(url: str, count: int, run: str) -> list[tuple[str, str, str]]:
 
 
 # -- the requests -------------------------------------------------------------------------
-def _line(method: str, path: str, headers: dict[str, str], body: str) -> str:
-    return "\t".join((method, path, "\x1f".join(f"{k}: {v}" for k, v in headers.items()),
-                      body)) + "\n"
-
-
 def _signed_file(key_id: str, secret: str, requests: list[tuple[str, dict[str, Any]]]) -> str:
     """Signed JSON commands — (path, body) each — signed now, one line each."""
-    now = int(time.time())
-    batch = uuid.uuid4().hex[:12]
-    with tempfile.NamedTemporaryFile("w", suffix=".tsv", delete=False) as out:
-        for n, (path, body) in enumerate(requests):
-            raw = json.dumps(body, separators=(",", ":"))
-            signed = signing.sign_request(key_id, signing.HMAC_SHA256, secret, "POST", path,
-                                          raw.encode(), now, f"c{batch}{n:07d}")
-            out.write(_line("POST", path, {
-                "Content-Type": "application/json", "X-Cunguan-Key": key_id,
-                "X-Cunguan-Algorithm": "HMAC-SHA256", "X-Cunguan-Timestamp": str(now),
-                "X-Cunguan-Nonce": signed.nonce, "X-Cunguan-Signature": signed.signature}, raw))
-    return out.name
+    return wrk_replay.signed_file(key_id, secret, requests, nonce_prefix="c")
 
 
 def _form_file(sessions: list[tuple[str, str, str]], first_seq: int) -> str:
@@ -229,7 +192,7 @@ def _form_file(sessions: list[tuple[str, str, str]], first_seq: int) -> str:
                               "password_again": PASSWORD, "name": f"开户{n}",
                               "id_kind": IdKind.RESIDENT_ID.value, "id_no": _id_no(seq),
                               "mobile": _mobile(seq), "card_no": _card(seq)})
-            out.write(_line("POST", f"/pages/{token}", {
+            out.write(wrk_replay.line("POST", f"/pages/{token}", {
                 "Content-Type": "application/x-www-form-urlencoded",
                 "Cookie": f"{CSRF_COOKIE}={csrf}",
                 "X-Forwarded-For": f"10.{n >> 16 & 255}.{n >> 8 & 255}.{n & 255}"}, form))
@@ -303,36 +266,16 @@ def _postgres() -> list[int]:
 def _replay(base: str, file: str, count: int, server_pid: int) -> dict[str, Any]:
     """Every request of ``file`` sent once from ``CLIENTS`` connections: the rate at which
     they were answered, their latencies, and the CPU spent per request."""
-    done = Path(f"{file}.done")
     server_before, db_before = _cpu_s(lambda: _tree(server_pid)), _cpu_s(_postgres)
-    wrk = subprocess.Popen(
-        [str(WRK), "-t", "1", "-c", str(CLIENTS), "-d", f"{REPLAY_S_MAX}s", "--latency",
-         "--timeout", f"{WRK_TIMEOUT_S}s",
-         "-s", str(Path(__file__).parent / "commands_wrk.lua"), base, "--", file, str(done)],
-        stdout=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + REPLAY_S_MAX
-    while not done.exists() and wrk.poll() is None and time.monotonic() < deadline:
-        time.sleep(DONE_POLL_S)
-    wrk.send_signal(signal.SIGINT)
-    out = wrk.communicate(timeout=30)[0]
+    report = wrk_replay.run_wrk(base, file, clients=CLIENTS, duration_s_max=REPLAY_S_MAX,
+                                timeout_s=WRK_TIMEOUT_S)
     server_s = _cpu_s(lambda: _tree(server_pid)) - server_before
     db_s = _cpu_s(_postgres) - db_before
-    Path(file).unlink()
-    done.unlink(missing_ok=True)
-    sent, span, unit = re.search(r"(\d+) requests in ([\d.]+)(ms|s|m),", out).groups()
-    elapsed_s = float(span) * {"ms": 0.001, "s": 1.0, "m": 60.0}[unit]
-    errors = re.search(r"Socket errors: (.*)", out)
-
-    def pct(label: str) -> float:
-        value, unit = re.search(rf"{label}%\s+([\d.]+)(us|ms|s)", out).groups()
-        return round(float(value) * _UNITS_MS[unit], 2)
-
-    return {"requests": count, "sent": int(sent), "elapsed_s": round(elapsed_s, 2),
-            "answered_per_s": round(count / elapsed_s, 1), "p50_ms": pct("50"),
-            "p99_ms": pct("99"), "socket_errors": errors.group(1) if errors else "none",
+    busy = (server_s + db_s) / wrk_replay.elapsed_s(report) / (os.cpu_count() or 1)
+    return {**wrk_replay.measured(report, count),
             "server_cpu_ms_per_request": round(1000 * server_s / count, 2),
             "postgres_cpu_ms_per_request": round(1000 * db_s / count, 2),
-            "machine_busy": round((server_s + db_s) / elapsed_s / (os.cpu_count() or 1), 2)}
+            "machine_busy": round(busy, 2)}
 
 
 def _answers(url: str, operation: str) -> dict[str, int]:
@@ -370,8 +313,8 @@ def hash_bound() -> dict[str, Any]:
 
 @contextmanager
 def _serving() -> Iterator[tuple[str, str, str, list[str], list[str], str, int]]:
-    _recreate_database()
-    url = _bench_url()
+    recreate_pg_database(BENCH_DB)
+    url = _bench_url(BENCH_DB)
     key_id, secret, projects, listings = _seed(url)
     port = free_port()
     # The load generator posts the opening page as a proxy in front of its users would.

@@ -10,30 +10,24 @@ rate, which bids are measured against) and bare ``GET /health`` (the machine's c
 
 The load comes from wrk (C, one thread, as the API benchmark's): it replays requests signed
 just before each phase, each on its own nonce and request no., once each, and stops when every
-one is answered (``bench/flash_wrk.lua``); the rate is the requests over that time. Once the
-list has run out, a connection that asks again is given ``/health`` while the last answers
-arrive (at most 63, fast, in wrk's latencies beside 5,000). What each bid was answered is
-read from the request log afterwards.
+one is answered (``bench/wrk_replay.py``, ``bench/replay_wrk.lua``); the rate is the requests
+over that time. Once the list has run out, a connection that asks again is given ``/health``
+while the last answers arrive (at most 63, fast, in wrk's latencies beside 5,000). What each
+bid was answered is read from the request log afterwards.
 """
 
 import json
-import re
-import signal
-import subprocess
-import tempfile
-import time
 import uuid
 from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import text
 
-from bench.api_bench import _UNITS_MS, WRK, _bare, serving
+from bench import wrk_replay
+from bench.api_bench import _bare, serving
 from bench.custody_bench import _card, _id_no
-from cunguan.core import signing
 from cunguan.custody.rules import accounts as chart
 from cunguan.custody.rules.kyc import IdKind
 from cunguan.db.connection import make_engine, upgrade
@@ -52,8 +46,6 @@ INVESTOR_FUNDS_FEN = 10 * 1_000 * 100
 RED_PACKETS = 20_000
 #: wrk's duration: an upper bound; a replay stops when every request is answered.
 REPLAY_S_MAX = 600
-#: How often the replay looks whether wrk has had every answer.
-DONE_POLL_S = 0.02
 PASSWORD = "246810"
 
 
@@ -92,57 +84,29 @@ def _seed(url: str) -> tuple[str, str]:
     return issued.key_id, issued.secret
 
 
-def _signed_file(key_id: str, secret: str, path: str, bodies: list[dict[str, Any]]) -> str:
-    """The requests, signed now, one line each for ``flash_wrk.lua``."""
-    now = int(time.time())
-    batch = uuid.uuid4().hex[:12]
-    with tempfile.NamedTemporaryFile("w", suffix=".tsv", delete=False) as out:
-        for n, body in enumerate(bodies):
-            raw = json.dumps(body, separators=(",", ":"))
-            signed = signing.sign_request(key_id, signing.HMAC_SHA256, secret, "POST", path,
-                                          raw.encode(), now, f"f{batch}{n:07d}")
-            out.write(f"{key_id}\t{signed.nonce}\t{now}\t{signed.signature}\t{path}\t{raw}\n")
-    return out.name
+def _signed_file(key_id: str, secret: str, requests: list[tuple[str, dict[str, Any]]]
+                 ) -> str:
+    return wrk_replay.signed_file(key_id, secret, requests, nonce_prefix="f")
 
 
-def _bids(run: str) -> list[dict[str, Any]]:
+def _bids(run: str) -> list[tuple[str, dict[str, Any]]]:
     """``BIDS`` bids of mixed amounts, investors in turn (amounts cycle through 1–10 steps)."""
-    return [{"request_no": f"B{run}-{n}", "user_id": f"fi{n % INVESTORS:04d}",
-             "project_id": PROJECT_ID, "amount_fen": BID_STEP_FEN * (1 + (n * 7) % 10)}
+    return [("/v1/bids", {"request_no": f"B{run}-{n}", "user_id": f"fi{n % INVESTORS:04d}",
+                          "project_id": PROJECT_ID,
+                          "amount_fen": BID_STEP_FEN * (1 + (n * 7) % 10)})
             for n in range(BIDS)]
 
 
-def _red_packets(run: str, count: int) -> list[dict[str, Any]]:
-    return [{"request_no": f"R{run}-{n}", "user_id": f"fi{n % INVESTORS:04d}",
-             "amount_fen": 1} for n in range(count)]
+def _red_packets(run: str, count: int) -> list[tuple[str, dict[str, Any]]]:
+    return [("/v1/red-packets", {"request_no": f"R{run}-{n}",
+                                 "user_id": f"fi{n % INVESTORS:04d}", "amount_fen": 1})
+            for n in range(count)]
 
 
 def _replay(base: str, file: str, count: int) -> dict[str, Any]:
     """Every request of ``file`` sent once from ``CLIENTS`` connections: the rate at which
     they were answered and their latencies (wrk's, up to when the last was answered)."""
-    done = Path(f"{file}.done")
-    wrk = subprocess.Popen(
-        [str(WRK), "-t", "1", "-c", str(CLIENTS), "-d", f"{REPLAY_S_MAX}s", "--latency",
-         "-s", str(Path(__file__).parent / "flash_wrk.lua"), base, "--", file, str(done)],
-        stdout=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + REPLAY_S_MAX
-    while not done.exists() and wrk.poll() is None and time.monotonic() < deadline:
-        time.sleep(DONE_POLL_S)
-    wrk.send_signal(signal.SIGINT)
-    out = wrk.communicate(timeout=30)[0]
-    Path(file).unlink()
-    done.unlink(missing_ok=True)
-    sent, span, unit = re.search(r"(\d+) requests in ([\d.]+)(ms|s|m),", out).groups()
-    elapsed_s = float(span) * {"ms": 0.001, "s": 1.0, "m": 60.0}[unit]
-    errors = re.search(r"Socket errors: (.*)", out)
-
-    def pct(label: str) -> float:
-        value, unit = re.search(rf"{label}%\s+([\d.]+)(us|ms|s)", out).groups()
-        return round(float(value) * _UNITS_MS[unit], 2)
-
-    return {"requests": count, "sent": int(sent), "elapsed_s": round(elapsed_s, 2),
-            "answered_per_s": round(count / elapsed_s, 1), "p50_ms": pct("50"),
-            "p99_ms": pct("99"), "socket_errors": errors.group(1) if errors else "none"}
+    return wrk_replay.replay(base, file, count, clients=CLIENTS, duration_s_max=REPLAY_S_MAX)
 
 
 def _answers(url: str) -> dict[str, int]:
@@ -176,11 +140,11 @@ def _books(url: str) -> dict[str, int]:
 def run(log: Callable[[str], None]) -> dict[str, Any]:
     run_id = uuid.uuid4().hex[:6]
     with serving(_seed) as (url, key_id, secret, base):
-        _replay(base, _signed_file(key_id, secret, "/v1/red-packets",
-                                   _red_packets(f"warm{run_id}", 2_000)), 2_000)
-        bids = _replay(base, _signed_file(key_id, secret, "/v1/bids", _bids(run_id)), BIDS)
-        packets = _replay(base, _signed_file(key_id, secret, "/v1/red-packets",
-                                             _red_packets(run_id, RED_PACKETS)), RED_PACKETS)
+        _replay(base, _signed_file(key_id, secret, _red_packets(f"warm{run_id}", 2_000)),
+                2_000)
+        bids = _replay(base, _signed_file(key_id, secret, _bids(run_id)), BIDS)
+        packets = _replay(base, _signed_file(key_id, secret, _red_packets(run_id, RED_PACKETS)),
+                          RED_PACKETS)
         bare = _bare(base)
     books = _books(url)
     flash = {"bids": BIDS, "clients": CLIENTS, "project_fen": PROJECT_FEN,

@@ -37,9 +37,10 @@ BATCHES_PER_ROUND = 12
 PGBENCH_SCALE = 4
 
 
-def _bench_url() -> str:
+def _bench_url(name: str = BENCH_DB) -> str:
+    """The URL of the benchmark database ``name`` (on the server of ``ADMIN_URL``)."""
     base = ADMIN_URL.rsplit("/", 1)[0]
-    return f"{base}/{BENCH_DB}"
+    return f"{base}/{name}"
 
 
 def _account_no(index: int) -> str:
@@ -64,11 +65,12 @@ def server_facts() -> tuple[str, dict[str, str]]:
     return version, settings
 
 
-def recreate_pg_database() -> None:
+def recreate_pg_database(name: str = BENCH_DB) -> None:
+    """The benchmark database ``name`` dropped (its connections ended) and created empty."""
     admin = create_engine(normalise_url(ADMIN_URL), isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(text(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)"))
-        conn.execute(text(f"CREATE DATABASE {BENCH_DB}"))
+        conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        conn.execute(text(f"CREATE DATABASE {name}"))
     admin.dispose()
 
 

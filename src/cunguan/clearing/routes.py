@@ -5,7 +5,7 @@ settlement and cutover. A bank sees only its own items and positions: another ba
 ``item_not_found``. Bodies are JSON objects checked by the clearing context's own rules
 (``clearing/rules/commands.py``), so the API, the CLI and Python refuse alike."""
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
@@ -14,10 +14,17 @@ from starlette.concurrency import run_in_threadpool
 from cunguan.clearing.handlers.service import ClearingService
 from cunguan.core import limits
 from cunguan.core.errors import present
-from cunguan.core.fields import FieldInvalid
 from cunguan.platform.access import Principal
-from cunguan.platform.body import json_of
-from cunguan.platform.edge import ERROR_RESPONSES, SignedRoute, bank, operator, participant, respond
+from cunguan.platform.edge import (
+    ERROR_RESPONSES,
+    SignedRoute,
+    bank,
+    json_object,
+    operator,
+    participant,
+    respond,
+    respond_ok,
+)
 
 Participant = Annotated[Principal, Depends(participant)]
 Operator = Annotated[Principal, Depends(operator)]
@@ -32,27 +39,15 @@ def _clearing(request: Request) -> ClearingService:
     return found
 
 
-async def _body(request: Request) -> dict[str, Any]:
-    value = json_of(request.headers.get("content-type"), await request.body())
-    if not isinstance(value, dict):
-        raise FieldInvalid("body", "must be a JSON object")
-    return value
-
-
 def _own(caller: Principal) -> str:
     return present(caller.tenant_id, "participant() lets only bank keys through")
-
-
-async def _ok(request: Request, call: Any, *args: Any, **kwargs: Any) -> Response:
-    data = await run_in_threadpool(call, *args, **kwargs)
-    return respond(request, 200, {"status": "ok", "data": data})
 
 
 # -- participants -----------------------------------------------------------------------------
 @router.post("/clearing/packages")
 async def submit_package(request: Request, caller: Participant) -> Response:
     """A package of the caller's (or its indirect participants') items (R-S1, R-S2)."""
-    raw = await _body(request)
+    raw = await json_object(request)
     intake = await run_in_threadpool(_clearing(request).submit_package, raw,
                                      by_bank=_own(caller))
     return respond(request, 200, {"status": "ok", "data": {
@@ -63,15 +58,15 @@ async def submit_package(request: Request, caller: Participant) -> Response:
 @router.post("/clearing/answers")
 async def answer(request: Request, caller: Participant) -> Response:
     """The caller's answer to real-time items or debits sent to it (R-S4, R-S8)."""
-    raw = await _body(request)
-    return await _ok(request, _clearing(request).answer_items, raw.get("item_ids"),
+    raw = await json_object(request)
+    return await respond_ok(request, _clearing(request).answer_items, raw.get("item_ids"),
                      _own(caller), paid=raw.get("paid"))
 
 
 @router.post("/clearing/credited")
 async def credited(request: Request, caller: Participant) -> Response:
     """The caller credited its customers with these items: no return any more (R-S7)."""
-    raw = await _body(request)
+    raw = await json_object(request)
     await run_in_threadpool(_clearing(request).credit_payees, raw.get("item_ids"),
                             _own(caller))
     return respond(request, 200, {"status": "ok", "data": {}})
@@ -79,42 +74,42 @@ async def credited(request: Request, caller: Participant) -> Response:
 
 @router.post("/clearing/revocations")
 async def revoke(request: Request, caller: Participant) -> Response:
-    raw = await _body(request)
-    return await _ok(request, _clearing(request).revoke, raw.get("sender_bank"),
+    raw = await json_object(request)
+    return await respond_ok(request, _clearing(request).revoke, raw.get("sender_bank"),
                      raw.get("message_id"), _own(caller))
 
 
 @router.post("/clearing/items/{item_id}/reversal")
 async def reverse(request: Request, item_id: ItemId, caller: Participant) -> Response:
-    return await _ok(request, _clearing(request).reverse, item_id, _own(caller))
+    return await respond_ok(request, _clearing(request).reverse, item_id, _own(caller))
 
 
 @router.post("/clearing/items/{item_id}/stop")
 async def stop(request: Request, item_id: ItemId, caller: Participant) -> Response:
-    return await _ok(request, _clearing(request).request_stop, item_id, _own(caller))
+    return await respond_ok(request, _clearing(request).request_stop, item_id, _own(caller))
 
 
 @router.post("/clearing/items/{item_id}/stop-answer")
 async def stop_answer(request: Request, item_id: ItemId, caller: Participant) -> Response:
-    raw = await _body(request)
-    return await _ok(request, _clearing(request).answer_stop, item_id, _own(caller),
+    raw = await json_object(request)
+    return await respond_ok(request, _clearing(request).answer_stop, item_id, _own(caller),
                      accepted=raw.get("accepted"))
 
 
 @router.post("/clearing/items/{item_id}/return")
 async def return_item(request: Request, item_id: ItemId, caller: Participant) -> Response:
-    return await _ok(request, _clearing(request).return_item, item_id, _own(caller))
+    return await respond_ok(request, _clearing(request).return_item, item_id, _own(caller))
 
 
 @router.get("/clearing/items/{item_id}")
 async def item(request: Request, item_id: ItemId, caller: Participant) -> Response:
-    return await _ok(request, _clearing(request).item, item_id, for_bank=_own(caller))
+    return await respond_ok(request, _clearing(request).item, item_id, for_bank=_own(caller))
 
 
 @router.get("/clearing/position")
 async def position(request: Request, caller: Participant) -> Response:
     """The caller's unsettled position and what is left of its cap (R-S3)."""
-    return await _ok(request, _clearing(request).available_cap, _own(caller))
+    return await respond_ok(request, _clearing(request).available_cap, _own(caller))
 
 
 @router.get("/clearing/events")
@@ -123,14 +118,14 @@ async def events(request: Request, caller: Participant,
                  limit: Annotated[int, Query(ge=1, le=limits.events_per_page_max)] = 100
                  ) -> Response:
     """The caller's receipts, session results and cap warnings after the cursor."""
-    return await _ok(request, _clearing(request).events, _own(caller), after=after,
+    return await respond_ok(request, _clearing(request).events, _own(caller), after=after,
                      limit=limit)
 
 
 # -- the NPC's operators ---------------------------------------------------------------------
 @router.post("/operator/clearing/participants")
 async def add_participant(request: Request, caller: Operator) -> Response:
-    raw = await _body(request)
+    raw = await json_object(request)
     member = await run_in_threadpool(
         _clearing(request).add_participant, raw.get("bank_code"), raw.get("name"),
         raw.get("role"), raw.get("clearing_bank_code"))
@@ -151,8 +146,8 @@ async def issue_key(request: Request, code: BankCode, caller: Operator) -> Respo
 
 @router.put("/operator/clearing/participants/{code}/cap")
 async def set_cap(request: Request, code: BankCode, caller: Operator) -> Response:
-    raw = await _body(request)
-    return await _ok(request, _clearing(request).set_cap, code,
+    raw = await json_object(request)
+    return await respond_ok(request, _clearing(request).set_cap, code,
                      collateral_fen=raw.get("collateral_fen"),
                      haircut_bps=raw.get("haircut_bps"),
                      credit_line_fen=raw.get("credit_line_fen"))
@@ -160,7 +155,7 @@ async def set_cap(request: Request, code: BankCode, caller: Operator) -> Respons
 
 @router.post("/operator/clearing/participants/{code}/fundings")
 async def fund(request: Request, code: BankCode, caller: Operator) -> Response:
-    raw = await _body(request)
+    raw = await json_object(request)
     result = await run_in_threadpool(_clearing(request).fund, raw.get("request_no"), code,
                                      raw.get("amount_fen"))
     return respond(request, 200, {"status": "ok", "data": {"tx_id": result.tx_id}},
@@ -169,40 +164,40 @@ async def fund(request: Request, code: BankCode, caller: Operator) -> Response:
 
 @router.post("/operator/clearing/participants/{code}/earmarks")
 async def earmark(request: Request, code: BankCode, caller: Operator) -> Response:
-    raw = await _body(request)
-    return await _ok(request, _clearing(request).earmark, raw.get("request_no"), code,
+    raw = await json_object(request)
+    return await respond_ok(request, _clearing(request).earmark, raw.get("request_no"), code,
                      raw.get("amount_fen"))
 
 
 @router.get("/operator/clearing/positions")
 async def positions(request: Request, caller: Operator) -> Response:
-    return await _ok(request, _clearing(request).positions)
+    return await respond_ok(request, _clearing(request).positions)
 
 
 @router.get("/operator/clearing/queue")
 async def queue(request: Request, caller: Operator) -> Response:
-    return await _ok(request, _clearing(request).queue)
+    return await respond_ok(request, _clearing(request).queue)
 
 
 @router.post("/operator/clearing/sessions/close")
 async def close_sessions(request: Request, caller: Operator) -> Response:
-    return await _ok(request, _clearing(request).close_sessions)
+    return await respond_ok(request, _clearing(request).close_sessions)
 
 
 @router.post("/operator/clearing/settlement")
 async def settle(request: Request, caller: Operator) -> Response:
-    return await _ok(request, _clearing(request).settle)
+    return await respond_ok(request, _clearing(request).settle)
 
 
 @router.post("/operator/clearing/cutover")
 async def cutover(request: Request, caller: Operator) -> Response:
-    return await _ok(request, _clearing(request).cutover)
+    return await respond_ok(request, _clearing(request).cutover)
 
 
 @router.post("/operator/clearing/day-end")
 async def day_end(request: Request, caller: Operator) -> Response:
     """Reconcile a cut-over day top-down and bill its fees (R-S9); body: ``work_date`` and
     optionally ``reports`` (participants' own figures)."""
-    raw = await _body(request)
-    return await _ok(request, _clearing(request).day_end, raw.get("work_date"),
+    raw = await json_object(request)
+    return await respond_ok(request, _clearing(request).day_end, raw.get("work_date"),
                      reports=raw.get("reports"))

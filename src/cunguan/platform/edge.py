@@ -22,6 +22,7 @@ from starlette.concurrency import run_in_threadpool
 
 from cunguan.core import callback_targets, limits, signing
 from cunguan.core.errors import CunguanError, present
+from cunguan.core.fields import FieldInvalid
 from cunguan.custody.handlers.base import CustodyResult
 from cunguan.platform.access import (
     AccessError,
@@ -95,6 +96,23 @@ def respond(request: Request, status: int, payload: Any, *, replayed: bool = Fal
         headers[REPLAY_HEADER] = "true"
     headers.update(_response_signature(request, status, body))
     return Response(body, status_code=status, media_type="application/json", headers=headers)
+
+
+async def respond_ok(request: Request, call: Callable[..., Any], *args: Any,
+                     **kwargs: Any) -> Response:
+    """``call(*args, **kwargs)`` run off the event loop, its result answered as
+    ``{"status": "ok", "data": …}`` (the reconciliation and clearing edges' answer)."""
+    data = await run_in_threadpool(call, *args, **kwargs)
+    return respond(request, 200, {"status": "ok", "data": data})
+
+
+async def json_object(request: Request) -> dict[str, Any]:
+    """A command's body, a JSON object read by ``json_of``'s rules; its fields are the
+    handler's to judge."""
+    value = json_of(request.headers.get("content-type"), await request.body())
+    if not isinstance(value, dict):
+        raise FieldInvalid("body", "must be a JSON object")
+    return value
 
 
 def respond_bytes(request: Request, body: bytes, media_type: str,

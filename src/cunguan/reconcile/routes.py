@@ -11,6 +11,7 @@ headers (HMAC-SHA256 with the platform's newest key over the file's bytes, docs/
 "Reconciliation files"), besides the response's signature every answer carries.
 """
 
+from collections.abc import Callable
 from dataclasses import asdict
 from typing import Annotated, Any
 
@@ -24,16 +25,17 @@ from cunguan.core.fields import FieldInvalid
 from cunguan.custody import schemas as s
 from cunguan.platform.access import Principal
 from cunguan.platform.bank import Bank
-from cunguan.platform.body import json_of
 from cunguan.platform.edge import (
     ERROR_RESPONSES,
     SignedRoute,
     bank,
+    json_object,
     operator,
     operator_upload,
     platform,
     respond,
     respond_bytes,
+    respond_ok,
     tenant,
 )
 from cunguan.reconcile.handlers.platform_files import PlatformFile, platform_file
@@ -148,14 +150,6 @@ def _service(request: Request) -> ReconcileService:
                             custody=found.custody)
 
 
-async def _fields(request: Request) -> dict[str, Any]:
-    """A command's JSON object body (its fields judged by the handler)."""
-    value = json_of(request.headers.get("content-type"), await request.body())
-    if not isinstance(value, dict):
-        raise FieldInvalid("body", "must be a JSON object")
-    return value
-
-
 def _given(raw: dict[str, Any], name: str) -> Any:
     """A field the body must carry (its value judged by the handler)."""
     if name not in raw:
@@ -163,9 +157,17 @@ def _given(raw: dict[str, Any], name: str) -> Any:
     return raw[name]
 
 
-async def _ok(request: Request, call: Any, *args: Any, **kwargs: Any) -> Response:
-    data = await run_in_threadpool(call, *args, **kwargs)
-    return respond(request, 200, {"status": "ok", "data": data})
+BreakCommand = Callable[[ReconcileService, dict[str, Any]], object]
+
+
+async def _on_break(request: Request, break_id: int, command: BreakCommand) -> Response:
+    """Run one of the break workflow's commands with the request's JSON object body and
+    answer the break as it now stands; a refusal (the handler's ReconcileError, a missing
+    field's FieldInvalid) is the edge's to answer, as from any route."""
+    raw = await json_object(request)
+    service = _service(request)
+    await run_in_threadpool(command, service, raw)
+    return await respond_ok(request, service.break_detail, break_id)
 
 
 @operator_router.post("/reconcile/accounts/{account_no}/days/{business_date}/match",
@@ -187,32 +189,28 @@ async def breaks(request: Request, caller: Operator,
                  resolved: Annotated[bool, Query(description="resolved ones too")] = False
                  ) -> Response:
     """Breaks, oldest first: the open ones, or those of ``state``, or all (``resolved``)."""
-    return await _ok(request, _service(request).breaks, account_no=account, state=state,
+    return await respond_ok(request, _service(request).breaks, account_no=account, state=state,
                      open_only=not resolved)
 
 
 @operator_router.get("/reconcile/breaks/{break_id}", response_model=s.View)
 async def break_detail(request: Request, break_id: BreakId, caller: Operator) -> Response:
     """A break with everything done to it and its adjustments."""
-    return await _ok(request, _service(request).break_detail, break_id)
+    return await respond_ok(request, _service(request).break_detail, break_id)
 
 
 @operator_router.post("/reconcile/breaks/{break_id}/assign", response_model=s.View)
 async def assign(request: Request, break_id: BreakId, caller: Operator) -> Response:
     """Give the break its owner (body: ``owner``)."""
-    raw = await _fields(request)
-    await run_in_threadpool(_service(request).assign, break_id, _given(raw, "owner"),
-                            operator=caller.key_id)
-    return await _ok(request, _service(request).break_detail, break_id)
+    return await _on_break(request, break_id, lambda service, raw: service.assign(
+        break_id, _given(raw, "owner"), operator=caller.key_id))
 
 
 @operator_router.post("/reconcile/breaks/{break_id}/notes", response_model=s.View)
 async def note(request: Request, break_id: BreakId, caller: Operator) -> Response:
     """Add a note to the break (body: ``text``)."""
-    raw = await _fields(request)
-    await run_in_threadpool(_service(request).note, break_id, _given(raw, "text"),
-                            operator=caller.key_id)
-    return await _ok(request, _service(request).break_detail, break_id)
+    return await _on_break(request, break_id, lambda service, raw: service.note(
+        break_id, _given(raw, "text"), operator=caller.key_id))
 
 
 @operator_router.post("/reconcile/breaks/{break_id}/adjustment", response_model=s.View)
@@ -220,13 +218,11 @@ async def propose(request: Request, break_id: BreakId, caller: Operator) -> Resp
     """Propose an adjustment for an assigned break, as its maker (body: ``kind`` correction or
     write_off, ``debit_account_no``, ``credit_account_no``, ``amount_fen``, ``memo``); another
     operator approves it."""
-    raw = await _fields(request)
-    await run_in_threadpool(
-        _service(request).propose, break_id, kind=raw.get("kind", "correction"),
+    return await _on_break(request, break_id, lambda service, raw: service.propose(
+        break_id, kind=raw.get("kind", "correction"),
         debit_account_no=_given(raw, "debit_account_no"),
         credit_account_no=_given(raw, "credit_account_no"), amount_fen=_given(raw, "amount_fen"),
-        memo=_given(raw, "memo"), operator=caller.key_id)
-    return await _ok(request, _service(request).break_detail, break_id)
+        memo=_given(raw, "memo"), operator=caller.key_id))
 
 
 @operator_router.post("/reconcile/breaks/{break_id}/approval", response_model=s.View)
@@ -242,19 +238,15 @@ async def approve(request: Request, break_id: BreakId, caller: Operator) -> Resp
 @operator_router.post("/reconcile/breaks/{break_id}/rejection", response_model=s.View)
 async def reject(request: Request, break_id: BreakId, caller: Operator) -> Response:
     """Send the proposed adjustment back (body: ``reason``; not its maker)."""
-    raw = await _fields(request)
-    await run_in_threadpool(_service(request).reject, break_id, _given(raw, "reason"),
-                            operator=caller.key_id)
-    return await _ok(request, _service(request).break_detail, break_id)
+    return await _on_break(request, break_id, lambda service, raw: service.reject(
+        break_id, _given(raw, "reason"), operator=caller.key_id))
 
 
 @operator_router.post("/reconcile/breaks/{break_id}/resolution", response_model=s.View)
 async def resolve(request: Request, break_id: BreakId, caller: Operator) -> Response:
     """Clear the break without posting (body: ``resolution``: the bank corrected it …)."""
-    raw = await _fields(request)
-    await run_in_threadpool(_service(request).resolve, break_id, _given(raw, "resolution"),
-                            operator=caller.key_id)
-    return await _ok(request, _service(request).break_detail, break_id)
+    return await _on_break(request, break_id, lambda service, raw: service.resolve(
+        break_id, _given(raw, "resolution"), operator=caller.key_id))
 
 
 @operator_router.post("/reconcile/platforms/{tenant_id}/checks/{business_date}",

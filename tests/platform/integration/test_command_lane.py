@@ -3,29 +3,22 @@ replayed, conflicting, malformed, unsigned, tampered — sent to an app with the
 without get the same statuses, bodies and headers, and leave the same balances."""
 
 import json
-import tempfile
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
-from pathlib import Path
 from typing import Any
 
 import httpx
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cunguan.core import signing
 from cunguan.custody import routes as platform_routes
-from cunguan.db.connection import make_engine, upgrade
-from tests.api_helpers import Api, api_for
+from tests.api_helpers import Api
 from tests.custody_helpers import icbc_card
+from tests.platform.integration.lane_helpers import lane_and_router, seen, send_flawed
 
 USERS = ("u0001", "u0002", "u0999")      # the last one was never opened
 #: How a request is spoilt, if at all.
 FLAWS = ("none", "none", "none", "unknown_field", "missing_field", "float_amount",
          "string_amount", "zero_amount", "not_json", "json_array", "empty_body",
          "form_content_type", "no_content_type", "tampered", "replayed_nonce", "get_method")
-_VOLATILE_HEADERS = {"x-request-id", "x-cunguan-signature", "x-cunguan-key", "content-length",
-                     "date", "x-cunguan-timestamp"}
 
 
 def _body(path: str, flaw: str, request_no: str, user_id: str, amount_fen: int) -> bytes:
@@ -48,30 +41,8 @@ def _body(path: str, flaw: str, request_no: str, user_id: str, amount_fen: int) 
 
 def _send(api: Api, key: tuple[str, str], step: tuple[Any, ...], n: int) -> httpx.Response:
     path, flaw, request_no, user_id, amount_fen = step
-    body = _body(path, flaw, request_no, user_id, amount_fen)
-    method = "GET" if flaw == "get_method" else "POST"
-    nonce = "thesamenonce" if flaw == "replayed_nonce" else f"nonce{n:06d}"
-    headers = signing.sign_request(key[0], signing.HMAC_SHA256, key[1], method, path, body,
-                                   int(api.clock().timestamp()), nonce).headers()
-    if flaw == "tampered":
-        headers[signing.HEADER_SIGNATURE] = headers[signing.HEADER_SIGNATURE][::-1]
-    if flaw != "no_content_type":
-        headers["Content-Type"] = ("application/x-www-form-urlencoded"
-                                   if flaw == "form_content_type" else "application/json")
-    return api.http.request(method, path, content=body, headers=headers)
-
-
-def _seen(answer: httpx.Response) -> tuple[int, Any, dict[str, str]]:
-    """What a platform sees of an answer, less what differs by design (request ids, the
-    signature, which each app makes with its own key)."""
-    try:
-        body = answer.json()
-    except ValueError:
-        body = answer.text
-    if isinstance(body, dict) and len(str(body.get("request_id", ""))) == 32:
-        body = {**body, "request_id": "generated"}
-    headers = {k: v for k, v in answer.headers.items() if k.lower() not in _VOLATILE_HEADERS}
-    return answer.status_code, body, headers
+    return send_flawed(api, key, path, _body(path, flaw, request_no, user_id, amount_fen),
+                       flaw, n)
 
 
 def _platform(api: Api) -> tuple[str, str]:
@@ -90,20 +61,6 @@ def _platform(api: Api) -> tuple[str, str]:
     return client.key_id, client.secret
 
 
-@contextmanager
-def _apps() -> Iterator[list[tuple[Api, tuple[str, str]]]]:
-    """Two banks alike, one served with the lane and one without, each on its own SQLite."""
-    with tempfile.TemporaryDirectory() as directory, ExitStack() as stack:
-        apps = []
-        for lane in (True, False):
-            engine = make_engine(f"sqlite:///{Path(directory) / f'lane-{lane}.db'}")
-            upgrade(engine)
-            stack.callback(engine.dispose)
-            api = stack.enter_context(api_for(engine, command_lane=lane))
-            apps.append((api, _platform(api)))
-        yield apps
-
-
 _STEPS = st.lists(st.tuples(
     st.sampled_from(sorted(platform_routes.LANE)), st.sampled_from(FLAWS),
     st.sampled_from(("r1", "r2", "r3")), st.sampled_from(USERS),
@@ -114,10 +71,10 @@ _STEPS = st.lists(st.tuples(
 @given(steps=_STEPS)
 def test_r_c21_the_command_lane_answers_as_the_router_does(steps: list[tuple[Any, ...]]
                                                            ) -> None:
-    with _apps() as [(lane, lane_key), (router, router_key)]:
+    with lane_and_router(_platform) as [(lane, lane_key), (router, router_key)]:
         for n, step in enumerate(steps):
-            assert (_seen(_send(lane, lane_key, step, n)) ==
-                    _seen(_send(router, router_key, step, n))), step
+            assert (seen(_send(lane, lane_key, step, n)) ==
+                    seen(_send(router, router_key, step, n))), step
         for user_id in USERS:
             looked_up = [api.client(*key).get(f"/v1/users/{user_id}")
                          for api, key in ((lane, lane_key), (router, router_key))]
@@ -141,7 +98,7 @@ def test_r_c21_each_flaw_is_refused_alike_on_both_paths() -> None:
     """Every flaw the property test draws, once each on every lane command, with what it must
     get: the property test's comparisons are between answers of every kind, not refusals of
     one. A nonce used twice is refused the second time."""
-    with _apps() as apps:
+    with lane_and_router(_platform) as apps:
         for api, key in apps:
             for n, (flaw, (status, code)) in enumerate(_EXPECTED.items()):
                 for m, path in enumerate(sorted(platform_routes.LANE)):

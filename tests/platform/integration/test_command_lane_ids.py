@@ -4,21 +4,15 @@ requests — valid, replayed, conflicting, malformed, unsigned, with ids of ever
 to an app with the lane and to one without get the same statuses, bodies and headers."""
 
 import json
-import tempfile
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
-from pathlib import Path
 from typing import Any
 
 import httpx
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cunguan.core import signing
 from cunguan.custody import routes as platform_routes
-from cunguan.db.connection import make_engine, upgrade
-from tests.api_helpers import Api, api_for
-from tests.platform.integration.test_command_lane import _seen
+from tests.api_helpers import Api
+from tests.platform.integration.lane_helpers import lane_and_router, seen, send_flawed
 
 #: Ids in a path: those that exist, one that does not, and forms the router refuses.
 IDS = ("P1", "ls-1", "NOPE", "bad%20id", "x" * 65, "a%2Fb")
@@ -60,29 +54,8 @@ def _send(api: Api, key: tuple[str, str], step: tuple[Any, ...], n: int) -> http
     elif flaw == "missing_field":
         del payload["request_no"]
     special = {"not_json": b'{"request_no": ', "empty_body": b""}
-    body = special.get(flaw, json.dumps(payload).encode())
-    method = "GET" if flaw == "get_method" else "POST"
-    nonce = "thesamenonce" if flaw == "replayed_nonce" else f"nonce{n:06d}"
-    headers = signing.sign_request(key[0], signing.HMAC_SHA256, key[1], method, path, body,
-                                   int(api.clock().timestamp()), nonce).headers()
-    if flaw == "tampered":
-        headers[signing.HEADER_SIGNATURE] = headers[signing.HEADER_SIGNATURE][::-1]
-    if flaw != "no_content_type":
-        headers["Content-Type"] = "application/json"
-    return api.http.request(method, path, content=body, headers=headers)
-
-
-@contextmanager
-def _apps() -> Iterator[list[tuple[Api, tuple[str, str]]]]:
-    with tempfile.TemporaryDirectory() as directory, ExitStack() as stack:
-        apps = []
-        for lane in (True, False):
-            engine = make_engine(f"sqlite:///{Path(directory) / f'lane-{lane}.db'}")
-            upgrade(engine)
-            stack.callback(engine.dispose)
-            api = stack.enter_context(api_for(engine, command_lane=lane))
-            apps.append((api, _platform(api)))
-        yield apps
+    return send_flawed(api, key, path, special.get(flaw, json.dumps(payload).encode()), flaw,
+                       n)
 
 
 _STEPS = st.lists(st.tuples(
@@ -101,7 +74,7 @@ def test_r_c21_every_set_based_id_command_is_in_the_lane() -> None:
 @given(steps=_STEPS)
 def test_r_c21_the_lane_answers_id_commands_as_the_router_does(steps: list[tuple[Any, ...]]
                                                                ) -> None:
-    with _apps() as [(lane, lane_key), (router, router_key)]:
+    with lane_and_router(_platform) as [(lane, lane_key), (router, router_key)]:
         for n, step in enumerate(steps):
-            assert (_seen(_send(lane, lane_key, step, n)) ==
-                    _seen(_send(router, router_key, step, n))), step
+            assert (seen(_send(lane, lane_key, step, n)) ==
+                    seen(_send(router, router_key, step, n))), step

@@ -24,44 +24,40 @@ def _yuan(fen: int) -> str:
     return f"{sign}{abs(fen) // 100:,}.{abs(fen) % 100:02d}"
 
 
-def _icbc(opening: int, lines: list[tuple[Direction, int, str, str, date]]) -> str:
-    rows = ["账号,6222000011112222", f'期初余额,"{_yuan(opening)}"',
-            "凭证号,本方账号,对方账号,交易时间,借/贷,借方发生额,贷方发生额,对方行号,摘要,用途,"
-            "对方单位名称,余额,个性化信息"]
+Lines = list[tuple[Direction, int, str, str, date]]
+#: Each preset's export: its lines before the rows (the opening balance in ``{opening}``) and
+#: a row's template (the fields ``_render`` gives).
+_LAYOUTS = {
+    "icbc": (["账号,6222000011112222", '期初余额,"{opening}"',
+              "凭证号,本方账号,对方账号,交易时间,借/贷,借方发生额,贷方发生额,对方行号,摘要,用途,"
+              "对方单位名称,余额,个性化信息"],
+             'R{n}{ref},6222000011112222,,{day:%Y-%m-%d} 10:00:00,,"{debit}","{credit}",,摘要,,'
+             '{name},"{balance}",E{ref}'),
+    "ccb": (["账号：6222000011112222",
+             "交易日期,记账日期,账户明细编号-交易流水号,借贷方向,交易金额,账户余额,对方账号,"
+             "对方户名,摘要,备注,冲补标志"],
+            '{day:%Y%m%d},{day:%Y%m%d},R{n}{ref},{side},"{amount}","{balance}",,{name},摘要,'
+            'E{ref},'),
+    "boc": (["账号：6222000011112222", '"上日余额：{opening}"',
+             "交易日期,起息日,交易流水号,借方发生额,贷方发生额,余额,对方账号,对方账户名称,摘要,"
+             "附言,客户业务编号"],
+            '{day:%Y/%m/%d},{day:%Y/%m/%d},R{n}{ref},"{debit}","{credit}","{balance}",,{name},'
+            '摘要,,E{ref}'),
+}
+
+
+def _render(bank: str, opening: int, lines: Lines) -> str:
+    """The statement as ``bank``'s export writes it, the balance running after each line."""
+    head, row = _LAYOUTS[bank]
+    rows = [text.format(opening=_yuan(opening)) for text in head]
     balance = opening
     for n, (direction, fen, ref, name, day) in enumerate(lines):
         debit = direction is Direction.DEBIT
         balance += -fen if debit else fen
-        rows.append(f'R{n}{ref},6222000011112222,,{day:%Y-%m-%d} 10:00:00,,'
-                    f'"{_yuan(fen) if debit else ""}","{"" if debit else _yuan(fen)}",,摘要,,'
-                    f'{name},"{_yuan(balance)}",E{ref}')
-    return "\n".join(rows) + "\n"
-
-
-def _ccb(opening: int, lines: list[tuple[Direction, int, str, str, date]]) -> str:
-    rows = ["账号：6222000011112222",
-            "交易日期,记账日期,账户明细编号-交易流水号,借贷方向,交易金额,账户余额,对方账号,"
-            "对方户名,摘要,备注,冲补标志"]
-    balance = opening
-    for n, (direction, fen, ref, name, day) in enumerate(lines):
-        debit = direction is Direction.DEBIT
-        balance += -fen if debit else fen
-        rows.append(f'{day:%Y%m%d},{day:%Y%m%d},R{n}{ref},{"借" if debit else "贷"},'
-                    f'"{_yuan(fen)}","{_yuan(balance)}",,{name},摘要,E{ref},')
-    return "\n".join(rows) + "\n"
-
-
-def _boc(opening: int, lines: list[tuple[Direction, int, str, str, date]]) -> str:
-    rows = ["账号：6222000011112222", f'"上日余额：{_yuan(opening)}"',
-            "交易日期,起息日,交易流水号,借方发生额,贷方发生额,余额,对方账号,对方账户名称,摘要,"
-            "附言,客户业务编号"]
-    balance = opening
-    for n, (direction, fen, ref, name, day) in enumerate(lines):
-        debit = direction is Direction.DEBIT
-        balance += -fen if debit else fen
-        rows.append(f'{day:%Y/%m/%d},{day:%Y/%m/%d},R{n}{ref},'
-                    f'"{_yuan(fen) if debit else ""}","{"" if debit else _yuan(fen)}",'
-                    f'"{_yuan(balance)}",,{name},摘要,,E{ref}')
+        rows.append(row.format(
+            n=n, ref=ref, name=name, day=day, amount=_yuan(fen), balance=_yuan(balance),
+            debit=_yuan(fen) if debit else "", credit="" if debit else _yuan(fen),
+            side="借" if debit else "贷"))
     return "\n".join(rows) + "\n"
 
 
@@ -72,7 +68,7 @@ def _boc(opening: int, lines: list[tuple[Direction, int, str, str, date]]) -> st
 def test_r_b2_a_statement_rendered_in_a_preset_reads_back_the_same(
         opening: int, lines: list[tuple[Direction, int, str, str, date]], bank: str,
         encoding: str) -> None:
-    text = {"icbc": _icbc, "ccb": _ccb, "boc": _boc}[bank](opening, lines)
+    text = _render(bank, opening, lines)
     statement = read_statement(text.encode(encoding), f"csv:{bank}")
     assert statement.opening_balance_fen == opening
     assert [(line.direction, line.amount_fen, line.booking_date, line.counterparty_name,
