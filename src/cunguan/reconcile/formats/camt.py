@@ -28,6 +28,7 @@ A DOCTYPE is refused; entities are never resolved and nothing is fetched from th
 
 import io
 import re
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -293,7 +294,7 @@ def _schema_error_line(data: bytes, version: str) -> int:
 _DECLARED = re.compile(rb"<\?xml[^>]*?encoding\s*=\s*[\"']([^\"']*)[\"']")
 
 
-def _stream(data: bytes, version: str, container: str) -> _Read:
+def _check_text(data: bytes) -> None:
     # UTF-8 only (ISO 20022 XML is UTF-8): in UTF-16 (or a UTF-7 declared) a DOCTYPE is not
     # the bytes looked for below, and lxml's validating iterparse crashes the process (a
     # segfault) on an entity declared in one.
@@ -304,23 +305,87 @@ def _stream(data: bytes, version: str, container: str) -> _Read:
         common.refuse(1, "not XML text in UTF-8 (ISO 20022 messages are UTF-8)")
     if b"<!DOCTYPE" in data:
         common.refuse(0, "a DOCTYPE: ISO 20022 messages have none")
+
+
+def _walk(data: bytes, version: str, container: str,
+          validator: etree.XMLSchema | None) -> _Read:
+    """The entries read while the file streams, with ``validator`` checking it on the way
+    (its first error raised as ``XMLSyntaxError``) or unchecked."""
     ns = f"urn:iso:std:iso:20022:tech:xsd:{version}"
     read = _Read(ns=ns, container=container)
     tags = [f"{{{ns}}}{name}" for name in (container, "Acct", "Bal", "Ntry")]
+    checked = {} if validator is None else {"schema": validator}
     # No resolve_entities=False here: with it lxml's iterparse closes a truncated file's open
     # elements silently instead of failing. Entities cannot be declared anyway: no DOCTYPE.
     context = etree.iterparse(
-        io.BytesIO(data), events=("end",), tag=tags, schema=schema(version),
-        no_network=True, load_dtd=False, huge_tree=False)
-    try:
-        for _, elem in context:
-            _on_end(read, elem)
-    except etree.XMLSyntaxError as error:
-        line = error.lineno or _schema_error_line(data, version)
-        common.refuse(line, f"{version} (XSD-checked): {error.msg}"[:300])
+        io.BytesIO(data), events=("end",), tag=tags, no_network=True, load_dtd=False,
+        huge_tree=False, **checked)
+    for _, elem in context:
+        _on_end(read, elem)
     if read.containers != 1:
         common.refuse(0, f"no {container} element in {version}")
     return read
+
+
+def _walk_checked(data: bytes, version: str, container: str) -> _Read:
+    """One pass, the XSD validating while the entries are read: a refusal names the first
+    fault in the file, be it the schema's or the reader's."""
+    try:
+        return _walk(data, version, container, schema(version))
+    except etree.XMLSyntaxError as error:
+        line = error.lineno or _schema_error_line(data, version)
+        common.refuse(line, f"{version} (XSD-checked): {error.msg}"[:300])
+
+
+class _NoTarget:
+    """A parser target that takes no events: the parse builds nothing and calls no Python."""
+
+    def close(self) -> None:
+        return None
+
+
+class _Validation:
+    """The whole file checked against the XSD on another thread, while this one reads it.
+
+    A parse with no tree and no Python callbacks runs without the GIL in lxml (libxml2's
+    push parser, the schema's SAX validator plugged in), so the check takes the other core.
+    A target parser does not raise a schema's error: any entry in its error log fails it.
+    """
+
+    def __init__(self, data: bytes, validator: etree.XMLSchema) -> None:
+        self._valid = False
+        self._thread = threading.Thread(target=self._check, args=(data, validator),
+                                        name="camt-xsd", daemon=True)
+        self._thread.start()
+
+    def _check(self, data: bytes, validator: etree.XMLSchema) -> None:
+        parser = etree.XMLParser(schema=validator, target=_NoTarget(), no_network=True,
+                                 load_dtd=False, huge_tree=False)
+        try:
+            etree.fromstring(data, parser)
+        except Exception:   # not well-formed (or worse): not valid
+            return
+        self._valid = len(parser.error_log) == 0
+
+    def passed(self) -> bool:
+        self._thread.join()
+        return self._valid
+
+
+def _stream(data: bytes, version: str, container: str) -> _Read:
+    """The file read unchecked on this thread while the XSD checks it on another; a file
+    that the check fails, or that the reading refuses, is read again the one-pass way
+    (``_walk_checked``), so that its refusal is the one that pass names (the first fault in
+    the file: the schema's line and reason, or the reader's)."""
+    _check_text(data)
+    checking = _Validation(data, schema(version))
+    try:
+        read: _Read | None = _walk(data, version, container, None)
+    except Exception:   # whatever it is, the one-pass read names it
+        read = None
+    if checking.passed() and read is not None:
+        return read
+    return _walk_checked(data, version, container)
 
 
 def _read(data: bytes, message: str, account_no: str | None) -> Statement:
