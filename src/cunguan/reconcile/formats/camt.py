@@ -1,7 +1,8 @@
 """ISO 20022 camt.053.001.08 (bank-to-customer statement) and camt.054.001.08 (debit/credit
-notification), read with lxml ``iterparse`` against the official XSD (shipped in ``xsd/``,
-validated while parsing), entries handled and cleared as they end, so a file of a million
-entries is read in bounded memory.
+notification), read with lxml ``iterparse`` and checked against the official XSD (shipped in
+``xsd/``) on another thread while the entries are read (``_stream``; a file the check fails is
+read again validating as it streams, for its refusal), entries handled and cleared as they
+end, so a file of a million entries is read in bounded memory.
 
 One statement (``Stmt``) or notification (``Ntfctn``) per file. Mapped:
 
