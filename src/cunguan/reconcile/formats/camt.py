@@ -213,7 +213,7 @@ def _date_of(read: _Read, elem: etree._Element | None, line: int,
     if found is not None:
         return found
     found = _parsed_date(text, line, what)
-    if found is not None and len(read.dates) < _DATES_KEPT_MAX:
+    if found is not None and len(read.dates) < limits.statement_dates_remembered_max:
         read.dates[text] = found
     return found
 
@@ -228,10 +228,6 @@ def _parsed_date(text: str, line: int, what: str) -> date | None:
             if limits.date_earliest <= found <= limits.date_latest:
                 return found
     return _date(text, line, what)
-
-
-#: Distinct date texts a read remembers (a hostile file of a million dates stays small).
-_DATES_KEPT_MAX = 1_024
 
 
 def _fen(text: str, line: int, what: str) -> int:
