@@ -325,6 +325,9 @@ statement_field_chars_max: Final = 1_024
 statement_xlsx_unzipped_bytes_max: Final = 2_147_483_648
 #: Rows before the header row a bank export may print (title, account, period, balances).
 statement_preamble_rows_max: Final = 50
+#: Distinct date texts a camt read remembers parsed (a statement holds a few days, a million
+#: times over; a hostile file of a million distinct dates keeps no more than this).
+statement_dates_remembered_max: Final = 1_024
 
 invariant(amount_fen_max <= statement_amount_fen_max < 2**63,
           "a statement states any posting's amount and a balance fits a BIGINT")

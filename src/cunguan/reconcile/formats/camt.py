@@ -1,7 +1,8 @@
 """ISO 20022 camt.053.001.08 (bank-to-customer statement) and camt.054.001.08 (debit/credit
-notification), read with lxml ``iterparse`` against the official XSD (shipped in ``xsd/``,
-validated while parsing), entries handled and cleared as they end, so a file of a million
-entries is read in bounded memory.
+notification), read with lxml ``iterparse`` and checked against the official XSD (shipped in
+``xsd/``) on another thread while the entries are read (``_stream``; a file the check fails is
+read again validating as it streams, for its refusal), entries handled and cleared as they
+end, so a file of a million entries is read in bounded memory.
 
 One statement (``Stmt``) or notification (``Ntfctn``) per file. Mapped:
 
@@ -28,6 +29,7 @@ A DOCTYPE is refused; entities are never resolved and nothing is fetched from th
 
 import io
 import re
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -38,7 +40,13 @@ from lxml import etree
 
 from cunguan.core import limits
 from cunguan.reconcile.formats import common
-from cunguan.reconcile.rules.statements import Direction, LineStatus, Statement, StatementLine
+from cunguan.reconcile.rules.statements import (
+    Direction,
+    LineStatus,
+    Statement,
+    StatementLine,
+    statement_line,
+)
 
 _XSD = Path(__file__).resolve().parent / "xsd"
 _MESSAGES = {"camt.053": ("camt.053.001.08", "Stmt"), "camt.054": ("camt.054.001.08", "Ntfctn")}
@@ -59,6 +67,16 @@ def schema(version: str) -> etree.XMLSchema:
     return etree.XMLSchema(etree.parse(str(_XSD / f"{version}.xsd")))
 
 
+class _Tags:
+    """The entry's names in the message's namespace, as attributes (``q.Amt``)."""
+
+    def __init__(self, tags: dict[str, str]) -> None:
+        self.__dict__.update(tags)
+
+    def __getattr__(self, name: str) -> str:   # for mypy: every name of _ENTRY_TAGS
+        raise AttributeError(name)
+
+
 @dataclass
 class _Read:
     """What the stream gathered."""
@@ -77,6 +95,10 @@ class _Read:
     wanted: tuple[str, ...] = ()
     container_tag: str = ""
     entry_tag: str = ""
+    q: "_Tags" = field(init=False)
+    status_tags: frozenset[str] = frozenset()
+    dates: dict[str, date] = field(default_factory=dict)
+    container_elem: etree._Element | None = None
 
     def __post_init__(self) -> None:
         # Texts of the schema are bounded (Max35Text … Max500Text): no length check needed.
@@ -84,6 +106,8 @@ class _Read:
         self.container_tag = f"{{{self.ns}}}{self.container}"
         self.entry_tag = f"{{{self.ns}}}Ntry"
         self.wanted = tuple(self.tags[name] for name in _ENTRY_TAGS if name not in _INNER)
+        self.q = _Tags(self.tags)
+        self.status_tags = frozenset((self.q.Cd, self.q.Prtry))
 
 
 def _flat(elem: etree._Element, ns: str) -> dict[str, str]:
@@ -175,11 +199,26 @@ def _status(code: str, returned: bool, reversal: str) -> LineStatus:
     return LineStatus.BOOKED
 
 
-def _date_of(elem: etree._Element | None, line: int, what: str) -> date | None:
-    """A DateAndDateTime2Choice's date (its Dt, or its DtTm's date)."""
-    if elem is None or not len(elem):
+def _date_of(read: _Read, elem: etree._Element | None, line: int,
+             what: str) -> date | None:
+    """A DateAndDateTime2Choice's date (its Dt, or its DtTm's date); a text read before is
+    answered from ``read.dates`` (a statement holds a few days, a million times over)."""
+    if elem is None:
         return None
-    text = (elem[0].text or "").strip()
+    try:
+        text = (elem[0].text or "").strip()
+    except IndexError:   # no child
+        return None
+    found = read.dates.get(text)
+    if found is not None:
+        return found
+    found = _parsed_date(text, line, what)
+    if found is not None and len(read.dates) < limits.statement_dates_remembered_max:
+        read.dates[text] = found
+    return found
+
+
+def _parsed_date(text: str, line: int, what: str) -> date | None:
     if len(text) >= 10 and text[4] == "-" and text[7] == "-" and text[:10].isascii():
         try:
             found = date.fromisoformat(text[:10])
@@ -191,61 +230,91 @@ def _date_of(elem: etree._Element | None, line: int, what: str) -> date | None:
     return _date(text, line, what)
 
 
+def _fen(text: str, line: int, what: str) -> int:
+    """``common.decimal_fen`` of a stripped text, a plain one (``123.45``) read with string
+    methods: ASCII digits, at most two decimals, within the limit; the rest goes its way."""
+    whole, point, cents = text.partition(".")
+    if (whole.isdigit() and whole.isascii() and len(whole) <= 24
+            and (not point or (cents.isdigit() and cents.isascii() and len(cents) <= 2))):
+        fen = int(whole) * 100 + (int(cents) * (10 if len(cents) == 1 else 1) if cents else 0)
+        if fen <= limits.statement_amount_fen_max:
+            return fen
+    return common.decimal_fen(text, line, what)
+
+
+def _status_code(read: _Read, sts: etree._Element) -> str:
+    """Sts's code: its first Cd or Prtry with text (its first child, usually), else its text."""
+    try:
+        code = sts[0]
+    except IndexError:
+        code = None
+    if code is not None and code.tag in read.status_tags:
+        text = (code.text or "").strip()
+        if text:    # the first child is the first in document order
+            return text
+    q = read.q
+    return _first_text(sts, q.Cd, q.Prtry) or (sts.text or "").strip()
+
+
+def _narrative(*parts: str) -> str:
+    return " / ".join(x for x in parts if x)
+
+
 def _entry(read: _Read, entry: etree._Element) -> StatementLine:
     """One Ntry, read in one pass over its elements: the first of each name (the schema's
-    order puts the entry's own Amt, CdtDbtInd, AcctSvcrRef before its details' ones)."""
-    t = read.tags
+    order puts the entry's own Amt, CdtDbtInd, AcctSvcrRef before its details' ones).
+    The checks, and their order, are the refusals' order: keep them so."""
+    q = read.q
     first: dict[str, etree._Element] = {}
     for elem in entry.iter(*read.wanted):  # filtered in C: no proxy for the rest
-        first.setdefault(elem.tag, elem)
+        tag = elem.tag
+        if tag not in first:
+            first[tag] = elem
+    get = first.get
 
-    def text(name: str) -> str:
-        found = first.get(t[name])
+    def text(tag: str) -> str:
+        found = get(tag)
         return (found.text or "").strip() if found is not None else ""
     line = entry.sourceline or 0
-    amount = common.decimal_fen(text("Amt"), line, "Amt")
+    amt = get(q.Amt)
+    amount = _fen(text(q.Amt), line, "Amt")
     if amount <= 0:   # the XSD's decimal takes a sign; the direction is CdtDbtInd's
         common.refuse(line, "the amount is zero" if amount == 0 else
                       "a negative amount: an entry's direction is its CdtDbtInd")
-    currency = first[t["Amt"]].get("Ccy", "")  # Amt is there: decimal_fen("") refused
+    currency = amt.get("Ccy", "")  # type: ignore[union-attr]  # decimal_fen("") refused
     read.currency = read.currency or currency
     if currency != read.currency:
         common.refuse(line, f"an entry in {currency} on a {read.currency} statement")
-    credit = text("CdtDbtInd") == "CRDT"
-    booking = _date_of(first.get(t["BookgDt"]), line, "BookgDt")
-    value = _date_of(first.get(t["ValDt"]), line, "ValDt")
+    credit = text(q.CdtDbtInd) == "CRDT"
+    booking = _date_of(read, get(q.BookgDt), line, "BookgDt")
+    value = _date_of(read, get(q.ValDt), line, "ValDt")
     if booking is None and value is None:
         common.refuse(line, "an entry with neither booking nor value date")
-    bank_ref = text("AcctSvcrRef") or text("NtryRef")
+    bank_ref = text(q.AcctSvcrRef) or text(q.NtryRef)
     if not bank_ref:
         common.refuse(line, "an entry without AcctSvcrRef or NtryRef")
-    end_to_end = text("EndToEndId")
+    end_to_end = text(q.EndToEndId)
     end_to_end = "" if end_to_end == "NOTPROVIDED" else end_to_end
-    sts = first.get(t["Sts"])
+    sts = get(q.Sts)
     if sts is None:  # the XSD refuses it too, but only after the entry's end event
         common.refuse(line, "an entry without Sts")
-    returned = first.get(t["RtrInf"])
-    status = _status(_first_text(sts, t["Cd"], t["Prtry"]) or (sts.text or "").strip(),
-                     returned is not None, text("RvslInd"))
-    party = first.get(t["Dbtr" if credit else "Cdtr"])
-    party_account = first.get(t["DbtrAcct" if credit else "CdtrAcct"])
-    fee = text("TtlChrgsAndTaxAmt")
-    fee_fen = common.decimal_fen(fee, line, "Chrgs") if fee else 0
+    returned = get(q.RtrInf)
+    status = _status(_status_code(read, sts), returned is not None, text(q.RvslInd))
+    fee = text(q.TtlChrgsAndTaxAmt)
+    fee_fen = _fen(fee, line, "Chrgs") if fee else 0
     if fee_fen < 0:
         common.refuse(line, "negative charges")
-    narrative = " / ".join(x for x in (
-        text("AddtlNtryInf"), text("Ustrd"), _first_text(returned, t["Cd"]),
-        _first_text(returned, t["AddtlInf"])) if x)
-    undone = status in (LineStatus.RETURNED, LineStatus.REVERSED)
-    return StatementLine(
-        line_no=line, value_date=value or booking,  # type: ignore[arg-type]
-        booking_date=booking or value,  # type: ignore[arg-type]
-        direction=Direction.CREDIT if credit else Direction.DEBIT, amount_fen=amount,
-        bank_ref=bank_ref, end_to_end_ref=end_to_end,
-        counterparty_account=_first_text(party_account, t["IBAN"], t["Id"]),
-        counterparty_name=_first_text(party, t["Nm"]), description=narrative,
-        status=status, fee_fen=fee_fen,
-        original_ref=(end_to_end or text("InstrId")) if undone else "")
+    narrative = _narrative(text(q.AddtlNtryInf), text(q.Ustrd)) if returned is None else (
+        _narrative(text(q.AddtlNtryInf), text(q.Ustrd), _first_text(returned, q.Cd),
+                   _first_text(returned, q.AddtlInf)))
+    undone = status is LineStatus.RETURNED or status is LineStatus.REVERSED
+    party, party_account = (get(q.Dbtr), get(q.DbtrAcct)) if credit else (
+        get(q.Cdtr), get(q.CdtrAcct))
+    return statement_line(
+        line, value or booking, booking or value,  # type: ignore[arg-type]
+        Direction.CREDIT if credit else Direction.DEBIT, amount, bank_ref, end_to_end,
+        _first_text(party_account, q.IBAN, q.Id), _first_text(party, q.Nm), narrative,
+        status, fee_fen, None, (end_to_end or text(q.InstrId)) if undone else "")
 
 
 def _on_end(read: _Read, elem: etree._Element) -> None:
@@ -256,8 +325,10 @@ def _on_end(read: _Read, elem: etree._Element) -> None:
             common.refuse(elem.sourceline or 0, f"a second {read.container}: one per file")
         return
     parent = elem.getparent()
-    if parent is None or parent.tag != read.container_tag:
-        return  # an Acct or Bal deeper down (none in these messages), read by its entry
+    if parent is not read.container_elem:   # (one proxy per node: ``is`` is the node)
+        if parent is None or parent.tag != read.container_tag:
+            return  # an Acct or Bal deeper down (none in these messages), read by its entry
+        read.container_elem = parent
     if tag == read.entry_tag:
         read.lines.append(_entry(read, elem))
         if len(read.lines) > limits.statement_lines_max:
@@ -293,7 +364,7 @@ def _schema_error_line(data: bytes, version: str) -> int:
 _DECLARED = re.compile(rb"<\?xml[^>]*?encoding\s*=\s*[\"']([^\"']*)[\"']")
 
 
-def _stream(data: bytes, version: str, container: str) -> _Read:
+def _check_text(data: bytes) -> None:
     # UTF-8 only (ISO 20022 XML is UTF-8): in UTF-16 (or a UTF-7 declared) a DOCTYPE is not
     # the bytes looked for below, and lxml's validating iterparse crashes the process (a
     # segfault) on an entity declared in one.
@@ -304,33 +375,102 @@ def _stream(data: bytes, version: str, container: str) -> _Read:
         common.refuse(1, "not XML text in UTF-8 (ISO 20022 messages are UTF-8)")
     if b"<!DOCTYPE" in data:
         common.refuse(0, "a DOCTYPE: ISO 20022 messages have none")
+
+
+def _walk(data: bytes, version: str, container: str,
+          validator: etree.XMLSchema | None) -> _Read:
+    """The entries read while the file streams, with ``validator`` checking it on the way
+    (its first error raised as ``XMLSyntaxError``) or unchecked."""
     ns = f"urn:iso:std:iso:20022:tech:xsd:{version}"
     read = _Read(ns=ns, container=container)
     tags = [f"{{{ns}}}{name}" for name in (container, "Acct", "Bal", "Ntry")]
+    checked = {} if validator is None else {"schema": validator}
     # No resolve_entities=False here: with it lxml's iterparse closes a truncated file's open
     # elements silently instead of failing. Entities cannot be declared anyway: no DOCTYPE.
     context = etree.iterparse(
-        io.BytesIO(data), events=("end",), tag=tags, schema=schema(version),
-        no_network=True, load_dtd=False, huge_tree=False)
-    try:
-        for _, elem in context:
-            _on_end(read, elem)
-    except etree.XMLSyntaxError as error:
-        line = error.lineno or _schema_error_line(data, version)
-        common.refuse(line, f"{version} (XSD-checked): {error.msg}"[:300])
+        io.BytesIO(data), events=("end",), tag=tags, no_network=True, load_dtd=False,
+        huge_tree=False, **checked)
+    for _, elem in context:
+        _on_end(read, elem)
     if read.containers != 1:
         common.refuse(0, f"no {container} element in {version}")
     return read
+
+
+def _walk_checked(data: bytes, version: str, container: str) -> _Read:
+    """One pass, the XSD validating while the entries are read: a refusal names the first
+    fault in the file, be it the schema's or the reader's."""
+    try:
+        return _walk(data, version, container, schema(version))
+    except etree.XMLSyntaxError as error:
+        line = error.lineno or _schema_error_line(data, version)
+        common.refuse(line, f"{version} (XSD-checked): {error.msg}"[:300])
+
+
+class _NoTarget:
+    """A parser target that takes no events: the parse builds nothing and calls no Python."""
+
+    def close(self) -> None:
+        return None
+
+
+class _Validation:
+    """The whole file checked against the XSD on another thread, while this one reads it.
+
+    A parse with no tree and no Python callbacks runs without the GIL in lxml (libxml2's
+    push parser, the schema's SAX validator plugged in), so the check takes the other core.
+    A target parser does not raise a schema's error: any entry in its error log fails it.
+    """
+
+    def __init__(self, data: bytes, validator: etree.XMLSchema) -> None:
+        self._valid = False
+        self._thread = threading.Thread(target=self._check, args=(data, validator),
+                                        name="camt-xsd", daemon=True)
+        self._thread.start()
+
+    def _check(self, data: bytes, validator: etree.XMLSchema) -> None:
+        parser = etree.XMLParser(schema=validator, target=_NoTarget(), no_network=True,
+                                 load_dtd=False, huge_tree=False)
+        try:
+            etree.fromstring(data, parser)
+        except Exception:   # not well-formed (or worse): not valid
+            return
+        self._valid = len(parser.error_log) == 0
+
+    def passed(self) -> bool:
+        self._thread.join()
+        return self._valid
+
+
+def _stream(data: bytes, version: str, container: str) -> _Read:
+    """The file read unchecked on this thread while the XSD checks it on another; a file
+    that the check fails, or that the reading refuses, is read again the one-pass way
+    (``_walk_checked``), so that its refusal is the one that pass names (the first fault in
+    the file: the schema's line and reason, or the reader's)."""
+    _check_text(data)
+    checking = _Validation(data, schema(version))
+    try:
+        read: _Read | None = _walk(data, version, container, None)
+    except Exception:   # whatever it is, the one-pass read names it
+        read = None
+    if checking.passed() and read is not None:
+        return read
+    return _walk_checked(data, version, container)
+
+
+def _period(read: _Read) -> tuple[date, date]:
+    """The entries' and dated balances' first and last days, for a file that states none."""
+    dates = [line.booking_date for line in read.lines] + list(read.balance_dates.values())
+    if not dates:
+        common.refuse(0, "no period, no entries and no dated balance")
+    return min(dates), max(dates)
 
 
 def _read(data: bytes, message: str, account_no: str | None) -> Statement:
     version, container = _MESSAGES[message]
     read = _stream(data, version, container)
     account = common.resolve_account(read.account, account_no)
-    dates = [line.booking_date for line in read.lines] + list(read.balance_dates.values())
-    if read.period is None and not dates:
-        common.refuse(0, "no period, no entries and no dated balance")
-    period = read.period or (min(dates), max(dates))
+    period = read.period or _period(read)
     stated = message == "camt.053"
     opening = read.balances.get("OPBD", read.balances.get("PRCD"))
     closing = read.balances.get("CLBD")
