@@ -11,6 +11,7 @@ from bench import reconcile_bench
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from cunguan.core.errors import InvariantViolation
 from cunguan.reconcile.rules import matching, pairing
 
 AS_OF = date(2026, 12, 7)
@@ -131,3 +132,19 @@ def test_r_b2_matching_is_exact_when_unequal_references_share_a_hash(
         _exact_only(patch)
         exact = matching.match(bank, books, as_of=AS_OF, policy=policy)
     assert _same(weak, exact)
+
+
+@pytest.mark.parametrize("side", ["bank", "book"])
+def test_r_b2_a_key_twice_on_a_side_is_a_bug_not_a_result(side: str) -> None:
+    """Keys name rows (the store's line key, the book's item id): a frame holding one twice
+    is refused before any pass, whether its keys' hashes tell it or only the texts do."""
+    row = ("A1", AS_OF, "credit", 100, "R1", "B1", "C1", "booked", 0, "")
+    book_row = ("A1", AS_OF, "credit", 100, "R1", "C1", "booked", 0, "receipt")
+    bank = _bank([row, row], [1, 2] if side == "book" else [1, 1])
+    books = _books([book_row, book_row], [3, 3] if side == "book" else [3, 4])
+    with pytest.raises(InvariantViolation, match=f"{side} .* keys are unique"):
+        matching.match(bank, books, as_of=AS_OF)
+    with pytest.MonkeyPatch.context() as patch:   # every key hashes alike: counted exactly
+        patch.setattr(pl.Series, "hash", lambda self, *a, **k: pl.Series([0] * self.len()))
+        assert not matching._unique(pl.Series(["K1", "K1", "K2"]))
+        assert matching._unique(pl.Series(["K1", "K2", "K3"]))

@@ -334,10 +334,10 @@ def classified_pairs(state: State) -> tuple[pl.DataFrame, pl.DataFrame]:
     pairs = state.pairs.sort("bank_i")
     bank, book = state.bank_all, state.book_all
 
-    def sides(name: str) -> tuple[pl.Series, pl.Series]:
-        return bank[name].gather(pairs["bank_i"]), book[name].gather(pairs["book_i"])
-    (b_return, k_return), (b_amount, k_amount), (b_fee, k_fee) = (
-        sides("is_return"), sides("amount_fen"), sides("fee_fen"))
+    columns = ("is_return", "amount_fen", "fee_fen")
+    (b_return, b_amount, b_fee), (k_return, k_amount, k_fee) = both(
+        lambda: [bank[name].gather(pairs["bank_i"]) for name in columns],
+        lambda: [book[name].gather(pairs["book_i"]) for name in columns])
     differ = (b_return != k_return) | (b_amount != k_amount) | (b_fee != k_fee)
     agree = pairs.filter(~differ)
     split = pl.DataFrame([b_return != k_return, b_amount, k_amount, b_fee, k_fee],
