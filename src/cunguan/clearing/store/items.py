@@ -9,9 +9,12 @@ from sqlalchemy import (
     BigInteger,
     ColumnElement,
     Connection,
+    Select,
     String,
+    and_,
     any_,
     bindparam,
+    case,
     func,
     insert,
     select,
@@ -19,7 +22,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 
-from cunguan.clearing.rules.exceptions import ItemState
+from cunguan.clearing.rules.exceptions import STATE_BY_SESSION_STATUS, ItemState
 from cunguan.clearing.rules.netting import Flow
 from cunguan.clearing.rules.packages import AcceptedPackage
 from cunguan.clearing.rules.parameters import BusinessType
@@ -104,23 +107,40 @@ def insert_return(conn: Connection, system_id: str, original: Any, return_id: st
         sent_at=now, returns_item_id=original.item_id))
 
 
+def _state_as_read() -> ColumnElement[str]:
+    """An item's state as ``rules.exceptions.effective_state`` reads it, in SQL: a netted
+    item of a submitted (settled) session is submitted (settled)."""
+    c, s = clearing_items.c, clearing_sessions.c
+    return case(*((and_(c.state == ItemState.NETTED.value, s.status == status), state.value)
+                  for status, state in STATE_BY_SESSION_STATUS.items()), else_=c.state)
+
+
+#: Every column of an item, its state as read (joined to its session, if it has one): what
+#: every reader of an item's state selects from.
+ITEMS_READ: Select[Any] = select(
+    *(column for column in clearing_items.c if column.name != "state"),
+    _state_as_read().label("state")).select_from(clearing_items.outerjoin(
+        clearing_sessions, and_(clearing_sessions.c.system_id == clearing_items.c.system_id,
+                                clearing_sessions.c.work_date == clearing_items.c.work_date,
+                                clearing_sessions.c.session_no == clearing_items.c.session_no)))
+
+
 def items_of_package(conn: Connection, package_no: int) -> list[Any]:
-    return list(conn.execute(select(clearing_items).where(
+    return list(conn.execute(ITEMS_READ.where(
         clearing_items.c.package_no == package_no, clearing_items.c.returns_item_id.is_(None))
         .order_by(clearing_items.c.arrival_seq)).all())
 
 
 def item(conn: Connection, system_id: str, item_id: str) -> Any:
     c = clearing_items.c
-    return conn.execute(select(clearing_items).where(
-        c.system_id == system_id, c.item_id == item_id)).first()
+    return conn.execute(ITEMS_READ.where(c.system_id == system_id, c.item_id == item_id)).first()
 
 
 def items_by_id(conn: Connection, system_id: str, item_ids: Sequence[str]) -> dict[str, Any]:
     """The rows of ``item_ids`` (those that exist) by item id, in one statement."""
     c = clearing_items.c
-    rows = conn.execute(select(clearing_items).where(
-        c.system_id == system_id, _among(conn, item_ids))).all()
+    rows = conn.execute(ITEMS_READ.where(c.system_id == system_id,
+                                         _among(conn, item_ids))).all()
     return {r.item_id: r for r in rows}
 
 
@@ -213,17 +233,6 @@ def session_positions(conn: Connection, system_id: str, work_date: date,
         positions[payee] = positions.get(payee, 0) + int(total)
         count += int(pair_count)
     return positions, count
-
-
-def submit_session_items(conn: Connection, system_id: str, work_date: date,
-                         session_no: int, state: ItemState) -> None:
-    """Move a session's items on (to submitted, then settled); credited or returned items
-    keep their state."""
-    c = clearing_items.c
-    conn.execute(update(clearing_items).where(
-        c.system_id == system_id, c.work_date == work_date, c.session_no == session_no,
-        c.state.in_([ItemState.NETTED.value, ItemState.SUBMITTED.value]))
-        .values(state=state.value))
 
 
 def open_sessions_with_items(conn: Connection, system_id: str) -> list[tuple[date, int]]:
