@@ -124,7 +124,19 @@ def submit_files(service: ClearingService, paths: Sequence[Path], *,
     files ahead (``limits.clearing_intake_read_ahead_files``) while this one checks, nets and
     writes each package as ``submit_package`` does. Each file's outcome as it is taken: its
     packages' intakes or refusals, or the file's own refusal; one refused changes nothing of
-    the others. ``workers`` 0 reads in this process."""
+    the others. ``workers`` 0 reads in this process. Having taken at least
+    ``limits.clearing_statistics_items_min`` items it refreshes the planner's statistics."""
+    taken_items = 0
+    for path, taken in _submitted(service, paths, by_bank, workers):
+        if isinstance(taken, list):
+            taken_items += sum(len(p.items) for p, intake in taken if isinstance(intake, Intake))
+        yield path, taken
+    if taken_items >= limits.clearing_statistics_items_min:
+        service.refresh_statistics()
+
+
+def _submitted(service: ClearingService, paths: Sequence[Path], by_bank: object | None,
+               workers: int) -> Iterator[tuple[Path, FileTaken]]:
     if workers <= 0 or len(paths) < 2:
         for path in paths:
             yield path, _taken_in_process(service, path, by_bank)

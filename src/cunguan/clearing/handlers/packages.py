@@ -131,6 +131,10 @@ class Packages(Participants):
         return Intake(package_no, message_id, tuple((r.item_id, r.state) for r in rows),
                       replayed)
 
+    def refresh_statistics(self) -> None:
+        """The planner's statistics of the clearing tables refreshed (after a bulk load)."""
+        self.unit(items.refresh_statistics)
+
     def answer_items(self, item_ids: object, by_bank: object, *, paid: object) -> dict[str, str]:
         """The other bank's answer to real-time items (the payee's bank checks its account)
         or to debits (the payer's bank pays or refuses: its receipt). Paid items net —
