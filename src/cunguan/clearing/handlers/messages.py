@@ -6,6 +6,7 @@ Functions over a ``ClearingService`` (not a mixin of it): they read what the ser
 ledger answer and hand plain records to the pure writers in ``clearing.iso20022``.
 """
 
+import gc
 import multiprocessing
 from collections import deque
 from collections.abc import Iterator, Sequence
@@ -127,10 +128,19 @@ def submit_files(service: ClearingService, paths: Sequence[Path], *,
     the others. ``workers`` 0 reads in this process. Having taken at least
     ``limits.clearing_statistics_items_min`` items it refreshes the planner's statistics."""
     taken_items = 0
-    for path, taken in _submitted(service, paths, by_bank, workers):
-        if isinstance(taken, list):
-            taken_items += sum(len(p.items) for p, intake in taken if isinstance(intake, Intake))
-        yield path, taken
+    # The objects alive now are left out of the collector's full passes while the files are
+    # taken (and out of the workers' copy-on-write pages): each package's objects live long
+    # enough to be promoted, and every full pass rescanned the whole process (~14 % of a
+    # 100,000-item intake's time). Given back to it at the end.
+    gc.freeze()
+    try:
+        for path, taken in _submitted(service, paths, by_bank, workers):
+            if isinstance(taken, list):
+                taken_items += sum(len(p.items) for p, intake in taken
+                                   if isinstance(intake, Intake))
+            yield path, taken
+    finally:
+        gc.unfreeze()
     if taken_items >= limits.clearing_statistics_items_min:
         service.refresh_statistics()
 
