@@ -10,10 +10,12 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Engine
+from typer.testing import CliRunner
 
 from cunguan.clearing.handlers import messages
 from cunguan.clearing.handlers.packages import Intake
 from cunguan.clearing.handlers.service import ClearingService
+from cunguan.clearing.iso20022 import VERSIONS, validate
 from cunguan.clearing.iso20022.reader import read_package
 from cunguan.clearing.iso20022.records import Header
 from cunguan.clearing.iso20022.writer import write_package
@@ -21,7 +23,18 @@ from cunguan.clearing.rules.commands import package_from
 from cunguan.clearing.rules.packages import Package
 from cunguan.core.clock import CST, FixedClock
 from cunguan.core.errors import CunguanError
-from tests.clearing.integration.helpers import ABC, BOC, CCB, DAY, ICBC, credit, item, package
+from cunguan.platform.cli.main import app
+from tests.clearing.integration.helpers import (
+    ABC,
+    BOC,
+    CCB,
+    DAY,
+    ICBC,
+    clearing,
+    credit,
+    item,
+    package,
+)
 
 UNKNOWN = "999100000999"
 
@@ -109,3 +122,26 @@ def test_r_s10_files_taken_in_bulk_as_one_message_after_another(
     assert {s for _, s in outcomes[files[1]][0][1]} == {"queued"}
     assert reference.queue() == {}                                   # released by M7
     assert {s for _, s in outcomes[files[5]][0][1]} == {"awaiting_receipt"}
+
+
+def test_r_s10_cli_submit_files_reports_each_file_and_writes_the_answers(
+        engine: Engine, tmp_path: Path) -> None:
+    service, _ = clearing(engine)
+    for code in (ICBC, CCB):
+        service.set_cap(code, collateral_fen=0, haircut_bps=0, credit_line_fen=1_000_000)
+    good = _file(tmp_path, "1.xml", credit("M1", ICBC, CCB, 60_000, 30_000))
+    unknown = _file(tmp_path, "2.xml", credit("M2", UNKNOWN, CCB, 10_000))
+    bad = tmp_path / "bad.xml"
+    bad.write_bytes(b"<not/>")
+    answers = tmp_path / "answers"
+    url = engine.url.render_as_string(hide_password=False)
+    result = CliRunner().invoke(app, ["--database-url", url, "clearing", "submit-files",
+                                      str(good), str(bad), str(unknown), "--workers", "2",
+                                      "--answers", str(answers)])
+    assert result.exit_code == 1, result.output
+    assert '"refused": "message_invalid"' in result.output
+    assert '"refused": "bank_unknown"' in result.output
+    assert service.item_state(f"{ICBC}:M1:1") == "netted"
+    for name in ("AM1.xml", "AM2.xml"):
+        validate((answers / name).read_bytes(), VERSIONS["pacs.002"])
+    assert sorted(p.name for p in answers.iterdir()) == ["AM1.xml", "AM2.xml"]
