@@ -4,13 +4,14 @@ beside the time lxml takes only to parse the same files, in the same run.
 Files in: pacs.008 (ordinary and periodic credits) and pacs.003 (ordinary debits, T+0) written
 by the project's writer, ``ITEMS_PER_PACKAGE`` items a package (one message a file), each
 package from one direct participant's customers to another's. Timed, stage by stage:
-intake (each file read streaming and XSD-checked by ``submit_message`` → the package checks →
-insert → netting with the cap check), the debits' receipts (the payer banks answer paid, then
-they net), six sessions closed and settled on the ledger, pacs.002 out (the answer to every
-package and each sender bank's receipts report) and camt.053 out (every direct participant's
-settlement-account statement). The reference: ``lxml.etree.iterparse`` over the same files,
-no schema, elements cleared as read (the least any reader must do), timed before and after the
-day; ``parse_only_s`` is their mean.
+intake (each session's files through ``submit_files``: read streaming and XSD-checked by two
+worker processes ahead, then in file order the package checks → netting with the cap check →
+COPY, and the planner's statistics refreshed at the end), the debits' receipts (the payer
+banks answer paid, then they net), six sessions closed and settled on the ledger, pacs.002
+out (the answer to every package and each sender bank's receipts report) and camt.053 out
+(every direct participant's settlement-account statement). The reference:
+``lxml.etree.iterparse`` over the same files, no schema, elements cleared as read (the least
+any reader must do), timed before and after the day; ``parse_only_s`` is their mean.
 """
 
 import random
