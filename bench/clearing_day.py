@@ -4,13 +4,14 @@ beside the time lxml takes only to parse the same files, in the same run.
 Files in: pacs.008 (ordinary and periodic credits) and pacs.003 (ordinary debits, T+0) written
 by the project's writer, ``ITEMS_PER_PACKAGE`` items a package (one message a file), each
 package from one direct participant's customers to another's. Timed, stage by stage:
-intake (each file read streaming and XSD-checked by ``submit_message`` → the package checks →
-insert → netting with the cap check), the debits' receipts (the payer banks answer paid, then
-they net), six sessions closed and settled on the ledger, pacs.002 out (the answer to every
-package and each sender bank's receipts report) and camt.053 out (every direct participant's
-settlement-account statement). The reference: ``lxml.etree.iterparse`` over the same files,
-no schema, elements cleared as read (the least any reader must do), timed before and after the
-day; ``parse_only_s`` is their mean.
+intake (each session's files through ``submit_files``: read streaming and XSD-checked by two
+worker processes ahead, then in file order the package checks → netting with the cap check →
+COPY, and the planner's statistics refreshed at the end), the debits' receipts (the payer
+banks answer paid, then they net), six sessions closed and settled on the ledger, pacs.002
+out (the answer to every package and each sender bank's receipts report) and camt.053 out
+(every direct participant's settlement-account statement). The reference:
+``lxml.etree.iterparse`` over the same files, no schema, elements cleared as read (the least
+any reader must do), timed before and after the day; ``parse_only_s`` is their mean.
 """
 
 import random
@@ -28,6 +29,7 @@ from lxml import etree
 
 from bench.ledger_bench import ADMIN_URL
 from cunguan.clearing.handlers import messages
+from cunguan.clearing.handlers.packages import Intake
 from cunguan.clearing.handlers.service import ClearingService
 from cunguan.clearing.iso20022.records import Header
 from cunguan.clearing.iso20022.writer import write_package
@@ -134,6 +136,32 @@ class _Stages:
         return out
 
 
+def _intake(service: ClearingService, files: list[Path], stages: _Stages,
+            statuses: dict[str, int], out: Path) -> dict[str, list[str]]:
+    """A session's files taken (read by ``submit_files``'s worker processes ahead of the
+    intake) and answered; the debits awaiting their receipts by payer bank. The intake stage
+    is the loop's time less the answers written in it."""
+    debits: dict[str, list[str]] = defaultdict(list)
+    started = time.perf_counter()
+    answers_before = stages.seconds["pacs002_out"]
+    for _path, taken in messages.submit_files(service, files):
+        if not isinstance(taken, list):
+            raise taken
+        for package, intake in taken:
+            if not isinstance(intake, Intake):
+                raise intake
+            answer = stages.timed("pacs002_out", lambda p=package, i=intake:
+                                  messages.intake_answer(service, p, i, None))
+            (out / f"A{package.message_id}.xml").write_bytes(answer)
+            for item_id, state in intake.states:
+                statuses[state] += 1
+                if state == "awaiting_receipt":
+                    debits[package.receiver_bank].append(item_id)
+    stages.seconds["intake"] += (time.perf_counter() - started
+                                 - (stages.seconds["pacs002_out"] - answers_before))
+    return debits
+
+
 def run_day(log: Callable[[str], None], items: int = DAY_ITEMS) -> dict[str, Any]:
     folder = Path(tempfile.mkdtemp(prefix="clearing-day-"))
     out = folder / "out"
@@ -160,19 +188,7 @@ def run_day(log: Callable[[str], None], items: int = DAY_ITEMS) -> dict[str, Any
         for traffic_at, close_at, session_files in zip(TRAFFIC_AT, CLOSE_AT, per_session,
                                                        strict=True):
             clock.advance(datetime.combine(DAY, traffic_at, CST) - clock())
-            debits: dict[str, list[str]] = defaultdict(list)
-            for path in session_files:
-                with path.open("rb") as source:
-                    taken = stages.timed("intake", lambda s=source: messages.submit_message(
-                        service, s))
-                for package, intake in taken:
-                    answer = stages.timed("pacs002_out", lambda p=package, i=intake:
-                                          messages.intake_answer(service, p, i, None))
-                    (out / f"A{package.message_id}.xml").write_bytes(answer)
-                    for item_id, state in intake.states:
-                        statuses[state] += 1
-                        if state == "awaiting_receipt":
-                            debits[package.receiver_bank].append(item_id)
+            debits = _intake(service, session_files, stages, statuses, out)
             for bank, ids in debits.items():
                 for at in range(0, len(ids), 10_000):
                     stages.timed("receipts_in", lambda b=bank, chunk=ids[at:at + 10_000]:

@@ -350,6 +350,48 @@ def submit_xml(ctx: typer.Context,
     _print(taken)
 
 
+@app.command(name="submit-files")
+def submit_files(ctx: typer.Context,
+                 files: list[Path] = typer.Argument(..., exists=True, dir_okay=False,
+                                                    help="pacs.008/pacs.003 messages, taken "
+                                                         "in this order."),
+                 bank: str = typer.Option(None, "--bank", "-b",
+                                          help="The sending participant, when one sends them."),
+                 answers: Path = typer.Option(None, "--answers", file_okay=False,
+                                              help="A folder for each package's pacs.002 "
+                                                   "answer (A<message id>.xml)."),
+                 workers: int = typer.Option(limits.clearing_intake_workers, "--workers",
+                                             min=0, help="Processes reading the files ahead "
+                                                         "(0: read here).")) -> None:
+    """Take many package files at once (a day's batch): read and XSD-checked by worker
+    processes, checked and netted here in the order given. A refused file or package is
+    reported and changes nothing; the others are taken. Exit 1 if any was refused."""
+    service = _service(ctx)
+    if answers is not None:
+        answers.mkdir(parents=True, exist_ok=True)
+    report: list[dict[str, Any]] = []
+    for path, taken in messages.submit_files(service, files, by_bank=bank, workers=workers):
+        if isinstance(taken, CunguanError):
+            report.append({"file": str(path), "refused": taken.code, "message": taken.message})
+            continue
+        for package, intake in taken:
+            line: dict[str, Any] = {"file": str(path), "message_id": package.message_id}
+            taken_as, refused = (None, intake) if isinstance(intake, CunguanError) else (
+                intake, None)
+            if taken_as is not None:
+                line.update(package_no=taken_as.package_no, replayed=taken_as.replayed,
+                            items=len(taken_as.states))
+            elif refused is not None:
+                line.update(refused=refused.code, message=refused.message)
+            if answers is not None:
+                _write(answers / f"A{package.message_id}.xml", messages.intake_answer(
+                    service, package, taken_as, refused))
+            report.append(line)
+    _print(report)
+    if any("refused" in line for line in report):
+        raise typer.Exit(1)
+
+
 @app.command()
 def statement(ctx: typer.Context, bank: str = BANK,
               day: str = typer.Option(..., "--date", help="The accounting day, YYYY-MM-DD."),

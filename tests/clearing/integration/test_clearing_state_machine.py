@@ -25,6 +25,8 @@ from cunguan.clearing.handlers.service import ClearingService
 from cunguan.clearing.rules.caps import net_debit_fen
 from cunguan.clearing.rules.exceptions import NETTED_STATES, ItemState
 from cunguan.clearing.rules.participant_bank import BEPS_ACCOUNT, bank_tenant
+from cunguan.clearing.store.items import ITEMS_READ
+from cunguan.clearing.store.tables import clearing_items
 from cunguan.core.clock import CST, FixedClock
 from cunguan.core.errors import CunguanError
 from tests.clearing.integration.helpers import ABC, BOC, CCB, DAY, ICBC, credit
@@ -258,10 +260,9 @@ class ClearingMachine(RuleBasedStateMachine):
                 self.service.sessions(), len(self.service.events()))
 
     def _states(self) -> dict[str, str]:
-        with self.engine.connect() as conn:
-            return dict(conn.execute(text(
-                "SELECT item_id, state FROM clearing_items WHERE system_id = :s"),
-                {"s": self.system}).tuples().all())
+        with self.engine.connect() as conn:   # as read: through their sessions' status
+            return {r.item_id: r.state for r in conn.execute(
+                ITEMS_READ.where(clearing_items.c.system_id == self.system))}
 
     def _cap(self, code: str) -> int:
         return int(self.service.available_cap(code)["cap_fen"])

@@ -68,15 +68,18 @@ def digest(package: Package) -> str:
 
 
 class Packages(Participants):
-    def submit_package(self, raw: object, *, by_bank: object | None = None) -> Intake:
+    def submit_package(self, raw: object, *, by_bank: object | None = None,
+                       content_digest: str | None = None) -> Intake:
         """Take a package (raw fields: a JSON body, a parsed message). ``by_bank``, when a
         participant sends it, must be the clearing bank of its sender (itself or an indirect
-        participant behind it)."""
+        participant behind it). ``content_digest`` is ``digest(package)`` when the caller
+        already computed it (a bulk intake's reading workers do)."""
         package = raw if isinstance(raw, Package) else package_from(raw)
         sent_by = None if by_bank is None else bank_code(by_bank, "by_bank")
-        return self.unit(lambda conn: self._intake(conn, package, sent_by))
+        return self.unit(lambda conn: self._intake(conn, package, sent_by, content_digest))
 
-    def _intake(self, conn: Connection, package: Package, sent_by: str | None) -> Intake:
+    def _intake(self, conn: Connection, package: Package, sent_by: str | None,
+                content_digest: str | None = None) -> Intake:
         work_date, params = self.system(conn)
         register = systems.register(conn, self.system_id)
         if sent_by is not None and clearing_bank(package.sender_bank, register,
@@ -86,7 +89,7 @@ class Packages(Participants):
                                 "participants' packages")
         known = items.package_row(conn, self.system_id, package.sender_bank, package.message_id)
         if known is not None:
-            return self._replay(conn, known, digest(package))
+            return self._replay(conn, known, content_digest or digest(package))
         accepted = check_package(package, register, work_date=work_date, params=params)
         kind = package.business_type
         first = ItemState.ACCEPTED if kind.is_credit and not kind.is_realtime else (
@@ -98,7 +101,8 @@ class Packages(Participants):
         if first is ItemState.ACCEPTED:   # netted before written: each row written once
             result, netted = self.net_new(conn, accepted.flows)
             states = final_states(result)
-        package_no = items.insert_package(conn, self.system_id, accepted, digest=digest(package),
+        package_no = items.insert_package(conn, self.system_id, accepted,
+                                          digest=content_digest or digest(package),
                                           is_receipt=False, now=self.clock(), state=first,
                                           states=states, netted=netted)
         ids = [items.item_id(package.sender_bank, package.message_id, i.item_no)
@@ -126,6 +130,10 @@ class Packages(Participants):
         rows = items.items_of_package(conn, package_no)
         return Intake(package_no, message_id, tuple((r.item_id, r.state) for r in rows),
                       replayed)
+
+    def refresh_statistics(self) -> None:
+        """The planner's statistics of the clearing tables refreshed (after a bulk load)."""
+        self.unit(items.refresh_statistics)
 
     def answer_items(self, item_ids: object, by_bank: object, *, paid: object) -> dict[str, str]:
         """The other bank's answer to real-time items (the payee's bank checks its account)

@@ -17,7 +17,6 @@ from typing import Any
 
 from cunguan.clearing.handlers.base import CLEARING_ACCOUNT, settlement_account
 from cunguan.clearing.handlers.packages import Packages
-from cunguan.clearing.rules.exceptions import ItemState
 from cunguan.clearing.rules.refusals import ClearingError, Refusal
 from cunguan.clearing.rules.sessions import (
     CUTOVER_SESSION,
@@ -69,8 +68,8 @@ class Sessions(Packages):
                                 credits_fen=balance.net_credits_fen, items=count,
                                 settles_on=settles_on, now=self.clock())
         _fault("session_written")
-        items.submit_session_items(conn, self.system_id, work_date, session_no,
-                                   ItemState.SUBMITTED)
+        # its netted items are submitted by the session's status (rules.exceptions.
+        # effective_state): no item row is written
         _fault("items_submitted")
         sessions.insert_events(conn, self.system_id, "session_submitted", [
             (bank, {"work_date": work_date.isoformat(), "session_no": session_no,
@@ -123,10 +122,9 @@ class Sessions(Packages):
         self._unwind_positions(conn, {leg.bank_code: leg.position_fen for leg in legs
                                       if leg.bank_code in settled})
         if not waiting:
+            # its netted items are settled by the session's status (effective_state)
             sessions.mark_session_settled(conn, self.system_id, row.work_date, row.session_no,
                                           self.clock())
-            items.submit_session_items(conn, self.system_id, row.work_date, row.session_no,
-                                       ItemState.SETTLED)
         return {"work_date": row.work_date.isoformat(), "session_no": row.session_no,
                 "collected": {b: owed[b] for b in collected}, "waiting": waiting,
                 "settled": not waiting}

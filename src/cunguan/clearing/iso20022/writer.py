@@ -7,7 +7,6 @@ Every agent is named by its CNAPS code (``FinInstnId/ClrSysMmbId``, ``ClrSysId/C
 every amount is CNY, written from int fen as decimal text; settlement is ``CLRG`` in BEPS.
 """
 
-import copy
 from collections.abc import Sequence
 from datetime import date
 from typing import TypeAlias
@@ -197,8 +196,9 @@ def write_status_report(header: Header, *, group: GroupStatus | None = None,
     doc.original_group(template, Original("", "", ""))
     doc.sub(template, "OrgnlEndToEndId", "")
     doc.sub(template, "TxSts", "")
+    fresh = template.__copy__    # lxml copies an element's whole subtree (as deepcopy does)
     for line in lines:
-        tx = copy.deepcopy(template)
+        tx = fresh()
         original_group, end_to_end, status = tx
         message_id, message_name = original_group
         message_id.text, message_name.text = line.original.message_id, line.original.message_name

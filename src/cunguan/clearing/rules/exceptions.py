@@ -45,6 +45,19 @@ FINAL_STATES = frozenset({ItemState.CREDITED, ItemState.REFUSED, ItemState.REVOK
 #: States of an item that is netted (final and irrevocable, R-S4).
 NETTED_STATES = frozenset({ItemState.NETTED, ItemState.SUBMITTED, ItemState.SETTLED,
                            ItemState.CREDITED, ItemState.RETURNED})
+#: A netted item's state once its session moved on, by the session's status (R-S5, R-S6).
+#: The item's row stays ``netted``: closing and settling a session write the session, not
+#: each of its items (a million-item day's two full updates of every row).
+STATE_BY_SESSION_STATUS = {"submitted": ItemState.SUBMITTED, "settled": ItemState.SETTLED}
+
+
+def effective_state(item_state: str, session_status: str | None) -> ItemState:
+    """An item's state as every reader sees it: its stored state, except that a netted item
+    whose session was submitted (settled) is submitted (settled)."""
+    state = ItemState(item_state)
+    if state is ItemState.NETTED and session_status is not None:
+        return STATE_BY_SESSION_STATUS[session_status]
+    return state
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,7 +6,7 @@ to the debtor's. A package is accepted or refused whole: one bad item refuses it
 no. in the refusal, and a refused package changes nothing.
 """
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -97,7 +97,14 @@ def check_package(package: Package, register: Mapping[str, Participant], *,
                       f"package is for {package.work_date}, the working day is {work_date}")
     _check_shape(package, params)
     _check_totals(package)
-    banks = [_banks(package, item, register, sender, receiver, params)
+    resolved: dict[str, Participant] = {}   # a code's clearing bank, looked up once
+
+    def clearing(code: str, field: str) -> Participant:
+        member = resolved.get(code)
+        if member is None:     # a refusal names the first item with the code, as item by item
+            member = resolved[code] = clearing_bank(code, register, field)
+        return member
+    banks = [_banks(package, item, clearing, sender, receiver, params)
              for item in package.items]
     if not package.business_type.moves_money:
         return AcceptedPackage(package, ())
@@ -133,16 +140,15 @@ def _check_totals(package: Package) -> None:
                       f"and {total} fen")
 
 
-def _banks(package: Package, item: Item, register: Mapping[str, Participant],
+def _banks(package: Package, item: Item, clearing: Callable[[str, str], Participant],
            sender: Participant, receiver: Participant,
            params: ClearingParameters) -> tuple[str, str]:
     """The item's checks; its debtor's and creditor's clearing banks."""
     kind = package.business_type
     _check_amount(kind, item, params)
     _check_term(kind, item, params)
-    debtor = clearing_bank(item.debtor_bank, register, f"items[{item.item_no}].debtor_bank")
-    creditor = clearing_bank(item.creditor_bank, register,
-                             f"items[{item.item_no}].creditor_bank")
+    debtor = clearing(item.debtor_bank, f"items[{item.item_no}].debtor_bank")
+    creditor = clearing(item.creditor_bank, f"items[{item.item_no}].creditor_bank")
     sending, receiving = (creditor, debtor) if kind.is_debit else (debtor, creditor)
     if sending.bank_code != sender.bank_code:
         raise _refuse(Refusal.ITEM_NOT_SENDERS,

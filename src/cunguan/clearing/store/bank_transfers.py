@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import Connection, insert, select, update
 
 from cunguan.clearing.rules.exceptions import ItemState
+from cunguan.clearing.store.items import ITEMS_READ
 from cunguan.clearing.store.tables import clearing_bank_transfers, clearing_items
 
 #: An inward item is taken once it netted (final, R-S4) and until its money reached the payee.
@@ -46,8 +47,8 @@ def item_states(conn: Connection, system_id: str, item_ids: Iterable[str]) -> di
     if not ids:
         return {}
     c = clearing_items.c
-    return dict(conn.execute(select(c.item_id, c.state).where(
-        c.system_id == system_id, c.item_id.in_(ids))).tuples().all())
+    return {r.item_id: r.state for r in conn.execute(ITEMS_READ.where(
+        c.system_id == system_id, c.item_id.in_(ids)))}
 
 
 def arrived(conn: Connection, system_id: str, bank_code: str, limit: int) -> list[Any]:
@@ -57,6 +58,6 @@ def arrived(conn: Connection, system_id: str, bank_code: str, limit: int) -> lis
     t = clearing_bank_transfers.c
     taken = select(t.serial_no).where(t.system_id == system_id, t.bank_code == bank_code,
                                       t.direction == "inward", t.serial_no == c.item_id)
-    return list(conn.execute(select(clearing_items).where(
+    return list(conn.execute(ITEMS_READ.where(
         c.system_id == system_id, c.creditor_bank == bank_code, c.amount_fen > 0,
         c.state.in_(_ARRIVED), ~taken.exists()).order_by(c.arrival_seq).limit(limit)).all())

@@ -9,17 +9,21 @@ from sqlalchemy import (
     BigInteger,
     ColumnElement,
     Connection,
+    Select,
     String,
+    and_,
     any_,
     bindparam,
+    case,
     func,
     insert,
     select,
+    text,
     update,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 
-from cunguan.clearing.rules.exceptions import ItemState
+from cunguan.clearing.rules.exceptions import STATE_BY_SESSION_STATUS, ItemState
 from cunguan.clearing.rules.netting import Flow
 from cunguan.clearing.rules.packages import AcceptedPackage
 from cunguan.clearing.rules.parameters import BusinessType
@@ -58,23 +62,25 @@ def insert_package(conn: Connection, system_id: str, accepted: AcceptedPackage, 
         control_sum_fen=pkg.control_sum_fen, digest=digest, is_receipt=is_receipt,
         received_at=now).returning(clearing_packages.c.package_no)).scalar_one()
     debit = pkg.business_type.is_debit
-    rows: list[dict[str, Any]] = [{"system_id": system_id,
-             "item_id": item_id(pkg.sender_bank, pkg.message_id, i.item_no),
-             "package_no": package_no, "item_no": i.item_no,
-             "business_type": pkg.business_type.value, "end_to_end_id": i.end_to_end_id,
-             "debtor_bank": i.debtor_bank, "debtor_account": i.debtor_account,
-             "creditor_bank": i.creditor_bank, "creditor_account": i.creditor_account,
-             "payer_bank": payer, "payee_bank": payee, "sender_bank": payee if debit else payer,
-             "amount_fen": i.amount_fen, "debit_term_days": i.debit_term_days,
-             "state": state.value, "sent_at": now, "netted_at": None, "work_date": None,
-             "session_no": None}
-            for i, (payer, payee) in zip(pkg.items, _banks(accepted), strict=True)]
-    for row in rows if states else ():
-        own = states.get(row["item_id"], state) if states else state
-        row["state"] = own.value
-        if own is ItemState.NETTED and netted is not None:
-            row.update(netted_at=netted.at, work_date=netted.work_date,
-                       session_no=netted.session_no)
+    kind = pkg.business_type.value
+    not_netted = (None, None, None)
+    when_netted = not_netted if netted is None or not states else (
+        netted.at, netted.work_date, netted.session_no)
+    own = states or {}
+    rows: list[dict[str, Any]] = []
+    for i, (payer, payee) in zip(pkg.items, _banks(accepted), strict=True):
+        ident = item_id(pkg.sender_bank, pkg.message_id, i.item_no)
+        its = own.get(ident, state)
+        at, day, session_no = when_netted if its is ItemState.NETTED else not_netted
+        rows.append({"system_id": system_id, "item_id": ident, "package_no": package_no,
+                     "item_no": i.item_no, "business_type": kind,
+                     "end_to_end_id": i.end_to_end_id, "debtor_bank": i.debtor_bank,
+                     "debtor_account": i.debtor_account, "creditor_bank": i.creditor_bank,
+                     "creditor_account": i.creditor_account, "payer_bank": payer,
+                     "payee_bank": payee, "sender_bank": payee if debit else payer,
+                     "amount_fen": i.amount_fen, "debit_term_days": i.debit_term_days,
+                     "state": its.value, "sent_at": now, "netted_at": at, "work_date": day,
+                     "session_no": session_no})
     bulk.insert_rows(conn, clearing_items, rows)     # binary COPY on PostgreSQL
     return package_no
 
@@ -104,23 +110,40 @@ def insert_return(conn: Connection, system_id: str, original: Any, return_id: st
         sent_at=now, returns_item_id=original.item_id))
 
 
+def _state_as_read() -> ColumnElement[str]:
+    """An item's state as ``rules.exceptions.effective_state`` reads it, in SQL: a netted
+    item of a submitted (settled) session is submitted (settled)."""
+    c, s = clearing_items.c, clearing_sessions.c
+    return case(*((and_(c.state == ItemState.NETTED.value, s.status == status), state.value)
+                  for status, state in STATE_BY_SESSION_STATUS.items()), else_=c.state)
+
+
+#: Every column of an item, its state as read (joined to its session, if it has one): what
+#: every reader of an item's state selects from.
+ITEMS_READ: Select[Any] = select(
+    *(column for column in clearing_items.c if column.name != "state"),
+    _state_as_read().label("state")).select_from(clearing_items.outerjoin(
+        clearing_sessions, and_(clearing_sessions.c.system_id == clearing_items.c.system_id,
+                                clearing_sessions.c.work_date == clearing_items.c.work_date,
+                                clearing_sessions.c.session_no == clearing_items.c.session_no)))
+
+
 def items_of_package(conn: Connection, package_no: int) -> list[Any]:
-    return list(conn.execute(select(clearing_items).where(
+    return list(conn.execute(ITEMS_READ.where(
         clearing_items.c.package_no == package_no, clearing_items.c.returns_item_id.is_(None))
         .order_by(clearing_items.c.arrival_seq)).all())
 
 
 def item(conn: Connection, system_id: str, item_id: str) -> Any:
     c = clearing_items.c
-    return conn.execute(select(clearing_items).where(
-        c.system_id == system_id, c.item_id == item_id)).first()
+    return conn.execute(ITEMS_READ.where(c.system_id == system_id, c.item_id == item_id)).first()
 
 
 def items_by_id(conn: Connection, system_id: str, item_ids: Sequence[str]) -> dict[str, Any]:
     """The rows of ``item_ids`` (those that exist) by item id, in one statement."""
     c = clearing_items.c
-    rows = conn.execute(select(clearing_items).where(
-        c.system_id == system_id, _among(conn, item_ids))).all()
+    rows = conn.execute(ITEMS_READ.where(c.system_id == system_id,
+                                         _among(conn, item_ids))).all()
     return {r.item_id: r for r in rows}
 
 
@@ -177,9 +200,18 @@ def set_state_at(conn: Connection, system_id: str, arrival_seqs: Sequence[int],
         return
     c = clearing_items.c
     seqs = list(arrival_seqs)
-    among = (c.arrival_seq == any_(bindparam("seqs", seqs, type_=ARRAY(BigInteger)))
-             if conn.dialect.name == "postgresql" else c.arrival_seq.in_(seqs))
-    conn.execute(update(clearing_items).where(c.system_id == system_id, among)
+    if conn.dialect.name != "postgresql":
+        conn.execute(update(clearing_items).where(c.system_id == system_id,
+                                                  c.arrival_seq.in_(seqs))
+                     .values(state=state.value, **values))
+        return
+    # joined to the unnested keys: a nested loop over the primary key whatever the planner
+    # knows (with ``= ANY`` a plan cached while the table was small bitmap-ANDed a scan of
+    # every row of the system)
+    keys = func.unnest(bindparam("seqs", seqs, type_=ARRAY(BigInteger))).table_valued(
+        "seq").render_derived(name="keys")
+    conn.execute(update(clearing_items).where(c.arrival_seq == keys.c.seq,
+                                              c.system_id == system_id)
                  .values(state=state.value, **values))
 
 
@@ -192,6 +224,14 @@ def mark_netted(conn: Connection, system_id: str, item_ids: Sequence[str], *,
                  ItemState.NETTED, netted_at=now, work_date=work_date, session_no=session_no)
     set_state(conn, system_id, [i for i in item_ids if i not in known], ItemState.NETTED,
               netted_at=now, work_date=work_date, session_no=session_no)
+
+
+def refresh_statistics(conn: Connection) -> None:
+    """The planner's statistics of the items and what grows with them, refreshed (PostgreSQL;
+    elsewhere nothing): after a bulk load, so that statements prepared while the tables were
+    small are planned again for what they hold now (``ANALYZE`` invalidates cached plans)."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("ANALYZE clearing_items, clearing_packages, clearing_events"))
 
 
 def session_positions(conn: Connection, system_id: str, work_date: date,
@@ -213,17 +253,6 @@ def session_positions(conn: Connection, system_id: str, work_date: date,
         positions[payee] = positions.get(payee, 0) + int(total)
         count += int(pair_count)
     return positions, count
-
-
-def submit_session_items(conn: Connection, system_id: str, work_date: date,
-                         session_no: int, state: ItemState) -> None:
-    """Move a session's items on (to submitted, then settled); credited or returned items
-    keep their state."""
-    c = clearing_items.c
-    conn.execute(update(clearing_items).where(
-        c.system_id == system_id, c.work_date == work_date, c.session_no == session_no,
-        c.state.in_([ItemState.NETTED.value, ItemState.SUBMITTED.value]))
-        .values(state=state.value))
 
 
 def open_sessions_with_items(conn: Connection, system_id: str) -> list[tuple[date, int]]:
