@@ -2,6 +2,7 @@
 settlement on the ledger, exceptions and cutover (R-S1 … R-S9)."""
 
 from datetime import date
+from datetime import time as clock_time
 
 import pytest
 from sqlalchemy import Engine
@@ -268,3 +269,29 @@ def test_r_s9_day_end_reconciles_top_down_and_bills_fees_once(engine: Engine) ->
     assert settlement_balance(service, ICBC) == (100_000 - 50_000 - 100, 0)
     again = service.day_end("2026-12-07", reports={ICBC: honest})
     assert again["passed"] and settlement_balance(service, ICBC)[0] == 49_900
+
+
+def test_r_s5_r_s6_session_times_never_change_behind_us(engine: Engine) -> None:
+    """Times change at once (R-S5) but not behind us: with 10:00 submitted, dropping 11:00 at
+    10:30 is fine, while dropping or moving 10:00 — which would number the items netting now
+    into the submitted session, read as settled without being in its settlement — is refused
+    and changes nothing; an item netted after a refusal goes to the session still open."""
+    service, clock = clearing(engine, at=(9, 30))
+    for bank in (ICBC, CCB):
+        service.set_cap(bank, collateral_fen=0, haircut_bps=0, credit_line_fen=1_000_000)
+    service.submit_package(credit("M1", ICBC, CCB, 100_000))
+    later(clock, hours=1)                                   # 10:30
+    [submitted] = service.close_sessions()
+    assert submitted["session_no"] == 0
+    keep = ClearingParameters().session_times
+    for times in ((keep[1], *keep[2:]), (clock_time(10, 45), *keep[1:]), ()):
+        with pytest.raises(ClearingError) as refused:
+            service.set_parameters(ClearingParameters(session_times=times))
+        assert refused.value.code == Refusal.SUBMITTED_IRREVOCABLE
+        assert refused.value.details["field"] == "session_times"
+    service.submit_package(credit("M2", ICBC, CCB, 50_000))
+    assert service.item_state(f"{ICBC}:M2:1") == "netted"   # session 1, open
+    service.set_parameters(ClearingParameters(session_times=keep[:1] + keep[2:]))  # no 11:00
+    later(clock, hours=1)                                   # 11:30: nothing to close yet
+    assert service.close_sessions() == []
+    assert service.item_state(f"{ICBC}:M2:1") == "netted"

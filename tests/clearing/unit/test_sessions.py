@@ -1,6 +1,6 @@
 """R-S5 and R-S6: sessions, their trial balance, and what settles now or waits."""
 
-from datetime import date, time
+from datetime import date, datetime, time
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -14,9 +14,11 @@ from cunguan.clearing.rules.sessions import (
     sessions_on,
     settlement_day,
     settlement_step,
+    times_change_refusal,
     trial_balance,
 )
 from cunguan.core.calendar import WorkingCalendar
+from cunguan.core.clock import CST
 
 CAL = WorkingCalendar()
 
@@ -72,3 +74,40 @@ def test_r_s6_a_short_bank_waits_and_credits_are_paid_only_when_every_debit_is_i
     assert not step.pay_credits and step.credits == {}
     after = settlement_step({"b": 200}, credits, {"b": 200})
     assert after.collect == {"b": 200} and after.pay_credits and after.credits == {"c": 500}
+
+
+_CUTS = st.lists(st.integers(8 * 60, 17 * 60).map(lambda m: time(m // 60, m % 60)),
+                 max_size=6, unique=True).map(lambda ts: tuple(sorted(ts)))
+
+
+@given(old=_CUTS, new=_CUTS, now_minute=st.integers(7 * 60, 18 * 60),
+       submitted_share=st.floats(0, 1), moments=st.lists(st.integers(0, 24 * 60 - 1)))
+def test_r_s5_r_s6_a_change_of_times_allowed_never_reaches_behind_us(
+        old: tuple[time, ...], new: tuple[time, ...], now_minute: int, submitted_share: float,
+        moments: list[int]) -> None:
+    """Allowed changes keep the passed cut-offs, so every item netting from now on lands in a
+    session not yet submitted, and items netted before keep their session."""
+    day = date(2026, 9, 29)
+    now = datetime(2026, 9, 29, now_minute // 60, now_minute % 60, tzinfo=CST)
+    passed = [t for t in old if datetime.combine(day, t, CST) <= now]
+    submitted = set(range(int(len(passed) * submitted_share)))    # some of those passed
+    if times_change_refusal(old, new, day, now, submitted) is not None:
+        return
+    assert new[:len(passed)] == tuple(passed)
+    for minute in moments:
+        moment = time(minute // 60, minute % 60)
+        if datetime.combine(day, moment, CST) >= now:
+            assert session_index(moment, new) not in submitted
+        elif session_index(moment, old) < len(passed):
+            assert session_index(moment, new) == session_index(moment, old)
+
+
+def test_r_s5_r_s6_a_change_reaching_a_passed_or_submitted_session_is_refused() -> None:
+    day, times = date(2026, 9, 29), DEFAULT_SESSION_TIMES        # 10:00, 11:00, 13:00 …
+    now = datetime(2026, 9, 29, 10, 30, tzinfo=CST)
+    assert times_change_refusal(times, times[:1] + times[2:], day, now, {0}) is None
+    assert "10:00" in (times_change_refusal(times, times[1:], day, now, {0}) or "")
+    assert times_change_refusal(times, (time(10, 15), *times[1:]), day, now, set()) \
+        is not None                                               # a new cut-off behind us
+    # a session submitted before its cut-off (none is today) is kept as well
+    assert times_change_refusal(times, times, day, now, {1}) == "session 1 is submitted already"

@@ -17,7 +17,8 @@ from cunguan.clearing.rules.caps import available_cap_fen
 from cunguan.clearing.rules.parameters import ClearingParameters
 from cunguan.clearing.rules.participants import Participant, Role, Status, bank_code
 from cunguan.clearing.rules.refusals import ClearingError, Refusal
-from cunguan.clearing.store import systems
+from cunguan.clearing.rules.sessions import sessions_on, times_change_refusal
+from cunguan.clearing.store import sessions, systems
 from cunguan.core import limits
 from cunguan.core.errors import CunguanError
 from cunguan.core.fields import amount_fen, choice, identifier, text, whole_number
@@ -51,7 +52,16 @@ class Participants(Netting):
     def set_parameters(self, params: ClearingParameters) -> None:
         """New parameters (session times …), in force at once (R-S5)."""
         def work(conn: Connection) -> None:
-            self.system(conn, lock=True)
+            work_date, current = self.system(conn, lock=True)
+            refusal = times_change_refusal(
+                sessions_on(work_date, self.calendar, current.session_times),
+                sessions_on(work_date, self.calendar, params.session_times), work_date,
+                self.clock(), {s.session_no for s in sessions.sessions(conn, self.system_id,
+                                                                       work_date)})
+            if refusal is not None:
+                raise ClearingError(Refusal.SUBMITTED_IRREVOCABLE,
+                                    f"session times not changed: {refusal}",
+                                    field="session_times", reason=refusal)
             systems.update_parameters(conn, self.system_id, params)
         self.unit(work)
 

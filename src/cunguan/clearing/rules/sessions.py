@@ -14,12 +14,13 @@ the session is collected, so the clearing account never goes below zero and no b
 money another has not yet paid in.
 """
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from cunguan.core import limits
 from cunguan.core.calendar import WorkingCalendar
+from cunguan.core.clock import CST
 from cunguan.core.errors import invariant
 
 #: The number of the session at cutover: after every timed session whatever the day's times.
@@ -63,6 +64,32 @@ def settlement_day(work_day: date, calendar: WorkingCalendar) -> date:
         day += timedelta(days=1)
     invariant(False, f"no working day within {limits.working_day_search_days_max} days")
     return day
+
+
+def times_change_refusal(old: Sequence[time], new: Sequence[time], work_day: date,
+                         now: datetime, submitted: Collection[int]) -> str | None:
+    """Why the timed sessions of ``work_day`` may not change from ``old`` to ``new`` at ``now``,
+    or None; ``submitted`` are the day's sessions already handed to settlement.
+
+    Times change with immediate effect (R-S5), but never behind us: the cut-offs already
+    passed stay as they are (so they keep their session numbers) and no new one is put behind
+    us. Else an item netting now would be numbered into a session already submitted — read as
+    settled without ever being in its settlement (R-S6: submitted positions are final) — or
+    items already netted would change session. A session submitted before its cut-off (none
+    is, today) is kept too."""
+    def behind(times: Sequence[time]) -> list[time]:
+        return [t for t in times if datetime.combine(work_day, t, CST) <= now]
+    if behind(new) != behind(old):
+        return (f"the cut-offs passed ({_times(behind(old))}) stay as they are; "
+                f"the new times would make them {_times(behind(new))}")
+    reached = sorted(s for s in submitted if len(behind(old)) <= s < CUTOVER_SESSION)
+    if reached:
+        return f"session {reached[0]} is submitted already"
+    return None
+
+
+def _times(times: Sequence[time]) -> str:
+    return ", ".join(t.strftime("%H:%M") for t in times) or "none"
 
 
 def sessions_on(work_day: date, calendar: WorkingCalendar, times: Sequence[time]
