@@ -360,17 +360,23 @@ def submit_files(ctx: typer.Context,
                  answers: Path = typer.Option(None, "--answers", file_okay=False,
                                               help="A folder for each package's pacs.002 "
                                                    "answer (A<message id>.xml)."),
-                 workers: int = typer.Option(limits.clearing_intake_workers, "--workers",
-                                             min=0, help="Processes reading the files ahead "
-                                                         "(0: read here).")) -> None:
+                 workers: str = typer.Option(str(limits.clearing_intake_workers), "--workers",
+                                             help="Processes reading the files ahead "
+                                                  "(0: read here).")) -> None:
     """Take many package files at once (a day's batch): read and XSD-checked by worker
     processes, checked and netted here in the order given. A refused file or package is
     reported and changes nothing; the others are taken. Exit 1 if any was refused."""
     service = _service(ctx)
+    taking = _run(lambda: messages.submit_files(service, files, by_bank=bank,
+                                                workers=_count(workers, "--workers")))
     if answers is not None:
-        answers.mkdir(parents=True, exist_ok=True)
+        with _refusals():
+            try:
+                answers.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise FieldInvalid("--answers", f"cannot be made: {exc.strerror}") from exc
     report: list[dict[str, Any]] = []
-    for path, taken in messages.submit_files(service, files, by_bank=bank, workers=workers):
+    for path, taken in taking:
         if isinstance(taken, CunguanError):
             report.append({"file": str(path), "refused": taken.code, "message": taken.message})
             continue

@@ -344,6 +344,8 @@ clearing_message_relocate_bytes_max: Final = 33_554_432
 #: file in one worker) while the calling process checks, nets and writes the packages in file
 #: order: reading is most of an intake's CPU, and the files are independent.
 clearing_intake_workers: Final = 2
+#: At most this many worker processes for one bulk intake (a caller's choice above it is refused).
+clearing_intake_workers_max: Final = 16
 #: Files a bulk intake's workers may read ahead of the one being taken (each held in memory
 #: as its package until taken).
 clearing_intake_read_ahead_files: Final = 4

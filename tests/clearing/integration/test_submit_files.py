@@ -145,3 +145,48 @@ def test_r_s10_cli_submit_files_reports_each_file_and_writes_the_answers(
     for name in ("AM1.xml", "AM2.xml"):
         validate((answers / name).read_bytes(), VERSIONS["pacs.002"])
     assert sorted(p.name for p in answers.iterdir()) == ["AM1.xml", "AM2.xml"]
+
+
+@pytest.mark.parametrize("workers", [True, 1.5, float("nan"), 2**64, -1, 17, "2", None])
+def test_r_s10_bulk_intake_refuses_a_hostile_worker_count_before_taking_anything(
+        engine: Engine, tmp_path: Path, workers: object) -> None:
+    service = _service(engine, "HOSTILE")
+    files = _files(tmp_path)
+    with pytest.raises(CunguanError) as refused:
+        messages.submit_files(service, files, workers=workers)
+    assert refused.value.code == "field_invalid"
+    assert service.positions() == _service(engine, "CLEAN").positions()   # nothing taken
+
+
+@pytest.mark.parametrize("paths", ["1.xml", b"1.xml", ["a\x00.xml"], [1], {"1.xml": 1}])
+def test_r_s10_bulk_intake_refuses_what_is_not_a_list_of_paths(
+        engine: Engine, paths: object) -> None:
+    service = _service(engine, "PATHS")
+    with pytest.raises(CunguanError) as refused:
+        messages.submit_files(service, paths, workers=0)  # type: ignore[arg-type]
+    assert refused.value.code == "field_invalid"
+
+
+@pytest.mark.parametrize("workers", [0, 2])
+def test_r_s10_a_file_that_cannot_be_read_is_its_own_refusal(
+        engine: Engine, tmp_path: Path, workers: int) -> None:
+    service = _service(engine, "GONE")
+    good = _file(tmp_path, "1.xml", credit("M1", ICBC, CCB, 60_000))
+    gone = tmp_path / "gone.xml"
+    got = list(messages.submit_files(service, [gone, good], workers=workers))
+    assert isinstance(got[0][1], CunguanError) and got[0][1].code == "field_invalid"
+    assert isinstance(got[1][1], list) and isinstance(got[1][1][0][1], Intake)
+
+
+@pytest.mark.parametrize("workers", ["２", "1.5", "NaN", "18446744073709551616", "-1", "",
+                                     "1\x00", "17"])
+def test_r_s10_cli_submit_files_refuses_a_hostile_worker_count(
+        engine: Engine, tmp_path: Path, workers: str) -> None:
+    service, _ = clearing(engine)
+    good = _file(tmp_path, "1.xml", credit("M1", ICBC, CCB, 60_000))
+    url = engine.url.render_as_string(hide_password=False)
+    result = CliRunner().invoke(app, ["--database-url", url, "clearing", "submit-files",
+                                      str(good), "--workers", workers])
+    assert result.exit_code == 2, result.output
+    assert "field_invalid" in result.output and "Traceback" not in result.output
+    assert service.item_state(f"{ICBC}:M1:1") is None                  # nothing taken

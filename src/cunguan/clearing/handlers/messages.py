@@ -13,7 +13,7 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import fields, replace
 from datetime import date, datetime, timedelta
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any
 
 from cunguan.clearing.handlers.base import settlement_account
@@ -38,6 +38,7 @@ from cunguan.clearing.rules.refusals import ClearingError, Refusal
 from cunguan.clearing.store import systems
 from cunguan.core import limits
 from cunguan.core.errors import CunguanError
+from cunguan.core.fields import FieldInvalid, whole_number
 from cunguan.core.fields import day as checked_day
 from cunguan.ledger.model import LineKind
 
@@ -86,7 +87,7 @@ def _read_file(path: Path) -> list[_Shipped] | None:
     try:
         with path.open("rb") as source:
             packages = read_package(source)
-    except CunguanError:
+    except (CunguanError, OSError):
         return None
     return [(replace(p, items=()), tuple(tuple(getattr(i, n) for i in p.items)
                                          for n in _ITEM_FIELDS), digest(p)) for p in packages]
@@ -113,12 +114,14 @@ def _taken_in_process(service: ClearingService, path: Path, by_bank: object | No
             packages = read_package(source)
     except CunguanError as refusal:
         return refusal
+    except OSError as exc:
+        return FieldInvalid("paths", f"{path.name}: cannot be read: {exc.strerror}")
     return [_take(service, p, None, by_bank) for p in packages]
 
 
 def submit_files(service: ClearingService, paths: Sequence[Path], *,
                  by_bank: object | None = None,
-                 workers: int = limits.clearing_intake_workers
+                 workers: object = limits.clearing_intake_workers
                  ) -> Iterator[tuple[Path, FileTaken]]:
     """Many pacs.008/pacs.003 files taken, in the order given (netting in that order, as
     one ``submit_message`` after another): ``workers`` processes read and XSD-check the
@@ -126,7 +129,25 @@ def submit_files(service: ClearingService, paths: Sequence[Path], *,
     writes each package as ``submit_package`` does. Each file's outcome as it is taken: its
     packages' intakes or refusals, or the file's own refusal; one refused changes nothing of
     the others. ``workers`` 0 reads in this process. Having taken at least
-    ``limits.clearing_statistics_items_min`` items it refreshes the planner's statistics."""
+    ``limits.clearing_statistics_items_min`` items it refreshes the planner's statistics.
+    The paths and the worker count are checked at the call (``field_invalid``), before any
+    file is taken; a file that cannot be opened is that file's refusal."""
+    return _submitting(service, _checked_paths(paths), by_bank, whole_number(
+        workers, "workers", minimum=0, maximum=limits.clearing_intake_workers_max))
+
+
+def _checked_paths(paths: object) -> list[Path]:
+    """``paths`` as a list of paths: a list or tuple of paths or texts, none with a NUL."""
+    if not isinstance(paths, list | tuple):
+        raise FieldInvalid("paths", f"must be a list of file paths, got {type(paths).__name__}")
+    for path in paths:
+        if not isinstance(path, str | PurePath) or "\x00" in str(path):
+            raise FieldInvalid("paths", "each must be a file path without NUL")
+    return [Path(path) for path in paths]
+
+
+def _submitting(service: ClearingService, paths: Sequence[Path], by_bank: object | None,
+                workers: int) -> Iterator[tuple[Path, FileTaken]]:
     taken_items = 0
     # The objects alive now are left out of the collector's full passes while the files are
     # taken (and out of the workers' copy-on-write pages): each package's objects live long
