@@ -8,8 +8,6 @@ lxml's validating ``iterparse`` segfaulted on it)."""
 
 import copy
 import subprocess
-import sys
-import textwrap
 from typing import Any
 
 import pytest
@@ -25,6 +23,7 @@ from cunguan.clearing.rules.refusals import ClearingError
 from cunguan.core import limits
 from cunguan.core.errors import CunguanError
 from cunguan.core.fields import FieldInvalid
+from tests.child_reader import read_in_child
 from tests.clearing.integration.helpers import CCB, ICBC, credit
 from tests.clearing.unit.test_iso20022_reader import _header, _sample
 from tests.hostile import NAMED, Kind, accepted_by, arabic_indic, full_width
@@ -138,18 +137,7 @@ NAME = "张三".encode()
 
 def _read_in_child(data: bytes) -> subprocess.CompletedProcess[str]:
     """Read ``data`` in a child process: a parser crash kills the child, not the tests."""
-    code = textwrap.dedent(f"""
-        from cunguan.clearing.iso20022 import read_package
-        from cunguan.core.errors import CunguanError
-        try:
-            read_package({data!r})
-        except CunguanError as exc:
-            print("refused", exc.code, exc.message)
-        else:
-            print("accepted")
-    """)
-    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          timeout=120, check=False)
+    return read_in_child("cunguan.clearing.iso20022", "read_package", data)
 
 
 ENTITIES = {

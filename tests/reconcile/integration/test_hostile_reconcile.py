@@ -14,8 +14,6 @@ and ``open_only`` any truthy value; a break id of 2**63 raised OverflowError in 
 
 import re
 import subprocess
-import sys
-import textwrap
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +32,7 @@ from cunguan.reconcile.formats import read_statement
 from cunguan.reconcile.handlers.service import ReconcileService
 from cunguan.reconcile.rules import register
 from tests.api_helpers import Api, api_for
+from tests.child_reader import read_in_child
 from tests.custody_helpers import PLATFORM
 from tests.hostile import (
     NAMED,
@@ -60,18 +59,7 @@ runner = CliRunner()
 
 def _read_in_child(data: bytes, format_name: str) -> subprocess.CompletedProcess[str]:
     """Read a statement in a child process: a parser crash kills the child, not the tests."""
-    code = textwrap.dedent(f"""
-        from cunguan.core.errors import CunguanError
-        from cunguan.reconcile.formats import read_statement
-        try:
-            read_statement({data!r}, {format_name!r})
-        except CunguanError as exc:
-            print("refused", exc.code, exc.message)
-        else:
-            print("accepted")
-    """)
-    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          timeout=120, check=False)
+    return read_in_child("cunguan.reconcile.formats", "read_statement", data, format_name)
 
 
 ENTITY_CAMT = {
