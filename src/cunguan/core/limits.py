@@ -328,6 +328,9 @@ statement_preamble_rows_max: Final = 50
 #: Distinct date texts a camt read remembers parsed (a statement holds a few days, a million
 #: times over; a hostile file of a million distinct dates keeps no more than this).
 statement_dates_remembered_max: Final = 1_024
+#: Threads that check a large camt file's chunks against the XSD while its entries are read
+#: (libxml2 without the GIL; one keeps pace with the reading on a 2-core machine).
+statement_check_threads: Final = 1
 
 invariant(amount_fen_max <= statement_amount_fen_max < 2**63,
           "a statement states any posting's amount and a balance fits a BIGINT")

@@ -6,6 +6,8 @@ file, and on generated statements — valid, with comments where the schema allo
 with values the reader refuses, and cut, altered or spliced anywhere.
 """
 
+import dataclasses
+import inspect
 from datetime import date
 from typing import Any
 
@@ -15,6 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cunguan.reconcile.formats import camt, common, read_statement
+from cunguan.reconcile.rules import statements as statements_rules
 from cunguan.reconcile.rules.statements import Direction, LineStatus, StatementLine, statement_line
 from cunguan.reconcile.store import statements as store
 
@@ -215,7 +218,18 @@ def test_statement_line_is_the_dataclass_built_its_faster_way(
     bank_ref, e2e, account, name, description, original = texts
     args = (line_no, *days, direction, amount, bank_ref, e2e, account, name, description,
             status, fee, after, original)
-    assert _outcome(lambda: statement_line(*args)) == _outcome(lambda: StatementLine(*args))
+    built = _outcome(lambda: statement_line(*args))
+    assert built == _outcome(lambda: StatementLine(*args))
+    assert built[0] == "refused" or type(built[1]) is StatementLine
+
+
+def test_a_line_is_built_in_a_twin_of_the_record_with_the_same_slots_in_the_same_order() -> None:
+    """``statement_line`` fills a ``_Building`` and turns it into a ``StatementLine``: the two
+    must stay the same layout, field for field, or the turn would fail or mislabel a slot."""
+    fields = [f.name for f in dataclasses.fields(StatementLine)]
+    assert list(statements_rules._Building.__slots__) == list(StatementLine.__slots__) == fields
+    parameters = list(inspect.signature(statements_rules._Building.__init__).parameters)[1:]
+    assert parameters == fields
 
 
 def test_a_valid_file_is_read_once_while_the_schema_checks_it_beside(

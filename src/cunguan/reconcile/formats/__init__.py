@@ -14,6 +14,7 @@ account, the dates and the file's hash. Files beyond ``statement_file_bytes_max`
 
 from collections.abc import Callable
 
+from cunguan.core.process import collection_paused
 from cunguan.reconcile.formats import camt, channel, common, swift, tabular
 from cunguan.reconcile.formats.columns import ColumnMap, column_map_from_mapping
 from cunguan.reconcile.formats.presets import PRESETS
@@ -54,7 +55,8 @@ def read_statement(data: bytes, format_name: str, *, account_no: str | None = No
                              f"unknown statement format; one of {', '.join(FORMAT_NAMES)}",
                              field="format_name", reason="unknown format")
     common.check_size(data)
-    return reader(bytes(data), account_no)
+    with collection_paused():   # a million lines, all kept: see collection_paused
+        return reader(bytes(data), account_no)
 
 
 def read_table_statement(data: bytes, cmap: ColumnMap, *, kind: str = "csv",
@@ -65,6 +67,9 @@ def read_table_statement(data: bytes, cmap: ColumnMap, *, kind: str = "csv",
                              field="kind", reason="unknown kind")
     common.check_size(data)
     source = f"{kind}:{cmap.name}"
-    if kind == "csv":
-        return tabular.read_csv(bytes(data), cmap, source_format=source, account_no=account_no)
-    return tabular.read_xlsx(bytes(data), cmap, source_format=source, account_no=account_no)
+    with collection_paused():
+        if kind == "csv":
+            return tabular.read_csv(bytes(data), cmap, source_format=source,
+                                    account_no=account_no)
+        return tabular.read_xlsx(bytes(data), cmap, source_format=source,
+                                 account_no=account_no)

@@ -30,16 +30,17 @@ A DOCTYPE is refused; entities are never resolved and nothing is fetched from th
 import io
 import re
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from lxml import etree
 
 from cunguan.core import limits
-from cunguan.reconcile.formats import common
+from cunguan.reconcile.formats import camt_chunks, common
 from cunguan.reconcile.rules.statements import (
     Direction,
     LineStatus,
@@ -199,15 +200,12 @@ def _status(code: str, returned: bool, reversal: str) -> LineStatus:
     return LineStatus.BOOKED
 
 
-def _date_of(read: _Read, elem: etree._Element | None, line: int,
-             what: str) -> date | None:
-    """A DateAndDateTime2Choice's date (its Dt, or its DtTm's date); a text read before is
-    answered from ``read.dates`` (a statement holds a few days, a million times over)."""
-    if elem is None:
-        return None
-    try:
-        text = (elem[0].text or "").strip()
-    except IndexError:   # no child
+def _date_of(read: _Read, text: str, line: int, what: str) -> date | None:
+    """A DateAndDateTime2Choice's date from its child's text (its Dt, or its DtTm's date;
+    "" when absent); a text read before is answered from ``read.dates`` (a statement holds
+    a few days, a million times over)."""
+    text = text.strip()
+    if not text:
         return None
     found = read.dates.get(text)
     if found is not None:
@@ -216,6 +214,16 @@ def _date_of(read: _Read, elem: etree._Element | None, line: int,
     if found is not None and len(read.dates) < limits.statement_dates_remembered_max:
         read.dates[text] = found
     return found
+
+
+def _child_text(elem: etree._Element | None) -> str:
+    """The text of ``elem``'s first child ("" when there is no element or no child)."""
+    if elem is None:
+        return ""
+    try:
+        return elem[0].text or ""
+    except IndexError:   # no child
+        return ""
 
 
 def _parsed_date(text: str, line: int, what: str) -> date | None:
@@ -257,13 +265,13 @@ def _status_code(read: _Read, sts: etree._Element) -> str:
 
 
 def _narrative(*parts: str) -> str:
-    return " / ".join(x for x in parts if x)
+    return " / ".join([x for x in parts if x])
 
 
 def _entry(read: _Read, entry: etree._Element) -> StatementLine:
     """One Ntry, read in one pass over its elements: the first of each name (the schema's
-    order puts the entry's own Amt, CdtDbtInd, AcctSvcrRef before its details' ones).
-    The checks, and their order, are the refusals' order: keep them so."""
+    order puts the entry's own Amt, CdtDbtInd, AcctSvcrRef before its details' ones), its
+    texts laid out as ``ENTRY_TEXTS`` says and handed to ``_line``."""
     q = read.q
     first: dict[str, etree._Element] = {}
     for elem in entry.iter(*read.wanted):  # filtered in C: no proxy for the rest
@@ -274,47 +282,83 @@ def _entry(read: _Read, entry: etree._Element) -> StatementLine:
 
     def text(tag: str) -> str:
         found = get(tag)
-        return (found.text or "").strip() if found is not None else ""
-    line = entry.sourceline or 0
-    amt = get(q.Amt)
-    amount = _fen(text(q.Amt), line, "Amt")
+        return (found.text or "") if found is not None else ""
+    amt, sts, returned = get(q.Amt), get(q.Sts), get(q.RtrInf)
+    credit_debit = text(q.CdtDbtInd)
+    debtor = credit_debit.strip() == "CRDT"   # a credit's counterparty is its debtor
+    party, party_account = ((get(q.Dbtr), get(q.DbtrAcct)) if debtor else
+                            (get(q.Cdtr), get(q.CdtrAcct)))
+    name, account = _first_text(party, q.Nm), _first_text(party_account, q.IBAN, q.Id)
+    texts = (
+        text(q.NtryRef), "" if amt is None else amt.get("Ccy", ""), text(q.Amt),
+        credit_debit, text(q.RvslInd), None if sts is None else _status_code(read, sts),
+        _child_text(get(q.BookgDt)), _child_text(get(q.ValDt)), text(q.AcctSvcrRef),
+        text(q.TtlChrgsAndTaxAmt), text(q.InstrId), text(q.EndToEndId),
+        name if debtor else "", account if debtor else "",
+        "" if debtor else name, "" if debtor else account,
+        text(q.Ustrd), "" if returned is None else "1",
+        _first_text(returned, q.Cd), _first_text(returned, q.AddtlInf), text(q.AddtlNtryInf))
+    return _line(read, entry.sourceline or 0, texts)
+
+
+#: What an entry's texts are, by position (``_line``'s ``texts``): the order of the
+#: elements in the schema's sequence, as ``camt_chunks``' pattern captures them. Each is the
+#: element's text, unstripped ("" when absent), but for the status code (None when the entry
+#: has no Sts), and a party's name and account (its IBAN, else its other id) and the return's
+#: code and information, which the tree reader gives as the first non-empty one, stripped.
+ENTRY_TEXTS = ("entry_ref", "currency", "amount", "credit_debit", "reversal", "status_code",
+               "booking_date", "value_date", "servicer_ref", "charges", "instruction_id",
+               "end_to_end_id", "debtor_name", "debtor_account", "creditor_name",
+               "creditor_account", "remittance", "returned", "return_code", "return_info",
+               "entry_info")
+
+
+def _line(read: _Read, line: int, texts: Sequence[Any]) -> StatementLine:
+    """An entry's line from its texts, however they were read (a tree's elements, or
+    ``camt_chunks``' pattern). The checks, and their order, are the refusals' order:
+    keep them so."""
+    (entry_ref, currency, amount_text, credit_debit, reversal, status_code, booking_text,
+     value_text, servicer_ref, charges, instruction_id, end_to_end, debtor_name,
+     debtor_account, creditor_name, creditor_account, remittance, returned, return_code,
+     return_info, entry_info) = texts
+    amount = _fen(amount_text.strip(), line, "Amt")
     if amount <= 0:   # the XSD's decimal takes a sign; the direction is CdtDbtInd's
         common.refuse(line, "the amount is zero" if amount == 0 else
                       "a negative amount: an entry's direction is its CdtDbtInd")
-    currency = amt.get("Ccy", "")  # type: ignore[union-attr]  # decimal_fen("") refused
     read.currency = read.currency or currency
-    if currency != read.currency:
+    if currency != read.currency:   # decimal_fen("") above refused an entry without Amt
         common.refuse(line, f"an entry in {currency} on a {read.currency} statement")
-    credit = text(q.CdtDbtInd) == "CRDT"
-    booking = _date_of(read, get(q.BookgDt), line, "BookgDt")
-    value = _date_of(read, get(q.ValDt), line, "ValDt")
+    credit = credit_debit.strip() == "CRDT"
+    booking = _date_of(read, booking_text, line, "BookgDt")
+    value = _date_of(read, value_text, line, "ValDt")
     if booking is None and value is None:
         common.refuse(line, "an entry with neither booking nor value date")
-    bank_ref = text(q.AcctSvcrRef) or text(q.NtryRef)
+    bank_ref = servicer_ref.strip() or entry_ref.strip()
     if not bank_ref:
         common.refuse(line, "an entry without AcctSvcrRef or NtryRef")
-    end_to_end = text(q.EndToEndId)
+    end_to_end = end_to_end.strip()
     end_to_end = "" if end_to_end == "NOTPROVIDED" else end_to_end
-    sts = get(q.Sts)
-    if sts is None:  # the XSD refuses it too, but only after the entry's end event
+    if status_code is None:  # the XSD refuses it too, but only after the entry's end event
         common.refuse(line, "an entry without Sts")
-    returned = get(q.RtrInf)
-    status = _status(_status_code(read, sts), returned is not None, text(q.RvslInd))
-    fee = text(q.TtlChrgsAndTaxAmt)
+    status = _status(status_code.strip(), bool(returned), reversal.strip())
+    fee = charges.strip()
     fee_fen = _fen(fee, line, "Chrgs") if fee else 0
     if fee_fen < 0:
         common.refuse(line, "negative charges")
-    narrative = _narrative(text(q.AddtlNtryInf), text(q.Ustrd)) if returned is None else (
-        _narrative(text(q.AddtlNtryInf), text(q.Ustrd), _first_text(returned, q.Cd),
-                   _first_text(returned, q.AddtlInf)))
+    entry_info, remittance = entry_info.strip(), remittance.strip()
+    if returned:
+        narrative = _narrative(entry_info, remittance, return_code.strip(), return_info.strip())
+    else:   # (the usual case, spelt out: a line of a million)
+        narrative = f"{entry_info} / {remittance}" if entry_info and remittance else (
+            entry_info or remittance)
     undone = status is LineStatus.RETURNED or status is LineStatus.REVERSED
-    party, party_account = (get(q.Dbtr), get(q.DbtrAcct)) if credit else (
-        get(q.Cdtr), get(q.CdtrAcct))
+    name, account = ((debtor_name, debtor_account) if credit else
+                     (creditor_name, creditor_account))
     return statement_line(
         line, value or booking, booking or value,  # type: ignore[arg-type]
         Direction.CREDIT if credit else Direction.DEBIT, amount, bank_ref, end_to_end,
-        _first_text(party_account, q.IBAN, q.Id), _first_text(party, q.Nm), narrative,
-        status, fee_fen, None, (end_to_end or text(q.InstrId)) if undone else "")
+        account.strip(), name.strip(), narrative, status, fee_fen, None,
+        (end_to_end or instruction_id.strip()) if undone else "")
 
 
 def _on_end(read: _Read, elem: etree._Element) -> None:
@@ -407,13 +451,6 @@ def _walk_checked(data: bytes, version: str, container: str) -> _Read:
         common.refuse(line, f"{version} (XSD-checked): {error.msg}"[:300])
 
 
-class _NoTarget:
-    """A parser target that takes no events: the parse builds nothing and calls no Python."""
-
-    def close(self) -> None:
-        return None
-
-
 class _Validation:
     """The whole file checked against the XSD on another thread, while this one reads it.
 
@@ -429,13 +466,7 @@ class _Validation:
         self._thread.start()
 
     def _check(self, data: bytes, validator: etree.XMLSchema) -> None:
-        parser = etree.XMLParser(schema=validator, target=_NoTarget(), no_network=True,
-                                 load_dtd=False, huge_tree=False)
-        try:
-            etree.fromstring(data, parser)
-        except Exception:   # not well-formed (or worse): not valid
-            return
-        self._valid = len(parser.error_log) == 0
+        self._valid = camt_chunks.passes(data, camt_chunks.checking_parser(validator))
 
     def passed(self) -> bool:
         self._thread.join()
@@ -447,7 +478,6 @@ def _stream(data: bytes, version: str, container: str) -> _Read:
     that the check fails, or that the reading refuses, is read again the one-pass way
     (``_walk_checked``), so that its refusal is the one that pass names (the first fault in
     the file: the schema's line and reason, or the reader's)."""
-    _check_text(data)
     checking = _Validation(data, schema(version))
     try:
         read: _Read | None = _walk(data, version, container, None)
@@ -456,6 +486,32 @@ def _stream(data: bytes, version: str, container: str) -> _Read:
     if checking.passed() and read is not None:
         return read
     return _walk_checked(data, version, container)
+
+
+def _chunked(data: bytes, version: str, container: str) -> _Read:
+    """A plain file's entries read by ``camt_chunks`` while the schema checks its chunks on
+    another thread; its header and balances from the message without them. Raises when
+    anything is amiss."""
+    read = _walk(camt_chunks.skeleton(data), version, container, None)
+    if read.lines:   # an entry the cut missed ("<Ntry >" before the first "<Ntry>")
+        raise camt_chunks.NotChunked("an entry in the head or the tail")
+    lines = read.lines
+    for chunk in camt_chunks.entries(data, version):
+        lines.extend(_line(read, line, texts) for line, texts in chunk)
+        common.check_line_count(len(lines))
+    return read
+
+
+def _entries(data: bytes, version: str, container: str) -> _Read:
+    """A plain large file read in chunks; any other, or one the chunked read fails on
+    (whatever the reason), read the tree way (``_stream``), which names a refusal."""
+    _check_text(data)
+    if camt_chunks.eligible(data):
+        try:
+            return _chunked(data, version, container)
+        except Exception:
+            pass
+    return _stream(data, version, container)
 
 
 def _period(read: _Read) -> tuple[date, date]:
@@ -468,7 +524,7 @@ def _period(read: _Read) -> tuple[date, date]:
 
 def _read(data: bytes, message: str, account_no: str | None) -> Statement:
     version, container = _MESSAGES[message]
-    read = _stream(data, version, container)
+    read = _entries(data, version, container)
     account = common.resolve_account(read.account, account_no)
     period = read.period or _period(read)
     stated = message == "camt.053"

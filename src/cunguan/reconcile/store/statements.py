@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import Connection, insert, select
 
 from cunguan.core import limits
+from cunguan.core.process import collection_paused
 from cunguan.reconcile.rules.statements import Direction, LineStatus, Statement, StatementLine
 from cunguan.reconcile.store.tables import reconcile_lines, reconcile_statements
 
@@ -77,8 +78,10 @@ def _row(import_id: int, account_no: str, line: StatementLine) -> dict[str, Any]
 
 def rows(import_id: int, account_no: str,
          lines: Sequence[StatementLine]) -> list[dict[str, Any]]:
-    """The rows ``insert_lines`` writes for these lines."""
-    return [_row(import_id, account_no, line) for line in lines]
+    """The rows ``insert_lines`` writes for these lines (a dict each, kept: no collection
+    while they are built, see ``collection_paused``)."""
+    with collection_paused():
+        return [_row(import_id, account_no, line) for line in lines]
 
 
 def insert_lines(conn: Connection, import_id: int, account_no: str,
