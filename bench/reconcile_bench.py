@@ -341,14 +341,17 @@ def _import_part(log: Callable[[str], None]) -> dict[str, Any]:
             round(i / m, 3) for i, m in zip(iter_times, import_times, strict=True)],
         "iterparse_xsd_s": round(xsd_s, 3), "iterparse_xsd_lines_per_s": round(LINES / xsd_s),
         "iterparse_xsd_vs_iterparse_ratio": round(iter_s / xsd_s, 3),
-        "import_includes": "formats.read_statement (the entries read by iterparse while the "
-                           "shipped XSD checks the same bytes on another thread, each entry "
-                           "read into a StatementLine, balances and keys checked) and the "
-                           "rows the store inserts; no database",
+        "import_includes": "formats.read_statement (a plain file cut into chunks of whole "
+                           "entries, each checked against the shipped XSD as the whole "
+                           "message on another thread while one pattern reads its entries' "
+                           "texts; each entry a StatementLine, balances and keys checked) "
+                           "and the rows the store inserts, then all of it freed; no "
+                           "database",
         "iterparse_includes": "lxml.etree.iterparse(tag=Ntry), each entry cleared and "
                               "dropped; no XSD, nothing read",
         "iterparse_xsd_includes": "the same walk with the shipped XSD validating while "
-                                  "streaming, as the import parses: the floor of the import",
+                                  "streaming (the import's floor until it checked on "
+                                  "another thread)",
         "rounds": {"import_s": import_times, "iterparse_s": iter_times,
                    "iterparse_xsd_s": xsd_times}}
 
