@@ -158,6 +158,34 @@ def test_a_small_file_is_read_the_tree_way() -> None:
     assert not camt_chunks.eligible(_PLAIN)
 
 
+def test_a_file_whose_head_would_be_copied_into_every_chunk_at_length_is_read_the_tree_way(
+) -> None:
+    """The head and tail go with every chunk: a few KiB in a statement, a limit above that."""
+    padded = _PLAIN.replace(b"<Stmt>", b"<Stmt>" + b" " * camt_chunks.FRAME_BYTES_MAX)
+    with _chunked(1):
+        assert camt_chunks.eligible(_PLAIN) and not camt_chunks.eligible(padded)
+
+
+@pytest.mark.parametrize("after", [b"</Ntry>", b"<Ntry>"])
+def test_the_bank_code_skipped_ends_within_its_entry(after: bytes) -> None:
+    """On a file not yet known valid, a bank code without its end tag must not be sought past
+    the entry (each later entry would search to the chunk's end: quadratic time)."""
+    entry = ('<Ntry><Amt Ccy="CNY">1.00</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts><Cd>BOOK</Cd>'
+             "</Sts><BookgDt><Dt>2026-12-07</Dt></BookgDt><AcctSvcrRef>B</AcctSvcrRef>"
+             "<BkTxCd>{inside}</BkTxCd></Ntry>")
+    assert camt_chunks._ENTRY.fullmatch(entry.format(inside="<Domn><Cd>PMNT</Cd></Domn>"))
+    crossing = entry.format(inside=f"<Domn>{after.decode()}<Cd>PMNT</Cd></Domn>")
+    assert camt_chunks._ENTRY.search(crossing) is None
+
+
+def test_a_forked_process_gets_its_own_checking_thread(monkeypatch: pytest.MonkeyPatch) -> None:
+    parent = camt_chunks._pool()
+    monkeypatch.setattr(camt_chunks.os, "getpid", lambda: -1)
+    child = camt_chunks._pool()
+    assert child is not parent and child.submit(camt_chunks._valid, _PLAIN,
+                                                 "camt.053.001.08").result() is True
+
+
 def test_a_plain_file_of_the_usual_shape_is_read_in_chunks_line_for_line() -> None:
     data = reconcile_bench.camt_file(3_000)
     before = _before(data, "camt.053")

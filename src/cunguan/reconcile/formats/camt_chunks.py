@@ -34,11 +34,11 @@ tree reader. The line numbers are libxml2's (a start tag's line: ``<Ntry>`` is o
 from the newlines before the match. ``test_camt_chunks.py`` reads generated files both ways.
 """
 
+import os
 import re
 import threading
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from functools import cache
 from pathlib import Path
 
 from lxml import etree
@@ -51,6 +51,9 @@ _XSD = Path(__file__).resolve().parent / "xsd"
 CHUNKED_BYTES_MIN = 4 * 1024 * 1024
 #: About this many bytes of entries to a chunk (about 7,500 entries of the bench's file).
 CHUNK_BYTES = 4 * 1024 * 1024
+#: The most the head and tail (copied and checked with every chunk) may hold together: a
+#: statement's header and balances take a few KiB; a file with more is read the tree way.
+FRAME_BYTES_MAX = 256 * 1024
 _START, _END = b"<Ntry>", b"</Ntry>"
 
 
@@ -85,7 +88,9 @@ def _entry_pattern() -> "re.Pattern[str]":
         + optional(leaf("RvslInd")) + wrapped("Sts", f"<(?:Cd|Prtry)>{text}</(?:Cd|Prtry)>")
         + space + optional(wrapped("BookgDt", choice)) + optional(wrapped("ValDt", choice))
         + optional(leaf("AcctSvcrRef"))
-        + optional(r"<BkTxCd>[^<]*(?:<(?!/BkTxCd>)[^<]*)*</BkTxCd>")
+        # Skipped to its end tag, never past an entry's start or end: on a file that is not
+        # valid (the check may not have answered yet) each try stays within one entry.
+        + optional(r"<BkTxCd>[^<]*+(?:<(?!/BkTxCd>|/?Ntry>)[^<]*+)*+</BkTxCd>")
         + optional(wrapped("Chrgs", f'<TtlChrgsAndTaxAmt Ccy="[A-Z]{{3}}">{text}'
                                     "</TtlChrgsAndTaxAmt>"))
         + optional(wrapped("NtryDtls", f"<TxDtls>{space}{details}</TxDtls>"))
@@ -102,7 +107,9 @@ class NotChunked(Exception):
 
 def eligible(data: bytes) -> bool:
     """A plain file (see the module's text), large enough to be worth the thread."""
-    if len(data) < CHUNKED_BYTES_MIN or _START not in data:
+    if len(data) < CHUNKED_BYTES_MIN or _START not in data or _END not in data:
+        return False
+    if data.index(_START) + len(data) - data.rindex(_END) > FRAME_BYTES_MAX:
         return False
     # ("!" and "?" are rare: looking for them first spares a slow search for "<!" and "<?")
     declaration = data.removeprefix(_BOM).startswith(b"<?xml")
@@ -167,11 +174,20 @@ def _read(data: bytes, start: int, end: int, line: int,
     return found
 
 
-@cache
+_pools: dict[int, ThreadPoolExecutor] = {}
+_pools_lock = threading.Lock()
+
+
 def _pool() -> ThreadPoolExecutor:
-    """The checking threads, kept for the process: each keeps its own schema and parser."""
-    return ThreadPoolExecutor(limits.statement_check_threads,
-                              thread_name_prefix="camt-check")
+    """The checking threads, kept for the process (each keeps its own schema and parser); a
+    forked child gets its own, its parent's threads not being there."""
+    pid = os.getpid()
+    with _pools_lock:
+        if pid not in _pools:
+            _pools.clear()
+            _pools[pid] = ThreadPoolExecutor(limits.statement_check_threads,
+                                             thread_name_prefix="camt-check")
+        return _pools[pid]
 
 
 class _NoTarget:
