@@ -98,12 +98,9 @@ def init(ctx: typer.Context, date: str = typer.Option(..., help="First working d
                                       help="The day's netting sessions (R-S5).")) -> None:
     """Create the clearing system: its ledger accounts and its first working day."""
     def go() -> None:
-        times = _times(sessions)
-        if list(times) != sorted(set(times)) or len(times) > limits.clearing_sessions_per_day_max:
-            raise FieldInvalid("--sessions", "ascending, without repeats, at most "
-                               f"{limits.clearing_sessions_per_day_max}")
-        _service(ctx).create_system(iso_day(date, "--date"),
-                                    ClearingParameters(session_times=times))
+        # The parameters refuse times out of order, repeated or too many (field_invalid).
+        params = ClearingParameters(session_times=_times(sessions))
+        _service(ctx).create_system(iso_day(date, "--date"), params)
     _run(go)
     console.print(f"[green]ok[/green] clearing system ready, working day {date}")
 

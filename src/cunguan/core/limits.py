@@ -247,6 +247,9 @@ clearing_items_per_package_max: Final = 10_000
 clearing_debit_answer_days_max: Final = 30
 #: The most netting sessions a day may have besides the one at cutover.
 clearing_sessions_per_day_max: Final = 24
+#: The longest an operator may let a real-time item wait for its receipt before it may be
+#: reversed (R-S8; the seed's 20 s is the default).
+clearing_receipt_timeout_s_max: Final = 3_600
 #: A CNAPS bank code (行号) has exactly this many digits.
 clearing_bank_code_digits: Final = 12
 #: A BEPS message id's longest form (ISO 20022 MsgId is Max35Text).

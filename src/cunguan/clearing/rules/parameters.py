@@ -7,12 +7,14 @@ complete within 20 seconds; sessions at 10:00, 11:00, 13:00, 14:00, 15:00 and 16
 at cutover, parameters adjustable during the day with immediate effect.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import time
 from enum import StrEnum
+from typing import Any
 
-from cunguan.core import limits
-from cunguan.core.errors import invariant
+from cunguan.core import fields, limits
+from cunguan.core.fields import FieldInvalid
 
 
 class BusinessType(StrEnum):
@@ -82,20 +84,30 @@ class ClearingParameters:
     fee_per_item_fen: int = 0
 
     def __post_init__(self) -> None:
-        invariant(0 < self.credit_item_max_fen <= limits.amount_fen_max,
-                  "credit_item_max_fen out of range")
-        invariant(0 <= self.debit_answer_days_max <= limits.clearing_debit_answer_days_max,
-                  "debit_answer_days_max out of range")
-        invariant(0 < self.realtime_receipt_timeout_s <= 3_600,
-                  "realtime_receipt_timeout_s out of range")
-        invariant(list(self.session_times) == sorted(set(self.session_times)),
-                  "session_times must ascend without repeats")
-        invariant(len(self.session_times) <= limits.clearing_sessions_per_day_max,
-                  "too many sessions")
-        pcts = list(self.cap_warning_used_pcts)
-        invariant(pcts == sorted(set(pcts)) and all(0 < p < 100 for p in pcts),
-                  "cap_warning_used_pcts must ascend within 1..99")
-        invariant(0 < self.items_per_package_max <= limits.clearing_items_per_package_max,
-                  "items_per_package_max out of range")
-        invariant(0 <= self.fee_per_item_fen <= limits.amount_fen_max,
-                  "fee_per_item_fen out of range")
+        """Each parameter checked as a command's field: the Python API, the CLI and the
+        stored row refuse the same values the same way (``field_invalid`` naming it)."""
+        fields.amount_fen(self.credit_item_max_fen, "credit_item_max_fen")
+        fields.whole_number(self.debit_answer_days_max, "debit_answer_days_max", minimum=0,
+                            maximum=limits.clearing_debit_answer_days_max)
+        fields.whole_number(self.realtime_receipt_timeout_s, "realtime_receipt_timeout_s",
+                            minimum=1, maximum=limits.clearing_receipt_timeout_s_max)
+        _ascending(self.session_times, "session_times", limits.clearing_sessions_per_day_max,
+                   lambda t: type(t) is time and t.tzinfo is None, "a time of day, no zone")
+        _ascending(self.cap_warning_used_pcts, "cap_warning_used_pcts", 99,
+                   lambda p: type(p) is int and 0 < p < 100, "a whole percent, 1..99")
+        fields.whole_number(self.items_per_package_max, "items_per_package_max", minimum=1,
+                            maximum=limits.clearing_items_per_package_max)
+        fields.amount_fen(self.fee_per_item_fen, "fee_per_item_fen", minimum=0)
+
+
+def _ascending(values: object, name: str, count_max: int, each: Callable[[Any], bool],
+               what: str) -> None:
+    """A tuple of at most ``count_max`` values, each ``what``, ascending without repeats."""
+    if not isinstance(values, tuple):
+        raise FieldInvalid(name, f"must be a tuple, got {type(values).__name__}")
+    if len(values) > count_max:
+        raise FieldInvalid(name, f"at most {count_max}")
+    if not all(each(v) for v in values):
+        raise FieldInvalid(name, f"each must be {what}")
+    if list(values) != sorted(set(values)):
+        raise FieldInvalid(name, "must ascend without repeats")
