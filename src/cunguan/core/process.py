@@ -55,3 +55,21 @@ def collection_paused() -> Iterator[None]:
             _Pause.inside -= 1
             if _Pause.inside == 0 and _Pause.was_enabled:
                 gc.enable()
+
+
+@contextmanager
+def old_objects_frozen() -> Iterator[None]:
+    """The objects alive now left out of every collection while a bulk job runs (each full
+    collection walked them all again), and given back to the collector after it.
+
+    Python can only give back every frozen object at once. In a process that froze its
+    start-up objects (``tune_garbage_collection``: a server, the worker) they stay frozen,
+    and so do the few the job found alive: giving back would undo the process's own freeze.
+    """
+    already = gc.get_freeze_count() > 0
+    gc.freeze()
+    try:
+        yield
+    finally:
+        if not already:
+            gc.unfreeze()

@@ -6,7 +6,6 @@ Functions over a ``ClearingService`` (not a mixin of it): they read what the ser
 ledger answer and hand plain records to the pure writers in ``clearing.iso20022``.
 """
 
-import gc
 import multiprocessing
 from collections import deque
 from collections.abc import Iterator, Sequence
@@ -40,6 +39,7 @@ from cunguan.core import limits
 from cunguan.core.errors import CunguanError
 from cunguan.core.fields import FieldInvalid, whole_number
 from cunguan.core.fields import day as checked_day
+from cunguan.core.process import old_objects_frozen
 from cunguan.ledger.model import LineKind
 
 _REFUSALS = frozenset(r.value for r in Refusal)
@@ -152,16 +152,13 @@ def _submitting(service: ClearingService, paths: Sequence[Path], by_bank: object
     # The objects alive now are left out of the collector's full passes while the files are
     # taken (and out of the workers' copy-on-write pages): each package's objects live long
     # enough to be promoted, and every full pass rescanned the whole process (~14 % of a
-    # 100,000-item intake's time). Given back to it at the end.
-    gc.freeze()
-    try:
+    # 100,000-item intake's time).
+    with old_objects_frozen():
         for path, taken in _submitted(service, paths, by_bank, workers):
             if isinstance(taken, list):
                 taken_items += sum(len(p.items) for p, intake in taken
                                    if isinstance(intake, Intake))
             yield path, taken
-    finally:
-        gc.unfreeze()
     if taken_items >= limits.clearing_statistics_items_min:
         service.refresh_statistics()
 
