@@ -1,6 +1,7 @@
 """What a long-running process of the bank (a server process, the worker) does once it is built."""
 
 import gc
+import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -25,11 +26,25 @@ def tune_garbage_collection() -> None:
 
 
 class _Pause:
-    """Who is inside ``collection_paused`` and whether collection was on when they came."""
+    """Who is inside ``collection_paused`` (all threads, and this thread's depth) and
+    whether collection was on when the first of them came."""
 
     lock = threading.Lock()
     inside = 0
     was_enabled = False
+    here = threading.local()
+
+    @classmethod
+    def forked(cls) -> None:
+        """A forked child keeps only the thread that forked: the others are not inside any
+        more, and a lock one of them held would be held for ever."""
+        cls.lock = threading.Lock()
+        cls.inside = getattr(cls.here, "depth", 0)
+        if cls.inside == 0 and cls.was_enabled:
+            gc.enable()
+
+
+os.register_at_fork(after_in_child=_Pause.forked)
 
 
 @contextmanager
@@ -48,10 +63,12 @@ def collection_paused() -> Iterator[None]:
             _Pause.was_enabled = gc.isenabled()
             gc.disable()
         _Pause.inside += 1
+        _Pause.here.depth = getattr(_Pause.here, "depth", 0) + 1
     try:
         yield
     finally:
         with _Pause.lock:
+            _Pause.here.depth -= 1
             _Pause.inside -= 1
             if _Pause.inside == 0 and _Pause.was_enabled:
                 gc.enable()

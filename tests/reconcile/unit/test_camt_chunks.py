@@ -398,3 +398,39 @@ def test_the_generated_files_of_the_usual_shape_are_read_in_chunks() -> None:
                 taken.append(used == [])
     read()
     assert taken.count(True) >= 5 and taken.count(False) >= 1
+
+
+# Line numbers past 65,535 (libxml2 keeps 16 bits of an element's line) ----------------------
+
+_LAYOUTS = {   # an entry's first child after <Ntry>, and whether the cut reads it
+    "no white space": ('<Amt Ccy="CNY">1.00</Amt>', True),
+    "indented": ('\n      <Amt Ccy="CNY">1.00</Amt>', True),
+    "blank lines": ('\n\n\n<Amt Ccy="CNY">1.00</Amt>', True),
+    "a reference first": ('<NtryRef>R</NtryRef><Amt Ccy="CNY">1.00</Amt>', True),
+    "a reference of two lines first": ('<NtryRef>R\nS</NtryRef><Amt Ccy="CNY">1.00</Amt>',
+                                       True),
+    "a reference of spaces first": ('<NtryRef>   </NtryRef><Amt Ccy="CNY">1.00</Amt>', True),
+    "long white space": (" " * 150 + '<Amt Ccy="CNY">1.00</Amt>', False),
+}
+
+
+@pytest.mark.parametrize("layout", sorted(_LAYOUTS))
+def test_an_entry_past_line_65535_has_the_tree_readers_line(layout: str) -> None:
+    first, cut = _LAYOUTS[layout]
+    entries = "\n".join(
+        f"<Ntry>{first}\n<CdtDbtInd>CRDT</CdtDbtInd><Sts><Cd>BOOK</Cd></Sts>"
+        f"<BookgDt><Dt>2026-12-07</Dt></BookgDt><AcctSvcrRef>B{n}</AcctSvcrRef>"
+        '<BkTxCd><Domn><Cd>PMNT</Cd><Fmly><Cd>RCDT</Cd><SubFmlyCd>DMCT</SubFmlyCd></Fmly>'
+        "</Domn></BkTxCd></Ntry>" for n in range(4))
+    data = (f'<?xml version="1.0" encoding="UTF-8"?>\n<Document xmlns="{_NS["camt.054"]}">'
+            "<BkToCstmrDbtCdtNtfctn><GrpHdr><MsgId>M1</MsgId>"
+            "<CreDtTm>2026-12-07T23:00:00</CreDtTm></GrpHdr><Ntfctn><Id>S1</Id>"
+            "<Acct><Id><Othr><Id>0200001234567890123</Id></Othr></Id></Acct>"
+            + "\n" * 65_530 + entries + "</Ntfctn></BkToCstmrDbtCdtNtfctn></Document>\n"
+            ).encode()
+    before = _before(data, "camt.054")
+    with _chunked(300) as used:
+        after = _outcome(lambda: read_statement(data, "camt.054"))
+    assert before[0] == "read" and after == before
+    assert (used == []) is cut
+    assert [line.line_no for line in after[1].lines][-1] > 65_535

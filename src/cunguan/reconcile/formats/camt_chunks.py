@@ -14,24 +14,30 @@ each chunk is checked as ``head + chunk + tail``: the whole message with only th
 
 **Why every chunk valid means the file valid.** Only plain files are cut (``eligible``): no
 comment, CDATA section, processing instruction (but the declaration) or DOCTYPE, so every
-``<`` in the file begins a tag; and no ``SplmtryData``, the schema's only open content
-(``xs:any``), so ``Ntry`` can only be a child of ``Stmt``/``Ntfctn`` (one ``Ntry*`` run in the
-schema's sequence). A valid chunk document therefore has its chunk as a run of whole ``Ntry``
-children of the statement (the head leaves the statement open, the tail closes it: the same
-bytes in every chunk). The schema has no identity constraint, no ID and no bound on ``Ntry``,
-so head + all the entries + tail is valid exactly when each head + chunk + tail is.
+``<`` in the file begins a tag; no ``SplmtryData``, the schema's only open content
+(``xs:any``), so ``Ntry`` can only be a child of ``Stmt``/``Ntfctn``; a first ``<Ntry>``
+before the last ``</Ntry>`` (at least one chunk), and a head and tail of at most
+``FRAME_BYTES_MAX``. A chunk is read only as entries of the usual shape one after another
+with nothing but white space between them (so no second statement's header, no entry in
+another form): with its document valid, it is a run of whole ``Ntry`` children of the one
+statement, the head leaving the statement open and the tail closing it, the same bytes in
+every chunk. The schema has no identity constraint, no ID and no bound on ``Ntry``, so head +
+all the entries + tail is valid exactly when each head + chunk + tail is. The one check the
+chunks skip is libxml2's limit on a text node (only a tree builds them): a chunk long enough
+to hold one over it is left to the tree reader.
 
 **Why the pattern reads what the tree reads.** In a valid plain file every ``<Ntry>`` starts an
 entry and its first ``</Ntry>`` ends it (no ``Ntry`` inside an entry), so a match is exactly
-one entry; when a chunk has as many matches as ``</Ntry>``, every entry matched. The pattern
-takes only the usual shape, element by element in the schema's order, with no attribute but
-an amount's ``Ccy="XXX"``, and texts without ``&`` (an entity to expand) or CR (a line end
-to normalise): there each group is the element's text as libxml2 gives it, and each "first
-such element" of the tree reader is the one the pattern names (the XSD fixes where each name
-can be; ``BkTxCd``, which holds none of them, is skipped to its end tag). Any other shape in a
-chunk (a second transaction, a structured remittance, a tax party) makes the file one for the
-tree reader. The line numbers are libxml2's (a start tag's line: ``<Ntry>`` is on one) counted
-from the newlines before the match. ``test_camt_chunks.py`` reads generated files both ways.
+one entry. The pattern takes only the usual shape, element by element in the schema's order,
+with no attribute but an amount's ``Ccy="XXX"``, and texts without ``&`` (an entity to
+expand) or CR (a line end to normalise): there each group is the element's text as libxml2
+gives it, and each "first such element" of the tree reader is the one the pattern names (the
+XSD fixes where each name can be; ``BkTxCd``, which holds none of them, is skipped to its end
+tag). Any other shape in a chunk (a second transaction, a structured remittance, a tax party)
+makes the file one for the tree reader. The line numbers are the tree's: a start tag's line
+(``<Ntry>`` is on one) counted from the newlines before it, and from line 65,535 on, where
+libxml2 keeps no element line, its first child's text's (``_tree_line``).
+``test_camt_chunks.py`` and ``test_camt_chunks_hostile.py`` read files both ways.
 """
 
 import os
@@ -55,6 +61,17 @@ CHUNK_BYTES = 4 * 1024 * 1024
 #: statement's header and balances take a few KiB; a file with more is read the tree way.
 FRAME_BYTES_MAX = 256 * 1024
 _START, _END = b"<Ntry>", b"</Ntry>"
+#: XML's white space, the only text between elements of element-only content.
+_SPACE = " \t\r\n"
+#: libxml2 refuses a text node this long unless told ``huge_tree`` (XML_MAX_TEXT_LENGTH);
+#: only the tree reader builds text nodes, so a chunk this long (which could hold one) is
+#: left to it.
+_TEXT_BYTES_MAX = 10_000_000
+#: From this line on libxml2 stores an element's line as 65,535 (16 bits); see _tree_line.
+_LINE_SATURATED = 65_535
+#: libxml2 hands a text to its tree builder in one call up to 300 bytes (a character up to 3
+#: in this reader's texts): a first text this long or shorter has one line, its end's.
+_SAX_TEXT_CHARS_MAX = 100
 
 
 def _entry_pattern() -> "re.Pattern[str]":
@@ -109,8 +126,9 @@ def eligible(data: bytes) -> bool:
     """A plain file (see the module's text), large enough to be worth the thread."""
     if len(data) < CHUNKED_BYTES_MIN or _START not in data or _END not in data:
         return False
-    if data.index(_START) + len(data) - data.rindex(_END) > FRAME_BYTES_MAX:
-        return False
+    first, last = data.index(_START), data.rindex(_END)
+    if first >= last or first + len(data) - last > FRAME_BYTES_MAX:
+        return False   # (no chunk, so no check of the frame; or a frame copied at length)
     # ("!" and "?" are rare: looking for them first spares a slow search for "<!" and "<?")
     declaration = data.removeprefix(_BOM).startswith(b"<?xml")
     if b"!" in data and b"<!" in data:
@@ -159,23 +177,60 @@ def _cuts(data: bytes, first: int, last: int) -> Iterator[tuple[int, int]]:
 
 def _read(data: bytes, start: int, end: int, line: int,
           checked: "Future[bool]") -> list[tuple[int, tuple[str, ...]]]:
-    """The chunk's entries (``line`` is the chunk's first byte's)."""
+    """The chunk's entries (``line`` is the chunk's first byte's): entry after entry with
+    nothing but XML's white space between them, or ``NotChunked`` (another shape, an end tag
+    written ``</Ntry >``, a prefix, a second statement's header between two entries)."""
+    if end - start >= _TEXT_BYTES_MAX:
+        raise NotChunked("a chunk that may hold a text node libxml2 refuses")
     text = data[start:end].decode()
-    at: int = 0
     found: list[tuple[int, tuple[str, ...]]] = []
-    for match in _ENTRY.finditer(text):
-        line += text.count("\n", at, match.start())
-        at = match.start()
-        found.append((line, match.groups("")))
-    if len(found) != text.count("</Ntry>"):
-        raise NotChunked("an entry not of the usual shape")
+    at = pos = 0
+    while (tag := text.find("<", pos)) >= 0:
+        if text[pos:tag].strip(_SPACE) or (match := _ENTRY.match(text, tag)) is None:
+            raise NotChunked("an entry not of the usual shape, or something between two")
+        line += text.count("\n", at, tag)
+        at, pos = tag, match.end()
+        found.append((_tree_line(text, tag, line) if line >= _LINE_SATURATED else line,
+                      match.groups("")))
+    if text[pos:].strip(_SPACE):
+        raise NotChunked("something after the last entry")
     if not checked.result():
         raise NotChunked("a chunk the schema refuses")
     return found
 
 
+def _tree_line(text: str, tag: int, line: int) -> int:
+    """The line the tree reader gives an entry whose ``<Ntry>`` is on ``line`` (65,535 or
+    later): libxml2 keeps an element's line in 16 bits, so ``sourceline`` is then the line
+    of its first child's text, that is, where libxml2 stood when that text ended. Answered
+    for the two usual layouts (white space after ``<Ntry>``; none, and a short first text);
+    any other raises ``NotChunked``."""
+    inner = tag + len("<Ntry>")
+    first = text.find("<", inner)
+    if first > inner:   # the white space after <Ntry>, one text node (in one SAX call)
+        if first - inner > _SAX_TEXT_CHARS_MAX or text[inner:first].strip(_SPACE):
+            raise NotChunked("long white space at an entry's start")
+        return line + text.count("\n", inner, first)
+    opened = text.find(">", inner)   # the first child's start tag; its text up to "<"
+    closed = text.find("<", opened)
+    if not 0 < closed - opened - 1 <= _SAX_TEXT_CHARS_MAX:
+        raise NotChunked("an entry's first text empty or long")
+    return line + text.count("\n", opened, closed)
+
+
 _pools: dict[int, ThreadPoolExecutor] = {}
 _pools_lock = threading.Lock()
+
+
+def _forked() -> None:
+    """In a forked child: the parent's threads are not there, and a lock another of its
+    threads held is held for ever."""
+    global _pools_lock  # noqa: PLW0603 - a new lock for the child
+    _pools_lock = threading.Lock()
+    _pools.clear()
+
+
+os.register_at_fork(after_in_child=_forked)
 
 
 def _pool() -> ThreadPoolExecutor:
