@@ -67,3 +67,37 @@ def test_a_bulk_job_freezes_what_is_alive_and_gives_it_back_after() -> None:
 def test_a_bulk_job_in_a_server_leaves_the_servers_frozen_objects_frozen() -> None:
     before, during, after = _counts(server=True)
     assert 0 < before <= during and after >= before
+
+
+_FORKED = """
+import gc, os, threading
+from cunguan.core.process import collection_paused
+from cunguan.reconcile.formats import camt_chunks
+inside, leave = threading.Event(), threading.Event()
+
+def other():   # inside collection_paused, and holding the pool's lock, as the process forks
+    with collection_paused(), camt_chunks._pools_lock:
+        inside.set()
+        leave.wait(10)
+camt_chunks._pool()
+threading.Thread(target=other).start()
+inside.wait(10)
+pid = os.fork()
+if pid == 0:
+    on = gc.isenabled()
+    with collection_paused():
+        off = not gc.isenabled()
+    works = camt_chunks._pool().submit(lambda: 7).result(timeout=10) == 7
+    print(on, off, gc.isenabled(), works, flush=True)
+    os._exit(0)
+os.waitpid(pid, 0)
+leave.set()
+"""
+
+
+def test_a_child_forked_while_another_thread_pauses_collection_collects_and_checks() -> None:
+    """The child has only the forking thread: collection is back on, and the checking pool
+    (its lock held by the parent at the fork) is the child's own."""
+    out = subprocess.run([sys.executable, "-c", _FORKED], check=True, capture_output=True,
+                         text=True, timeout=60).stdout
+    assert out.split() == ["True", "True", "True", "True"]
