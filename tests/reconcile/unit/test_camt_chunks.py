@@ -5,7 +5,6 @@ files of every shape, cut anywhere; and the schema's facts that make the chunks 
 """
 
 from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -14,9 +13,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
-from cunguan.reconcile.formats import camt, camt_chunks, common, read_statement
+from cunguan.reconcile.formats import camt, camt_chunks, read_statement
 
-from . import camt_before
+from .camt_compare import chunked, damaged, outcome, read_before
 
 _XS = "{http://www.w3.org/2001/XMLSchema}"
 _NS = {"camt.053": "urn:iso:std:iso:20022:tech:xsd:camt.053.001.08",
@@ -24,40 +23,6 @@ _NS = {"camt.053": "urn:iso:std:iso:20022:tech:xsd:camt.053.001.08",
 #: The names the tree reader looks for anywhere under an entry (``camt._ENTRY_TAGS`` less
 #: those it reads only inside one of them).
 _LOOKED_FOR = [name for name in camt._ENTRY_TAGS if name not in camt._INNER]
-
-
-@contextmanager
-def _chunked(chunk_bytes: int) -> Iterator[list[str]]:
-    """Every file large enough to be cut, in chunks of about ``chunk_bytes``; yields the
-    list the tree reader's use is noted in."""
-    used: list[str] = []
-    stream = camt._stream
-
-    def noted(*args: Any) -> Any:
-        used.append("tree")
-        return stream(*args)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(camt_chunks, "CHUNKED_BYTES_MIN", 0)
-        patch.setattr(camt_chunks, "CHUNK_BYTES", chunk_bytes)
-        patch.setattr(camt, "_stream", noted)
-        yield used
-
-
-def _outcome(read: Any) -> tuple[Any, ...]:
-    try:
-        return ("read", read())
-    except Exception as error:
-        return ("refused", type(error).__name__, getattr(error, "code", None), str(error),
-                getattr(error, "details", None))
-
-
-def _before(data: bytes, message: str) -> tuple[Any, ...]:
-    reader = {"camt.053": camt_before.read_camt053, "camt.054": camt_before.read_camt054}
-
-    def read() -> Any:
-        common.check_size(data)
-        return reader[message](data, None)
-    return _outcome(read)
 
 
 # The schema's facts ------------------------------------------------------------------------
@@ -150,7 +115,7 @@ _PLAIN = reconcile_bench.camt_file(40)
     (lambda d: d.replace("提现".encode(), "提现!?".encode()), True),
 ])
 def test_only_a_plain_file_is_cut(change: Any, cut: bool) -> None:
-    with _chunked(1):
+    with chunked(1):
         assert camt_chunks.eligible(change(_PLAIN)) is cut
 
 
@@ -162,7 +127,7 @@ def test_a_file_whose_head_would_be_copied_into_every_chunk_at_length_is_read_th
 ) -> None:
     """The head and tail go with every chunk: a few KiB in a statement, a limit above that."""
     padded = _PLAIN.replace(b"<Stmt>", b"<Stmt>" + b" " * camt_chunks.FRAME_BYTES_MAX)
-    with _chunked(1):
+    with chunked(1):
         assert camt_chunks.eligible(_PLAIN) and not camt_chunks.eligible(padded)
 
 
@@ -188,9 +153,9 @@ def test_a_forked_process_gets_its_own_checking_thread(monkeypatch: pytest.Monke
 
 def test_a_plain_file_of_the_usual_shape_is_read_in_chunks_line_for_line() -> None:
     data = reconcile_bench.camt_file(3_000)
-    before = _before(data, "camt.053")
-    with _chunked(5_000) as used:
-        after = _outcome(lambda: read_statement(data, "camt.053"))
+    before = read_before(data, "camt.053")
+    with chunked(5_000) as used:
+        after = outcome(lambda: read_statement(data, "camt.053"))
     assert used == [] and after == before and after[0] == "read"
     assert len(after[1].lines) == 3_000
 
@@ -206,9 +171,9 @@ def test_an_entry_of_another_shape_sends_the_file_to_the_tree_reader(odd: bytes)
     at = data.index(b"<BkTxCd>", data.index(b"<Ntry>", len(data) // 2))
     end = data.index(b"</Ntry>", at)
     data = data[:at] + data[at:end].split(b"<NtryDtls>")[0] + odd + b"</Ntry>" + data[end + 7:]
-    before = _before(data, "camt.053")
-    with _chunked(2_000) as used:
-        after = _outcome(lambda: read_statement(data, "camt.053"))
+    before = read_before(data, "camt.053")
+    with chunked(2_000) as used:
+        after = outcome(lambda: read_statement(data, "camt.053"))
     assert used == ["tree"] and after == before and after[0] == "read"
 
 
@@ -216,9 +181,9 @@ def test_a_chunk_the_schema_refuses_is_refused_as_before_with_its_line() -> None
     data = reconcile_bench.camt_file(60)
     at = data.rindex(b"<CdtDbtInd>DBIT")
     data = data[:at] + b"<CdtDbtInd>DBIX" + data[at + 15:]
-    before = _before(data, "camt.053")
-    with _chunked(3_000) as used:
-        after = _outcome(lambda: read_statement(data, "camt.053"))
+    before = read_before(data, "camt.053")
+    with chunked(3_000) as used:
+        after = outcome(lambda: read_statement(data, "camt.053"))
     assert used == ["tree"] and after == before and after[0] == "refused"
     assert "DBIX" in after[3]
 
@@ -360,26 +325,19 @@ def _statement(draw: Any) -> tuple[bytes, str, int]:
             + f"{sep}</{container}></{root}></Document>\n")
     data = text.encode()
     if hostile:
-        cut = draw(st.sampled_from(["none", "truncate", "byte", "delete"]))
-        at = draw(st.integers(0, len(data) - 1))
-        if cut == "truncate":
-            data = data[:at]
-        elif cut == "byte":
-            data = data[:at] + bytes([draw(st.integers(0, 255))]) + data[at + 1:]
-        elif cut == "delete":
-            data = data[:at] + data[at + draw(st.integers(1, 40)):]
+        data = damaged(draw, data)
     return data, message, draw(st.integers(1, 3_000))
 
 
 @settings(max_examples=500, deadline=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(case=_statement())
-def test_a_generated_file_cut_anywhere_reads_or_is_refused_as_before(
+def test_a_generated_file_cut_anywhere_reads_or_is_refused_asbefore(
         case: tuple[bytes, str, int]) -> None:
     data, message, chunk_bytes = case
-    before = _before(data, message)
-    with _chunked(chunk_bytes):
-        after = _outcome(lambda: read_statement(data, message))
+    before = read_before(data, message)
+    with chunked(chunk_bytes):
+        after = outcome(lambda: read_statement(data, message))
     assert after == before
 
 
@@ -392,8 +350,8 @@ def test_the_generated_files_of_the_usual_shape_are_read_in_chunks() -> None:
     @given(case=_statement())
     def read(case: tuple[bytes, str, int]) -> None:
         data, message, chunk_bytes = case
-        with _chunked(chunk_bytes) as used:
-            if camt_chunks.eligible(data) and _outcome(
+        with chunked(chunk_bytes) as used:
+            if camt_chunks.eligible(data) and outcome(
                     lambda: read_statement(data, message))[0] == "read":
                 taken.append(used == [])
     read()
@@ -428,9 +386,9 @@ def test_an_entry_past_line_65535_has_the_tree_readers_line(layout: str) -> None
             "<Acct><Id><Othr><Id>0200001234567890123</Id></Othr></Id></Acct>"
             + "\n" * 65_530 + entries + "</Ntfctn></BkToCstmrDbtCdtNtfctn></Document>\n"
             ).encode()
-    before = _before(data, "camt.054")
-    with _chunked(300) as used:
-        after = _outcome(lambda: read_statement(data, "camt.054"))
+    before = read_before(data, "camt.054")
+    with chunked(300) as used:
+        after = outcome(lambda: read_statement(data, "camt.054"))
     assert before[0] == "read" and after == before
     assert (used == []) is cut
     assert [line.line_no for line in after[1].lines][-1] > 65_535

@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
-from cunguan.reconcile.formats import camt, camt_chunks, common, read_statement
+from cunguan.reconcile.formats import camt_chunks, read_statement
 
-from . import camt_before
+from .camt_compare import chunked, outcome, read_before
 
 _NS = {"camt.053": "urn:iso:std:iso:20022:tech:xsd:camt.053.001.08",
        "camt.054": "urn:iso:std:iso:20022:tech:xsd:camt.054.001.08"}
@@ -24,37 +24,11 @@ _BKTXCD = ("<BkTxCd><Domn><Cd>PMNT</Cd><Fmly><Cd>RCDT</Cd><SubFmlyCd>DMCT</SubFm
 
 # Helpers -------------------------------------------------------------------------------------
 
-def _outcome(read: Callable[[], Any]) -> tuple[Any, ...]:
-    try:
-        return ("read", read())
-    except Exception as error:
-        return ("refused", type(error).__name__, getattr(error, "code", None), str(error),
-                getattr(error, "details", None))
-
-
-def _before(data: bytes, message: str) -> tuple[Any, ...]:
-    reader = {"camt.053": camt_before.read_camt053, "camt.054": camt_before.read_camt054}
-
-    def read() -> Any:
-        common.check_size(data)
-        return reader[message](data, None)
-    return _outcome(read)
-
-
 def _after(data: bytes, message: str, chunk_bytes: int = 64) -> tuple[tuple[Any, ...], list[str]]:
     """The outcome with every file cut in chunks of about ``chunk_bytes``, and whether the tree
     reader was used (``["tree"]``) or not (``[]``)."""
-    used: list[str] = []
-    stream = camt._stream
-
-    def noted(*args: Any) -> Any:
-        used.append("tree")
-        return stream(*args)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(camt_chunks, "CHUNKED_BYTES_MIN", 0)
-        patch.setattr(camt_chunks, "CHUNK_BYTES", chunk_bytes)
-        patch.setattr(camt, "_stream", noted)
-        return _outcome(lambda: read_statement(data, message)), used
+    with chunked(chunk_bytes) as used:
+        return outcome(lambda: read_statement(data, message)), used
 
 
 def _entry(n: int, *, status: str = "BOOK", start: str = "<Ntry>", end: str = "</Ntry>") -> str:
@@ -220,9 +194,9 @@ _SAME: dict[str, bytes] = {
 
 @pytest.mark.parametrize("chunk_bytes", [1, 400])
 @pytest.mark.parametrize("name", list(_SAME))
-def test_a_hostile_file_reads_or_is_refused_as_before(name: str, chunk_bytes: int) -> None:
+def test_a_hostile_file_reads_or_is_refused_asbefore(name: str, chunk_bytes: int) -> None:
     data = _SAME[name]
-    before = _before(data, "camt.054")
+    before = read_before(data, "camt.054")
     after, _ = _after(data, "camt.054", chunk_bytes)
     assert after == before
 
@@ -235,13 +209,13 @@ def test_the_same_files_of_the_usual_shape_take_the_chunked_way(name: str) -> No
     """The comparison above is not vacuous: these went through the pattern, not the tree."""
     data = _SAME[name]
     after, used = _after(data, "camt.054", 1)
-    assert used == [] and after == _before(data, "camt.054")
+    assert used == [] and after == read_before(data, "camt.054")
 
 
 def test_crlf_line_numbers_are_the_trees() -> None:
     data = _file("camt.054", "".join(_entry(n).replace("><", ">\r\n<") for n in range(4))
                  ).replace(b"\n", b"\r\n").replace(b"\r\r", b"\r")
-    before = _before(data, "camt.054")
+    before = read_before(data, "camt.054")
     after, used = _after(data, "camt.054", 100)
     assert used == [] and after == before
     starts = [data[:at].count(b"\n") + 1 for at in range(len(data))
@@ -297,7 +271,7 @@ def test_a_file_with_the_first_start_after_the_last_end_is_not_cut_at_the_shippe
                                             ("<Ntry\n>", "</Ntry\n>"), ("<Ntry>", "</Ntry\t>")])
 def test_an_entry_ended_by_a_spaced_end_tag_is_read(start: str, end: str) -> None:
     data = _file("camt.054", _entry(0) + _entry(1, start=start, end=end) + _entry(2))
-    before = _before(data, "camt.054")
+    before = read_before(data, "camt.054")
     after, _ = _after(data, "camt.054")
     assert before[0] == "read" and len(before[1].lines) == 3
     assert after == before
@@ -306,7 +280,7 @@ def test_an_entry_ended_by_a_spaced_end_tag_is_read(start: str, end: str) -> Non
 def test_a_pending_entry_with_spaced_tags_in_a_statement_is_read() -> None:
     data = _file("camt.053", _entry(0) + _entry(1, status="PDNG", start="<Ntry >",
                                                 end="</Ntry >") + _entry(2), closing="2.00")
-    before = _before(data, "camt.053")
+    before = read_before(data, "camt.053")
     after, _ = _after(data, "camt.053")
     assert before[0] == "read" and len(before[1].lines) == 3
     assert after == before
@@ -316,7 +290,7 @@ def test_a_prefixed_entry_is_read() -> None:
     prefixed = _entry(1).replace("<", "<c:").replace("<c:/", "</c:")
     data = _file("camt.054", _entry(0) + prefixed + _entry(2)).replace(
         b"<Document xmlns=", b'<Document xmlns:c="' + _NS["camt.054"].encode() + b'" xmlns=')
-    before = _before(data, "camt.054")
+    before = read_before(data, "camt.054")
     after, _ = _after(data, "camt.054")
     assert before[0] == "read" and len(before[1].lines) == 3
     assert after == before
@@ -325,7 +299,7 @@ def test_a_prefixed_entry_is_read() -> None:
 def test_a_second_notification_is_refused() -> None:
     second = _header("Ntfctn", "S2", "9999")
     data = _file("camt.054", _entry(0) + "</Ntfctn>" + second + _entry(1))
-    before = _before(data, "camt.054")
+    before = read_before(data, "camt.054")
     after, _ = _after(data, "camt.054")
     assert before[0] == "refused" and "a second Ntfctn" in before[3]
     assert after == before
@@ -334,7 +308,7 @@ def test_a_second_notification_is_refused() -> None:
 def test_a_second_statement_is_refused() -> None:
     second = _header("Stmt", "S2", "9999") + _balance("OPBD", "5.00", "USD")
     data = _file("camt.053", _entry(0) + "</Stmt>" + second + _entry(1), closing="2.00")
-    before = _before(data, "camt.053")
+    before = read_before(data, "camt.053")
     after, _ = _after(data, "camt.053")
     assert before[0] == "refused"
     assert after == before
@@ -345,7 +319,7 @@ def test_white_space_over_the_text_limit_is_refused(where: str) -> None:
     space = " " * 10_500_000
     data = (_file("camt.054", _entry(0) + space + _entry(1) + _entry(2)) if where == "between"
             else _three(lambda e: e.replace("<Sts>", "<Sts>" + space)))
-    before = _before(data, "camt.054")
+    before = read_before(data, "camt.054")
     after, _ = _after(data, "camt.054", 4096)
     assert before[0] == "refused" and "Text node too long" in before[3]
     assert after == before
@@ -354,7 +328,7 @@ def test_white_space_over_the_text_limit_is_refused(where: str) -> None:
 def test_line_numbers_past_65535_are_the_trees() -> None:
     body = "\n" * 70_000 + "".join(_entry(n).replace("><", ">\n<") for n in range(3))
     data = _file("camt.054", body)
-    before = _before(data, "camt.054")
+    before = read_before(data, "camt.054")
     after, used = _after(data, "camt.054", 1 << 20)
     assert before[0] == "read" and used == []
     assert after == before
@@ -363,7 +337,7 @@ def test_line_numbers_past_65535_are_the_trees() -> None:
 def test_a_file_with_no_chunk_is_still_checked() -> None:
     data = _file("camt.053", "", closing="0.00").replace(
         b"</GrpHdr>", b"<Ntry ></Ntry><Ntry></Ntry ></GrpHdr>")
-    before = _before(data, "camt.053")
+    before = read_before(data, "camt.053")
     after, _ = _after(data, "camt.053")
     assert before[0] == "refused"
     assert after == before

@@ -16,33 +16,19 @@ from bench import reconcile_bench
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cunguan.reconcile.formats import camt, common, read_statement
+from cunguan.reconcile.formats import camt, read_statement
 from cunguan.reconcile.rules import statements as statements_rules
 from cunguan.reconcile.rules.statements import Direction, LineStatus, StatementLine, statement_line
 from cunguan.reconcile.store import statements as store
 
-from . import camt_before
+from .camt_compare import damaged, outcome, read_before
 from .formats_helpers import sample
 
 _NS = "urn:iso:std:iso:20022:tech:xsd:camt.053.001.08"
 
 
-def _outcome(read: Any) -> tuple[Any, ...]:
-    try:
-        return ("read", read())
-    except Exception as error:
-        return ("refused", type(error).__name__, getattr(error, "code", None), str(error),
-                getattr(error, "details", None))
-
-
 def _both(data: bytes, message: str = "camt.053") -> tuple[tuple[Any, ...], tuple[Any, ...]]:
-    before = {"camt.053": camt_before.read_camt053, "camt.054": camt_before.read_camt054}
-
-    def read_before() -> Any:   # read_statement's front, then the reader before
-        common.check_size(data)
-        return before[message](data, None)
-    return (_outcome(read_before),
-            _outcome(lambda: read_statement(data, message)))
+    return read_before(data, message), outcome(lambda: read_statement(data, message))
 
 
 @pytest.mark.parametrize(("name", "message"), [
@@ -188,15 +174,7 @@ def _statement(draw: Any) -> bytes:
             + _balance("OPBD", opening) + _balance("CLBD", closing)
             + "".join(entry for entry, _ in entries) + "</Stmt></BkToCstmrStmt></Document>\n")
     data = text.encode()
-    cut = draw(st.sampled_from(["none", "truncate", "byte", "delete"])) if hostile else "none"
-    at = draw(st.integers(0, len(data) - 1))
-    if cut == "truncate":
-        data = data[:at]
-    elif cut == "byte":
-        data = data[:at] + bytes([draw(st.integers(0, 255))]) + data[at + 1:]
-    elif cut == "delete":
-        data = data[:at] + data[at + draw(st.integers(1, 40)):]
-    return data
+    return damaged(draw, data) if hostile else data
 
 
 @settings(max_examples=400, deadline=None,
@@ -218,8 +196,8 @@ def test_statement_line_is_the_dataclass_built_its_faster_way(
     bank_ref, e2e, account, name, description, original = texts
     args = (line_no, *days, direction, amount, bank_ref, e2e, account, name, description,
             status, fee, after, original)
-    built = _outcome(lambda: statement_line(*args))
-    assert built == _outcome(lambda: StatementLine(*args))
+    built = outcome(lambda: statement_line(*args))
+    assert built == outcome(lambda: StatementLine(*args))
     assert built[0] == "refused" or type(built[1]) is StatementLine
 
 
