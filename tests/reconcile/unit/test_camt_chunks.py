@@ -4,6 +4,7 @@ validating tree reader kept verbatim): the same statement, or the same refusal, 
 files of every shape, cut anywhere; and the schema's facts that make the chunks sound.
 """
 
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -392,3 +393,26 @@ def test_an_entry_past_line_65535_has_the_tree_readers_line(layout: str) -> None
     assert before[0] == "read" and after == before
     assert (used == []) is cut
     assert [line.line_no for line in after[1].lines][-1] > 65_535
+
+
+def test_two_files_read_at_once_on_two_threads_share_the_checking_thread() -> None:
+    """Two imports at once: their chunks queue on the one checking thread, and each file
+    reads as the reader before reads it (and the other's refusal does not leak into it)."""
+    good = reconcile_bench.camt_file(2_000)
+    at = good.rindex(b"<CdtDbtInd>DBIT")
+    bad = good[:at] + b"<CdtDbtInd>DBIX" + good[at + 15:]
+    expected = {name: read_before(data, "camt.053") for name, data in (("good", good),
+                                                                       ("bad", bad))}
+    got: dict[str, tuple[Any, ...]] = {}
+
+    def read(name: str, data: bytes) -> None:
+        got[name] = outcome(lambda: read_statement(data, "camt.053"))
+    with chunked(20_000) as used:
+        threads = [threading.Thread(target=read, args=item)
+                   for item in (("good", good), ("bad", bad))]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+    assert got == expected and expected["good"][0] == "read"
+    assert expected["bad"][0] == "refused" and used == ["tree"]   # only the bad one fell back
