@@ -49,7 +49,9 @@ class CunguanClient:
         self.secret = secret
         self.algorithm = algorithm
         self.sm2_private_key = sm2_private_key
-        self.bank_sm2_public_key = bank_sm2_public_key
+        self.bank_sm2_public_key = (None if bank_sm2_public_key is None else
+                                    signing.sm2_public_key(bank_sm2_public_key,
+                                                           "bank_sm2_public_key"))
         self.verify_responses = verify_responses
         self.clock = clock
         self.http = http or httpx.Client(base_url=base_url, timeout=timeout_s)

@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 from typer.testing import CliRunner
 
+from cunguan.core import signing
 from cunguan.db.connection import make_engine
 from cunguan.platform.cli.main import app
 from tests.conftest import PG_URL, _pg_reachable
@@ -117,6 +118,21 @@ def test_keys_revoke_refuses_a_key_that_is_not_active(db: list[str]) -> None:
     key_id = issued.output.split()[1]
     assert runner.invoke(app, [*db, "keys", "revoke", key_id]).exit_code == 0
     _answer([*db, "keys", "revoke", key_id], 1, "key_not_found")
+
+
+def test_r_c21_keys_issue_refuses_an_sm2_key_off_the_curve(db: list[str]) -> None:
+    onboard = ["custody", "onboard", "-p", "P9", "--name", "Nine", "--accounting-date",
+               "2026-11-23"]
+    assert runner.invoke(app, [*db, *onboard]).exit_code == 0
+    public = signing.sm2_public_key_of(f"{11:064x}")
+    off_curve = public[:-1] + ("0" if public[-1] != "0" else "1")
+    for bad in (off_curve, "zz" * 64, public + "00"):
+        line = _answer([*db, "keys", "issue", "--platform", "P9", "--sm2-public-key", bad],
+                       2, "field_invalid")
+        assert "sm2_public_key" in line
+    issued = runner.invoke(app, [*db, "keys", "issue", "--platform", "P9",
+                                 "--sm2-public-key", "04" + public])
+    assert issued.exit_code == 0, issued.output
 
 
 def _platform_with_a_lent_project(engine: Engine) -> list[str]:

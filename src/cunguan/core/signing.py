@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from cunguan.core import limits
+from cunguan.core.fields import FieldInvalid
 
 HMAC_SHA256: Final = "HMAC-SHA256"
 SM2_SM3: Final = "SM2-SM3"
@@ -33,6 +34,11 @@ _TIMESTAMP: Final = re.compile(f"[0-9]{{1,{limits.timestamp_digits_max}}}")
 _NONCE: Final = re.compile(f"[A-Za-z0-9]{{8,{limits.nonce_length_max}}}")
 _KEY_ID: Final = re.compile(f"[A-Za-z0-9_]{{1,{limits.key_id_length_max}}}")
 _SIGNATURE: Final = re.compile(f"[A-Za-z0-9+/=]{{1,{limits.signature_length_max}}}")
+#: An SM2 signature r‖s or public key x‖y (128), a private key d (64), and a public key as
+#: given (x‖y, optionally after the uncompressed point's 04); 64 ASCII hex digits a number.
+_HEX_128: Final = re.compile(r"[0-9A-Fa-f]{128}")
+_SM2_PRIVATE_KEY: Final = re.compile(r"[0-9A-Fa-f]{64}")
+_SM2_PUBLIC_KEY: Final = re.compile(r"(?:04)?([0-9A-Fa-f]{128})")
 
 HEADER_KEY: Final = "X-Cunguan-Key"
 HEADER_ALGORITHM: Final = "X-Cunguan-Algorithm"
@@ -84,8 +90,12 @@ def sign(text: bytes, algorithm: str, key: str) -> str:
         mac = hmac.new(key.encode(), text, hashlib.sha256).digest()
         return base64.b64encode(mac).decode()
     if algorithm == SM2_SM3:
-        signature: str = _sm2(private_key=key).sign_with_sm3(text, _sm2_nonce())
-        return signature
+        private = _sm2_private_key(key)
+        signer = _sm2(private, sm2_public_key_of(private))
+        while True:   # gmssl gives None when r = 0, r + k = n or s = 0: another k (§6.1 A3)
+            signature: str | None = signer.sign_with_sm3(text, _sm2_nonce())
+            if signature is not None:
+                return signature
     raise SignatureError("signature_algorithm_unknown", f"unknown algorithm {algorithm}")
 
 
@@ -94,9 +104,7 @@ def verify(text: bytes, algorithm: str, key: str, signature: str) -> bool:
     if algorithm == HMAC_SHA256:
         return hmac.compare_digest(sign(text, algorithm, key), signature)
     if algorithm == SM2_SM3:
-        if len(signature) != 128 or not _is_hex(signature):
-            return False
-        return bool(_sm2(public_key=key).verify_with_sm3(signature, text))
+        return _sm2_verify(text, key, signature)
     raise SignatureError("signature_algorithm_unknown", f"unknown algorithm {algorithm}")
 
 
@@ -157,36 +165,86 @@ def response_text(algorithm: str, status: int, request_nonce: str, timestamp: in
 
 # -- SM2 keys --------------------------------------------------------------------------------
 def sm2_keypair() -> tuple[str, str]:
-    """A new (private key, public key) pair as hex: 64 and 128 digits."""
+    """A new (private key, public key) pair as hex: 64 and 128 digits; d from 2 to n - 2."""
+    private = f"{secrets.randbelow(_sm2_curve('n') - 3) + 2:064x}"   # 1 is the generator
+    return private, sm2_public_key_of(private)
+
+
+def sm2_public_key_of(private_key: str) -> str:
+    """The public key (128 hex digits, x then y) of a private key of 64 hex digits."""
     from gmssl import sm2
 
-    curve = sm2.default_ecc_table
-    private = secrets.randbelow(int(curve["n"], 16) - 2) + 1
-    signer = sm2.CryptSM2(private_key=f"{private:064x}", public_key="")
-    public: str = signer._kg(private, curve["g"])
-    return f"{private:064x}", public
+    private = _sm2_private_key(private_key)
+    public: str = _sm2(private, "")._kg(int(private, 16), sm2.default_ecc_table["g"])
+    return public
 
 
-def _sm2(private_key: str = "", public_key: str = "") -> Any:
+def sm2_public_key(value: object, field: str = "sm2_public_key") -> str:
+    """A platform's SM2 public key as it is kept: 128 lowercase hex digits, x then y, of a
+    point of the curve. Taken as 128 hex digits, or as 130 with the uncompressed point's
+    prefix 04 (as OpenSSL and GmSSL print it). The generator is refused: its private key is
+    1, and it stands in for unknown keys."""
+    match = _SM2_PUBLIC_KEY.fullmatch(value) if isinstance(value, str) else None
+    if match is None:
+        raise FieldInvalid(field, "must be 128 hex digits, x then y, optionally after 04")
+    key = match.group(1).lower()
+    if not _on_curve(key):
+        raise FieldInvalid(field, "is not a point of the SM2 curve")
+    if key == SM2_STAND_IN_PUBLIC_KEY:
+        raise FieldInvalid(field, "is the curve's generator, whose private key is 1")
+    return key
+
+
+def _sm2_private_key(value: object) -> str:
+    """A private key d: 64 hex digits with 1 <= d <= n - 2 (GM/T 0003.1 §6.1)."""
+    if (not isinstance(value, str) or _SM2_PRIVATE_KEY.fullmatch(value) is None
+            or not 1 <= int(value, 16) <= _sm2_curve("n") - 2):
+        raise FieldInvalid("sm2_private_key", "must be 64 hex digits, from 1 to n - 2")
+    return value.lower()
+
+
+def _sm2_verify(text: bytes, key: str, signature: str) -> bool:
+    """GM/T 0003.2 §7.1. r and s outside [1, n - 1] fail at once (B1, B2), and so does a key
+    that is not a point of the curve (a row written before keys were checked). gmssl takes
+    the point at infinity for None and then fails on it: a signature built so that
+    s·G + t·P is that point, which anyone can build against the generator, verifies nothing."""
+    if _HEX_128.fullmatch(signature) is None or _HEX_128.fullmatch(key) is None:
+        return False
+    n = _sm2_curve("n")
+    r, s = int(signature[:64], 16), int(signature[64:], 16)
+    if not (1 <= r < n and 1 <= s < n and (r + s) % n) or not _on_curve(key.lower()):
+        return False
+    try:
+        return bool(_sm2("", key.lower()).verify_with_sm3(signature, text))
+    except TypeError:   # None for the point at infinity, as above
+        return False
+
+
+def _on_curve(key: str) -> bool:
+    """Whether x‖y is an affine point of the SM2 curve (cofactor 1: every such point is of
+    order n, so none is the point at infinity or of small order)."""
+    p, a, b = _sm2_curve("p"), _sm2_curve("a"), _sm2_curve("b")
+    x, y = int(key[:64], 16), int(key[64:], 16)
+    return x < p and y < p and (y * y - (x * x * x + a * x + b)) % p == 0
+
+
+def _sm2_curve(name: str) -> int:
     from gmssl import sm2
 
-    if private_key and not public_key:
-        private = int(private_key, 16)
-        public_key = sm2.CryptSM2(private_key=private_key, public_key="")._kg(
-            private, sm2.default_ecc_table["g"])
-    return sm2.CryptSM2(private_key=private_key, public_key=public_key)
+    return int(sm2.default_ecc_table[name], 16)
+
+
+def _sm2(private_key: str, public_key: str) -> Any:
+    """gmssl's signer. Its constructor strips a public key's leading ``04`` with
+    ``lstrip("04")``, which also takes the key's own leading 0s and 4s (one key in 256), so
+    the key is set after construction."""
+    from gmssl import sm2
+
+    signer = sm2.CryptSM2(private_key=private_key, public_key="")
+    signer.public_key = public_key
+    return signer
 
 
 def _sm2_nonce() -> str:
     """The per-signature secret k, from the OS's random source (gmssl's default is not)."""
-    from gmssl import sm2
-
-    return f"{secrets.randbelow(int(sm2.default_ecc_table['n'], 16) - 1) + 1:064x}"
-
-
-def _is_hex(text: str) -> bool:
-    try:
-        int(text, 16)
-    except ValueError:
-        return False
-    return True
+    return f"{secrets.randbelow(_sm2_curve('n') - 1) + 1:064x}"

@@ -16,7 +16,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictBool
 from pydantic_core import PydanticCustomError
 
-from cunguan.core import fields, limits
+from cunguan.core import fields, limits, signing
 from cunguan.custody.rules.schedules import Method
 
 
@@ -286,7 +286,9 @@ class Onboarding(Body):
 
 
 class KeyRequest(Body):
-    sm2_public_key: Annotated[str, Field(pattern=r"^[0-9a-fA-F]{128}$")] | None = None
+    sm2_public_key: Annotated[str, Field(pattern=r"^(04)?[0-9a-fA-F]{128}$", description=(
+        "x then y in hex, optionally after 04: a point of the SM2 curve")),
+        AfterValidator(domain(signing.sm2_public_key))] | None = None
 
 
 class IssuedKey(BaseModel):

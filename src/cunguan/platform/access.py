@@ -105,6 +105,8 @@ class AccessService:
             raise AccessError("field_invalid", "a platform key names its platform, a "
                                                "participant key its bank; an operator key "
                                                "names none")
+        if sm2_public_key is not None:
+            sm2_public_key = signing.sm2_public_key(sm2_public_key)
         key_id = f"{_KEY_PREFIX[role]}_{secrets.token_hex(8)}"
         secret = secrets.token_urlsafe(32)
         with self.engine.begin() as conn:
