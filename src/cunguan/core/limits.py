@@ -288,10 +288,12 @@ reconcile_note_length_max: Final = 1_000
 import_progress_every_lines: Final = 1_000
 #: Breaks and in-transit items a CLI listing shows at most.
 breaks_listed_max: Final = 1_000
-#: A clearing item's id: its sender's bank code, the package's message id and its item no.
+#: A clearing item's id: its sender's bank code, the package's message id and its item no.,
+#: joined by colons; a return's adds ``:R``, once (a return is never returned again).
 clearing_item_id_length_max: Final = 64
-invariant(clearing_bank_code_digits + clearing_message_id_length_max + 8
-          <= clearing_item_id_length_max, "an item id holds its sender, message id and no.")
+invariant(clearing_bank_code_digits + clearing_message_id_length_max + 8 + len(":::R")
+          <= clearing_item_id_length_max, "an item id holds its sender, message id and no., "
+          "and a return's :R")
 
 # Reconciliation (matching and breaks)
 #: How far apart (calendar days) a line's and an item's value dates may be and still match by

@@ -110,6 +110,27 @@ def test_r_s7_an_account_that_cannot_take_the_money_returns_it_to_the_payer(
     assert positions[ICBC] == 0 and positions[CCB] == 0
 
 
+def test_r_s7_a_return_the_payer_cannot_take_is_suspended_never_returned_again(
+        engine: Engine) -> None:
+    """Both accounts frozen: the return is booked to the payer bank's suspense account.
+    Before, it went back as a return of a return, and so on between the two banks, each id
+    two characters longer, until one no longer fitted its column."""
+    service = banks(engine)
+    service.ledger.set_account_status(bank_tenant(CCB), "D1", AccountStatus.FROZEN)
+    send(service, "S1", 10_000)
+    service.send_outward(ICBC)
+    [returned] = service.take_inward(CCB)["returned"]
+    service.ledger.set_account_status(bank_tenant(ICBC), "C1", AccountStatus.FROZEN)
+    back = service.take_inward(ICBC)
+    assert back == {"credited": [], "returned": [], "suspended": [f"{returned}:R"]}
+    assert account(service, ICBC, SUSPENSE_ACCOUNT)[0] == 10_000
+    assert code(lambda: service.return_item(f"{returned}:R", ICBC)) == \
+        Refusal.RETURN_NOT_RETURNABLE
+    assert service.take_inward(CCB) == {"credited": [], "returned": [], "suspended": []}
+    positions = {p["bank_code"]: p["position_fen"] for p in service.positions()}
+    assert positions[ICBC] == 0 and positions[CCB] == 0
+
+
 def test_r_s7_a_closed_account_returns_and_a_frozen_for_debit_one_still_receives(
         engine: Engine) -> None:
     service = banks(engine)

@@ -86,3 +86,9 @@ def test_r_s7_a_netted_credit_returns_only_while_the_payee_is_not_credited() -> 
                 ) == Refusal.NOT_ENTITLED
     rt = view(BusinessType.REALTIME_CREDIT, ItemState.NETTED)
     assert code(lambda: return_item(rt, PAYER)) == Refusal.BUSINESS_TYPE_INVALID
+
+
+def test_r_s7_a_return_is_not_returned_again() -> None:
+    back = ItemView(CREDIT, ItemState.NETTED, PAYEE, PAYER, PAYEE, SENT, is_return=True)
+    for bank in (PAYER, PAYEE):
+        assert code(lambda b=bank: return_item(back, b)) == Refusal.RETURN_NOT_RETURNABLE

@@ -62,3 +62,4 @@ def test_r_s7_what_an_account_cannot_take_and_what_may_go_back() -> None:
     assert not cannot_take("exceeds_available") and not cannot_take(None)
     assert returnable("ordinary_credit") and returnable("periodic_credit")
     assert not returnable("realtime_credit")
+    assert not returnable("ordinary_credit", is_return=True)   # suspended instead

@@ -11,6 +11,7 @@ from cunguan.clearing.handlers.sessions import Sessions
 from cunguan.clearing.rules import exceptions as rules
 from cunguan.clearing.rules.commands import message_id
 from cunguan.clearing.rules.exceptions import ItemState, ItemView
+from cunguan.clearing.rules.packages import return_id
 from cunguan.clearing.rules.parameters import BusinessType, ClearingParameters
 from cunguan.clearing.rules.participants import bank_code
 from cunguan.clearing.rules.refusals import ClearingError, Refusal
@@ -29,7 +30,8 @@ def view(row: Any) -> ItemView:
     answered = kind.is_debit and row.state not in (ItemState.AWAITING_RECEIPT.value,
                                                    ItemState.STOP_REQUESTED.value)
     return ItemView(kind, ItemState(row.state), row.payer_bank, row.payee_bank,
-                    row.sender_bank, as_utc(row.sent_at), is_receipt=answered)
+                    row.sender_bank, as_utc(row.sent_at), is_receipt=answered,
+                    is_return=row.returns_item_id is not None)
 
 
 class Exceptions(Sessions):
@@ -80,7 +82,7 @@ class Exceptions(Sessions):
         self._send_back(conn, row)
 
     def _send_back(self, conn: Connection, row: Any) -> None:
-        back = f"{row.item_id}:R"
+        back = return_id(row.item_id)
         items.insert_return(conn, self.system_id, row, back, self.clock())
         self.net(conn, items.flows(conn, self.system_id, [back]))
 

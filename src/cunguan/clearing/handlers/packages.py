@@ -22,7 +22,13 @@ from cunguan.clearing.rules.caps import passes_cap
 from cunguan.clearing.rules.commands import package_from
 from cunguan.clearing.rules.exceptions import ItemState
 from cunguan.clearing.rules.netting import Fate, Flow, NettingResult
-from cunguan.clearing.rules.packages import AcceptedPackage, Item, Package, check_package
+from cunguan.clearing.rules.packages import (
+    AcceptedPackage,
+    Item,
+    Package,
+    check_package,
+)
+from cunguan.clearing.rules.packages import item_id as new_item_id
 from cunguan.clearing.rules.parameters import BusinessType
 from cunguan.clearing.rules.participants import bank_code, clearing_bank
 from cunguan.clearing.rules.refusals import ClearingError, Refusal
@@ -105,7 +111,7 @@ class Packages(Participants):
                                           digest=content_digest or digest(package),
                                           is_receipt=False, now=self.clock(), state=first,
                                           states=states, netted=netted)
-        ids = [items.item_id(package.sender_bank, package.message_id, i.item_no)
+        ids = [new_item_id(package.sender_bank, package.message_id, i.item_no)
                for i in package.items]
         return Intake(package_no, package.message_id,
                       tuple((i, states.get(i, first).value) for i in ids))

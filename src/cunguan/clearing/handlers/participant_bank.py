@@ -257,7 +257,8 @@ class ParticipantBanks(DayEnd):
             return TransferState.CREDITED
         if not bank_rules.cannot_take(result.reject):
             _raise_rejected(result)
-        if bank_rules.returnable(row.business_type):
+        if bank_rules.returnable(row.business_type,
+                                 is_return=row.returns_item_id is not None):
             self.return_in(conn, row, row.payee_bank)
             return TransferState.RETURNED
         [parked] = self._post(conn, bank, [Transfer(

@@ -72,6 +72,7 @@ class ItemView:
       sender_bank: the clearing bank that sent it (payer for credits, payee for debits).
       sent_at: when it was sent (the start of a real-time item's 20 seconds).
       is_receipt: a debit receipt (the payer bank's answer that it paid).
+      is_return: a return (退回) of another item, flowing back to that item's payer.
     """
 
     business_type: BusinessType
@@ -81,6 +82,7 @@ class ItemView:
     sender_bank: str
     sent_at: datetime
     is_receipt: bool = False
+    is_return: bool = False
 
 
 def _refuse_state(item: ItemView, step: str) -> ClearingError:
@@ -157,6 +159,9 @@ def return_item(item: ItemView, asking_bank: str) -> ItemState:
     if not returnable:
         raise ClearingError(Refusal.BUSINESS_TYPE_INVALID,
                             "return takes ordinary and periodic credits and debit receipts")
+    if item.is_return:
+        raise ClearingError(Refusal.RETURN_NOT_RETURNABLE, "a return is not returned again: "
+                            "what its payee cannot take is booked to suspense")
     if asking_bank not in (item.payer_bank, item.payee_bank):
         _require_bank(asking_bank, item.payer_bank, "return")
     if item.state is ItemState.CREDITED:

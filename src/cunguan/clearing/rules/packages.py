@@ -109,7 +109,7 @@ def check_package(package: Package, register: Mapping[str, Participant], *,
     if not package.business_type.moves_money:
         return AcceptedPackage(package, ())
     return AcceptedPackage(package, tuple(
-        Flow(f"{package.sender_bank}:{package.message_id}:{item.item_no}",
+        Flow(item_id(package.sender_bank, package.message_id, item.item_no),
              package.business_type, debtor, creditor, item.amount_fen)
         for item, (debtor, creditor) in zip(package.items, banks, strict=True)))
 
@@ -190,3 +190,14 @@ def _check_term(kind: BusinessType, item: Item, params: ClearingParameters) -> N
 def package_flows(accepted: Sequence[AcceptedPackage]) -> list[Flow]:
     """The money flows of accepted packages, in arrival order."""
     return [flow for package in accepted for flow in package.flows]
+
+
+def item_id(sender_bank: str, message_id: str, item_no: int) -> str:
+    """An item's id: its sender, its package's message id and its no. (at most
+    ``limits.clearing_item_id_length_max`` characters)."""
+    return f"{sender_bank}:{message_id}:{item_no}"
+
+
+def return_id(returned_item_id: str) -> str:
+    """A return's id: the returned item's and ``:R``, once (a return is never returned)."""
+    return f"{returned_item_id}:R"

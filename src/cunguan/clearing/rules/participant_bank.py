@@ -62,11 +62,12 @@ def outward_outcome(item_state: str) -> TransferState | None:
     return None
 
 
-def returnable(business_type: str) -> bool:
+def returnable(business_type: str, *, is_return: bool = False) -> bool:
     """May the payee's bank return an inward item its customer's account cannot take (R-S7:
     ordinary and periodic credits, and debit receipts; a real-time item was answered before it
-    netted, so it is not)?"""
-    return not BusinessType(business_type).is_realtime
+    netted, so it is not)? A return is never returned again: the payer's bank books what its
+    customer cannot take to suspense, so that no item goes back and forth between two banks."""
+    return not BusinessType(business_type).is_realtime and not is_return
 
 
 def cannot_take(ledger_reject: str | None) -> bool:

@@ -34,6 +34,7 @@ class Refusal(StrEnum):
     REVERSAL_TOO_EARLY = "reversal_too_early"
     PACKAGE_PARTLY_NETTED = "package_partly_netted"
     ALREADY_CREDITED = "already_credited"
+    RETURN_NOT_RETURNABLE = "return_not_returnable"
     SUBMITTED_IRREVOCABLE = "submitted_irrevocable"
     SYSTEM_NOT_FOUND = "system_not_found"
     SYSTEM_EXISTS = "system_exists"
@@ -103,6 +104,9 @@ EXPLAINED: dict[Refusal, tuple[str, str]] = {
         "revoke takes whole packages only, and only while no item of it is netted"),
     Refusal.ALREADY_CREDITED: ("R-S7",
         "a return after the money reached the payee's account"),
+    Refusal.RETURN_NOT_RETURNABLE: ("R-S7",
+        "a return is not returned again: what its payee cannot take is booked to the payer "
+        "bank's suspense account, so no item goes back and forth between two banks"),
     Refusal.SUBMITTED_IRREVOCABLE: ("R-S6",
         "positions submitted for settlement cannot be revoked or changed"),
     Refusal.SYSTEM_NOT_FOUND: ("R-S1",

@@ -25,7 +25,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 
 from cunguan.clearing.rules.exceptions import STATE_BY_SESSION_STATUS, ItemState
 from cunguan.clearing.rules.netting import Flow
-from cunguan.clearing.rules.packages import AcceptedPackage
+from cunguan.clearing.rules.packages import AcceptedPackage, item_id
 from cunguan.clearing.rules.parameters import BusinessType
 from cunguan.clearing.store.tables import clearing_items, clearing_packages, clearing_sessions
 from cunguan.db import bulk
@@ -83,10 +83,6 @@ def insert_package(conn: Connection, system_id: str, accepted: AcceptedPackage, 
                      "session_no": session_no})
     bulk.insert_rows(conn, clearing_items, rows)     # binary COPY on PostgreSQL
     return package_no
-
-
-def item_id(sender_bank: str, message_id: str, item_no: int) -> str:
-    return f"{sender_bank}:{message_id}:{item_no}"
 
 
 def _banks(accepted: AcceptedPackage) -> list[tuple[str, str]]:
