@@ -1,8 +1,10 @@
 """The camt reader as it was before the import was made faster (commit 76cec66,
 ``src/cunguan/reconcile/formats/camt.py``), kept verbatim as the oracle the new reader is
 compared with (``test_camt_reader_before_after.py``): one pass, the XSD validating while the
-file streams, a ``StatementLine`` built per entry. Only the schema's location changed (the
-package's ``xsd/``).
+file streams, a ``StatementLine`` built per entry. Two things changed since: the schema's
+location (the package's ``xsd/``), and a return's reason, now RtrInf/Rsn's code (Cd, else
+Prtry) as the reader gives it, where it took RtrInf's first Cd (OrgnlBkTxCd's domain, when
+given).
 """
 
 
@@ -27,9 +29,9 @@ _PENDING = frozenset({"PDNG", "INFO", "FUTR"})
 _ENTRY_TAGS = ("Amt", "CdtDbtInd", "RvslInd", "Sts", "Cd", "Prtry", "BookgDt", "ValDt",
                "AcctSvcrRef", "NtryRef", "EndToEndId", "InstrId", "RtrInf", "AddtlInf",
                "Dbtr", "Cdtr", "DbtrAcct", "CdtrAcct", "IBAN", "Id", "Nm",
-               "TtlChrgsAndTaxAmt", "AddtlNtryInf", "Ustrd")
+               "TtlChrgsAndTaxAmt", "AddtlNtryInf", "Ustrd", "Rsn")
 #: Read inside an element found first (Sts/Cd, Dbtr/…/Nm), never looked up on their own.
-_INNER = frozenset({"Cd", "Prtry", "AddtlInf", "IBAN", "Id", "Nm"})
+_INNER = frozenset({"Cd", "Prtry", "AddtlInf", "IBAN", "Id", "Nm", "Rsn"})
 
 
 @cache
@@ -213,7 +215,8 @@ def _entry(read: _Read, entry: etree._Element) -> StatementLine:
     if fee_fen < 0:
         common.refuse(line, "negative charges")
     narrative = " / ".join(x for x in (
-        text("AddtlNtryInf"), text("Ustrd"), _first_text(returned, t["Cd"]),
+        text("AddtlNtryInf"), text("Ustrd"),
+        _first_text(None if returned is None else returned.find(t["Rsn"]), t["Cd"], t["Prtry"]),
         _first_text(returned, t["AddtlInf"])) if x)
     undone = status in (LineStatus.RETURNED, LineStatus.REVERSED)
     return StatementLine(

@@ -95,6 +95,20 @@ def test_r_c15_camt053_maps_balances_entries_returns_and_pending() -> None:
     assert statement.balances_stated
 
 
+@pytest.mark.parametrize("return_info, narrative", [
+    ("<OrgnlBkTxCd><Domn><Cd>PMNT</Cd><Fmly><Cd>ICDT</Cd><SubFmlyCd>ESCT</SubFmlyCd></Fmly>"
+     "</Domn></OrgnlBkTxCd><Rsn><Cd>AC04</Cd></Rsn>", "AC04 / 账户已销户"),
+    ("<Orgtr><Nm>收款行</Nm></Orgtr><Rsn><Prtry>R01</Prtry></Rsn>", "R01 / 账户已销户"),
+    ("", "账户已销户")])
+def test_r_c15_camt053_a_return_is_narrated_by_its_reason_not_its_original_code(
+        return_info: str, narrative: str) -> None:
+    """Rsn's code, or its proprietary code: not the first Cd under RtrInf, which is the
+    original transaction code's domain (PMNT) when OrgnlBkTxCd is given."""
+    data = _with(CAMT053, b"<Rsn><Cd>AC04</Cd></Rsn>", return_info.encode())
+    returned = read_statement(data, "camt.053").lines[3]
+    assert (returned.status, returned.description) == (LineStatus.RETURNED, narrative)
+
+
 def test_r_c15_camt054_notification_reversal_with_fee_and_no_balances() -> None:
     statement = read_statement(CAMT054, "camt.054")
     (line,) = statement.lines

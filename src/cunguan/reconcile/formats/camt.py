@@ -19,7 +19,7 @@ One statement (``Stmt``) or notification (``Ntfctn``) per file. Mapped:
   TxDtls/Refs/EndToEndId      end-to-end reference (NOTPROVIDED is none)
   TxDtls/RltdPties            counterparty: Dbtr/DbtrAcct of a credit, Cdtr/CdtrAcct of a debit
   TxDtls/RtrInf               ``returned``, with the original reference (EndToEndId, else
-                              InstrId) and the reason code in the narrative
+                              InstrId) and Rsn's code (Cd, else Prtry) in the narrative
   Ntry/Chrgs/TtlChrgsAndTaxAmt  fee_fen
   AddtlNtryInf, RmtInf/Ustrd  narrative
 
@@ -57,9 +57,9 @@ _PENDING = frozenset({"PDNG", "INFO", "FUTR"})
 _ENTRY_TAGS = ("Amt", "CdtDbtInd", "RvslInd", "Sts", "Cd", "Prtry", "BookgDt", "ValDt",
                "AcctSvcrRef", "NtryRef", "EndToEndId", "InstrId", "RtrInf", "AddtlInf",
                "Dbtr", "Cdtr", "DbtrAcct", "CdtrAcct", "IBAN", "Id", "Nm",
-               "TtlChrgsAndTaxAmt", "AddtlNtryInf", "Ustrd")
+               "TtlChrgsAndTaxAmt", "AddtlNtryInf", "Ustrd", "Rsn")
 #: Read inside an element found first (Sts/Cd, Dbtr/…/Nm), never looked up on their own.
-_INNER = frozenset({"Cd", "Prtry", "AddtlInf", "IBAN", "Id", "Nm"})
+_INNER = frozenset({"Cd", "Prtry", "AddtlInf", "IBAN", "Id", "Nm", "Rsn"})
 
 
 @cache
@@ -297,8 +297,16 @@ def _entry(read: _Read, entry: etree._Element) -> StatementLine:
         name if debtor else "", account if debtor else "",
         "" if debtor else name, "" if debtor else account,
         text(q.Ustrd), "" if returned is None else "1",
-        _first_text(returned, q.Cd), _first_text(returned, q.AddtlInf), text(q.AddtlNtryInf))
+        _return_reason(read, returned), _first_text(returned, q.AddtlInf),
+        text(q.AddtlNtryInf))
     return _line(read, entry.sourceline or 0, texts)
+
+
+def _return_reason(read: _Read, returned: etree._Element | None) -> str:
+    """RtrInf/Rsn's code (Cd, else Prtry): not RtrInf's first Cd, which is the original
+    transaction code's domain when OrgnlBkTxCd comes before Rsn."""
+    reason = None if returned is None else returned.find(read.q.Rsn)
+    return _first_text(reason, read.q.Cd, read.q.Prtry)
 
 
 #: What an entry's texts are, by position (``_line``'s ``texts``): the order of the
