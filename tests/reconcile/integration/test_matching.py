@@ -2,12 +2,14 @@
 ledger's own movements matches with no break; re-running the day is a replay; an item the bank
 has not shown yet is carried in transit and arrives the next day."""
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import Engine, func, select
 
 from cunguan.ledger.model import Transfer
+from cunguan.reconcile.rules.matching import MatchPolicy
 from cunguan.reconcile.rules.refusals import ReconcileError, Refusal
 from cunguan.reconcile.rules.statements import Direction
 from cunguan.reconcile.store.tables import (
@@ -104,3 +106,43 @@ def test_r_b2_a_day_matched_again_after_a_late_statement_replaces_its_run(engine
     assert (late.bank_lines, late.matched, late.in_transit, late.breaks) == (1, 2, 0, 0)
     assert _count(engine, reconcile_in_transit) == 0
     assert _count(engine, reconcile_matches) == 2
+
+
+def test_r_b2_a_days_hand_pairs_are_made_again_when_it_is_matched_again(engine: Engine
+                                                                        ) -> None:
+    """An operator's pair survives a run on changed inputs while its items are still in
+    transit; a run that matches them itself drops it, and says so."""
+    w = world(engine)
+    strict = MatchPolicy(date_tolerance_days=0)       # the value dates differ by a day
+    w.ledger.execute(TENANT, [Transfer("R1", SUMMARY, "U1", 10_000, "recharge")])
+    late_value = replace(line(1, IN, 10_000, ref="ZZ"), value_date=DAY + timedelta(days=1))
+    w.recon.import_statement(statement("ST1", 0, [late_value]), file_sha256="a" * 64,
+                             operator=OPERATOR)
+    first = w.recon.match_day(BANK_ACCOUNT, DAY, operator=OPERATOR, policy=strict)
+    assert (first.matched, first.in_transit) == (0, 2)
+    paired = w.recon.pair_in_transit(BANK_ACCOUNT, DAY, bank_keys=["S1L1"],
+                                     book_keys=["P1/SUMMARY/1"], operator=OPERATOR)
+    w.ledger.execute(TENANT, [Transfer("R2", SUMMARY, "U2", 7_000, "recharge")])  # new input
+    again = w.recon.match_day(BANK_ACCOUNT, DAY, operator=OPERATOR, policy=strict)
+    assert not again.replayed and again.in_transit == 3          # the engine's own view
+    assert (again.pairs_kept, again.pairs_dropped) == ((paired["group_id"],), ())
+    assert _open(engine) == {("book", "P1/SUMMARY/2")}           # only R2 still waits
+    assert _manual(engine) == {("bank", "S1L1"), ("book", "P1/SUMMARY/1")}
+    loose = w.recon.match_day(BANK_ACCOUNT, DAY, operator=OPERATOR)   # matches them itself
+    assert (loose.pairs_kept, loose.pairs_dropped) == ((), (paired["group_id"],))
+    assert loose.matched == 2 and _manual(engine) == set()
+    assert _open(engine) == {("book", "P1/SUMMARY/2")}
+
+
+def _open(engine: Engine) -> set[tuple[str, str]]:
+    t = reconcile_in_transit.c
+    with engine.connect() as conn:
+        return {(r.side, r.item_key) for r in conn.execute(
+            select(t.side, t.item_key).where(t.arrived_on.is_(None)))}
+
+
+def _manual(engine: Engine) -> set[tuple[str, str]]:
+    m = reconcile_matches.c
+    with engine.connect() as conn:
+        return {(r.side, r.item_key) for r in conn.execute(
+            select(m.side, m.item_key).where(m.rule == "manual"))}

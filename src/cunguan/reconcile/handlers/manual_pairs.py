@@ -1,7 +1,7 @@
 """Pairing items in transit by hand (人工勾对): see rules/manual_pairs.py. One transaction:
 the items paired recorded as a match of rule ``manual`` (its group id names the break that
 explains a difference) and as arrived on the day named. A later match run of the same day on
-changed inputs starts again from the day before (store.matches.undo_run): pair them again."""
+changed inputs makes the day's pairs again (``remake``), those it still can."""
 
 from collections.abc import Sequence
 from datetime import date
@@ -42,21 +42,42 @@ class ManualPairs(Accounts):
 
         def work(conn: Connection) -> dict[str, Any]:
             self.need_account(conn, account_no, lock=True)
-            open_items = {(r.side, r.item_key): rules.OpenItem(
-                r.side, r.item_key, Direction(r.direction), int(r.amount_fen))
-                for r in store.in_transit_on(conn, account_no, day)}
-            cited = None if explained_by is None else break_rows.get(conn, explained_by)
-            if explained_by is not None and cited is None:
-                raise ReconcileError(Refusal.BREAK_NOT_FOUND, f"no break {explained_by}")
-            items = rules.judge(wanted, open_items, None if cited is None else (
-                str(cited.state), int(cited.difference_fen)))
-            group = f"m:{explained_by or ''}:{items[0].key}"
-            store.insert_matches(conn, [
-                {"account_no": account_no, "as_of": day, "side": i.side, "item_key": i.key,
-                 "group_id": group, "rule": str(MatchRule.MANUAL),
-                 "amount_fen": i.amount_fen} for i in items])
-            store.arrived(conn, wanted, day)
-            return {"group_id": group, "items": len(items),
-                    "difference_fen": rules.difference_fen(items),
-                    "explained_by": explained_by}
+            return pair(conn, account_no, day, wanted, explained_by)
         return self.unit(work)
+
+
+def pair(conn: Connection, account_no: str, day: date, wanted: Sequence[tuple[str, str]],
+         explained_by: int | None, group: str | None = None) -> dict[str, Any]:
+    """Pair ``wanted`` in the caller's transaction, or refuse by name writing nothing."""
+    open_items = {(r.side, r.item_key): rules.OpenItem(
+        r.side, r.item_key, Direction(r.direction), int(r.amount_fen))
+        for r in store.in_transit_on(conn, account_no, day)}
+    cited = None if explained_by is None else break_rows.get(conn, explained_by)
+    if explained_by is not None and cited is None:
+        raise ReconcileError(Refusal.BREAK_NOT_FOUND, f"no break {explained_by}")
+    items = rules.judge(wanted, open_items, None if cited is None else (
+        str(cited.state), int(cited.difference_fen)))
+    group = group or rules.group_id(explained_by, items[0].key)
+    store.insert_matches(conn, [
+        {"account_no": account_no, "as_of": day, "side": i.side, "item_key": i.key,
+         "group_id": group, "rule": str(MatchRule.MANUAL),
+         "amount_fen": i.amount_fen} for i in items])
+    store.arrived(conn, wanted, day)
+    return {"group_id": group, "items": len(items),
+            "difference_fen": rules.difference_fen(items), "explained_by": explained_by}
+
+
+def remake(conn: Connection, account_no: str, day: date,
+           pairs: dict[str, list[tuple[str, str]]]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The day's earlier hand pairs made again after a new run: (kept, dropped) group ids. A
+    pair is dropped when the run matched one of its items itself, or an item is no longer in
+    transit, or its break no longer explains it."""
+    kept, dropped = [], []
+    for group, wanted in pairs.items():
+        try:
+            pair(conn, account_no, day, wanted, rules.cited_break(group), group)
+        except ReconcileError:
+            dropped.append(group)
+        else:
+            kept.append(group)
+    return tuple(kept), tuple(dropped)

@@ -10,7 +10,8 @@ decided: matching leaves them out, so no line is raised twice.
 Re-running a day on the same inputs answers the recorded run and writes nothing. On changed
 inputs (a statement imported late) the day is matched again from the day before's state:
 its matches and new in-transit items are replaced, breaks it found again are the same rows
-(as worked so far), breaks not found again that nobody touched are dropped.
+(as worked so far), breaks not found again that nobody touched are dropped, and the day's hand
+pairs are made again where they still can be (``MatchRun.pairs_kept``, ``pairs_dropped``).
 """
 
 import hashlib
@@ -25,6 +26,7 @@ import polars as pl
 from cunguan.core import fields
 from cunguan.db.connection import Connection
 from cunguan.reconcile.handlers.accounts import Accounts
+from cunguan.reconcile.handlers.manual_pairs import remake
 from cunguan.reconcile.rules import matching, register
 from cunguan.reconcile.rules.refusals import ReconcileError, Refusal
 from cunguan.reconcile.rules.statements import BookItem, Direction, LineStatus, StatementLine
@@ -49,6 +51,9 @@ class MatchRun:
     breaks: int
     in_transit: int
     replayed: bool
+    #: The day's hand pairs this run made again, and those it could not (a replay: none).
+    pairs_kept: tuple[str, ...] = ()
+    pairs_dropped: tuple[str, ...] = ()
 
 
 def _run(row: Any, *, replayed: bool) -> MatchRun:
@@ -100,6 +105,7 @@ class Matching(Accounts):
             found = store.run(conn, account_no, day)
             if found is not None and found.inputs_sha256 == inputs:
                 return _run(found, replayed=True)
+            pairs = store.manual_pairs(conn, account_no, day)
             store.undo_run(conn, account_no, day)
             result = matching.match(matching.bank_frame(bank), matching.book_frame(items),
                                     as_of=day, policy=chosen)
@@ -108,8 +114,10 @@ class Matching(Accounts):
                    "inputs_sha256": inputs, "bank_lines": len(bank), "book_items": len(items),
                    **counts, "run_at": self.clock(), "operator": who}
             store.insert_run(conn, row)
+            kept, dropped = remake(conn, account_no, day, pairs)
             return MatchRun(account_no, day, len(bank), len(items), counts["matched"],
-                            counts["breaks"], counts["in_transit"], replayed=False)
+                            counts["breaks"], counts["in_transit"], replayed=False,
+                            pairs_kept=kept, pairs_dropped=dropped)
         return self.unit(work)
 
     def _inputs(self, conn: Connection, account_no: str, tenant_id: str,

@@ -4,7 +4,11 @@ agree to the fen, or their difference (bank − books) must be the difference of
 is written off or resolved (the engine pairs exact amounts only: a channel's settlement that
 arrived 0.01 yuan short after its fee break was written off). Paired, they have arrived: they
 leave the in-transit items (未达账项) of R-B3's identities and of reports 9 and 10, so the
-difference is counted once — by the break's adjustment — not twice."""
+difference is counted once — by the break's adjustment — not twice.
+
+A pair is a fact the operator stated: when the day is matched again on changed inputs, each
+of its pairs is made again as it was, if its items are still open and its break still
+explains it; the run names the pairs it kept and those it could not keep."""
 
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -56,3 +60,14 @@ def judge(wanted: Sequence[tuple[str, str]], open_items: dict[tuple[str, str], O
                              "written-off or resolved break of that difference is cited",
                              difference_fen=difference)
     return items
+
+
+def group_id(explained_by: int | None, first_key: str) -> str:
+    """A pair's group id: the break it cites (if any) and its first item's key."""
+    return f"m:{explained_by or ''}:{first_key}"
+
+
+def cited_break(group: str) -> int | None:
+    """The break a pair's group id cites, or None (``group_id``'s inverse)."""
+    cited = group.split(":", 2)[1]
+    return int(cited) if cited else None

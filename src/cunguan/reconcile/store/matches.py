@@ -41,6 +41,17 @@ def undo_run(conn: Connection, account_no: str, as_of: date) -> None:
         _t.account_no == account_no, _t.arrived_on == as_of).values(arrived_on=None))
 
 
+def manual_pairs(conn: Connection, account_no: str, as_of: date
+                 ) -> dict[str, list[tuple[str, str]]]:
+    """The day's hand pairs: group id → its (side, key)s, bank lines first."""
+    pairs: dict[str, list[tuple[str, str]]] = {}
+    for row in conn.execute(select(_m.group_id, _m.side, _m.item_key).where(
+            _m.account_no == account_no, _m.as_of == as_of, _m.rule == "manual").order_by(
+            _m.group_id, _m.side, _m.item_key)):
+        pairs.setdefault(row.group_id, []).append((row.side, row.item_key))
+    return pairs
+
+
 def insert_run(conn: Connection, row: dict[str, Any]) -> None:
     conn.execute(insert(reconcile_match_runs).values(**row))
 
