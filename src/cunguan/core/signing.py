@@ -101,8 +101,9 @@ def sign(text: bytes, algorithm: str, key: str) -> str:
 
 def verify(text: bytes, algorithm: str, key: str, signature: str) -> bool:
     """``key``: the shared secret for HMAC, the public key (128 hex digits) for SM2."""
-    if algorithm == HMAC_SHA256:
-        return hmac.compare_digest(sign(text, algorithm, key), signature)
+    if algorithm == HMAC_SHA256:   # compare_digest raises on non-ASCII text
+        return (isinstance(signature, str) and signature.isascii()
+                and hmac.compare_digest(sign(text, algorithm, key), signature))
     if algorithm == SM2_SM3:
         return _sm2_verify(text, key, signature)
     raise SignatureError("signature_algorithm_unknown", f"unknown algorithm {algorithm}")
@@ -187,8 +188,8 @@ def sm2_public_key(value: object, field: str = "sm2_public_key") -> str:
     match = _SM2_PUBLIC_KEY.fullmatch(value) if isinstance(value, str) else None
     if match is None:
         raise FieldInvalid(field, "must be 128 hex digits, x then y, optionally after 04")
-    key = match.group(1).lower()
-    if not _on_curve(key):
+    key = _point(value)
+    if key is None:
         raise FieldInvalid(field, "is not a point of the SM2 curve")
     if key == SM2_STAND_IN_PUBLIC_KEY:
         raise FieldInvalid(field, "is the curve's generator, whose private key is 1")
@@ -205,19 +206,30 @@ def _sm2_private_key(value: object) -> str:
 
 def _sm2_verify(text: bytes, key: str, signature: str) -> bool:
     """GM/T 0003.2 §7.1. r and s outside [1, n - 1] fail at once (B1, B2), and so does a key
-    that is not a point of the curve (a row written before keys were checked). gmssl takes
+    that is not a point of the curve (a row written before keys were checked); one written
+    as 04 and x‖y is read as x‖y. The generator is a point: it is the stand-in key, checked
+    as any other so that an unknown key's refusal takes as long. gmssl takes
     the point at infinity for None and then fails on it: a signature built so that
     s·G + t·P is that point, which anyone can build against the generator, verifies nothing."""
-    if _HEX_128.fullmatch(signature) is None or _HEX_128.fullmatch(key) is None:
+    point = _point(key)   # as kept, or 04 and as kept (a row written before keys were checked)
+    if point is None or not isinstance(signature, str) or _HEX_128.fullmatch(signature) is None:
         return False
     n = _sm2_curve("n")
     r, s = int(signature[:64], 16), int(signature[64:], 16)
-    if not (1 <= r < n and 1 <= s < n and (r + s) % n) or not _on_curve(key.lower()):
+    if not (1 <= r < n and 1 <= s < n and (r + s) % n):
         return False
     try:
-        return bool(_sm2("", key.lower()).verify_with_sm3(signature, text))
+        return bool(_sm2("", point).verify_with_sm3(signature, text))
     except TypeError:   # None for the point at infinity, as above
         return False
+
+
+def _point(value: object) -> str | None:
+    """x‖y as 128 lowercase hex digits when ``value`` is a point of the curve written as
+    x‖y or 04‖x‖y, else None."""
+    match = _SM2_PUBLIC_KEY.fullmatch(value) if isinstance(value, str) else None
+    key = None if match is None else match.group(1).lower()
+    return key if key is not None and _on_curve(key) else None
 
 
 def _on_curve(key: str) -> bool:

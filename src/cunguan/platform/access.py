@@ -15,6 +15,7 @@ from typing import Any
 from cunguan.core import limits, signing
 from cunguan.core.clock import Clock, system_clock
 from cunguan.core.errors import CunguanError, invariant, present
+from cunguan.core.fields import FieldInvalid
 from cunguan.db.connection import Connection, Engine, read_connection
 from cunguan.platform.store import credentials as credential_store
 from cunguan.platform.store import nonces as nonce_store
@@ -30,6 +31,15 @@ SIGNATURE_INVALID = "the key or the signature is not valid for this request"
 #: random one, and the SM2 key is the curve's generator, whose private key is 1).
 _STAND_IN_KEYS = {signing.HMAC_SHA256: secrets.token_urlsafe(32),
                   signing.SM2_SM3: signing.SM2_STAND_IN_PUBLIC_KEY}
+
+
+def _usable_sm2_key(stored: str | None) -> str | None:
+    """A row's SM2 key as ``issue`` would take it now, or None: a row written before keys
+    were checked may hold one off the curve, or the generator, whose private key is 1."""
+    try:
+        return None if stored is None else signing.sm2_public_key(stored)
+    except FieldInvalid:
+        return None
 
 
 class AccessError(CunguanError):
@@ -245,8 +255,8 @@ class AccessService:
         except signing.SignatureError as exc:
             raise AccessError(exc.code, exc.message) from exc
         live = row is not None and row.status == "active"
-        key = (row.secret if request.algorithm == signing.HMAC_SHA256 else row.sm2_public_key
-               ) if live else None
+        key = (row.secret if request.algorithm == signing.HMAC_SHA256 else
+               _usable_sm2_key(row.sm2_public_key)) if live else None
         # An unknown or revoked key is checked against a stand-in key, so that its refusal
         # takes the same path, and says the same, as a wrong signature: neither the message
         # nor the time taken tells a live key id from a dead one.

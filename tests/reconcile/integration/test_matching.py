@@ -146,3 +146,22 @@ def _manual(engine: Engine) -> set[tuple[str, str]]:
     with engine.connect() as conn:
         return {(r.side, r.item_key) for r in conn.execute(
             select(m.side, m.item_key).where(m.rule == "manual"))}
+
+
+def test_r_b2_a_carried_item_put_in_a_break_leaves_transit_and_is_raised_once(
+        engine: Engine) -> None:
+    """R1 waits in transit, then a line of its reference 0.10 short arrives: one
+    amount_mismatch. Before, R1 also stayed in transit, was carried on, and was raised a
+    second time as book_only once overdue — the same money in two breaks."""
+    w = world(engine)
+    w.ledger.execute(TENANT, [Transfer("R1", SUMMARY, "U1", 10_000, "recharge")])
+    assert w.recon.match_day(BANK_ACCOUNT, DAY, operator=OPERATOR).in_transit == 1
+    day1 = DAY + timedelta(days=1)
+    w.recon.import_statement(statement("ST1", 0, [line(1, IN, 9_990, ref="R1", day=day1)],
+                                       day=day1), file_sha256="a" * 64, operator=OPERATOR)
+    for k in range(1, 5):
+        run = w.recon.match_day(BANK_ACCOUNT, DAY + timedelta(days=k), operator=OPERATOR)
+        assert run.in_transit == 0
+    assert _open(engine) == set()
+    assert [(b["break_class"], b["difference_fen"]) for b in w.recon.breaks()] == [
+        ("amount_mismatch", -10)]

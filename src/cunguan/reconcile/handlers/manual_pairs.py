@@ -23,6 +23,8 @@ from cunguan.reconcile.store import matches as store
 def _keys(value: object, field: str) -> tuple[str, ...]:
     if not isinstance(value, list | tuple) or not all(isinstance(k, str) for k in value):
         raise fields.FieldInvalid(field, "must be a list of keys")
+    if len(set(value)) != len(value):   # else one line's money counted twice
+        raise fields.FieldInvalid(field, "a key is given twice")
     return tuple(value)
 
 

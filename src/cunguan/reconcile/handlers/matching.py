@@ -144,9 +144,18 @@ class Matching(Accounts):
         store.arrived(conn, [(r["side"], r["key"]) for r in matched.iter_rows(named=True)], day)
         found = _breaks(result.breaks)
         break_rows.record_found(conn, account_no, day, found, self.clock())
+        store.arrived(conn, _decided(result), day)
         store.carry(conn, _in_transit(result.in_transit, bank, items), day)
         return {"matched": matched.height, "breaks": len(found),
                 "in_transit": result.in_transit.height}
+
+
+def _decided(result: Any) -> list[tuple[str, str]]:
+    """Items the run put in a break and not in transit (an amount mismatch, not an overdue
+    item): a carried one leaves the in-transit items today, its break tracks it now — else
+    it would be carried again and raised a second time, overdue."""
+    waiting = set(zip(result.in_transit["side"], result.in_transit["key"], strict=True))
+    return sorted(set(zip(result.breaks["side"], result.breaks["key"], strict=True)) - waiting)
 
 
 def _breaks(frame: pl.DataFrame) -> list[dict[str, Any]]:
