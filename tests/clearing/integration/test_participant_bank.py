@@ -124,8 +124,12 @@ def test_r_s7_a_return_the_payer_cannot_take_is_suspended_never_returned_again(
     back = service.take_inward(ICBC)
     assert back == {"credited": [], "returned": [], "suspended": [f"{returned}:R"]}
     assert account(service, ICBC, SUSPENSE_ACCOUNT)[0] == 10_000
-    assert code(lambda: service.return_item(f"{returned}:R", ICBC)) == \
-        Refusal.RETURN_NOT_RETURNABLE
+    for bank in (ICBC, CCB):
+        assert code(lambda b=bank: service.return_item(f"{returned}:R", b)) == \
+            Refusal.RETURN_NOT_RETURNABLE
+        assert code(lambda b=bank: service.return_item(returned, b)) == \
+            Refusal.ITEM_STATE_INVALID                      # returned once already
+    assert service.take_inward(ICBC) == {"credited": [], "returned": [], "suspended": []}
     assert service.take_inward(CCB) == {"credited": [], "returned": [], "suspended": []}
     positions = {p["bank_code"]: p["position_fen"] for p in service.positions()}
     assert positions[ICBC] == 0 and positions[CCB] == 0

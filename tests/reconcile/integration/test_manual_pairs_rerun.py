@@ -4,14 +4,13 @@ again whole or dropped whole, never kept on an item the run decided, and a key g
 refused by name."""
 
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import Engine, Table, select
 
-from cunguan.core.clock import CST
 from cunguan.core.fields import FieldInvalid
 from cunguan.ledger.model import Transfer
 from cunguan.reconcile.formats import read_statement
@@ -24,14 +23,6 @@ from tests.reconcile.integration.helpers import BANK_ACCOUNT, OPERATOR, line, st
 from tests.reconcile.unit.formats_helpers import sample
 
 IN = Direction.CREDIT
-NOW = datetime(2026, 11, 23, 10, 0, tzinfo=CST)
-TEXT = b"SM2-SM3\nPOST\n/v1/x\n1795399200\n5f2b9c1e8a7d4c3b\n00"
-#: Private key 3's public key begins "a9": gmssl's old lstrip("04") left it whole, so a row
-#: holding it after the uncompressed point's 04 verified before these commits.
-PRIVATE_3 = f"{3:064x}"
-#: Private key 11's public key itself begins "04".
-PRIVATE_11 = f"{11:064x}"
-
 
 
 def test_r_b2_a_return_reason_is_rsns_even_after_an_originators_scheme_code() -> None:
