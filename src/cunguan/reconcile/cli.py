@@ -188,6 +188,9 @@ def match(ctx: typer.Context, account: str = ACCOUNT,
     _ok(f"{run.account_no} {run.as_of}: {run.bank_lines} bank lines, {run.book_items} book "
         f"items; {run.matched} matched, {run.breaks} breaks, {run.in_transit} in transit"
         f"{marker}")
+    if run.later_days_matched_again:
+        _ok("later days matched again, in order: "
+            + ", ".join(map(str, run.later_days_matched_again)))
     if run.pairs_kept or run.pairs_dropped:
         _ok(f"hand pairs made again: {len(run.pairs_kept)}; not kept (pair again if still "
             f"wanted): {', '.join(run.pairs_dropped) or 'none'}")

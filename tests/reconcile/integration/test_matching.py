@@ -165,3 +165,22 @@ def test_r_b2_a_carried_item_put_in_a_break_leaves_transit_and_is_raised_once(
     assert _open(engine) == set()
     assert [(b["break_class"], b["difference_fen"]) for b in w.recon.breaks()] == [
         ("amount_mismatch", -10)]
+
+
+def test_r_b2_matching_a_day_again_matches_the_days_after_it_again(engine: Engine) -> None:
+    """R1 waits on D and arrives on D+1. A posting dated D turns up later and D is matched
+    again: D+1, matched already, is matched again after it, so R1 stays arrived on D+1.
+    Before, D's new run reopened R1 and D+1's record still said it had arrived."""
+    w = world(engine)
+    w.ledger.execute(TENANT, [Transfer("R1", SUMMARY, "U1", 10_000, "recharge")])
+    w.recon.match_day(BANK_ACCOUNT, DAY, operator=OPERATOR)
+    day1 = DAY + timedelta(days=1)
+    w.recon.import_statement(statement("ST1", 0, [line(1, IN, 10_000, ref="R1", day=day1)],
+                                       day=day1), file_sha256="a" * 64, operator=OPERATOR)
+    assert w.recon.match_day(BANK_ACCOUNT, day1, operator=OPERATOR).matched == 2
+    assert _open(engine) == set()
+    w.ledger.execute(TENANT, [Transfer("R2", SUMMARY, "U2", 7_000, "recharge")])  # dated D
+    again = w.recon.match_day(BANK_ACCOUNT, DAY, operator=OPERATOR)
+    assert not again.replayed and again.later_days_matched_again == (day1,)
+    assert _open(engine) == {("book", "P1/SUMMARY/2")}    # R1 arrived on D+1, still
+    assert w.recon.match_day(BANK_ACCOUNT, day1, operator=OPERATOR).replayed

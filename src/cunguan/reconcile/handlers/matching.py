@@ -8,7 +8,9 @@ Lines the statement's import kept as breaks (R-C15: a return custody could not a
 decided: matching leaves them out, so no line is raised twice.
 
 Re-running a day on the same inputs answers the recorded run and writes nothing. On changed
-inputs (a statement imported late) the day is matched again from the day before's state:
+inputs (a statement imported late) the day is matched again from the day before's state, and
+then every later day already matched, in order, with its recorded policy (what a day carries
+depends on the days before it):
 its matches and new in-transit items are replaced, breaks it found again are the same rows
 (as worked so far), breaks not found again that nobody touched are dropped, and the day's hand
 pairs are made again where they still can be (``MatchRun.pairs_kept``, ``pairs_dropped``).
@@ -17,7 +19,7 @@ pairs are made again where they still can be (``MatchRun.pairs_kept``, ``pairs_d
 import hashlib
 import json
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, is_dataclass
+from dataclasses import asdict, dataclass, is_dataclass, replace
 from datetime import date
 from typing import Any
 
@@ -51,9 +53,22 @@ class MatchRun:
     breaks: int
     in_transit: int
     replayed: bool
-    #: The day's hand pairs this run made again, and those it could not (a replay: none).
+    #: The hand pairs made again (of this day and the days after it), and those that could
+    #: not be (a replay: none).
     pairs_kept: tuple[str, ...] = ()
     pairs_dropped: tuple[str, ...] = ()
+    #: The days after this one that had been matched, matched again after it in order.
+    later_days_matched_again: tuple[date, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class _DayRun:
+    """What every day of one account's run shares."""
+
+    account_no: str
+    tenant_id: str
+    mirrors: Sequence[str]
+    operator: str
 
 
 def _run(row: Any, *, replayed: bool) -> MatchRun:
@@ -65,6 +80,11 @@ def _policy_text(policy: object) -> str:
     content = asdict(policy) if is_dataclass(policy) and not isinstance(policy, type) \
         else repr(policy)
     return json.dumps(content, sort_keys=True, default=str)
+
+
+def _policy(text: str) -> matching.MatchPolicy:
+    """A recorded run's policy (``_policy_text`` of a MatchPolicy), to match its day again."""
+    return matching.MatchPolicy(**json.loads(text))
 
 
 def _digest(bank: Sequence[BankLine], items: Sequence[BookItem], policy: str) -> str:
@@ -91,7 +111,6 @@ class Matching(Accounts):
         day = fields.day(as_of, "date")
         who = register.operator(operator)
         chosen = policy or matching.MatchPolicy()
-        policy_text = _policy_text(chosen)
 
         def work(conn: Connection) -> MatchRun:
             account = self.need_account(conn, account_no, lock=True)   # one run at a time
@@ -100,25 +119,42 @@ class Matching(Accounts):
                 raise ReconcileError(Refusal.FIELD_INVALID, f"bank account {account_no} "
                                      "mirrors no ledger account (report mode): nothing to "
                                      "match", field="account", reason="report mode")
-            bank, items = self._inputs(conn, account_no, account.tenant_id, mirrors, day)
-            inputs = _digest(bank, items, policy_text)
-            found = store.run(conn, account_no, day)
-            if found is not None and found.inputs_sha256 == inputs:
-                return _run(found, replayed=True)
-            pairs = store.manual_pairs(conn, account_no, day)
-            store.undo_run(conn, account_no, day)
-            result = matching.match(matching.bank_frame(bank), matching.book_frame(items),
-                                    as_of=day, policy=chosen)
-            counts = self._record(conn, account_no, day, result, bank, items)
-            row = {"account_no": account_no, "as_of": day, "policy": policy_text,
-                   "inputs_sha256": inputs, "bank_lines": len(bank), "book_items": len(items),
-                   **counts, "run_at": self.clock(), "operator": who}
-            store.insert_run(conn, row)
-            kept, dropped = remake(conn, account_no, day, pairs)
-            return MatchRun(account_no, day, len(bank), len(items), counts["matched"],
-                            counts["breaks"], counts["in_transit"], replayed=False,
-                            pairs_kept=kept, pairs_dropped=dropped)
+            day_run = _DayRun(account_no, account.tenant_id, mirrors, who)
+            run = self._run_day(conn, day_run, day, chosen, replay=True)
+            if run.replayed:
+                return run
+            later = store.runs_after(conn, account_no, day)
+            again = [self._run_day(conn, day_run, row.as_of, _policy(row.policy),
+                                   replay=False) for row in later]
+            return replace(run, later_days_matched_again=tuple(r.as_of for r in again),
+                           pairs_kept=sum((r.pairs_kept for r in again), run.pairs_kept),
+                           pairs_dropped=sum((r.pairs_dropped for r in again),
+                                             run.pairs_dropped))
         return self.unit(work)
+
+    def _run_day(self, conn: Connection, at: "_DayRun", day: date,
+                 policy: matching.MatchPolicy, *, replay: bool) -> MatchRun:
+        """Match one day from the state the days before it left; on the same inputs as its
+        recorded run, that run (``replay``)."""
+        policy_text = _policy_text(policy)
+        bank, items = self._inputs(conn, at.account_no, at.tenant_id, at.mirrors, day)
+        inputs = _digest(bank, items, policy_text)
+        found = store.run(conn, at.account_no, day)
+        if replay and found is not None and found.inputs_sha256 == inputs:
+            return _run(found, replayed=True)
+        pairs = store.manual_pairs(conn, at.account_no, day)
+        store.undo_run(conn, at.account_no, day)
+        result = matching.match(matching.bank_frame(bank), matching.book_frame(items),
+                                as_of=day, policy=policy)
+        counts = self._record(conn, at.account_no, day, result, bank, items)
+        store.insert_run(conn, {
+            "account_no": at.account_no, "as_of": day, "policy": policy_text,
+            "inputs_sha256": inputs, "bank_lines": len(bank), "book_items": len(items),
+            **counts, "run_at": self.clock(), "operator": at.operator})
+        kept, dropped = remake(conn, at.account_no, day, pairs)
+        return MatchRun(at.account_no, day, len(bank), len(items), counts["matched"],
+                        counts["breaks"], counts["in_transit"], replayed=False,
+                        pairs_kept=kept, pairs_dropped=dropped)
 
     def _inputs(self, conn: Connection, account_no: str, tenant_id: str,
                 mirrors: Sequence[str], day: date) -> tuple[list[BankLine], list[BookItem]]:

@@ -28,6 +28,12 @@ def runs(conn: Connection, account_no: str, first: date, last: date) -> list[Any
         _r.account_no == account_no, _r.as_of.between(first, last)).order_by(_r.as_of)).all())
 
 
+def runs_after(conn: Connection, account_no: str, as_of: date) -> list[Any]:
+    """The account's runs of the days after ``as_of``, in order."""
+    return list(conn.execute(select(reconcile_match_runs).where(
+        _r.account_no == account_no, _r.as_of > as_of).order_by(_r.as_of)).all())
+
+
 def undo_run(conn: Connection, account_no: str, as_of: date) -> None:
     """Forget what the day's earlier run wrote (its matches, the items it saw first, the
     arrivals it recorded), so a run on changed inputs starts from the day before's state."""
