@@ -18,6 +18,7 @@ from bench import (
     grouping_bench,
     ledger_bench,
     reconcile_bench,
+    reconcile_day_bench,
 )
 
 RESULTS = Path(__file__).parent / "results"
@@ -241,6 +242,8 @@ def main() -> None:
     _write("reconcile.json", reconcile)
     grouping = grouping_bench.run(log)
     _write("grouping.json", grouping)
+    day = reconcile_day_bench.run(log)
+    _write("reconcile_day.json", day)
     render(ledger, custody, api, callbacks)
     print(table(ledger))
     print(custody_table(custody))
@@ -248,6 +251,7 @@ def main() -> None:
     print(callback_table(callbacks))
     print(reconcile_bench.summary(reconcile))
     print(grouping_bench.summary(grouping))
+    print(reconcile_day_bench.summary(day))
 
 
 if __name__ == "__main__":

@@ -137,7 +137,8 @@ class Matching(Accounts):
         """Match one day from the state the days before it left; on the same inputs as its
         recorded run, that run (``replay``)."""
         policy_text = _policy_text(policy)
-        bank, items = self._inputs(conn, at.account_no, at.tenant_id, at.mirrors, day)
+        bank, items, carried = self._inputs(conn, at.account_no, at.tenant_id, at.mirrors,
+                                            day)
         inputs = _digest(bank, items, policy_text)
         found = store.run(conn, at.account_no, day)
         if replay and found is not None and found.inputs_sha256 == inputs:
@@ -146,7 +147,7 @@ class Matching(Accounts):
         store.undo_run(conn, at.account_no, day)
         result = matching.match(matching.bank_frame(bank), matching.book_frame(items),
                                 as_of=day, policy=policy)
-        counts = self._record(conn, at.account_no, day, result, bank, items)
+        counts = self._record(conn, at.account_no, day, result, bank, items, carried)
         store.insert_run(conn, {
             "account_no": at.account_no, "as_of": day, "policy": policy_text,
             "inputs_sha256": inputs, "bank_lines": len(bank), "book_items": len(items),
@@ -157,8 +158,10 @@ class Matching(Accounts):
                         pairs_kept=kept, pairs_dropped=dropped)
 
     def _inputs(self, conn: Connection, account_no: str, tenant_id: str,
-                mirrors: Sequence[str], day: date) -> tuple[list[BankLine], list[BookItem]]:
-        """The day's lines and postings, and the items carried in transit into it."""
+                mirrors: Sequence[str], day: date
+                ) -> tuple[list[BankLine], list[BookItem], set[tuple[str, str]]]:
+        """The day's lines and postings, and the items carried in transit into it (and their
+        keys)."""
         carried = store.carried(conn, account_no, day)
         bank = lines_store.lines_of_day(conn, account_no, day)
         bank += lines_store.lines_by_key(conn, [c.item_key for c in carried
@@ -167,31 +170,34 @@ class Matching(Accounts):
         bank = [line for line in bank if line[0] not in kept]
         items = books.book_items(conn, tenant_id, account_no, mirrors, day)
         items += [_item(c.item) for c in carried if c.side == "book"]
-        return bank, items
+        return bank, items, {(c.side, c.item_key) for c in carried}
 
     def _record(self, conn: Connection, account_no: str, day: date, result: Any,
-                bank: Sequence[BankLine], items: Sequence[BookItem]) -> dict[str, int]:
-        """The run's matches, breaks and in-transit items written; their counts."""
+                bank: Sequence[BankLine], items: Sequence[BookItem],
+                carried: set[tuple[str, str]]) -> dict[str, int]:
+        """The run's matches, breaks and in-transit items written; their counts. Of the
+        carried items, those matched or decided arrive today (only carried ones have a row
+        to mark: a million matched lines are not a million UPDATEs)."""
         matched = result.matches
         store.insert_matches(conn, [
             {"account_no": account_no, "as_of": day, "side": r["side"], "item_key": r["key"],
              "group_id": r["group_id"], "rule": str(r["rule"]),
              "amount_fen": int(r["amount_fen"])} for r in matched.iter_rows(named=True)])
-        store.arrived(conn, [(r["side"], r["key"]) for r in matched.iter_rows(named=True)], day)
         found = _breaks(result.breaks)
         break_rows.record_found(conn, account_no, day, found, self.clock())
-        store.arrived(conn, _decided(result), day)
+        left = set(zip(matched["side"], matched["key"], strict=True)) | _decided(result)
+        store.arrived(conn, sorted(left & carried), day)
         store.carry(conn, _in_transit(result.in_transit, bank, items), day)
         return {"matched": matched.height, "breaks": len(found),
                 "in_transit": result.in_transit.height}
 
 
-def _decided(result: Any) -> list[tuple[str, str]]:
+def _decided(result: Any) -> set[tuple[str, str]]:
     """Items the run put in a break and not in transit (an amount mismatch, not an overdue
     item): a carried one leaves the in-transit items today, its break tracks it now — else
     it would be carried again and raised a second time, overdue."""
     waiting = set(zip(result.in_transit["side"], result.in_transit["key"], strict=True))
-    return sorted(set(zip(result.breaks["side"], result.breaks["key"], strict=True)) - waiting)
+    return set(zip(result.breaks["side"], result.breaks["key"], strict=True)) - waiting
 
 
 def _breaks(frame: pl.DataFrame) -> list[dict[str, Any]]:

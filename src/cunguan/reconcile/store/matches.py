@@ -4,8 +4,10 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, or_, select, update
+from sqlalchemy import Connection, delete, insert, or_, select, tuple_, update
 
+from cunguan.core import limits
+from cunguan.db import bulk
 from cunguan.reconcile.store.tables import (
     reconcile_in_transit,
     reconcile_match_runs,
@@ -15,6 +17,8 @@ from cunguan.reconcile.store.tables import (
 _r = reconcile_match_runs.c
 _m = reconcile_matches.c
 _t = reconcile_in_transit.c
+#: An item in transit's key.
+_KEY = ("side", "item_key")
 
 
 def run(conn: Connection, account_no: str, as_of: date) -> Any:
@@ -63,8 +67,8 @@ def insert_run(conn: Connection, row: dict[str, Any]) -> None:
 
 
 def insert_matches(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
-    if rows:
-        conn.execute(insert(reconcile_matches), list(rows))
+    """A run's (or a hand pair's) matches: COPY on PostgreSQL from ``limits.copy_rows_min``."""
+    bulk.insert_rows(conn, reconcile_matches, rows)
 
 
 def carried(conn: Connection, account_no: str, as_of: date) -> list[Any]:
@@ -91,19 +95,28 @@ def in_transit_on(conn: Connection, account_no: str, as_of: date) -> list[Any]:
 
 
 def arrived(conn: Connection, keys: Sequence[tuple[str, str]], as_of: date) -> None:
-    """Carried items matched on ``as_of``: arrived then."""
-    for side, key in keys:
-        conn.execute(update(reconcile_in_transit).where(
-            _t.side == side, _t.item_key == key).values(arrived_on=as_of))
+    """Carried items matched (or decided) on ``as_of``: arrived then. One set-based UPDATE
+    (``bulk.update_rows``); a key with no item in transit changes nothing."""
+    bulk.update_rows(conn, reconcile_in_transit, _KEY, [
+        {"side": side, "item_key": key, "arrived_on": as_of} for side, key in keys])
 
 
 def carry(conn: Connection, rows: Sequence[dict[str, Any]], as_of: date) -> None:
-    """Items still in transit after ``as_of``'s run: new ones recorded, carried ones aged."""
-    for row in rows:
-        updated = conn.execute(update(reconcile_in_transit).where(
-            _t.side == row["side"], _t.item_key == row["item_key"]).values(
-            last_seen=as_of, age_days=row["age_days"], overdue=row["overdue"],
-            arrived_on=None)).rowcount
-        if not updated:
-            conn.execute(insert(reconcile_in_transit).values(
-                first_seen=as_of, last_seen=as_of, arrived_on=None, **row))
+    """Items still in transit after ``as_of``'s run: carried ones aged, new ones recorded —
+    each set in one statement, not one per item."""
+    known = _known(conn, [(row["side"], row["item_key"]) for row in rows])
+    bulk.update_rows(conn, reconcile_in_transit, _KEY, [
+        {"side": row["side"], "item_key": row["item_key"], "last_seen": as_of,
+         "age_days": row["age_days"], "overdue": row["overdue"], "arrived_on": None}
+        for row in rows if (row["side"], row["item_key"]) in known])
+    new = [{**row, "first_seen": as_of, "last_seen": as_of, "arrived_on": None}
+           for row in rows if (row["side"], row["item_key"]) not in known]
+    bulk.insert_rows(conn, reconcile_in_transit, new)
+
+
+def _known(conn: Connection, keys: Sequence[tuple[str, str]]) -> set[tuple[str, str]]:
+    """Which of ``keys`` have an item in transit (of any day)."""
+    step = limits.keys_per_statement_max // 2          # two bound parameters a key
+    return {(side, key) for start in range(0, len(keys), step)
+            for side, key in conn.execute(select(_t.side, _t.item_key).where(
+                tuple_(_t.side, _t.item_key).in_(keys[start:start + step])))}
