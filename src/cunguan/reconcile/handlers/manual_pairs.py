@@ -44,6 +44,11 @@ class ManualPairs(Accounts):
 
         def work(conn: Connection) -> dict[str, Any]:
             self.need_account(conn, account_no, lock=True)
+            later = store.runs_after(conn, account_no, day)
+            if later:   # they carried these items on: a pair now would contradict them
+                raise ReconcileError(Refusal.IN_TRANSIT_PAIR_DAY_PASSED,
+                                     f"{account_no} was matched up to {later[-1].as_of}: "
+                                     "pair on that day", latest=str(later[-1].as_of))
             return pair(conn, account_no, day, wanted, explained_by)
         return self.unit(work)
 
@@ -51,9 +56,9 @@ class ManualPairs(Accounts):
 def pair(conn: Connection, account_no: str, day: date, wanted: Sequence[tuple[str, str]],
          explained_by: int | None, group: str | None = None) -> dict[str, Any]:
     """Pair ``wanted`` in the caller's transaction, or refuse by name writing nothing."""
-    open_items = {(r.side, r.item_key): rules.OpenItem(
+    open_items = {(r.side, r.item_key): rules.OpenItem(   # and not arrived since
         r.side, r.item_key, Direction(r.direction), int(r.amount_fen))
-        for r in store.in_transit_on(conn, account_no, day)}
+        for r in store.in_transit_on(conn, account_no, day) if r.arrived_on is None}
     cited = None if explained_by is None else break_rows.get(conn, explained_by)
     if explained_by is not None and cited is None:
         raise ReconcileError(Refusal.BREAK_NOT_FOUND, f"no break {explained_by}")

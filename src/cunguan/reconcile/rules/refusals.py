@@ -28,6 +28,7 @@ class Refusal(StrEnum):
     BREAK_CLOSED = "break_closed"
     IN_TRANSIT_ITEM_NOT_OPEN = "in_transit_item_not_open"
     IN_TRANSIT_PAIR_UNEXPLAINED = "in_transit_pair_unexplained"
+    IN_TRANSIT_PAIR_DAY_PASSED = "in_transit_pair_day_passed"
     CHECKER_IS_MAKER = "checker_is_maker"
     APPROVER_REPEATED = "approver_repeated"
 
@@ -73,6 +74,10 @@ EXPLAINED: dict[Refusal, tuple[str, str]] = {
         "a bank line or book item paired by hand is not in transit on the account at the end "
         "of the day named (unknown, arrived already, or of another account), or one side of "
         "the pair is empty: `details.items` lists them"),
+    Refusal.IN_TRANSIT_PAIR_DAY_PASSED: ("R-B2",
+        "a hand pair on a day before the account's latest matched day: the later days were "
+        "matched without it (`details.latest`); pair on the latest day, or match the day "
+        "again once the pair is made there"),
     Refusal.IN_TRANSIT_PAIR_UNEXPLAINED: ("R-B2, R-B3",
         "the lines and items paired by hand differ (bank − books, `details.difference_fen`) "
         "and no break explains it: the break cited must be written off or resolved, with "

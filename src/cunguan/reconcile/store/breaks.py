@@ -24,7 +24,8 @@ def record_found(conn: Connection, account_no: str, as_of: date,
     """A day's run's breaks: new ones opened; ones found before (by an earlier run of the day,
     or an earlier day's: an overdue item carried in transit) are kept as they are worked (same
     key); ones an earlier run of the day found that this run does not, never touched by an
-    operator, are dropped (the inputs changed: a late statement line). Breaks a statement's
+    operator, are dropped (the inputs changed: a late statement line); ones a later day's run
+    raised are dated this day, the first to find them. Breaks a statement's
     import kept (R-C15, ``IMPORT_BREAK_PREFIX``) are not the run's: it never drops them."""
     keys = [row["break_key"] for row in rows]
     touched = exists().where(_a.break_id == _b.break_id)
@@ -40,6 +41,10 @@ def record_found(conn: Connection, account_no: str, as_of: date,
     known = {key for start in range(0, len(keys), step)
              for key in conn.execute(select(_b.break_key).where(
                  _b.break_key.in_(keys[start:start + step]))).scalars()}
+    for start in range(0, len(keys), step):   # a later day's run raised it first: a day
+        conn.execute(update(reconcile_breaks).where(   # matched late dates it, as in order
+            _b.break_key.in_(keys[start:start + step]), _b.as_of > as_of).values(
+            as_of=as_of, opened_on=as_of))
     new = [row for row in rows if row["break_key"] not in known]
     if new:
         conn.execute(insert(reconcile_breaks), [
