@@ -4,9 +4,7 @@ matches the later days again after it (handlers/matching.py). Checked on SQLite:
 builds two databases, one matched with a late posting, one with the posting there from the
 start, and compares what they recorded."""
 
-import tempfile
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from datetime import date, timedelta
 from typing import Any
 
@@ -14,7 +12,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine, select
 
-from cunguan.db.connection import make_engine, upgrade
 from cunguan.ledger.model import Transfer
 from cunguan.reconcile.rules.statements import Direction
 from cunguan.reconcile.store.tables import (
@@ -22,6 +19,7 @@ from cunguan.reconcile.store.tables import (
     reconcile_in_transit,
     reconcile_matches,
 )
+from tests.conftest import fresh_engine
 from tests.helpers import DAY, SUMMARY, TENANT
 from tests.reconcile.integration.helpers import BANK_ACCOUNT, OPERATOR, line, statement, world
 
@@ -30,15 +28,6 @@ DAYS = 3
 Money = tuple[str, int, bool, int | None]
 _money = st.tuples(st.sampled_from(["A", "B", "C", ""]), st.sampled_from([500, 1_000, 1_001]),
                    st.booleans(), st.one_of(st.none(), st.integers(0, DAYS - 1)))
-
-
-@contextmanager
-def _sqlite() -> Iterator[Engine]:
-    with tempfile.TemporaryDirectory() as folder:
-        engine = make_engine(f"sqlite:///{folder}/order.db")
-        upgrade(engine)
-        yield engine
-        engine.dispose()
 
 
 def _post(w: Any, money: Sequence[Money], first_no: int) -> None:
@@ -80,7 +69,7 @@ def _recorded(engine: Engine) -> tuple[set[Any], ...]:
 def test_r_b2_a_day_matched_again_late_ends_as_matching_in_order_would(
         early: list[Money], late: list[Money]) -> None:
     late = [(ref, amount, True, None) for ref, amount, _, _ in late]   # postings only
-    with _sqlite() as engine_late, _sqlite() as engine_order:
+    with fresh_engine("sqlite") as engine_late, fresh_engine("sqlite") as engine_order:
         w = world(engine_late)
         _post(w, early, 0)
         _statements(w, early)

@@ -11,9 +11,7 @@ days were matched without is refused. Two remain, each a strict xfail with its r
 ageing of a carried item after a re-run, and which of two lines is the duplicate."""
 
 import string
-import tempfile
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date, timedelta
 from typing import Any
@@ -24,7 +22,6 @@ from hypothesis import strategies as st
 from sqlalchemy import Engine, select
 
 from cunguan.core import limits
-from cunguan.db.connection import make_engine, upgrade
 from cunguan.ledger.model import Transfer
 from cunguan.reconcile.handlers.matching import _policy, _policy_text
 from cunguan.reconcile.rules.matching import MatchPolicy
@@ -37,6 +34,7 @@ from cunguan.reconcile.store.tables import (
     reconcile_match_runs,
     reconcile_matches,
 )
+from tests.conftest import fresh_engine
 from tests.helpers import DAY, SUMMARY, TENANT
 from tests.reconcile.integration.helpers import (
     BANK_ACCOUNT,
@@ -50,15 +48,6 @@ from tests.reconcile.integration.helpers import (
 IN = Direction.CREDIT
 DAYS = [DAY + timedelta(days=k) for k in range(5)]
 STRICT = MatchPolicy(date_tolerance_days=0)
-
-
-@contextmanager
-def _sqlite() -> Iterator[Engine]:
-    with tempfile.TemporaryDirectory() as folder:
-        engine = make_engine(f"sqlite:///{folder}/review.db")
-        upgrade(engine)
-        yield engine
-        engine.dispose()
 
 
 def _transit(engine: Engine) -> dict[tuple[str, str], Any]:
@@ -168,7 +157,7 @@ def test_r_b2_a_late_rerun_with_hand_pairs_and_policies_ends_as_matching_in_orde
     late = [line(50 + n, IN, amount, ref=ref, day=DAYS[late_day])
             for n, (ref, amount) in enumerate(late_lines)]
     first = 0 if late_book else late_day
-    with _sqlite() as engine_late, _sqlite() as engine_order:
+    with fresh_engine("sqlite") as engine_late, fresh_engine("sqlite") as engine_order:
         a = world(engine_late)
         _post(a, book, 0)
         opening = _statements(a, lines, late_day)
