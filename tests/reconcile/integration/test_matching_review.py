@@ -5,10 +5,11 @@ What holds is proved here: a late re-run ends as matching in order would, with h
 on later days, mismatches, tolerance policies changed on the re-run day and late statement
 lines on a later day; a recorded policy always reads back; a carried item in a pair's break
 leaves transit while an overdue one stays; worked and import-kept breaks survive the cascade.
-It found five defects. Three are fixed and tested below: a break is dated by the first day to
-raise it (a skipped day matched late, or a shorter T+N), and a hand pair on a day that later
-days were matched without is refused. Two remain, each a strict xfail with its reason: the
-ageing of a carried item after a re-run, and which of two lines is the duplicate."""
+It found five defects. Four are fixed and tested below: a break is dated by the first day to
+raise it (a skipped day matched late, or a shorter T+N), a hand pair on a day that later days
+were matched without is refused, and of two lines with one bank reference the first seen
+stays (it was the first by key text: S10L1 before S9L1). One remains, a strict xfail with its
+reason: the ageing of a carried item after a re-run."""
 
 import string
 from collections.abc import Sequence
@@ -256,12 +257,6 @@ def test_r_b2_a_carried_item_in_a_fee_mismatch_leaves_transit_an_overdue_one_sta
         ("fee_mismatch", "bank:S2L1,book:P1/SUMMARY/1", DAYS[1])]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "rules/pairing.py duplicates() keeps 'the first in key order' by text: S10L1 < S9L1, so "
-    "the line the bank re-sent is kept and the line already waiting in transit since D is "
-    "the duplicate; handlers/matching.py _decided then marks the waiting line arrived and the "
-    "copy starts its T+N again: the money first seen on D is raised bank_only on D+3, not "
-    "D+2, and the original is named the duplicate"))
 def test_r_b2_a_line_re_sent_by_the_bank_is_the_duplicate_not_the_line_waiting(
         engine: Engine) -> None:
     w = world(engine)
@@ -398,8 +393,9 @@ def test_r_b2_a_day_matched_again_with_another_policy_leaves_later_days_theirs(
     assert w.recon.match_day(BANK_ACCOUNT, DAYS[0], operator=OPERATOR, policy=STRICT).replayed
 
 
-# -- defects the review found: three fixed (breaks dated by the first day to raise them, a hand
-# pair refused on a day later days were matched without), two left as strict xfails --------
+# -- defects the review found: four fixed (breaks dated by the first day to raise them, a hand
+# pair refused on a day later days were matched without, the first seen of two lines kept),
+# one left as a strict xfail ------------------------------------------------------------------
 
 
 def test_r_b2_a_skipped_day_matched_late_dates_the_overdue_break_it_raises_first(

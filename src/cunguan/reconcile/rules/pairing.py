@@ -219,6 +219,14 @@ def _in_key_order(rows: pl.DataFrame, keys: pl.Series) -> pl.DataFrame:
         .drop("_key")
 
 
+def _first_seen_first(rows: pl.DataFrame, given: pl.DataFrame) -> pl.DataFrame:
+    """``rows`` (of ``given``'s side) by value date, then by key: the first seen first."""
+    seen = given["value_date"].gather(rows[_I])
+    return rows.with_columns(pl.lit(seen).alias("_seen"),
+                             pl.lit(given["key"].gather(rows[_I])).alias("_key")) \
+        .sort("_seen", "_key").drop("_seen", "_key")
+
+
 def _ranked(frame: pl.DataFrame, names: list[str], on: list[pl.Expr],
             keys: pl.Series) -> pl.DataFrame:
     """``frame``'s rows and join key, with the rank (``_n``, in key order) among the rows of
@@ -260,14 +268,15 @@ def _check_groups(rows: pl.DataFrame, given: pl.DataFrame, by: list[str], text: 
 
 def duplicates(state: State) -> State:
     """A second line with the same bank reference on an account, or a second book item with the
-    same reference, account and direction, is a duplicate break (the first, in key order,
-    stays to be matched)."""
+    same reference, account and direction, is a duplicate break (the first seen stays to be
+    matched: the earliest value date, then key order — a line the bank sends again is the
+    duplicate, not the one waiting in transit since)."""
     def extra(codes: pl.DataFrame, given: pl.DataFrame, has: str, by: list[str],
               text: str, side: str) -> tuple[pl.Series, pl.DataFrame]:
         _, shared = _bucketed(codes.filter(pl.col(has)), by)
         if not state.exact:
             _check_groups(shared, given, by, text)
-        later = _in_key_order(shared, given["key"]).filter(
+        later = _first_seen_first(shared, given).filter(
             ~pl.struct(by).is_first_distinct())[_I]
         sign = 1 if side == "bank" else -1
         return later, _rows(given, later).select(
