@@ -191,6 +191,9 @@ def match(ctx: typer.Context, account: str = ACCOUNT,
     if run.later_days_matched_again:
         _ok("later days matched again, in order: "
             + ", ".join(map(str, run.later_days_matched_again)))
+    if run.worked_breaks_not_found:
+        _ok("breaks worked but no longer found (kept; look at them again): "
+            + ", ".join(map(str, run.worked_breaks_not_found)))
     if run.pairs_kept or run.pairs_dropped:
         _ok(f"hand pairs made again: {len(run.pairs_kept)}; not kept (pair again if still "
             f"wanted): {', '.join(run.pairs_dropped) or 'none'}")

@@ -184,3 +184,21 @@ def test_r_b2_matching_a_day_again_matches_the_days_after_it_again(engine: Engin
     assert not again.replayed and again.later_days_matched_again == (day1,)
     assert _open(engine) == {("book", "P1/SUMMARY/2")}    # R1 arrived on D+1, still
     assert w.recon.match_day(BANK_ACCOUNT, day1, operator=OPERATOR).replayed
+
+
+def test_r_b2_a_worked_break_a_later_run_no_longer_finds_is_kept_and_named(
+        engine: Engine) -> None:
+    """A line only the bank has is raised bank_only on D+2 and an operator takes it up; the
+    posting it was waiting for turns up (dated D), D is matched again and the line matches on
+    D. The worked break is kept as it is, and the run names it."""
+    w = world(engine)
+    w.recon.import_statement(statement("ST1", 0, [line(1, IN, 4_200, ref="X9")]),
+                             file_sha256="a" * 64, operator=OPERATOR)
+    for k in range(3):
+        w.recon.match_day(BANK_ACCOUNT, DAY + timedelta(days=k), operator=OPERATOR)
+    [raised] = w.recon.breaks()
+    w.recon.assign(raised["break_id"], "ops-bob", operator=OPERATOR)
+    w.ledger.execute(TENANT, [Transfer("X9", SUMMARY, "U1", 4_200, "recharge")])
+    again = w.recon.match_day(BANK_ACCOUNT, DAY, operator=OPERATOR)
+    assert again.matched == 2 and again.worked_breaks_not_found == (raised["break_id"],)
+    assert [b["break_id"] for b in w.recon.breaks()] == [raised["break_id"]]   # kept, open

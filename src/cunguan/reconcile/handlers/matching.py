@@ -12,8 +12,9 @@ inputs (a statement imported late) the day is matched again from the day before'
 then every later day already matched, in order, with its recorded policy (what a day carries
 depends on the days before it):
 its matches and new in-transit items are replaced, breaks it found again are the same rows
-(as worked so far), breaks not found again that nobody touched are dropped, and the day's hand
-pairs are made again where they still can be (``MatchRun.pairs_kept``, ``pairs_dropped``).
+(as worked so far), breaks not found again that nobody touched are dropped (worked ones are
+kept and named: ``MatchRun.worked_breaks_not_found``), and the day's hand pairs are made again
+where they still can be (``MatchRun.pairs_kept``, ``pairs_dropped``).
 """
 
 import hashlib
@@ -59,6 +60,9 @@ class MatchRun:
     pairs_dropped: tuple[str, ...] = ()
     #: The days after this one that had been matched, matched again after it in order.
     later_days_matched_again: tuple[date, ...] = ()
+    #: Breaks an operator worked that a run on changed inputs no longer finds (of this day
+    #: and the days after it): kept as they are, to be looked at again.
+    worked_breaks_not_found: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,7 +133,10 @@ class Matching(Accounts):
             return replace(run, later_days_matched_again=tuple(r.as_of for r in again),
                            pairs_kept=sum((r.pairs_kept for r in again), run.pairs_kept),
                            pairs_dropped=sum((r.pairs_dropped for r in again),
-                                             run.pairs_dropped))
+                                             run.pairs_dropped),
+                           worked_breaks_not_found=sum(
+                               (r.worked_breaks_not_found for r in again),
+                               run.worked_breaks_not_found))
         return self.unit(work)
 
     def _run_day(self, conn: Connection, at: "_DayRun", day: date,
@@ -147,7 +154,7 @@ class Matching(Accounts):
         store.undo_run(conn, at.account_no, day)
         result = matching.match(matching.bank_frame(bank), matching.book_frame(items),
                                 as_of=day, policy=policy)
-        counts = self._record(conn, at.account_no, day, result, bank, items, carried)
+        counts, worked = self._record(conn, at.account_no, day, result, bank, items, carried)
         store.insert_run(conn, {
             "account_no": at.account_no, "as_of": day, "policy": policy_text,
             "inputs_sha256": inputs, "bank_lines": len(bank), "book_items": len(items),
@@ -155,7 +162,8 @@ class Matching(Accounts):
         kept, dropped = remake(conn, at.account_no, day, pairs)
         return MatchRun(at.account_no, day, len(bank), len(items), counts["matched"],
                         counts["breaks"], counts["in_transit"], replayed=False,
-                        pairs_kept=kept, pairs_dropped=dropped)
+                        pairs_kept=kept, pairs_dropped=dropped,
+                        worked_breaks_not_found=worked)
 
     def _inputs(self, conn: Connection, account_no: str, tenant_id: str,
                 mirrors: Sequence[str], day: date
@@ -174,22 +182,23 @@ class Matching(Accounts):
 
     def _record(self, conn: Connection, account_no: str, day: date, result: Any,
                 bank: Sequence[BankLine], items: Sequence[BookItem],
-                carried: set[tuple[str, str]]) -> dict[str, int]:
-        """The run's matches, breaks and in-transit items written; their counts. Of the
-        carried items, those matched or decided arrive today (only carried ones have a row
-        to mark: a million matched lines are not a million UPDATEs)."""
+                carried: set[tuple[str, str]]) -> tuple[dict[str, int], tuple[int, ...]]:
+        """The run's matches, breaks and in-transit items written; their counts, and the
+        worked breaks of the day it no longer finds. Of the carried items, those matched or
+        decided arrive today (only carried ones have a row to mark: a million matched lines
+        are not a million UPDATEs)."""
         matched = result.matches
         store.insert_matches(conn, [
             {"account_no": account_no, "as_of": day, "side": r["side"], "item_key": r["key"],
              "group_id": r["group_id"], "rule": str(r["rule"]),
              "amount_fen": int(r["amount_fen"])} for r in matched.iter_rows(named=True)])
         found = _breaks(result.breaks)
-        break_rows.record_found(conn, account_no, day, found, self.clock())
+        worked = break_rows.record_found(conn, account_no, day, found, self.clock())
         left = set(zip(matched["side"], matched["key"], strict=True)) | _decided(result)
         store.arrived(conn, sorted(left & carried), day)
         store.carry(conn, _in_transit(result.in_transit, bank, items), day)
         return {"matched": matched.height, "breaks": len(found),
-                "in_transit": result.in_transit.height}
+                "in_transit": result.in_transit.height}, tuple(worked)
 
 
 def _decided(result: Any) -> set[tuple[str, str]]:

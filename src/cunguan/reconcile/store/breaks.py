@@ -20,21 +20,26 @@ _j = reconcile_adjustments.c
 
 
 def record_found(conn: Connection, account_no: str, as_of: date,
-                 rows: Sequence[dict[str, Any]], now: datetime) -> None:
+                 rows: Sequence[dict[str, Any]], now: datetime) -> list[int]:
     """A day's run's breaks: new ones opened; ones found before (by an earlier run of the day,
     or an earlier day's: an overdue item carried in transit) are kept as they are worked (same
     key); ones an earlier run of the day found that this run does not, never touched by an
     operator, are dropped (the inputs changed: a late statement line); ones a later day's run
     raised are dated this day, the first to find them. Breaks a statement's
-    import kept (R-C15, ``IMPORT_BREAK_PREFIX``) are not the run's: it never drops them."""
+    import kept (R-C15, ``IMPORT_BREAK_PREFIX``) are not the run's: it never drops them.
+    Returns the ids of the day's breaks an operator worked that this run no longer finds:
+    kept, for the operator to look at again."""
     keys = [row["break_key"] for row in rows]
     touched = exists().where(_a.break_id == _b.break_id)
-    untouched = conn.execute(select(_b.break_id, _b.break_key).where(
-        _b.account_no == account_no, _b.as_of == as_of, _b.state == "open", _b.owner == "",
-        ~touched, ~_b.break_key.startswith(IMPORT_BREAK_PREFIX, autoescape=True))
-    ).tuples().all()
+    days = conn.execute(select(
+        _b.break_id, _b.break_key, (_b.state == "open") & (_b.owner == "") & ~touched).where(
+        _b.account_no == account_no, _b.as_of == as_of,
+        ~_b.break_key.startswith(IMPORT_BREAK_PREFIX, autoescape=True))).tuples().all()
     wanted, step = set(keys), limits.keys_per_statement_max
-    stale = [break_id for break_id, key in untouched if key not in wanted]
+    stale = [break_id for break_id, key, untouched in days
+             if untouched and key not in wanted]
+    worked = [break_id for break_id, key, untouched in days
+              if not untouched and key not in wanted]
     for start in range(0, len(stale), step):
         conn.execute(delete(reconcile_breaks).where(
             _b.break_id.in_(stale[start:start + step])))
@@ -51,6 +56,7 @@ def record_found(conn: Connection, account_no: str, as_of: date,
             {**row, "account_no": account_no, "as_of": as_of, "owner": "", "state": "open",
              "opened_on": as_of, "resolved_on": None, "resolution": "", "tenant_id": None,
              "tx_id": None, "updated_at": now} for row in new])
+    return worked
 
 
 def keep(conn: Connection, rows: Sequence[dict[str, Any]], operator: str,
